@@ -1,0 +1,199 @@
+"""GET /api/v1/activities with 5,000 activities under gunicorn, against bare Flask endpoints in the same run.
+
+Run by hand: python bench/bench_activities_api.py [--activities 5000] [--seconds 10] [--connections 16]
+Needs wrk (apt-get install wrk). Prints requests/s and p50/p99 per target and the ratios to the baselines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(instance: Path, n: int) -> tuple[str, str]:
+    """Create a SQLite database with the shipped policies plus n synthetic activities; return URL and key."""
+    from privacy_service.audit import Actor
+    from privacy_service.db import make_engine, transaction
+    from privacy_service.migrate import upgrade
+    from privacy_service.policies import load_policies
+    from privacy_service.ropa.schemas import activity_schema
+    from privacy_service.ropa.service import create_activity
+    from privacy_service.security.service import create_api_client
+
+    url = f"sqlite:///{instance / 'bench.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    actor = Actor("cli", "bench")
+    with transaction(engine) as session:
+        load_policies(session, root=REPO / "policies", instance_path=instance, actor=actor)
+        for i in range(n):
+            create_activity(session, data=activity_schema.load(synthetic(i)), actor=actor)
+        _, key = create_api_client(session, name="bench", scopes=["registry:read"], actor=actor)
+    engine.dispose()
+    return url, key
+
+
+def synthetic(i: int) -> dict:
+    basis = ["6(1)(a)", "6(1)(b)", "6(1)(c)", "6(1)(e)", "6(1)(f)"][i % 5]
+    return {
+        "slug": f"bench-{i:05d}",
+        "service": "bench",
+        "name": {"nb": f"Behandling nr. {i} – særlig øvelse", "en": f"Processing no. {i}"},
+        "description": {
+            "nb": "Syntetisk aktivitet for ytelsesmåling.",
+            "en": "Synthetic activity for benchmarking.",
+        },
+        "controller": "helsedir",
+        "purposes": [{"nb": "Måling", "en": "Measurement"}],
+        "legal_basis": basis,
+        "consent_purpose": f"bench-{i:05d}" if basis == "6(1)(a)" else None,
+        "national_basis": {"nb": "Lov § 1", "en": "Act § 1"} if basis in ("6(1)(c)", "6(1)(e)") else None,
+        "data_subjects": [{"nb": "Brukere", "en": "Users"}],
+        "data_categories": [{"key": "name", "name": {"nb": "Navn", "en": "Name"}}],
+        "retention": {"text": {"nb": "Ett år.", "en": "One year."}, "period": "P1Y"},
+        "security_measures": [{"nb": "Tilgangsstyring", "en": "Access control"}],
+    }
+
+
+def start(app: str, port: int, env: dict, cwd: Path, workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=cwd,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/healthz" if "privacy" in app else f"http://127.0.0.1:{port}/hello",
+                timeout=1,
+            )
+            return proc
+        except Exception:  # noqa: BLE001
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{app} did not start")
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for k, v in headers.items():
+        args += ["-H", f"{k}: {v}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50_ms": pct("50"),
+        "p99_ms": pct("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--activities", type=int, default=5000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    t0 = time.perf_counter()
+    url, key = prepare(tmp, args.activities)
+    print(f"prepared {args.activities} activities in {time.perf_counter() - t0:.1f}s (SQLite)")
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PRIVACY_INSTANCE_PATH": str(tmp),
+        "PRIVACY_SECRET_KEY": "bench",
+    }
+    port, bare_port = free_port(), free_port()
+    app = start("privacy_service:create_app()", port, env, REPO, args.workers)
+    auth = {"Authorization": f"Bearer {key}"}
+    page = urllib.request.urlopen(
+        urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/activities?per_page=100&page=7", headers=auth)
+    ).read()
+    canned = tmp / "canned.json"
+    canned.write_bytes(page)
+    bare = start(
+        "bare_app:create_app()", bare_port, {**env, "BENCH_CANNED": str(canned)}, REPO / "bench", args.workers
+    )
+    try:
+        results = {
+            "bare /hello": wrk(f"http://127.0.0.1:{bare_port}/hello", args.seconds, args.connections, {}),
+            "bare /canned (same 100-item body)": wrk(
+                f"http://127.0.0.1:{bare_port}/canned", args.seconds, args.connections, {}
+            ),
+            "GET /api/v1/activities?per_page=100": wrk(
+                f"http://127.0.0.1:{port}/api/v1/activities?per_page=100&page=7",
+                args.seconds,
+                args.connections,
+                auth,
+            ),
+            "GET /api/v1/activities?legal_basis=6(1)(a)&per_page=20": wrk(
+                f"http://127.0.0.1:{port}/api/v1/activities?legal_basis=6(1)(a)&per_page=20",
+                args.seconds,
+                args.connections,
+                auth,
+            ),
+            "GET /api/v1/activities/bench-04711": wrk(
+                f"http://127.0.0.1:{port}/api/v1/activities/bench-04711", args.seconds, args.connections, auth
+            ),
+        }
+    finally:
+        app.terminate()
+        bare.terminate()
+        app.wait()
+        bare.wait()
+    base = results["bare /hello"]["rps"]
+    canned_rps = results["bare /canned (same 100-item body)"]["rps"]
+    print(
+        f"{'target':58} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'÷hello':>7} {'÷canned':>8}"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:58} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8d} "
+            f"{r['rps'] / base:7.2f} {r['rps'] / canned_rps:8.2f}"
+        )
+    print(json.dumps({"workers": args.workers, "connections": args.connections, "seconds": args.seconds}))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

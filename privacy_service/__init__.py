@@ -1,0 +1,125 @@
+"""privacy-service: records of processing, requests, consent and retention for public controllers."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from privacy_service import db
+from privacy_service.config import Settings
+from privacy_service.http import Api, register_error_handlers, require_json_body
+from privacy_service.security.access import Rule, current_principal, enforce_access, undeclared_endpoints
+from privacy_service.security.web import init_security
+
+LANGUAGES = ("nb", "en")
+
+
+def select_locale() -> str:
+    """Pick the language: ?lang=, then the session's choice, then the browser's preference."""
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+        return lang
+    if session.get("lang") in LANGUAGES:
+        return session["lang"]
+    return request.accept_languages.best_match(LANGUAGES, default="nb") or "nb"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application."""
+    settings = Settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.config.update(settings.flask_config())
+    app.config.update(
+        API_TITLE="privacy-service",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="nb",
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if config and "SQLALCHEMY_DATABASE_URI" not in config and "DATABASE_URL" in config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = Settings(
+            database_url=config["DATABASE_URL"]
+        ).resolved_database_url()
+
+    db.init_app(app)
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    csrf = CSRFProtect(app)
+    login_manager = LoginManager(app)
+    init_security(app, csrf=csrf, login_manager=login_manager)
+    register_error_handlers(app)
+    app.before_request(require_json_body)
+    app.before_request(enforce_access)
+    app.before_request(lambda: _check_csrf(csrf))
+
+    api = Api(
+        app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
+    )
+    _register_blueprints(app, api)
+    _declare_docs_endpoints(app)
+    missing = undeclared_endpoints(app)
+    if missing:
+        raise RuntimeError(f"endpoints without an access rule: {', '.join(missing)}")
+
+    from privacy_service.cli import register_commands
+
+    register_commands(app)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {"principal": current_principal(), "languages": LANGUAGES}
+
+    return app
+
+
+def _check_csrf(csrf: CSRFProtect) -> None:
+    # API keys are not ambient credentials, so Bearer calls need no CSRF token; sessions always do.
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or request.endpoint in (None, "static"):
+        return
+    principal = current_principal()
+    if principal is not None and principal.via == "key":
+        return
+    csrf.protect()
+
+
+def _register_blueprints(app: Flask, api: Api) -> None:
+    from privacy_service import health
+    from privacy_service.audit_api import blp as audit_blp
+    from privacy_service.ropa import api as ropa_api
+    from privacy_service.ropa import views as ropa_views
+    from privacy_service.security import views as auth_views
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(ropa_views.bp)
+    app.register_blueprint(ropa_views.public_bp)
+    api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(audit_blp, url_prefix="/api/v1")
+
+
+def _declare_docs_endpoints(app: Flask) -> None:
+    # The OpenAPI description and its docs page are public on purpose: portal developers read them.
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith("api-docs."):
+            app.view_functions[endpoint] = _public_view(view)
+
+
+def _public_view(view: Any) -> Any:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    wrapper._access = Rule(public=True)  # type: ignore[attr-defined]
+    return wrapper

@@ -1,0 +1,272 @@
+"""The `privacy-service` command: init, serve, demo, users and API keys, exports, audit."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from privacy_service.audit import Actor, verify_chain
+from privacy_service.db import get_engine, transaction
+from privacy_service.errors import DomainError
+
+CLI_ACTOR = Actor("cli", os.environ.get("USER", "operator"))
+
+
+def _fail(exc: DomainError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    for name, messages in (exc.fields or {}).items():
+        click.echo(f"  {name}: {'; '.join(map(str, messages))}", err=True)
+    sys.exit(2)
+
+
+def init_database(app: Flask) -> dict:
+    """Upgrade the schema and load policies/; return what the load changed."""
+    from privacy_service.migrate import upgrade
+    from privacy_service.policies import load_policies
+
+    engine = app.extensions["engine"]
+    upgrade(engine)
+    with transaction(engine) as session:
+        report = load_policies(
+            session,
+            root=Path(app.config["PRIVACY_POLICIES"]),
+            instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]),
+            actor=CLI_ACTOR,
+        )
+    return report.counts
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Upgrade the database schema and load policies/."""
+    try:
+        counts = init_database(current_app)
+    except DomainError as exc:
+        _fail(exc)
+    for kind, c in counts.items():
+        click.echo(f"{kind}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged")
+
+
+@click.group("policies")
+def policies_group() -> None:
+    """Check or load policies/."""
+
+
+@policies_group.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def policies_check(path: Path | None) -> None:
+    """Validate policy files without writing anything."""
+    from privacy_service.policies import read_policies
+
+    try:
+        docs = read_policies(path or Path(current_app.config["PRIVACY_POLICIES"]))
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(
+        f"ok: {len(docs['organisations'])} organisations, {len(docs['activities'])} activities, "
+        f"{len(docs['systems'])} systems"
+    )
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Run the web service under gunicorn."""
+    _exec_gunicorn(host, port, workers)
+
+
+def _exec_gunicorn(host: str, port: int, workers: int) -> None:
+    args = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-"]
+    # gunicorn's access log prints paths only; no personal data travels in our URLs.
+    os.execvp(sys.executable, [sys.executable, "-m", *args, "privacy_service:create_app()"])  # noqa: S606
+
+
+@click.command("demo")
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Makes the synthetic people reproducible."
+)
+@click.option("--people", default=200, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo and exit.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -> None:
+    """Create synthetic helsedata data systems, demo officers, and serve the app."""
+    from privacy_service.datamap.demo import create_demo_data
+    from privacy_service.security.service import ensure_user
+
+    app = current_app._get_current_object()
+    summary = create_demo_data(
+        instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]), seed=seed, people=people
+    )
+    try:
+        init_database(app)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(
+        f"demo data (seed {seed}): " + ", ".join(f"{t} {n}" for t, n in summary.get("rows", {}).items())
+    )
+    click.echo("Kari Nordmann: kari.nordmann@example.no")
+    with transaction(get_engine()) as session:
+        for role in ("admin", "officer", "auditor"):
+            password = secrets.token_urlsafe(12)
+            ensure_user(session, username=role, password=password, role=role, actor=CLI_ACTOR)
+            click.echo(f"log in as {role:8} password {password}")
+    if not no_serve:
+        click.echo(f"serving on http://{host}:{port}/officer/ (Ctrl-C stops)")
+        sys.stdout.flush()
+        _exec_gunicorn(host, port, 2)
+
+
+@click.group("user")
+def user_group() -> None:
+    """Officer accounts."""
+
+
+@user_group.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "officer", "auditor"]))
+@click.option("--full-name", default="")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="PRIVACY_NEW_USER_PASSWORD"
+)
+@with_appcontext
+def user_create(username: str, role: str, full_name: str, password: str) -> None:
+    """Create an officer account (the password is asked for, or read from PRIVACY_NEW_USER_PASSWORD)."""
+    from privacy_service.security.service import create_user
+
+    try:
+        with transaction(get_engine()) as session:
+            user = create_user(
+                session, username=username, password=password, role=role, full_name=full_name, actor=CLI_ACTOR
+            )
+            click.echo(f"created {user.role} {user.username}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@click.group("api-key")
+def api_key_group() -> None:
+    """API clients and their keys."""
+
+
+@api_key_group.command("create")
+@click.option("--name", required=True)
+@click.option("--scopes", required=True, help="Comma-separated, e.g. consent:read,consent:write")
+@with_appcontext
+def api_key_create(name: str, scopes: str) -> None:
+    """Create an API client; its key is printed once, alone on the last line."""
+    from privacy_service.security.service import create_api_client
+
+    try:
+        with transaction(get_engine()) as session:
+            client, key = create_api_client(
+                session,
+                name=name,
+                scopes=[s.strip() for s in scopes.split(",") if s.strip()],
+                actor=CLI_ACTOR,
+            )
+            scope_text = ",".join(client.scopes)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(
+        f"API client {name} created with scopes {scope_text}. Store the key now; it is not shown again:"
+    )
+    click.echo(key)
+
+
+@api_key_group.command("revoke")
+@click.option("--name", required=True)
+@with_appcontext
+def api_key_revoke(name: str) -> None:
+    """Revoke an API client's key."""
+    from privacy_service.security.service import revoke_api_client
+
+    try:
+        with transaction(get_engine()) as session:
+            revoke_api_client(session, name=name, actor=CLI_ACTOR)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"revoked {name}")
+
+
+@click.group("ropa")
+def ropa_group() -> None:
+    """The record of processing."""
+
+
+@ropa_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "csv", "json", "jsonld"]), default="json")
+@click.option("--lang", type=click.Choice(["nb", "en"]), default="en")
+@click.option("--service", default=None)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@with_appcontext
+def ropa_export(fmt: str, lang: str, service: str | None, output: Path | None) -> None:
+    """Export the record of processing (to a file, or to standard output)."""
+    from privacy_service.ropa.service import export_ropa
+
+    with transaction(get_engine()) as session:
+        body, _, _ = export_ropa(
+            session, fmt=fmt, lang=lang, service=service, base_url=current_app.config["PRIVACY_BASE_URL"]
+        )
+    if output:
+        output.write_bytes(body)
+        click.echo(f"wrote {output} ({len(body)} bytes)", err=True)
+    else:
+        sys.stdout.buffer.write(body)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check the hash chain; name the first bad event; exit 1 if broken."""
+    with transaction(get_engine()) as session:
+        result = verify_chain(session)
+    if result.ok:
+        click.echo(f"ok: {result.events} events, chain intact")
+    else:
+        click.echo(f"BROKEN at event {result.first_bad_seq}: {result.reason}")
+        sys.exit(1)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the commands to the app's CLI group."""
+    for command in (
+        init_command,
+        policies_group,
+        serve_command,
+        demo_command,
+        user_group,
+        api_key_group,
+        ropa_group,
+        audit_group,
+    ):
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from privacy_service import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    """Entry point of the `privacy-service` command."""
+    FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False)(
+        prog_name="privacy-service"
+    )

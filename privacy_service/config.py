@@ -1,0 +1,100 @@
+"""Settings from environment variables, in one dataclass with documented defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass
+class Settings:
+    """Everything the service reads from its environment (DESIGN.md §5)."""
+
+    # Folder for the SQLite database, the mail outbox and demo data systems.
+    instance_path: Path = field(
+        default_factory=lambda: Path(_env("PRIVACY_INSTANCE_PATH", "instance")).resolve()
+    )
+    # SQLAlchemy URL; default SQLite under the instance folder.
+    database_url: str | None = field(default_factory=lambda: _env("DATABASE_URL"))
+    # The policies/ folder loaded by `privacy-service init`.
+    policies_path: Path | None = field(
+        default_factory=lambda: Path(p).resolve() if (p := _env("PRIVACY_POLICIES")) else None
+    )
+    # Signs sessions and tokens; unset: a random key is kept in instance/secret_key (one per instance).
+    secret_key: str | None = field(default_factory=lambda: _env("PRIVACY_SECRET_KEY"))
+    # smtp://user:pass@host:port; unset: mails are written to instance/outbox as .eml files.
+    smtp_url: str | None = field(default_factory=lambda: _env("PRIVACY_SMTP_URL"))
+    # Public address used in links and the JSON-LD export.
+    base_url: str = field(default_factory=lambda: _env("PRIVACY_BASE_URL", "http://localhost:5000") or "")
+    # Flask-Limiter storage, e.g. redis://localhost:6379; memory:// for one process.
+    ratelimit_storage: str = field(
+        default_factory=lambda: _env("PRIVACY_RATELIMIT_STORAGE", "memory://") or ""
+    )
+    # Largest request body accepted, in bytes.
+    max_content_length: int = field(
+        default_factory=lambda: int(_env("PRIVACY_MAX_CONTENT_LENGTH", str(1024 * 1024)) or 0)
+    )
+    # Send cookies only over HTTPS; set to 0 for plain-HTTP local use.
+    secure_cookies: bool = field(default_factory=lambda: _env("PRIVACY_SECURE_COOKIES", "0") == "1")
+
+    def resolved_policies_path(self) -> Path:
+        """Return the policies folder: the setting, ./policies, or the copy shipped in the wheel."""
+        if self.policies_path:
+            return self.policies_path
+        local = Path("policies").resolve()
+        if local.is_dir():
+            return local
+        return Path(__file__).parent / "_policies"
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to SQLite in the instance folder."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url.removeprefix("postgres://")
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{self.instance_path / 'privacy.db'}"
+
+    def _instance_secret(self) -> str:
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    def flask_config(self) -> dict[str, Any]:
+        """Return the Flask config mapping for these settings."""
+        return {
+            "SECRET_KEY": self.secret_key or self._instance_secret(),
+            "SQLALCHEMY_DATABASE_URI": self.resolved_database_url(),
+            "PRIVACY_INSTANCE_PATH": str(self.instance_path),
+            "PRIVACY_POLICIES": str(self.resolved_policies_path()),
+            "PRIVACY_SMTP_URL": self.smtp_url,
+            "PRIVACY_BASE_URL": self.base_url.rstrip("/"),
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
+            "MAX_CONTENT_LENGTH": self.max_content_length,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "SESSION_COOKIE_NAME": "privacy_session",
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        }
+
+
+def setting_names() -> list[str]:
+    """Return the names of all settings (for documentation)."""
+    return [f.name for f in fields(Settings)]

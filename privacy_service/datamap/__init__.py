@@ -1,0 +1,1 @@
+"""Where each activity's data lives: data systems, table maps and the set-based SQL connector."""

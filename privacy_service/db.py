@@ -1,0 +1,66 @@
+"""Engine and session handling: one engine per app, one session per request or job."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, event
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for a database URL (SQLite gets foreign keys and WAL)."""
+    if url.startswith("sqlite"):
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the engine to the app and close the request session on teardown."""
+    app.extensions["engine"] = make_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+def get_engine() -> Engine:
+    """Return the current app's engine."""
+    return current_app.extensions["engine"]
+
+
+def get_session() -> Session:
+    """Return the session of the current request (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """Open a session and commit once at the end, or roll back on error (jobs and CLI)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

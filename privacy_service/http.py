@@ -1,0 +1,151 @@
+"""The JSON API conventions: /api/v1, the error envelope, OpenAPI; HTML error pages for the rest."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_smorest import Api as SmorestApi
+from flask_wtf.csrf import CSRFError
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+from privacy_service.errors import DomainError, envelope
+from privacy_service.security.access import AccessDenied
+
+log = logging.getLogger(__name__)
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(metadata={"description": "Machine-readable error code"})
+    message = fields.String(metadata={"description": "What went wrong, for people"})
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "Field name → list of messages"})
+
+
+class ErrorSchema(Schema):
+    """The error envelope every API error uses (DESIGN.md §5)."""
+
+    error = fields.Nested(ErrorBodySchema)
+
+
+def is_api_request() -> bool:
+    """Tell whether the current request is for the JSON API."""
+    return request.path.startswith("/api/")
+
+
+def _flatten_webargs(messages: Any) -> dict[str, Any]:
+    # webargs nests messages by location ({"json": {...}, "query": {...}}); the envelope wants field names.
+    if not isinstance(messages, dict):
+        return {"_schema": messages}
+    out: dict[str, Any] = {}
+    for location, value in messages.items():
+        if isinstance(value, dict) and location in ("json", "query", "form", "headers", "files", "view_args"):
+            out.update(value)
+        else:
+            out[location] = value
+    return out
+
+
+def json_error(
+    status: int, message: str, fields_: dict[str, Any] | None = None, code: str | None = None
+) -> Response:
+    """Return the error envelope as a response."""
+    response = jsonify(envelope(code or _CODES.get(status, "error"), message, fields_))
+    response.status_code = status
+    return response
+
+
+class Api(SmorestApi):
+    """flask-smorest with the service's error envelope."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """Answer an HTTP error as JSON for the API, as a page elsewhere."""
+        status = error.code or 500
+        if not is_api_request():
+            return html_error(status, error.description or error.name)
+        data = getattr(error, "data", None) or {}
+        fields_ = _flatten_webargs(data["messages"]) if "messages" in data else data.get("errors")
+        if status == 422:
+            message = "The request is not valid; see fields."
+        elif status == 500:
+            message = "Something went wrong on our side; the error has been logged."
+        else:
+            message = data.get("message") or error.description or error.name
+        response = json_error(status, message, fields_)
+        for key, value in (data.get("headers") or {}).items():
+            response.headers[key] = value
+        return response
+
+
+def html_error(status: int, message: str) -> tuple[str, int]:
+    """Render the HTML error page."""
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors, access denials and CSRF failures to answers in one place."""
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Any:
+        if is_api_request():
+            return json_error(exc.status, exc.message, exc.fields, exc.code)
+        return html_error(exc.status, exc.message)
+
+    @app.errorhandler(AccessDenied)
+    def _access_denied(exc: AccessDenied) -> Any:
+        if is_api_request():
+            response = json_error(exc.status, exc.message)
+            if exc.status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="privacy-service"'
+            return response
+        if exc.status == 401:
+            return redirect(
+                url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+            )
+        return html_error(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> Any:
+        message = "The form or request is missing a valid CSRF token; reload the page and try again."
+        if is_api_request():
+            return json_error(400, message, {"csrf_token": [exc.description]}, "csrf_failed")
+        return html_error(400, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):  # handled by the Api handler
+            raise exc
+        log.exception("unhandled error on %s %s", request.method, request.url_rule)
+        if is_api_request():
+            return json_error(500, "Something went wrong on our side; the error has been logged.")
+        return html_error(500, "Something went wrong on our side; the error has been logged.")
+
+
+def require_json_body() -> Response | None:
+    """Refuse API writes whose body is not JSON (a before_request hook)."""
+    if not is_api_request() or request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    if request.content_length == 0 and not request.data:
+        return None
+    if request.mimetype != "application/json":
+        return json_error(415, "Send the body as JSON with 'Content-Type: application/json'.")
+    return None

@@ -1,0 +1,147 @@
+"""Load policies/ (configuration as code) into the registry and the data map, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import Schema, ValidationError
+from sqlmodel import Session
+
+from privacy_service.audit import Actor
+from privacy_service.datamap import service as datamap_service
+from privacy_service.datamap.schemas import systems_file_schema
+from privacy_service.errors import ValidationFailed
+from privacy_service.ropa import service as ropa_service
+from privacy_service.ropa.schemas import (
+    activities_file_schema,
+    activity_schema,
+    organisation_schema,
+    organisations_file_schema,
+)
+
+
+class PolicyError(ValidationFailed):
+    """A policy file is wrong; the message names the file, the item and the field."""
+
+    code = "policy_error"
+
+
+@dataclass
+class LoadReport:
+    """What a load changed, per kind of record."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, kind: str, outcome: str) -> None:
+        bucket = self.counts.setdefault(kind, {"created": 0, "updated": 0, "unchanged": 0})
+        bucket[outcome] = bucket.get(outcome, 0) + 1
+
+    @property
+    def changed(self) -> int:
+        return sum(c["created"] + c["updated"] for c in self.counts.values())
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [(prefix or "_schema", m) for m in messages]
+    if isinstance(messages, list):
+        return [pair for m in messages for pair in _flatten(m, prefix)]
+    return [(prefix or "_schema", str(messages))]
+
+
+def _fail(path: Path, where: str, err: ValidationError | dict) -> PolicyError:
+    messages = err.messages if isinstance(err, ValidationError) else err
+    pairs = _flatten(messages)
+    first_field, first_msg = pairs[0]
+    text = f"{path}: {where}field '{first_field}': {first_msg}"
+    if len(pairs) > 1:
+        text += f" (and {len(pairs) - 1} more)"
+    return PolicyError(text, fields={f"{path.name}:{where}{f}": [m] for f, m in pairs})
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise PolicyError(f"{path}:{where} is not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+
+
+def _load(schema: Schema, data: Any, path: Path, where: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: {where}expected a mapping, found {type(data).__name__}.")
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise _fail(path, where, err) from err
+
+
+def read_policies(root: Path) -> dict[str, Any]:
+    """Read and validate every policy file; raise PolicyError naming the file, item and field."""
+    if not root.is_dir():
+        raise PolicyError(f"{root}: the policies folder does not exist.")
+    org_path = root / "organisations.yaml"
+    organisations = [
+        _load(
+            organisation_schema, item, org_path, f"organisation {i + 1} ({(item or {}).get('slug', '?')}): "
+        )
+        for i, item in enumerate(
+            _load(organisations_file_schema, _read_yaml(org_path), org_path)["organisations"]
+        )
+    ]
+    notices: dict[str, dict] = {}
+    activities: list[dict[str, Any]] = []
+    seen: dict[str, Path] = {}
+    for path in sorted((root / "activities").glob("*.yaml")):
+        doc = _load(activities_file_schema, _read_yaml(path), path)
+        notices[doc["service"]] = doc["notice"]
+        for i, item in enumerate(doc["activities"]):
+            slug = item.get("slug", f"#{i + 1}") if isinstance(item, dict) else f"#{i + 1}"
+            where = f"activity '{slug}': "
+            item = {**item, "service": doc["service"]} if isinstance(item, dict) else item
+            record = _load(activity_schema, item, path, where)
+            if record["slug"] in seen:
+                raise PolicyError(f"{path}: {where}field 'slug': already defined in {seen[record['slug']]}.")
+            seen[record["slug"]] = path
+            activities.append(record)
+    systems_path = root / "systems.yaml"
+    systems = []
+    if systems_path.exists():
+        raw = _load(systems_file_schema, _read_yaml(systems_path), systems_path)
+        systems = raw["systems"]
+    return {"organisations": organisations, "notices": notices, "activities": activities, "systems": systems}
+
+
+def load_policies(session: Session, *, root: Path, instance_path: Path, actor: Actor) -> LoadReport:
+    """Validate policies/ and write it into the registry and the data map in the caller's transaction."""
+    docs = read_policies(root)
+    report = LoadReport()
+    for org in docs["organisations"]:
+        report.add("organisations", ropa_service.upsert_organisation(session, data=org, actor=actor))
+    for service, notice in docs["notices"].items():
+        report.add("notices", ropa_service.upsert_notice(session, service=service, data=notice, actor=actor))
+    for record in docs["activities"]:
+        try:
+            report.add("activities", ropa_service.apply_activity(session, data=record, actor=actor))
+        except ValidationFailed as exc:
+            raise PolicyError(
+                f"{root}: activity '{record['slug']}': {exc.message} {exc.fields}", fields=exc.fields
+            ) from exc
+    categories = {a["slug"]: {c["key"] for c in a["data_categories"]} for a in docs["activities"]}
+    if docs["systems"]:
+        counts = datamap_service.load_systems(
+            session, systems=docs["systems"], activities=categories, instance_path=instance_path, actor=actor
+        )
+        for outcome, n in counts.items():
+            for _ in range(n):
+                report.add("systems", outcome)
+    return report

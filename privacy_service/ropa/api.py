@@ -1,0 +1,166 @@
+"""/api/v1/activities, /api/v1/organisations and /api/v1/ropa."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from privacy_service.db import get_session
+from privacy_service.errors import ValidationFailed
+from privacy_service.ropa import service
+from privacy_service.ropa.schemas import (
+    ActivityListArgsSchema,
+    ActivityListSchema,
+    ActivityOutSchema,
+    ActivitySchema,
+    OrganisationOutSchema,
+    RopaArgsSchema,
+    VersionListSchema,
+)
+from privacy_service.security.access import current_actor, require
+
+blp = Blueprint("ropa", __name__, description="The records of processing (GDPR Art. 30)")
+
+
+class ActivityUpdateSchema(ActivitySchema):
+    """The body of PUT: the whole record; the slug may be left out (it is in the path)."""
+
+    slug = fields.String(load_default=None)
+
+
+def _etag(version: int) -> str:
+    return f'W/"v{version}"'
+
+
+def _expected_version() -> int | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise ValidationFailed(
+            'If-Match must be an ETag this API returned, like W/"v3".',
+            fields={"If-Match": ["Not an ETag of this API."]},
+        )
+    return int(tag[1:])
+
+
+def _with_etag(record: dict[str, Any], status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return record, status, {"ETag": _etag(record["version"])}
+
+
+@blp.route("/activities")
+class Activities(MethodView):
+    @blp.arguments(ActivityListArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, ActivityListSchema)
+    @require("registry:read")
+    def get(self, page: int, per_page: int, **filters: Any) -> dict[str, Any]:
+        """List activities, filtered by service, controller, legal basis, special categories, status."""
+        items, total = service.list_activities(
+            get_session(), filters=service.ActivityFilter(**filters), page=page, per_page=per_page
+        )
+        summaries = [
+            {
+                "slug": a.slug,
+                "service": a.service,
+                "status": a.status,
+                "name": {"nb": a.name_nb, "en": a.name_en},
+                "controller": a.controller,
+                "legal_basis": a.legal_basis,
+                "special_categories": a.special_categories,
+                "version": a.version,
+                "updated_at": a.updated_at,
+                "updated_by": a.updated_by,
+            }
+            for a in items
+        ]
+        return {"items": summaries, "total": total, "page": page, "per_page": per_page}
+
+    @blp.arguments(ActivitySchema)
+    @blp.response(201, ActivityOutSchema)
+    @require("registry:write")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a processing activity (version 1)."""
+        session = get_session()
+        activity = service.create_activity(session, data=data, actor=current_actor())
+        session.commit()
+        return _with_etag(service.activity_record(activity), 201)
+
+
+@blp.route("/activities/<slug>")
+class Activity(MethodView):
+    @blp.response(200, ActivityOutSchema)
+    @require("registry:read")
+    def get(self, slug: str) -> Any:
+        """Return one activity with its current version and the rights that apply."""
+        return _with_etag(service.activity_record(service.get_activity(get_session(), slug=slug)))
+
+    @blp.arguments(ActivityUpdateSchema)
+    @blp.response(200, ActivityOutSchema)
+    @require("registry:write")
+    def put(self, data: dict[str, Any], slug: str) -> Any:
+        """Replace an activity's record; the prior version is kept. Send If-Match to avoid lost updates."""
+        data["slug"] = data.get("slug") or slug
+        session = get_session()
+        activity, _ = service.update_activity(
+            session, slug=slug, data=data, actor=current_actor(), expected_version=_expected_version()
+        )
+        session.commit()
+        return _with_etag(service.activity_record(activity))
+
+    @blp.response(200, ActivityOutSchema)
+    @require("registry:write")
+    def delete(self, slug: str) -> Any:
+        """Retire an activity: it stays readable, with its history."""
+        session = get_session()
+        activity = service.retire_activity(session, slug=slug, actor=current_actor())
+        session.commit()
+        return _with_etag(service.activity_record(activity))
+
+
+@blp.route("/activities/<slug>/versions")
+@blp.response(200, VersionListSchema)
+@require("registry:read")
+def activity_versions(slug: str) -> dict[str, Any]:
+    """List every version of an activity, newest first: who changed what and when."""
+    return {"slug": slug, "versions": service.list_versions(get_session(), slug=slug)}
+
+
+@blp.route("/organisations")
+@blp.response(200, OrganisationOutSchema(many=True))
+@require("registry:read")
+def organisations() -> list[dict[str, Any]]:
+    """List the organisations: controllers, processors, sub-processors, the supervisory authority."""
+    return list(service.list_organisations(get_session()).values())
+
+
+@blp.route("/ropa")
+@blp.arguments(RopaArgsSchema, location="query", as_kwargs=True)
+@blp.response(
+    200,
+    content_type="application/json",
+    description="The record of processing as PDF, CSV, JSON or JSON-LD (W3C DPV)",
+)
+@require("registry:read")
+def ropa(format: str, lang: str, service: str | None, include_retired: bool) -> Response:  # noqa: A002
+    """Export the whole record of processing."""
+    body, media_type, filename = service_export(format, lang, service, include_retired)
+    return Response(
+        body, mimetype=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def service_export(fmt: str, lang: str, svc: str | None, include_retired: bool) -> tuple[bytes, str, str]:
+    """Render the ROPA for the current request."""
+    return service.export_ropa(
+        get_session(),
+        fmt=fmt,
+        lang=lang,
+        service=svc,
+        include_retired=include_retired,
+        base_url=current_app.config["PRIVACY_BASE_URL"],
+    )

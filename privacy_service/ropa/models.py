@@ -1,0 +1,78 @@
+"""Registry tables: organisations, processing activities and their versions, service notices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from privacy_service.models import json_column, tz_column, utcnow
+
+
+class Organisation(SQLModel, table=True):
+    """A controller, processor, sub-processor or supervisory authority."""
+
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    name_nb: str = Field(max_length=300)
+    name_en: str = Field(max_length=300)
+    org_number: str = Field(max_length=9, index=True)
+    role: str = Field(max_length=30)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    content_hash: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    updated_by: str = Field(default="", max_length=200)
+
+
+class ProcessingActivity(SQLModel, table=True):
+    """One record of processing; `data` is the whole validated record, columns hold what lists filter on."""
+
+    __tablename__ = "processing_activity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    service: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=20, index=True)
+    name_nb: str = Field(max_length=300)
+    name_en: str = Field(max_length=300)
+    controller: str = Field(max_length=64, index=True)
+    legal_basis: str = Field(max_length=10, index=True)
+    special_categories: bool = Field(default=False, index=True)
+    version: int = 1
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    content_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    updated_by: str = Field(default="", max_length=200)
+
+
+class ActivityVersion(SQLModel, table=True):
+    """A kept version of an activity: what it said, who changed it, when and how."""
+
+    __tablename__ = "activity_version"
+    __table_args__ = (UniqueConstraint("activity_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="processing_activity.id", index=True)
+    version: int
+    status: str = Field(max_length=20)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    change: str = Field(max_length=30)  # create | update | retire | policy_load
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    changed_by: str = Field(max_length=200)
+
+
+class ServiceNotice(SQLModel, table=True):
+    """The header of one service's public privacy notice (helsedata, helsedirektoratet, helsenorge)."""
+
+    __tablename__ = "service_notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    service: str = Field(max_length=64, unique=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    content_hash: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

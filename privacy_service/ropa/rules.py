@@ -1,0 +1,128 @@
+"""The fixed code lists and legal rules of the registry (GDPR Art. 6, 9, 15–22; Noark 5)."""
+
+from __future__ import annotations
+
+import re
+
+LEGAL_BASES: dict[str, dict[str, str]] = {
+    "6(1)(a)": {
+        "en": "Consent (GDPR Art. 6(1)(a))",
+        "nb": "Samtykke (personvernforordningen art. 6 nr. 1 a)",
+    },
+    "6(1)(b)": {"en": "Contract (GDPR Art. 6(1)(b))", "nb": "Avtale (personvernforordningen art. 6 nr. 1 b)"},
+    "6(1)(c)": {
+        "en": "Legal obligation (GDPR Art. 6(1)(c))",
+        "nb": "Rettslig forpliktelse (personvernforordningen art. 6 nr. 1 c)",
+    },
+    "6(1)(d)": {
+        "en": "Vital interests (GDPR Art. 6(1)(d))",
+        "nb": "Vitale interesser (personvernforordningen art. 6 nr. 1 d)",
+    },
+    "6(1)(e)": {
+        "en": "Public task or official authority (GDPR Art. 6(1)(e))",
+        "nb": "Allmennhetens interesse eller offentlig myndighet (personvernforordningen art. 6 nr. 1 e)",
+    },
+    "6(1)(f)": {
+        "en": "Legitimate interests (GDPR Art. 6(1)(f))",
+        "nb": "Berettiget interesse (personvernforordningen art. 6 nr. 1 f)",
+    },
+}
+
+ART9_CONDITIONS: dict[str, str] = {
+    "9(2)(a)": "explicit consent",
+    "9(2)(b)": "employment and social security law",
+    "9(2)(c)": "vital interests",
+    "9(2)(d)": "not-for-profit body",
+    "9(2)(e)": "made public by the data subject",
+    "9(2)(f)": "legal claims",
+    "9(2)(g)": "substantial public interest",
+    "9(2)(h)": "health or social care",
+    "9(2)(i)": "public health",
+    "9(2)(j)": "archiving, research or statistics",
+}
+
+ORG_ROLES = ("controller", "joint_controller", "processor", "sub_processor", "supervisory_authority")
+PROCESSOR_ROLES = ("processor", "sub_processor")
+STATUSES = ("draft", "active", "retired")
+SAFEGUARDS = ("adequacy", "scc", "bcr", "derogation", "none")
+DISPOSAL_DECISIONS = ("Bevares", "Kasseres", "Vurderes senere")  # Noark 5 M450 kassasjonsvedtak
+SERVICES_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+_MOD11_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def valid_org_number(number: str) -> bool:
+    """Check a Norwegian organisation number (9 digits, mod-11 control digit)."""
+    if not re.fullmatch(r"\d{9}", number):
+        return False
+    remainder = sum(int(d) * w for d, w in zip(number[:8], _MOD11_WEIGHTS, strict=True)) % 11
+    check = 0 if remainder == 0 else 11 - remainder
+    return check != 10 and check == int(number[8])
+
+
+def rights_for(legal_basis: str, *, art9_condition: str | None = None, automated: bool = True) -> list[dict]:
+    """Derive which data-subject rights apply from the legal basis (DESIGN.md §3)."""
+    consent = legal_basis == "6(1)(a)" or art9_condition == "9(2)(a)"
+    rights = [
+        {"right": "access", "article": "Art. 15", "applies": True, "reason": "Applies to every activity."},
+        {
+            "right": "rectification",
+            "article": "Art. 16",
+            "applies": True,
+            "reason": "Applies to every activity.",
+        },
+        {
+            "right": "erasure",
+            "article": "Art. 17",
+            "applies": True,
+            "reason": "Applies unless an exception in Art. 17(3) covers the data (e.g. an archive duty).",
+        },
+        {
+            "right": "restriction",
+            "article": "Art. 18",
+            "applies": True,
+            "reason": "Applies to every activity.",
+        },
+    ]
+    objection = legal_basis in ("6(1)(e)", "6(1)(f)")
+    rights.append(
+        {
+            "right": "objection",
+            "article": "Art. 21",
+            "applies": objection,
+            "reason": "The processing rests on Art. 6(1)(e) or (f)."
+            if objection
+            else (
+                "Consent-based: withdraw consent instead (Art. 7(3))."
+                if consent
+                else "Art. 21(1) covers only processing based on Art. 6(1)(e) or (f)."
+            ),
+        }
+    )
+    portable = (consent or legal_basis == "6(1)(b)") and automated
+    rights.append(
+        {
+            "right": "portability",
+            "article": "Art. 20",
+            "applies": portable,
+            "reason": "Based on consent or contract and carried out by automated means."
+            if portable
+            else (
+                "Art. 20(3): does not apply to processing necessary for a public task."
+                if legal_basis == "6(1)(e)"
+                else "Art. 20(1): applies only to processing based on consent or contract."
+            ),
+        }
+    )
+    rights.append(
+        {
+            "right": "consent_withdrawal",
+            "article": "Art. 7(3)",
+            "applies": consent,
+            "reason": "The processing rests on consent."
+            if consent
+            else "The processing does not rest on consent.",
+        }
+    )
+    return rights

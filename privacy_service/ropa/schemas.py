@@ -1,0 +1,343 @@
+"""marshmallow schemas of the registry: the policy files, API input and output, all validation messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+from privacy_service.ropa.rules import (
+    ART9_CONDITIONS,
+    DISPOSAL_DECISIONS,
+    LEGAL_BASES,
+    ORG_ROLES,
+    PROCESSOR_ROLES,
+    SAFEGUARDS,
+    SERVICES_RE,
+    SLUG_RE,
+    STATUSES,
+    valid_org_number,
+)
+
+ISO_PERIOD = validate.Regexp(
+    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$", error="Use an ISO-8601 period such as P30D, P2M or P25Y."
+)
+SLUG = validate.Regexp(SLUG_RE, error="Use lower-case letters, digits and '-' (at most 64 characters).")
+
+
+def _one_of(choices: Any, what: str) -> validate.OneOf:
+    return validate.OneOf(list(choices), error=f"Unknown {what} {{input}}; choose one of: {{choices}}.")
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error: a typo in a policy file must not pass silently."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class LocalisedSchema(StrictSchema):
+    """A text in Norwegian bokmål and English."""
+
+    nb = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    en = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
+    """A localised text field."""
+    return fields.Nested(LocalisedSchema, **kwargs)
+
+
+class DpoSchema(StrictSchema):
+    name = fields.String(load_default=None, allow_none=True)
+    email = fields.Email(required=True)
+    phone = fields.String(load_default=None, allow_none=True)
+
+
+class OrganisationSchema(StrictSchema):
+    """An organisation in organisations.yaml and the API."""
+
+    slug = fields.String(required=True, validate=SLUG)
+    name = Localised(required=True)
+    org_number = fields.String(required=True)
+    role = fields.String(required=True, validate=_one_of(ORG_ROLES, "role"))
+    email = fields.Email(load_default=None, allow_none=True)
+    phone = fields.String(load_default=None, allow_none=True)
+    address = fields.String(load_default=None, allow_none=True)
+    website = fields.URL(load_default=None, allow_none=True)
+    dpo = fields.Nested(DpoSchema, load_default=None, allow_none=True)
+
+    @pre_load
+    def _strip_org_number(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("org_number"), (str, int)):
+            data = {**data, "org_number": str(data["org_number"]).replace(" ", "")}
+        return data
+
+    @validates_schema
+    def _check_org_number(self, data: dict, **_: Any) -> None:
+        if not valid_org_number(data["org_number"]):
+            raise ValidationError(
+                "Not a valid Norwegian organisation number (9 digits with a mod-11 check digit).",
+                "org_number",
+            )
+
+
+class ProcessorSchema(StrictSchema):
+    organisation = fields.String(required=True, validate=SLUG)
+    role = fields.String(required=True, validate=_one_of(PROCESSOR_ROLES, "processor role"))
+    agreement_ref = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    task = Localised(load_default=None, allow_none=True)
+    sub_processor_of = fields.String(load_default=None, allow_none=True, validate=SLUG)
+
+    @validates_schema
+    def _sub_processor_names_processor(self, data: dict, **_: Any) -> None:
+        if data["role"] == "sub_processor" and not data.get("sub_processor_of"):
+            raise ValidationError("A sub-processor must name the processor it works for.", "sub_processor_of")
+
+
+class DataCategorySchema(StrictSchema):
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
+    name = Localised(required=True)
+    special = fields.Boolean(load_default=False)
+
+
+class TransferSchema(StrictSchema):
+    country = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    recipient = fields.String(required=True)
+    safeguard = fields.String(required=True, validate=_one_of(SAFEGUARDS, "safeguard"))
+    details = fields.String(load_default=None, allow_none=True)
+
+
+class RetentionSchema(StrictSchema):
+    text = Localised(required=True)
+    period = fields.String(load_default=None, allow_none=True, validate=ISO_PERIOD)
+    trigger = Localised(load_default=None, allow_none=True)
+    legal_basis = fields.String(load_default=None, allow_none=True)
+
+
+class DisposalSchema(StrictSchema):
+    decision = fields.String(required=True, validate=_one_of(DISPOSAL_DECISIONS, "disposal decision"))
+    preservation_period = fields.String(load_default=None, allow_none=True, validate=ISO_PERIOD)
+    authority = fields.String(load_default=None, allow_none=True)
+
+
+class DpiaSchema(StrictSchema):
+    required = fields.Boolean(load_default=False)
+    reference = fields.String(load_default=None, allow_none=True)
+    outcome = fields.String(load_default=None, allow_none=True)
+    prior_consultation = fields.Boolean(load_default=False)
+
+
+class SystemRefSchema(StrictSchema):
+    name = fields.String(required=True)
+    location = fields.String(load_default=None, allow_none=True)
+
+
+def _non_empty_list(nested: type[Schema] | fields.Field, **kwargs: Any) -> fields.List:
+    item = fields.Nested(nested) if isinstance(nested, type) else nested
+    return fields.List(item, validate=validate.Length(min=1, error="Give at least one."), **kwargs)
+
+
+class ActivitySchema(StrictSchema):
+    """One processing activity: every field of Art. 30(1) and the Datatilsynet template additions."""
+
+    slug = fields.String(required=True, validate=SLUG)
+    service = fields.String(
+        required=True, validate=validate.Regexp(SERVICES_RE, error="Not a valid service name.")
+    )
+    status = fields.String(load_default="active", validate=_one_of(STATUSES, "status"))
+    name = Localised(required=True)
+    description = Localised(required=True)
+    controller = fields.String(required=True, validate=SLUG)
+    joint_controllers = fields.List(fields.String(validate=SLUG), load_default=list)
+    representative = fields.String(load_default=None, allow_none=True)
+    processors = fields.List(fields.Nested(ProcessorSchema), load_default=list)
+    purposes = _non_empty_list(LocalisedSchema, required=True)
+    legal_basis = fields.String(required=True, validate=_one_of(LEGAL_BASES, "legal basis"))
+    national_basis = Localised(load_default=None, allow_none=True)
+    art9_condition = fields.String(
+        load_default=None, allow_none=True, validate=_one_of(ART9_CONDITIONS, "Art. 9 condition")
+    )
+    art10 = fields.Boolean(load_default=False)
+    consent_purpose = fields.String(load_default=None, allow_none=True, validate=SLUG)
+    legitimate_interest = Localised(load_default=None, allow_none=True)
+    lia_reference = fields.String(load_default=None, allow_none=True)
+    data_subjects = _non_empty_list(LocalisedSchema, required=True)
+    data_categories = _non_empty_list(DataCategorySchema, required=True)
+    vulnerable_subjects = fields.Boolean(load_default=False)
+    children = fields.Boolean(load_default=False)
+    source = Localised(load_default=None, allow_none=True)
+    recipients = fields.List(fields.Nested(LocalisedSchema), load_default=list)
+    transfers = fields.List(fields.Nested(TransferSchema), load_default=list)
+    retention = fields.Nested(RetentionSchema, required=True)
+    security_measures = _non_empty_list(LocalisedSchema, required=True)
+    disposal = fields.Nested(DisposalSchema, load_default=None, allow_none=True)
+    dpia = fields.Nested(
+        DpiaSchema,
+        load_default=lambda: {
+            "required": False,
+            "reference": None,
+            "outcome": None,
+            "prior_consultation": False,
+        },
+    )
+    automated_decisions = fields.Boolean(load_default=False)
+    business_process = fields.String(load_default=None, allow_none=True)
+    owner = fields.String(load_default=None, allow_none=True)
+    review_date = fields.Date(load_default=None, allow_none=True)
+    systems = fields.List(fields.Nested(SystemRefSchema), load_default=list)
+
+    @validates_schema
+    def _legal_rules(self, data: dict, **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        special = any(c.get("special") for c in data.get("data_categories") or [])
+        if special and not data.get("art9_condition"):
+            errors["art9_condition"] = [
+                "Special categories of data are processed: name the Art. 9(2) condition."
+            ]
+        if data.get("legal_basis") == "6(1)(a)" and not data.get("consent_purpose"):
+            errors["consent_purpose"] = ["A consent-based activity must name its consent purpose."]
+        if data.get("legal_basis") in ("6(1)(c)", "6(1)(e)") and not data.get("national_basis"):
+            errors["national_basis"] = [
+                "Art. 6(3): a legal obligation or public task needs its national legal basis."
+            ]
+        keys = [c.get("key") for c in data.get("data_categories") or []]
+        if len(keys) != len(set(keys)):
+            errors["data_categories"] = ["Each data category key must be unique within the activity."]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _dates_as_text(self, data: dict, **_: Any) -> dict:
+        # The record is stored as JSON: keep the review date as ISO text.
+        if data.get("review_date") is not None:
+            data["review_date"] = data["review_date"].isoformat()
+        return data
+
+
+class NoticeSchema(StrictSchema):
+    title = Localised(required=True)
+    intro = Localised(required=True)
+    contact = Localised(required=True)
+    controller = fields.String(required=True, validate=SLUG)
+
+
+class ActivitiesFileSchema(StrictSchema):
+    """One file under policies/activities/."""
+
+    service = fields.String(
+        required=True, validate=validate.Regexp(SERVICES_RE, error="Not a valid service name.")
+    )
+    notice = fields.Nested(NoticeSchema, required=True)
+    activities = fields.List(fields.Raw(), required=True)  # validated one by one, so errors name the activity
+
+
+class OrganisationsFileSchema(StrictSchema):
+    organisations = fields.List(fields.Raw(), required=True)
+
+
+# --- API output -------------------------------------------------------------------------------------------
+
+
+class RightSchema(Schema):
+    right = fields.String()
+    article = fields.String()
+    applies = fields.Boolean()
+    reason = fields.String()
+
+
+class ActivityOutSchema(ActivitySchema):
+    """An activity as the API returns it: the record plus version metadata and derived rights."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.Integer(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+    updated_by = fields.String(dump_only=True)
+    rights = fields.List(fields.Nested(RightSchema), dump_only=True)
+    review_date = fields.String(allow_none=True)
+
+
+class ActivitySummarySchema(Schema):
+    slug = fields.String()
+    service = fields.String()
+    status = fields.String()
+    name = fields.Nested(LocalisedSchema)
+    controller = fields.String()
+    legal_basis = fields.String()
+    special_categories = fields.Boolean()
+    version = fields.Integer()
+    updated_at = fields.DateTime()
+    updated_by = fields.String()
+
+
+class ActivityListArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    service = fields.String(load_default=None)
+    controller = fields.String(load_default=None)
+    legal_basis = fields.String(load_default=None, validate=_one_of(LEGAL_BASES, "legal basis"))
+    special_categories = fields.Boolean(load_default=None)
+    status = fields.String(load_default=None, validate=_one_of(STATUSES, "status"))
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class ActivityListSchema(Schema):
+    items = fields.List(fields.Nested(ActivitySummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class VersionSchema(Schema):
+    version = fields.Integer()
+    status = fields.String()
+    change = fields.String()
+    changed_at = fields.DateTime()
+    changed_by = fields.String()
+    changes = fields.List(
+        fields.Dict(), metadata={"description": "Fields that differ from the previous version"}
+    )
+    data = fields.Dict()
+
+
+class VersionListSchema(Schema):
+    slug = fields.String()
+    versions = fields.List(fields.Nested(VersionSchema))
+
+
+class OrganisationOutSchema(OrganisationSchema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class RopaArgsSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    format = fields.String(load_default="json", validate=_one_of(("pdf", "csv", "json", "jsonld"), "format"))
+    lang = fields.String(load_default="en", validate=_one_of(("nb", "en"), "language"))
+    service = fields.String(load_default=None)
+    include_retired = fields.Boolean(load_default=True)
+
+
+activity_schema = ActivitySchema()
+activity_out_schema = ActivityOutSchema()
+organisation_schema = OrganisationSchema()
+activities_file_schema = ActivitiesFileSchema()
+organisations_file_schema = OrganisationsFileSchema()

@@ -1,0 +1,380 @@
+"""The registry's logic: organisations and processing activities, their versions and the ROPA document."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from privacy_service.audit import Actor, record_event
+from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.models import utcnow
+from privacy_service.ropa.models import ActivityVersion, Organisation, ProcessingActivity, ServiceNotice
+from privacy_service.ropa.rules import rights_for
+
+
+class ActivityNotFound(NotFound):
+    """No activity with that slug."""
+
+
+class VersionConflict(Conflict):
+    """The activity changed since the caller read it."""
+
+    code = "version_conflict"
+    status = 412
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """Return a stable hash of a record, so an unchanged policy file writes nothing."""
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+# --- organisations ------------------------------------------------------------------------------------------
+
+
+def upsert_organisation(session: Session, *, data: dict[str, Any], actor: Actor) -> str:
+    """Create or update an organisation from validated data; return created, updated or unchanged."""
+    digest = content_hash(data)
+    org = session.scalar(select(Organisation).where(Organisation.slug == data["slug"]))
+    if org is not None and org.content_hash == digest:
+        return "unchanged"
+    outcome = "updated" if org else "created"
+    if org is None:
+        org = Organisation(slug=data["slug"])
+        session.add(org)
+    org.name_nb, org.name_en = data["name"]["nb"], data["name"]["en"]
+    org.org_number, org.role, org.data, org.content_hash = data["org_number"], data["role"], data, digest
+    org.updated_at, org.updated_by = utcnow(), str(actor)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=f"organisation.{outcome.removesuffix('d')}",
+        object_type="organisation",
+        object_id=org.slug,
+        details={"org_number": org.org_number},
+    )
+    return outcome
+
+
+def list_organisations(session: Session) -> dict[str, dict[str, Any]]:
+    """Return every organisation's record keyed by slug."""
+    return {o.slug: o.data for o in session.scalars(select(Organisation).order_by(Organisation.slug))}
+
+
+def upsert_notice(session: Session, *, service: str, data: dict[str, Any], actor: Actor) -> str:
+    """Create or update the header of a service's privacy notice."""
+    digest = content_hash(data)
+    notice = session.scalar(select(ServiceNotice).where(ServiceNotice.service == service))
+    if notice is not None and notice.content_hash == digest:
+        return "unchanged"
+    outcome = "updated" if notice else "created"
+    if notice is None:
+        notice = ServiceNotice(service=service)
+        session.add(notice)
+    notice.data, notice.content_hash, notice.updated_at = data, digest, utcnow()
+    session.flush()
+    record_event(session, actor=actor, action="notice.update", object_type="notice", object_id=service)
+    return outcome
+
+
+def get_notice(session: Session, *, service: str) -> dict[str, Any]:
+    """Return the notice header of a service."""
+    notice = session.scalar(select(ServiceNotice).where(ServiceNotice.service == service))
+    if notice is None:
+        raise NotFound(f"No privacy notice for service {service!r}.")
+    return notice.data
+
+
+def list_services(session: Session) -> list[str]:
+    """Return the services that publish a privacy notice."""
+    return list(session.scalars(select(ServiceNotice.service).order_by(ServiceNotice.service)))
+
+
+# --- activities ---------------------------------------------------------------------------------------------
+
+
+def check_references(session: Session, data: dict[str, Any]) -> None:
+    """Check that the organisations an activity names exist and play a fitting role."""
+    orgs = {o.slug: o.role for o in session.scalars(select(Organisation))}
+    errors: dict[str, list[str]] = {}
+    if data["controller"] not in orgs:
+        errors["controller"] = [f"Unknown organisation {data['controller']!r}."]
+    missing = [s for s in data.get("joint_controllers") or [] if s not in orgs]
+    if missing:
+        errors["joint_controllers"] = [f"Unknown organisation {s!r}." for s in missing]
+    named = {p["organisation"] for p in data.get("processors") or []}
+    for i, p in enumerate(data.get("processors") or []):
+        if p["organisation"] not in orgs:
+            errors.setdefault("processors", []).append(
+                f"Processor {i + 1}: unknown organisation {p['organisation']!r}."
+            )
+        if p.get("sub_processor_of") and p["sub_processor_of"] not in named:
+            errors.setdefault("processors", []).append(
+                f"Processor {i + 1}: sub-processor of {p['sub_processor_of']!r}, "
+                "which is not listed as a processor."
+            )
+    if data["legal_basis"] == "6(1)(a)" and data.get("consent_purpose") != data["slug"]:
+        errors["consent_purpose"] = ["The consent purpose of a consent-based activity is its slug."]
+    if errors:
+        raise ValidationFailed("The activity refers to something that does not fit.", fields=errors)
+
+
+def _apply(activity: ProcessingActivity, data: dict[str, Any], digest: str, actor: Actor) -> None:
+    activity.service, activity.status = data["service"], data["status"]
+    activity.name_nb, activity.name_en = data["name"]["nb"], data["name"]["en"]
+    activity.controller, activity.legal_basis = data["controller"], data["legal_basis"]
+    activity.special_categories = any(c.get("special") for c in data["data_categories"])
+    activity.data, activity.content_hash = data, digest
+    activity.updated_at, activity.updated_by = utcnow(), str(actor)
+
+
+def _keep_version(session: Session, activity: ProcessingActivity, *, change: str, actor: Actor) -> None:
+    session.add(
+        ActivityVersion(
+            activity_id=activity.id,
+            version=activity.version,
+            status=activity.status,
+            data=activity.data,
+            change=change,
+            changed_at=activity.updated_at,
+            changed_by=activity.updated_by,
+        )
+    )
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=f"activity.{change}",
+        object_type="activity",
+        object_id=activity.slug,
+        details={"version": activity.version, "status": activity.status, "hash": activity.content_hash},
+    )
+
+
+def get_activity(session: Session, *, slug: str) -> ProcessingActivity:
+    """Return an activity (retired ones too)."""
+    activity = session.scalar(select(ProcessingActivity).where(ProcessingActivity.slug == slug))
+    if activity is None:
+        raise ActivityNotFound(f"No processing activity {slug!r}.")
+    return activity
+
+
+def create_activity(
+    session: Session, *, data: dict[str, Any], actor: Actor, change: str = "create"
+) -> ProcessingActivity:
+    """Create an activity from validated data, as version 1."""
+    if session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.slug == data["slug"])):
+        raise Conflict(f"An activity {data['slug']!r} already exists.", fields={"slug": ["Already in use."]})
+    check_references(session, data)
+    activity = ProcessingActivity(slug=data["slug"], version=1)
+    _apply(activity, data, content_hash(data), actor)
+    session.add(activity)
+    session.flush()
+    _keep_version(session, activity, change=change, actor=actor)
+    return activity
+
+
+def update_activity(
+    session: Session,
+    *,
+    slug: str,
+    data: dict[str, Any],
+    actor: Actor,
+    expected_version: int | None = None,
+    change: str = "update",
+) -> tuple[ProcessingActivity, bool]:
+    """Replace an activity's record; keep the prior version; return it and whether anything changed."""
+    activity = get_activity(session, slug=slug)
+    if expected_version is not None and expected_version != activity.version:
+        raise VersionConflict(
+            f"The activity is at version {activity.version}, not {expected_version}; reload and try again."
+        )
+    if data["slug"] != slug:
+        raise ValidationFailed("The slug of an activity cannot change.", fields={"slug": ["Cannot change."]})
+    digest = content_hash(data)
+    if digest == activity.content_hash:
+        return activity, False
+    check_references(session, data)
+    activity.version += 1
+    _apply(activity, data, digest, actor)
+    session.flush()
+    kept = "retire" if data["status"] == "retired" and change == "update" else change
+    _keep_version(session, activity, change=kept, actor=actor)
+    return activity, True
+
+
+def apply_activity(session: Session, *, data: dict[str, Any], actor: Actor) -> str:
+    """Create or update an activity from a policy file; return created, updated or unchanged."""
+    exists = session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.slug == data["slug"]))
+    if not exists:
+        create_activity(session, data=data, actor=actor, change="policy_load")
+        return "created"
+    _, changed = update_activity(session, slug=data["slug"], data=data, actor=actor, change="policy_load")
+    return "updated" if changed else "unchanged"
+
+
+def retire_activity(session: Session, *, slug: str, actor: Actor) -> ProcessingActivity:
+    """Retire an activity: it stays readable with its history, and is marked retired."""
+    activity = get_activity(session, slug=slug)
+    if activity.status == "retired":
+        raise Conflict(f"The activity {slug!r} is already retired.")
+    activity, _ = update_activity(
+        session, slug=slug, data={**activity.data, "status": "retired"}, actor=actor, change="retire"
+    )
+    return activity
+
+
+@dataclass
+class ActivityFilter:
+    """What the activity list can be narrowed by."""
+
+    service: str | None = None
+    controller: str | None = None
+    legal_basis: str | None = None
+    special_categories: bool | None = None
+    status: str | None = None
+    q: str | None = None
+
+
+def list_activities(
+    session: Session, *, filters: ActivityFilter, page: int = 1, per_page: int = 100
+) -> tuple[list[ProcessingActivity], int]:
+    """Return one page of activities matching the filters, and the total count."""
+    query = select(ProcessingActivity)
+    for column in ("service", "controller", "legal_basis", "special_categories", "status"):
+        value = getattr(filters, column)
+        if value is not None:
+            query = query.where(getattr(ProcessingActivity, column) == value)
+    if filters.q:
+        like = f"%{filters.q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(ProcessingActivity.slug).like(like),
+                func.lower(ProcessingActivity.name_nb).like(like),
+                func.lower(ProcessingActivity.name_en).like(like),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(ProcessingActivity.service, ProcessingActivity.slug)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return list(rows), total
+
+
+def activity_record(activity: ProcessingActivity) -> dict[str, Any]:
+    """Return the activity's record with its version metadata and the rights that apply."""
+    data = activity.data
+    return {
+        **data,
+        "version": activity.version,
+        "created_at": activity.created_at,
+        "updated_at": activity.updated_at,
+        "updated_by": activity.updated_by,
+        "rights": rights_for(data["legal_basis"], art9_condition=data.get("art9_condition")),
+    }
+
+
+def diff_records(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the top-level fields that differ between two versions of a record."""
+    before = before or {}
+    keys = sorted(set(before) | set(after))
+    return [
+        {"field": k, "before": before.get(k), "after": after.get(k)}
+        for k in keys
+        if before.get(k) != after.get(k)
+    ]
+
+
+def list_versions(session: Session, *, slug: str) -> list[dict[str, Any]]:
+    """Return every kept version of an activity, newest first, each with what changed."""
+    activity = get_activity(session, slug=slug)
+    versions = session.scalars(
+        select(ActivityVersion)
+        .where(ActivityVersion.activity_id == activity.id)
+        .order_by(ActivityVersion.version)
+    ).all()
+    out, previous = [], None
+    for v in versions:
+        out.append(
+            {
+                "version": v.version,
+                "status": v.status,
+                "change": v.change,
+                "changed_at": v.changed_at,
+                "changed_by": v.changed_by,
+                "changes": diff_records(previous, v.data),
+                "data": v.data,
+            }
+        )
+        previous = v.data
+    return list(reversed(out))
+
+
+def ropa_document(
+    session: Session, *, service: str | None = None, include_retired: bool = True
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Return the organisations and activity records that make up the record of processing."""
+    query = select(ProcessingActivity).order_by(ProcessingActivity.service, ProcessingActivity.slug)
+    if service:
+        query = query.where(ProcessingActivity.service == service)
+    if not include_retired:
+        query = query.where(ProcessingActivity.status != "retired")
+    activities = [activity_record(a) for a in session.scalars(query)]
+    return list_organisations(session), activities
+
+
+def jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """Return a record with its timestamps as ISO-8601 text, as exports expect."""
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in record.items()}
+
+
+EXPORT_TYPES = {
+    "pdf": ("application/pdf", "pdf"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json", "json"),
+    "jsonld": ("application/ld+json", "jsonld"),
+}
+
+
+def export_ropa(
+    session: Session,
+    *,
+    fmt: str,
+    lang: str = "en",
+    service: str | None = None,
+    include_retired: bool = True,
+    base_url: str = "http://localhost:5000",
+) -> tuple[bytes, str, str]:
+    """Render the record of processing; return the bytes, the media type and a file name."""
+    from privacy_service.ropa import export, pdf
+
+    organisations, records = ropa_document(session, service=service, include_retired=include_retired)
+    activities = [jsonable(r) for r in records]
+    now = utcnow()
+    if fmt == "pdf":
+        body = pdf.render_ropa_pdf(
+            organisations=organisations, activities=activities, generated_at=now, lang=lang
+        )
+    elif fmt == "csv":
+        body = export.export_csv(organisations=organisations, activities=activities, lang=lang)
+    elif fmt == "json":
+        body = export.export_json(organisations=organisations, activities=activities, generated_at=now)
+    elif fmt == "jsonld":
+        body = export.export_jsonld(
+            organisations=organisations, activities=activities, generated_at=now, base_url=base_url
+        )
+    else:
+        raise ValidationFailed(
+            f"Unknown format {fmt!r}.", fields={"format": ["Use pdf, csv, json or jsonld."]}
+        )
+    media_type, ext = EXPORT_TYPES[fmt]
+    stem = f"ropa-{service}" if service else "ropa"
+    return body, media_type, f"{stem}-{now:%Y%m%d}.{ext}"

@@ -1,0 +1,196 @@
+"""Officer pages for the registry, and the public privacy notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from privacy_service.audit import AuditEvent, verify_chain
+from privacy_service.db import get_session
+from privacy_service.errors import ValidationFailed
+from privacy_service.models import utcnow
+from privacy_service.ropa import service
+from privacy_service.ropa.forms import ActivityForm, apply_form, errors_to_fields, form_values
+from privacy_service.ropa.rules import ART9_CONDITIONS, LEGAL_BASES, STATUSES
+from privacy_service.ropa.schemas import activity_schema
+from privacy_service.security.access import current_actor, page, public
+
+bp = Blueprint("officer", __name__, url_prefix="/officer", template_folder="templates")
+public_bp = Blueprint("public", __name__, template_folder="templates")
+
+
+def _lang() -> str:
+    return str(get_locale() or "nb")
+
+
+@bp.get("/")
+@page("registry:read")
+def home() -> Any:
+    """Send officers to the activity list."""
+    return redirect(url_for("officer.activities"))
+
+
+@bp.get("/activities")
+@page("registry:read")
+def activities() -> str:
+    """List activities with filters."""
+    args = request.args
+    special = {"yes": True, "no": False}.get(args.get("special", ""))
+    filters = service.ActivityFilter(
+        service=args.get("service") or None,
+        controller=args.get("controller") or None,
+        legal_basis=args.get("legal_basis") if args.get("legal_basis") in LEGAL_BASES else None,
+        special_categories=special,
+        status=args.get("status") if args.get("status") in STATUSES else None,
+        q=(args.get("q") or "")[:200] or None,
+    )
+    session = get_session()
+    items, total = service.list_activities(session, filters=filters, per_page=1000)
+    return render_template(
+        "ropa/list.html",
+        items=items,
+        total=total,
+        filters=filters,
+        organisations=service.list_organisations(session),
+        services=service.list_services(session),
+        legal_bases=LEGAL_BASES,
+        statuses=STATUSES,
+        lang=_lang(),
+    )
+
+
+@bp.get("/activities/<slug>")
+@page("registry:read")
+def activity(slug: str) -> str:
+    """Show one activity with every field."""
+    session = get_session()
+    record = service.activity_record(service.get_activity(session, slug=slug))
+    return render_template(
+        "ropa/detail.html",
+        a=record,
+        organisations=service.list_organisations(session),
+        lang=_lang(),
+        art9=ART9_CONDITIONS,
+        legal_bases=LEGAL_BASES,
+    )
+
+
+@bp.route("/activities/<slug>/edit", methods=["GET", "POST"])
+@page("registry:write")
+def edit_activity(slug: str) -> Any:
+    """Edit an activity's main fields; every save keeps the prior version."""
+    session = get_session()
+    current = service.get_activity(session, slug=slug)
+    form = ActivityForm(data={**form_values(current.data), "version": current.version})
+    record_errors: list[str] = []
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            data = activity_schema.load(apply_form(current.data, form))
+            expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+            _, changed = service.update_activity(
+                session, slug=slug, data=data, actor=current_actor(), expected_version=expected
+            )
+            session.commit()
+            flash(_("Saved as a new version.") if changed else _("Nothing changed."))
+            return redirect(url_for("officer.activity", slug=slug))
+        except ValidationError as err:
+            mapped = errors_to_fields(err.messages)
+        except ValidationFailed as err:
+            session.rollback()
+            mapped = errors_to_fields(err.fields) or {"_record": [err.message]}
+        for name, messages in mapped.items():
+            if name == "_record":
+                record_errors += messages
+            else:
+                form[name].errors = list(form[name].errors or []) + messages
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "ropa/edit.html", form=form, a=current, record_errors=record_errors, lang=_lang()
+    ), status
+
+
+@bp.get("/activities/<slug>/versions")
+@page("registry:read")
+def activity_versions(slug: str) -> str:
+    """Show the version history of an activity with what changed in each version."""
+    session = get_session()
+    current = service.get_activity(session, slug=slug)
+    return render_template(
+        "ropa/versions.html", a=current, versions=service.list_versions(session, slug=slug), lang=_lang()
+    )
+
+
+@bp.get("/audit")
+@page("audit:read")
+def audit() -> str:
+    """Show the latest audit events and whether the chain is intact."""
+    session = get_session()
+    events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)).all()
+    return render_template("ropa/audit.html", events=events, result=verify_chain(session))
+
+
+# --- public ---------------------------------------------------------------------------------------------
+
+
+@public_bp.get("/")
+@public
+def index() -> str:
+    """List the privacy notices this service publishes."""
+    return render_template("ropa/index.html", services=service.list_services(get_session()), lang=_lang())
+
+
+def _notice_context(svc: str) -> dict[str, Any]:
+    session = get_session()
+    notice = service.get_notice(session, service=svc)
+    organisations, records = service.ropa_document(session, service=svc, include_retired=False)
+    records = [r for r in records if r["status"] == "active"]
+    return {"service": svc, "notice": notice, "organisations": organisations, "activities": records}
+
+
+@public_bp.get("/privacy/<svc>")
+@public
+def notice(svc: str) -> str:
+    """Show the public privacy notice of a service, generated from the registry."""
+    return render_template(
+        "ropa/notice.html",
+        **_notice_context(svc),
+        lang=_lang(),
+        legal_bases=LEGAL_BASES,
+        art9=ART9_CONDITIONS,
+    )
+
+
+@public_bp.get("/privacy/<svc>.pdf")
+@public
+def notice_pdf(svc: str) -> Response:
+    """Download the public privacy notice of a service as PDF."""
+    from privacy_service.ropa.pdf import render_notice_pdf
+
+    ctx = _notice_context(svc)
+    if not ctx["activities"]:
+        abort(404)
+    body = render_notice_pdf(
+        notice=ctx["notice"],
+        organisations=ctx["organisations"],
+        activities=[service.jsonable(a) for a in ctx["activities"]],
+        generated_at=utcnow(),
+        lang=_lang(),
+    )
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="privacy-{svc}-{_lang()}.pdf"'},
+    )
+
+
+@public_bp.app_template_filter("loc")
+def localised(value: Any, lang: str | None = None) -> str:
+    """Pick the text in the page's language from a {nb, en} mapping."""
+    if isinstance(value, dict):
+        lang = lang or _lang()
+        return value.get(lang) or value.get("nb") or value.get("en") or ""
+    return "" if value is None else str(value)

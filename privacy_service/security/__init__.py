@@ -1,0 +1,1 @@
+"""Officer accounts, roles, API keys and scopes, CSRF, rate limits and security headers."""

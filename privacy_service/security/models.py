@@ -1,0 +1,56 @@
+"""Officer accounts and API clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from privacy_service.models import json_column, tz_column, utcnow
+
+
+class User(SQLModel, table=True):
+    """An officer who logs in to the officer pages."""
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, unique=True, index=True)
+    full_name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=20)  # admin | officer | auditor
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    last_login_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiClient(SQLModel, table=True):
+    """A portal service or integration calling the API with a bearer key."""
+
+    __tablename__ = "api_client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    key_prefix: str = Field(max_length=16, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=json_column())
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    created_by: str = Field(default="", max_length=200)
+    last_used_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))

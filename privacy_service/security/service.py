@@ -1,0 +1,183 @@
+"""Officer accounts and API keys: create, authenticate, authorise."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlmodel import Session
+
+from privacy_service.audit import Actor, record_event
+from privacy_service.errors import Conflict, DomainError, NotFound
+from privacy_service.security.models import ApiClient, User
+
+ROLES = ("admin", "officer", "auditor")
+
+# Every scope the API knows. An officer's role grants the scopes listed in ROLE_SCOPES.
+SCOPES = (
+    "registry:read",
+    "registry:write",
+    "audit:read",
+    "consent:read",
+    "consent:write",
+    "requests:read",
+    "requests:write",
+    "requests:write:verified",
+    "requests:manage",
+    "holds:manage",
+    "retention:read",
+    "retention:run",
+    "admin",
+)
+
+_READ = {"registry:read", "audit:read", "consent:read", "requests:read", "retention:read"}
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    "auditor": frozenset(_READ),
+    "officer": frozenset(
+        _READ
+        | {"registry:write", "consent:write", "requests:write", "requests:manage", "holds:manage"}
+        | {"retention:run"}
+    ),
+    "admin": frozenset(SCOPES),
+}
+
+_hasher = PasswordHasher()
+# A hash of a random password, so unknown usernames cost the same time as wrong passwords.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+KEY_PREFIX = "psk_"
+
+
+class InvalidCredentials(DomainError):
+    """The username or password is wrong."""
+
+    code = "invalid_credentials"
+    status = 401
+
+
+class InvalidInput(DomainError):
+    """A value is not acceptable."""
+
+    code = "invalid"
+    status = 422
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: str, full_name: str, actor: Actor
+) -> User:
+    """Create an officer account."""
+    if role not in ROLES:
+        raise InvalidInput(
+            f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", fields={"role": ["Unknown role."]}
+        )
+    if len(password) < 12:
+        raise InvalidInput(
+            "The password must be at least 12 characters.", fields={"password": ["Too short."]}
+        )
+    if session.scalar(select(User).where(User.username == username)):
+        raise Conflict(f"A user named {username!r} already exists.")
+    user = User(username=username, password_hash=hash_password(password), role=role, full_name=full_name)
+    session.add(user)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=str(user.id),
+        details={"role": role},
+    )
+    return user
+
+
+def authenticate_user(session: Session, *, username: str, password: str) -> User:
+    """Return the active user with these credentials, or raise InvalidCredentials."""
+    user = session.scalar(select(User).where(User.username == username))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise InvalidCredentials("Wrong username or password.") from exc
+    if user is None or not user.active:
+        raise InvalidCredentials("Wrong username or password.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_client(
+    session: Session, *, name: str, scopes: list[str], actor: Actor
+) -> tuple[ApiClient, str]:
+    """Create an API client; return it with its key, which is shown once and stored only hashed."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise InvalidInput(
+            f"Unknown scopes: {', '.join(unknown)}." if unknown else "Give at least one scope.",
+            fields={"scopes": [f"Choose from {', '.join(SCOPES)}."]},
+        )
+    if session.scalar(select(ApiClient).where(ApiClient.name == name)):
+        raise Conflict(f"An API client named {name!r} already exists.")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    client = ApiClient(
+        name=name,
+        key_prefix=key[:10],
+        key_hash=_key_digest(key),
+        scopes=sorted(set(scopes)),
+        created_by=str(actor),
+    )
+    session.add(client)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="api_client.create",
+        object_type="api_client",
+        object_id=str(client.id),
+        details={"name": name, "scopes": client.scopes},
+    )
+    return client, key
+
+
+def authenticate_key(session: Session, key: str) -> ApiClient | None:
+    """Return the active client holding this key, or None."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    client = session.scalar(select(ApiClient).where(ApiClient.key_hash == _key_digest(key)))
+    if client is None or not client.active or not hmac.compare_digest(client.key_hash, _key_digest(key)):
+        return None
+    return client
+
+
+def revoke_api_client(session: Session, *, name: str, actor: Actor) -> ApiClient:
+    """Deactivate an API client so its key stops working."""
+    client = session.scalar(select(ApiClient).where(ApiClient.name == name))
+    if client is None:
+        raise NotFound(f"No API client named {name!r}.")
+    client.active = False
+    record_event(
+        session, actor=actor, action="api_client.revoke", object_type="api_client", object_id=str(client.id)
+    )
+    return client
+
+
+def ensure_user(session: Session, *, username: str, password: str, role: str, actor: Actor) -> User:
+    """Create the user, or reset its password and role (used by `demo`)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        return create_user(
+            session, username=username, password=password, role=role, full_name=username, actor=actor
+        )
+    user.password_hash, user.role, user.active = hash_password(password), role, True
+    record_event(session, actor=actor, action="user.reset", object_type="user", object_id=str(user.id))
+    return user

@@ -1,0 +1,303 @@
+"""Shared fixtures: a real PostgreSQL started by the tests, and a fresh database per test on both engines."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+try:  # TEMP until datamap lands
+    import privacy_service.datamap.schemas  # noqa: F401
+except ImportError:
+    import sys
+    import types
+
+    from marshmallow import Schema, fields
+
+    _stub = types.ModuleType("privacy_service.datamap.schemas")
+
+    class _S(Schema):
+        systems = fields.List(fields.Raw())
+
+    _stub.systems_file_schema = _S()
+    sys.modules["privacy_service.datamap.schemas"] = _stub
+    _svc = types.ModuleType("privacy_service.datamap.service")
+    _svc.load_systems = lambda *a, **k: {}
+    sys.modules["privacy_service.datamap.service"] = _svc
+    import privacy_service.datamap as _dm
+
+    _dm.service = _svc
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from tests_support import csrf_token
+
+from privacy_service import create_app
+from privacy_service.audit import Actor
+from privacy_service.db import make_engine, transaction
+from privacy_service.migrate import upgrade
+from privacy_service.policies import load_policies
+
+REPO = Path(__file__).resolve().parent.parent
+POLICIES = Path(os.environ.get("PS_TEST_POLICIES", REPO / "policies"))  # TEMP
+ENGINES = ["sqlite", "postgresql"]
+_counter = itertools.count()
+
+
+def _pg_bin(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
+    if not found:
+        pytest.fail(f"PostgreSQL's {name} is not installed (apt-get install postgresql); the suite needs it.")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[dict[str, Any]]:
+    """Start a throwaway PostgreSQL cluster (as user postgres when run as root: initdb refuses root)."""
+    # Not under pytest's tmp folder: its parents are private to root, and the server runs as postgres.
+    base = Path(tempfile.mkdtemp(prefix="privacy-service-pg-"))
+    data, port = base / "data", _free_port()
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [
+            *prefix,
+            _pg_bin("initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    opts = (
+        f"-k {base} -p {port} -c listen_addresses=127.0.0.1 "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    subprocess.run(
+        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield {"host": "127.0.0.1", "port": port, "user": "postgres"}
+    finally:
+        subprocess.run(
+            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
+
+
+def _pg_url(server: dict[str, Any], dbname: str) -> str:
+    return f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{dbname}"
+
+
+def _admin(server: dict[str, Any]) -> psycopg.Connection:
+    return psycopg.connect(
+        host=server["host"], port=server["port"], user=server["user"], dbname="postgres", autocommit=True
+    )
+
+
+def _prepare(url: str, instance: Path, with_policies: bool) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        if with_policies:
+            with transaction(engine) as session:
+                load_policies(session, root=POLICIES, instance_path=instance, actor=Actor("cli", "tests"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Databases migrated once per run (empty, and with the shipped policies loaded) that each test copies."""
+    base = tmp_path_factory.mktemp("templates")
+    out: dict[str, Any] = {"sqlite": {}, "postgresql": {}}
+    for name, with_policies in (("empty", False), ("loaded", True)):
+        path = base / f"{name}.db"
+        _prepare(f"sqlite:///{path}", base, with_policies)
+        out["sqlite"][name] = path
+    return out
+
+
+def _pg_templates(server: dict[str, Any], base: Path, cache: dict[str, Any]) -> dict[str, str]:
+    if "pg" not in cache:
+        names = {}
+        with _admin(server) as conn:
+            for name, with_policies in (("empty", False), ("loaded", True)):
+                conn.execute(f"CREATE DATABASE tmpl_{name}")
+                _prepare(_pg_url(server, f"tmpl_{name}"), base, with_policies)
+                names[name] = f"tmpl_{name}"
+        cache["pg"] = names
+    return cache["pg"]
+
+
+_PG_CACHE: dict[str, Any] = {}
+
+
+@pytest.fixture(params=ENGINES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def make_db_url(
+    engine_name: str,
+    templates: dict[str, Any],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., str]]:
+    """Return a factory of fresh databases: make_db_url(template="loaded"|"empty")."""
+    created: list[str] = []
+    server = request.getfixturevalue("pg_server") if engine_name == "postgresql" else None
+
+    def make(template: str = "loaded") -> str:
+        if engine_name == "sqlite":
+            path = tmp_path / f"db{next(_counter)}.db"
+            shutil.copyfile(templates["sqlite"][template], path)
+            return f"sqlite:///{path}"
+        names = _pg_templates(server, tmp_path_factory.getbasetemp(), _PG_CACHE)
+        dbname = f"t{os.getpid()}_{next(_counter)}"
+        with _admin(server) as conn:
+            conn.execute(f"CREATE DATABASE {dbname} TEMPLATE {names[template]}")
+        created.append(dbname)
+        return _pg_url(server, dbname)
+
+    yield make
+    if created and server:
+        with _admin(server) as conn:
+            for dbname in created:
+                conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+
+
+@pytest.fixture
+def make_app(make_db_url: Callable[..., str], tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Return a factory of apps, each on its own fresh database."""
+    apps: list[Flask] = []
+
+    def make(template: str = "loaded", **config: Any) -> Flask:
+        instance = tmp_path / f"instance{len(apps)}"
+        instance.mkdir()
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret",
+                "SQLALCHEMY_DATABASE_URI": make_db_url(template),
+                "PRIVACY_INSTANCE_PATH": str(instance),
+                "PRIVACY_POLICIES": str(POLICIES),
+                "RATELIMIT_STORAGE_URI": "memory://",
+                **config,
+            }
+        )
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """An app on a fresh database holding the shipped policies."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """A session on the app's database, rolled back at the end."""
+    from sqlmodel import Session
+
+    with app.app_context(), Session(app.extensions["engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., dict[str, str]]:
+    """Create an officer: make_user(role="officer") -> {"username", "password"}."""
+    from privacy_service.security.service import create_user
+
+    def make(role: str = "officer", username: str | None = None) -> dict[str, str]:
+        username = username or f"{role}{next(_counter)}"
+        password = f"pw-{username}-long-enough"
+        with app.app_context(), transaction(app.extensions["engine"]) as session:
+            create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                full_name=username,
+                actor=Actor("cli", "tests"),
+            )
+        return {"username": username, "password": password}
+
+    return make
+
+
+@pytest.fixture
+def make_key(app: Flask) -> Callable[..., str]:
+    """Create an API client and return its key: make_key("registry:read", "registry:write")."""
+    from privacy_service.security.service import create_api_client
+
+    def make(*scopes: str, name: str | None = None) -> str:
+        with app.app_context(), transaction(app.extensions["engine"]) as session:
+            _, key = create_api_client(
+                session,
+                name=name or f"client{next(_counter)}",
+                scopes=list(scopes),
+                actor=Actor("cli", "tests"),
+            )
+        return key
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient, make_user: Callable[..., dict[str, str]]) -> Callable[[str], dict[str, str]]:
+    """Log the test client in as a new user of the given role."""
+
+    def do(role: str = "officer") -> dict[str, str]:
+        user = make_user(role)
+        token = csrf_token(client)
+        resp = client.post("/login", data={**user, "csrf_token": token})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        return user
+
+    return do

@@ -1,0 +1,63 @@
+"""The privacy-service command: users, API keys, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from tests_support import bearer
+
+
+def test_api_key_create_prints_the_key_alone_on_the_last_line_and_it_works(app, client, runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        args=["api-key", "create", "--name", "helsedata-portal", "--scopes", "registry:read,consent:read"]
+    )
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    assert key.startswith("psk_") and " " not in key
+    assert client.get("/api/v1/activities", headers=bearer(key)).status_code == 200
+    again = runner.invoke(
+        args=["api-key", "create", "--name", "helsedata-portal", "--scopes", "registry:read"]
+    )
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_api_key_create_refuses_unknown_scopes(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["api-key", "create", "--name", "x", "--scopes", "registry:read,everything"])
+    assert result.exit_code == 2
+    assert "everything" in result.output
+
+
+def test_user_create_makes_an_officer_who_can_log_in(client, runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        args=["user", "create", "--username", "dpo", "--role", "officer"],
+        input="a-long-password-1\na-long-password-1\n",
+    )
+    assert result.exit_code == 0, result.output
+    from tests_support import csrf_token
+
+    login = client.post(
+        "/login", data={"username": "dpo", "password": "a-long-password-1", "csrf_token": csrf_token(client)}
+    )
+    assert login.status_code == 302
+
+
+def test_user_create_refuses_a_short_password(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(
+        args=["user", "create", "--username", "dpo", "--role", "officer"], input="short\nshort\n"
+    )
+    assert result.exit_code == 2 and "12 characters" in result.output
+
+
+def test_ropa_export_writes_every_format(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for fmt in ("pdf", "csv", "json", "jsonld"):
+        out = tmp_path / f"ropa.{fmt}"
+        result = runner.invoke(args=["ropa", "export", "--format", fmt, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 500
+    assert (tmp_path / "ropa.pdf").read_bytes().startswith(b"%PDF")
+    rows = list(csv.reader(io.StringIO((tmp_path / "ropa.csv").read_text(encoding="utf-8-sig"))))
+    doc = json.loads((tmp_path / "ropa.json").read_text())
+    assert len(rows) - 1 == len(doc["activities"]) >= 10

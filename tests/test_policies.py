@@ -1,0 +1,151 @@
+"""policies/ as configuration as code: validated, idempotent, versioned, and all or nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from privacy_service.audit import Actor, AuditEvent
+from privacy_service.policies import PolicyError, load_policies, read_policies
+from privacy_service.ropa.models import ActivityVersion, ProcessingActivity
+
+FIXTURE = Path(__file__).parent / "fixtures" / "policies"
+SHIPPED = Path(__file__).resolve().parent.parent / "policies"
+ACTOR = Actor("cli", "tests")
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Path:
+    target = tmp_path / "policies"
+    shutil.copytree(FIXTURE, target)
+    return target
+
+
+@pytest.fixture
+def empty_app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app("empty")
+
+
+def _load(app: Flask, root: Path):  # type: ignore[no-untyped-def]
+    with Session(app.extensions["engine"]) as session, session.begin():
+        return load_policies(
+            session, root=root, instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]), actor=ACTOR
+        )
+
+
+def _count(app: Flask, model: type) -> int:
+    with Session(app.extensions["engine"]) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_the_shipped_policies_describe_the_seed_controllers() -> None:
+    docs = read_policies(SHIPPED)
+    slugs = {a["slug"] for a in docs["activities"]}
+    assert {"accounts", "applications", "support", "surveys"} <= slugs
+    orgs = {o["slug"]: o for o in docs["organisations"]}
+    assert orgs["helsedir"]["org_number"] == "983544622"
+    assert {"fhi", "kreftregisteret", "ehelse", "nhn", "datatilsynet"} <= set(orgs)
+    by_slug = {a["slug"]: a for a in docs["activities"]}
+    assert by_slug["surveys"]["legal_basis"] == "6(1)(a)"
+    assert by_slug["accounts"]["legal_basis"] == "6(1)(e)"
+    roles = {(p["organisation"], p["role"]) for p in by_slug["applications"]["processors"]}
+    assert {("ehelse", "processor"), ("nhn", "sub_processor")} <= roles
+    periods = {a["retention"].get("period") for a in docs["activities"]}
+    assert {"P30D", "P3Y", "P2M", "P7D", "P90D", "P60D"} <= periods
+    assert {"helsedata", "helsedirektoratet", "helsenorge"} <= {a["service"] for a in docs["activities"]}
+
+
+def test_loading_twice_changes_nothing(empty_app: Flask, policies: Path) -> None:
+    first = _load(empty_app, policies)
+    assert first.counts["activities"]["created"] == 2
+    events = _count(empty_app, AuditEvent)
+    second = _load(empty_app, policies)
+    assert second.changed == 0
+    assert _count(empty_app, AuditEvent) == events
+    assert _count(empty_app, ActivityVersion) == 2
+
+
+def test_a_changed_file_produces_a_new_version(empty_app: Flask, policies: Path) -> None:
+    _load(empty_app, policies)
+    path = policies / "activities" / "tiny.yaml"
+    path.write_text(path.read_text().replace("Slettes etter 30 dager.", "Slettes etter 31 dager."))
+    report = _load(empty_app, policies)
+    assert report.counts["activities"] == {"created": 0, "updated": 1, "unchanged": 1}
+    with Session(empty_app.extensions["engine"]) as session:
+        activity = session.scalar(select(ProcessingActivity).where(ProcessingActivity.slug == "call-log"))
+        assert activity.version == 2
+        assert activity.data["retention"]["text"]["nb"] == "Slettes etter 31 dager."
+        kept = session.scalars(
+            select(ActivityVersion).where(ActivityVersion.activity_id == activity.id)
+        ).all()
+        assert sorted(v.version for v in kept) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("case", "old", "new", "expected"),
+    [
+        (
+            "unknown legal basis",
+            'legal_basis: "6(1)(e)"',
+            'legal_basis: "6(1)(z)"',
+            ["tiny.yaml", "activity 'call-log'", "legal_basis", "Unknown legal basis"],
+        ),
+        (
+            "bad org number",
+            '"994598759"',
+            '"994598758"',
+            ["organisations.yaml", "nhn", "org_number", "mod-11"],
+        ),
+        (
+            "misspelt field",
+            "purposes: [{nb: Gode",
+            "purpose: [{nb: Gode",
+            ["tiny.yaml", "call-log", "purpose"],
+        ),
+        (
+            "special data without condition",
+            "{key: phone, name: {nb: Telefonnummer, en: Phone number}}",
+            "{key: phone, special: true, name: {nb: Telefonnummer, en: Phone number}}",
+            ["tiny.yaml", "call-log", "art9_condition"],
+        ),
+        ("malformed YAML", "activities:\n", "activities: [\n", ["tiny.yaml", "not valid YAML"]),
+        ("unknown processor", "{organisation: nhn,", "{organisation: ghost,", ["call-log", "ghost"]),
+    ],
+)
+def test_a_bad_policy_file_names_file_activity_and_field_and_writes_nothing(
+    empty_app: Flask, policies: Path, case: str, old: str, new: str, expected: list[str]
+) -> None:
+    for path in [policies / "organisations.yaml", policies / "activities" / "tiny.yaml"]:
+        if old in path.read_text():
+            path.write_text(path.read_text().replace(old, new, 1))
+            break
+    else:
+        pytest.fail(f"{case}: fixture text not found")
+    with pytest.raises(PolicyError) as err:
+        _load(empty_app, policies)
+    for fragment in expected:
+        assert fragment in str(err.value), (case, str(err.value))
+    assert _count(empty_app, ProcessingActivity) == 0
+    assert _count(empty_app, AuditEvent) == 0
+
+
+def test_init_command_loads_the_policies_and_reports_counts(make_app, tmp_path: Path, policies: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app("empty", PRIVACY_POLICIES=str(policies))
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "activities: 2 created" in result.output
+    again = app.test_cli_runner().invoke(args=["init"])
+    assert "activities: 0 created, 0 updated, 2 unchanged" in again.output
+
+
+def test_init_command_fails_clearly_on_a_bad_file(make_app, policies: Path) -> None:  # type: ignore[no-untyped-def]
+    (policies / "activities" / "tiny.yaml").write_text("service: tiny\nactivities: 3\n")
+    app = make_app("empty", PRIVACY_POLICIES=str(policies))
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 2
+    assert "tiny.yaml" in result.output

@@ -1,0 +1,46 @@
+"""Small helpers the tests share (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+
+def bearer(key: str) -> dict[str, str]:
+    """Return the Authorization header for an API key."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """Fetch a page and return the CSRF token of its form (or the logout form)."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def minimal_activity(**overrides: object) -> dict:
+    """Return a complete, valid activity record for the shipped organisations (helsedir as controller)."""
+    record = {
+        "slug": "test-activity",
+        "service": "helsedata",
+        "status": "active",
+        "name": {"nb": "Prøveaktivitet for æøå", "en": "Test activity"},
+        "description": {"nb": "Brukes i testene.", "en": "Used by the tests."},
+        "controller": "helsedir",
+        "purposes": [{"nb": "Å teste registeret", "en": "To test the registry"}],
+        "legal_basis": "6(1)(e)",
+        "national_basis": {"nb": "Helseregisterloven §§ 8–11", "en": "Health Register Act §§ 8–11"},
+        "data_subjects": [{"nb": "Søkere", "en": "Applicants"}],
+        "data_categories": [{"key": "name", "name": {"nb": "Navn", "en": "Name"}}],
+        "retention": {
+            "text": {"nb": "Slettes etter 30 dager.", "en": "Deleted after 30 days."},
+            "period": "P30D",
+        },
+        "security_measures": [{"nb": "Kryptering", "en": "Encryption"}],
+    }
+    record.update(overrides)
+    return record
