@@ -14,7 +14,7 @@ from privacy_service import db
 from privacy_service.config import Settings
 from privacy_service.http import Api, register_error_handlers, require_json_body
 from privacy_service.security.access import Rule, current_principal, enforce_access, undeclared_endpoints
-from privacy_service.security.web import init_security
+from privacy_service.security.web import apply_rate_limits, init_security
 
 LANGUAGES = ("nb", "en")
 
@@ -68,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
     )
     _register_blueprints(app, api)
+    apply_rate_limits(app)
     _declare_docs_endpoints(app)
     missing = undeclared_endpoints(app)
     if missing:

@@ -46,13 +46,13 @@ class Settings:
     secure_cookies: bool = field(default_factory=lambda: _env("PRIVACY_SECURE_COOKIES", "0") == "1")
 
     def resolved_policies_path(self) -> Path:
-        """Return the policies folder: the setting, ./policies, or the copy shipped in the wheel."""
+        """Return the policies folder: the setting, ./policies, the source tree's, or the wheel's copy."""
         if self.policies_path:
             return self.policies_path
-        local = Path("policies").resolve()
-        if local.is_dir():
-            return local
-        return Path(__file__).parent / "_policies"
+        for candidate in (Path("policies").resolve(), Path(__file__).resolve().parent.parent / "policies"):
+            if candidate.is_dir():
+                return candidate
+        return Path(__file__).resolve().parent / "_policies"
 
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to SQLite in the instance folder."""

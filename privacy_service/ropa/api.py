@@ -18,6 +18,7 @@ from privacy_service.ropa.schemas import (
     ActivityOutSchema,
     ActivitySchema,
     OrganisationOutSchema,
+    OrganisationSchema,
     RopaArgsSchema,
     VersionListSchema,
 )
@@ -136,6 +137,22 @@ def activity_versions(slug: str) -> dict[str, Any]:
 def organisations() -> list[dict[str, Any]]:
     """List the organisations: controllers, processors, sub-processors, the supervisory authority."""
     return list(service.list_organisations(get_session()).values())
+
+
+@blp.route("/organisations/<slug>", methods=["PUT"])
+@blp.arguments(OrganisationSchema)
+@blp.response(200, OrganisationOutSchema)
+@require("registry:write")
+def put_organisation(data: dict[str, Any], slug: str) -> dict[str, Any]:
+    """Create or update an organisation (org number mod-11 checked)."""
+    if data["slug"] != slug:
+        raise ValidationFailed(
+            "The slug in the body must match the path.", fields={"slug": ["Does not match."]}
+        )
+    session = get_session()
+    service.upsert_organisation(session, data=data, actor=current_actor())
+    session.commit()
+    return service.list_organisations(session)[slug]
 
 
 @blp.route("/ropa")

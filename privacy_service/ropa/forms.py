@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from privacy_service.ropa.rules import ART9_CONDITIONS, LEGAL_BASES, STATUSES
@@ -40,8 +40,8 @@ class ActivityForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), validators=[Length(max=300)])
     description_nb = TextAreaField(_l("Description (Norwegian)"), validators=[Length(max=5000)])
     description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
-    status = SelectField(_l("Status"), choices=[(s, s) for s in STATUSES])
-    legal_basis = SelectField(_l("Legal basis (Art. 6(1))"), choices=[(k, k) for k in LEGAL_BASES])
+    status = SelectField(_l("Status"), choices=[SelectChoice(s) for s in STATUSES])
+    legal_basis = SelectField(_l("Legal basis (Art. 6(1))"), choices=[SelectChoice(k) for k in LEGAL_BASES])
     national_basis_nb = StringField(
         _l("National legal basis (Norwegian)"), validators=[Optional(), Length(max=5000)]
     )
@@ -49,7 +49,8 @@ class ActivityForm(FlaskForm):
         _l("National legal basis (English)"), validators=[Optional(), Length(max=5000)]
     )
     art9_condition = SelectField(
-        _l("Art. 9(2) condition"), choices=[("", "—")] + [(k, f"{k} {v}") for k, v in ART9_CONDITIONS.items()]
+        _l("Art. 9(2) condition"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(k, f"{k} {v}") for k, v in ART9_CONDITIONS.items()],
     )
     consent_purpose = StringField(_l("Consent purpose"), validators=[Optional(), Length(max=64)])
     retention_text_nb = TextAreaField(_l("Retention (Norwegian)"), validators=[Length(max=5000)])

@@ -46,11 +46,18 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+_TEXT = validate.Length(min=1, max=5000, error="Must not be empty, and at most 5000 characters.")
+_TEXT_MESSAGES = {
+    "required": "Give the text in both Norwegian (nb) and English (en).",
+    "null": "Must not be empty, and at most 5000 characters.",
+}
+
+
 class LocalisedSchema(StrictSchema):
     """A text in Norwegian bokmål and English."""
 
-    nb = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    en = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    nb = fields.String(required=True, validate=_TEXT, error_messages=_TEXT_MESSAGES)
+    en = fields.String(required=True, validate=_TEXT, error_messages=_TEXT_MESSAGES)
 
 
 def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -91,7 +92,7 @@ def edit_activity(slug: str) -> Any:
         try:
             data = activity_schema.load(apply_form(current.data, form))
             expected = int(form.version.data) if (form.version.data or "").isdigit() else None
-            _, changed = service.update_activity(
+            __, changed = service.update_activity(
                 session, slug=slug, data=data, actor=current_actor(), expected_version=expected
             )
             session.commit()
@@ -194,3 +195,15 @@ def localised(value: Any, lang: str | None = None) -> str:
         lang = lang or _lang()
         return value.get(lang) or value.get("nb") or value.get("en") or ""
     return "" if value is None else str(value)
+
+
+@public_bp.app_template_filter("show")
+def show_value(value: Any) -> str:
+    """Render a record value as plain text for the version diff."""
+    if value is None or value == [] or value == {}:
+        return "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show_value(v)}" for k, v in value.items() if v not in (None, [], {}))
+    if isinstance(value, list):
+        return " | ".join(show_value(v) for v in value)
+    return str(value)

@@ -18,7 +18,6 @@ from privacy_service.db import get_session
 from privacy_service.models import utcnow
 from privacy_service.security.access import current_actor, public
 from privacy_service.security.service import InvalidCredentials, authenticate_user
-from privacy_service.security.web import limiter
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -37,7 +36,6 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit("10 per minute", methods=["POST"])
 def login() -> Any:
     """Log an officer in."""
     form = LoginForm()

@@ -11,8 +11,10 @@ from flask_wtf.csrf import CSRFProtect
 from privacy_service.db import get_session
 from privacy_service.security.models import User
 
-# The extension object, bound to an app in init_security (the Flask extension pattern; no app at import).
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# Rate limits per endpoint, applied when the app is built: one limiter per app, so apps never share counts.
+RATE_LIMITS: dict[str, tuple[str, list[str]]] = {
+    "auth.login": ("10 per minute", ["POST"]),
+}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -31,8 +33,15 @@ def init_security(app: Flask, *, csrf: CSRFProtect, login_manager: LoginManager)
         return user if user is not None and user.active else None
 
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    limiter.init_app(app)
+    app.extensions["privacy_limiter"] = Limiter(get_remote_address, app=app, default_limits=[])
     app.after_request(_security_headers)
+
+
+def apply_rate_limits(app: Flask) -> None:
+    """Wrap the endpoints of RATE_LIMITS in their limits (call after the blueprints are registered)."""
+    limiter: Limiter = app.extensions["privacy_limiter"]
+    for endpoint, (limit, methods) in RATE_LIMITS.items():
+        app.view_functions[endpoint] = limiter.limit(limit, methods=methods)(app.view_functions[endpoint])
 
 
 def _security_headers(response: Response) -> Response:

@@ -216,10 +216,29 @@ def test_openapi_describes_the_api_from_the_schemas(client) -> None:  # type: ig
     schemas = spec["components"]["schemas"]
     assert "legal_basis" in schemas["Activity"]["properties"]
     assert client.get("/api/docs").status_code == 200
-    assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200
+    with client.get("/api/docs/assets/swagger-ui-bundle.js") as assets:
+        assert assets.status_code == 200 and assets.mimetype == "text/javascript"
 
 
 def test_health_and_readiness(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.get_json()["migrations"] == "current"
+
+
+def test_organisations_can_be_updated_and_bad_org_numbers_are_refused(app: Flask, client, writer) -> None:  # type: ignore[no-untyped-def]
+    org = {
+        "slug": "kommune",
+        "name": {"nb": "Oslo kommune", "en": "City of Oslo"},
+        "org_number": "958 935 420",
+        "role": "joint_controller",
+        "email": "postmottak@oslo.kommune.no",
+    }
+    created = client.put("/api/v1/organisations/kommune", json=org, headers=writer)
+    assert created.status_code == 200, created.get_json()
+    assert created.get_json()["org_number"] == "958935420"
+    before = _counts(app)
+    bad = client.put("/api/v1/organisations/kommune", json={**org, "org_number": "958935421"}, headers=writer)
+    assert bad.status_code == 422
+    assert "mod-11" in bad.get_json()["error"]["fields"]["org_number"][0]
+    assert _counts(app) == before

@@ -67,7 +67,7 @@ def test_editing_keeps_the_old_version_and_shows_the_diff(client, login) -> None
     [
         ("legal_basis", "6(1)(a)", "consent purpose"),
         ("retention_period", "30 days", "ISO-8601"),
-        ("name_nb", "", "Shorter than minimum length"),
+        ("name_nb", "", "Must not be empty"),
         ("review_date", "31.12.2026", "Not a valid date"),
     ],
 )

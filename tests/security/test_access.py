@@ -143,3 +143,14 @@ def test_logout_ends_the_session(client, login) -> None:  # type: ignore[no-unty
     token = csrf_token(client, "/officer/activities")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/officer/activities").status_code == 302
+
+
+def test_login_is_rate_limited(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("officer")
+    token = csrf_token(client)
+    statuses = [
+        client.post("/login", data={**user, "password": f"wrong-{i}", "csrf_token": token}).status_code
+        for i in range(12)
+    ]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
