@@ -1,0 +1,319 @@
+"""The record of processing as CSV, JSON and JSON-LD (W3C Data Privacy Vocabulary): plain data in, bytes out.
+
+Input: organisations keyed by slug (as in policies/organisations.yaml) and activity records (as in
+docs/policy-format.md, plus "version", "updated_at", "updated_by" and the derived "rights").
+
+JSON document (``export_json``)::
+
+    {"format": "privacy-service/ropa", "format_version": 1,
+     "generated_at": "<ISO-8601>",
+     "controller": {<the organisation that keeps the record>},   # absent when no controller is known
+     "organisations": [{<organisation>, "slug": ...}, ...],       # sorted by slug
+     "activities": [{<activity record>}, ...]}                    # in the order given
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from privacy_service.documents import localised, yes_no
+from privacy_service.ropa.rules import LEGAL_BASES
+
+ART9_TEXTS: dict[str, dict[str, str]] = {
+    "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
+    "9(2)(b)": {"en": "employment and social security law", "nb": "arbeidsrett og trygderett"},
+    "9(2)(c)": {"en": "vital interests", "nb": "vitale interesser"},
+    "9(2)(d)": {"en": "not-for-profit body", "nb": "ideell organisasjon"},
+    "9(2)(e)": {"en": "made public by the data subject", "nb": "offentliggjort av den registrerte"},
+    "9(2)(f)": {"en": "legal claims", "nb": "rettskrav"},
+    "9(2)(g)": {"en": "substantial public interest", "nb": "viktige allmenne interesser"},
+    "9(2)(h)": {"en": "health or social care", "nb": "helse- og sosialtjenester"},
+    "9(2)(i)": {"en": "public health", "nb": "folkehelse"},
+    "9(2)(j)": {"en": "archiving, research or statistics", "nb": "arkiv, forskning eller statistikk"},
+}
+SAFEGUARD_TEXTS: dict[str, dict[str, str]] = {
+    "adequacy": {
+        "en": "adequacy decision (Art. 45)",
+        "nb": "beslutning om tilstrekkelig beskyttelse (art. 45)",
+    },
+    "scc": {
+        "en": "standard contractual clauses (Art. 46(2)(c))",
+        "nb": "standard personvernbestemmelser (art. 46)",
+    },
+    "bcr": {"en": "binding corporate rules (Art. 47)", "nb": "bindende virksomhetsregler (art. 47)"},
+    "derogation": {"en": "derogation (Art. 49)", "nb": "unntak (art. 49)"},
+    "none": {"en": "no safeguard", "nb": "ingen garantier"},
+}
+
+
+def legal_basis_text(code: str | None, lang: str) -> str:
+    """Return the legal basis with its article, e.g. "Consent (GDPR Art. 6(1)(a))"."""
+    if not code:
+        return ""
+    return LEGAL_BASES.get(code, {}).get(lang) or f"GDPR Art. {code}"
+
+
+def art9_text(code: str | None, lang: str) -> str:
+    """Return the Art. 9(2) condition with its article, e.g. "Art. 9(2)(h): health or social care"."""
+    if not code:
+        return ""
+    parts = code.replace("(", " ").replace(")", " ").split()
+    nb_style = lang == "nb" and len(parts) == 3
+    article = f"art. {parts[0]} nr. {parts[1]} {parts[2]}" if nb_style else f"Art. {code}"
+    label = ART9_TEXTS.get(code, {}).get(lang)
+    return f"{article}: {label}" if label else article
+
+
+def transfer_text(transfer: dict[str, Any], lang: str) -> str:
+    """Return one third-country transfer as text: country – recipient (safeguard; details)."""
+    safeguard = localised(SAFEGUARD_TEXTS.get(transfer.get("safeguard") or ""), lang) or transfer.get(
+        "safeguard"
+    )
+    extra = "; ".join(str(v) for v in (safeguard, transfer.get("details")) if v)
+    head = " – ".join(str(v) for v in (transfer.get("country"), transfer.get("recipient")) if v)
+    return f"{head} ({extra})" if extra else head
+
+
+def org_name(organisations: dict[str, dict[str, Any]], slug: str | None, lang: str) -> str:
+    """Return an organisation's name in the language, or the slug when it is not known."""
+    if not slug:
+        return ""
+    org = organisations.get(slug)
+    return localised(org.get("name"), lang) if org else slug
+
+
+def main_controller(
+    organisations: dict[str, dict[str, Any]], activities: list[dict[str, Any]], controller: str | None = None
+) -> dict[str, Any] | None:
+    """Return the organisation that keeps the record: the one named, else the activities' usual controller."""
+    if controller and controller in organisations:
+        return {"slug": controller, **organisations[controller]}
+    counts = Counter(a.get("controller") for a in activities if a.get("controller") in organisations)
+    if counts:
+        slug = counts.most_common(1)[0][0]
+        return {"slug": slug, **organisations[slug]}
+    for slug, org in sorted(organisations.items()):
+        if org.get("role") == "controller":
+            return {"slug": slug, **org}
+    return None
+
+
+def special_categories(activity: dict[str, Any]) -> bool:
+    """Tell whether any data category of the activity is special (Art. 9)."""
+    return any(c.get("special") for c in activity.get("data_categories") or [])
+
+
+# --- CSV --------------------------------------------------------------------------------------------------
+
+# (key, English header, Norwegian header). Art. 30(1)(a)–(g) first, in the order of Datatilsynet's template,
+# then what the regulators' templates add.
+CSV_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("controller", "Controller (Art. 30(1)(a))", "Behandlingsansvarlig (art. 30 nr. 1 a)"),
+    ("controller_contact", "Controller contact details", "Kontaktinformasjon behandlingsansvarlig"),
+    ("joint_controllers", "Joint controllers", "Felles behandlingsansvarlige"),
+    ("representative", "Representative (Art. 27)", "Representant (art. 27)"),
+    ("dpo", "Data protection officer", "Personvernombud"),
+    ("purposes", "Purposes (Art. 30(1)(b))", "Formål (art. 30 nr. 1 b)"),
+    (
+        "data_subjects",
+        "Categories of data subjects (Art. 30(1)(c))",
+        "Kategorier registrerte (art. 30 nr. 1 c)",
+    ),
+    (
+        "data_categories",
+        "Categories of personal data (Art. 30(1)(c))",
+        "Kategorier personopplysninger (art. 30 nr. 1 c)",
+    ),
+    ("recipients", "Categories of recipients (Art. 30(1)(d))", "Kategorier mottakere (art. 30 nr. 1 d)"),
+    (
+        "transfers",
+        "Third-country transfers and safeguards (Art. 30(1)(e))",
+        "Overføring til tredjeland og garantier (art. 30 nr. 1 e)",
+    ),
+    ("retention", "Retention (Art. 30(1)(f))", "Sletting og lagringstid (art. 30 nr. 1 f)"),
+    ("security_measures", "Security measures (Art. 30(1)(g))", "Sikkerhetstiltak (art. 30 nr. 1 g)"),
+    ("slug", "Slug", "Nøkkel"),
+    ("name", "Name", "Navn"),
+    ("description", "Description", "Beskrivelse"),
+    ("service", "Service", "Tjeneste"),
+    ("status", "Status", "Status"),
+    ("legal_basis", "Legal basis (Art. 6(1))", "Behandlingsgrunnlag (art. 6 nr. 1)"),
+    ("national_basis", "National legal basis (Art. 6(3))", "Supplerende rettsgrunnlag (art. 6 nr. 3)"),
+    ("art9_condition", "Art. 9(2) condition", "Unntak etter art. 9 nr. 2"),
+    ("art10", "Criminal offence data (Art. 10)", "Straffedommer og lovovertredelser (art. 10)"),
+    ("special_categories", "Special categories (Art. 9)", "Særlige kategorier (art. 9)"),
+    ("source", "Source of the data", "Kilde til opplysningene"),
+    ("processors", "Processors and agreements (Art. 28)", "Databehandlere og avtaler (art. 28)"),
+    ("dpia_required", "DPIA required (Art. 35)", "DPIA påkrevd (art. 35)"),
+    ("dpia_reference", "DPIA reference", "DPIA-referanse"),
+    ("dpia_outcome", "DPIA outcome", "DPIA-konklusjon"),
+    ("dpia_prior_consultation", "Prior consultation (Art. 36)", "Forhåndsdrøfting (art. 36)"),
+    ("retention_period", "Retention period (ISO 8601)", "Lagringstid (ISO 8601)"),
+    ("retention_trigger", "Retention starts at", "Lagringstiden regnes fra"),
+    ("retention_legal_basis", "Retention legal basis", "Hjemmel for lagringstid"),
+    ("disposal_decision", "Disposal decision (Noark 5 M450)", "Kassasjonsvedtak (Noark 5 M450)"),
+    ("disposal_preservation_period", "Preservation period (M451)", "Bevaringstid (M451)"),
+    ("disposal_authority", "Disposal authority (M453)", "Kassasjonshjemmel (M453)"),
+    (
+        "automated_decisions",
+        "Automated decisions and profiling (Art. 22)",
+        "Automatiserte avgjørelser og profilering (art. 22)",
+    ),
+    ("business_process", "Business process", "Arbeidsprosess"),
+    ("owner", "Owner", "Eier"),
+    ("review_date", "Next review", "Neste gjennomgang"),
+    ("legitimate_interest", "Legitimate interest (Art. 6(1)(f))", "Berettiget interesse (art. 6 nr. 1 f)"),
+    ("lia_reference", "Legitimate interest assessment", "Interesseavveining"),
+    ("vulnerable_subjects", "Vulnerable data subjects", "Sårbare registrerte"),
+    ("children", "Children", "Barn"),
+    ("systems", "Systems and storage locations", "Systemer og lagringssted"),
+    ("rights", "Rights that apply", "Rettigheter som gjelder"),
+    ("version", "Version", "Versjon"),
+    ("updated_at", "Updated at", "Sist endret"),
+    ("updated_by", "Updated by", "Endret av"),
+)
+_JOIN = "; "
+
+
+def _join(values: Iterable[Any]) -> str:
+    return _JOIN.join(str(v) for v in values if v not in (None, ""))
+
+
+def _contact(org: dict[str, Any] | None) -> str:
+    org = org or {}
+    return _join(org.get(k) for k in ("org_number", "address", "email", "phone", "website"))
+
+
+def _processor_text(p: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> str:
+    parts = [org_name(organisations, p.get("organisation"), lang), p.get("role"), p.get("agreement_ref")]
+    if p.get("sub_processor_of"):
+        parts.append(f"→ {org_name(organisations, p['sub_processor_of'], lang)}")
+    return " | ".join(str(v) for v in parts if v)
+
+
+def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
+    """Return one activity as a CSV row keyed like CSV_COLUMNS."""
+    a, loc = activity, (lambda v: localised(v, lang))
+    controller = organisations.get(a.get("controller") or "")
+    retention, disposal, dpia = a.get("retention") or {}, a.get("disposal") or {}, a.get("dpia") or {}
+    dpo = (controller or {}).get("dpo") or {}
+    return {
+        "controller": org_name(organisations, a.get("controller"), lang),
+        "controller_contact": _contact(controller),
+        "joint_controllers": _join(
+            org_name(organisations, s, lang) for s in a.get("joint_controllers") or []
+        ),
+        "representative": a.get("representative") or "",
+        "dpo": _join((dpo.get("name"), dpo.get("email"), dpo.get("phone"))),
+        "purposes": _join(loc(p) for p in a.get("purposes") or []),
+        "data_subjects": _join(loc(s) for s in a.get("data_subjects") or []),
+        "data_categories": _join(
+            loc(c.get("name")) + (" (art. 9)" if c.get("special") else "")
+            for c in a.get("data_categories") or []
+        ),
+        "recipients": _join(loc(r) for r in a.get("recipients") or []),
+        "transfers": _join(transfer_text(t, lang) for t in a.get("transfers") or []),
+        "retention": loc(retention.get("text")),
+        "security_measures": _join(loc(m) for m in a.get("security_measures") or []),
+        "slug": a.get("slug") or "",
+        "name": loc(a.get("name")),
+        "description": loc(a.get("description")),
+        "service": a.get("service") or "",
+        "status": a.get("status") or "",
+        "legal_basis": legal_basis_text(a.get("legal_basis"), lang),
+        "national_basis": loc(a.get("national_basis")),
+        "art9_condition": art9_text(a.get("art9_condition"), lang),
+        "art10": yes_no(bool(a.get("art10")), lang),
+        "special_categories": yes_no(special_categories(a), lang),
+        "source": loc(a.get("source")),
+        "processors": _join(_processor_text(p, organisations, lang) for p in a.get("processors") or []),
+        "dpia_required": yes_no(bool(dpia.get("required")), lang),
+        "dpia_reference": dpia.get("reference") or "",
+        "dpia_outcome": dpia.get("outcome") or "",
+        "dpia_prior_consultation": yes_no(bool(dpia.get("prior_consultation")), lang),
+        "retention_period": retention.get("period") or "",
+        "retention_trigger": loc(retention.get("trigger")),
+        "retention_legal_basis": retention.get("legal_basis") or "",
+        "disposal_decision": disposal.get("decision") or "",
+        "disposal_preservation_period": disposal.get("preservation_period") or "",
+        "disposal_authority": disposal.get("authority") or "",
+        "automated_decisions": yes_no(bool(a.get("automated_decisions")), lang),
+        "business_process": a.get("business_process") or "",
+        "owner": a.get("owner") or "",
+        "review_date": str(a.get("review_date") or ""),
+        "legitimate_interest": loc(a.get("legitimate_interest")),
+        "lia_reference": a.get("lia_reference") or "",
+        "vulnerable_subjects": yes_no(bool(a.get("vulnerable_subjects")), lang),
+        "children": yes_no(bool(a.get("children")), lang),
+        "systems": _join(_join((s.get("name"), s.get("location"))) for s in a.get("systems") or []),
+        "rights": _join(
+            f"{r.get('article')} {r.get('right')}" for r in a.get("rights") or [] if r.get("applies")
+        ),
+        "version": str(a.get("version") or ""),
+        "updated_at": str(a.get("updated_at") or ""),
+        "updated_by": a.get("updated_by") or "",
+    }
+
+
+def _neutralise(value: str) -> str:
+    # A cell that starts with = + - @ is run as a formula by spreadsheet programs (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def export_csv(
+    *, organisations: dict[str, dict[str, Any]], activities: list[dict[str, Any]], lang: str = "en"
+) -> bytes:
+    """Return the record as CSV, one row per activity, UTF-8 with BOM so Excel shows æøå."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([nb if lang == "nb" else en for _, en, nb in CSV_COLUMNS])
+    for activity in activities:
+        row = csv_row(activity, organisations, lang)
+        writer.writerow([_neutralise(row[key]) for key, _, _ in CSV_COLUMNS])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+# --- JSON -------------------------------------------------------------------------------------------------
+
+
+def export_json(
+    *,
+    organisations: dict[str, dict[str, Any]],
+    activities: list[dict[str, Any]],
+    generated_at: datetime,
+    controller: str | None = None,
+) -> bytes:
+    """Return the record as one JSON document (see the module docstring for its shape)."""
+    document: dict[str, Any] = {
+        "format": "privacy-service/ropa",
+        "format_version": 1,
+        "generated_at": generated_at.isoformat(),
+    }
+    keeper = main_controller(organisations, activities, controller)
+    if keeper is not None:
+        document["controller"] = keeper
+    document["organisations"] = [{**org, "slug": slug} for slug, org in sorted(organisations.items())]
+    document["activities"] = activities
+    return json.dumps(document, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+
+
+def export_jsonld(
+    *,
+    organisations: dict[str, dict[str, Any]],
+    activities: list[dict[str, Any]],
+    generated_at: datetime,
+    base_url: str,
+) -> bytes:
+    """Return the record as JSON-LD: a dpv:ROPA whose parts (dct:hasPart) are dpv:Process nodes."""
+    from privacy_service.ropa.jsonld import ropa_graph
+
+    document = ropa_graph(
+        organisations=organisations, activities=activities, generated_at=generated_at, base_url=base_url
+    )
+    return json.dumps(document, ensure_ascii=False, indent=1, default=str).encode("utf-8")
