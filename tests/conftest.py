@@ -14,28 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-
-try:  # TEMP until datamap lands
-    import privacy_service.datamap.schemas  # noqa: F401
-except ImportError:
-    import sys
-    import types
-
-    from marshmallow import Schema, fields
-
-    _stub = types.ModuleType("privacy_service.datamap.schemas")
-
-    class _S(Schema):
-        systems = fields.List(fields.Raw())
-
-    _stub.systems_file_schema = _S()
-    sys.modules["privacy_service.datamap.schemas"] = _stub
-    _svc = types.ModuleType("privacy_service.datamap.service")
-    _svc.load_systems = lambda *a, **k: {}
-    sys.modules["privacy_service.datamap.service"] = _svc
-    import privacy_service.datamap as _dm
-
-    _dm.service = _svc
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -48,7 +26,7 @@ from privacy_service.migrate import upgrade
 from privacy_service.policies import load_policies
 
 REPO = Path(__file__).resolve().parent.parent
-POLICIES = Path(os.environ.get("PS_TEST_POLICIES", REPO / "policies"))  # TEMP
+POLICIES = REPO / "policies"
 ENGINES = ["sqlite", "postgresql"]
 _counter = itertools.count()
 
