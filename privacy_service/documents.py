@@ -424,6 +424,19 @@ def table_of_contents() -> TableOfContents:
     return toc
 
 
+def _seed_contents(story: list[Flowable]) -> None:
+    # The headings are known before layout: give the contents its final size on the first pass, so that
+    # multiBuild needs two passes (pages found, pages printed) instead of three.
+    entries = [
+        (f.toc_level, f.toc_markup, 0, f.toc_key)  # type: ignore[attr-defined]
+        for f in story
+        if getattr(f, "toc_key", None) is not None
+    ]
+    for flowable in story:
+        if isinstance(flowable, TableOfContents) and not flowable._entries:
+            flowable._entries = list(entries)
+
+
 def build_pdf(
     story: list[Flowable],
     *,
@@ -451,6 +464,7 @@ def build_pdf(
     )
     canvasmaker = numbered_canvas(lang=lang, footer=footer)
     if with_toc:
+        _seed_contents(story)
         doc.multiBuild(story, canvasmaker=canvasmaker)
     else:
         doc.build(story, canvasmaker=canvasmaker)
