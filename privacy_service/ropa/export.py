@@ -300,7 +300,7 @@ def export_json(
         document["controller"] = keeper
     document["organisations"] = [{**org, "slug": slug} for slug, org in sorted(organisations.items())]
     document["activities"] = activities
-    return json.dumps(document, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    return json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")
 
 
 def export_jsonld(
@@ -316,4 +316,4 @@ def export_jsonld(
     document = ropa_graph(
         organisations=organisations, activities=activities, generated_at=generated_at, base_url=base_url
     )
-    return json.dumps(document, ensure_ascii=False, indent=1, default=str).encode("utf-8")
+    return json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
@@ -261,8 +262,10 @@ def list_activities(
             )
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # Lists show summaries: leave the full JSON record in the database.
     rows = session.scalars(
-        query.order_by(ProcessingActivity.service, ProcessingActivity.slug)
+        query.options(defer(ProcessingActivity.data))
+        .order_by(ProcessingActivity.service, ProcessingActivity.slug)
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
