@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from datetime import date
 from pathlib import Path
 
 import click
@@ -70,7 +71,10 @@ def policies_check(path: Path | None) -> None:
         docs = read_policies(path or Path(current_app.config["PRIVACY_POLICIES"]))
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"ok: {len(docs['organisations'])} organisations, {len(docs['activities'])} activities")
+    click.echo(
+        f"ok: {len(docs['organisations'])} organisations, {len(docs['activities'])} activities, "
+        f"{len(docs['systems'])} systems"
+    )
 
 
 @click.command("serve")
@@ -89,21 +93,30 @@ def _exec_gunicorn(host: str, port: int, workers: int) -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Makes the synthetic people reproducible."
+)
+@click.option("--people", default=200, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Prepare the demo and exit.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
-def demo_command(no_serve: bool, host: str, port: int) -> None:
-    """Load the shipped policies, create demo officers with one-off passwords, and serve the app."""
-    # The synthetic helsedata data systems (Faker, --seed, Kari Nordmann) come with the data map: not yet.
+def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -> None:
+    """Create synthetic helsedata data systems, load the registry, create demo officers, and serve the app."""
+    from privacy_service.datamap.demo import create_demo_data
     from privacy_service.security.service import ensure_user
 
     app = current_app._get_current_object()
+    # Dates count back from today, so retention periods fall due as they would in real life.
+    summary = create_demo_data(
+        instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]), seed=seed, people=people, anchor=date.today()
+    )
     try:
-        counts = init_database(app)
+        init_database(app)
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"registry: {counts.get('activities', {})}")
+    click.echo(f"demo data (seed {seed}): " + ", ".join(f"{t} {n}" for t, n in summary["rows"].items()))
+    click.echo("Kari Nordmann: kari.nordmann@example.no (see README)")
     with transaction(get_engine()) as session:
         for role in ("admin", "officer", "auditor"):
             password = secrets.token_urlsafe(12)

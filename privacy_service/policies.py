@@ -11,6 +11,8 @@ from marshmallow import Schema, ValidationError
 from sqlmodel import Session
 
 from privacy_service.audit import Actor
+from privacy_service.datamap import service as datamap_service
+from privacy_service.datamap.schemas import systems_file_schema
 from privacy_service.errors import ValidationFailed
 from privacy_service.ropa import service as ropa_service
 from privacy_service.ropa.schemas import (
@@ -111,7 +113,12 @@ def read_policies(root: Path) -> dict[str, Any]:
                 raise PolicyError(f"{path}: {where}field 'slug': already defined in {seen[record['slug']]}.")
             seen[record["slug"]] = path
             activities.append(record)
-    return {"organisations": organisations, "notices": notices, "activities": activities}
+    systems_path = root / "systems.yaml"
+    systems = []
+    if systems_path.exists():
+        raw = _load(systems_file_schema, _read_yaml(systems_path), systems_path)
+        systems = raw["systems"]
+    return {"organisations": organisations, "notices": notices, "activities": activities, "systems": systems}
 
 
 def load_policies(session: Session, *, root: Path, instance_path: Path, actor: Actor) -> LoadReport:
@@ -129,4 +136,19 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
             raise PolicyError(
                 f"{root}: activity '{record['slug']}': {exc.message} {exc.fields}", fields=exc.fields
             ) from exc
+    categories = {a["slug"]: {c["key"] for c in a["data_categories"]} for a in docs["activities"]}
+    if docs["systems"]:
+        try:
+            counts = datamap_service.load_systems(
+                session,
+                systems=docs["systems"],
+                activities=categories,
+                instance_path=instance_path,
+                actor=actor,
+            )
+        except ValidationFailed as exc:
+            raise PolicyError(f"{root / 'systems.yaml'}: {exc.message}", fields=exc.fields) from exc
+        for outcome, n in counts.items():
+            for _ in range(n):
+                report.add("systems", outcome)
     return report

@@ -61,3 +61,19 @@ def test_ropa_export_writes_every_format(runner, tmp_path: Path) -> None:  # typ
     rows = list(csv.reader(io.StringIO((tmp_path / "ropa.csv").read_text(encoding="utf-8-sig"))))
     doc = json.loads((tmp_path / "ropa.json").read_text())
     assert len(rows) - 1 == len(doc["activities"]) >= 10
+
+
+def test_demo_prepares_data_systems_with_kari_and_demo_officers(make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app("empty")
+    result = app.test_cli_runner().invoke(args=["demo", "--seed", "3", "--people", "20", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "Kari Nordmann" in result.output
+    assert sum(line.startswith("log in as") for line in result.output.splitlines()) == 3
+    demo = Path(app.config["PRIVACY_INSTANCE_PATH"]) / "demo"
+    assert sorted(p.name for p in demo.glob("*.db")) == [
+        "helsedata_portal.db",
+        "helsedata_support.db",
+        "helsedata_survey.db",
+    ]
+    check = app.test_cli_runner().invoke(args=["policies", "check"])
+    assert "3 systems" in check.output
