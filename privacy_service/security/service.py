@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -46,8 +47,15 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
 }
 
 _hasher = PasswordHasher()
-# A hash of a random password, so unknown usernames cost the same time as wrong passwords.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # A hash of a random password, so unknown usernames cost the same time as wrong passwords.
+    # Made on first use, not at import: importing the package should not spend an argon2 round.
+    return _hasher.hash(secrets.token_hex(16))
+
+
 KEY_PREFIX = "psk_"
 
 
@@ -102,7 +110,7 @@ def authenticate_user(session: Session, *, username: str, password: str) -> User
     """Return the active user with these credentials, or raise InvalidCredentials."""
     user = session.scalar(select(User).where(User.username == username))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError) as exc:
         raise InvalidCredentials("Wrong username or password.") from exc
     if user is None or not user.active:
