@@ -168,6 +168,11 @@ def tables_for_activity(session: Session, *, activity: str) -> list[tuple[DataSy
     return _mapped_tables(session, activity=activity)
 
 
+def mapped_tables(session: Session) -> list[tuple[DataSystem, DataTable]]:
+    """Return every mapped table with its system, by system and table name."""
+    return _mapped_tables(session, activity=None)
+
+
 def _mapped_tables(session: Session, *, activity: str | None) -> list[tuple[DataSystem, DataTable]]:
     stmt = select(DataSystem, DataTable).join(DataTable, DataTable.system_id == DataSystem.id)
     if activity is not None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import yaml
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
@@ -33,6 +36,43 @@ FIELD_PATHS: dict[str, tuple[str, ...]] = {
 }
 OPTIONAL_GROUPS = {"national_basis"}  # an empty localised text means "none"
 
+# Everything else of the record is edited as one YAML block, in the same shape as policies/
+# (lists of processors, purposes, data categories, transfers...). Slug and service never change.
+FIXED_KEYS = ("slug", "service")
+DETAIL_KEYS: tuple[str, ...] = (
+    "controller",
+    "joint_controllers",
+    "representative",
+    "processors",
+    "purposes",
+    "legitimate_interest",
+    "lia_reference",
+    "data_subjects",
+    "data_categories",
+    "art10",
+    "vulnerable_subjects",
+    "children",
+    "automated_decisions",
+    "source",
+    "recipients",
+    "transfers",
+    "security_measures",
+    "disposal",
+    "business_process",
+    "systems",
+)
+
+NEW_ACTIVITY_DETAILS: dict[str, Any] = {
+    "controller": "",
+    "processors": [],
+    "purposes": [{"nb": "", "en": ""}],
+    "data_subjects": [{"nb": "", "en": ""}],
+    "data_categories": [{"key": "", "name": {"nb": "", "en": ""}, "special": False}],
+    "recipients": [],
+    "transfers": [],
+    "security_measures": [{"nb": "", "en": ""}],
+}
+
 
 class ActivityForm(FlaskForm):
     version = HiddenField()
@@ -60,6 +100,28 @@ class ActivityForm(FlaskForm):
     review_date = StringField(_l("Review date (YYYY-MM-DD)"), validators=[Optional()])
     dpia_required = BooleanField(_l("DPIA required"))
     dpia_reference = StringField(_l("DPIA reference"), validators=[Optional(), Length(max=300)])
+    details = TextAreaField(
+        _l(
+            "Controller, processors, purposes, data subjects, data categories, recipients, transfers, "
+            "security measures and the other lists (YAML, as in policies/)"
+        ),
+        validators=[Length(max=100_000)],
+        render_kw={"rows": 24, "spellcheck": "false", "class": "code"},
+    )
+
+    FIRST: tuple[str, ...] = ()
+
+    def visible_fields(self) -> list[Any]:
+        """The fields to render, in order: the identifying ones first, hidden ones left out."""
+        hidden = {"csrf_token", "version"}
+        rest = [f for f in self if f.name not in hidden and f.name not in self.FIRST]
+        return [self[name] for name in self.FIRST] + rest
+
+
+class NewActivityForm(ActivityForm):
+    FIRST = ("slug", "service")
+    slug = StringField(_l("Slug (a-z, 0-9 and '-')"), validators=[Length(min=1, max=64)])
+    service = SelectField(_l("Service"), choices=[])
 
 
 def _get(record: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -69,17 +131,58 @@ def _get(record: dict[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
+def dump_details(record: dict[str, Any]) -> str:
+    """The record's list and nested fields as the YAML the details box shows."""
+    details = {key: record[key] for key in DETAIL_KEYS if key in record}
+    return yaml.safe_dump(details, allow_unicode=True, sort_keys=False, width=100)
+
+
 def form_values(record: dict[str, Any]) -> dict[str, Any]:
     """Return the form's initial values from a record."""
     values = {name: _get(record, path) for name, path in FIELD_PATHS.items()}
-    return {k: ("" if v is None and k != "dpia_required" else v) for k, v in values.items()}
+    values = {k: ("" if v is None and k != "dpia_required" else v) for k, v in values.items()}
+    values["details"] = dump_details(record)
+    return values
+
+
+class DetailsError(ValueError):
+    """The details box is not a YAML mapping of the allowed keys."""
+
+
+def parse_details(text: str) -> dict[str, Any]:
+    """Read the details box; raise DetailsError with a message an officer can act on."""
+    try:
+        parsed = yaml.safe_load(text or "") or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = _("line %(line)s", line=mark.line + 1) if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise DetailsError(
+            _("Not valid YAML (%(where)s): %(problem)s", where=where, problem=problem)
+        ) from err
+    if not isinstance(parsed, dict):
+        raise DetailsError(_("Write the details as 'field: value' lines (a YAML mapping)."))
+    unknown = sorted(str(k) for k in parsed if k not in DETAIL_KEYS)
+    if unknown:
+        raise DetailsError(
+            _(
+                "Unknown field(s): %(names)s. Allowed: %(allowed)s",
+                names=", ".join(unknown),
+                allowed=", ".join(DETAIL_KEYS),
+            )
+        )
+    return parsed
 
 
 def apply_form(record: dict[str, Any], form: ActivityForm) -> dict[str, Any]:
-    """Return a copy of the record with the form's values written in."""
-    import copy
-
+    """Return a copy of the record with the form's values written in (raises DetailsError)."""
     out = copy.deepcopy(record)
+    details = parse_details(form.details.data)
+    for key in DETAIL_KEYS:
+        if key in details:
+            out[key] = details[key]
+        else:
+            out.pop(key, None)  # removed from the box: back to the schema's default
     for name, path in FIELD_PATHS.items():
         value = form[name].data
         if isinstance(value, str):
@@ -109,8 +212,23 @@ def errors_to_fields(messages: dict[str, Any]) -> dict[str, list[str]]:
                 break
         if isinstance(value, list):
             out[name] = [str(m) for m in value]
-    covered = {p[0] for p in FIELD_PATHS.values()}
-    rest = [f"{k}: {v}" for k, v in messages.items() if k not in covered]
+    details = [f"{k}: {_flatten(v)}" for k, v in messages.items() if k in DETAIL_KEYS]
+    if details:
+        out["details"] = details
+    covered = {p[0] for p in FIELD_PATHS.values()} | set(DETAIL_KEYS)
+    rest = [f"{k}: {_flatten(v)}" for k, v in messages.items() if k not in covered]
     if rest:
         out["_record"] = rest
     return out
+
+
+def _flatten(value: Any, prefix: str = "") -> str:
+    """Marshmallow's nested messages as one readable line: 'processors[0].role: Not one of ...'."""
+    if isinstance(value, dict):
+        parts = []
+        for key, inner in value.items():
+            label = f"[{key}]" if isinstance(key, int) else (f".{key}" if prefix else str(key))
+            parts.append(_flatten(inner, f"{prefix}{label}"))
+        return "; ".join(parts)
+    text = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return f"{prefix.lstrip('.')}: {text}" if prefix else text

@@ -12,10 +12,19 @@ from sqlalchemy import select
 
 from privacy_service.audit import AuditEvent, verify_chain
 from privacy_service.db import get_session
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.models import utcnow
 from privacy_service.ropa import service
-from privacy_service.ropa.forms import ActivityForm, apply_form, errors_to_fields, form_values
+from privacy_service.ropa.forms import (
+    NEW_ACTIVITY_DETAILS,
+    ActivityForm,
+    DetailsError,
+    NewActivityForm,
+    apply_form,
+    dump_details,
+    errors_to_fields,
+    form_values,
+)
 from privacy_service.ropa.rules import ART9_CONDITIONS, LEGAL_BASES, STATUSES
 from privacy_service.ropa.schemas import activity_schema
 from privacy_service.security.access import current_actor, page, public
@@ -80,15 +89,62 @@ def activity(slug: str) -> str:
     )
 
 
+def _show_errors(form: ActivityForm, mapped: dict[str, list[str]]) -> list[str]:
+    """Put mapped messages on their form fields; return the ones that belong to no field."""
+    record_errors: list[str] = []
+    for name, messages in mapped.items():
+        if name in form:
+            form[name].errors = list(form[name].errors or []) + messages
+        else:
+            record_errors += messages
+    return record_errors
+
+
+@bp.route("/activities/new", methods=["GET", "POST"])
+@page("registry:write")
+def new_activity() -> Any:
+    """Record a new processing activity with every field; it starts as version 1."""
+    session = get_session()
+    blank = {"status": "draft", "legal_basis": "6(1)(e)", **NEW_ACTIVITY_DETAILS}
+    form = NewActivityForm(data={**form_values(blank), "details": dump_details(blank)})
+    form.service.choices = [(s, s) for s in service.list_services(session)]
+    record_errors: list[str] = []
+    if request.method == "POST" and form.validate_on_submit():
+        mapped: dict[str, list[str]]
+        try:
+            record = apply_form({"slug": form.slug.data.strip(), "service": form.service.data}, form)
+            data = activity_schema.load(record)
+            created = service.create_activity(session, data=data, actor=current_actor())
+            session.commit()
+            flash(_("Activity recorded as version 1."))
+            return redirect(url_for("officer.activity", slug=created.slug))
+        except DetailsError as err:
+            mapped = {"details": [str(err)]}
+        except ValidationError as err:
+            mapped = errors_to_fields(err.messages)
+            mapped.update({k: [str(v) for v in err.messages[k]] for k in ("slug",) if k in err.messages})
+        except (ValidationFailed, Conflict) as err:  # the slug is taken, or an unknown organisation
+            session.rollback()
+            mapped = errors_to_fields(err.fields)
+            mapped.update({k: list(v) for k, v in err.fields.items() if k == "slug"})
+            mapped = mapped or {"_record": [err.message]}
+        record_errors = _show_errors(form, mapped)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "ropa/edit.html", form=form, a=None, record_errors=record_errors, lang=_lang()
+    ), status
+
+
 @bp.route("/activities/<slug>/edit", methods=["GET", "POST"])
 @page("registry:write")
 def edit_activity(slug: str) -> Any:
-    """Edit an activity's main fields; every save keeps the prior version."""
+    """Edit every field of an activity; every save keeps the prior version."""
     session = get_session()
     current = service.get_activity(session, slug=slug)
     form = ActivityForm(data={**form_values(current.data), "version": current.version})
     record_errors: list[str] = []
     if request.method == "POST" and form.validate_on_submit():
+        mapped: dict[str, list[str]]
         try:
             data = activity_schema.load(apply_form(current.data, form))
             expected = int(form.version.data) if (form.version.data or "").isdigit() else None
@@ -98,16 +154,14 @@ def edit_activity(slug: str) -> Any:
             session.commit()
             flash(_("Saved as a new version.") if changed else _("Nothing changed."))
             return redirect(url_for("officer.activity", slug=slug))
+        except DetailsError as err:
+            mapped = {"details": [str(err)]}
         except ValidationError as err:
             mapped = errors_to_fields(err.messages)
         except ValidationFailed as err:
             session.rollback()
             mapped = errors_to_fields(err.fields) or {"_record": [err.message]}
-        for name, messages in mapped.items():
-            if name == "_record":
-                record_errors += messages
-            else:
-                form[name].errors = list(form[name].errors or []) + messages
+        record_errors = _show_errors(form, mapped)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "ropa/edit.html", form=form, a=current, record_errors=record_errors, lang=_lang()

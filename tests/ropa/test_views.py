@@ -6,18 +6,30 @@ import io
 import re
 
 import pytest
+import yaml
 from pypdf import PdfReader
 from tests_support import csrf_token
 
 
 def _edit_form(client, slug: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    html = client.get(f"/officer/activities/{slug}/edit").get_data(as_text=True)
-    data = dict(re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', html))
+    return _form_fields(client.get(f"/officer/activities/{slug}/edit").get_data(as_text=True))
+
+
+def _form_fields(html: str) -> dict[str, str]:
+    data = dict.fromkeys(re.findall(r'<input[^>]*?name="([^"]+)"', html), "")
+    data.update(re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', html))
     for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\s*(.*?)</textarea>', html, re.S):
-        data[name] = body.replace("&#39;", "'").replace("&#34;", '"').replace("&amp;", "&")
+        data[name] = (
+            body.replace("&#39;", "'")
+            .replace("&#34;", '"')
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+        )
     for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
         chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', options)
-        data[name] = next((g for g in chosen.groups() if g is not None), "") if chosen else ""
+        first = re.search(r'<option[^>]*value="([^"]*)"', options)  # what a browser submits
+        data[name] = next(g for g in chosen.groups() if g is not None) if chosen else first.group(1)
     data.pop("dpia_required", None)
     return data
 
@@ -83,6 +95,111 @@ def test_the_edit_form_shows_validation_messages_and_saves_nothing(
     assert "Version 2" not in client.get("/officer/activities/support/versions?lang=en").get_data(
         as_text=True
     )
+
+
+def test_the_details_box_edits_processors_and_lists(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    form = _edit_form(client, "support")
+    details = yaml.safe_load(form["details"])
+    assert details["controller"] == "helsedir" and details["purposes"]
+    details["processors"].append({"organisation": "nhn", "role": "processor", "agreement_ref": "DBA 2026/17"})
+    details["recipients"] = [{"nb": "Fylkesmannen", "en": "The county governor"}]
+    form["details"] = yaml.safe_dump(details, allow_unicode=True)
+    response = client.post("/officer/activities/support/edit?lang=en", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    record = client.get("/api/v1/activities/support", headers=_session_json()).get_json()
+    assert {"organisation": "nhn", "role": "processor", "agreement_ref": "DBA 2026/17"}.items() <= (
+        record["processors"][-1].items()
+    )
+    history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
+    assert "DBA 2026/17" in history and "The county governor" in history
+
+
+def _session_json() -> dict[str, str]:
+    return {"Accept": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("details", "message"),
+    [
+        ("purposes: [unclosed", "Not valid YAML (line 1"),
+        ("- just a list", "a YAML mapping"),
+        ("controler: helsedir", "Unknown field(s): controler"),
+        ("controller: helsedir\npurposes: []", "purposes: Give at least one."),
+        (
+            "controller: helsedir\nprocessors: [{organisation: ehelse, role: owner, agreement_ref: x}]",
+            "processors: [0].role",
+        ),
+        ("controller: nobody", "Unknown organisation &#39;nobody&#39;"),
+    ],
+)
+def test_the_details_box_refuses_bad_input_and_saves_nothing(client, login, details, message) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    form = _edit_form(client, "support")
+    current = yaml.safe_load(form["details"])
+    bad = yaml.safe_load(details) if "unclosed" not in details else None
+    if isinstance(bad, dict):  # change only the named fields; keep the rest valid
+        form["details"] = yaml.safe_dump({**current, **bad}, allow_unicode=True)
+    else:
+        form["details"] = details
+    response = client.post("/officer/activities/support/edit?lang=en", data=form)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
+    assert "Version 2" not in history
+
+
+def test_an_officer_records_a_new_activity(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    html = client.get("/officer/activities/new?lang=en").get_data(as_text=True)
+    form = _form_fields(html)
+    assert "slug" in form and form["service"] == "helsedata"
+    form.update(
+        slug="webinars",
+        name_nb="Webinarer",
+        name_en="Webinars",
+        description_nb="Påmelding til webinarer.",
+        description_en="Sign-up for webinars.",
+        national_basis_nb="Helseregisterloven § 5",
+        national_basis_en="Health Registry Act § 5",
+        retention_text_nb="Slettes etter 90 dager.",
+        retention_text_en="Deleted after 90 days.",
+        retention_period="P90D",
+        details=yaml.safe_dump(
+            {
+                "controller": "helsedir",
+                "purposes": [{"nb": "Gjennomføre webinarer", "en": "Run webinars"}],
+                "data_subjects": [{"nb": "Deltakere", "en": "Participants"}],
+                "data_categories": [{"key": "contact", "name": {"nb": "Kontakt", "en": "Contact"}}],
+                "security_measures": [{"nb": "Tilgangsstyring", "en": "Access control"}],
+            },
+            allow_unicode=True,
+        ),
+    )
+    response = client.post("/officer/activities/new?lang=en", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/officer/activities/webinars")
+    detail = client.get("/officer/activities/webinars?lang=en").get_data(as_text=True)
+    assert "Run webinars" in detail and "Access control" in detail
+    again = client.post("/officer/activities/new?lang=en", data=form)
+    assert again.status_code == 422 and "Already in use." in again.get_data(as_text=True)
+
+
+def test_the_new_activity_form_keeps_what_was_typed_on_an_error(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    form = _form_fields(client.get("/officer/activities/new?lang=en").get_data(as_text=True))
+    form.update(slug="Bad Slug", name_en="Kept text")
+    response = client.post("/officer/activities/new?lang=en", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Use lower-case letters" in html and 'value="Kept text"' in html
+    assert client.get("/officer/activities/bad-slug").status_code == 404
+
+
+def test_an_auditor_cannot_open_the_new_activity_form(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("auditor")
+    assert client.get("/officer/activities/new").status_code == 403
+    assert "New activity" not in client.get("/officer/activities?lang=en").get_data(as_text=True)
 
 
 def test_the_edit_form_refuses_a_missing_csrf_token(client, login) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,22 @@
+"""The officer's data map page."""
+
+from __future__ import annotations
+
+
+def test_the_data_map_page_shows_each_table_and_what_acts_on_it(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("auditor")
+    html = client.get("/officer/datamap/?lang=en").get_data(as_text=True)
+    for text in ("helsedata-portal", "helsedata-support", "helsedata-survey"):
+        assert text in html, text
+    # each helsedata activity with data in the demo systems is linked, with its erasure strategy
+    for slug in ("accounts", "applications", "support", "surveys"):
+        assert f'href="/officer/activities/{slug}"' in html, slug
+    assert "mask" in html and "delete" in html
+    # activities no table holds are named so an officer knows requests cannot reach them
+    assert "Activities without a mapped table" in html
+    assert 'href="/officer/activities/newsletter"' in html
+
+
+def test_the_data_map_page_needs_a_login(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/officer/datamap/")
+    assert response.status_code in (302, 401)
