@@ -7,6 +7,7 @@ Needs wrk (apt-get install wrk). Prints requests/s and p50/p99 per target and th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -29,8 +30,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(instance: Path, n: int) -> tuple[str, str]:
-    """Create a SQLite database with the shipped policies plus n synthetic activities; return URL and key."""
+def prepare(instance: Path, n: int, url: str | None = None) -> tuple[str, str]:
+    """Fill a database (SQLite unless a URL is given) with the shipped policies and n synthetic activities."""
     from privacy_service.audit import Actor
     from privacy_service.db import make_engine, transaction
     from privacy_service.migrate import upgrade
@@ -39,7 +40,7 @@ def prepare(instance: Path, n: int) -> tuple[str, str]:
     from privacy_service.ropa.service import create_activity
     from privacy_service.security.service import create_api_client
 
-    url = f"sqlite:///{instance / 'bench.db'}"
+    url = url or f"sqlite:///{instance / 'bench.db'}"
     engine = make_engine(url)
     upgrade(engine)
     actor = Actor("cli", "bench")
@@ -130,13 +131,25 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--postgres", action="store_true", help="run on a throwaway PostgreSQL cluster")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
+    with contextlib.ExitStack() as stack:
+        db_url = None
+        if args.postgres:
+            from privacy_service.pgcluster import throwaway_cluster
+
+            db_url = stack.enter_context(throwaway_cluster()).url("postgres")
+        run(args, db_url)
+
+
+def run(args: argparse.Namespace, db_url: str | None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
     t0 = time.perf_counter()
-    url, key = prepare(tmp, args.activities)
-    print(f"prepared {args.activities} activities in {time.perf_counter() - t0:.1f}s (SQLite)")
+    url, key = prepare(tmp, args.activities, db_url)
+    engine = "PostgreSQL" if db_url else "SQLite"
+    print(f"prepared {args.activities} activities in {time.perf_counter() - t0:.1f}s ({engine})")
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -191,7 +204,16 @@ def main() -> None:
             f"{name:58} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8d} "
             f"{r['rps'] / base:7.2f} {r['rps'] / canned_rps:8.2f}"
         )
-    print(json.dumps({"workers": args.workers, "connections": args.connections, "seconds": args.seconds}))
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "workers": args.workers,
+                "connections": args.connections,
+                "seconds": args.seconds,
+            }
+        )
+    )
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +19,7 @@ from privacy_service import create_app
 from privacy_service.audit import Actor
 from privacy_service.db import make_engine, transaction
 from privacy_service.migrate import upgrade
+from privacy_service.pgcluster import PostgresMissing, throwaway_cluster
 from privacy_service.policies import load_policies
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,63 +28,14 @@ ENGINES = ["sqlite", "postgresql"]
 _counter = itertools.count()
 
 
-def _pg_bin(name: str) -> str:
-    found = shutil.which(name) or next(
-        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
-    )
-    if not found:
-        pytest.fail(f"PostgreSQL's {name} is not installed (apt-get install postgresql); the suite needs it.")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[dict[str, Any]]:
-    """Start a throwaway PostgreSQL cluster (as user postgres when run as root: initdb refuses root)."""
-    # Not under pytest's tmp folder: its parents are private to root, and the server runs as postgres.
-    base = Path(tempfile.mkdtemp(prefix="privacy-service-pg-"))
-    data, port = base / "data", _free_port()
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(
-        [
-            *prefix,
-            _pg_bin("initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-locale",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    opts = (
-        f"-k {base} -p {port} -c listen_addresses=127.0.0.1 "
-        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    subprocess.run(
-        [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
+    """Start a throwaway PostgreSQL cluster for the run (the suite needs PostgreSQL; it never skips it)."""
     try:
-        yield {"host": "127.0.0.1", "port": port, "user": "postgres"}
-    finally:
-        subprocess.run(
-            [*prefix, _pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
+        with throwaway_cluster() as cluster:
+            yield {"host": cluster.host, "port": cluster.port, "user": cluster.user, "cluster": cluster}
+    except PostgresMissing as err:
+        pytest.fail(str(err))
 
 
 def _pg_url(server: dict[str, Any], dbname: str) -> str:
