@@ -98,6 +98,7 @@ def _check_csrf(csrf: CSRFProtect) -> None:
 def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service import health
     from privacy_service.audit_api import blp as audit_blp
+    from privacy_service.consent import api as consent_api
     from privacy_service.datamap import views as datamap_views
     from privacy_service.ropa import api as ropa_api
     from privacy_service.ropa import views as ropa_views
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(datamap_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
+    api.register_blueprint(consent_api.blp, url_prefix="/api/v1")
 
 
 def _declare_docs_endpoints(app: Flask) -> None:

@@ -11,9 +11,11 @@ from marshmallow import Schema, ValidationError
 from sqlmodel import Session
 
 from privacy_service.audit import Actor
+from privacy_service.consent import service as consent_service
+from privacy_service.consent.schemas import notice_in_schema, notices_file_schema
 from privacy_service.datamap import service as datamap_service
 from privacy_service.datamap.schemas import systems_file_schema
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.ropa import service as ropa_service
 from privacy_service.ropa.schemas import (
     activities_file_schema,
@@ -118,7 +120,20 @@ def read_policies(root: Path) -> dict[str, Any]:
     if systems_path.exists():
         raw = _load(systems_file_schema, _read_yaml(systems_path), systems_path)
         systems = raw["systems"]
-    return {"organisations": organisations, "notices": notices, "activities": activities, "systems": systems}
+    consent_path = root / "consent-notices.yaml"
+    consent_notices = []
+    if consent_path.exists():
+        raw = _load(notices_file_schema, _read_yaml(consent_path), consent_path)
+        for i, item in enumerate(raw["notices"]):
+            label = (item or {}).get("purpose", "?") if isinstance(item, dict) else "?"
+            consent_notices.append(_load(notice_in_schema, item, consent_path, f"notice {i + 1} ({label}): "))
+    return {
+        "organisations": organisations,
+        "notices": notices,
+        "activities": activities,
+        "systems": systems,
+        "consent_notices": consent_notices,
+    }
 
 
 def load_policies(session: Session, *, root: Path, instance_path: Path, actor: Actor) -> LoadReport:
@@ -136,6 +151,16 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
             raise PolicyError(
                 f"{root}: activity '{record['slug']}': {exc.message} {exc.fields}", fields=exc.fields
             ) from exc
+    for notice in docs["consent_notices"]:
+        try:
+            __, outcome = consent_service.publish_notice(session, actor=actor, **notice)
+        except (ValidationFailed, Conflict) as exc:
+            raise PolicyError(
+                f"{root / 'consent-notices.yaml'}: notice '{notice['purpose']}' "
+                f"version '{notice['version']}': {exc.message} {exc.fields}",
+                fields=exc.fields,
+            ) from exc
+        report.add("consent notices", outcome)
     categories = {a["slug"]: {c["key"] for c in a["data_categories"]} for a in docs["activities"]}
     if docs["systems"]:
         try:

@@ -177,6 +177,14 @@ class ActivitySchema(StrictSchema):
     )
     art10 = fields.Boolean(load_default=False)
     consent_purpose = fields.String(load_default=None, allow_none=True, validate=SLUG)
+    on_withdrawal = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_one_of(("erase", "stop"), "withdrawal action"),
+        metadata={
+            "description": "What a consent withdrawal does: erase the subject's data, or stop using it"
+        },
+    )
     legitimate_interest = Localised(load_default=None, allow_none=True)
     lia_reference = fields.String(load_default=None, allow_none=True)
     data_subjects = _non_empty_list(LocalisedSchema, required=True)
@@ -214,6 +222,8 @@ class ActivitySchema(StrictSchema):
             ]
         if data.get("legal_basis") == "6(1)(a)" and not data.get("consent_purpose"):
             errors["consent_purpose"] = ["A consent-based activity must name its consent purpose."]
+        if data.get("on_withdrawal") and data.get("legal_basis") != "6(1)(a)":
+            errors["on_withdrawal"] = ["Only a consent-based activity has a withdrawal action."]
         if data.get("legal_basis") in ("6(1)(c)", "6(1)(e)") and not data.get("national_basis"):
             errors["national_basis"] = [
                 "Art. 6(3): a legal obligation or public task needs its national legal basis."

@@ -1,0 +1,1 @@
+"""Consent records, the status API for portal services, receipts and one-click withdrawal."""

@@ -1,0 +1,192 @@
+"""/api/v1/consents, /api/v1/consents:query, /api/v1/consent-receipts, /api/v1/subjects/…/processing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from privacy_service.consent import service
+from privacy_service.consent.schemas import (
+    ConsentChangeOutSchema,
+    ConsentChangeSchema,
+    ConsentStateSchema,
+    HistorySchema,
+    NoticeArgsSchema,
+    NoticeInSchema,
+    NoticeSchema,
+    ProcessingArgsSchema,
+    ProcessingSchema,
+    QueryOutSchema,
+    QuerySchema,
+    ReceiptOutSchema,
+)
+from privacy_service.db import get_session
+from privacy_service.errors import NotFound
+from privacy_service.models import as_utc
+from privacy_service.security.access import current_actor, require
+
+blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
+
+
+def links() -> service.Links:
+    """The link settings of the running app."""
+    return service.Links(
+        base_url=current_app.config["PRIVACY_BASE_URL"], secret_key=current_app.config["SECRET_KEY"]
+    )
+
+
+def _etag(state: Any) -> str:
+    return f'"e{state.last_event_id}{"r" if state.renewal_required else ""}"'
+
+
+@blp.route("/consents/<subject>/<purpose>")
+class Consent(MethodView):
+    @blp.response(200, ConsentStateSchema)
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
+    @require("consent:read")
+    def get(self, subject: str, purpose: str) -> Any:
+        """The current consent of a subject for a purpose; 404 when never recorded. Send If-None-Match."""
+        subject = service.check_subject(subject)
+        state = service.get_state(get_session(), subject=subject, purpose=purpose)
+        if state is None:
+            raise NotFound("No consent is recorded for this subject and purpose.")
+        tag = _etag(state)
+        if tag in request.headers.get("If-None-Match", ""):
+            return Response(status=304, headers={"ETag": tag})
+        body = {**service.state_view(state), "withdraw_url": links().withdraw_url(state.id, purpose)}
+        return body, 200, {"ETag": tag}
+
+    @blp.arguments(ConsentChangeSchema)
+    @blp.response(200, ConsentChangeOutSchema)
+    @require("consent:write")
+    def put(self, data: dict[str, Any], subject: str, purpose: str) -> Any:
+        """Record that the subject gave or withdrew consent; the answer carries the receipt of the change."""
+        session = get_session()
+        session.rollback()  # end the key look-up's read, so the write starts the transaction (SQLite lock)
+        change = service.record_consent(
+            session,
+            subject=subject,
+            purpose=purpose,
+            status=data["status"],
+            channel=data["channel"],
+            notice_version=data["notice_version"],
+            evidence=data["evidence"],
+            actor=current_actor(),
+            links=links(),
+            lang=data["language"],
+        )
+        session.commit()
+        state = change.state
+        body = {
+            **service.state_view(state),
+            "withdraw_url": links().withdraw_url(state.id or 0, purpose),
+            "changed": change.changed,
+            "receipt": change.event.receipt,
+        }
+        return body, 200, {"ETag": _etag(state)}
+
+
+@blp.route("/consents/<subject>/<purpose>/history")
+@blp.response(200, HistorySchema)
+@require("consent:read")
+def consent_history(subject: str, purpose: str) -> dict[str, Any]:
+    """Every consent event of a subject and purpose, oldest first, with its receipt id."""
+    subject = service.check_subject(subject)
+    events = service.history(get_session(), subject=subject, purpose=purpose)
+    if not events:
+        raise NotFound("No consent is recorded for this subject and purpose.")
+    return {
+        "subject": subject,
+        "purpose": purpose,
+        "events": [
+            {
+                "event_id": e.id,
+                "receipt_id": e.receipt_id,
+                "status": e.status,
+                "dpv_status": e.dpv_status,
+                "at": as_utc(e.at).isoformat(),  # type: ignore[union-attr]
+                "notice_version": e.notice_version,
+                "notice_sha256": e.notice_sha256,
+                "channel": e.channel,
+                "actor": e.actor,
+            }
+            for e in events
+        ],
+    }
+
+
+@blp.route("/consents:query", methods=["POST"])
+@blp.arguments(QuerySchema)
+@blp.response(200, QueryOutSchema)
+@require("consent:read")
+def consent_query(data: dict[str, Any]) -> dict[str, Any]:
+    """The consent of up to 1,000 subject/purpose pairs in one call, in the order asked."""
+    pairs = [(service.check_subject(p["subject"]), p["purpose"]) for p in data["pairs"]]
+    found = service.query_states(get_session(), pairs)
+    items = []
+    for subject, purpose in pairs:
+        state = found.get((subject, purpose))
+        view = service.state_view(state) if state else {"status": None, "since": None, "notice_version": None}
+        items.append(
+            {
+                "subject": subject,
+                "purpose": purpose,
+                "status": view["status"],
+                "since": view["since"],
+                "notice_version": view["notice_version"],
+                "renewal_required": bool(state and state.renewal_required),
+            }
+        )
+    return {"items": items}
+
+
+@blp.route("/consent-receipts/<receipt_id>")
+@blp.response(200, ReceiptOutSchema)
+@blp.alt_response(200, content_type="application/pdf", description="The receipt as PDF")
+@require("consent:read")
+def consent_receipt(receipt_id: str) -> Any:
+    """One consent receipt as JSON, or as PDF with Accept: application/pdf."""
+    event = service.get_receipt(get_session(), receipt_id=receipt_id)
+    if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
+        from privacy_service.consent.receipt_pdf import render_receipt_pdf
+
+        lang = event.receipt.get("language", "nb")
+        return Response(
+            render_receipt_pdf(event.receipt, lang=lang),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="consent-receipt-{event.receipt_id}.pdf"'},
+        )
+    return {"receipt": event.receipt}
+
+
+@blp.route("/subjects/<subject>/processing")
+@blp.arguments(ProcessingArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, ProcessingSchema)
+@require("consent:read")
+def subject_processing(subject: str, activity: str) -> dict[str, Any]:
+    """May the subject's data be processed in the activity? allowed | no_consent | consent_withdrawn |
+    restricted | objected."""
+    return service.processing_status(get_session(), subject=subject, activity=activity)
+
+
+@blp.route("/consent-notices")
+class Notices(MethodView):
+    @blp.arguments(NoticeArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, NoticeSchema(many=True))
+    @require("consent:read")
+    def get(self, purpose: str | None) -> list[Any]:
+        """The published consent notices, oldest first."""
+        return service.list_notices(get_session(), purpose=purpose)
+
+    @blp.arguments(NoticeInSchema)
+    @blp.response(201, NoticeSchema)
+    @require("registry:write")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Publish a notice version; renewal_required flags current consents until subjects consent again."""
+        session = get_session()
+        notice, outcome = service.publish_notice(session, actor=current_actor(), **data)
+        session.commit()
+        return notice, 201 if outcome == "created" else 200

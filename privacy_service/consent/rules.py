@@ -1,0 +1,61 @@
+"""Which purposes accept consent, and how consent statuses map to the W3C DPV terms."""
+
+from __future__ import annotations
+
+import re
+
+STATUSES = ("given", "withdrawn")
+CHANNELS = ("web", "app", "email", "api", "paper", "phone", "in_person")
+PROCESSING_STATUSES = ("allowed", "no_consent", "consent_withdrawn", "restricted", "objected")
+FLAG_KINDS = ("restricted", "objected")
+
+# DPV consent status terms (https://w3id.org/dpv#ConsentStatus)
+DPV_GIVEN = "dpv:ConsentGiven"
+DPV_RENEWED = "dpv:RenewedConsentGiven"
+DPV_WITHDRAWN = "dpv:ConsentWithdrawn"
+
+NATIONAL_ID = re.compile(r"^\d{6}\s?\d{5}$")
+SUBJECT = re.compile(r"^[^\s/\\]{1,254}$")
+
+
+def consent_refusal(*, legal_basis: str, activity_status: str, status: str) -> str | None:
+    """Why a consent change to an activity is refused, or None when it is accepted.
+
+    Consent can only be recorded for an activity whose legal basis is consent (Art. 6(1)(a)); it can be given
+    only while the activity is active, but a withdrawal is always accepted (Art. 7(3)).
+    """
+    if legal_basis != "6(1)(a)":
+        return (
+            f"This activity's legal basis is Art. {legal_basis}, not consent: "
+            "its processing does not depend on consent."
+        )
+    if status == "given" and activity_status != "active":
+        return f"The activity is {activity_status}: consent can be given only to an active activity."
+    return None
+
+
+def dpv_status(status: str, *, given_before: bool) -> str:
+    """The DPV consent status of a new event."""
+    if status == "withdrawn":
+        return DPV_WITHDRAWN
+    return DPV_RENEWED if given_before else DPV_GIVEN
+
+
+def normalise_subject(subject: str) -> str:
+    """The canonical form of a subject identifier: trimmed, e-mail addresses lower-cased."""
+    subject = subject.strip()
+    return subject.lower() if "@" in subject else subject
+
+
+def subject_problem(subject: str) -> str | None:
+    """Why a subject identifier is refused, or None. A national identity number is never a subject here."""
+    if not SUBJECT.match(subject):
+        return (
+            "A subject is a pseudonymous portal id or an e-mail address (1–254 characters, no spaces or '/')."
+        )
+    if NATIONAL_ID.match(subject):
+        return (
+            "A national identity number cannot be a consent subject or appear in a URL; "
+            "use the portal's pseudonymous id or the e-mail address."
+        )
+    return None
