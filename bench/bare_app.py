@@ -1,4 +1,4 @@
-"""The baseline for bench_activities_api.py: bare Flask JSON endpoints, no auth, no database."""
+"""The baselines for the benchmarks: bare Flask JSON endpoints, no auth; one plain database look-up."""
 
 from __future__ import annotations
 
@@ -21,5 +21,27 @@ def create_app() -> Flask:
     @app.get("/canned")
     def canned_page() -> dict:
         return canned
+
+    db_url = os.environ.get("BENCH_DB_URL")
+    if db_url:
+        import psycopg
+
+        conn: dict[str, psycopg.Connection] = {}
+
+        @app.get("/lookup/<subject>/<purpose>")
+        def lookup(subject: str, purpose: str) -> dict:
+            # One persistent connection per worker, a prepared statement: the floor a look-up can reach.
+            if "c" not in conn:
+                conn["c"] = psycopg.connect(db_url, autocommit=True, prepare_threshold=0)
+            row = (
+                conn["c"]
+                .execute(
+                    "SELECT status, since, notice_version FROM consent_state"
+                    " WHERE subject = %s AND purpose = %s",
+                    (subject, purpose),
+                )
+                .fetchone()
+            )
+            return {"subject": subject, "purpose": purpose, "status": row[0] if row else None}
 
     return app

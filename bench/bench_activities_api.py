@@ -10,24 +10,15 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import REPO, free_port, start, wrk  # noqa: E402
 
 
 def prepare(instance: Path, n: int, url: str | None = None) -> tuple[str, str]:
@@ -75,56 +66,6 @@ def synthetic(i: int) -> dict:
     }
 
 
-def start(app: str, port: int, env: dict, cwd: Path, workers: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            app,
-        ],
-        cwd=cwd,
-        env=env,
-    )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/healthz" if "privacy" in app else f"http://127.0.0.1:{port}/hello",
-                timeout=1,
-            )
-            return proc
-        except Exception:  # noqa: BLE001
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"{app} did not start")
-
-
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> dict[str, float]:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    for k, v in headers.items():
-        args += ["-H", f"{k}: {v}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def pct(label: str) -> float:
-        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
-        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rps,
-        "p50_ms": pct("50"),
-        "p99_ms": pct("99"),
-        "non_2xx": int(errors.group(1)) if errors else 0,
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--activities", type=int, default=5000)
@@ -157,7 +98,7 @@ def run(args: argparse.Namespace, db_url: str | None) -> None:
         "PRIVACY_SECRET_KEY": "bench",
     }
     port, bare_port = free_port(), free_port()
-    app = start("privacy_service:create_app()", port, env, REPO, args.workers)
+    app = start("privacy_service:create_app()", port, env, REPO, args.workers, "/healthz")
     auth = {"Authorization": f"Bearer {key}"}
     page = urllib.request.urlopen(
         urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/activities?per_page=100&page=7", headers=auth)
@@ -165,7 +106,12 @@ def run(args: argparse.Namespace, db_url: str | None) -> None:
     canned = tmp / "canned.json"
     canned.write_bytes(page)
     bare = start(
-        "bare_app:create_app()", bare_port, {**env, "BENCH_CANNED": str(canned)}, REPO / "bench", args.workers
+        "bare_app:create_app()",
+        bare_port,
+        {**env, "BENCH_CANNED": str(canned)},
+        REPO / "bench",
+        args.workers,
+        "/hello",
     )
     try:
         results = {

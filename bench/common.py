@@ -1,0 +1,103 @@
+"""What the benchmarks share: free ports, gunicorn start-up, and wrk runs parsed into figures."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(app: str, port: int, env: dict, cwd: Path, workers: int, ready_path: str) -> subprocess.Popen:
+    """Start gunicorn serving app on loopback and wait until ready_path answers."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=cwd,
+        env=env,
+    )
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
+            return proc
+        except Exception:  # noqa: BLE001
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{app} did not start")
+
+
+def stop(*procs: subprocess.Popen) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait()
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    threads: int = 2,
+) -> dict[str, float]:
+    """Run wrk and return requests/s, p50/p99 in ms, non-2xx/3xx responses and socket errors."""
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for k, v in (headers or {}).items():
+        args += ["-H", f"{k}: {v}"]
+    if script:
+        args += ["-s", str(script)]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(label: str) -> float:
+        value, unit = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": rps,
+        "p50_ms": pct("50"),
+        "p99_ms": pct("99"),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": sum(int(x) for x in sock.groups()) if sock else 0,
+    }
+
+
+def table(results: dict[str, dict[str, float]], baseline: str) -> str:
+    """The figures as a text table with each row's ratio to the baseline's throughput and p99."""
+    base = results[baseline]
+    lines = [
+        f"{'target':62} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'÷base':>6} {'p99÷base':>9}"
+    ]
+    for name, r in results.items():
+        errors = int(r["non_2xx"] + r["socket_errors"])
+        lines.append(
+            f"{name:62} {r['rps']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {errors:7d} "
+            f"{r['rps'] / base['rps']:6.2f} {r['p99_ms'] / base['p99_ms']:9.2f}"
+        )
+    return "\n".join(lines)
