@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from privacy_service import db
 from privacy_service.config import Settings
+from privacy_service.documents import format_datetime
 from privacy_service.http import Api, register_error_handlers, require_json_body
 from privacy_service.security.access import Rule, current_principal, enforce_access, undeclared_endpoints
 from privacy_service.security.web import apply_rate_limits, init_security
@@ -56,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["dt"] = format_datetime  # date and time in Europe/Oslo, as the PDFs write it
     csrf = CSRFProtect(app)
     login_manager = LoginManager(app)
     init_security(app, csrf=csrf, login_manager=login_manager)
@@ -73,6 +75,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     missing = undeclared_endpoints(app)
     if missing:
         raise RuntimeError(f"endpoints without an access rule: {', '.join(missing)}")
+
+    _install_fast_paths(app)
 
     from privacy_service.cli import register_commands
 
@@ -92,14 +96,43 @@ def _check_csrf(csrf: CSRFProtect) -> None:
     principal = current_principal()
     if principal is not None and principal.via == "key":
         return
+    if getattr(current_app.view_functions[request.endpoint], "_csrf_exempt", False):  # see link_credential
+        return
     csrf.protect()
+
+
+def _install_fast_paths(app: Flask) -> None:
+    """On PostgreSQL, answer the consent status read before Flask (consent/fastpath.py)."""
+    engine = app.extensions["engine"]
+    if engine.dialect.name != "postgresql" or not app.config.get("PRIVACY_CONSENT_FASTPATH", True):
+        return
+    from privacy_service.consent.fastpath import ConsentFastPath
+
+    fast = ConsentFastPath(
+        app.wsgi_app,
+        dsn=engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+        secret_key=app.config["SECRET_KEY"],
+        base_url=app.config["PRIVACY_BASE_URL"],
+    )
+    app.wsgi_app = fast  # type: ignore[method-assign]
+    app.extensions["consent_fastpath"] = fast
+
+
+def close_app(app: Flask) -> None:
+    """Release the app's database connections (tests, benchmarks and embedding code call this)."""
+    fast = app.extensions.get("consent_fastpath")
+    if fast is not None:
+        fast.close()
+    app.extensions["engine"].dispose()
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service import health
     from privacy_service.audit_api import blp as audit_blp
     from privacy_service.consent import api as consent_api
+    from privacy_service.consent import views as consent_views
     from privacy_service.datamap import views as datamap_views
+    from privacy_service.notify_api import blp as webhooks_blp
     from privacy_service.ropa import api as ropa_api
     from privacy_service.ropa import views as ropa_views
     from privacy_service.security import views as auth_views
@@ -109,9 +142,12 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(ropa_views.bp)
     app.register_blueprint(ropa_views.public_bp)
     app.register_blueprint(datamap_views.bp)
+    app.register_blueprint(consent_views.bp)
+    app.register_blueprint(consent_views.officer_bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(webhooks_blp, url_prefix="/api/v1")
 
 
 def _declare_docs_endpoints(app: Flask) -> None:

@@ -88,7 +88,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 def _exec_gunicorn(host: str, port: int, workers: int) -> None:
     args = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-"]
-    # gunicorn's access log prints paths only; no personal data travels in our URLs.
+    # Consent paths carry subject ids and links carry tokens: the access log redacts them (logs.py).
+    args += ["--logger-class", "privacy_service.logs.RedactingLogger"]
     os.execvp(sys.executable, [sys.executable, "-m", *args, "privacy_service:create_app()"])  # noqa: S606
 
 
@@ -244,6 +245,34 @@ def audit_verify() -> None:
         sys.exit(1)
 
 
+@click.group("outbox")
+def outbox_group() -> None:
+    """E-mails, webhooks and follow-up tasks waiting in the outbox."""
+
+
+@outbox_group.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering until stopped.")
+@click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between rounds.")
+@with_appcontext
+def outbox_deliver(loop: bool, interval: float) -> None:
+    """Send what is due (with retry and backoff); print what happened."""
+    import time
+
+    from privacy_service import (
+        consent,  # noqa: F401 - registers its tasks
+        notify,
+    )
+
+    transport = notify.transport_for(current_app.config)
+    while True:
+        counts = notify.deliver_due(get_engine(), transport)
+        if any(counts.values()) or not loop:
+            click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+        if not loop:
+            return
+        time.sleep(interval)
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands to the app's CLI group."""
     for command in (
@@ -255,6 +284,7 @@ def register_commands(app: Flask) -> None:
         api_key_group,
         ropa_group,
         audit_group,
+        outbox_group,
     ):
         app.cli.add_command(command)
 

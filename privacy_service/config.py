@@ -32,6 +32,8 @@ class Settings:
     secret_key: str | None = field(default_factory=lambda: _env("PRIVACY_SECRET_KEY"))
     # smtp://user:pass@host:port; unset: mails are written to instance/outbox as .eml files.
     smtp_url: str | None = field(default_factory=lambda: _env("PRIVACY_SMTP_URL"))
+    # The From address of the mails the service sends.
+    mail_from: str = field(default_factory=lambda: _env("PRIVACY_MAIL_FROM", "personvern@localhost") or "")
     # Public address used in links and the JSON-LD export.
     base_url: str = field(default_factory=lambda: _env("PRIVACY_BASE_URL", "http://localhost:5000") or "")
     # Flask-Limiter storage, e.g. redis://localhost:6379; memory:// for one process.
@@ -82,6 +84,7 @@ class Settings:
             "PRIVACY_INSTANCE_PATH": str(self.instance_path),
             "PRIVACY_POLICIES": str(self.resolved_policies_path()),
             "PRIVACY_SMTP_URL": self.smtp_url,
+            "PRIVACY_MAIL_FROM": self.mail_from,
             "PRIVACY_BASE_URL": self.base_url.rstrip("/"),
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
             "MAX_CONTENT_LENGTH": self.max_content_length,

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from tests_support import csrf_token
 
-from privacy_service import create_app
+from privacy_service import close_app, create_app
 from privacy_service.audit import Actor
 from privacy_service.db import make_engine, transaction
 from privacy_service.migrate import upgrade
@@ -147,7 +147,7 @@ def make_app(make_db_url: Callable[..., str], tmp_path: Path) -> Iterator[Callab
 
     yield make
     for app in apps:
-        app.extensions["engine"].dispose()
+        close_app(app)
 
 
 @pytest.fixture

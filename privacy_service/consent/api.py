@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from privacy_service.consent import service
+from privacy_service.consent import effects, service
 from privacy_service.consent.schemas import (
     ConsentChangeOutSchema,
     ConsentChangeSchema,
@@ -78,6 +79,7 @@ class Consent(MethodView):
             links=links(),
             lang=data["language"],
         )
+        effects.after_change(session, change, links=links(), notify_subject=data["notify_subject"])
         session.commit()
         state = change.state
         body = {
@@ -122,25 +124,25 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
 @blp.arguments(QuerySchema)
 @blp.response(200, QueryOutSchema)
 @require("consent:read")
-def consent_query(data: dict[str, Any]) -> dict[str, Any]:
+def consent_query(data: dict[str, Any]) -> Response:
     """The consent of up to 1,000 subject/purpose pairs in one call, in the order asked."""
     pairs = [(service.check_subject(p["subject"]), p["purpose"]) for p in data["pairs"]]
     found = service.query_states(get_session(), pairs)
     items = []
     for subject, purpose in pairs:
         state = found.get((subject, purpose))
-        view = service.state_view(state) if state else {"status": None, "since": None, "notice_version": None}
         items.append(
             {
                 "subject": subject,
                 "purpose": purpose,
-                "status": view["status"],
-                "since": view["since"],
-                "notice_version": view["notice_version"],
+                "status": state.status if state else None,
+                "since": as_utc(state.since).isoformat() if state else None,  # type: ignore[union-attr]
+                "notice_version": state.notice_version if state else None,
                 "renewal_required": bool(state and state.renewal_required),
             }
         )
-    return {"items": items}
+    # Already in the QueryOutSchema shape: a schema dump per item would cost more than the query itself.
+    return current_app.response_class(json.dumps({"items": items}), mimetype="application/json")
 
 
 @blp.route("/consent-receipts/<receipt_id>")

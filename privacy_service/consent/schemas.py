@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
@@ -11,6 +12,7 @@ from privacy_service.consent.rules import CHANNELS, PROCESSING_STATUSES, STATUSE
 from privacy_service.ropa.schemas import SLUG, LocalisedSchema, StrictSchema
 
 MAX_EVIDENCE_BYTES = 4096
+MAX_PAIRS = 1000
 
 
 class ConsentChangeSchema(StrictSchema):
@@ -28,6 +30,10 @@ class ConsentChangeSchema(StrictSchema):
         metadata={"description": "How consent was collected (form id, session reference…), at most 4 KB."},
     )
     language = fields.String(load_default="nb", validate=validate.OneOf(("nb", "en")))
+    notify_subject = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Mail the receipt or confirmation when the subject is an e-mail address"},
+    )
 
     @validates("evidence")
     def _small_evidence(self, value: dict[str, Any], **_: Any) -> None:
@@ -58,13 +64,35 @@ class ReceiptOutSchema(Schema):
     receipt = fields.Dict(metadata={"description": "Kantara Consent Receipt v1.1 + ISO/IEC TS 27560 record"})
 
 
-class PairSchema(StrictSchema):
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    purpose = fields.String(required=True, validate=SLUG)
+_PAIR_KEYS = {"subject", "purpose"}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _check_pairs(pairs: list[Any]) -> None:
+    # One pass over up to 1,000 pairs: a nested schema per pair costs more than the database look-up.
+    if not 1 <= len(pairs) <= MAX_PAIRS:
+        raise ValidationError(f"Send 1 to {MAX_PAIRS} pairs ({len(pairs)} given).")
+    for i, pair in enumerate(pairs):
+        if not (
+            isinstance(pair, dict)
+            and pair.keys() == _PAIR_KEYS
+            and isinstance(pair["subject"], str)
+            and 0 < len(pair["subject"]) <= 254
+            and isinstance(pair["purpose"], str)
+            and _SLUG.match(pair["purpose"])
+        ):
+            raise ValidationError(
+                f"Pair {i + 1}: give exactly a subject (1–254 characters) and a purpose slug."
+            )
 
 
 class QuerySchema(StrictSchema):
-    pairs = fields.List(fields.Nested(PairSchema), required=True, validate=validate.Length(min=1, max=1000))
+    pairs = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=_check_pairs,
+        metadata={"description": 'Up to 1,000 objects {"subject": "…", "purpose": "<activity slug>"}'},
+    )
 
 
 class QueryItemSchema(Schema):

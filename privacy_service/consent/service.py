@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select, tuple_, update
+from sqlalchemy import String, and_, any_, bindparam, exists, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -366,15 +367,20 @@ def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tup
             f"At most {MAX_QUERY_PAIRS} pairs per query.",
             fields={"pairs": [f"{len(pairs)} given; send at most {MAX_QUERY_PAIRS}."]},
         )
-    keys = sorted({(rules.normalise_subject(s), p) for s, p in pairs})
+    keys = {(rules.normalise_subject(s), p) for s, p in pairs}
     if not keys:
         return {}
-    rows = session.execute(
-        select(*STATE_COLUMNS).where(
-            tuple_(ConsentState.subject, ConsentState.purpose).in_(keys), ConsentState.status.is_not(None)
+    subjects, purposes = sorted({s for s, __ in keys}), sorted({p for __, p in keys})
+    if session.get_bind().dialect.name == "postgresql":
+        # Two array parameters: one plan and an index scan, however many pairs (IN lists cost per item).
+        wanted = and_(
+            ConsentState.subject == any_(bindparam("subjects", subjects, type_=ARRAY(String))),
+            ConsentState.purpose == any_(bindparam("purposes", purposes, type_=ARRAY(String))),
         )
-    )
-    return {(r.subject, r.purpose): r for r in rows}
+    else:
+        wanted = and_(ConsentState.subject.in_(subjects), ConsentState.purpose.in_(purposes))
+    rows = session.execute(select(*STATE_COLUMNS).where(wanted, ConsentState.status.is_not(None)))
+    return {(r.subject, r.purpose): r for r in rows if (r.subject, r.purpose) in keys}
 
 
 def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEvent]:
@@ -386,6 +392,12 @@ def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEven
             .order_by(ConsentEvent.id)
         )
     )
+
+
+def state_by_id(session: Session, *, state_id: int) -> ConsentState | None:
+    """Return a recorded consent state by its id (withdrawal links name it), or None."""
+    state = session.get(ConsentState, state_id)
+    return state if state is not None and state.status is not None else None
 
 
 def get_receipt(session: Session, *, receipt_id: str) -> ConsentEvent:
@@ -484,6 +496,19 @@ def lift_flag(session: Session, *, flag_id: int, actor: Actor) -> ProcessingFlag
         details={"activity": flag.activity, "reference": flag.reference},
     )
     return flag
+
+
+def status_counts(session: Session) -> dict[str, dict[str, int]]:
+    """How many subjects currently have each status, per purpose."""
+    rows = session.execute(
+        select(ConsentState.purpose, ConsentState.status, func.count())
+        .where(ConsentState.status.is_not(None))
+        .group_by(ConsentState.purpose, ConsentState.status)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for purpose, status, count in rows:
+        out.setdefault(purpose, {})[status] = count
+    return out
 
 
 def consent_purposes(session: Session) -> list[dict[str, Any]]:

@@ -266,7 +266,9 @@ def _reflect(conn: Connection, system: DataSystem, table: DataTable) -> Table:
         raise DataSystemError(
             f"Data system '{system.name}' has no table '{table.table_name}'; fix systems.yaml."
         )
-    reflected = Table(table.table_name, MetaData(), *(Column(c["name"], c["type"]) for c in found))
+    reflected = Table(
+        table.table_name, MetaData(), *(Column(c["name"], c["type"], nullable=c["nullable"]) for c in found)
+    )
     missing = sorted(set(names[1:]) - set(reflected.c.keys()))
     if missing:
         raise DataSystemError(

@@ -65,6 +65,16 @@ def page(scope: str) -> Callable[[F], F]:
     return require(scope, keys=False)
 
 
+def link_credential(func: F) -> F:
+    """Declare a public POST whose URL token is the credential, so it needs no CSRF token.
+
+    Used by one-click withdrawal: mail providers POST RFC 8058 one-click requests without any form token,
+    and a cross-site attacker cannot forge the request without the unguessable token in the URL.
+    """
+    func._csrf_exempt = True  # type: ignore[attr-defined]
+    return func
+
+
 def rule_for(view: Callable[..., Any], method: str) -> Rule | None:
     """Return the rule declared on a view (on the method handler for class-based views)."""
     view_class = getattr(view, "view_class", None)

@@ -120,7 +120,8 @@ def authenticate_user(session: Session, *, username: str, password: str) -> User
     return user
 
 
-def _key_digest(key: str) -> str:
+def key_digest(key: str) -> str:
+    """The stored form of an API key (SHA-256 hex): keys are long random secrets, no slow hash needed."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -140,7 +141,7 @@ def create_api_client(
     client = ApiClient(
         name=name,
         key_prefix=key[:10],
-        key_hash=_key_digest(key),
+        key_hash=key_digest(key),
         scopes=sorted(set(scopes)),
         created_by=str(actor),
     )
@@ -161,8 +162,8 @@ def authenticate_key(session: Session, key: str) -> ApiClient | None:
     """Return the active client holding this key, or None."""
     if not key.startswith(KEY_PREFIX):
         return None
-    client = session.scalar(select(ApiClient).where(ApiClient.key_hash == _key_digest(key)))
-    if client is None or not client.active or not hmac.compare_digest(client.key_hash, _key_digest(key)):
+    client = session.scalar(select(ApiClient).where(ApiClient.key_hash == key_digest(key)))
+    if client is None or not client.active or not hmac.compare_digest(client.key_hash, key_digest(key)):
         return None
     return client
 

@@ -14,6 +14,7 @@ from privacy_service.security.models import User
 # Rate limits per endpoint, applied when the app is built: one limiter per app, so apps never share counts.
 RATE_LIMITS: dict[str, tuple[str, list[str]]] = {
     "auth.login": ("10 per minute", ["POST"]),
+    "consent_pages.withdraw": ("30 per minute", ["POST"]),
 }
 
 CSP = (
@@ -44,16 +45,24 @@ def apply_rate_limits(app: Flask) -> None:
         app.view_functions[endpoint] = limiter.limit(limit, methods=methods)(app.view_functions[endpoint])
 
 
+# Sent on every response (the consent fast path sends the same list).
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    for name, value in SECURITY_HEADERS:
+        headers.setdefault(name, value)
     if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault(*HSTS)
     # Answers may carry personal data: never store them in shared caches.
     if not request.path.startswith(("/static/", "/api/docs/assets/")) and "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"

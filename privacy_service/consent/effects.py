@@ -1,0 +1,140 @@
+"""What a consent change sets off, queued in the change's own transaction (notify's outbox).
+
+- every change: the consent.changed webhook to subscribed portal services;
+- consent given, the subject an e-mail address: the receipt by e-mail, with a one-click withdrawal link
+  (RFC 8058 List-Unsubscribe-Post);
+- consent withdrawn: the activity's `on_withdrawal` action. `erase` runs as a task: the subject's rows of the
+  activity are erased through the data map, except rows an active hold protects, and the subject is told
+  what was erased and what was kept and why. `stop` (the default) erases nothing: processing stops because
+  the status API now answers consent_withdrawn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from privacy_service import notify
+from privacy_service.audit import SYSTEM, record_event
+from privacy_service.consent import messages
+from privacy_service.consent.service import Change, Links
+from privacy_service.datamap.actions import erase_subject_rows
+from privacy_service.models import as_utc
+from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
+
+ERASE_TASK = "consent.erase"
+
+
+def subject_identity(subject: str) -> dict[str, str]:
+    """How the data map finds a consent subject: by e-mail address, or by the portal's account id."""
+    return {"email": subject} if "@" in subject else {"account_id": subject}
+
+
+def after_change(session: Session, change: Change, *, links: Links, notify_subject: bool = True) -> None:
+    """Queue the webhook, the subject's mail and the withdrawal action of a recorded change."""
+    if not change.changed:
+        return
+    event, state, activity = change.event, change.state, change.activity
+    notify.enqueue_event(
+        session,
+        event="consent.changed",
+        data={
+            "subject": event.subject,
+            "purpose": event.purpose,
+            "status": event.status,
+            "dpv_status": event.dpv_status,
+            "since": as_utc(event.at).isoformat(),  # type: ignore[union-attr]
+            "notice_version": event.notice_version,
+            "receipt_id": event.receipt_id,
+            "event_id": event.id,
+        },
+    )
+    lang = event.receipt.get("language", "nb")
+    name = (activity.get("name") or {}).get(lang) or event.purpose
+    to = event.subject if "@" in event.subject and notify_subject else None
+    if event.status == "given":
+        if to:
+            withdraw = links.withdraw_url(state.id or 0, event.purpose)
+            subject, text = messages.receipt_mail(
+                lang, activity=name, receipt=event.receipt, withdraw_url=withdraw
+            )
+            notify.enqueue_email(
+                session,
+                event="consent.receipt",
+                to=to,
+                subject=subject,
+                text=text,
+                list_unsubscribe_url=withdraw,
+            )
+        return
+    if activity.get("on_withdrawal") == "erase":
+        notify.enqueue_task(
+            session,
+            task=ERASE_TASK,
+            payload={
+                "subject": event.subject,
+                "purpose": event.purpose,
+                "event_id": event.id,
+                "state_id": state.id,
+                "lang": lang,
+                "activity_name": name,
+                "notify": bool(to),
+            },
+        )
+    elif to:
+        subject, text = messages.withdrawn_mail(lang, activity=name, erased=None, kept=[])
+        notify.enqueue_email(session, event="consent.withdrawn", to=to, subject=subject, text=text)
+
+
+def _erase(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
+    """The erase task: erase the subject's rows of the activity, except held rows; audit; tell the subject."""
+    if transport.instance_path is None:
+        raise RuntimeError("the erase task needs the instance path (data systems)")
+    identity = subject_identity(payload["subject"])
+
+    def protect(system: Any, table: Any, keys: list[Any]) -> dict[str, Any]:
+        holds = holds_for_table(session, TableRef(system.name, table.table_name, table.activity_slug))
+        return held_rows(holds, keys=keys, identity=identity)
+
+    results = erase_subject_rows(
+        session,
+        identity=identity,
+        instance_path=transport.instance_path,
+        activity=payload["purpose"],
+        protect=protect,
+    )
+    held_ids = sorted({hold_id for r in results for hold_id in r.held})
+    record_event(
+        session,
+        actor=SYSTEM,
+        action="consent.withdrawal.erase",
+        object_type="consent",
+        object_id=f"state:{payload['state_id']}",
+        details={
+            "purpose": payload["purpose"],
+            "event_id": payload["event_id"],
+            "tables": [
+                {"table": f"{r.system}.{r.table}", "found": r.found, "erased": r.erased, "held": r.held}
+                for r in results
+            ],
+            "holds": held_ids,
+        },
+    )
+    if payload.get("notify"):
+        from privacy_service.retention.models import Hold
+
+        kept = [session.get(Hold, hold_id) for hold_id in held_ids]
+        lang = payload.get("lang", "nb")
+        subject, text = messages.withdrawn_mail(
+            lang,
+            activity=payload["activity_name"],
+            erased=sum(r.erased for r in results),
+            kept=[(sum(r.held.get(h.id, 0) for r in results), h.basis) for h in kept if h is not None],
+        )
+        notify.enqueue_email(
+            session, event="consent.withdrawn", to=payload["subject"], subject=subject, text=text
+        )
+
+
+notify.register_task(ERASE_TASK, _erase)

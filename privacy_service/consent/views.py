@@ -1,0 +1,156 @@
+"""Public withdrawal pages: /consent/withdraw/{token}, with a confirmation step and RFC 8058 one-click."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from privacy_service import notify
+from privacy_service.audit import Actor
+from privacy_service.consent import effects, service
+from privacy_service.consent.api import links
+from privacy_service.consent.tokens import TokenProblem, read_token
+from privacy_service.db import get_session
+from privacy_service.errors import ValidationFailed
+from privacy_service.security.access import link_credential, page, public
+
+bp = Blueprint("consent_pages", __name__, template_folder="templates")
+officer_bp = Blueprint(
+    "consent_officer", __name__, url_prefix="/officer/consents", template_folder="templates"
+)
+
+
+class LookupForm(FlaskForm):
+    subject = StringField(_l("E-mail address or portal id"), validators=[DataRequired(), Length(max=254)])
+
+
+def _lang() -> str:
+    return str(get_locale() or "nb")
+
+
+def _resolve(token: str) -> tuple[Any, dict[str, Any] | None, str | None]:
+    """The state and activity a token names, or the reason it cannot be used."""
+    try:
+        state_id, purpose = read_token(current_app.config["SECRET_KEY"], token)
+    except TokenProblem as problem:
+        return None, None, problem.reason
+    session = get_session()
+    state = service.state_by_id(session, state_id=state_id)
+    if state is None or state.purpose != purpose:
+        return None, None, "invalid"
+    return state, service.consent_activity(session, purpose), None
+
+
+def _problem_page(reason: str) -> tuple[str, int]:
+    message = (
+        _("This withdrawal link has expired. Use the link in a newer e-mail, or contact us to withdraw.")
+        if reason == "expired"
+        else _("This withdrawal link is not valid. Check that the whole link was copied, or contact us.")
+    )
+    status = 410 if reason == "expired" else 404
+    return render_template("consent/withdraw.html", step="problem", message=message, lang=_lang()), status
+
+
+@bp.get("/consent/withdraw/<token>")
+@public
+def withdraw_page(token: str) -> Any:
+    """Ask the subject to confirm; a GET never changes anything (mail scanners open links)."""
+    state, activity, problem = _resolve(token)
+    if problem:
+        return _problem_page(problem)
+    step = "already" if state.status == "withdrawn" else "confirm"
+    return render_template("consent/withdraw.html", step=step, activity=activity, state=state, lang=_lang())
+
+
+@bp.post("/consent/withdraw/<token>")
+@public
+@link_credential
+def withdraw(token: str) -> Any:
+    """Withdraw: from the confirmation button, or an RFC 8058 one-click POST by the mail provider."""
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    state, activity, problem = _resolve(token)
+    if problem:
+        if one_click:
+            return Response(status=410 if problem == "expired" else 404)
+        return _problem_page(problem)
+    session = get_session()
+    session.rollback()  # end the look-up's read, so the write starts the transaction
+    change = service.record_consent(
+        session,
+        subject=state.subject,
+        purpose=state.purpose,
+        status="withdrawn",
+        channel="email",
+        actor=Actor("subject", f"consent-state:{state.id}"),
+        links=links(),
+        evidence={"via": "one-click" if one_click else "withdrawal page"},
+        lang=_lang(),
+    )
+    effects.after_change(session, change, links=links())
+    session.commit()
+    if one_click:
+        return Response(status=200)
+    return render_template(
+        "consent/withdraw.html",
+        step="done" if change.changed else "already",
+        activity=activity,
+        state=change.state,
+        erasing=change.changed and activity.get("on_withdrawal") == "erase",
+        lang=_lang(),
+    )
+
+
+@officer_bp.route("/", methods=["GET", "POST"])
+@page("consent:read")
+def lookup() -> Any:
+    """Look up one subject's consents with their history (POSTed: the subject never goes in a URL)."""
+    form = LookupForm()
+    found: list[dict[str, Any]] | None = None
+    error: str | None = None
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            subject = service.check_subject(form.subject.data)
+        except ValidationFailed as err:
+            error = "; ".join(m for ms in err.fields.values() for m in ms)
+        else:
+            found = [
+                {"state": state, "events": service.history(session, subject=subject, purpose=state.purpose)}
+                for state in service.subject_states(session, subject=subject)
+            ]
+    return render_template("consent/lookup.html", form=form, found=found, error=error, lang=_lang())
+
+
+@officer_bp.get("/purposes")
+@page("consent:read")
+def purposes() -> str:
+    """The consent-based activities with their notice versions and how many consents each has."""
+    session = get_session()
+    return render_template(
+        "consent/purposes.html",
+        purposes=service.consent_purposes(session),
+        counts=service.status_counts(session),
+        lang=_lang(),
+    )
+
+
+@officer_bp.get("/deliveries")
+@page("audit:read")
+def deliveries() -> str:
+    """The webhook and e-mail delivery log: each message's state and every attempt."""
+    session = get_session()
+    messages = notify.list_messages(session)
+    return render_template(
+        "consent/deliveries.html",
+        messages=messages,
+        attempts=notify.attempts_for(session, [m.id for m in messages if m.id is not None]),
+        subscriptions=notify.list_subscriptions(session),
+        lang=_lang(),
+    )

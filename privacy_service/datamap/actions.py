@@ -1,0 +1,106 @@
+"""Acting on a subject's rows through the data map: erase (delete or mask) and flag, never touching held rows.
+
+Each table is changed in one transaction on its own data system, in bounded batches of keys; the caller
+decides which rows are protected (holds live in retention, which the data map does not know) via `protect`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import String, delete, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from privacy_service.datamap.models import DataSystem, DataTable
+from privacy_service.datamap.service import (
+    DataSystemError,
+    _clean_identity,
+    _engines,
+    _mapped_tables,
+    _reflect,
+    _select_subject,
+)
+
+BATCH = 500
+MASK_TEXT = "[erased]"
+
+# key (as text) -> the object protecting it (a hold); the data map only reads its `id`
+Protect = Callable[[DataSystem, DataTable, list[Any]], dict[str, Any]]
+
+
+@dataclass
+class TableErasure:
+    """What erasure did (or, in a dry run, would do) in one table."""
+
+    system: str
+    table: str
+    activity: str
+    strategy: str  # delete | mask
+    found: int = 0
+    erased: int = 0
+    held: dict[int, int] = field(default_factory=dict)  # hold id -> rows it kept
+
+
+def _mask_values(table: Any, columns: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in columns:
+        column = table.c[name]
+        if column.nullable:
+            values[name] = None
+        elif isinstance(column.type, String):
+            values[name] = MASK_TEXT
+        else:
+            raise DataSystemError(f"Column '{name}' cannot be masked: it is NOT NULL and not text.")
+    return values
+
+
+def erase_subject_rows(
+    session: Session,
+    *,
+    identity: dict[str, str],
+    instance_path: Path,
+    activity: str | None = None,
+    protect: Protect | None = None,
+    dry_run: bool = False,
+) -> list[TableErasure]:
+    """Delete or mask the subject's rows in every mapped table (or one activity's), except protected rows."""
+    wanted = _clean_identity(identity)
+    results: list[TableErasure] = []
+    with _engines(instance_path) as engine_for:
+        for system, table in _mapped_tables(session, activity=activity):
+            kinds = {k: v for k, v in wanted.items() if k in table.identity}
+            if not kinds:
+                continue
+            outcome = TableErasure(system.name, table.table_name, table.activity_slug, table.erasure)
+            try:
+                with engine_for(system).begin() as conn:
+                    rows = _select_subject(conn, system, table, kinds)
+                    keys = [r[table.key_column] for r in rows]
+                    protected = protect(system, table, keys) if protect and keys else {}
+                    for hold in protected.values():
+                        outcome.held[hold.id] = outcome.held.get(hold.id, 0) + 1
+                    todo = [k for k in keys if str(k) not in protected]
+                    outcome.found = len(keys)
+                    if not dry_run:
+                        reflected = _reflect(conn, system, table)
+                        key_col = reflected.c[table.key_column]
+                        for start in range(0, len(todo), BATCH):
+                            batch = todo[start : start + BATCH]
+                            if table.erasure == "delete":
+                                conn.execute(delete(reflected).where(key_col.in_(batch)))
+                            else:
+                                values = _mask_values(reflected, list(table.mask_columns))
+                                conn.execute(update(reflected).where(key_col.in_(batch)).values(**values))
+                    outcome.erased = len(todo)
+            except SQLAlchemyError as exc:  # the URL may hold a secret: never echo it
+                raise DataSystemError(
+                    f"Data system '{system.name}', table '{table.table_name}' could not be changed "
+                    f"({type(exc).__name__})."
+                ) from exc
+            if outcome.found:
+                results.append(outcome)
+    return results

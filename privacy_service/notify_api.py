@@ -1,0 +1,115 @@
+"""/api/v1/webhooks: portal services subscribe to events; /api/v1/deliveries: the delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from privacy_service import notify
+from privacy_service.db import get_session
+from privacy_service.ropa.schemas import StrictSchema
+from privacy_service.security.access import current_actor, current_principal, require
+
+blp = Blueprint(
+    "webhooks", __name__, description="Signed webhooks for portal services, and their delivery log"
+)
+
+
+class SubscriptionInSchema(StrictSchema):
+    url = fields.URL(
+        required=True, schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=500)
+    )
+    events = fields.List(
+        fields.String(validate=validate.OneOf(notify.EVENTS)), required=True, validate=validate.Length(min=1)
+    )
+
+
+class SubscriptionSchema(Schema):
+    id = fields.Integer()
+    client = fields.String()
+    url = fields.String()
+    events = fields.List(fields.String())
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class NewSubscriptionSchema(SubscriptionSchema):
+    secret = fields.String(
+        metadata={"description": "The HMAC-SHA256 key of X-Privacy-Signature; shown once, keep it secret"}
+    )
+
+
+class AttemptSchema(Schema):
+    at = fields.DateTime()
+    ok = fields.Boolean()
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer()
+
+
+class DeliverySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    event = fields.String()
+    subscription_id = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"description": "pending | delivered | failed"})
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    delivered_at = fields.DateTime(allow_none=True)
+    log = fields.List(fields.Nested(AttemptSchema))
+
+
+def _client() -> str | None:
+    """The API client calling, or None for an officer (who sees every client's subscriptions)."""
+    principal = current_principal()
+    return principal.actor.id if principal is not None and principal.via == "key" else None
+
+
+@blp.route("/webhooks")
+class Webhooks(MethodView):
+    @blp.response(200, SubscriptionSchema(many=True))
+    @require("consent:read")
+    def get(self) -> list[Any]:
+        """The caller's subscriptions (an officer sees all)."""
+        return notify.list_subscriptions(get_session(), client=_client())
+
+    @blp.arguments(SubscriptionInSchema)
+    @blp.response(201, NewSubscriptionSchema)
+    @require("consent:read", sessions=False)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Subscribe a URL to events; the answer holds the signing secret, shown this once."""
+        session = get_session()
+        sub = notify.subscribe(
+            session, client=_client() or "", url=data["url"], events=data["events"], actor=current_actor()
+        )
+        session.commit()
+        return sub
+
+
+@blp.route("/webhooks/<int:subscription_id>", methods=["DELETE"])
+@blp.response(204)
+@require("consent:read")
+def delete_webhook(subscription_id: int) -> None:
+    """End a subscription (a client ends only its own); deliveries already queued are still made."""
+    session = get_session()
+    notify.unsubscribe(session, subscription_id=subscription_id, client=_client(), actor=current_actor())
+    session.commit()
+
+
+@blp.route("/deliveries")
+@blp.response(200, DeliverySchema(many=True))
+@require("audit:read")
+def deliveries() -> list[dict[str, Any]]:
+    """The newest 200 webhook and e-mail deliveries with every attempt (no message contents)."""
+    session = get_session()
+    messages = notify.list_messages(session)
+    log = notify.attempts_for(session, [m.id for m in messages if m.id is not None])
+    return [
+        {**{k: getattr(m, k) for k in DeliverySchema().fields if k != "log"}, "log": log.get(m.id or 0, [])}
+        for m in messages
+    ]

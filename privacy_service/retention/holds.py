@@ -1,0 +1,177 @@
+"""Holds: set, release, list, and which of a table's rows they protect.
+
+Precedence (DESIGN.md §4): an active hold always wins, over retention and over an erasure request. A hold is
+active from its start until its end or its release. Releasing never deletes anything by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from privacy_service.audit import Actor, record_event
+from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.models import as_utc, utcnow
+from privacy_service.retention.models import Hold
+
+KINDS = ("archive_law", "legal", "request_pending", "other")
+SCOPES = ("activity", "table", "subject", "records")
+IDENTITY_KINDS = ("email", "national_id", "phone", "account_id")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A mapped table as holds see it."""
+
+    system: str
+    table: str
+    activity: str
+
+
+def _scope_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    scope, errors = data.get("scope"), {}
+    needs = {
+        "activity": ("activity",),
+        "table": ("system", "table_name"),
+        "subject": ("subject_kind", "subject_value"),
+        "records": ("system", "table_name", "record_keys"),
+    }.get(scope or "", ())
+    for name in needs:
+        if not data.get(name):
+            errors[name] = [f"Required for a hold on scope {scope}."]
+    if scope == "subject" and data.get("subject_kind") not in IDENTITY_KINDS:
+        errors["subject_kind"] = [f"Must be one of: {', '.join(IDENTITY_KINDS)}."]
+    return errors
+
+
+def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
+    """Set a hold from validated fields (kind, scope and what the scope needs, basis, optional times)."""
+    errors: dict[str, list[str]] = {}
+    if data.get("kind") not in KINDS:
+        errors["kind"] = [f"Must be one of: {', '.join(KINDS)}."]
+    if data.get("scope") not in SCOPES:
+        errors["scope"] = [f"Must be one of: {', '.join(SCOPES)}."]
+    if not (data.get("basis") or "").strip():
+        errors["basis"] = ["Say why the data must be kept (e.g. 'Archives Act § 6; Noark 5: preserve')."]
+    errors.update(_scope_errors(data))
+    starts, ends = data.get("starts_at") or utcnow(), data.get("ends_at")
+    if ends is not None and as_utc(ends) <= as_utc(starts):  # type: ignore[operator]
+        errors["ends_at"] = ["Must be after the start."]
+    if errors:
+        raise ValidationFailed("The hold is not valid.", fields=errors)
+    hold = Hold(
+        kind=data["kind"],
+        scope=data["scope"],
+        activity=data.get("activity"),
+        system=data.get("system"),
+        table_name=data.get("table_name"),
+        subject_kind=data.get("subject_kind"),
+        subject_value=(data.get("subject_value") or "").strip().lower() or None,
+        record_keys=[str(k) for k in data.get("record_keys") or []],
+        basis=data["basis"].strip(),
+        reference=data.get("reference"),
+        source=data.get("source", "api"),
+        starts_at=starts,
+        ends_at=ends,
+        set_by=str(actor),
+    )
+    session.add(hold)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="hold.set",
+        object_type="hold",
+        object_id=str(hold.id),
+        details={
+            "kind": hold.kind,
+            "scope": hold.scope,
+            "activity": hold.activity,
+            "table": f"{hold.system}.{hold.table_name}" if hold.table_name else None,
+            "records": len(hold.record_keys),
+            "reference": hold.reference,
+        },
+    )
+    return hold
+
+
+def release_hold(session: Session, *, hold_id: int, actor: Actor, note: str) -> Hold:
+    """Release an active hold; what it protected becomes due at the next retention run, not now."""
+    hold = session.get(Hold, hold_id)
+    if hold is None:
+        raise NotFound("No hold has this id.")
+    if hold.released_at is not None:
+        raise ValidationFailed("The hold is already released.", fields={"hold": ["Already released."]})
+    if not note.strip():
+        raise ValidationFailed("Say why the hold is released.", fields={"note": ["Required."]})
+    hold.released_at, hold.released_by, hold.release_note = utcnow(), str(actor), note.strip()
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="hold.release",
+        object_type="hold",
+        object_id=str(hold.id),
+        details={"kind": hold.kind, "scope": hold.scope},
+    )
+    return hold
+
+
+def _active(at: datetime) -> Any:
+    return (
+        Hold.released_at.is_(None),
+        Hold.starts_at <= at,
+        or_(Hold.ends_at.is_(None), Hold.ends_at > at),
+    )
+
+
+def list_holds(session: Session, *, active_only: bool = False, activity: str | None = None) -> list[Hold]:
+    """Return holds, newest first."""
+    stmt = select(Hold).order_by(Hold.id.desc())
+    if active_only:
+        stmt = stmt.where(*_active(utcnow()))
+    if activity:
+        stmt = stmt.where(Hold.activity == activity)
+    return list(session.scalars(stmt))
+
+
+def holds_for_table(session: Session, table: TableRef, *, at: datetime | None = None) -> list[Hold]:
+    """Return the active holds that may cover rows of a mapped table."""
+    stmt = select(Hold).where(
+        *_active(at or utcnow()),
+        or_(
+            (Hold.scope == "activity") & (Hold.activity == table.activity),
+            (Hold.scope.in_(("table", "records")))
+            & (Hold.system == table.system)
+            & (Hold.table_name == table.table),
+            (Hold.scope == "subject") & (or_(Hold.activity.is_(None), Hold.activity == table.activity)),
+        ),
+    )
+    return list(session.scalars(stmt.order_by(Hold.id)))
+
+
+def held_rows(
+    holds: list[Hold], *, keys: list[Any], identity: dict[str, str] | None = None
+) -> dict[str, Hold]:
+    """Which of a subject's row keys the holds protect (key as text → the first hold that covers it).
+
+    `identity` is the identity the rows were found by: a subject hold covers them when it names one of it.
+    """
+    wanted = {k: str(v).strip().lower() for k, v in (identity or {}).items()}
+    out: dict[str, Hold] = {}
+    for hold in holds:
+        if hold.scope in ("activity", "table"):
+            covered = [str(k) for k in keys]
+        elif hold.scope == "records":
+            covered = [str(k) for k in keys if str(k) in set(hold.record_keys)]
+        elif hold.subject_kind and wanted.get(hold.subject_kind) == hold.subject_value:
+            covered = [str(k) for k in keys]
+        else:
+            covered = []
+        for key in covered:
+            out.setdefault(key, hold)
+    return out
