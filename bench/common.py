@@ -34,6 +34,9 @@ def start(app: str, port: int, env: dict, cwd: Path, workers: int, ready_path: s
             "2048",
             "--log-level",
             "warning",
+            # the same gunicorn settings as `privacy-service serve`, for the app and its baselines alike
+            "--config",
+            "python:privacy_service.gunicorn_conf",
             app,
         ],
         cwd=cwd,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
@@ -88,8 +89,9 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 def _exec_gunicorn(host: str, port: int, workers: int) -> None:
     args = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-"]
-    # Consent paths carry subject ids and links carry tokens: the access log redacts them (logs.py).
-    args += ["--logger-class", "privacy_service.logs.RedactingLogger"]
+    # Consent paths carry subject ids and links carry tokens: the access log redacts them (logs.py,
+    # set up with the rest of the gunicorn settings in gunicorn_conf.py).
+    args += ["--config", "python:privacy_service.gunicorn_conf"]
     os.execvp(sys.executable, [sys.executable, "-m", *args, "privacy_service:create_app()"])  # noqa: S606
 
 
@@ -118,6 +120,8 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
         _fail(exc)
     click.echo(f"demo data (seed {seed}): " + ", ".join(f"{t} {n}" for t, n in summary["rows"].items()))
     click.echo("Kari Nordmann: kari.nordmann@example.no (see README)")
+    recorded = _record_survey_consents(app, summary["survey_consents"])
+    click.echo(f"survey consents recorded from the survey tool: {recorded}")
     with transaction(get_engine()) as session:
         for role in ("admin", "officer", "auditor"):
             password = secrets.token_urlsafe(12)
@@ -125,8 +129,40 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
             click.echo(f"log in as {role:8} password {password}")
     if not no_serve:
         click.echo(f"serving on http://{host}:{port}/officer/ (Ctrl-C stops)")
+        click.echo(f"mail is written to {Path(app.config['PRIVACY_INSTANCE_PATH']) / 'outbox'} (no SMTP set)")
         sys.stdout.flush()
+        # The demo delivers its outbox in the background (mail, webhooks, withdrawal erasure); it stops with
+        # the terminal's Ctrl-C, which reaches the whole process group.
+        subprocess.Popen([sys.executable, "-m", "privacy_service.cli", "outbox", "deliver", "--loop"])  # noqa: S603
         _exec_gunicorn(host, port, 2)
+
+
+def _record_survey_consents(app: Flask, consents: list[dict]) -> int:
+    """Record the survey tool's consents in the consent registry (once: a rerun changes nothing)."""
+    from privacy_service.consent import service as consent_service
+
+    links = consent_service.Links(
+        base_url=app.config["PRIVACY_BASE_URL"], secret_key=app.config["SECRET_KEY"]
+    )
+    changed = 0
+    for item in consents:
+        with transaction(get_engine()) as session:
+            change = consent_service.record_consent(
+                session,
+                subject=item["email"],
+                purpose="surveys",
+                status="given",
+                channel="web",
+                actor=CLI_ACTOR,
+                links=links,
+                evidence={
+                    "source": "helsedata-survey",
+                    "response_id": item["response_id"],
+                    "given_at": item["given_at"],
+                },
+            )
+            changed += change.changed
+    return changed
 
 
 @click.group("user")
@@ -300,3 +336,7 @@ def main() -> None:
     FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False)(
         prog_name="privacy-service"
     )
+
+
+if __name__ == "__main__":  # `python -m privacy_service.cli …`: how the demo starts its outbox loop
+    main()

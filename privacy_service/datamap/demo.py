@@ -364,4 +364,10 @@ def create_demo_data(
         "systems": systems,
         "rows": {table: len(items) for table, items in rows.items()},
         "kari": dict(KARI),
+        # the survey tool's consents, so the consent registry can be filled to match it
+        "survey_consents": [
+            {"email": r["email"], "response_id": r["id"], "given_at": r["consent_given_at"].isoformat()}
+            for r in rows["survey_responses"]
+            if r.get("email") and r.get("consent_given_at")
+        ],
     }

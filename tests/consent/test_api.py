@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from tests_support import bearer
 
 KARI = "kari.nordmann@example.no"
@@ -14,7 +16,7 @@ KARI = "kari.nordmann@example.no"
 @pytest.fixture
 def portal(client, make_key) -> Any:  # type: ignore[no-untyped-def]
     """A portal service's calls with a consent:read + consent:write key."""
-    headers = bearer(make_key("consent:read", "consent:write"))
+    key = headers = bearer(make_key("consent:read", "consent:write"))
 
     class Portal:
         def put(self, subject: str, purpose: str, **body: Any) -> Any:
@@ -32,8 +34,8 @@ def portal(client, make_key) -> Any:  # type: ignore[no-untyped-def]
         def query(self, pairs: list[dict[str, str]]) -> Any:
             return client.post("/api/v1/consents:query", json={"pairs": pairs}, headers=headers)
 
-        def call(self, method: str, path: str, **kwargs: Any) -> Any:
-            return client.open(path, method=method, headers=headers, **kwargs)
+        def call(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+            return client.open(path, method=method, headers={**key, **(headers or {})}, **kwargs)
 
     return Portal()
 
@@ -229,6 +231,15 @@ def test_the_receipt_is_kept_as_issued(portal) -> None:  # type: ignore[no-untyp
     got = portal.call("GET", f"/api/v1/consent-receipts/{receipt['consentReceiptID']}")
     assert got.status_code == 200 and got.get_json()["receipt"] == receipt
     assert portal.call("GET", "/api/v1/consent-receipts/not-a-receipt").status_code == 404
+    pdf = portal.call(
+        "GET",
+        f"/api/v1/consent-receipts/{receipt['consentReceiptID']}",
+        headers={"Accept": "application/pdf"},
+    )
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert f"consent-receipt-{receipt['consentReceiptID']}.pdf" in pdf.headers["Content-Disposition"]
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert receipt["consentReceiptID"] in text and "Samtykkekvittering" in text
 
 
 @pytest.mark.parametrize(

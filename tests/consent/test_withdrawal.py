@@ -230,3 +230,25 @@ def test_officers_see_consents_purposes_and_deliveries(app, client, make_key, lo
     assert re.search(r"surveys.*?</td>\s*<td>active</td><td>erase</td>\s*<td>1</td>", purposes, re.S)
     deliveries = client.get("/officer/consents/deliveries?lang=en").get_data(as_text=True)
     assert "consent.receipt" in deliveries
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)  # SKIP LOCKED: several dispatchers
+def test_two_dispatchers_never_send_a_message_twice(app, client, make_key) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    portal = bearer(make_key("consent:read", "consent:write"))
+    with webhook_receiver() as receiver:
+        client.post(
+            "/api/v1/webhooks", json={"url": receiver.url, "events": ["consent.changed"]}, headers=portal
+        )
+        for i in range(30):
+            client.put(f"/api/v1/consents/user-{i}/surveys", json={"status": "given"}, headers=portal)
+        results: list[dict[str, int]] = []
+        threads = [threading.Thread(target=lambda: results.append(_deliver(app))) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sum(r["delivered"] for r in results) == 30
+        deliveries = [r.headers["X-Privacy-Delivery"] for r in receiver.received]
+    assert len(deliveries) == len(set(deliveries)) == 30
