@@ -300,8 +300,16 @@ def outbox_deliver(loop: bool, interval: float) -> None:
     )
 
     transport = notify.transport_for(current_app.config)
+    from sqlalchemy.exc import OperationalError
+
     while True:
-        counts = notify.deliver_due(get_engine(), transport)
+        try:
+            counts = notify.deliver_due(get_engine(), transport)
+        except OperationalError as exc:  # the database is away: wait and try again, never exit the loop
+            if not loop:
+                raise
+            click.echo(f"database unavailable ({type(exc.orig).__name__}); retrying in {interval}s", err=True)
+            counts = {}
         if any(counts.values()) or not loop:
             click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
         if not loop:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 import urllib.error
@@ -45,6 +46,7 @@ def register_task(name: str, handler: TaskHandler) -> None:
     TASKS[name] = handler
 
 
+log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 30
 FIRST_DELAY = timedelta(seconds=10)
 MAX_DELAY = timedelta(hours=1)
@@ -344,6 +346,10 @@ def deliver_due(
             except (urllib.error.URLError, OSError, MailError, RuntimeError, DomainError) as err:
                 savepoint.rollback()
                 error = f"{type(err).__name__}: {str(err)[:300]}"
+            except Exception as err:  # noqa: BLE001 - a bug in one task must not stall the whole outbox
+                savepoint.rollback()
+                log.exception("outbox message %s (%s) failed unexpectedly", message.id, message.event)
+                error = f"{type(err).__name__} (see the service log)"
             message.attempts += 1
             session.add(
                 DeliveryAttempt(

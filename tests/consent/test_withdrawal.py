@@ -252,3 +252,19 @@ def test_two_dispatchers_never_send_a_message_twice(app, client, make_key) -> No
         assert sum(r["delivered"] for r in results) == 30
         deliveries = [r.headers["X-Privacy-Delivery"] for r in receiver.received]
     assert len(deliveries) == len(set(deliveries)) == 30
+
+
+def test_a_task_that_breaks_is_retried_and_does_not_stall_the_outbox(
+    app, client, make_key, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service.db import transaction as tx
+
+    def broken(session, payload, transport):  # type: ignore[no-untyped-def]
+        raise ValueError("a bug")
+
+    monkeypatch.setitem(notify.TASKS, "test.broken", broken)
+    with app.app_context(), tx(app.extensions["engine"]) as session:
+        notify.enqueue_task(session, task="test.broken", payload={})
+    _give(client, make_key, subject="someone@example.no")  # a receipt mail queued after the broken task
+    counts = _deliver(app)
+    assert counts == {"delivered": 1, "retrying": 1, "failed": 0}
