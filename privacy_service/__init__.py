@@ -133,6 +133,8 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.consent import views as consent_views
     from privacy_service.datamap import views as datamap_views
     from privacy_service.notify_api import blp as webhooks_blp
+    from privacy_service.retention import api as retention_api
+    from privacy_service.retention import views as retention_views
     from privacy_service.ropa import api as ropa_api
     from privacy_service.ropa import views as ropa_views
     from privacy_service.security import views as auth_views
@@ -144,10 +146,12 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(datamap_views.bp)
     app.register_blueprint(consent_views.bp)
     app.register_blueprint(consent_views.officer_bp)
+    app.register_blueprint(retention_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")
     api.register_blueprint(webhooks_blp, url_prefix="/api/v1")
+    api.register_blueprint(retention_api.blp, url_prefix="/api/v1")
 
 
 def _declare_docs_endpoints(app: Flask) -> None:

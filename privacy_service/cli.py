@@ -131,9 +131,9 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
         click.echo(f"serving on http://{host}:{port}/officer/ (Ctrl-C stops)")
         click.echo(f"mail is written to {Path(app.config['PRIVACY_INSTANCE_PATH']) / 'outbox'} (no SMTP set)")
         sys.stdout.flush()
-        # The demo delivers its outbox in the background (mail, webhooks, withdrawal erasure); it stops with
-        # the terminal's Ctrl-C, which reaches the whole process group.
-        subprocess.Popen([sys.executable, "-m", "privacy_service.cli", "outbox", "deliver", "--loop"])  # noqa: S603
+        # The demo runs the scheduler beside the web server: retention on schedule, and the outbox (mail,
+        # webhooks, erasure on withdrawal). Ctrl-C in the terminal reaches the whole process group.
+        subprocess.Popen([sys.executable, "-m", "privacy_service.cli", "scheduler"])  # noqa: S603
         _exec_gunicorn(host, port, 2)
 
 
@@ -281,6 +281,83 @@ def audit_verify() -> None:
         sys.exit(1)
 
 
+@click.group("retention")
+def retention_group() -> None:
+    """Retention rules and runs."""
+
+
+@retention_group.command("rules")
+@with_appcontext
+def retention_rules() -> None:
+    """List the retention rules with their schedule, and anything that stops one from running."""
+    from privacy_service.retention.rules import list_rules
+
+    with transaction(get_engine()) as session:
+        for rule in list_rules(session):
+            state = "; ".join(rule.problems) or "ok"
+            what = f"{rule.action} after {rule.period} from {rule.anchor}"
+            click.echo(f"{rule.key}  {what}  [{rule.schedule}]  {state}")
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what would happen; change nothing.")
+@click.option("--rule", "rules", multiple=True, help="Run only this rule (its key); repeatable.")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@with_appcontext
+def retention_run(dry_run: bool, rules: tuple[str, ...], batch_size: int) -> None:
+    """Run the retention rules now and print what each did; exit 1 if a rule failed."""
+    from privacy_service.retention import runner
+
+    try:
+        run = runner.run_retention(
+            get_engine(),
+            instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
+            actor=CLI_ACTOR,
+            dry_run=dry_run,
+            only=list(rules) or None,
+            trigger="cli",
+            batch=batch_size,
+        )
+    except DomainError as exc:
+        _fail(exc)
+    with transaction(get_engine()) as session:
+        __, results = runner.get_run(session, run.id or 0)
+    click.echo(f"run {run.id} ({'dry run' if dry_run else 'run'}): {run.status}")
+    for r in results:
+        held = (
+            f", held {r.held}" + (f" (holds {', '.join(r.held_by)})" if r.held_by else "") if r.held else ""
+        )
+        line = f"  {r.rule}: candidates {r.candidates}, {r.action} {r.acted}{held}, {r.seconds:.2f}s"
+        click.echo(line + (f"  FAILED: {r.error}" if r.error else ""))
+    if run.status == "failed":
+        sys.exit(1)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the retention rules on their schedules and deliver the outbox, until stopped (its own process)."""
+    import signal
+    import threading
+
+    from privacy_service.retention.scheduler import make_scheduler, sync_jobs
+
+    app = current_app._get_current_object()
+    scheduler = make_scheduler(app)
+    scheduler.start(paused=True)
+    counts = sync_jobs(scheduler, app)
+    click.echo("retention jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for job in scheduler.get_jobs():
+        click.echo(f"  {job.id}: next {job.next_run_time}")
+    scheduler.resume()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    click.echo("scheduler stopped")
+
+
 @click.group("outbox")
 def outbox_group() -> None:
     """E-mails, webhooks and follow-up tasks waiting in the outbox."""
@@ -329,6 +406,8 @@ def register_commands(app: Flask) -> None:
         ropa_group,
         audit_group,
         outbox_group,
+        retention_group,
+        scheduler_command,
     ):
         app.cli.add_command(command)
 

@@ -16,6 +16,9 @@ from privacy_service.consent.schemas import notice_in_schema, notices_file_schem
 from privacy_service.datamap import service as datamap_service
 from privacy_service.datamap.schemas import systems_file_schema
 from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.retention import holds as holds_service
+from privacy_service.retention import rules as retention_rules
+from privacy_service.retention.schemas import holds_file_schema, policy_hold_schema
 from privacy_service.ropa import service as ropa_service
 from privacy_service.ropa.schemas import (
     activities_file_schema,
@@ -39,11 +42,13 @@ class LoadReport:
 
     def add(self, kind: str, outcome: str) -> None:
         bucket = self.counts.setdefault(kind, {"created": 0, "updated": 0, "unchanged": 0})
+        if outcome not in bucket:
+            bucket[outcome] = 0
         bucket[outcome] = bucket.get(outcome, 0) + 1
 
     @property
     def changed(self) -> int:
-        return sum(c["created"] + c["updated"] for c in self.counts.values())
+        return sum(c["created"] + c["updated"] + c.get("released", 0) for c in self.counts.values())
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -127,7 +132,16 @@ def read_policies(root: Path) -> dict[str, Any]:
         for i, item in enumerate(raw["notices"]):
             label = (item or {}).get("purpose", "?") if isinstance(item, dict) else "?"
             consent_notices.append(_load(notice_in_schema, item, consent_path, f"notice {i + 1} ({label}): "))
+    holds_path = root / "holds.yaml"
+    holds = []
+    if holds_path.exists():
+        raw = _load(holds_file_schema, _read_yaml(holds_path), holds_path)
+        for i, item in enumerate(raw["holds"]):
+            label = (item or {}).get("key", "?") if isinstance(item, dict) else "?"
+            holds.append(_load(policy_hold_schema, item, holds_path, f"hold {i + 1} ({label}): "))
     return {
+        "holds": holds,
+        "activity_files": {slug: str(path) for slug, path in seen.items()},
         "organisations": organisations,
         "notices": notices,
         "activities": activities,
@@ -176,4 +190,19 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
         for outcome, n in counts.items():
             for _ in range(n):
                 report.add("systems", outcome)
+    problems = retention_rules.rule_problems(session)
+    if problems:
+        slug, messages = next(iter(problems.items()))
+        where = docs["activity_files"].get(slug, str(root / "activities"))
+        raise PolicyError(
+            f"{where}: activity '{slug}': {messages[0]}",
+            fields={f"{s}.retention.rules": m for s, m in problems.items()},
+        )
+    try:
+        counts = holds_service.apply_policy_holds(session, holds=docs["holds"], actor=actor)
+    except ValidationFailed as exc:
+        raise PolicyError(f"{root / 'holds.yaml'}: {exc.message} {exc.fields}", fields=exc.fields) from exc
+    for outcome, n in counts.items():
+        for _ in range(n):
+            report.add("holds", outcome)
     return report

@@ -99,6 +99,64 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
     return hold
 
 
+def is_active(hold: Hold, at: datetime | None = None) -> bool:
+    """Whether a hold protects data at the given time (now by default)."""
+    at = at or utcnow()
+    return (
+        hold.released_at is None
+        and as_utc(hold.starts_at) <= at  # type: ignore[operator]
+        and (hold.ends_at is None or as_utc(hold.ends_at) > at)  # type: ignore[operator]
+    )
+
+
+_POLICY_FIELDS = (
+    "kind", "scope", "activity", "system", "table_name", "subject_kind", "subject_value", "record_keys",
+    "basis", "ends_at",
+)  # fmt: skip
+
+
+def apply_policy_holds(session: Session, *, holds: list[dict[str, Any]], actor: Actor) -> dict[str, int]:
+    """Make policies/holds.yaml current: set new holds, replace changed ones, release removed ones.
+
+    A policy hold is known by its key (kept as reference "policies:<key>"); loading twice changes nothing.
+    """
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "released": 0}
+    current = {
+        h.reference: h
+        for h in session.scalars(select(Hold).where(Hold.source == "policies", Hold.released_at.is_(None)))
+    }
+    wanted = {f"policies:{h['key']}": h for h in holds}
+    for reference, data in wanted.items():
+        fields = {k: data.get(k) for k in _POLICY_FIELDS}
+        fields["record_keys"] = [str(k) for k in fields["record_keys"] or []]
+        fields["subject_value"] = (fields["subject_value"] or "").strip().lower() or None
+        existing = current.get(reference)
+        if existing is not None:
+            same = all(getattr(existing, k) == v for k, v in fields.items() if k != "ends_at")
+            if same and (existing.ends_at is None) == (fields["ends_at"] is None):
+                counts["unchanged"] += 1
+                continue
+            release_hold(
+                session,
+                hold_id=existing.id or 0,
+                actor=actor,
+                note="Replaced by a changed policies/holds.yaml",
+            )
+            counts["updated"] += 1
+        else:
+            counts["created"] += 1
+        set_hold(
+            session,
+            data={**fields, "reference": reference, "source": "policies", "starts_at": data.get("starts_at")},
+            actor=actor,
+        )
+    for reference, hold in current.items():
+        if reference not in wanted:
+            release_hold(session, hold_id=hold.id or 0, actor=actor, note="Removed from policies/holds.yaml")
+            counts["released"] += 1
+    return counts
+
+
 def release_hold(session: Session, *, hold_id: int, actor: Actor, note: str) -> Hold:
     """Release an active hold; what it protected becomes due at the next retention run, not now."""
     hold = session.get(Hold, hold_id)

@@ -1,4 +1,4 @@
-"""Holds: what protects data from retention and from erasure."""
+"""Holds (what protects data from retention and erasure), retention runs and what each did per rule."""
 
 from __future__ import annotations
 
@@ -32,3 +32,42 @@ class Hold(SQLModel, table=True):
     released_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     released_by: str | None = Field(default=None, max_length=200)
     release_note: str | None = Field(default=None, max_length=1000)
+
+
+class RetentionRun(SQLModel, table=True):
+    """One run of the retention rules (or a dry run): when, who started it, how it ended."""
+
+    __tablename__ = "retention_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dry_run: bool = False
+    trigger: str = Field(max_length=20)  # cli | api | scheduler
+    started_by: str = Field(max_length=200)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    finished_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    status: str = Field(default="running", max_length=20)  # running | completed | failed | interrupted
+    as_of: datetime = Field(default_factory=utcnow, sa_column=tz_column())  # the "now" the periods count from
+    scheduled_for: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    rule_filter: list[str] = Field(default_factory=list, sa_column=json_column())
+
+
+class RetentionRunRule(SQLModel, table=True):
+    """What one run did with one rule."""
+
+    __tablename__ = "retention_run_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="retention_run.id", index=True)
+    rule: str = Field(max_length=300, index=True)  # Rule.key
+    activity: str = Field(max_length=64)
+    action: str = Field(max_length=10)
+    period: str = Field(max_length=20)
+    cutoff: datetime = Field(sa_column=tz_column())
+    candidates: int = 0
+    acted: int = 0
+    held: int = 0
+    held_by: dict[str, int] = Field(default_factory=dict, sa_column=json_column())  # hold id -> rows
+    failed: int = 0
+    error: str | None = Field(default=None, max_length=1000)
+    seconds: float = 0.0
+    deposit_path: str | None = Field(default=None, max_length=500)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from privacy_service.documents import localised, yes_no
-from privacy_service.ropa.rules import LEGAL_BASES
+from privacy_service.ropa.rules import LEGAL_BASES, retention_rule_text
 
 ART9_TEXTS: dict[str, dict[str, str]] = {
     "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
@@ -157,6 +157,7 @@ CSV_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("retention_period", "Retention period (ISO 8601)", "Lagringstid (ISO 8601)"),
     ("retention_trigger", "Retention starts at", "Lagringstiden regnes fra"),
     ("retention_legal_basis", "Retention legal basis", "Hjemmel for lagringstid"),
+    ("retention_rules", "Retention rules carried out", "Lagringsregler som utføres"),
     ("disposal_decision", "Disposal decision (Noark 5 M450)", "Kassasjonsvedtak (Noark 5 M450)"),
     ("disposal_preservation_period", "Preservation period (M451)", "Bevaringstid (M451)"),
     ("disposal_authority", "Disposal authority (M453)", "Kassasjonshjemmel (M453)"),
@@ -240,6 +241,7 @@ def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], 
         "retention_period": retention.get("period") or "",
         "retention_trigger": loc(retention.get("trigger")),
         "retention_legal_basis": retention.get("legal_basis") or "",
+        "retention_rules": "; ".join(retention_rule_text(r, lang) for r in retention.get("rules") or []),
         "disposal_decision": disposal.get("decision") or "",
         "disposal_preservation_period": disposal.get("preservation_period") or "",
         "disposal_authority": disposal.get("authority") or "",

@@ -33,6 +33,7 @@ from privacy_service.ropa.export import (
     transfer_text,
 )
 from privacy_service.ropa.notice_pdf import render_notice_pdf
+from privacy_service.ropa.rules import retention_rule_text
 
 __all__ = ["render_notice_pdf", "render_ropa_pdf"]
 
@@ -76,6 +77,7 @@ _EN = {
     "period": "Retention period",
     "trigger": "Retention period starts",
     "retention_basis": "Legal basis for the retention period",
+    "rules": "Retention rules carried out",
     "decision": "Disposal decision (Noark 5 M450)",
     "preservation": "Preservation period (M451)",
     "authority": "Disposal authority (M453)",
@@ -148,6 +150,7 @@ _NB = {
     "period": "Lagringstid",
     "trigger": "Lagringstiden regnes fra",
     "retention_basis": "Hjemmel for lagringstiden",
+    "rules": "Lagringsregler som utføres",
     "decision": "Kassasjonsvedtak (Noark 5 M450)",
     "preservation": "Bevaringstid (M451)",
     "authority": "Kassasjonshjemmel (M453)",
@@ -272,6 +275,7 @@ def _retention(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
         (L["period"], f"{period} ({period_text(period, lang)})" if period else None),
         (L["trigger"], localised(retention.get("trigger"), lang)),
         (L["retention_basis"], retention.get("legal_basis")),
+        (L["rules"], "\n".join(retention_rule_text(r, lang) for r in retention.get("rules") or []) or None),
         (L["decision"], disposal.get("decision")),
         (L["preservation"], f"{keep} ({period_text(keep, lang)})" if keep else None),
         (L["authority"], disposal.get("authority")),

@@ -126,3 +126,17 @@ def rights_for(legal_basis: str, *, art9_condition: str | None = None, automated
         }
     )
     return rights
+
+
+_ACTIONS = {
+    "en": {"delete": "delete", "anonymise": "anonymise", "deposit": "deposit with the archive"},
+    "nb": {"delete": "slett", "anonymise": "anonymiser", "deposit": "avlever til arkiv"},
+}
+
+
+def retention_rule_text(rule: dict, lang: str = "en") -> str:
+    """A machine retention rule in words: "delete portal.accounts: P3M after last_login_at"."""
+    action = _ACTIONS.get(lang, _ACTIONS["en"]).get(rule.get("action", ""), rule.get("action", ""))
+    after = "etter" if lang == "nb" else "after"
+    anchor = rule.get("anchor") or ("ankerkolonnen" if lang == "nb" else "the anchor column")
+    return f"{action} {rule.get('system')}.{rule.get('table')}: {rule.get('period')} {after} {anchor}"

@@ -125,9 +125,45 @@ class TransferSchema(StrictSchema):
     details = fields.String(load_default=None, allow_none=True)
 
 
+RULE_ACTIONS = ("delete", "anonymise", "deposit")
+DEFAULT_SCHEDULE = "30 2 * * *"  # every night at 02:30 (Europe/Oslo)
+
+
+def _valid_cron(value: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as err:
+        raise ValidationError(f"Not a crontab schedule (minute hour day month weekday): {err}") from err
+
+
+class RetentionRuleSchema(StrictSchema):
+    """A machine rule carried out by the retention runner on one mapped table of the activity."""
+
+    system = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    table = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"))
+    anchor = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"),
+        metadata={"description": "The column the period counts from; default the table's anchor_column"},
+    )
+    period = fields.String(required=True, validate=ISO_PERIOD)
+    action = fields.String(required=True, validate=_one_of(RULE_ACTIONS, "retention action"))
+    mask_columns = fields.List(
+        fields.String(validate=validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")),
+        load_default=list,
+        metadata={"description": "anonymise: the columns to blank; default the table's mask_columns"},
+    )
+    schedule = fields.String(load_default=DEFAULT_SCHEDULE, validate=_valid_cron)
+    note = fields.String(load_default=None, allow_none=True)
+
+
 class RetentionSchema(StrictSchema):
     text = Localised(required=True)
     period = fields.String(load_default=None, allow_none=True, validate=ISO_PERIOD)
+    rules = fields.List(fields.Nested(RetentionRuleSchema), load_default=list)
     trigger = Localised(load_default=None, allow_none=True)
     legal_basis = fields.String(load_default=None, allow_none=True)
 

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from privacy_service.audit import AuditEvent, verify_chain
 from privacy_service.db import get_session
@@ -25,7 +26,7 @@ from privacy_service.ropa.forms import (
     errors_to_fields,
     form_values,
 )
-from privacy_service.ropa.rules import ART9_CONDITIONS, LEGAL_BASES, STATUSES
+from privacy_service.ropa.rules import ART9_CONDITIONS, LEGAL_BASES, STATUSES, retention_rule_text
 from privacy_service.ropa.schemas import activity_schema
 from privacy_service.security.access import current_actor, page, public
 
@@ -107,7 +108,7 @@ def new_activity() -> Any:
     session = get_session()
     blank = {"status": "draft", "legal_basis": "6(1)(e)", **NEW_ACTIVITY_DETAILS}
     form = NewActivityForm(data={**form_values(blank), "details": dump_details(blank)})
-    form.service.choices = [(s, s) for s in service.list_services(session)]
+    form.service.choices = [SelectChoice(s) for s in service.list_services(session)]
     record_errors: list[str] = []
     if request.method == "POST" and form.validate_on_submit():
         mapped: dict[str, list[str]]
@@ -240,6 +241,12 @@ def notice_pdf(svc: str) -> Response:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="privacy-{svc}-{_lang()}.pdf"'},
     )
+
+
+@public_bp.app_template_filter("retention_rule")
+def retention_rule(rule: dict, lang: str | None = None) -> str:
+    """A machine retention rule in words."""
+    return retention_rule_text(rule, lang or _lang())
 
 
 @public_bp.app_template_filter("loc")

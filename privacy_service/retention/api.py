@@ -1,0 +1,120 @@
+"""/api/v1/holds and /api/v1/retention: holds, rules and runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from privacy_service.db import get_engine, get_session
+from privacy_service.retention import holds as holds_service
+from privacy_service.retention import runner
+from privacy_service.retention.rules import list_rules
+from privacy_service.retention.schemas import (
+    HoldInSchema,
+    HoldListArgsSchema,
+    HoldSchema,
+    ReleaseInSchema,
+    ReleaseOutSchema,
+    RuleSchema,
+    RunInSchema,
+    RunSchema,
+)
+from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
+
+blp = Blueprint("retention", __name__, description="Holds, retention rules and retention runs")
+
+
+def hold_view(hold: Any) -> dict[str, Any]:
+    """A hold as the API shows it (the subject's identity value stays out)."""
+    view = {k: getattr(hold, k) for k in HoldSchema().fields if k != "active"}
+    return {**view, "active": holds_service.is_active(hold)}
+
+
+@blp.route("/holds")
+class Holds(MethodView):
+    @blp.arguments(HoldListArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, HoldSchema(many=True))
+    @require("retention:read")
+    def get(self, active: bool | None, activity: str | None) -> list[dict[str, Any]]:
+        """Holds, newest first; ?active=true for those protecting data now."""
+        holds = holds_service.list_holds(get_session(), active_only=bool(active), activity=activity)
+        return [hold_view(h) for h in holds if active is not False or not holds_service.is_active(h)]
+
+    @blp.arguments(HoldInSchema)
+    @blp.response(201, HoldSchema)
+    @require("holds:manage")
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Set a hold: it wins over retention and erasure from now on (or from starts_at)."""
+        session = get_session()
+        hold = holds_service.set_hold(session, data={**data, "source": "api"}, actor=current_actor())
+        session.commit()
+        return hold_view(hold)
+
+
+@blp.route("/holds/<int:hold_id>/release", methods=["POST"])
+@blp.arguments(ReleaseInSchema)
+@blp.response(200, ReleaseOutSchema)
+@require("holds:manage")
+def release(data: dict[str, Any], hold_id: int) -> dict[str, Any]:
+    """Release a hold. Nothing is deleted now: the answer says how many rows the next run will find due."""
+    session = get_session()
+    hold = holds_service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=data["note"])
+    session.commit()
+    due = runner.rows_due_after_release(get_engine(), hold, instance_path=_instance())
+    return {"hold": hold_view(hold), "rows_due": due}
+
+
+@blp.route("/retention/rules")
+@blp.response(200, RuleSchema(many=True))
+@require("retention:read")
+def rules() -> list[dict[str, Any]]:
+    """Every retention rule from the registry, with anything that stops it from running."""
+    return [{**vars(r), "key": r.key} for r in list_rules(get_session())]
+
+
+def _instance() -> Path:
+    return Path(current_app.config["PRIVACY_INSTANCE_PATH"])
+
+
+def _run_view(run: Any, results: list[Any]) -> dict[str, Any]:
+    return {**{k: getattr(run, k) for k in RunSchema().fields if k != "rules"}, "rules": results}
+
+
+@blp.route("/retention/runs")
+class Runs(MethodView):
+    @blp.response(200, RunSchema(many=True))
+    @require("retention:read")
+    def get(self) -> list[dict[str, Any]]:
+        """The newest 50 runs (without their per-rule results)."""
+        return [_run_view(r, []) for r in runner.list_runs(get_session())]
+
+    @blp.arguments(RunInSchema)
+    @blp.response(201, RunSchema)
+    @require("retention:read")
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Run the rules now: {"dry_run": true} counts and touches nothing; a real run needs retention:run."""
+        principal = current_principal()
+        if not data["dry_run"] and (principal is None or "retention:run" not in principal.scopes):
+            raise AccessDenied(403, "A real run needs the scope 'retention:run'; a dry run does not.")
+        get_session().close()  # the run manages its own transactions
+        run = runner.run_retention(
+            get_engine(),
+            instance_path=_instance(),
+            actor=current_actor(),
+            dry_run=data["dry_run"],
+            only=data["rules"],
+            trigger="api",
+        )
+        return _run_view(*runner.get_run(get_session(), run.id or 0))
+
+
+@blp.route("/retention/runs/<int:run_id>")
+@blp.response(200, RunSchema)
+@require("retention:read")
+def get_run(run_id: int) -> dict[str, Any]:
+    """One run with what it did per rule."""
+    return _run_view(*runner.get_run(get_session(), run_id))

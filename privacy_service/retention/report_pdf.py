@@ -1,0 +1,139 @@
+"""A retention run as a PDF an officer can file as documentation of deletion (nb or en)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Spacer
+
+from privacy_service.documents import build_pdf, data_table, format_datetime, key_value_table, para
+from privacy_service.models import utcnow
+
+LABELS = {
+    "nb": {
+        "title": "Rapport fra lagringstidskjøring {id}",
+        "dry": "Prøvekjøring: ingenting ble endret.",
+        "run": "Kjøringen",
+        "started": "Startet",
+        "finished": "Ferdig",
+        "by": "Startet av",
+        "trigger": "Utløst av",
+        "status": "Status",
+        "as_of": "Lagringstid regnet fra",
+        "rules": "Regler",
+        "cols": ["Regel", "Tiltak", "Periode", "Frist", "Kandidater", "Utført", "Holdt", "Feilet", "Sek."],
+        "holds": "Rader holdt tilbake",
+        "hold_cols": ["Hold", "Type", "Grunnlag", "Regel", "Rader"],
+        "errors": "Feil",
+        "deposits": "Avlevert til arkiv (eksportert før sletting)",
+        "chain": "Revisjonsloggen",
+        "chain_ok": "Hash-kjeden er intakt ({n} hendelser). Hver regel i kjøringen er logget som hendelse.",
+        "chain_bad": "Hash-kjeden er BRUTT ved hendelse {seq}: {reason}",
+        "none": "Ingen.",
+        "actions": {"delete": "slettet", "anonymise": "anonymisert", "deposit": "avlevert"},
+    },
+    "en": {
+        "title": "Retention run report {id}",
+        "dry": "Dry run: nothing was changed.",
+        "run": "The run",
+        "started": "Started",
+        "finished": "Finished",
+        "by": "Started by",
+        "trigger": "Triggered by",
+        "status": "Status",
+        "as_of": "Periods counted from",
+        "rules": "Rules",
+        "cols": ["Rule", "Action", "Period", "Cutoff", "Candidates", "Done", "Held", "Failed", "Sec."],
+        "holds": "Rows held back",
+        "hold_cols": ["Hold", "Kind", "Basis", "Rule", "Rows"],
+        "errors": "Errors",
+        "deposits": "Deposited with the archive (exported before removal)",
+        "chain": "Audit trail",
+        "chain_ok": "The hash chain is intact ({n} events). Each rule of the run is logged as an event.",
+        "chain_bad": "The hash chain is BROKEN at event {seq}: {reason}",
+        "none": "None.",
+        "actions": {"delete": "deleted", "anonymise": "anonymised", "deposit": "deposited"},
+    },
+}
+
+
+def render_run_pdf(
+    run: Any,
+    results: list[Any],
+    holds: dict[int, Any],
+    chain: Any,
+    *,
+    lang: str = "nb",
+    generated_at: datetime | None = None,
+) -> bytes:
+    """Render a run with its per-rule results, the holds that kept rows, and the audit chain's state."""
+    L = LABELS.get(lang, LABELS["nb"])  # noqa: N806
+    title = L["title"].format(id=run.id)
+    story: list[Flowable] = [para(title, "title")]
+    if run.dry_run:
+        story.append(para(L["dry"], "subtitle"))
+    story += [
+        Spacer(1, 4 * mm),
+        key_value_table(
+            [
+                L["run"],
+                (L["started"], format_datetime(run.started_at, lang)),
+                (L["finished"], format_datetime(run.finished_at, lang) or "—"),
+                (L["by"], run.started_by),
+                (L["trigger"], run.trigger),
+                (L["status"], run.status),
+                (L["as_of"], format_datetime(run.as_of, lang)),
+            ]
+        ),
+        para(L["rules"], "h1"),
+        data_table(
+            L["cols"],
+            [
+                [
+                    r.rule,
+                    L["actions"].get(r.action, r.action),
+                    r.period,
+                    format_datetime(r.cutoff, lang),
+                    r.candidates,
+                    r.acted,
+                    r.held,
+                    r.failed,
+                    f"{r.seconds:.2f}",
+                ]
+                for r in results
+            ],
+            widths=[46 * mm, 18 * mm, 13 * mm, 24 * mm, 17 * mm, 14 * mm, 12 * mm, 12 * mm, 14 * mm],
+        ),
+    ]
+    held_rows = [
+        [
+            f"#{hold_id}",
+            getattr(holds.get(int(hold_id)), "kind", "?"),
+            getattr(holds.get(int(hold_id)), "basis", "?"),
+            r.rule,
+            n,
+        ]
+        for r in results
+        for hold_id, n in (r.held_by or {}).items()
+    ]
+    story += [para(L["holds"], "h1")]
+    story += (
+        [data_table(L["hold_cols"], held_rows, widths=[14 * mm, 22 * mm, 70 * mm, 50 * mm, 14 * mm])]
+        if held_rows
+        else [para(L["none"])]
+    )
+    errors = [f"{r.rule}: {r.error}" for r in results if r.error]
+    story += [para(L["errors"], "h1"), *([para(e) for e in errors] or [para(L["none"])])]
+    deposits = [f"{r.rule}: {r.acted} → {r.deposit_path}" for r in results if r.deposit_path]
+    if deposits:
+        story += [para(L["deposits"], "h1"), *[para(d) for d in deposits]]
+    chain_text = (
+        L["chain_ok"].format(n=chain.events)
+        if chain.ok
+        else L["chain_bad"].format(seq=chain.first_bad_seq, reason=chain.reason)
+    )
+    story += [para(L["chain"], "h1"), para(chain_text), Spacer(1, 6 * mm)]
+    story.append(para(format_datetime(generated_at or utcnow(), lang), "muted"))
+    return build_pdf(story, title=title, author="privacy-service", lang=lang, footer=title)

@@ -1,0 +1,117 @@
+"""Retention rules as the runner sees them, and calendar arithmetic on ISO-8601 periods.
+
+A row is due when its anchor is at or before `now − period`, counted in calendar units (years and months
+first, clamped to the month's last day, then weeks and days). Counting back from now, never forward from the
+anchor, means a row is never removed before its full period has passed: a row anchored on 31 January with
+P1M is due from 1 March at midnight, not on 28 February.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session
+
+from privacy_service.datamap import service as datamap
+from privacy_service.errors import ValidationFailed
+from privacy_service.ropa import service as ropa
+
+PERIOD = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+def parse_period(period: str) -> relativedelta:
+    """Return the calendar length of an ISO-8601 period (years, months, weeks, days)."""
+    match = PERIOD.match(period or "")
+    if not match:
+        raise ValidationFailed(
+            f"Not an ISO-8601 period: {period!r}.",
+            fields={"period": ["Use a period such as P7D, P2M or P25Y."]},
+        )
+    years, months, weeks, days = (int(g or 0) for g in match.groups())
+    return relativedelta(years=years, months=months, weeks=weeks, days=days)
+
+
+def cutoff(now: datetime, period: str) -> datetime:
+    """The latest anchor due at `now` (calendar arithmetic: month ends clamped, leap days handled)."""
+    return now - parse_period(period)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One retention rule of one activity on one mapped table."""
+
+    activity: str
+    index: int  # position in the activity's retention.rules
+    system: str
+    table: str
+    anchor: str | None
+    period: str
+    action: str  # delete | anonymise | deposit
+    schedule: str
+    mask_columns: tuple[str, ...] = ()
+    note: str | None = None
+    activity_status: str = "active"
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        """A stable name: activity, table and action (one rule per action and table)."""
+        return f"{self.activity}:{self.system}.{self.table}:{self.action}"
+
+
+def list_rules(session: Session) -> list[Rule]:
+    """Every rule of every activity that is not retired, checked against the data map."""
+    tables = {(s.name, t.table_name): t for s, t in datamap.mapped_tables(session)}
+    items, __ = ropa.list_activities(session, filters=ropa.ActivityFilter(), per_page=100_000)
+    rules: list[Rule] = []
+    for activity in items:
+        if activity.status == "retired":
+            continue
+        data = ropa.get_activity(session, slug=activity.slug).data
+        for index, raw in enumerate((data.get("retention") or {}).get("rules") or []):
+            rules.append(_rule(activity.slug, activity.status, index, raw, tables))
+    return rules
+
+
+def _rule(
+    slug: str, status: str, index: int, raw: dict[str, Any], tables: dict[tuple[str, str], Any]
+) -> Rule:
+    table = tables.get((raw["system"], raw["table"]))
+    problems: list[str] = []
+    if table is None:
+        problems.append(f"The data map has no table {raw['system']}.{raw['table']}.")
+    elif table.activity_slug != slug:
+        problems.append(f"Table {raw['system']}.{raw['table']} belongs to activity {table.activity_slug!r}.")
+    anchor = raw.get("anchor") or (table.anchor_column if table is not None else None)
+    if not anchor:
+        problems.append("No anchor column: name one in the rule or in systems.yaml (anchor_column).")
+    masks = tuple(raw.get("mask_columns") or (table.mask_columns if table is not None else []) or [])
+    if raw["action"] == "anonymise" and not masks:
+        problems.append("An anonymise rule needs the columns to blank (mask_columns).")
+    return Rule(
+        activity=slug,
+        index=index,
+        system=raw["system"],
+        table=raw["table"],
+        anchor=anchor,
+        period=raw["period"],
+        action=raw["action"],
+        schedule=raw.get("schedule") or "30 2 * * *",
+        mask_columns=masks,
+        note=raw.get("note"),
+        activity_status=status,
+        problems=tuple(problems),
+    )
+
+
+def rule_problems(session: Session) -> dict[str, list[str]]:
+    """Rules that cannot run as written, by activity (policies check and load report these)."""
+    out: dict[str, list[str]] = {}
+    for rule in list_rules(session):
+        for problem in rule.problems:
+            out.setdefault(rule.activity, []).append(f"retention rule {rule.index + 1}: {problem}")
+    return out

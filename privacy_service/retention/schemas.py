@@ -1,0 +1,135 @@
+"""Marshmallow schemas of the retention API and of policies/holds.yaml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow.exceptions import ValidationError
+
+from privacy_service.retention.holds import IDENTITY_KINDS, KINDS, SCOPES
+from privacy_service.ropa.schemas import SLUG, StrictSchema
+
+
+class HoldInSchema(StrictSchema):
+    """A hold to set: what it covers (scope), why (basis), from when to when."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
+    activity = fields.String(load_default=None, allow_none=True, validate=SLUG)
+    system = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    table_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    subject_kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(IDENTITY_KINDS))
+    subject_value = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    record_keys = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
+    basis = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+    reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    starts_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    ends_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _scope_fields(self, data: dict[str, Any], **_: Any) -> None:
+        from privacy_service.retention.holds import _scope_errors
+
+        errors = _scope_errors(data)
+        if errors:
+            raise ValidationError(errors)
+
+
+class PolicyHoldSchema(HoldInSchema):
+    """A hold declared in policies/holds.yaml; `key` names it so loading twice changes nothing."""
+
+    key = fields.String(required=True, validate=SLUG)
+
+
+class HoldsFileSchema(StrictSchema):
+    holds = fields.List(fields.Raw(), required=True)
+
+
+class HoldSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    scope = fields.String()
+    activity = fields.String(allow_none=True)
+    system = fields.String(allow_none=True)
+    table_name = fields.String(allow_none=True)
+    subject_kind = fields.String(allow_none=True)
+    record_keys = fields.List(fields.String())
+    basis = fields.String()
+    reference = fields.String(allow_none=True)
+    source = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime(allow_none=True)
+    set_by = fields.String()
+    released_at = fields.DateTime(allow_none=True)
+    released_by = fields.String(allow_none=True)
+    release_note = fields.String(allow_none=True)
+    active = fields.Boolean()
+    # the subject's identity value is personal data: never in list answers
+
+
+class ReleaseInSchema(StrictSchema):
+    note = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class ReleaseOutSchema(Schema):
+    hold = fields.Nested(HoldSchema)
+    rows_due = fields.Dict(
+        metadata={"description": "Per rule, rows that were held by this hold and become due at the next run"}
+    )
+
+
+class HoldListArgsSchema(StrictSchema):
+    active = fields.Boolean(load_default=None, allow_none=True)
+    activity = fields.String(load_default=None, allow_none=True, validate=SLUG)
+
+
+class RunInSchema(StrictSchema):
+    dry_run = fields.Boolean(load_default=False)
+    rules = fields.List(fields.String(), load_default=None, allow_none=True)
+
+
+class RunRuleSchema(Schema):
+    rule = fields.String()
+    activity = fields.String()
+    action = fields.String()
+    period = fields.String()
+    cutoff = fields.DateTime()
+    candidates = fields.Integer()
+    acted = fields.Integer()
+    held = fields.Integer()
+    held_by = fields.Dict(metadata={"description": "hold id → rows it kept"})
+    failed = fields.Integer()
+    error = fields.String(allow_none=True)
+    seconds = fields.Float()
+    deposit_path = fields.String(allow_none=True)
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    dry_run = fields.Boolean()
+    trigger = fields.String()
+    started_by = fields.String()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    status = fields.String(metadata={"description": "running | completed | failed | interrupted"})
+    as_of = fields.DateTime()
+    rules = fields.List(fields.Nested(RunRuleSchema))
+
+
+class RuleSchema(Schema):
+    key = fields.String()
+    activity = fields.String()
+    system = fields.String()
+    table = fields.String()
+    anchor = fields.String(allow_none=True)
+    period = fields.String()
+    action = fields.String()
+    schedule = fields.String()
+    mask_columns = fields.List(fields.String())
+    problems = fields.List(fields.String())
+
+
+hold_in_schema = HoldInSchema()
+policy_hold_schema = PolicyHoldSchema()
+holds_file_schema = HoldsFileSchema()

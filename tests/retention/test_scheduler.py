@@ -1,0 +1,141 @@
+"""The scheduler: jobs in the database, slots computed from the schedule, each due rule run exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from sqlalchemy import text
+
+from privacy_service.db import transaction
+from privacy_service.retention import scheduler as sched
+
+RULES = {
+    "support:helsedata-support.support_enquiries:delete",
+    "surveys:helsedata-survey.survey_responses:anonymise",
+    "applications:helsedata-portal.applications:deposit",
+}
+
+
+@pytest.mark.parametrize(
+    ("schedule", "now", "slot"),
+    [
+        ("30 2 * * *", "2026-11-24T12:00:00+01:00", "2026-11-24T02:30:00+01:00"),
+        ("30 2 * * *", "2026-11-24T02:29:59+01:00", "2026-11-23T02:30:00+01:00"),
+        ("0 3 1 * *", "2026-11-24T12:00:00+01:00", "2026-11-01T03:00:00+01:00"),
+        ("0 3 1 * *", "2026-04-01T03:00:00+02:00", "2026-04-01T03:00:00+02:00"),  # summer time
+    ],
+)
+def test_the_slot_is_the_latest_scheduled_time(schedule: str, now: str, slot: str) -> None:
+    assert sched.latest_fire_time(schedule, datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
+
+
+def _scheduler_runs(app) -> list[tuple[str, str]]:  # (rule key, status)  # type: ignore[no-untyped-def]
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        rows = session.execute(
+            text("SELECT rule_filter, status FROM retention_run WHERE trigger = 'scheduler' ORDER BY id")
+        )
+        return [(",".join(r[0] if isinstance(r[0], list) else json.loads(r[0])), r[1]) for r in rows]
+
+
+def test_one_slot_runs_once_however_many_ask(app, demo) -> None:  # type: ignore[no-untyped-def]
+    slot = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
+    key = "support:helsedata-support.support_enquiries:delete"
+    results: list[int | None] = []
+
+    def ask() -> None:
+        results.append(
+            sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo)
+        )
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len([r for r in results if r is not None]) == 1, results
+    assert sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo) is None
+    later = slot + timedelta(days=1)
+    assert (
+        sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=later, instance_path=demo)
+        is not None
+    )
+
+
+def _env(app, demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "PRIVACY_INSTANCE_PATH": str(demo),
+        "PRIVACY_SECRET_KEY": "test-secret",
+    }
+
+
+def _start(app, demo) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    return subprocess.Popen(
+        [sys.executable, "-m", "privacy_service.cli", "scheduler"],
+        env=_env(app, demo),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return out
+
+
+def _miss_every_rule(app) -> None:  # type: ignore[no-untyped-def]
+    """Put every rule's job in the store as if its run fell due an hour ago while no scheduler was up."""
+    scheduler = sched.make_scheduler(app)
+    scheduler.start(paused=True)
+    sched.sync_jobs(scheduler, app)
+    scheduler.shutdown(wait=True)
+    # edit the stored jobs with no scheduler running, as if the machine had been down at their time
+    store = SQLAlchemyJobStore(engine=app.extensions["engine"], tablename="apscheduler_jobs")
+    store.start(sched.make_scheduler(app), "default")
+    for job in store.get_all_jobs():
+        if job.id.startswith("retention:"):
+            job.next_run_time = datetime.now(UTC) - timedelta(hours=1)
+            store.update_job(job)
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)  # several schedulers share PostgreSQL
+def test_two_schedulers_run_each_missed_rule_exactly_once(app, demo) -> None:  # type: ignore[no-untyped-def]
+    _miss_every_rule(app)
+    procs = [_start(app, demo), _start(app, demo)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_scheduler_runs(app)) < len(RULES):
+        time.sleep(0.5)
+    time.sleep(3)  # give a duplicate every chance to show up
+    for proc in procs:
+        _stop(proc)
+    runs = _scheduler_runs(app)
+    assert len(runs) == len(RULES), runs
+    assert {r[0] for r in runs} == RULES and all(r[1] == "completed" for r in runs)
+
+
+def test_a_restart_keeps_the_jobs_and_loses_no_missed_run(app, demo) -> None:  # type: ignore[no-untyped-def]
+    _miss_every_rule(app)
+    first = _start(app, demo)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_scheduler_runs(app)) < len(RULES):
+        time.sleep(0.5)
+    out = _stop(first)
+    assert "kept 3" in out, out
+    second = _start(app, demo)
+    time.sleep(4)
+    out = _stop(second)
+    assert "kept 3" in out and "added 0" in out
+    assert len(_scheduler_runs(app)) == len(RULES)  # the restart ran nothing twice

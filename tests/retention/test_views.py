@@ -1,0 +1,93 @@
+"""Officer pages: the retention dashboard, run reports (HTML and PDF), holds."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PdfReader
+from tests_support import csrf_token
+
+
+def test_the_dashboard_shows_rules_outlook_and_holds(client, login, demo) -> None:  # type: ignore[no-untyped-def]
+    login("auditor")
+    html = client.get("/officer/retention/?lang=en").get_data(as_text=True)
+    for text in (
+        "helsedata-support.support_enquiries",
+        "anonymise",
+        "P25Y",
+        "Due in 30 days",
+        "Arkivlova § 6",
+    ):
+        assert text in html, text
+    assert "Run now" not in html  # an auditor may only dry-run
+
+
+def test_a_dry_run_from_the_dashboard_and_its_pdf_report(client, login, demo) -> None:  # type: ignore[no-untyped-def]
+    login("auditor")
+    token = csrf_token(client, "/officer/retention/")
+    response = client.post("/officer/retention/runs", data={"csrf_token": token, "dry_run": "1"})
+    assert response.status_code == 302
+    report = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "dry run" in report and "support:helsedata-support.support_enquiries:delete" in report
+    assert (
+        client.post("/officer/retention/runs", data={"csrf_token": token, "dry_run": "0"}).status_code == 403
+    )
+    run_id = re.search(r"/runs/(\d+)", response.headers["Location"]).group(1)
+    pdf = client.get(f"/officer/retention/runs/{run_id}.pdf?lang=nb")
+    assert pdf.mimetype == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert f"Rapport fra lagringstidskjøring {run_id}" in text and "Prøvekjøring" in text
+    assert "hash-kjeden er intakt".lower() in text.lower()
+
+
+def test_an_officer_sets_and_releases_a_hold(client, login, demo) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    token = csrf_token(client, "/officer/retention/holds")
+    bad = client.post(
+        "/officer/retention/holds?lang=en",
+        data={
+            "csrf_token": token,
+            "kind": "legal",
+            "scope": "activity",
+            "subject_kind": "",
+            "basis": "Lawsuit 26/1",
+        },
+    )
+    assert bad.status_code == 422 and "Required for a hold on scope activity" in bad.get_data(as_text=True)
+    ok = client.post(
+        "/officer/retention/holds?lang=en",
+        data={
+            "csrf_token": token,
+            "kind": "legal",
+            "scope": "activity",
+            "activity": "support",
+            "subject_kind": "",  # what a browser sends for the empty first option
+            "basis": "Lawsuit 26/1",
+        },
+    )
+    assert ok.status_code == 302
+    html = client.get("/officer/retention/holds?lang=en").get_data(as_text=True)
+    hold_id = re.search(r"<td>(\d+)</td><td>legal</td>", html).group(1)
+    released = client.post(
+        f"/officer/retention/holds/{hold_id}/release?lang=en",
+        data={"csrf_token": csrf_token(client, "/officer/retention/holds"), "note": "Settled"},
+        follow_redirects=True,
+    )
+    assert "Rows that fall due at the next run" in released.get_data(as_text=True)
+
+
+def test_an_auditor_cannot_set_holds(client, login, demo) -> None:  # type: ignore[no-untyped-def]
+    login("auditor")
+    token = csrf_token(client, "/officer/retention/holds")
+    response = client.post(
+        "/officer/retention/holds",
+        data={
+            "csrf_token": token,
+            "kind": "legal",
+            "scope": "activity",
+            "activity": "support",
+            "basis": "x y z",
+        },
+    )
+    assert response.status_code == 403
