@@ -149,3 +149,63 @@ def test_init_command_fails_clearly_on_a_bad_file(make_app, policies: Path) -> N
     result = app.test_cli_runner().invoke(args=["init"])
     assert result.exit_code == 2
     assert "tiny.yaml" in result.output
+
+
+@pytest.mark.parametrize(
+    ("case", "file", "old", "new", "expected"),
+    [
+        (
+            "rule on an unknown table",
+            "activities/helsedata.yaml",
+            "table: support_enquiries, anchor: answered_at",
+            "table: support_tickets, anchor: answered_at",
+            [
+                "helsedata.yaml",
+                "activity 'support'",
+                "retention rule 1",
+                "no table helsedata-support.support_tickets",
+            ],
+        ),
+        (
+            "rule on another activity's table",
+            "activities/helsedata.yaml",
+            "{system: helsedata-support, table: support_enquiries",
+            "{system: helsedata-portal, table: accounts",
+            ["activity 'support'", "belongs to activity 'accounts'"],
+        ),
+        (
+            "period that does not parse",
+            "activities/helsedata.yaml",
+            "period: P3M, action: delete",
+            "period: 3 months, action: delete",
+            ["helsedata.yaml", "activity 'support'", "retention.rules.0.period", "ISO-8601"],
+        ),
+        (
+            "schedule that does not parse",
+            "activities/helsedata.yaml",
+            'schedule: "15 2 * * *"',
+            'schedule: "every night"',
+            ["activity 'support'", "schedule", "crontab"],
+        ),
+        (
+            "hold with an empty scope",
+            "holds.yaml",
+            "    activity: applications\n",
+            "",
+            ["holds.yaml", "applications-archive", "activity", "Required for a hold on scope activity"],
+        ),
+    ],
+)
+def test_bad_retention_rules_and_holds_are_refused_and_nothing_is_written(
+    empty_app: Flask, tmp_path: Path, case: str, file: str, old: str, new: str, expected: list[str]
+) -> None:
+    root = tmp_path / "shipped"
+    shutil.copytree(SHIPPED, root)
+    path = root / file
+    assert old in path.read_text(), case
+    path.write_text(path.read_text().replace(old, new, 1))
+    with pytest.raises(PolicyError) as err:
+        _load(empty_app, root)
+    for fragment in expected:
+        assert fragment in str(err.value), (case, str(err.value))
+    assert _count(empty_app, ProcessingActivity) == 0 and _count(empty_app, AuditEvent) == 0

@@ -88,22 +88,34 @@ class DueTable:
             return conn.execute(select(func.count()).select_from(self.table).where(where)).scalar_one()
 
     def act_batch(
-        self, where: ColumnElement[bool], limit: int, deposit_dir: Path | None, batch_no: int
-    ) -> int:
-        """Act on up to `limit` due, unheld rows in one transaction; return how many (0: nothing left)."""
+        self,
+        where: ColumnElement[bool],
+        limit: int,
+        deposit_dir: Path | None,
+        batch_no: int,
+        after: Any = None,
+    ) -> tuple[int, Any]:
+        """Act on the next `limit` due, unheld rows after key `after`, in one transaction.
+
+        Return how many rows were handled and the last key of the batch (None: nothing left). Walking the key
+        order with a moving lower bound reads every row at most once per run, however many batches there are.
+        """
+        window = where if after is None else and_(where, self.key > after)
+        page = select(self.key).where(window).order_by(self.key).limit(limit).subquery()
         with self.engine.begin() as conn:
-            keys = list(conn.execute(select(self.key).where(where).order_by(self.key).limit(limit)).scalars())
-            if not keys:
-                return 0
-            if self.action == "deposit":
-                assert deposit_dir is not None
-                rows = conn.execute(select(self.table).where(self.key.in_(keys)).order_by(self.key))
-                _write_jsonl(deposit_dir / f"{self.mapping.table_name}-{batch_no:05d}.jsonl", rows)
+            upper = conn.execute(select(func.max(page.c[self.key.name]))).scalar()
+            if upper is None:
+                return 0, None
+            batch = and_(window, self.key <= upper)
             if self.action == "anonymise":
-                conn.execute(update(self.table).where(self.key.in_(keys)).values(**self._masked()))
-            else:  # delete, and deposit once the rows are safely exported
-                conn.execute(delete(self.table).where(self.key.in_(keys)))
-            return len(keys)
+                return conn.execute(update(self.table).where(batch).values(**self._masked())).rowcount, upper
+            if self.action == "deposit":  # remove exactly the rows written to disk, in the same transaction
+                assert deposit_dir is not None
+                rows = conn.execute(select(self.table).where(batch).order_by(self.key))
+                path = deposit_dir / f"{self.mapping.table_name}-{batch_no:05d}.jsonl"
+                keys = _write_jsonl(path, rows, self.mapping.key_column)
+                return conn.execute(delete(self.table).where(self.key.in_(keys))).rowcount, upper
+            return conn.execute(delete(self.table).where(batch)).rowcount, upper
 
     def _masked(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -137,16 +149,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _write_jsonl(path: Path, rows: Any) -> None:
-    """Write rows as JSON lines, flushed to disk before the caller deletes them."""
+def _write_jsonl(path: Path, rows: Any, key: str) -> list[Any]:
+    """Write rows as JSON lines, flushed to disk before the caller deletes them; return their keys."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
+    keys = []
     with open(tmp, "w", encoding="utf-8") as fh:
         for row in rows:
+            keys.append(row._mapping[key])
             fh.write(json.dumps({k: _plain(v) for k, v in row._mapping.items()}, ensure_ascii=False) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+    return keys
 
 
 @contextmanager

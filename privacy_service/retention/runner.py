@@ -144,11 +144,11 @@ def _count_and_act(
         instance_path / "deposits" / f"run-{run.id}" / due.system.name if due.action == "deposit" else None
     )
     where = unheld(due, protection)
-    batch_no = 0
+    batch_no, after = 0, None
     while True:
         batch_no += 1
-        done = due.act_batch(where, batch, deposit_dir, batch_no)
-        if not done:
+        done, after = due.act_batch(where, batch, deposit_dir, batch_no, after)
+        if after is None:
             break
         result.acted += done
     if deposit_dir is not None and result.acted:
