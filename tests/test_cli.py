@@ -74,6 +74,7 @@ def test_demo_prepares_data_systems_with_kari_and_demo_officers(make_app, tmp_pa
         "helsedata_portal.db",
         "helsedata_support.db",
         "helsedata_survey.db",
+        "helsedir_office.db",
     ]
     check = app.test_cli_runner().invoke(args=["policies", "check"])
-    assert "3 systems" in check.output
+    assert "4 systems" in check.output

@@ -188,6 +188,13 @@ def test_init_command_fails_clearly_on_a_bad_file(make_app, policies: Path) -> N
             ["activity 'support'", "schedule", "crontab"],
         ),
         (
+            "a delete rule on records the disposal decision preserves",
+            "activities/helsedata.yaml",
+            "period: P25Y, action: deposit",
+            "period: P25Y, action: delete",
+            ["activity 'applications'", "Bevares (preserve): only a deposit rule"],
+        ),
+        (
             "hold with an empty scope",
             "holds.yaml",
             "    activity: applications\n",

@@ -56,6 +56,7 @@ SYSTEM_FILES = {
     "helsedata-portal": "helsedata_portal.db",
     "helsedata-support": "helsedata_support.db",
     "helsedata-survey": "helsedata_survey.db",
+    "helsedir-office": "helsedir_office.db",
 }
 
 
@@ -82,6 +83,14 @@ _TABLES = {  # system -> table -> columns after id ("!" marks NOT NULL); every t
     },
     # Answering the survey without an e-mail address is allowed.
     "helsedata-survey": {"survey_responses": "name email answers! consent_given_at! submitted_at!"},
+    # The Directorate's own office records, where the seed statement gives concrete retention periods.
+    "helsedir-office": {
+        "call_log": "phone! called_at! transferred_to operator!",
+        "visitor_list": "name! phone company host! visited_at!",
+        "media_enquiries": "name! email phone medium! subject! received_at!",
+        "event_registrations": "name! email! workplace event! event_at!",
+        "questionnaire_answers": "email! answers! need_ended_at",
+    },
 }
 
 
@@ -99,7 +108,8 @@ def _table(metadata: MetaData, name: str, spec: str) -> Table:
         Column("restricted", Boolean, nullable=False, default=False),
     )
     # Index what the connector matches on, in the form it matches (lower-case e-mail, phone without spaces).
-    Index(f"ix_{name}_email", func.lower(table.c.email))
+    if "email" in table.c:
+        Index(f"ix_{name}_email", func.lower(table.c.email))
     for column in ("phone", "national_id", "account_id", "reference"):
         if column in table.c:
             expr = phone_key(table.c.phone) if column == "phone" else table.c[column]
@@ -238,6 +248,7 @@ def _kari_rows(now: datetime) -> dict[str, list[dict[str, Any]]]:
                 "submitted_at": submitted + timedelta(minutes=9),
             }
         ],
+        **{table: [] for table in _TABLES["helsedir-office"]},
     }
 
 
@@ -281,6 +292,73 @@ def _person_rows(fake: Faker, n: int, now: datetime, rows: dict[str, list[dict[s
                 "body": f"{_ENQUIRIES[subject]} {_pick(fake, 'closing')}",
                 "received_at": received,
                 "answered_at": answered if answered < now else None,
+            }
+        )
+
+
+def _office_rows(fake: Faker, n: int, now: datetime, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """One person's traces in the Directorate's office: calls, visits, media, events, questionnaires."""
+
+    def ago(days: int) -> datetime:
+        return now - timedelta(days=fake.random_int(0, days), seconds=fake.random_int(0, 86399))
+
+    name, phone = fake.name(), fake.phone_number()
+    email = _email(name, 100_000 + n, fake)
+    if fake.random_int(1, 100) <= 40:
+        rows["call_log"].append(
+            {
+                "id": len(rows["call_log"]) + 1,
+                "phone": phone,
+                "called_at": ago(90),
+                "transferred_to": fake.random_element(("Sentralbord", "Kommunikasjon", "Juridisk", None)),
+                "operator": fake.first_name(),
+            }
+        )
+    if fake.random_int(1, 100) <= 25:
+        rows["visitor_list"].append(
+            {
+                "id": len(rows["visitor_list"]) + 1,
+                "name": name,
+                "phone": phone,
+                "company": fake.company(),
+                "host": fake.name(),
+                "visited_at": ago(180),
+            }
+        )
+    if fake.random_int(1, 100) <= 8:
+        rows["media_enquiries"].append(
+            {
+                "id": len(rows["media_enquiries"]) + 1,
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "medium": fake.random_element(("NRK", "Aftenposten", "VG", "Dagens Medisin", "NTB")),
+                "subject": fake.random_element(
+                    ("Ventetider", "Fastlegeordningen", "Vaksiner", "Helseregistre")
+                ),
+                "received_at": ago(1500),
+            }
+        )
+    if fake.random_int(1, 100) <= 30:
+        rows["event_registrations"].append(
+            {
+                "id": len(rows["event_registrations"]) + 1,
+                "name": name,
+                "email": email,
+                "workplace": fake.company(),
+                "event": fake.random_element(
+                    ("Helsedatakonferansen", "Kurs i kodeverk", "Webinar om e-helse")
+                ),
+                "event_at": ago(300),
+            }
+        )
+    if fake.random_int(1, 100) <= 20:
+        rows["questionnaire_answers"].append(
+            {
+                "id": len(rows["questionnaire_answers"]) + 1,
+                "email": email,
+                "answers": json.dumps({"q1": fake.random_int(1, 5)}),
+                "need_ended_at": ago(150) if fake.pybool() else None,
             }
         )
 
@@ -352,6 +430,10 @@ def create_demo_data(
     rows = _kari_rows(now)
     for n in range(2, people + 2):
         _person_rows(fake, n, now, rows)
+    office = Faker("no_NO")  # its own stream, so the helsedata rows stay as they were for a seed
+    office.seed_instance(seed + 7919)
+    for n in range(people):
+        _office_rows(office, n, now, rows)
     folder = Path(instance_path) / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     systems = {}

@@ -72,16 +72,28 @@ def list_rules(session: Session) -> list[Rule]:
         if activity.status == "retired":
             continue
         data = ropa.get_activity(session, slug=activity.slug).data
+        preserve = (data.get("disposal") or {}).get("decision") == "Bevares"
         for index, raw in enumerate((data.get("retention") or {}).get("rules") or []):
-            rules.append(_rule(activity.slug, activity.status, index, raw, tables))
+            rules.append(_rule(activity.slug, activity.status, index, raw, tables, preserve=preserve))
     return rules
 
 
 def _rule(
-    slug: str, status: str, index: int, raw: dict[str, Any], tables: dict[tuple[str, str], Any]
+    slug: str,
+    status: str,
+    index: int,
+    raw: dict[str, Any],
+    tables: dict[tuple[str, str], Any],
+    *,
+    preserve: bool,
 ) -> Rule:
     table = tables.get((raw["system"], raw["table"]))
     problems: list[str] = []
+    if preserve and raw["action"] != "deposit":
+        # DESIGN §4: an archive preservation duty ranks above any retention period.
+        problems.append(
+            "The disposal decision is Bevares (preserve): only a deposit rule may remove these rows."
+        )
     if table is None:
         problems.append(f"The data map has no table {raw['system']}.{raw['table']}.")
     elif table.activity_slug != slug:

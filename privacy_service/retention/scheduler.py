@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -174,6 +175,9 @@ def make_scheduler(app: Flask, **kwargs: Any) -> BackgroundScheduler:
         jobstores={
             "default": SQLAlchemyJobStore(engine=app.extensions["engine"], tablename="apscheduler_jobs")
         },
+        # Two jobs at a time: a rule's run holds up to four pooled connections (locks, session, audit), and
+        # the app's pool has fifteen; more threads would wait on the pool, not run faster.
+        executors={"default": ThreadPoolExecutor(max_workers=2)},
         job_defaults={"coalesce": True, "misfire_grace_time": 7 * 24 * 3600, "max_instances": 1},
         timezone=OSLO,
         **kwargs,

@@ -17,6 +17,13 @@ TABLES = {
     "helsedata-portal": ["accounts", "applications"],
     "helsedata-support": ["support_enquiries"],
     "helsedata-survey": ["survey_responses"],
+    "helsedir-office": [
+        "call_log",
+        "visitor_list",
+        "media_enquiries",
+        "event_registrations",
+        "questionnaire_answers",
+    ],
 }
 
 
@@ -53,6 +60,8 @@ def test_another_seed_gives_other_people_but_the_same_kari(tmp_path: Path) -> No
     seven, eight = _dump(tmp_path / "a"), _dump(tmp_path / "b")
     assert seven != eight
     for table in seven:
+        if table in TABLES["helsedir-office"]:
+            continue  # the office records hold no row of Kari's
         assert seven[table][0] == eight[table][0]  # Kari's row is the first of every table
 
 
@@ -142,8 +151,12 @@ def test_the_identity_columns_are_indexed(tmp_path: Path, system: str) -> None:
             tmp_path, system, "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'"
         )
     }
+    identity = {  # the identity columns systems.yaml maps for each table
+        "call_log": "phone",
+        "visitor_list": "phone",
+    }
     for table in TABLES[system]:
-        assert (table, f"ix_{table}_email") in indexed
+        assert (table, f"ix_{table}_{identity.get(table, 'email')}") in indexed
 
 
 def test_every_mapped_column_exists_in_the_demo_systems(

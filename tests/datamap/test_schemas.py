@@ -35,7 +35,12 @@ def test_shipped_systems_use_only_categories_their_activities_declare(
     systems: list[dict[str, Any]], shipped_activities: dict[str, set[str]]
 ) -> None:
     records = validate_systems(systems, activities=shipped_activities)
-    assert [r["name"] for r in records] == ["helsedata-portal", "helsedata-support", "helsedata-survey"]
+    assert [r["name"] for r in records] == [
+        "helsedata-portal",
+        "helsedata-support",
+        "helsedata-survey",
+        "helsedir-office",
+    ]
 
 
 def test_optional_fields_get_their_defaults(system: dict[str, Any]) -> None:

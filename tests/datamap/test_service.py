@@ -39,15 +39,21 @@ def _count(session: Session, model: type) -> int:
 def test_loading_creates_each_system_with_its_tables_and_an_audit_event(
     session: Session, load: Load, systems: list[dict[str, Any]]
 ) -> None:
-    assert load(systems) == {"created": 3, "updated": 0, "unchanged": 0}
+    assert load(systems) == {"created": 4, "updated": 0, "unchanged": 0}
     assert [s.name for s in list_systems(session)] == [
         "helsedata-portal",
         "helsedata-support",
         "helsedata-survey",
+        "helsedir-office",
     ]
-    assert _count(session, DataTable) == 4
+    assert _count(session, DataTable) == 9
     events = _events(session, "datamap.system.create")
-    assert [e.object_id for e in events] == ["helsedata-portal", "helsedata-support", "helsedata-survey"]
+    assert [e.object_id for e in events] == [
+        "helsedata-portal",
+        "helsedata-support",
+        "helsedata-survey",
+        "helsedir-office",
+    ]
     assert events[0].details["tables_added"] == ["accounts", "applications"]
 
 
@@ -69,7 +75,7 @@ def test_loading_the_same_file_twice_writes_nothing_the_second_time(
 ) -> None:
     load(systems)
     events, stamps = count_events(session), [s.updated_at for s in list_systems(session)]
-    assert load(systems) == {"created": 0, "updated": 0, "unchanged": 3}
+    assert load(systems) == {"created": 0, "updated": 0, "unchanged": 4}
     assert count_events(session) == events
     assert [s.updated_at for s in list_systems(session)] == stamps
 
@@ -81,7 +87,7 @@ def test_a_changed_system_is_updated_with_one_audit_event(
     events = count_events(session)
     systems[0]["tables"][1]["mask_columns"].remove("position")
     systems[0]["description"] = "The portal database"
-    assert load(systems) == {"created": 0, "updated": 1, "unchanged": 2}
+    assert load(systems) == {"created": 0, "updated": 1, "unchanged": 3}
     assert count_events(session) == events + 1
     [event] = _events(session, "datamap.system.update")
     assert event.object_id == "helsedata-portal"
@@ -106,7 +112,7 @@ def test_reordering_tables_is_not_a_change(
 ) -> None:
     load(systems)
     systems[0]["tables"].reverse()
-    assert load(systems)["unchanged"] == 3
+    assert load(systems)["unchanged"] == 4
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,17 @@ from sqlalchemy import create_engine, text
 from privacy_service.datamap.demo import create_demo_data
 
 ANCHOR = date(2026, 11, 1)
+# every rule the shipped policies declare: three on helsedata.no's systems, five on the Directorate's office
+ALL_RULES = {
+    "support:helsedata-support.support_enquiries:delete",
+    "surveys:helsedata-survey.survey_responses:anonymise",
+    "applications:helsedata-portal.applications:deposit",
+    "call-log:helsedir-office.call_log:delete",
+    "visitor-list:helsedir-office.visitor_list:delete",
+    "media-enquiries:helsedir-office.media_enquiries:delete",
+    "events:helsedir-office.event_registrations:delete",
+    "questionnaires:helsedir-office.questionnaire_answers:delete",
+}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from privacy_service.db import transaction
 from privacy_service.retention import runner
 from privacy_service.retention.holds import release_hold, set_hold
 
-from .conftest import query
+from .conftest import ALL_RULES, query
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)  # a day after the demo's anchor
 SUPPORT = "support:helsedata-support.support_enquiries:delete"
@@ -204,11 +204,9 @@ def test_a_real_run_needs_the_run_scope_and_a_dry_run_does_not(client, make_key,
     dry = client.post("/api/v1/retention/runs", json={"dry_run": True}, headers=reader)
     assert dry.status_code == 201 and dry.get_json()["dry_run"] is True
     got = client.get(f"/api/v1/retention/runs/{dry.get_json()['id']}", headers=reader).get_json()
-    assert {r["rule"] for r in got["rules"]} == {SUPPORT, SURVEYS, APPLICATIONS}
+    assert {r["rule"] for r in got["rules"]} == ALL_RULES
     rules = client.get("/api/v1/retention/rules", headers=reader).get_json()
-    assert {r["key"] for r in rules} == {SUPPORT, SURVEYS, APPLICATIONS} and not any(
-        r["problems"] for r in rules
-    )
+    assert {r["key"] for r in rules} == ALL_RULES and not any(r["problems"] for r in rules)
 
 
 def test_a_missing_column_fails_that_rule_only(app, client, make_key, demo) -> None:  # type: ignore[no-untyped-def]
