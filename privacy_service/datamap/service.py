@@ -196,7 +196,9 @@ def _engines(instance_path: Path) -> Iterator[Callable[[DataSystem], Engine]]:
             if file not in (None, "", ":memory:") and not Path(file).exists():  # connecting would create it
                 raise DataSystemError(f"Data system '{system.name}': its database file does not exist.")
             # One engine per URL for this call only: no pool outlives it.
-            cache[url] = create_engine(url, poolclass=NullPool)
+            # SQLite data systems may be written by two schedulers' jobs at once: wait for the lock, not 5 s.
+            extra = {"connect_args": {"timeout": 30}} if parsed.get_backend_name() == "sqlite" else {}
+            cache[url] = create_engine(url, poolclass=NullPool, **extra)
         return cache[url]
 
     try:

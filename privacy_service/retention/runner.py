@@ -184,21 +184,32 @@ def _mark_interrupted(engine: Engine, session: Session) -> int:
     return len(stale)
 
 
-@contextmanager
-def _run_lock(engine: Engine, run_id: int) -> Iterator[None]:
-    """Hold the run's own advisory lock while it runs (PostgreSQL), so others can tell it is alive."""
-    if engine.dialect.name != "postgresql":
-        yield
-        return
-    with engine.connect() as conn:
-        args = {"key": _lock_key(RUN_NAMESPACE, run_id)}
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), args)
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), args)
-            conn.commit()
+class _RunLock:
+    """The run's own advisory lock (PostgreSQL), taken before its record commits and held until it ends,
+    so another process never takes a live run for a dead one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.conn, self.args = engine, None, {}
+
+    def __enter__(self) -> _RunLock:
+        if self.engine.dialect.name == "postgresql":
+            self.conn = self.engine.connect()
+        return self
+
+    def acquire(self, run_id: int) -> None:
+        if self.conn is not None:
+            self.args = {"key": _lock_key(RUN_NAMESPACE, run_id)}
+            self.conn.execute(text("SELECT pg_advisory_lock(:key)"), self.args)
+            self.conn.commit()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.conn is not None:
+            try:
+                if self.args:
+                    self.conn.execute(text("SELECT pg_advisory_unlock(:key)"), self.args)
+                    self.conn.commit()
+            finally:
+                self.conn.close()
 
 
 def run_retention(
@@ -214,6 +225,24 @@ def run_retention(
     batch: int = BATCH,
 ) -> RetentionRun:
     """Run the retention rules (all, or those whose key is in `only`) and return the recorded run."""
+    with _RunLock(engine) as lock:
+        return _run(engine, lock, instance_path=instance_path, actor=actor, dry_run=dry_run, only=only,
+                    trigger=trigger, now=now, scheduled_for=scheduled_for, batch=batch)  # fmt: skip
+
+
+def _run(
+    engine: Engine,
+    lock: _RunLock,
+    *,
+    instance_path: Path,
+    actor: Actor,
+    dry_run: bool,
+    only: list[str] | None,
+    trigger: str,
+    now: datetime | None,
+    scheduled_for: datetime | None,
+    batch: int,
+) -> RetentionRun:
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if not dry_run:
             _mark_interrupted(engine, session)
@@ -231,6 +260,7 @@ def run_retention(
         )
         session.add(run)
         session.flush()
+        lock.acquire(run.id or 0)  # before the record commits: a 'running' run without its lock is dead
         record_event(
             session,
             actor=actor,
@@ -239,8 +269,7 @@ def run_retention(
             object_id=str(run.id),
             details={"dry_run": dry_run, "rules": len(rules), "trigger": trigger},
         )
-    with _run_lock(engine, run.id or 0):
-        failures = _run_rules(engine, run, rules, actor=actor, instance_path=instance_path, batch=batch)
+    failures = _run_rules(engine, run, rules, actor=actor, instance_path=instance_path, batch=batch)
     with Session(engine, expire_on_commit=False) as session, session.begin():
         stored = session.get(RetentionRun, run.id)
         assert stored is not None

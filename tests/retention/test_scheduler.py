@@ -121,7 +121,7 @@ def test_two_schedulers_run_each_missed_rule_exactly_once(app, demo) -> None:  #
         _stop(proc)
     runs = _scheduler_runs(app)
     assert len(runs) == len(RULES), runs
-    assert {r[0] for r in runs} == RULES and all(r[1] == "completed" for r in runs)
+    assert {r[0] for r in runs} == RULES and all(r[1] == "completed" for r in runs), runs
 
 
 def test_a_restart_keeps_the_jobs_and_loses_no_missed_run(app, demo) -> None:  # type: ignore[no-untyped-def]
