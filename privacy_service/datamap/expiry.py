@@ -9,14 +9,29 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, Table, and_, delete, false, func, not_, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -24,6 +39,8 @@ from sqlmodel import Session
 from privacy_service.datamap.actions import MASK_TEXT
 from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.service import DataSystemError, _engines, _match, _reflect, mapped_tables
+
+_Act = Callable[[Connection, Any, int], int]
 
 
 @dataclass
@@ -80,42 +97,80 @@ class DueTable:
         for kind, value in protection.subjects:
             column = self.mapping.identity.get(kind)
             if column and (match := _match(self.table.c[column], kind, value)) is not None:
-                parts.append(match)
+                # never NULL: NOT (NULL) would drop rows with an empty identity column from every action
+                parts.append(and_(self.table.c[column].is_not(None), match))
         return or_(*parts) if parts else false()
 
     def count(self, where: ColumnElement[bool]) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(self.table).where(where)).scalar_one()
 
-    def act_batch(
-        self,
-        where: ColumnElement[bool],
-        limit: int,
-        deposit_dir: Path | None,
-        batch_no: int,
-        after: Any = None,
-    ) -> tuple[int, Any]:
-        """Act on the next `limit` due, unheld rows after key `after`, in one transaction.
+    def counts(self, where: ColumnElement[bool], parts: list[ColumnElement[bool]]) -> tuple[int, list[int]]:
+        """Rows matching `where`, and of those the rows matching each part: one scan, whatever the parts."""
+        sums = [func.coalesce(func.sum(case((part, 1), else_=0)), 0) for part in parts]
+        with self.engine.connect() as conn:
+            row = conn.execute(select(func.count(), *sums).select_from(self.table).where(where)).one()
+        return row[0], [int(n) for n in row[1:]]
 
-        Return how many rows were handled and the last key of the batch (None: nothing left). Walking the key
-        order with a moving lower bound reads every row at most once per run, however many batches there are.
+    def act_all(self, where: ColumnElement[bool], batch: int, deposit_dir: Path | None) -> int:
+        """Act on every row matching `where`, in transactions of about `batch` rows; return the rows handled.
+
+        Each transaction covers one slice of the table: on PostgreSQL a range of heap pages (ctid), read in
+        physical order, so the whole run reads each page once; elsewhere a range of keys, walked in key order.
+        Each slice is re-checked against `where` as it is acted on, so a row changed meanwhile is left alone.
         """
-        window = where if after is None else and_(where, self.key > after)
-        page = select(self.key).where(window).order_by(self.key).limit(limit).subquery()
-        with self.engine.begin() as conn:
-            upper = conn.execute(select(func.max(page.c[self.key.name]))).scalar()
-            if upper is None:
-                return 0, None
-            batch = and_(window, self.key <= upper)
-            if self.action == "anonymise":
-                return conn.execute(update(self.table).where(batch).values(**self._masked())).rowcount, upper
-            if self.action == "deposit":  # remove exactly the rows written to disk, in the same transaction
-                assert deposit_dir is not None
-                rows = conn.execute(select(self.table).where(batch).order_by(self.key))
-                path = deposit_dir / f"{self.mapping.table_name}-{batch_no:05d}.jsonl"
-                keys = _write_jsonl(path, rows, self.mapping.key_column)
-                return conn.execute(delete(self.table).where(self.key.in_(keys))).rowcount, upper
-            return conn.execute(delete(self.table).where(batch)).rowcount, upper
+        walk = self._walk_pages if self.engine.dialect.name == "postgresql" else self._walk_keys
+        return walk(where, batch, lambda conn, part, n: self._act(conn, and_(where, part), deposit_dir, n))
+
+    def _walk_keys(self, where: ColumnElement[bool], batch: int, act: _Act) -> int:
+        handled, after, batch_no = 0, None, 0
+        while True:
+            window = where if after is None else and_(where, self.key > after)
+            page = select(self.key).where(window).order_by(self.key).limit(batch).subquery()
+            with self.engine.begin() as conn:
+                upper = conn.execute(select(func.max(page.c[self.key.name]))).scalar()
+                if upper is None:
+                    return handled
+                batch_no += 1
+                keys = self.key <= upper if after is None else and_(self.key > after, self.key <= upper)
+                handled += act(conn, keys, batch_no)
+            after = upper
+
+    def _walk_pages(self, where: ColumnElement[bool], batch: int, act: _Act) -> int:
+        """Ranges of heap pages, sized as it goes so that each holds about `batch` matching rows."""
+        with self.engine.connect() as conn:
+            pages = conn.execute(
+                text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"),
+                {"t": self.table.name},
+            ).scalar_one()
+        handled, low, span, batch_no = 0, 0, 64, 0  # 64 pages hold at most ~18,600 rows, whatever their size
+        while low <= pages:
+            high = low + span
+            part = text("ctid >= CAST(:low AS tid) AND ctid < CAST(:high AS tid)").bindparams(
+                low=f"({low},0)", high=f"({high},0)"
+            )
+            batch_no += 1
+            with self.engine.begin() as conn:
+                done = act(conn, part, batch_no)
+            handled, low = handled + done, high
+            if done < batch // 2:
+                span = min(span * 2, 1 << 20)
+            elif done > batch:
+                span = max(1, span * batch // done)
+        return handled
+
+    def _act(
+        self, conn: Connection, batch: ColumnElement[bool], deposit_dir: Path | None, batch_no: int
+    ) -> int:
+        if self.action == "anonymise":
+            return conn.execute(update(self.table).where(batch).values(**self._masked())).rowcount
+        if self.action == "deposit":  # remove exactly the rows written to disk, in the same transaction
+            assert deposit_dir is not None
+            rows = conn.execute(select(self.table).where(batch).order_by(self.key).with_for_update())
+            path = deposit_dir / f"{self.mapping.table_name}-{batch_no:05d}.jsonl"
+            keys = _write_jsonl(path, rows, self.mapping.key_column)
+            return conn.execute(delete(self.table).where(self.key.in_(keys))).rowcount if keys else 0
+        return conn.execute(delete(self.table).where(batch)).rowcount
 
     def _masked(self) -> dict[str, Any]:
         values: dict[str, Any] = {}

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from privacy_service.datamap import service as datamap
 from privacy_service.errors import ValidationFailed
-from privacy_service.ropa import service as ropa
+from privacy_service.ropa.models import ProcessingActivity
 
 PERIOD = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 
@@ -66,15 +66,16 @@ class Rule:
 def list_rules(session: Session) -> list[Rule]:
     """Every rule of every activity that is not retired, checked against the data map."""
     tables = {(s.name, t.table_name): t for s, t in datamap.mapped_tables(session)}
-    items, __ = ropa.list_activities(session, filters=ropa.ActivityFilter(), per_page=100_000)
+    activities = session.execute(
+        select(ProcessingActivity.slug, ProcessingActivity.status, ProcessingActivity.data)
+        .where(ProcessingActivity.status != "retired")
+        .order_by(ProcessingActivity.service, ProcessingActivity.slug)
+    )
     rules: list[Rule] = []
-    for activity in items:
-        if activity.status == "retired":
-            continue
-        data = ropa.get_activity(session, slug=activity.slug).data
+    for slug, status, data in activities:  # one query: the rule list is read on every run and page view
         preserve = (data.get("disposal") or {}).get("decision") == "Bevares"
         for index, raw in enumerate((data.get("retention") or {}).get("rules") or []):
-            rules.append(_rule(activity.slug, activity.status, index, raw, tables, preserve=preserve))
+            rules.append(_rule(slug, status, index, raw, tables, preserve=preserve))
     return rules
 
 

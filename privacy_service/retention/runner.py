@@ -14,6 +14,8 @@ SQLite deployments run one scheduler.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 import zlib
 from collections.abc import Iterator
@@ -33,7 +35,7 @@ from privacy_service.retention.holds import TableRef, holds_for_table
 from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
 from privacy_service.retention.rules import Rule, cutoff, list_rules
 
-BATCH = 5000
+BATCH = 10_000
 LOCK_NAMESPACE = 7262002
 
 
@@ -132,27 +134,52 @@ def _count_and_act(
     batch: int,
 ) -> None:
     protection, each = _protection(holds, set(due.mapping.identity))
-    result.candidates = due.count(due.due())
-    result.held = due.count(and_(due.due(), due.held(protection))) if holds else 0
-    result.held_by = {
-        str(hold_id): n for hold_id, p in each.items() if (n := due.count(and_(due.due(), due.held(p))))
-    }
+    # One scan counts the due rows, the held ones, and each hold's share (for the report).
+    parts = [due.held(protection), *(due.held(p) for p in each.values())] if holds else []
+    result.candidates, held = due.counts(due.due(), parts)
+    result.held = held[0] if held else 0
+    result.held_by = {str(hold_id): n for hold_id, n in zip(each, held[1:], strict=True) if n}
     if run.dry_run:
         result.acted = result.candidates - result.held
         return
+    if protection.everything:
+        return  # an activity or table hold: nothing here may be touched
     deposit_dir = (
         instance_path / "deposits" / f"run-{run.id}" / due.system.name if due.action == "deposit" else None
     )
-    where = unheld(due, protection)
-    batch_no, after = 0, None
-    while True:
-        batch_no += 1
-        done, after = due.act_batch(where, batch, deposit_dir, batch_no, after)
-        if after is None:
-            break
-        result.acted += done
+    result.acted = due.act_all(unheld(due, protection), batch, deposit_dir)
     if deposit_dir is not None and result.acted:
         result.deposit_path = str(deposit_dir)
+        _write_manifest(deposit_dir, due, run, result)
+
+
+def _write_manifest(folder: Path, due: DueTable, run: RetentionRun, result: RetentionRunRule) -> None:
+    """Describe one table's deposit files for the archive: columns, and per file its rows and SHA-256."""
+    table = due.mapping.table_name
+    files = []
+    for path in sorted(folder.glob(f"{table}-*.jsonl")):
+        digest, rows = hashlib.sha256(), 0
+        with open(path, "rb") as fh:
+            for line in fh:
+                digest.update(line)
+                rows += 1
+        files.append({"name": path.name, "rows": rows, "sha256": digest.hexdigest()})
+    manifest = {
+        "format": "privacy-service deposit 1 (JSON Lines, one object per row; see docs/retention.md)",
+        "run": run.id,
+        "rule": result.rule,
+        "activity": result.activity,
+        "system": due.system.name,
+        "table": table,
+        "key_column": due.mapping.key_column,
+        "anchor_column": due.anchor,
+        "cutoff": result.cutoff.isoformat(),
+        "columns": [{"name": c.name, "type": str(c.type)} for c in due.table.columns],
+        "rows": sum(f["rows"] for f in files),
+        "files": files,
+    }
+    path = folder / f"{table}-manifest.json"
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 RUN_NAMESPACE = 7262003

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,6 +148,11 @@ def test_deposit_exports_before_removing_and_only_a_legal_hold_stops_it(app, dem
     exported = [json.loads(line) for f in files for line in f.read_text().splitlines()]
     assert sorted(r["id"] for r in exported) == ids[1:]
     assert {"reference", "submitted_at"} <= exported[0].keys()
+    manifest = json.loads((Path(result.deposit_path) / "applications-manifest.json").read_text())
+    assert manifest["rows"] == len(ids) - 1 and manifest["key_column"] == "id"
+    assert [f["name"] for f in manifest["files"]] == [f.name for f in files]
+    assert manifest["files"][0]["sha256"] == hashlib.sha256(files[0].read_bytes()).hexdigest()
+    assert {"name": "id", "type": "INTEGER"} in manifest["columns"] and len(manifest["columns"]) > 5
 
 
 def test_the_archive_hold_stops_deletion_of_applications(app, demo) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,181 @@
+"""Data systems on PostgreSQL: the runner walks heap pages there, and must leave what the key walk leaves."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from privacy_service.datamap.demo import _metadata
+from privacy_service.retention import runner
+
+from .conftest import query
+from .test_runner import APPLICATIONS, DPO, NOW, SUPPORT, SURVEYS, _hold
+
+SYSTEMS = {
+    "helsedata-support": "helsedata_support.db",
+    "helsedata-survey": "helsedata_survey.db",
+    "helsedata-portal": "helsedata_portal.db",
+}
+EXTRA = 3000  # support rows added to both copies so the walk takes many slices
+
+
+@pytest.fixture
+def engine_name() -> str:
+    return "sqlite"  # the service's own database; the data systems below are the point
+
+
+def _copy_to_postgres(demo: Path, server: dict[str, Any], dbname: str) -> str:
+    with psycopg.connect(
+        host=server["host"], port=server["port"], user=server["user"], dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f"CREATE DATABASE {dbname}")
+    url = f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{dbname}"
+    target = create_engine(url)
+    metadata = _metadata()
+    with target.begin() as out:
+        for system, file in SYSTEMS.items():
+            metadata[system].create_all(out)
+            source = create_engine(f"sqlite:///{demo / 'demo' / file}")
+            with source.connect() as src:
+                for table in metadata[system].sorted_tables:
+                    rows = [dict(r._mapping) for r in src.execute(select(table))]
+                    if rows:
+                        out.execute(table.insert(), rows)
+            source.dispose()
+    target.dispose()
+    return url
+
+
+def _add_support_rows(url: str) -> None:
+    """Rows of uneven width, a third of them long past the period, interleaved with recent ones."""
+    engine = create_engine(url)
+    old, recent = datetime(2020, 1, 1), (NOW - timedelta(days=3)).replace(tzinfo=None)
+    with engine.begin() as conn:
+        start = conn.execute(text("SELECT max(id) FROM support_enquiries")).scalar_one() + 1
+        conn.execute(
+            text(
+                "INSERT INTO support_enquiries (id, name, email, subject, body, received_at, answered_at,"
+                " restricted) VALUES (:id, :n, :e, 's', :b, :t, :t, false)"
+            ),
+            [
+                {
+                    "id": start + i,
+                    "n": f"Person {i}",
+                    "e": f"p{i}@example.no",
+                    "b": "x" * (i % 7 * 300),
+                    "t": old if i % 3 == 0 else recent,
+                }
+                for i in range(EXTRA)
+            ],
+        )
+    engine.dispose()
+
+
+def _state(url: str) -> dict[str, Any]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        state = {
+            "support": sorted(conn.execute(text("SELECT id FROM support_enquiries")).scalars()),
+            "survey": sorted(
+                tuple(r) for r in conn.execute(text("SELECT id, name, email FROM survey_responses"))
+            ),
+            "applications": sorted(conn.execute(text("SELECT id FROM applications")).scalars()),
+        }
+    engine.dispose()
+    return state
+
+
+def _deposited(demo: Path, run_id: int) -> list[int]:
+    files = sorted((demo / "deposits" / f"run-{run_id}" / "helsedata-portal").glob("*.jsonl"))
+    return sorted(json.loads(line)["id"] for f in files for line in f.read_text().splitlines())
+
+
+def _run(app, demo: Path):  # type: ignore[no-untyped-def]
+    run = runner.run_retention(
+        app.extensions["engine"],
+        instance_path=demo,
+        actor=DPO,
+        only=[SUPPORT, SURVEYS, APPLICATIONS],
+        now=NOW,
+        batch=37,
+    )
+    with app.app_context():
+        from privacy_service.db import transaction
+
+        with transaction(app.extensions["engine"]) as session:
+            __, results = runner.get_run(session, run.id)
+    return run, {r.rule: r for r in results}
+
+
+def test_the_page_walk_on_postgresql_leaves_what_the_key_walk_leaves(  # type: ignore[no-untyped-def]
+    app, demo, pg_server, monkeypatch
+) -> None:
+    pg_url = _copy_to_postgres(demo, pg_server, f"ds_pagewalk_{id(app) % 100000}")
+    sqlite_support = f"sqlite:///{demo / 'demo' / 'helsedata_support.db'}"
+    _add_support_rows(sqlite_support)
+    _add_support_rows(pg_url)
+    # half the applications are old enough to deposit
+    for url in (f"sqlite:///{demo / 'demo' / 'helsedata_portal.db'}", pg_url):
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE applications SET submitted_at = '1990-01-01' WHERE id % 2 = 1"))
+        engine.dispose()
+    everyone = [r[0] for r in query(demo, "helsedata_support.db", "SELECT id FROM support_enquiries")]
+    old = [
+        r[0]
+        for r in query(
+            demo,
+            "helsedata_support.db",
+            "SELECT id FROM support_enquiries WHERE answered_at <= '2021-01-01' ORDER BY id",
+        )
+    ]
+    assert len(old) == EXTRA // 3 and len(everyone) > len(old)
+    email = query(demo, "helsedata_support.db", "SELECT email FROM support_enquiries WHERE id = :i", i=old[5])
+    _hold(app, scope="records", system="helsedata-support", table_name="support_enquiries",
+          record_keys=[str(k) for k in old[100:110]])  # fmt: skip
+    _hold(app, scope="subject", subject_kind="email", subject_value=email[0][0])
+    _hold(app, scope="records", system="helsedata-portal", table_name="applications", record_keys=["1"])
+
+    # SQLite data systems first (the key walk), then the same rows on PostgreSQL (the page walk)
+    for system in SYSTEMS:
+        monkeypatch.delenv(f"PRIVACY_DS_{system.upper().replace('-', '_')}_URL", raising=False)
+    lite_run, lite = _run(app, demo)
+    lite_state = {
+        "support": sorted(
+            r[0] for r in query(demo, "helsedata_support.db", "SELECT id FROM support_enquiries")
+        ),
+        "survey": sorted(
+            tuple(r)
+            for r in query(demo, "helsedata_survey.db", "SELECT id, name, email FROM survey_responses")
+        ),
+        "applications": sorted(
+            r[0] for r in query(demo, "helsedata_portal.db", "SELECT id FROM applications")
+        ),
+    }
+    for system in SYSTEMS:
+        monkeypatch.setenv(f"PRIVACY_DS_{system.upper().replace('-', '_')}_URL", pg_url)
+    pg_run, pg = _run(app, demo)
+
+    assert _state(pg_url) == lite_state
+    for key in (SUPPORT, SURVEYS, APPLICATIONS):
+        assert pg[key].error is None and lite[key].error is None, (pg[key].error, lite[key].error)
+        assert (pg[key].candidates, pg[key].acted, pg[key].held, pg[key].held_by) == (
+            lite[key].candidates,
+            lite[key].acted,
+            lite[key].held,
+            lite[key].held_by,
+        ), key
+    assert pg[SUPPORT].acted > EXTRA // 3 and pg[SUPPORT].held >= 10
+    assert set(old[100:110]) <= set(lite_state["support"])  # held rows stay
+    assert pg[SURVEYS].acted == pg[SURVEYS].candidates > 0  # rows with an empty e-mail too
+    assert _deposited(demo, pg_run.id) == _deposited(demo, lite_run.id) != []
+
+    again_run, again = _run(app, demo)  # nothing left to do
+    assert all(again[k].acted == 0 for k in (SUPPORT, SURVEYS, APPLICATIONS))
+    assert _state(pg_url) == lite_state
