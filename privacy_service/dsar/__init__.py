@@ -1,0 +1,1 @@
+"""Data-subject requests: intake, identity, deadlines, the rights, answers."""
