@@ -132,6 +132,9 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.consent import api as consent_api
     from privacy_service.consent import views as consent_views
     from privacy_service.datamap import views as datamap_views
+    from privacy_service.dsar import api as dsar_api
+    from privacy_service.dsar import officer_views as dsar_officer_views
+    from privacy_service.dsar import views as dsar_views
     from privacy_service.notify_api import blp as webhooks_blp
     from privacy_service.retention import api as retention_api
     from privacy_service.retention import views as retention_views
@@ -147,11 +150,19 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(consent_views.bp)
     app.register_blueprint(consent_views.officer_bp)
     app.register_blueprint(retention_views.bp)
+    app.register_blueprint(dsar_views.bp)
+    app.register_blueprint(dsar_officer_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")
     api.register_blueprint(webhooks_blp, url_prefix="/api/v1")
     api.register_blueprint(retention_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(dsar_api.blp, url_prefix="/api/v1")
+    from privacy_service.dsar.jobs import JOBS as dsar_jobs
+    from privacy_service.retention.scheduler import register_periodic
+
+    for name, (schedule, job) in dsar_jobs.items():
+        register_periodic(name, schedule, job)
 
 
 def _declare_docs_endpoints(app: Flask) -> None:

@@ -34,6 +34,8 @@ class Settings:
     smtp_url: str | None = field(default_factory=lambda: _env("PRIVACY_SMTP_URL"))
     # The From address of the mails the service sends.
     mail_from: str = field(default_factory=lambda: _env("PRIVACY_MAIL_FROM", "personvern@localhost") or "")
+    # The privacy team's mailbox: deadline reminders for data-subject requests go here (default: mail_from).
+    officer_email: str | None = field(default_factory=lambda: _env("PRIVACY_OFFICER_EMAIL"))
     # Public address used in links and the JSON-LD export.
     base_url: str = field(default_factory=lambda: _env("PRIVACY_BASE_URL", "http://localhost:5000") or "")
     # Flask-Limiter storage, e.g. redis://localhost:6379; memory:// for one process.
@@ -85,6 +87,7 @@ class Settings:
             "PRIVACY_POLICIES": str(self.resolved_policies_path()),
             "PRIVACY_SMTP_URL": self.smtp_url,
             "PRIVACY_MAIL_FROM": self.mail_from,
+            "PRIVACY_OFFICER_EMAIL": self.officer_email or self.mail_from,
             "PRIVACY_BASE_URL": self.base_url.rstrip("/"),
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
             "MAX_CONTENT_LENGTH": self.max_content_length,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import zlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,25 @@ def rule_job(rule_key: str, schedule: str) -> None:
     )
 
 
+# Other packages' daily jobs, registered by name: name → (crontab, job(app)). The job store keeps the name.
+PERIODIC: dict[str, tuple[str, Callable[[Flask], None]]] = {}
+
+
+def register_periodic(name: str, schedule: str, job: Callable[[Flask], None]) -> None:
+    """Run `job(app)` on the crontab `schedule` (Europe/Oslo) in the scheduler process."""
+    PERIODIC[name] = (schedule, job)
+
+
+def periodic_job(name: str) -> None:
+    """The APScheduler job of a registered periodic job (module-level, so the job store can name it)."""
+    assert _app is not None
+    schedule_and_job = PERIODIC.get(name)
+    if schedule_and_job is None:
+        log.warning("periodic job %s is no longer registered", name)
+        return
+    schedule_and_job[1](_app)
+
+
 def outbox_job() -> None:
     """Deliver due mail, webhooks and follow-up tasks."""
     assert _app is not None
@@ -159,6 +179,17 @@ def sync_jobs(scheduler: BaseScheduler, app: Flask) -> dict[str, int]:
         if job_id.startswith("retention:") and job_id not in rules:
             job.remove()
             counts["removed"] += 1
+    for name, (schedule, __) in PERIODIC.items():
+        job_id = f"periodic:{name}"
+        job = existing.get(job_id)
+        if job is not None and job.args == (name,) and str(job.trigger) == str(trigger_for(schedule)):
+            continue
+        if job is not None:
+            job.remove()
+        scheduler.add_job(periodic_job, trigger_for(schedule), id=job_id, name=name, args=(name,))
+    for job_id, job in existing.items():
+        if job_id.startswith("periodic:") and job_id.removeprefix("periodic:") not in PERIODIC:
+            job.remove()
     if OUTBOX_JOB not in existing:
         scheduler.add_job(outbox_job, "interval", seconds=5, id=OUTBOX_JOB, name="outbox delivery")
     return counts

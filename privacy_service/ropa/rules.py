@@ -61,6 +61,22 @@ def valid_org_number(number: str) -> bool:
     return check != 10 and check == int(number[8])
 
 
+_NID_WEIGHTS = ((3, 7, 6, 1, 8, 9, 4, 5, 2), (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
+
+
+def valid_national_id(number: str) -> bool:
+    """Check a Norwegian national identity number (fødselsnummer, D-number, H- or synthetic test number):
+    11 digits whose two control digits follow mod-11."""
+    if not re.fullmatch(r"\d{11}", number or ""):
+        return False
+    digits = [int(c) for c in number]
+    for position, weights in zip((9, 10), _NID_WEIGHTS, strict=True):
+        check = (11 - sum(w * d for w, d in zip(weights, digits, strict=False)) % 11) % 11
+        if check == 10 or check != digits[position]:
+            return False
+    return True
+
+
 def rights_for(legal_basis: str, *, art9_condition: str | None = None, automated: bool = True) -> list[dict]:
     """Derive which data-subject rights apply from the legal basis (DESIGN.md §3)."""
     consent = legal_basis == "6(1)(a)" or art9_condition == "9(2)(a)"

@@ -15,6 +15,11 @@ from privacy_service.security.models import User
 RATE_LIMITS: dict[str, tuple[str, list[str]]] = {
     "auth.login": ("10 per minute", ["POST"]),
     "consent_pages.withdraw": ("30 per minute", ["POST"]),
+    # the request form and the identity checks: enough for a person, too few for a script
+    "dsar_pages.new_request": ("5 per minute;30 per hour", ["POST"]),
+    "dsar_pages.verify": ("20 per minute", ["POST"]),
+    "dsar_pages.enter_code": ("10 per minute", ["POST"]),
+    "dsar_pages.resend": ("3 per minute;10 per hour", ["POST"]),
 }
 
 CSP = (

@@ -1,0 +1,168 @@
+"""/api/v1/requests: data-subject requests from portal services and officers, and the officer actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from privacy_service.db import get_session
+from privacy_service.dsar import service
+from privacy_service.dsar.deadlines import local_date
+from privacy_service.dsar.schemas import (
+    OFFICER_CHANNELS,
+    CreatedSchema,
+    ExtendInSchema,
+    RejectInSchema,
+    RequestInSchema,
+    RequestListArgsSchema,
+    RequestSchema,
+    VerifyInSchema,
+    WithdrawInSchema,
+)
+from privacy_service.models import utcnow
+from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
+
+blp = Blueprint("requests", __name__, description="Data-subject requests (GDPR Art. 12–22)")
+
+
+def links() -> service.Links:
+    """The link settings of the running app."""
+    return service.Links(
+        base_url=current_app.config["PRIVACY_BASE_URL"], secret_key=current_app.config["SECRET_KEY"]
+    )
+
+
+def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[str, Any]:
+    """A request as the API shows it: the identity number never leaves the service."""
+    return {
+        "reference": req.reference,
+        "type": req.type,
+        "status": req.status,
+        "channel": req.channel,
+        "language": req.language,
+        "subject": {
+            "email": req.subject_email,
+            "name": req.subject_name,
+            "national_id_given": bool(req.subject_national_id),
+        },  # fmt: skip
+        "activities": req.activities,
+        "details": req.details,
+        "received_at": req.received_at,
+        "identity_status": req.identity_status,
+        "identity_method": req.identity_method,
+        "due_at": req.due_on,
+        "overdue": req.status in service.OPEN_STATUSES and req.due_on < local_date(utcnow()),
+        "extension": {"months": req.extension_months, "reason": req.extension_reason}
+        if req.extension_months
+        else None,
+        "rejection": {"ground": req.rejection_ground, "reason": req.rejection_reason}
+        if req.rejection_ground
+        else None,
+        "outcomes": [],
+        "timeline": service.timeline(session, req) if with_timeline else [],
+    }
+
+
+def _scopes() -> frozenset[str]:
+    principal = current_principal()
+    return principal.scopes if principal else frozenset()
+
+
+@blp.route("/requests")
+class Requests(MethodView):
+    @blp.arguments(RequestListArgsSchema, location="query", as_kwargs=True)
+    @blp.response(200, RequestSchema(many=True))
+    @require("requests:read")
+    def get(self, **filters: Any) -> list[dict[str, Any]]:
+        """The queue, soonest deadline first: ?status=, ?type=, ?overdue=true, ?due_within_days=N."""
+        session = get_session()
+        found = service.list_requests(session, **filters)
+        return [request_view(session, r, with_timeline=False) for r in found]
+
+    @blp.arguments(RequestInSchema)
+    @blp.response(201, CreatedSchema)
+    @require("requests:write")
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Submit a request. With an e-mail address the subject gets a one-time link and code to confirm it
+        (the deadline runs from then); `verified_by` needs the scope requests:write:verified; letters and
+        calls (`channel`, `received_at`) need requests:manage."""
+        scopes = _scopes()
+        if data["verified_by"] and "requests:write:verified" not in scopes:
+            raise AccessDenied(403, "An already-verified request needs the scope 'requests:write:verified'.")
+        if data["channel"] in OFFICER_CHANNELS and "requests:manage" not in scopes:
+            raise AccessDenied(403, "Registering letters and calls needs the scope 'requests:manage'.")
+        if data["verified_by"]:
+            data["channel"] = "portal"
+        session = get_session()
+        created = service.create_request(
+            session, data=data, actor=current_actor(), links=links(), verified_by=data["verified_by"]
+        )
+        session.commit()
+        return {
+            **request_view(session, created.request),
+            "status_url": links().status_url(created.status_token),
+        }
+
+
+@blp.route("/requests/<reference>")
+@blp.response(200, RequestSchema)
+@require("requests:read")
+def get_request(reference: str) -> dict[str, Any]:
+    """One request with its timeline."""
+    session = get_session()
+    return request_view(session, service.get_request(session, reference=reference))
+
+
+def _done(req: Any) -> dict[str, Any]:
+    session = get_session()
+    session.commit()
+    return request_view(session, req)
+
+
+@blp.route("/requests/<reference>/verify", methods=["POST"])
+@blp.arguments(VerifyInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Verify the subject's identity by hand (with a note saying how), or send them an e-mail check."""
+    session = get_session()
+    if data["method"] == "email":
+        req = service.ask_identity(session, reference=reference, actor=current_actor(), links=links())
+    else:
+        req = service.verify_by_officer(
+            session, reference=reference, note=data["note"], actor=current_actor()
+        )
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/extend", methods=["POST"])
+@blp.arguments(ExtendInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def extend(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Extend the deadline once by one or two months, within the first month; the subject is told why."""
+    req = service.extend(get_session(), reference=reference, actor=current_actor(), **data)
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/reject", methods=["POST"])
+@blp.arguments(RejectInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def reject(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Refuse to act (Art. 12(5), or identity not established), with reasons the subject is told."""
+    req = service.reject(get_session(), reference=reference, actor=current_actor(), **data)
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/withdraw", methods=["POST"])
+@blp.arguments(WithdrawInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def withdraw(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Record that the subject withdrew the request (by letter or call)."""
+    req = service.withdraw(get_session(), reference=reference, actor=current_actor(), note=data["note"])
+    return _done(req)

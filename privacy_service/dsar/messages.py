@@ -1,0 +1,109 @@
+"""The e-mails a request sends to its subject, in bokmål and English. They carry the reference and links,
+never the subject's data (a mail may be read by others on the way)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+_COMPLAIN = {
+    "nb": "Du kan klage til Datatilsynet, Postboks 458 Sentrum, 0105 Oslo, postkasse@datatilsynet.no, "
+    "www.datatilsynet.no.",
+    "en": "You may complain to the Norwegian Data Protection Authority (Datatilsynet), Postboks 458 Sentrum, "
+    "0105 Oslo, Norway, postkasse@datatilsynet.no, www.datatilsynet.no.",
+}
+
+GROUNDS = {
+    "nb": {
+        "manifestly_unfounded": "Henvendelsen er åpenbart grunnløs (personvernforordningen art. 12 nr. 5).",
+        "excessive": "Henvendelsen er urimelig, særlig fordi den gjentas "
+        "(personvernforordningen art. 12 nr. 5).",
+        "identity_not_established": "Vi har ikke kunnet bekrefte hvem du er "
+        "(personvernforordningen art. 12 nr. 6).",
+    },
+    "en": {
+        "manifestly_unfounded": "The request is manifestly unfounded (GDPR Art. 12(5)).",
+        "excessive": "The request is excessive, in particular because it is repeated (GDPR Art. 12(5)).",
+        "identity_not_established": "We could not establish your identity (GDPR Art. 12(6)).",
+    },
+}
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in ("nb", "en") else "nb"
+
+
+def verification_mail(lang: str, *, reference: str, link: str, code: str, hours: int) -> tuple[str, str]:
+    """Ask the subject to confirm the address: a link, or a code to type on the status page."""
+    if _lang(lang) == "nb":
+        return (
+            f"Bekreft henvendelsen din ({reference})",
+            f"Vi har mottatt en henvendelse om personopplysninger med referanse {reference}.\n\n"
+            f"Bekreft at det var du som sendte den ved å åpne lenken og trykke på knappen:\n{link}\n\n"
+            f"Eller skriv inn denne koden på statussiden: {code}\n\n"
+            f"Lenken og koden kan brukes én gang og virker i {hours} timer. Fristen for å svare deg "
+            "løper fra du har bekreftet. Sendte du ikke henvendelsen, kan du se bort fra denne e-posten.\n",
+        )
+    return (
+        f"Confirm your request ({reference})",
+        f"We have received a request about personal data with reference {reference}.\n\n"
+        f"Confirm that you sent it by opening the link and pressing the button:\n{link}\n\n"
+        f"Or enter this code on the status page: {code}\n\n"
+        f"The link and the code work once, for {hours} hours. Our deadline to answer runs from your "
+        "confirmation. If you did not send the request, ignore this e-mail.\n",
+    )
+
+
+def extension_mail(lang: str, *, reference: str, due_on: date, reason: str) -> tuple[str, str]:
+    """Tell the subject the deadline is extended, and why (Art. 12(3))."""
+    if _lang(lang) == "nb":
+        return (
+            f"Vi trenger mer tid ({reference})",
+            f"Vi trenger mer tid for å behandle henvendelsen din {reference}. Ny frist er "
+            f"{due_on.strftime('%d.%m.%Y')}.\n\nBegrunnelse: {reason}\n\n"
+            f"Fristen er forlenget etter personvernforordningen art. 12 nr. 3. {_COMPLAIN['nb']}\n",
+        )
+    return (
+        f"We need more time ({reference})",
+        f"We need more time to handle your request {reference}. The new deadline is {due_on.isoformat()}.\n\n"
+        f"Reason: {reason}\n\nThe deadline is extended under GDPR Art. 12(3). {_COMPLAIN['en']}\n",
+    )
+
+
+def rejection_mail(lang: str, *, reference: str, ground: str, reason: str) -> tuple[str, str]:
+    """Tell the subject we will not act, why, and where to complain (Art. 12(4))."""
+    lang = _lang(lang)
+    if lang == "nb":
+        return (
+            f"Svar på henvendelsen din ({reference})",
+            f"Vi kan ikke imøtekomme henvendelsen din {reference}.\n\n{GROUNDS['nb'][ground]}\n"
+            f"Begrunnelse: {reason}\n\n{_COMPLAIN['nb']} Du kan også bringe saken inn for domstolene.\n",
+        )
+    return (
+        f"About your request ({reference})",
+        f"We cannot act on your request {reference}.\n\n{GROUNDS['en'][ground]}\nReasons: {reason}\n\n"
+        f"{_COMPLAIN['en']} You may also take the matter to the courts.\n",
+    )
+
+
+def unverified_reason(lang: str, *, days: int) -> str:
+    if _lang(lang) == "nb":
+        return (
+            f"Henvendelsen ble ikke bekreftet innen {days} dager og er derfor avsluttet. "
+            "Du kan sende en ny henvendelse når som helst."
+        )
+    return (
+        f"The request was not confirmed within {days} days and has been closed. "
+        "You may send a new one at any time."
+    )
+
+
+def reminder_mail(items: list[tuple[str, str, date, str]], *, today: date) -> tuple[str, str]:
+    """The privacy team's digest: references, types and deadlines only (English: an internal mail)."""
+    overdue = [i for i in items if i[3] == "overdue"]
+    lines = [f"{ref}  {kind:<18}  due {due.isoformat()}  {'OVERDUE' if stage == 'overdue' else ''}".rstrip()
+             for ref, kind, due, stage in sorted(items, key=lambda i: i[2])]  # fmt: skip
+    subject = f"Data-subject requests: {len(overdue)} overdue, {len(items) - len(overdue)} due soon"
+    return subject, (
+        f"As of {today.isoformat()}, these requests need an answer:\n\n" + "\n".join(lines) + "\n\n"
+        "Open them in the officer pages under /officer/requests/.\n"
+    )

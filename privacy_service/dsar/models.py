@@ -1,0 +1,105 @@
+"""Data-subject requests: the request, its timeline, identity challenges and the reference counter."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Date
+from sqlmodel import Field, SQLModel
+
+from privacy_service.models import json_column, tz_column, utcnow
+
+TYPES = (
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "objection",
+    "portability",
+    "consent_withdrawal",
+)
+STATUSES = (
+    "received",
+    "awaiting_identity",
+    "in_progress",
+    "awaiting_decision",
+    "completed",
+    "rejected",
+    "withdrawn",
+)
+OPEN_STATUSES = ("received", "awaiting_identity", "in_progress", "awaiting_decision")
+CHANNELS = ("web", "api", "portal", "letter", "phone", "email", "in_person")
+REJECTION_GROUNDS = ("manifestly_unfounded", "excessive", "identity_not_established")
+
+
+class DsarRequest(SQLModel, table=True):
+    """One data-subject request. The subject's identity is kept here only, not in audit or logs."""
+
+    __tablename__ = "dsar_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=20, unique=True)  # DSR-YYYY-NNNNNN
+    type: str = Field(max_length=20, index=True)
+    status: str = Field(default="received", max_length=20, index=True)
+    channel: str = Field(max_length=20)
+    language: str = Field(default="nb", max_length=2)
+    subject_email: str | None = Field(default=None, max_length=254)
+    subject_name: str | None = Field(default=None, max_length=200)
+    subject_national_id: str | None = Field(default=None, max_length=11)
+    subject_key: str = Field(max_length=64, index=True)  # keyed hash of the e-mail or id: finds repeats
+    activities: list[str] = Field(default_factory=list, sa_column=json_column())  # empty: every activity
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    received_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    identity_status: str = Field(default="unverified", max_length=20)  # unverified | pending | verified
+    identity_method: str | None = Field(default=None, max_length=20)  # email | officer | portal
+    identity_asked_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    identity_arrived_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    due_on: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    extension_months: int = 0
+    extension_reason: str | None = Field(default=None, max_length=2000)
+    rejection_ground: str | None = Field(default=None, max_length=30)
+    rejection_reason: str | None = Field(default=None, max_length=2000)
+    status_token_hash: str = Field(max_length=64, unique=True)
+    created_by: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    closed_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+
+
+class DsarEvent(SQLModel, table=True):
+    """One step on a request's timeline (who, when, what; notes never repeat the subject's identity)."""
+
+    __tablename__ = "dsar_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="dsar_request.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    kind: str = Field(max_length=30)
+    actor: str = Field(max_length=200)
+    note: str | None = Field(default=None, max_length=2000)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    visible_to_subject: bool = True
+
+
+class DsarChallenge(SQLModel, table=True):
+    """A one-time identity check sent by e-mail: a link and a six-digit code, both single use, expiring."""
+
+    __tablename__ = "dsar_challenge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="dsar_request.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    expires_at: datetime = Field(sa_column=tz_column())
+    attempts: int = 0
+    used_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+
+
+class DsarSequence(SQLModel, table=True):
+    """The last reference number given out per year (DSR-YYYY-NNNNNN); the row lock serialises writers."""
+
+    __tablename__ = "dsar_sequence"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0

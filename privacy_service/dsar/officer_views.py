@@ -1,0 +1,188 @@
+"""Officer pages for requests: the queue, one request with its timeline, the actions, letters and calls."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from marshmallow import ValidationError
+from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from privacy_service.db import get_session
+from privacy_service.dsar import service
+from privacy_service.dsar.api import links
+from privacy_service.dsar.deadlines import OSLO, local_date
+from privacy_service.dsar.models import REJECTION_GROUNDS, STATUSES, TYPES
+from privacy_service.dsar.schemas import OFFICER_CHANNELS, RequestInSchema
+from privacy_service.dsar.views import RIGHTS
+from privacy_service.errors import DomainError
+from privacy_service.models import utcnow
+from privacy_service.security.access import current_actor, current_principal, page
+
+bp = Blueprint("dsar_officer", __name__, url_prefix="/officer/requests", template_folder="templates")
+
+
+class LetterForm(FlaskForm):
+    type = SelectField(_l("Right"), choices=[SelectChoice(k, v[0]) for k, v in RIGHTS.items()])
+    channel = SelectField(_l("Came by"), choices=[SelectChoice(c) for c in OFFICER_CHANNELS])
+    received_at = DateTimeLocalField(
+        _l("Received (Oslo time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail address"), validators=[Optional(), Length(max=254)])
+    national_id = StringField(_l("National identity number"), validators=[Optional(), Length(min=11, max=11)])
+    language = SelectField(
+        _l("Answer in"), choices=[SelectChoice("nb", "bokmål"), SelectChoice("en", "English")]
+    )
+    text = TextAreaField(
+        _l("What the subject asked (no more personal data than needed)"), validators=[Length(max=5000)]
+    )
+
+
+def _lang() -> str:
+    return str(get_locale() or "nb")
+
+
+def _can_manage() -> bool:
+    principal = current_principal()
+    return principal is not None and "requests:manage" in principal.scopes
+
+
+@bp.get("/")
+@page("requests:read")
+def queue() -> str:
+    """The queue, soonest deadline first, filtered by status, type, overdue or falling due within a week."""
+    args = request.args
+    status = args.get("status") if args.get("status") in STATUSES else None
+    kind = args.get("type") if args.get("type") in TYPES else None
+    session = get_session()
+    found = service.list_requests(
+        session,
+        status=status,
+        type=kind,
+        overdue=True if args.get("overdue") == "1" else None,
+        due_within_days=7 if args.get("soon") == "1" else None,
+    )
+    return render_template(
+        "dsar/queue.html",
+        found=found,
+        counts=service.counts(session),
+        today=local_date(utcnow()),
+        statuses=STATUSES,
+        types=TYPES,
+        rights=RIGHTS,
+        filters={"status": status, "type": kind, "overdue": args.get("overdue"), "soon": args.get("soon")},
+        lang=_lang(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@page("requests:manage")
+def register() -> Any:
+    """Register a request that came by letter, phone, e-mail or in person, with the date it reached us."""
+    form = LetterForm()
+    if request.method == "GET":
+        form.received_at.data = datetime.now(OSLO).replace(second=0, microsecond=0, tzinfo=None)
+    errors: list[str] = []
+    if form.validate_on_submit():
+        received = form.received_at.data.replace(tzinfo=OSLO).astimezone(UTC)
+        raw = {
+            "type": form.type.data,
+            "channel": form.channel.data,
+            "received_at": received.isoformat(),
+            "language": form.language.data,
+            "subject": {
+                k: v
+                for k, v in {
+                    "email": form.email.data or None,
+                    "name": form.name.data or None,
+                    "national_id": form.national_id.data or None,
+                }.items()
+                if v
+            },  # fmt: skip
+            "details": {"text": form.text.data} if form.text.data else {},
+        }
+        try:
+            data = RequestInSchema().load(raw)
+            session = get_session()
+            session.rollback()
+            created = service.create_request(session, data=data, actor=current_actor(), links=links())
+            session.commit()
+        except DomainError as err:
+            get_session().rollback()
+            errors = [err.message, *_flat(err.fields)]
+        except ValidationError as err:
+            errors = _flat(err.messages)
+        else:
+            flash(_("Request %(ref)s registered.", ref=created.request.reference))
+            return redirect(url_for("dsar_officer.detail", reference=created.request.reference))
+    else:
+        errors = _flat(form.errors)
+    return render_template("dsar/register.html", form=form, errors=errors, lang=_lang())
+
+
+def _flat(messages: Any, prefix: str = "") -> list[str]:
+    if isinstance(messages, dict):
+        return [
+            m for k, v in messages.items() for m in _flat(v, f"{prefix}{k}: " if k != "_schema" else prefix)
+        ]
+    if isinstance(messages, list):
+        return [m for v in messages for m in _flat(v, prefix)]
+    return [f"{prefix}{messages}"]
+
+
+@bp.get("/<reference>")
+@page("requests:read")
+def detail(reference: str) -> str:
+    """One request: the facts, its timeline, and the actions its status allows."""
+    session = get_session()
+    req = service.get_request(session, reference=reference)
+    return render_template(
+        "dsar/detail.html",
+        req=req,
+        events=service.timeline(session, req),
+        rights=RIGHTS,
+        grounds=REJECTION_GROUNDS,
+        manage=_can_manage(),
+        overdue=req.status in service.OPEN_STATUSES and req.due_on < local_date(utcnow()),
+        lang=_lang(),
+    )
+
+
+@bp.post("/<reference>/<action>")
+@page("requests:manage")
+def act(reference: str, action: str) -> Any:
+    """verify | ask_identity | extend | reject | withdraw, from the forms on the detail page."""
+    session = get_session()
+    session.rollback()
+    form, actor = request.form, current_actor()
+    try:
+        if action == "verify":
+            service.verify_by_officer(session, reference=reference, note=form.get("note", ""), actor=actor)
+        elif action == "ask_identity":
+            service.ask_identity(session, reference=reference, actor=actor, links=links())
+        elif action == "extend":
+            months = int(form["months"]) if form.get("months", "").isdigit() else 0
+            service.extend(
+                session, reference=reference, months=months, reason=form.get("reason", ""), actor=actor
+            )
+        elif action == "reject":
+            service.reject(session, reference=reference, ground=form.get("ground", ""),
+                           reason=form.get("reason", ""), actor=actor)  # fmt: skip
+        elif action == "withdraw":
+            service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
+        else:
+            return render_template("error.html", status=404, message=_("No such action.")), 404
+    except DomainError as err:
+        session.rollback()
+        flash(" ".join([err.message, *_flat(err.fields)]))
+    else:
+        session.commit()
+        flash(_("Done."))
+    return redirect(url_for("dsar_officer.detail", reference=reference))

@@ -1,0 +1,158 @@
+"""Marshmallow schemas of the requests API: input validation and the documented output shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from privacy_service.dsar.models import CHANNELS, REJECTION_GROUNDS, STATUSES, TYPES
+from privacy_service.ropa.rules import valid_national_id
+from privacy_service.ropa.schemas import SLUG, StrictSchema
+
+OFFICER_CHANNELS = ("letter", "phone", "email", "in_person")
+
+
+class SubjectInSchema(StrictSchema):
+    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    name = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    national_id = fields.String(
+        load_default=None,
+        metadata={"description": "Norwegian national identity number; only ever in request bodies"},
+    )
+
+    @validates("national_id")
+    def _nid(self, value: str | None, **_: Any) -> None:
+        if value is not None and not valid_national_id(value):
+            raise ValidationError("Not a valid Norwegian national identity number (11 digits, mod-11).")
+
+    @validates_schema
+    def _someone(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("email") and not data.get("national_id"):
+            raise ValidationError("Give an e-mail address or a national identity number.", "email")
+
+
+class DetailsInSchema(StrictSchema):
+    field = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "Rectification: the data item to correct (a column of the data map)"},
+    )
+    value = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Rectification: the correct value"},
+    )
+    text = fields.String(
+        load_default=None,
+        validate=validate.Length(max=5000),
+        metadata={"description": "The subject's own words (grounds for an objection, what to look for…)"},
+    )
+
+
+class RequestInSchema(StrictSchema):
+    """POST /requests."""
+
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    subject = fields.Nested(SubjectInSchema, required=True)
+    activities = fields.List(
+        fields.String(validate=SLUG),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={"description": "The activities the request is about (slugs); empty or absent: all"},
+    )
+    details = fields.Nested(DetailsInSchema, load_default=dict)
+    channel = fields.String(load_default="api", validate=validate.OneOf(CHANNELS))
+    received_at = fields.AwareDateTime(
+        load_default=None,
+        default_timezone=UTC,
+        metadata={"description": "Letters and calls: when it reached us (defaults to now)"},
+    )
+    language = fields.String(load_default="nb", validate=validate.OneOf(("nb", "en")))
+    verified_by = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("ID-porten", "HelseID")),
+        metadata={"description": "With scope requests:write:verified: the subject logged in through this"},
+    )
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        details = data.get("details") or {}
+        if data.get("type") == "rectification" and not (details.get("field") and details.get("value")):
+            raise ValidationError("A rectification names the field and the correct value.", "details")
+        received = data.get("received_at")
+        if received is not None:
+            now = datetime.now(UTC)
+            if received > now + timedelta(minutes=5):
+                raise ValidationError("Cannot be in the future.", "received_at")
+            if received < now - timedelta(days=366):
+                raise ValidationError("More than a year ago: check the date.", "received_at")
+            if data.get("channel") not in OFFICER_CHANNELS:
+                raise ValidationError(
+                    f"Only for requests that came by {', '.join(OFFICER_CHANNELS)}.", "received_at"
+                )
+
+
+class RequestListArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    type = fields.String(load_default=None, validate=validate.OneOf(TYPES))
+    overdue = fields.Boolean(load_default=None)
+    due_within_days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=366))
+
+
+class VerifyInSchema(StrictSchema):
+    method = fields.String(
+        load_default="officer",
+        validate=validate.OneOf(("officer", "email")),
+        metadata={
+            "description": "officer: verified by hand (note required); email: send the subject a check"
+        },
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ExtendInSchema(StrictSchema):
+    months = fields.Integer(required=True, validate=validate.Range(min=1, max=2))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class RejectInSchema(StrictSchema):
+    ground = fields.String(required=True, validate=validate.OneOf(REJECTION_GROUNDS))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class WithdrawInSchema(StrictSchema):
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class TimelineEventSchema(Schema):
+    at = fields.DateTime()
+    kind = fields.String()
+    actor = fields.String()
+    note = fields.String(allow_none=True)
+    details = fields.Dict()
+
+
+class RequestSchema(Schema):
+    reference = fields.String()
+    type = fields.String()
+    status = fields.String()
+    channel = fields.String()
+    language = fields.String()
+    subject = fields.Dict(metadata={"description": "e-mail and name; the identity number is never shown"})
+    activities = fields.List(fields.String())
+    details = fields.Dict()
+    received_at = fields.DateTime()
+    identity_status = fields.String(metadata={"description": "unverified | pending | verified"})
+    identity_method = fields.String(allow_none=True)
+    due_at = fields.Date(metadata={"description": "The last day to answer (Europe/Oslo)"})
+    overdue = fields.Boolean()
+    extension = fields.Dict(allow_none=True)
+    rejection = fields.Dict(allow_none=True)
+    outcomes = fields.List(fields.Dict(), metadata={"description": "Per activity, decided from the plan on"})
+    timeline = fields.List(fields.Nested(TimelineEventSchema))
+
+
+class CreatedSchema(RequestSchema):
+    status_url = fields.String(metadata={"description": "The subject's status page; shown this once"})

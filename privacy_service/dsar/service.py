@@ -1,0 +1,577 @@
+"""Data-subject requests: intake, identity, the lifecycle with its timeline, deadlines and officer actions.
+
+Every write here is one transaction with its audit event (the caller commits). Audit events and timeline notes
+name the request by its reference, never the subject. A request's identity check is its own: a second request
+from the same address gets its own challenge and never inherits the first one's verification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from privacy_service import notify
+from privacy_service.audit import Actor, record_event
+from privacy_service.datamap import service as datamap
+from privacy_service.dsar import messages
+from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, deadline, local_date
+from privacy_service.dsar.models import (
+    OPEN_STATUSES,
+    REJECTION_GROUNDS,
+    DsarChallenge,
+    DsarEvent,
+    DsarRequest,
+    DsarSequence,
+)
+from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.models import as_utc, utcnow
+from privacy_service.ropa import service as ropa
+
+CHALLENGE_HOURS = 48  # a verification link or code works for two days
+MAX_CODE_ATTEMPTS = 5
+SCHEDULER = Actor("system", "scheduler")
+UNVERIFIED_CLOSE_DAYS = 14  # an unverified request closes after two weeks, with a message
+
+# status → the statuses an action may move it to
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "received": ("awaiting_identity", "in_progress", "rejected", "withdrawn"),
+    "awaiting_identity": ("in_progress", "rejected", "withdrawn"),
+    "in_progress": ("awaiting_decision", "completed", "rejected", "withdrawn"),
+    "awaiting_decision": ("in_progress", "completed", "rejected", "withdrawn"),
+}
+
+
+@dataclass(frozen=True)
+class Links:
+    """What the service needs for links in mails and answers (no Flask here)."""
+
+    base_url: str
+    secret_key: str
+
+    def verify_url(self, token: str) -> str:
+        return f"{self.base_url}/requests/verify/{token}"
+
+    def status_url(self, token: str) -> str:
+        return f"{self.base_url}/requests/status/{token}"
+
+
+@dataclass
+class Created:
+    """A new request, and the status-page token shown once to whoever submitted it."""
+
+    request: DsarRequest
+    status_token: str
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def subject_key(secret_key: str, *, email: str | None, national_id: str | None) -> str:
+    """A keyed, non-reversible key for the subject (repeat requests, the erasure ledger)."""
+    value = f"nid:{national_id}" if national_id else f"email:{(email or '').strip().lower()}"
+    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def _code_hash(secret_key: str, token_hash: str, code: str) -> str:
+    return hmac.new(secret_key.encode(), f"{token_hash}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def next_reference(session: Session, year: int) -> str:
+    """The next DSR-YYYY-NNNNNN; the counter row's lock serialises concurrent writers."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(DsarSequence)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last": DsarSequence.last + 1})
+        .returning(DsarSequence.last)
+    )
+    number = session.execute(stmt).scalar_one()
+    return f"DSR-{year}-{number:06d}"
+
+
+def _event(
+    session: Session,
+    req: DsarRequest,
+    kind: str,
+    actor: Actor,
+    *,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+    visible: bool = True,
+    at: datetime | None = None,
+) -> DsarEvent:
+    event = DsarEvent(
+        request_id=req.id or 0,
+        at=at or utcnow(),
+        kind=kind,
+        actor=str(actor),
+        note=note,
+        details=details or {},
+        visible_to_subject=visible,
+    )
+    session.add(event)
+    req.updated_at = utcnow()
+    record_event(
+        session,
+        actor=actor,
+        action=f"dsar.{kind}",
+        object_type="dsar_request",
+        object_id=req.reference,
+        details={"status": req.status, **(details or {})},
+    )
+    return event
+
+
+def _move(req: DsarRequest, status: str) -> None:
+    if status not in TRANSITIONS.get(req.status, ()):
+        raise Conflict(
+            f"Request {req.reference} is {req.status.replace('_', ' ')}; it cannot become "
+            f"{status.replace('_', ' ')} now.",
+            fields={"status": [req.status]},
+        )
+    req.status = status
+    if status not in OPEN_STATUSES:
+        req.closed_at = utcnow()
+
+
+def create_request(
+    session: Session,
+    *,
+    data: dict[str, Any],
+    actor: Actor,
+    links: Links,
+    verified_by: str | None = None,
+) -> Created:
+    """Register a request (validated by RequestIn). Web and API requests with an e-mail get a challenge;
+    a portal whose user logged in through ID-porten/HelseID passes `verified_by`; letters and calls wait for
+    an officer to verify them by hand."""
+    _check_scope(session, data)
+    subject = data["subject"]
+    received = as_utc(data.get("received_at")) or utcnow()
+    token = secrets.token_urlsafe(32)
+    req = DsarRequest(
+        reference=next_reference(session, local_date(received).year),
+        type=data["type"],
+        channel=data["channel"],
+        language=data.get("language") or "nb",
+        subject_email=subject.get("email"),
+        subject_name=subject.get("name"),
+        subject_national_id=subject.get("national_id"),
+        subject_key=subject_key(
+            links.secret_key, email=subject.get("email"), national_id=subject.get("national_id")
+        ),
+        activities=list(data.get("activities") or []),
+        details=dict(data.get("details") or {}),
+        received_at=received,
+        due_on=deadline(local_date(received)),
+        status_token_hash=_digest(token),
+        created_by=str(actor),
+    )
+    session.add(req)
+    session.flush()
+    _event(
+        session,
+        req,
+        "received",
+        actor,
+        details={"type": req.type, "channel": req.channel, "due_on": req.due_on.isoformat()},
+        at=received,
+    )
+    if verified_by:
+        _verified(session, req, actor, method="portal", note=f"Logged in through {verified_by}.", at=received)
+    elif req.subject_email and req.channel in ("web", "api", "portal", "email"):
+        _challenge(session, req, actor, links=links, at=received)
+    return Created(req, token)
+
+
+def _check_scope(session: Session, data: dict[str, Any]) -> None:
+    """The activities must be in the registry; a rectification must name a data item the data map knows."""
+    activities = list(dict.fromkeys(data.get("activities") or []))
+    unknown = []
+    for slug in activities:
+        try:
+            ropa.get_activity(session, slug=slug)
+        except NotFound:
+            unknown.append(slug)
+    if unknown:
+        raise ValidationFailed(
+            "Unknown activity.", fields={"activities": [f"No processing activity {s!r}." for s in unknown]}
+        )
+    field = (data.get("details") or {}).get("field")
+    if data["type"] == "rectification" and field:
+        tables = (
+            [t for slug in activities for __, t in datamap.tables_for_activity(session, activity=slug)]
+            if activities
+            else [t for __, t in datamap.mapped_tables(session)]
+        )
+        known = sorted({c for t in tables for c in t.columns})
+        if field not in known:
+            raise ValidationFailed(
+                "Unknown field to correct.",
+                fields={"details": {"field": [f"Not a data item we hold; one of: {', '.join(known)}."]}},
+            )
+
+
+def _challenge(session: Session, req: DsarRequest, actor: Actor, *, links: Links, at: datetime) -> None:
+    """Ask the subject to confirm by e-mail: the deadline waits until they do (Art. 12(6))."""
+    if not req.subject_email:
+        raise Conflict("The request has no e-mail address to send a check to; verify it by hand.")
+    token, code = secrets.token_urlsafe(32), f"{secrets.randbelow(10**6):06d}"
+    token_hash = _digest(token)
+    session.add(
+        DsarChallenge(
+            request_id=req.id or 0,
+            token_hash=token_hash,
+            code_hash=_code_hash(links.secret_key, token_hash, code),
+            created_at=at,
+            expires_at=at + timedelta(hours=CHALLENGE_HOURS),
+        )
+    )
+    if req.status == "received":
+        _move(req, "awaiting_identity")
+    req.identity_status = "pending"
+    req.identity_asked_at = req.identity_asked_at or at
+    _event(session, req, "identity_requested", actor, details={"method": "email"}, at=at)
+    subject, text = messages.verification_mail(
+        req.language, reference=req.reference, link=links.verify_url(token), code=code, hours=CHALLENGE_HOURS
+    )
+    notify.enqueue_email(session, event="dsar.verify", to=req.subject_email, subject=subject, text=text)
+
+
+def _verified(
+    session: Session,
+    req: DsarRequest,
+    actor: Actor,
+    *,
+    method: str,
+    note: str | None,
+    at: datetime | None = None,
+) -> None:
+    at = at or utcnow()
+    paused = req.identity_asked_at is not None
+    req.identity_status, req.identity_method, req.identity_arrived_at = "verified", method, at
+    if paused:  # the clock starts when the identity arrives
+        req.due_on = deadline(
+            local_date(req.received_at),
+            identity_arrived=local_date(at),
+            extension_months=req.extension_months,
+        )
+    _move(req, "in_progress")
+    details: dict[str, Any] = {"method": method, "due_on": req.due_on.isoformat()}
+    if paused:
+        details["paused_days"] = (local_date(at) - local_date(as_utc(req.identity_asked_at) or at)).days
+    _event(session, req, "identity_verified", actor, note=note, details=details, at=at)
+
+
+def resend_challenge(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
+    """Send a new check (the old link and code stop working)."""
+    req = get_request(session, reference=reference, for_update=True)
+    if req.status not in ("received", "awaiting_identity"):
+        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+    now = utcnow()
+    for old in _open_challenges(session, req):
+        old.used_at = now
+    _challenge(session, req, actor, links=links, at=now)
+    return req
+
+
+def _open_challenges(session: Session, req: DsarRequest) -> list[DsarChallenge]:
+    return list(
+        session.scalars(
+            select(DsarChallenge).where(DsarChallenge.request_id == req.id, DsarChallenge.used_at.is_(None))
+        )
+    )
+
+
+class ChallengeProblem(Conflict):
+    """A confirmation link or code that cannot be used: invalid | used | expired | locked | closed."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, fields={"token": [reason]})
+        self.reason = reason
+        self.status = 404 if reason == "invalid" else 410 if reason in ("used", "expired") else 409
+
+
+def challenge_request(session: Session, *, token: str) -> tuple[DsarChallenge, DsarRequest]:
+    """The challenge and request a verification link names, or ChallengeProblem."""
+    challenge = session.scalar(select(DsarChallenge).where(DsarChallenge.token_hash == _digest(token)))
+    if challenge is None:
+        raise ChallengeProblem("invalid", "This confirmation link is not valid.")
+    req = session.get(DsarRequest, challenge.request_id)
+    assert req is not None
+    return challenge, req
+
+
+def verify_link(session: Session, *, token: str, now: datetime | None = None) -> DsarRequest:
+    """Confirm the subject's e-mail address by the link: single use, expiring."""
+    challenge, req = challenge_request(session, token=token)
+    check_usable(challenge, req, now)
+    challenge.used_at = now or utcnow()
+    _verified(session, req, Actor("subject", req.reference), method="email", note=None, at=now)
+    return req
+
+
+def verify_code(
+    session: Session, *, status_token: str, code: str, secret_key: str, now: datetime | None = None
+) -> tuple[DsarRequest, bool]:
+    """Confirm by the six-digit code on the status page; return (request, accepted). A wrong code counts as
+    an attempt (that count is written even though the check fails); after five the code stops working."""
+    now = now or utcnow()
+    req = request_by_status_token(session, token=status_token)
+    challenge = session.scalar(
+        select(DsarChallenge)
+        .where(DsarChallenge.request_id == req.id, DsarChallenge.used_at.is_(None))
+        .order_by(DsarChallenge.id.desc())
+        .limit(1)
+    )
+    if challenge is None:
+        raise ChallengeProblem("used", "There is no open check for this request.")
+    check_usable(challenge, req, now)
+    challenge.attempts += 1
+    if not hmac.compare_digest(
+        challenge.code_hash, _code_hash(secret_key, challenge.token_hash, code.strip())
+    ):
+        _event(session, req, "identity_attempt_failed", Actor("subject", req.reference),
+               details={"attempts": challenge.attempts}, visible=False)  # fmt: skip
+        return req, False
+    challenge.used_at = now
+    _verified(session, req, Actor("subject", req.reference), method="email", note=None, at=now)
+    return req, True
+
+
+def check_usable(challenge: DsarChallenge, req: DsarRequest, now: datetime | None = None) -> None:
+    """Raise ChallengeProblem unless the challenge can confirm the request now."""
+    now = now or utcnow()
+    if req.status != "awaiting_identity":
+        raise ChallengeProblem("closed", "This request does not wait for a confirmation.")
+    if challenge.used_at is not None:
+        raise ChallengeProblem("used", "This confirmation has been used already.")
+    if (as_utc(challenge.expires_at) or now) < now:
+        raise ChallengeProblem("expired", "This confirmation has expired.")
+    if challenge.attempts >= MAX_CODE_ATTEMPTS:
+        raise ChallengeProblem("locked", "Too many wrong codes: ask for a new one.")
+
+
+def verify_by_officer(session: Session, *, reference: str, note: str, actor: Actor) -> DsarRequest:
+    """An officer has established the subject's identity by other means (a letter, a call, ID shown)."""
+    if not (note or "").strip():
+        raise ValidationFailed("Say how the identity was established.", fields={"note": ["Required."]})
+    req = get_request(session, reference=reference, for_update=True)
+    if req.identity_status == "verified":
+        raise Conflict(f"Request {req.reference} is verified already.")
+    for challenge in _open_challenges(session, req):
+        challenge.used_at = utcnow()
+    _verified(session, req, actor, method="officer", note=note.strip())
+    return req
+
+
+def ask_identity(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
+    """Ask the subject of a letter or call to confirm by e-mail (the deadline waits for the answer)."""
+    req = get_request(session, reference=reference, for_update=True)
+    if req.status != "received":
+        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+    _challenge(session, req, actor, links=links, at=utcnow())
+    return req
+
+
+def extend(session: Session, *, reference: str, months: int, reason: str, actor: Actor) -> DsarRequest:
+    """Extend once, by up to two months, within the first period; the subject is told why (Art. 12(3))."""
+    fields: dict[str, list[str]] = {}
+    if months not in range(1, MAX_EXTENSION_MONTHS + 1):
+        fields["months"] = ["One or two months."]
+    if not (reason or "").strip():
+        fields["reason"] = ["Give the reason; the subject is told."]
+    if fields:
+        raise ValidationFailed("The extension is not valid.", fields=fields)
+    req = get_request(session, reference=reference, for_update=True)
+    if req.status not in OPEN_STATUSES:
+        raise Conflict(f"Request {req.reference} is closed.")
+    if req.extension_months:
+        raise Conflict(f"Request {req.reference} has been extended already; the law allows one extension.")
+    today = local_date(utcnow())
+    if today > req.due_on:
+        raise Conflict(
+            f"The first period of {req.reference} ended on {req.due_on}: it can no longer be extended."
+        )
+    start = local_date(as_utc(req.identity_arrived_at) or req.received_at) if req.identity_asked_at else None
+    req.extension_months, req.extension_reason = months, reason.strip()
+    req.due_on = deadline(local_date(req.received_at), identity_arrived=start, extension_months=months)
+    _event(session, req, "extended", actor, note=req.extension_reason,
+           details={"months": months, "due_on": req.due_on.isoformat()})  # fmt: skip
+    _tell(session, req, messages.extension_mail(req.language, reference=req.reference, due_on=req.due_on,
+                                                reason=req.extension_reason))  # fmt: skip
+    return req
+
+
+def reject(session: Session, *, reference: str, ground: str, reason: str, actor: Actor) -> DsarRequest:
+    """Refuse to act, with the ground (Art. 12(5) or identity not established) and the reasons."""
+    fields: dict[str, list[str]] = {}
+    if ground not in REJECTION_GROUNDS:
+        fields["ground"] = [f"One of: {', '.join(REJECTION_GROUNDS)}."]
+    if not (reason or "").strip():
+        fields["reason"] = ["Give the reasons; the subject is told, with the right to complain."]
+    if fields:
+        raise ValidationFailed("The rejection is not valid.", fields=fields)
+    req = get_request(session, reference=reference, for_update=True)
+    _move(req, "rejected")
+    req.rejection_ground, req.rejection_reason = ground, reason.strip()
+    _event(session, req, "rejected", actor, note=req.rejection_reason, details={"ground": ground})
+    _tell(session, req, messages.rejection_mail(req.language, reference=req.reference, ground=ground,
+                                                reason=req.rejection_reason))  # fmt: skip
+    return req
+
+
+def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None = None) -> DsarRequest:
+    """The subject withdraws the request (from the status page, or through an officer)."""
+    req = get_request(session, reference=reference, for_update=True)
+    _move(req, "withdrawn")
+    for challenge in _open_challenges(session, req):
+        challenge.used_at = utcnow()
+    _event(session, req, "withdrawn", actor, note=(note or "").strip() or None)
+    return req
+
+
+def close_unverified(
+    session: Session, *, now: datetime | None = None, days: int = UNVERIFIED_CLOSE_DAYS
+) -> int:
+    """Close requests whose identity check went unanswered for `days`, telling the subject why."""
+    now = now or utcnow()
+    stale = list(
+        session.scalars(
+            select(DsarRequest)
+            .where(
+                DsarRequest.status == "awaiting_identity",
+                DsarRequest.identity_asked_at < now - timedelta(days=days),
+            )
+            .with_for_update()
+        )
+    )
+    for req in stale:
+        _move(req, "rejected")
+        req.rejection_ground = "identity_not_established"
+        req.rejection_reason = messages.unverified_reason(req.language, days=days)
+        for challenge in _open_challenges(session, req):
+            challenge.used_at = now
+        _event(session, req, "closed_unverified", SCHEDULER, details={"days": days})
+        _tell(session, req, messages.rejection_mail(req.language, reference=req.reference,
+                                                    ground="identity_not_established",
+                                                    reason=req.rejection_reason))  # fmt: skip
+    return len(stale)
+
+
+REMIND_DAYS = 7  # officers hear of a request a week before it falls due, and again when it is overdue
+
+
+def remind_officers(
+    session: Session, *, to: str, today: date | None = None, days: int = REMIND_DAYS
+) -> list[str]:
+    """Mail the privacy team one digest of the open requests falling due within `days` or overdue, once per
+    request and deadline (a new deadline after an extension is reminded again). Returns the references."""
+    today = today or local_date(utcnow())
+    if session.get_bind().dialect.name == "postgresql":  # two schedulers: one digest
+        session.execute(text("SELECT pg_advisory_xact_lock(7262005)"))
+    due = list_requests(session, due_within_days=days, today=today)
+    fresh = []
+    for req in due:
+        stage = "overdue" if req.due_on < today else "due_soon"
+        already = session.scalar(
+            select(func.count()).where(
+                DsarEvent.request_id == req.id,
+                DsarEvent.kind == "reminder",
+                DsarEvent.note == f"{stage} {req.due_on.isoformat()}",
+            )
+        )
+        if not already:
+            fresh.append((req, stage))
+    for req, stage in fresh:
+        note = f"{stage} {req.due_on.isoformat()}"
+        _event(session, req, "reminder", SCHEDULER, note=note, details={"stage": stage}, visible=False)
+    if fresh:
+        subject, body = messages.reminder_mail(
+            [(r.reference, r.type, r.due_on, stage) for r, stage in fresh], today=today
+        )
+        notify.enqueue_email(session, event="dsar.reminder", to=to, subject=subject, text=body)
+    return [r.reference for r, __ in fresh]
+
+
+def _tell(session: Session, req: DsarRequest, mail: tuple[str, str]) -> None:
+    if req.subject_email:
+        notify.enqueue_email(
+            session, event="dsar.notice", to=req.subject_email, subject=mail[0], text=mail[1]
+        )
+
+
+# --- reading ------------------------------------------------------------------------------------------------
+
+
+def get_request(session: Session, *, reference: str, for_update: bool = False) -> DsarRequest:
+    stmt = select(DsarRequest).where(DsarRequest.reference == reference)
+    req = session.scalar(stmt.with_for_update() if for_update else stmt)
+    if req is None:
+        raise NotFound(f"No request {reference}.")
+    return req
+
+
+def request_by_status_token(session: Session, *, token: str) -> DsarRequest:
+    req = session.scalar(select(DsarRequest).where(DsarRequest.status_token_hash == _digest(token)))
+    if req is None:
+        raise NotFound("No request has this status link.")
+    return req
+
+
+def timeline(session: Session, req: DsarRequest, *, subject_view: bool = False) -> list[DsarEvent]:
+    stmt = select(DsarEvent).where(DsarEvent.request_id == req.id)
+    if subject_view:
+        stmt = stmt.where(DsarEvent.visible_to_subject.is_(True))
+    return list(session.scalars(stmt.order_by(DsarEvent.at, DsarEvent.id)))
+
+
+def list_requests(
+    session: Session,
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    overdue: bool | None = None,
+    due_within_days: int | None = None,
+    today: date | None = None,
+    limit: int = 500,
+) -> list[DsarRequest]:
+    """The queue: filter by status, type, overdue (open and past its deadline) or falling due soon."""
+    today = today or local_date(utcnow())
+    stmt = select(DsarRequest)
+    if status:
+        stmt = stmt.where(DsarRequest.status == status)
+    if type:
+        stmt = stmt.where(DsarRequest.type == type)
+    if overdue is not None:
+        late = DsarRequest.status.in_(OPEN_STATUSES) & (DsarRequest.due_on < today)
+        stmt = stmt.where(late if overdue else ~late)
+    if due_within_days is not None:
+        stmt = stmt.where(
+            DsarRequest.status.in_(OPEN_STATUSES),
+            DsarRequest.due_on <= today + timedelta(days=due_within_days),
+        )
+    return list(session.scalars(stmt.order_by(DsarRequest.due_on, DsarRequest.id).limit(limit)))
+
+
+def counts(session: Session, *, today: date | None = None) -> dict[str, int]:
+    """For the dashboard: open requests per status, and how many are overdue."""
+    today = today or local_date(utcnow())
+    out = dict(session.execute(select(DsarRequest.status, func.count()).group_by(DsarRequest.status)).all())
+    out["overdue"] = (
+        session.scalar(
+            select(func.count()).where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_on < today)
+        )
+        or 0
+    )
+    return out

@@ -1,0 +1,98 @@
+"""Officer pages for requests: the queue with its filters, one request, the actions, registering a letter."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from tests_support import bearer, csrf_token
+
+KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann"}
+
+
+@pytest.fixture
+def engine_name() -> str:
+    return "sqlite"
+
+
+def _submit(client, key: str, **body):  # type: ignore[no-untyped-def]
+    body.setdefault("type", "access")
+    body.setdefault("subject", KARI)
+    response = client.post("/api/v1/requests", json=body, headers=bearer(key))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["reference"]
+
+
+def test_an_officer_registers_a_letter_verifies_and_extends_it(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    token = csrf_token(client, "/officer/requests/new")
+    received = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/officer/requests/new?lang=en",
+        data={
+            "csrf_token": token,
+            "type": "erasure",
+            "channel": "letter",
+            "received_at": received,
+            "name": "Kari Nordmann",
+            "national_id": "15838512671",
+            "language": "nb",
+            "text": "Slett kontoen min.",
+        },  # fmt: skip
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    detail_url = response.headers["Location"]
+    reference = detail_url.rsplit("/", 1)[1]
+    page = client.get(detail_url + "?lang=en").get_data(as_text=True)
+    assert reference in page and "Delete your data" in page and "••••••12671" in page
+    assert "15838512671" not in page  # the number is never shown whole
+    act = f"/officer/requests/{reference}"
+    client.post(f"{act}/verify", data={"csrf_token": token, "note": "Signed letter, ID copy attached"})
+    client.post(
+        f"{act}/extend", data={"csrf_token": token, "months": "1", "reason": "Four systems to search"}
+    )
+    page = client.get(detail_url + "?lang=en").get_data(as_text=True)
+    assert "Being handled" in page and "Four systems to search" in page and "Signed letter" in page
+    refused = client.post(f"{act}/extend", data={"csrf_token": token, "months": "1", "reason": "again"})
+    assert refused.status_code == 302
+    assert "one extension" in client.get(detail_url + "?lang=en").get_data(as_text=True)
+
+
+def test_bad_letters_are_refused_with_field_messages(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    token = csrf_token(client, "/officer/requests/new")
+    future = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    form = {"csrf_token": token, "type": "access", "channel": "phone", "language": "nb"}
+    past = (datetime.now(UTC) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    bad_number = client.post(
+        "/officer/requests/new?lang=en", data={**form, "received_at": past, "national_id": "12345678901"}
+    )
+    assert "Not a valid Norwegian national identity number" in bad_number.get_data(as_text=True)
+    later = client.post(
+        "/officer/requests/new?lang=en", data={**form, "received_at": future, "national_id": "15838512671"}
+    )
+    assert later.status_code == 200 and "Cannot be in the future" in later.get_data(as_text=True)
+    assert "Requests</a>" in later.get_data(as_text=True)
+    assert client.get("/api/v1/requests").status_code in (200, 403)
+
+
+def test_the_queue_filters_and_auditors_only_read(client, login, make_key) -> None:  # type: ignore[no-untyped-def]
+    key = make_key("requests:write", "requests:manage")
+    old = (datetime.now(UTC) - timedelta(days=45)).isoformat()
+    late = _submit(client, key, channel="phone", received_at=old, type="objection")
+    fresh = _submit(client, key, type="portability")
+    login("auditor")
+    everything = client.get("/officer/requests/?lang=en").get_data(as_text=True)
+    assert late in everything and fresh in everything and "Overdue: 1" in everything
+    overdue = client.get("/officer/requests/?overdue=1&lang=en").get_data(as_text=True)
+    assert late in overdue and fresh not in overdue
+    by_type = client.get("/officer/requests/?type=portability").get_data(as_text=True)
+    assert fresh in by_type and late not in by_type
+    detail = client.get(f"/officer/requests/{fresh}?lang=en").get_data(as_text=True)
+    assert "Verify identity" not in detail  # no actions for a read-only role
+    token = re.search(r'name="csrf_token" value="([^"]+)"', detail)
+    assert token
+    form = {"csrf_token": token.group(1), "ground": "excessive", "reason": "x"}
+    denied = client.post(f"/officer/requests/{fresh}/reject", data=form)
+    assert denied.status_code == 403
