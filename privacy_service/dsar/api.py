@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -9,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
-from privacy_service.dsar import service
+from privacy_service.dsar import plan, service
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
@@ -22,6 +23,7 @@ from privacy_service.dsar.schemas import (
     VerifyInSchema,
     WithdrawInSchema,
 )
+from privacy_service.errors import Conflict
 from privacy_service.models import utcnow
 from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
 
@@ -61,8 +63,23 @@ def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[
         "rejection": {"ground": req.rejection_ground, "reason": req.rejection_reason}
         if req.rejection_ground
         else None,
-        "outcomes": [],
+        "outcomes": [outcome_view(o) for o in plan.outcomes_of(session, req)],
         "timeline": service.timeline(session, req) if with_timeline else [],
+    }
+
+
+def outcome_view(outcome: Any) -> dict[str, Any]:
+    """One activity's line of the plan: the outcome, its legal ground, and (for erasure) the preview."""
+    return {
+        "activity": outcome.activity,
+        "outcome": outcome.outcome,
+        "applies": outcome.applies,
+        "legal_ground": outcome.legal_ground,
+        "reason": outcome.reason,
+        "records": outcome.records,
+        "held": outcome.held,
+        "tables": outcome.details.get("tables", []),
+        "holds": outcome.details.get("holds", []),
     }
 
 
@@ -135,6 +152,23 @@ def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
         req = service.verify_by_officer(
             session, reference=reference, note=data["note"], actor=current_actor()
         )
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/plan", methods=["POST"])
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def make_plan(reference: str) -> dict[str, Any]:
+    """Decide again, per activity, whether the right applies and what the data map holds (the erasure
+    preview: rows to delete, to mask, and held with the hold's basis). Nothing is changed in the data."""
+    session = get_session()
+    req = service.get_request(session, reference=reference, for_update=True)
+    if req.status not in ("in_progress", "awaiting_decision"):
+        raise Conflict(
+            f"Request {req.reference} is {req.status.replace('_', ' ')}: confirm the identity first."
+        )
+    instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
+    plan.make_plan(session, req, instance_path=instance, actor=current_actor())
     return _done(req)
 
 

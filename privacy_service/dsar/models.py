@@ -103,3 +103,21 @@ class DsarSequence(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
+
+
+class DsarOutcome(SQLModel, table=True):
+    """The plan, then the result, for one activity of a request: does the right apply, why, what was found."""
+
+    __tablename__ = "dsar_outcome"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="dsar_request.id", index=True)
+    activity: str = Field(max_length=64)
+    outcome: str = Field(max_length=20)  # pending | done | partial | refused | not_applicable | no_data
+    applies: bool
+    legal_ground: str = Field(max_length=300)
+    reason: str = Field(max_length=1000)
+    records: int | None = None  # rows found (None: the activity is not in the data map: checked by hand)
+    held: int = 0
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,13 +16,13 @@ from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, 
 from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_session
-from privacy_service.dsar import service
+from privacy_service.dsar import plan, service
 from privacy_service.dsar.api import links
 from privacy_service.dsar.deadlines import OSLO, local_date
 from privacy_service.dsar.models import REJECTION_GROUNDS, STATUSES, TYPES
 from privacy_service.dsar.schemas import OFFICER_CHANNELS, RequestInSchema
 from privacy_service.dsar.views import RIGHTS
-from privacy_service.errors import DomainError
+from privacy_service.errors import Conflict, DomainError
 from privacy_service.models import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
 
@@ -147,6 +148,7 @@ def detail(reference: str) -> str:
         "dsar/detail.html",
         req=req,
         events=service.timeline(session, req),
+        outcomes=plan.outcomes_of(session, req),
         rights=RIGHTS,
         grounds=REJECTION_GROUNDS,
         manage=_can_manage(),
@@ -158,7 +160,7 @@ def detail(reference: str) -> str:
 @bp.post("/<reference>/<action>")
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
-    """verify | ask_identity | extend | reject | withdraw, from the forms on the detail page."""
+    """verify | ask_identity | plan | extend | reject | withdraw, from the forms on the detail page."""
     session = get_session()
     session.rollback()
     form, actor = request.form, current_actor()
@@ -175,6 +177,12 @@ def act(reference: str, action: str) -> Any:
         elif action == "reject":
             service.reject(session, reference=reference, ground=form.get("ground", ""),
                            reason=form.get("reason", ""), actor=actor)  # fmt: skip
+        elif action == "plan":
+            req = service.get_request(session, reference=reference, for_update=True)
+            if req.status not in ("in_progress", "awaiting_decision"):
+                raise Conflict(_("A plan needs a confirmed, open request."))
+            plan.make_plan(session, req, instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
+                           actor=actor)  # fmt: skip
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
         else:

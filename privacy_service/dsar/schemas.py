@@ -150,7 +150,13 @@ class RequestSchema(Schema):
     overdue = fields.Boolean()
     extension = fields.Dict(allow_none=True)
     rejection = fields.Dict(allow_none=True)
-    outcomes = fields.List(fields.Dict(), metadata={"description": "Per activity, decided from the plan on"})
+    outcomes = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "Per activity, from the plan on: activity, outcome (pending | done | partial | "
+            "refused | not_applicable | no_data), legal_ground, reason, records, held, tables, holds"
+        },
+    )
     timeline = fields.List(fields.Nested(TimelineEventSchema))
 
 

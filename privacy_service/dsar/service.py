@@ -32,6 +32,7 @@ from privacy_service.dsar.models import (
     DsarRequest,
     DsarSequence,
 )
+from privacy_service.dsar.plan import PLAN_TASK
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.models import as_utc, utcnow
 from privacy_service.ropa import service as ropa
@@ -99,7 +100,7 @@ def next_reference(session: Session, year: int) -> str:
     return f"DSR-{year}-{number:06d}"
 
 
-def _event(
+def record(
     session: Session,
     req: DsarRequest,
     kind: str,
@@ -132,7 +133,8 @@ def _event(
     return event
 
 
-def _move(req: DsarRequest, status: str) -> None:
+def move(req: DsarRequest, status: str) -> None:
+    """Change the status, or raise Conflict when the lifecycle does not allow it."""
     if status not in TRANSITIONS.get(req.status, ()):
         raise Conflict(
             f"Request {req.reference} is {req.status.replace('_', ' ')}; it cannot become "
@@ -179,7 +181,7 @@ def create_request(
     )
     session.add(req)
     session.flush()
-    _event(
+    record(
         session,
         req,
         "received",
@@ -238,10 +240,10 @@ def _challenge(session: Session, req: DsarRequest, actor: Actor, *, links: Links
         )
     )
     if req.status == "received":
-        _move(req, "awaiting_identity")
+        move(req, "awaiting_identity")
     req.identity_status = "pending"
     req.identity_asked_at = req.identity_asked_at or at
-    _event(session, req, "identity_requested", actor, details={"method": "email"}, at=at)
+    record(session, req, "identity_requested", actor, details={"method": "email"}, at=at)
     subject, text = messages.verification_mail(
         req.language, reference=req.reference, link=links.verify_url(token), code=code, hours=CHALLENGE_HOURS
     )
@@ -266,11 +268,12 @@ def _verified(
             identity_arrived=local_date(at),
             extension_months=req.extension_months,
         )
-    _move(req, "in_progress")
+    move(req, "in_progress")
+    notify.enqueue_task(session, task=PLAN_TASK, payload={"reference": req.reference})
     details: dict[str, Any] = {"method": method, "due_on": req.due_on.isoformat()}
     if paused:
         details["paused_days"] = (local_date(at) - local_date(as_utc(req.identity_asked_at) or at)).days
-    _event(session, req, "identity_verified", actor, note=note, details=details, at=at)
+    record(session, req, "identity_verified", actor, note=note, details=details, at=at)
 
 
 def resend_challenge(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
@@ -341,7 +344,7 @@ def verify_code(
     if not hmac.compare_digest(
         challenge.code_hash, _code_hash(secret_key, challenge.token_hash, code.strip())
     ):
-        _event(session, req, "identity_attempt_failed", Actor("subject", req.reference),
+        record(session, req, "identity_attempt_failed", Actor("subject", req.reference),
                details={"attempts": challenge.attempts}, visible=False)  # fmt: skip
         return req, False
     challenge.used_at = now
@@ -406,7 +409,7 @@ def extend(session: Session, *, reference: str, months: int, reason: str, actor:
     start = local_date(as_utc(req.identity_arrived_at) or req.received_at) if req.identity_asked_at else None
     req.extension_months, req.extension_reason = months, reason.strip()
     req.due_on = deadline(local_date(req.received_at), identity_arrived=start, extension_months=months)
-    _event(session, req, "extended", actor, note=req.extension_reason,
+    record(session, req, "extended", actor, note=req.extension_reason,
            details={"months": months, "due_on": req.due_on.isoformat()})  # fmt: skip
     _tell(session, req, messages.extension_mail(req.language, reference=req.reference, due_on=req.due_on,
                                                 reason=req.extension_reason))  # fmt: skip
@@ -423,9 +426,9 @@ def reject(session: Session, *, reference: str, ground: str, reason: str, actor:
     if fields:
         raise ValidationFailed("The rejection is not valid.", fields=fields)
     req = get_request(session, reference=reference, for_update=True)
-    _move(req, "rejected")
+    move(req, "rejected")
     req.rejection_ground, req.rejection_reason = ground, reason.strip()
-    _event(session, req, "rejected", actor, note=req.rejection_reason, details={"ground": ground})
+    record(session, req, "rejected", actor, note=req.rejection_reason, details={"ground": ground})
     _tell(session, req, messages.rejection_mail(req.language, reference=req.reference, ground=ground,
                                                 reason=req.rejection_reason))  # fmt: skip
     return req
@@ -434,10 +437,10 @@ def reject(session: Session, *, reference: str, ground: str, reason: str, actor:
 def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None = None) -> DsarRequest:
     """The subject withdraws the request (from the status page, or through an officer)."""
     req = get_request(session, reference=reference, for_update=True)
-    _move(req, "withdrawn")
+    move(req, "withdrawn")
     for challenge in _open_challenges(session, req):
         challenge.used_at = utcnow()
-    _event(session, req, "withdrawn", actor, note=(note or "").strip() or None)
+    record(session, req, "withdrawn", actor, note=(note or "").strip() or None)
     return req
 
 
@@ -457,12 +460,12 @@ def close_unverified(
         )
     )
     for req in stale:
-        _move(req, "rejected")
+        move(req, "rejected")
         req.rejection_ground = "identity_not_established"
         req.rejection_reason = messages.unverified_reason(req.language, days=days)
         for challenge in _open_challenges(session, req):
             challenge.used_at = now
-        _event(session, req, "closed_unverified", SCHEDULER, details={"days": days})
+        record(session, req, "closed_unverified", SCHEDULER, details={"days": days})
         _tell(session, req, messages.rejection_mail(req.language, reference=req.reference,
                                                     ground="identity_not_established",
                                                     reason=req.rejection_reason))  # fmt: skip
@@ -495,7 +498,7 @@ def remind_officers(
             fresh.append((req, stage))
     for req, stage in fresh:
         note = f"{stage} {req.due_on.isoformat()}"
-        _event(session, req, "reminder", SCHEDULER, note=note, details={"stage": stage}, visible=False)
+        record(session, req, "reminder", SCHEDULER, note=note, details={"stage": stage}, visible=False)
     if fresh:
         subject, body = messages.reminder_mail(
             [(r.reference, r.type, r.due_on, stage) for r, stage in fresh], today=today

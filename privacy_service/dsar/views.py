@@ -336,6 +336,7 @@ EVENT_LABELS = {
     "closed_unverified": _l("The request was closed because it was not confirmed"),
     "withdrawn": _l("The request was withdrawn"),
     "completed": _l("We answered the request"),
+    "planned": _l("We checked where your data is and which rules apply"),
 }
 
 

@@ -96,3 +96,22 @@ def test_the_queue_filters_and_auditors_only_read(client, login, make_key) -> No
     form = {"csrf_token": token.group(1), "ground": "excessive", "reason": "x"}
     denied = client.post(f"/officer/requests/{fresh}/reject", data=form)
     assert denied.status_code == 403
+
+
+def test_the_detail_page_shows_the_plan_and_replans(app, client, login, make_key, demo) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service import notify
+
+    key = make_key("requests:write", "requests:write:verified")
+    reference = _submit(client, key, type="erasure", verified_by="ID-porten",
+                        activities=["applications", "accounts", "website-visits"])  # fmt: skip
+    notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
+    login("officer")
+    page = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
+    assert 'data-outcome="refused"' in page and "Art. 17(3)(d)" in page  # the archived application
+    assert "not in the data map: check by hand" in page  # website visits
+    assert "helsedata-portal.accounts: 1" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    client.post(f"/officer/requests/{reference}/plan", data={"csrf_token": token.group(1)})
+    timeline = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
+    assert timeline.count("We checked where your data is") == 2

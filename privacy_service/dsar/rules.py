@@ -1,0 +1,80 @@
+"""Whether a right applies to an activity, and what the plan says for it (DESIGN.md §3).
+
+The registry's rights (ropa.rules.rights_for: Art. 15–22 and 7(3) from the legal basis) are refined by the
+exceptions a request meets: an archive preservation duty and a legal obligation to keep (Art. 17(3)(b), (d))
+against erasure, Personal Data Act § 17 against rectification of archives, research and statistics. Then the
+data decide: no rows is `no_data`; rows under a hold are not erased (`refused` or `partial`, naming the hold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from privacy_service.ropa.rules import rights_for
+
+# outcomes, as the API reports them (DESIGN.md §5)
+OUTCOMES = ("pending", "done", "partial", "refused", "not_applicable", "no_data")
+ACTING_RIGHTS = ("rectification", "erasure", "restriction", "objection")  # these change data: Art. 19 applies
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether a right applies to an activity, under which article, and why (English; letters translate)."""
+
+    applies: bool
+    article: str
+    reason: str
+    refusal: bool = False  # the right exists but an exception overrides it (refused, not "not applicable")
+
+
+def decide(right: str, activity: dict[str, Any]) -> Decision:
+    """The legal decision for one right and one activity, before looking at any data."""
+    basis, art9 = activity.get("legal_basis", ""), activity.get("art9_condition")
+    found = next(r for r in rights_for(basis, art9_condition=art9) if r["right"] == right)
+    if not found["applies"]:
+        return Decision(False, found["article"], found["reason"])
+    disposal = (activity.get("disposal") or {}).get("decision")
+    if right == "erasure" and disposal == "Bevares":
+        return Decision(
+            False,
+            "Art. 17(3)(d)",
+            "The records are archive-worthy (Noark 5 disposal decision: Bevares) and are kept for the "
+            "archive in the public interest (Archives Act § 6).",
+            refusal=True,
+        )
+    if right == "erasure" and basis == "6(1)(c)":
+        retention = ((activity.get("retention") or {}).get("text") or {}).get("en") or "the retention period"
+        return Decision(
+            False,
+            "Art. 17(3)(b)",
+            f"A legal obligation requires the data to be kept ({retention}).",
+            refusal=True,
+        )
+    if right == "rectification" and art9 == "9(2)(j)":
+        return Decision(
+            False,
+            "Personal Data Act § 17",
+            "Rectification does not apply to archiving, research or statistics where it would defeat "
+            "the purpose.",
+            refusal=True,
+        )
+    if right == "erasure" and basis == "6(1)(e)":
+        return Decision(
+            True,
+            "Art. 17(1)(a), 17(3)(b)",
+            "Data no longer needed for the public task is erased; what the task still needs is kept. "
+            "The officer decides from the preview.",
+        )
+    return Decision(True, found["article"], found["reason"])
+
+
+def outcome(decision: Decision, *, mapped: bool, rows: int, held: int, right: str) -> str:
+    """The planned outcome for an activity, from the decision and what the data map found."""
+    if mapped and rows == 0:
+        return "no_data"
+    if not decision.applies:
+        return "refused" if decision.refusal else "not_applicable"
+    if right == "erasure" and rows and held:
+        return "refused" if held >= rows else "partial"
+    return "pending"
