@@ -104,3 +104,57 @@ def erase_subject_rows(
             if outcome.found:
                 results.append(outcome)
     return results
+
+
+@dataclass
+class TableUpdate:
+    """What an update of a subject's rows did in one table."""
+
+    system: str
+    table: str
+    activity: str
+    column: str
+    updated: int = 0
+
+
+def update_subject_rows(
+    session: Session,
+    *,
+    identity: dict[str, str],
+    instance_path: Path,
+    activity: str,
+    column: str | None,
+    value: Any,
+) -> list[TableUpdate]:
+    """Set one column of the subject's rows in an activity's tables (rectification), or, with `column` None,
+    each table's restriction flag column to `value` (restriction). Tables without that column are skipped.
+    Each table in its own transaction; rows are matched by identity as find_subject_rows does."""
+    wanted = _clean_identity(identity)
+    results: list[TableUpdate] = []
+    with _engines(instance_path) as engine_for:
+        for system, table in _mapped_tables(session, activity=activity):
+            kinds = {k: v for k, v in wanted.items() if k in table.identity}
+            name = column or table.restriction_column
+            if not kinds or not name or (column and column not in table.columns):
+                continue
+            try:
+                with engine_for(system).begin() as conn:
+                    reflected = _reflect(conn, system, table)
+                    if name not in reflected.c:
+                        continue
+                    keys = [r[table.key_column] for r in _select_subject(conn, system, table, kinds)]
+                    if not keys:
+                        continue
+                    key_col = reflected.c[table.key_column]
+                    done = 0
+                    for start in range(0, len(keys), BATCH):
+                        batch = keys[start : start + BATCH]
+                        stmt = update(reflected).where(key_col.in_(batch)).values({name: value})
+                        done += conn.execute(stmt).rowcount
+            except SQLAlchemyError as exc:  # the URL may hold a secret: never echo it
+                raise DataSystemError(
+                    f"Data system '{system.name}', table '{table.table_name}' could not be changed "
+                    f"({type(exc).__name__})."
+                ) from exc
+            results.append(TableUpdate(system.name, table.table_name, table.activity_slug, name, done))
+    return results

@@ -9,8 +9,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
-from privacy_service.dsar import plan, service
+from privacy_service.dsar import act, plan, service
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
@@ -80,6 +81,7 @@ def outcome_view(outcome: Any) -> dict[str, Any]:
         "held": outcome.held,
         "tables": outcome.details.get("tables", []),
         "holds": outcome.details.get("holds", []),
+        "told": outcome.details.get("told", []),
     }
 
 
@@ -169,6 +171,36 @@ def make_plan(reference: str) -> dict[str, Any]:
         )
     instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
     plan.make_plan(session, req, instance_path=instance, actor=current_actor())
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/approve", methods=["POST"])
+@blp.arguments(WithdrawInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Approve the plan and carry it out through the data map (erasure never touches held rows); processors
+    of changed activities are told (Art. 19)."""
+    session = get_session()
+    instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
+    req = act.approve(
+        session,
+        reference=reference,
+        actor=current_actor(),
+        note=data["note"],
+        instance_path=instance,
+        links=consent_links(),
+    )
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/complete", methods=["POST"])
+@blp.arguments(WithdrawInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def complete(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Close an approved request as answered; the subject is told the answer is ready."""
+    req = service.complete(get_session(), reference=reference, actor=current_actor(), note=data["note"])
     return _done(req)
 
 

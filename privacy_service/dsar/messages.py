@@ -107,3 +107,20 @@ def reminder_mail(items: list[tuple[str, str, date, str]], *, today: date) -> tu
         f"As of {today.isoformat()}, these requests need an answer:\n\n" + "\n".join(lines) + "\n\n"
         "Open them in the officer pages under /officer/requests/.\n"
     )
+
+
+def answered_mail(lang: str, *, reference: str) -> tuple[str, str]:
+    """The answer is ready: no data in the mail, only where to read it."""
+    if _lang(lang) == "nb":
+        return (
+            f"Svar på henvendelsen din ({reference})",
+            f"Henvendelsen din {reference} er besvart. Du finner svaret på statussiden, via lenken du fikk "
+            "da du sendte henvendelsen. Har du ikke lenken, kontakt oss og oppgi referansen.\n\n"
+            f"{_COMPLAIN['nb']}\n",
+        )
+    return (
+        f"Your request has been answered ({reference})",
+        f"Your request {reference} has been answered. The answer is on its status page, through the link you "
+        f"got when you sent it. If you no longer have the link, contact us with the reference.\n\n"
+        f"{_COMPLAIN['en']}\n",
+    )

@@ -64,6 +64,8 @@ class DsarRequest(SQLModel, table=True):
     created_by: str = Field(max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
     closed_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    decided_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))  # plan approved
+    decided_by: str | None = Field(default=None, max_length=200)
 
 
 class DsarEvent(SQLModel, table=True):

@@ -15,7 +15,9 @@ from marshmallow import ValidationError
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
+from privacy_service.dsar import act as act_service
 from privacy_service.dsar import plan, service
 from privacy_service.dsar.api import links
 from privacy_service.dsar.deadlines import OSLO, local_date
@@ -160,7 +162,7 @@ def detail(reference: str) -> str:
 @bp.post("/<reference>/<action>")
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
-    """verify | ask_identity | plan | extend | reject | withdraw, from the forms on the detail page."""
+    """verify | ask_identity | plan | approve | complete | extend | reject | withdraw (detail page forms)."""
     session = get_session()
     session.rollback()
     form, actor = request.form, current_actor()
@@ -183,6 +185,12 @@ def act(reference: str, action: str) -> Any:
                 raise Conflict(_("A plan needs a confirmed, open request."))
             plan.make_plan(session, req, instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
                            actor=actor)  # fmt: skip
+        elif action == "approve":
+            instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
+            act_service.approve(session, reference=reference, actor=actor, note=form.get("note"),
+                                instance_path=instance, links=consent_links())  # fmt: skip
+        elif action == "complete":
+            service.complete(session, reference=reference, actor=actor, note=form.get("note"))
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
         else:

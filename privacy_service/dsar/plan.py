@@ -20,7 +20,9 @@ from privacy_service.datamap import service as datamap
 from privacy_service.dsar import rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.models import utcnow
+from privacy_service.retention import holds as holds_service
 from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
+from privacy_service.retention.models import Hold
 from privacy_service.ropa import service as ropa
 
 PLAN_TASK = "dsar.plan"
@@ -53,13 +55,20 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
         rows_by_activity[table_rows.activity].append(table_rows)
     mapped = {t.activity_slug for __, t in datamap.mapped_tables(session)}
     session.execute(delete(DsarOutcome).where(DsarOutcome.request_id == req.id))
+    protect_request_evidence(session, req, actor)
     outcomes = []
     for activity in _activities(session, req):
         data = activity.data
         decision = rules.decide(req.type, data)
         tables, holds_seen, rows, held = [], {}, 0, 0
         for table_rows in rows_by_activity.get(activity.slug, []):
-            holds = holds_for_table(session, TableRef(table_rows.system, table_rows.table, activity.slug))
+            holds = [
+                h
+                for h in holds_for_table(
+                    session, TableRef(table_rows.system, table_rows.table, activity.slug)
+                )
+                if not (h.kind == "request_pending" and h.reference == req.reference)  # its own evidence hold
+            ]
             keys = [r[table_rows.key] for r in table_rows.rows]
             protected = held_rows(holds, keys=keys, identity=identity)
             by_hold: dict[str, int] = defaultdict(int)
@@ -98,6 +107,44 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
         service.move(req, "awaiting_decision")
     service.record(session, req, "planned", actor, details={"outcomes": dict(summary)})
     return outcomes
+
+
+def protect_request_evidence(session: Session, req: DsarRequest, actor: Actor) -> Hold | None:
+    """An open erasure request keeps the subject's data from retention until it is decided."""
+    if req.type != "erasure" or not req.subject_email:
+        return None
+    existing = own_hold(session, req)
+    if existing is not None:
+        return existing
+    return holds_service.set_hold(
+        session,
+        data={
+            "kind": "request_pending",
+            "scope": "subject",
+            "subject_kind": "email",
+            "subject_value": req.subject_email,
+            "basis": f"Erasure request {req.reference}: kept as evidence until the request is decided",
+            "reference": req.reference,
+            "source": "request",
+        },
+        actor=actor,
+    )
+
+
+def own_hold(session: Session, req: DsarRequest) -> Hold | None:
+    return session.scalar(
+        select(Hold).where(
+            Hold.kind == "request_pending", Hold.reference == req.reference, Hold.released_at.is_(None)
+        )
+    )
+
+
+def release_request_evidence(session: Session, req: DsarRequest, actor: Actor) -> None:
+    hold = own_hold(session, req)
+    if hold is not None:
+        holds_service.release_hold(
+            session, hold_id=hold.id or 0, actor=actor, note=f"{req.reference} decided"
+        )
 
 
 def _strategy(session: Session, table_rows: datamap.SubjectRows) -> str:

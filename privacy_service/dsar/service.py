@@ -32,7 +32,7 @@ from privacy_service.dsar.models import (
     DsarRequest,
     DsarSequence,
 )
-from privacy_service.dsar.plan import PLAN_TASK
+from privacy_service.dsar.plan import PLAN_TASK, release_request_evidence
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.models import as_utc, utcnow
 from privacy_service.ropa import service as ropa
@@ -428,9 +428,22 @@ def reject(session: Session, *, reference: str, ground: str, reason: str, actor:
     req = get_request(session, reference=reference, for_update=True)
     move(req, "rejected")
     req.rejection_ground, req.rejection_reason = ground, reason.strip()
+    release_request_evidence(session, req, actor)
     record(session, req, "rejected", actor, note=req.rejection_reason, details={"ground": ground})
     _tell(session, req, messages.rejection_mail(req.language, reference=req.reference, ground=ground,
                                                 reason=req.rejection_reason))  # fmt: skip
+    return req
+
+
+def complete(session: Session, *, reference: str, actor: Actor, note: str | None = None) -> DsarRequest:
+    """Close an approved request as answered; the subject is told the answer is ready (the mail holds no
+    personal data). Completing before the plan is approved is refused."""
+    req = get_request(session, reference=reference, for_update=True)
+    if req.decided_at is None:
+        raise Conflict(f"Request {req.reference} has no approved plan: approve it before completing.")
+    move(req, "completed")
+    record(session, req, "completed", actor, note=(note or "").strip() or None)
+    _tell(session, req, messages.answered_mail(req.language, reference=req.reference))
     return req
 
 
@@ -440,6 +453,7 @@ def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None
     move(req, "withdrawn")
     for challenge in _open_challenges(session, req):
         challenge.used_at = utcnow()
+    release_request_evidence(session, req, actor)
     record(session, req, "withdrawn", actor, note=(note or "").strip() or None)
     return req
 

@@ -29,7 +29,7 @@ from wtforms import (
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
 from privacy_service.db import get_session
-from privacy_service.dsar import service
+from privacy_service.dsar import plan, service
 from privacy_service.dsar.api import links
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.errors import Conflict, DomainError, NotFound
@@ -257,6 +257,7 @@ def status(token: str) -> Any:
         req=req,
         token=token,
         events=service.timeline(session, req, subject_view=True),
+        outcomes=plan.outcomes_of(session, req),
         rights=RIGHTS,
         message=request.args.get("m"),
         lang=_lang(),
@@ -337,6 +338,16 @@ EVENT_LABELS = {
     "withdrawn": _l("The request was withdrawn"),
     "completed": _l("We answered the request"),
     "planned": _l("We checked where your data is and which rules apply"),
+    "approved": _l("We decided and carried out the request"),
+    "recipients_told": _l("We told those who process the data for us"),
+}
+OUTCOME_LABELS = {
+    "pending": _l("Not finished"),
+    "done": _l("Done"),
+    "partial": _l("Partly done"),
+    "refused": _l("Refused"),
+    "not_applicable": _l("The right does not apply"),
+    "no_data": _l("We hold no data"),
 }
 
 
@@ -353,4 +364,5 @@ def _labels() -> dict[str, Any]:
     return {
         "status_label": lambda s: str(STATUS_LABELS.get(s, s)),
         "event_label": lambda k: str(EVENT_LABELS.get(k, k.replace("_", " "))),
+        "outcome_label": lambda o: str(OUTCOME_LABELS.get(o, o)),
     }

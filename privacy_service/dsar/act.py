@@ -1,0 +1,180 @@
+"""Acting on an approved request through the data map, and telling recipients (Art. 19).
+
+`approve` runs only on a request whose plan waits for a decision. Per planned activity it erases (never a
+held row: the request's own request_pending hold is the one hold erasure may pass), rectifies, restricts,
+records an upheld objection, or withdraws consent; activities outside the data map are attested as handled by
+hand. Each activity's outcome then says what was done, and processors of the activities whose data changed are
+told through the outbox; the subject sees who was told.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from privacy_service import notify
+from privacy_service.audit import Actor
+from privacy_service.consent import effects as consent_effects
+from privacy_service.consent import service as consent
+from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
+from privacy_service.dsar import plan, service
+from privacy_service.dsar.models import DsarOutcome, DsarRequest
+from privacy_service.dsar.rules import ACTING_RIGHTS
+from privacy_service.errors import Conflict
+from privacy_service.models import utcnow
+from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
+from privacy_service.retention.models import Hold
+from privacy_service.ropa import service as ropa
+
+ACTIONABLE = ("pending", "partial")
+# the consent channel a withdrawal by request came through
+CONSENT_CHANNELS = {
+    "web": "web",
+    "letter": "paper",
+    "phone": "phone",
+    "email": "email",
+    "in_person": "in_person",
+}
+
+
+def approve(
+    session: Session,
+    *,
+    reference: str,
+    actor: Actor,
+    instance_path: Path,
+    links: consent.Links,
+    note: str | None = None,
+) -> DsarRequest:
+    """Carry out the plan an officer approved; raise Conflict unless the request waits for a decision."""
+    req = service.get_request(session, reference=reference, for_update=True)
+    if req.status != "awaiting_decision":
+        raise Conflict(
+            f"Request {req.reference} is {req.status.replace('_', ' ')}: only a planned request waiting "
+            "for a decision can be approved."
+        )
+    identity = plan.identity_of(req)
+    own = plan.own_hold(session, req)
+    told: dict[str, str] = {}
+    acted: list[str] = []
+    for outcome in plan.outcomes_of(session, req):
+        if outcome.outcome not in ACTIONABLE:
+            continue
+        if outcome.records is None:  # not in the data map: the officer's approval attests it was handled
+            outcome.outcome = "done"
+            outcome.reason += " Handled by hand: the activity is not in the data map."
+        else:
+            _act(session, req, outcome, identity=identity, own=own, instance_path=instance_path, links=links,
+                 actor=actor)  # fmt: skip
+        outcome.updated_at = utcnow()
+        if req.type in ACTING_RIGHTS and outcome.outcome in ("done", "partial"):
+            acted.append(outcome.activity)
+            told.update(_tell_processors(session, req, outcome))
+    req.decided_at, req.decided_by = utcnow(), str(actor)
+    service.move(req, "in_progress")
+    details: dict[str, Any] = {"activities": acted, "told": sorted(told)}
+    service.record(session, req, "approved", actor, note=(note or "").strip() or None, details=details)
+    if told:
+        service.record(session, req, "recipients_told", actor, details={"organisations": sorted(told)})
+    plan.release_request_evidence(session, req, actor)
+    return req
+
+
+def _act(
+    session: Session,
+    req: DsarRequest,
+    outcome: DsarOutcome,
+    *,
+    identity: dict[str, str],
+    own: Hold | None,
+    instance_path: Path,
+    links: consent.Links,
+    actor: Actor,
+) -> None:
+    activity, kind = outcome.activity, req.type
+    details = dict(outcome.details)
+    if kind == "erasure":
+
+        def protect(system: Any, table: Any, keys: list[Any]) -> dict[str, Any]:
+            holds = holds_for_table(session, TableRef(system.name, table.table_name, table.activity_slug))
+            others = [h for h in holds if own is None or h.id != own.id]
+            return held_rows(others, keys=keys, identity=identity)
+
+        results = erase_subject_rows(
+            session, identity=identity, instance_path=instance_path, activity=activity, protect=protect
+        )
+        erased = sum(r.erased for r in results)
+        held = sum(n for r in results for n in r.held.values())
+        details["erased"] = [{"table": f"{r.system}.{r.table}", "strategy": r.strategy, "erased": r.erased,
+                              "held": r.held} for r in results]  # fmt: skip
+        outcome.records, outcome.held = erased, held
+        outcome.outcome = "partial" if held else "done"
+    elif kind in ("rectification", "restriction"):
+        column = req.details.get("field") if kind == "rectification" else None
+        value = req.details.get("value") if kind == "rectification" else True
+        results = update_subject_rows(
+            session,
+            identity=identity,
+            instance_path=instance_path,
+            activity=activity,
+            column=column,
+            value=value,
+        )
+        details["updated"] = [{"table": f"{r.system}.{r.table}", "column": r.column, "rows": r.updated}
+                              for r in results]  # fmt: skip
+        outcome.records = sum(r.updated for r in results)
+        if kind == "restriction" and req.subject_email:
+            consent.set_flag(session, subject=req.subject_email, activity=activity, kind="restricted",
+                             actor=actor, reference=req.reference)  # fmt: skip
+        outcome.outcome = "done" if outcome.records or kind == "restriction" else "no_data"
+    elif kind == "objection":
+        if req.subject_email:
+            consent.set_flag(session, subject=req.subject_email, activity=activity, kind="objected",
+                             actor=actor, reference=req.reference)  # fmt: skip
+        outcome.outcome = "done"
+    elif kind == "consent_withdrawal":
+        state = consent.get_state(session, subject=req.subject_email or "", purpose=activity)
+        if state is None or state.status == "withdrawn":
+            outcome.outcome = "no_data" if state is None else "done"
+        else:
+            change = consent.record_consent(
+                session,
+                subject=req.subject_email or "",
+                purpose=activity,
+                status="withdrawn",
+                channel=CONSENT_CHANNELS.get(req.channel, "api"),
+                actor=actor,
+                links=links,
+                evidence={"request": req.reference},
+                lang=req.language,
+            )
+            consent_effects.after_change(session, change, links=links)
+            outcome.outcome = "done"
+    else:  # access and portability: the answer collects the data when it is made
+        outcome.outcome = "done"
+    outcome.details = details
+
+
+def _tell_processors(session: Session, req: DsarRequest, outcome: DsarOutcome) -> dict[str, str]:
+    """Art. 19: tell the activity's processors (by their registry e-mail) that data changed; never whose."""
+    activity = ropa.get_activity(session, slug=outcome.activity).data
+    organisations = ropa.list_organisations(session)
+    told: dict[str, str] = {}
+    for processor in activity.get("processors") or []:
+        org = organisations.get(processor.get("organisation") or "", {})
+        email = org.get("email")
+        if not email:
+            continue
+        subject = f"Art. 19 notice: {req.type} in {outcome.activity} ({req.reference})"
+        text = (
+            f"Under GDPR Art. 19 we tell you that we have carried out a request for {req.type} concerning "
+            f"personal data in the processing activity '{outcome.activity}', reference {req.reference}.\n\n"
+            "Apply the same change to the data you process on our behalf. Contact the privacy team through "
+            "the agreed secure channel for the identity of the data subject: it is not sent by e-mail.\n"
+        )
+        notify.enqueue_email(session, event="dsar.art19", to=email, subject=subject, text=text)
+        told[processor["organisation"]] = email
+    outcome.details = {**outcome.details, "told": sorted(told)}
+    return told
