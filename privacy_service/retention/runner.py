@@ -203,9 +203,10 @@ def _mark_interrupted(engine: Engine, session: Session) -> int:
                     stale.append(run_id)
             conn.commit()
     if stale:
+        # still running: a run that finished between the look and the lock keeps its own status
         session.execute(
             update(RetentionRun)
-            .where(RetentionRun.id.in_(stale))
+            .where(RetentionRun.id.in_(stale), RetentionRun.status == "running")
             .values(status="interrupted", finished_at=utcnow())
         )
     return len(stale)
