@@ -12,7 +12,7 @@ from typing import Any
 from gunicorn.glogging import Logger
 
 _SUBJECT_SEGMENT = re.compile(r"(/api/v1/(?:consents|subjects)/)[^/?\s]+")
-_TOKEN_SEGMENT = re.compile(r"(/(?:consent/withdraw|requests/verify|requests/status)/)[^/?\s]+")
+_TOKEN_SEGMENT = re.compile(r"(/(?:consent/withdraw|requests/(?:verify|status|download))/)[^/?\s]+")
 _EMAIL = re.compile(r"[^\s/?&=]*(?:@|%40)[^\s/?&=]*", re.IGNORECASE)
 _NATIONAL_ID = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
 _SECRET_ATOMS = ("authorization", "cookie", "api-key", "api_key")

@@ -5,18 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
-from privacy_service.dsar import act, plan, service
+from privacy_service.dsar import act, answer, plan, service
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
     CreatedSchema,
     ExtendInSchema,
+    PackageArgsSchema,
     RejectInSchema,
     RequestInSchema,
     RequestListArgsSchema,
@@ -200,8 +201,35 @@ def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
 @require("requests:manage")
 def complete(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Close an approved request as answered; the subject is told the answer is ready."""
-    req = service.complete(get_session(), reference=reference, actor=current_actor(), note=data["note"])
+    instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
+    req = service.complete(
+        get_session(), reference=reference, actor=current_actor(), note=data["note"], instance_path=instance
+    )
     return _done(req)
+
+
+@blp.route("/requests/<reference>/package")
+@blp.arguments(PackageArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, content_type="application/zip")
+@blp.alt_response(200, content_type="application/pdf", description="?part=letter: the letter alone")
+@require("requests:read")
+def package(reference: str, part: str) -> Response:
+    """The answer: a ZIP with the PDF letter, the data as JSON and CSV per table, and manifest.json
+    (?part=letter for the PDF alone). 409 until the request is completed."""
+    session = get_session()
+    req = service.get_request(session, reference=reference)
+    doc = answer.document(session, req, "letter" if part == "letter" else "export")
+    if doc is None:
+        raise Conflict(f"Request {req.reference} has no answer yet (it is {req.status.replace('_', ' ')}).")
+    return send_document(doc)
+
+
+def send_document(doc: Any) -> Response:
+    """A stored answer as a download (never cached: it holds personal data)."""
+    response = Response(doc.content, mimetype=doc.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blp.route("/requests/<reference>/extend", methods=["POST"])

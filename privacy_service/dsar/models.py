@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date
+from sqlalchemy import Column, Date, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from privacy_service.models import json_column, tz_column, utcnow
@@ -123,3 +123,18 @@ class DsarOutcome(SQLModel, table=True):
     held: int = 0
     details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+
+
+class DsarDocument(SQLModel, table=True):
+    """A stored answer (the PDF letter or the ZIP export), kept for the subject to download for a while."""
+
+    __tablename__ = "dsar_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="dsar_request.id", index=True)
+    kind: str = Field(max_length=10)  # letter | export
+    filename: str = Field(max_length=100)
+    media_type: str = Field(max_length=50)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

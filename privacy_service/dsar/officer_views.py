@@ -18,8 +18,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
 from privacy_service.dsar import act as act_service
-from privacy_service.dsar import plan, service
-from privacy_service.dsar.api import links
+from privacy_service.dsar import answer, plan, service
+from privacy_service.dsar.api import links, send_document
 from privacy_service.dsar.deadlines import OSLO, local_date
 from privacy_service.dsar.models import REJECTION_GROUNDS, STATUSES, TYPES
 from privacy_service.dsar.schemas import OFFICER_CHANNELS, RequestInSchema
@@ -190,7 +190,10 @@ def act(reference: str, action: str) -> Any:
             act_service.approve(session, reference=reference, actor=actor, note=form.get("note"),
                                 instance_path=instance, links=consent_links())  # fmt: skip
         elif action == "complete":
-            service.complete(session, reference=reference, actor=actor, note=form.get("note"))
+            instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
+            service.complete(
+                session, reference=reference, actor=actor, note=form.get("note"), instance_path=instance
+            )
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
         else:
@@ -202,3 +205,14 @@ def act(reference: str, action: str) -> Any:
         session.commit()
         flash(_("Done."))
     return redirect(url_for("dsar_officer.detail", reference=reference))
+
+
+@bp.get("/<reference>/<any(letter, export):kind>")
+@page("requests:read")
+def document(reference: str, kind: str) -> Any:
+    """The stored answer of a completed request."""
+    session = get_session()
+    doc = answer.document(session, service.get_request(session, reference=reference), kind)
+    if doc is None:
+        return render_template("error.html", status=404, message=_("No answer is stored.")), 404
+    return send_document(doc)

@@ -101,6 +101,10 @@ class RequestListArgsSchema(Schema):
     due_within_days = fields.Integer(load_default=None, validate=validate.Range(min=0, max=366))
 
 
+class PackageArgsSchema(Schema):
+    part = fields.String(load_default="all", validate=validate.OneOf(("all", "letter")))
+
+
 class VerifyInSchema(StrictSchema):
     method = fields.String(
         load_default="officer",

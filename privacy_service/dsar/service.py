@@ -12,6 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -22,8 +23,9 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import messages
+from privacy_service.dsar import answer, messages
 from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, deadline, local_date
+from privacy_service.dsar.letter_pdf import render_letter
 from privacy_service.dsar.models import (
     OPEN_STATUSES,
     REJECTION_GROUNDS,
@@ -435,13 +437,18 @@ def reject(session: Session, *, reference: str, ground: str, reason: str, actor:
     return req
 
 
-def complete(session: Session, *, reference: str, actor: Actor, note: str | None = None) -> DsarRequest:
-    """Close an approved request as answered; the subject is told the answer is ready (the mail holds no
-    personal data). Completing before the plan is approved is refused."""
+def complete(
+    session: Session, *, reference: str, actor: Actor, instance_path: Path, note: str | None = None
+) -> DsarRequest:
+    """Close an approved request as answered: the letter and the export are made and stored, and the subject
+    is told the answer is ready (the mail holds no personal data). Completing before approval is refused."""
     req = get_request(session, reference=reference, for_update=True)
     if req.decided_at is None:
         raise Conflict(f"Request {req.reference} has no approved plan: approve it before completing.")
     move(req, "completed")
+    collected = answer.collect(session, req, instance_path=instance_path)
+    letter = render_letter(collected)
+    answer.store(session, req, letter=letter, export=answer.build_export(collected, letter))
     record(session, req, "completed", actor, note=(note or "").strip() or None)
     _tell(session, req, messages.answered_mail(req.language, reference=req.reference))
     return req

@@ -15,6 +15,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from marshmallow import ValidationError
 from marshmallow.validate import Email
 from wtforms import (
@@ -29,9 +30,10 @@ from wtforms import (
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
 from privacy_service.db import get_session
-from privacy_service.dsar import plan, service
-from privacy_service.dsar.api import links
+from privacy_service.dsar import answer, plan, service
+from privacy_service.dsar.api import links, send_document
 from privacy_service.dsar.deadlines import local_date
+from privacy_service.dsar.models import DsarRequest
 from privacy_service.errors import Conflict, DomainError, NotFound
 from privacy_service.ropa import service as ropa
 from privacy_service.ropa.rules import valid_national_id
@@ -258,10 +260,45 @@ def status(token: str) -> Any:
         token=token,
         events=service.timeline(session, req, subject_view=True),
         outcomes=plan.outcomes_of(session, req),
+        downloads=_download_links(req),
         rights=RIGHTS,
         message=request.args.get("m"),
         lang=_lang(),
     )
+
+
+DOWNLOAD_SALT = "privacy-service.dsar-download.v1"
+DOWNLOAD_SECONDS = 3600  # a download link from the status page works for an hour
+
+
+def _download_links(req: Any) -> dict[str, str]:
+    if not answer.downloadable(req):
+        return {}
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DOWNLOAD_SALT)
+    return {
+        kind: url_for("dsar_pages.download", signed=signer.dumps({"r": req.id, "k": kind}))
+        for kind in ("letter", "export")
+    }
+
+
+@bp.get("/requests/download/<signed>")
+@public
+def download(signed: str) -> Any:
+    """The answer, through a link from the status page that expires after an hour."""
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DOWNLOAD_SALT)
+    try:
+        payload = signer.loads(signed, max_age=DOWNLOAD_SECONDS)
+    except SignatureExpired:
+        return _problem("expired")
+    except BadSignature:
+        return _problem("invalid")
+    session = get_session()
+    req = session.get(DsarRequest, payload.get("r")) if isinstance(payload, dict) else None
+    doc = answer.document(session, req, payload.get("k", "")) if req is not None else None
+    if req is None or doc is None or not answer.downloadable(req):
+        message = _("The answer is no longer available here. Contact us with your reference to get it again.")
+        return render_template("dsar/verify.html", step="problem", message=message, lang=_lang()), 410
+    return send_document(doc)
 
 
 @bp.post("/requests/status/<token>/code")

@@ -348,7 +348,7 @@ def test_officers_get_one_reminder_per_deadline(app, api) -> None:  # type: igno
 def test_the_scheduler_runs_the_request_jobs(app) -> None:  # type: ignore[no-untyped-def]
     from privacy_service.retention.scheduler import PERIODIC, make_scheduler, sync_jobs
 
-    assert {"dsar.close_unverified", "dsar.reminders"} <= set(PERIODIC)
+    assert {"dsar.close_unverified", "dsar.reminders", "dsar.purge_answers"} <= set(PERIODIC)
     scheduler = make_scheduler(app)
     scheduler.start(paused=True)
     try:
@@ -356,6 +356,6 @@ def test_the_scheduler_runs_the_request_jobs(app) -> None:  # type: ignore[no-un
         ids = {job.id for job in scheduler.get_jobs()}
         assert {"periodic:dsar.close_unverified", "periodic:dsar.reminders"} <= ids
         sync_jobs(scheduler, app)  # unchanged: kept, not doubled
-        assert len([j for j in scheduler.get_jobs() if j.id.startswith("periodic:")]) == 2
+        assert len([j for j in scheduler.get_jobs() if j.id.startswith("periodic:")]) == len(PERIODIC)
     finally:
         scheduler.shutdown(wait=False)

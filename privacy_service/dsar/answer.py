@@ -1,0 +1,215 @@
+"""The answer to a request: what it found and did, collected once at completion, as a PDF letter and a ZIP.
+
+For access and portability the answer carries the subject's rows per activity and table (JSON and CSV, with
+a manifest describing every file); access adds what Art. 15(1) lists from the registry, the subject's consents
+with their history, and their earlier requests. The documents are stored with the request (so every instance
+serves the same answer, and later changes to the data do not alter what was sent) and removed after
+ANSWER_DAYS by the scheduler.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from privacy_service.consent import service as consent
+from privacy_service.datamap import service as datamap
+from privacy_service.dsar import plan
+from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest
+from privacy_service.models import as_utc, utcnow
+from privacy_service.ropa import service as ropa
+
+ANSWER_DAYS = 30  # the subject can download the answer for this long after completion
+DATA_RIGHTS = ("access", "portability")
+
+
+@dataclass
+class Answer:
+    """Everything the letter and the export say."""
+
+    request: DsarRequest
+    outcomes: list[DsarOutcome]
+    activities: dict[str, dict[str, Any]]  # slug -> registry record
+    organisations: dict[str, dict[str, Any]]
+    rows: dict[str, list[datamap.SubjectRows]] = field(default_factory=dict)  # slug -> tables
+    consents: list[dict[str, Any]] = field(default_factory=list)
+    earlier: list[dict[str, Any]] = field(default_factory=list)
+    generated_at: datetime = field(default_factory=utcnow)
+
+
+def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answer:
+    """Read what the answer needs: the outcomes, the registry, and for access/portability the data itself."""
+    outcomes = plan.outcomes_of(session, req)
+    activities = {o.activity: ropa.get_activity(session, slug=o.activity).data for o in outcomes}
+    answer = Answer(req, outcomes, activities, ropa.list_organisations(session))
+    if req.type in DATA_RIGHTS:
+        wanted = {o.activity for o in outcomes if o.outcome == "done" and o.applies}
+        identity = plan.identity_of(req)
+        found = (
+            datamap.find_subject_rows(session, identity=identity, instance_path=instance_path)
+            if identity
+            else []
+        )
+        for table_rows in found:
+            if table_rows.activity in wanted:
+                answer.rows.setdefault(table_rows.activity, []).append(table_rows)
+    if req.type == "access" and req.subject_email:
+        for state in consent.subject_states(session, subject=req.subject_email):
+            events = consent.history(session, subject=req.subject_email, purpose=state.purpose)
+            answer.consents.append(
+                {
+                    "purpose": state.purpose,
+                    "status": state.status,
+                    "history": [
+                        {
+                            "at": e.at.isoformat(),
+                            "status": e.status,
+                            "notice_version": e.notice_version,
+                            "channel": e.channel,
+                            "receipt_id": e.receipt_id,
+                        }  # fmt: skip
+                        for e in events
+                    ],
+                }
+            )
+    if req.type == "access":
+        others = session.scalars(
+            select(DsarRequest)
+            .where(DsarRequest.subject_key == req.subject_key, DsarRequest.id != req.id)
+            .order_by(DsarRequest.received_at)
+        )
+        answer.earlier = [
+            {
+                "reference": r.reference,
+                "type": r.type,
+                "status": r.status,
+                "received_at": r.received_at.isoformat(),
+            }
+            for r in others
+        ]
+    return answer
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _neutralise(value: Any) -> str:
+    text = "" if value is None else str(_plain(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in spreadsheets
+
+
+def build_export(answer: Answer, letter: bytes) -> bytes:
+    """The ZIP: the letter, per activity and table the rows as JSON and CSV, consents, earlier requests, and
+    manifest.json describing each file (activity, table, rows, columns and their categories, SHA-256)."""
+    req = answer.request
+    files: list[dict[str, Any]] = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+
+        def add(name: str, data: bytes, **meta: Any) -> None:
+            archive.writestr(name, data)
+            files.append(
+                {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **meta}
+            )
+
+        add("letter.pdf", letter, format="PDF", description="The answer letter")
+        for slug, tables in sorted(answer.rows.items()):
+            for t in tables:
+                columns = [t.key, *(c for c in t.categories if c != t.key)]
+                rows = [{c: _plain(r.get(c)) for c in columns} for r in t.rows]
+                base = f"{slug}/{t.system}.{t.table}"
+                described = [{"name": c, "category": t.categories.get(c)} for c in columns]
+                meta = {
+                    "activity": slug,
+                    "system": t.system,
+                    "table": t.table,
+                    "rows": len(rows),
+                    "columns": described,
+                }
+                add(
+                    f"{base}.json",
+                    json.dumps(rows, ensure_ascii=False, indent=2).encode(),
+                    format="JSON",
+                    **meta,
+                )
+                text = io.StringIO()
+                writer = csv.writer(text)
+                writer.writerow(columns)
+                writer.writerows([[_neutralise(r[c]) for c in columns] for r in rows])
+                add(f"{base}.csv", ("\ufeff" + text.getvalue()).encode(), format="CSV (UTF-8)", **meta)
+        if answer.consents:
+            add("consents.json", json.dumps(answer.consents, ensure_ascii=False, indent=2).encode(),
+                format="JSON", description="Your consents and their history")  # fmt: skip
+        if answer.earlier:
+            add("earlier-requests.json", json.dumps(answer.earlier, ensure_ascii=False, indent=2).encode(),
+                format="JSON", description="Your earlier requests to us")  # fmt: skip
+        manifest = {
+            "reference": req.reference,
+            "type": req.type,
+            "generated_at": answer.generated_at.isoformat(),
+            "description": "The answer to a data-subject request: the letter, and for access and portability "
+            "the data held about the subject, one JSON and one CSV file per activity and table. Each "
+            "file's columns name the data category they hold.",
+            "outcomes": [
+                {"activity": o.activity, "outcome": o.outcome, "legal_ground": o.legal_ground}
+                for o in answer.outcomes
+            ],  # fmt: skip
+            "files": files,
+        }
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    return buffer.getvalue()
+
+
+def store(session: Session, req: DsarRequest, *, letter: bytes, export: bytes) -> None:
+    """Keep the answer with the request (replacing an earlier one)."""
+    session.execute(delete(DsarDocument).where(DsarDocument.request_id == req.id))
+    for kind, name, content, media in (
+        ("letter", f"{req.reference}.pdf", letter, "application/pdf"),
+        ("export", f"{req.reference}.zip", export, "application/zip"),
+    ):
+        session.add(
+            DsarDocument(
+                request_id=req.id or 0,
+                kind=kind,
+                filename=name,
+                media_type=media,
+                content=content,
+                sha256=hashlib.sha256(content).hexdigest(),
+            )  # fmt: skip
+        )
+
+
+def document(session: Session, req: DsarRequest, kind: str) -> DsarDocument | None:
+    return session.scalar(
+        select(DsarDocument).where(DsarDocument.request_id == req.id, DsarDocument.kind == kind)
+    )
+
+
+def downloadable(req: DsarRequest, *, now: datetime | None = None) -> bool:
+    """The subject may download the answer for ANSWER_DAYS after completion."""
+    closed = as_utc(req.closed_at)
+    if req.status != "completed" or closed is None:
+        return False
+    return (now or utcnow()) - closed <= timedelta(days=ANSWER_DAYS)
+
+
+def purge_old_answers(session: Session, *, now: datetime | None = None) -> int:
+    """Remove stored answers older than ANSWER_DAYS (they hold personal data; the outcomes stay)."""
+    limit = (now or utcnow()) - timedelta(days=ANSWER_DAYS)
+    result = session.execute(delete(DsarDocument).where(DsarDocument.created_at < limit))
+    return result.rowcount or 0
