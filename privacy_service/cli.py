@@ -394,6 +394,41 @@ def outbox_deliver(loop: bool, interval: float) -> None:
         time.sleep(interval)
 
 
+@click.group("dsar")
+def dsar_group() -> None:
+    """Data-subject requests."""
+
+
+@dsar_group.command("replay-erasures")
+@click.option("--ledger", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The ledger file (default: instance/ledger/erasures.jsonl).")  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Count what would be erased again; change nothing.")
+@with_appcontext
+def dsar_replay(ledger: Path | None, dry_run: bool) -> None:
+    """After a restore from backup, erase again every row the erasure ledger names (held rows stay)."""
+    from privacy_service.audit import Actor, record_event
+    from privacy_service.dsar import ledger as erasure_ledger
+
+    with transaction(get_engine()) as session:
+        result = erasure_ledger.replay(
+            session,
+            secret_key=current_app.config["SECRET_KEY"],
+            instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
+            ledger=ledger,
+            dry_run=dry_run,
+        )
+        if not dry_run:
+            record_event(session, actor=Actor("cli", "replay-erasures"), action="dsar.erasures.replayed",
+                         object_type="erasure_ledger", object_id="replay",
+                         details={"entries": result.entries, "tables": result.tables})  # fmt: skip
+    for table in result.tables:
+        click.echo(f"{table['table']}: found {table['found']}, held {table['held']}, "
+                   f"{'would erase' if dry_run else 'erased'} {table['erased']}")  # fmt: skip
+    click.echo(
+        f"{result.entries} ledger entries; {'would erase' if dry_run else 'erased'} {result.erased} rows"
+    )
+
+
 def register_commands(app: Flask) -> None:
     """Attach the commands to the app's CLI group."""
     for command in (
@@ -407,6 +442,7 @@ def register_commands(app: Flask) -> None:
         audit_group,
         outbox_group,
         retention_group,
+        dsar_group,
         scheduler_command,
     ):
         app.cli.add_command(command)

@@ -35,7 +35,7 @@ from privacy_service.errors import DomainError, NotFound, ValidationFailed
 from privacy_service.mail import MailError, build_message, send_message
 from privacy_service.models import as_utc, json_column, tz_column, utcnow
 
-EVENTS = ("consent.changed",)
+EVENTS = ("consent.changed", "subject.erased")
 # Work queued with a change and done after it, with the same retries: kind "task", handled by name.
 TaskHandler = Callable[[Session, dict[str, Any], "Transport"], None]
 TASKS: dict[str, TaskHandler] = {}

@@ -6,12 +6,12 @@ decides which rows are protected (holds live in retention, which the data map do
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, delete, update
+from sqlalchemy import String, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -158,3 +158,60 @@ def update_subject_rows(
                 ) from exc
             results.append(TableUpdate(system.name, table.table_name, table.activity_slug, name, done))
     return results
+
+
+def scan_identities(
+    session: Session, *, instance_path: Path, kinds: tuple[str, ...], match: Callable[[str, str], bool]
+) -> Iterator[tuple[DataSystem, DataTable, list[tuple[Any, dict[str, str]]]]]:
+    """Per mapped table, the keys (with their identity values) of the rows whose identity of one of `kinds`
+    satisfies `match`. Rows are streamed and only matches kept: the erasure replay matches keyed hashes,
+    which SQL cannot compute."""
+    with _engines(instance_path) as engine_for:
+        for system, table in _mapped_tables(session, activity=None):
+            wanted = [k for k in kinds if k in table.identity]
+            if not wanted:
+                continue
+            found: list[tuple[Any, dict[str, str]]] = []
+            try:
+                with engine_for(system).connect() as conn:
+                    reflected = _reflect(conn, system, table)
+                    identity = [reflected.c[table.identity[k]] for k in wanted]
+                    stmt = select(reflected.c[table.key_column], *identity)
+                    rows = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+                    for row in rows:
+                        values = {k: str(v) for k, v in zip(wanted, row[1:], strict=True) if v is not None}
+                        if any(match(k, v) for k, v in values.items()):
+                            found.append((row[0], values))
+            except SQLAlchemyError as exc:  # the URL may hold a secret: never echo it
+                raise DataSystemError(
+                    f"Data system '{system.name}', table '{table.table_name}' could not be read "
+                    f"({type(exc).__name__})."
+                ) from exc
+            yield system, table, found
+
+
+def erase_keys(
+    session: Session, *, instance_path: Path, system: DataSystem, table: DataTable, keys: list[Any]
+) -> int:
+    """Delete or mask (the table's erasure strategy) the rows with these keys; return how many."""
+    done = 0
+    with _engines(instance_path) as engine_for:
+        try:
+            with engine_for(system).begin() as conn:
+                reflected = _reflect(conn, system, table)
+                key_col = reflected.c[table.key_column]
+                for start in range(0, len(keys), BATCH):
+                    batch = keys[start : start + BATCH]
+                    if table.erasure == "delete":
+                        done += conn.execute(delete(reflected).where(key_col.in_(batch))).rowcount
+                    else:
+                        values = _mask_values(reflected, list(table.mask_columns))
+                        done += conn.execute(
+                            update(reflected).where(key_col.in_(batch)).values(**values)
+                        ).rowcount
+        except SQLAlchemyError as exc:
+            raise DataSystemError(
+                f"Data system '{system.name}', table '{table.table_name}' could not be changed "
+                f"({type(exc).__name__})."
+            ) from exc
+    return done

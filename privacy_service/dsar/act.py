@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service import notify
@@ -19,8 +20,8 @@ from privacy_service.audit import Actor
 from privacy_service.consent import effects as consent_effects
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
-from privacy_service.dsar import plan, service
-from privacy_service.dsar.models import DsarOutcome, DsarRequest
+from privacy_service.dsar import ledger, plan, service
+from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
 from privacy_service.errors import Conflict
 from privacy_service.models import utcnow
@@ -73,6 +74,10 @@ def approve(
             acted.append(outcome.activity)
             told.update(_tell_processors(session, req, outcome))
     req.decided_at, req.decided_by = utcnow(), str(actor)
+    if req.type == "erasure":
+        erased = [o.activity for o in plan.outcomes_of(session, req) if o.outcome in ("done", "partial")]
+        if erased:
+            _after_erasure(session, req, erased, actor=actor, instance_path=instance_path, links=links)
     service.move(req, "in_progress")
     details: dict[str, Any] = {"activities": acted, "told": sorted(told)}
     service.record(session, req, "approved", actor, note=(note or "").strip() or None, details=details)
@@ -80,6 +85,37 @@ def approve(
         service.record(session, req, "recipients_told", actor, details={"organisations": sorted(told)})
     plan.release_request_evidence(session, req, actor)
     return req
+
+
+def _after_erasure(
+    session: Session,
+    req: DsarRequest,
+    activities: list[str],
+    *,
+    actor: Actor,
+    instance_path: Path,
+    links: consent.Links,
+) -> None:
+    """Record the erasure in the ledger (keyed hashes only), tell subscribed portals so they end the subject's
+    sessions, and stop the subject's other open confirmation links."""
+    entry = ledger.record_erasure(
+        req, activities=activities, secret_key=links.secret_key, instance_path=instance_path, at=utcnow()
+    )
+    notify.enqueue_event(
+        session,
+        event="subject.erased",
+        data={"reference": req.reference, "subject": req.subject_email, "activities": sorted(activities)},
+    )
+    others = session.scalars(
+        select(DsarChallenge)
+        .join(DsarRequest, DsarRequest.id == DsarChallenge.request_id)
+        .where(DsarRequest.subject_key == req.subject_key, DsarChallenge.used_at.is_(None))
+    )
+    revoked = 0
+    for challenge in others:
+        challenge.used_at, revoked = utcnow(), revoked + 1
+    service.record(session, req, "erasure_recorded", actor, visible=False,
+                   details={"ledger_hashes": len(entry["hashes"]), "links_revoked": revoked})  # fmt: skip
 
 
 def _act(
