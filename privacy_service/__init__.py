@@ -124,6 +124,9 @@ def close_app(app: Flask) -> None:
     if fast is not None:
         fast.close()
     app.extensions["engine"].dispose()
+    from privacy_service.datamap.service import dispose_engines
+
+    dispose_engines()  # the data systems' pooled connections, shared by the process
 
 
 def _register_blueprints(app: Flask, api: Api) -> None:

@@ -6,7 +6,9 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,27 +186,54 @@ def _mapped_tables(session: Session, *, activity: str | None) -> list[tuple[Data
 # --- the set-based connector --------------------------------------------------------------------------------
 
 
+# Server databases (PostgreSQL) keep one small pool per URL for the process: a request's plan, its answer and
+# an erasure each reach the same systems, and a new connection per call cost more than the look-ups. SQLite
+# files get an engine per call (no pool), so a test's or a demo's file is never held open.
+_SHARED: dict[str, Engine] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_engine(url: str) -> Engine:
+    with _SHARED_LOCK:
+        engine = _SHARED.get(url)
+        if engine is None:
+            engine = create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True, pool_recycle=300)
+            _SHARED[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close the pooled data-system connections (app shutdown, tests, after a fork)."""
+    with _SHARED_LOCK:
+        for engine in _SHARED.values():
+            engine.dispose()
+        _SHARED.clear()
+
+
 @contextmanager
 def _engines(instance_path: Path) -> Iterator[Callable[[DataSystem], Engine]]:
     cache: dict[str, Engine] = {}
+    own: list[Engine] = []
 
     def get(system: DataSystem) -> Engine:
         url = system_url(system, instance_path=instance_path)
         if url not in cache:
             parsed = make_url(url)
-            file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+            if parsed.get_backend_name() != "sqlite":
+                cache[url] = _shared_engine(url)
+                return cache[url]
+            file = parsed.database
             if file not in (None, "", ":memory:") and not Path(file).exists():  # connecting would create it
                 raise DataSystemError(f"Data system '{system.name}': its database file does not exist.")
-            # One engine per URL for this call only: no pool outlives it.
             # SQLite data systems may be written by two schedulers' jobs at once: wait for the lock, not 5 s.
-            extra = {"connect_args": {"timeout": 30}} if parsed.get_backend_name() == "sqlite" else {}
-            cache[url] = create_engine(url, poolclass=NullPool, **extra)
+            cache[url] = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
+            own.append(cache[url])
         return cache[url]
 
     try:
         yield get
     finally:
-        for engine in cache.values():
+        for engine in own:
             engine.dispose()
 
 
@@ -254,23 +283,38 @@ def _match(column: Any, kind: str, value: str) -> ColumnElement[bool] | None:
     return column == value
 
 
+# A server table's columns as read from the data system, kept a minute: reading them cost more than the
+# look-up itself. A column renamed meanwhile shows as a failed read until then.
+REFLECT_SECONDS = 60.0
+_REFLECTED: dict[tuple[str, str], tuple[float, Table]] = {}
+
+
 def _reflect(conn: Connection, system: DataSystem, table: DataTable) -> Table:
     optional = [c for c in (table.restriction_column, table.anchor_column) if c]
     names = [table.table_name, table.key_column, *table.columns, *table.identity.values(), *optional]
     # Checked again here: the map may have been written around the schema.
     if not all(re.fullmatch(IDENTIFIER_RE, n) for n in names):
         raise DataSystemError(f"Data system '{system.name}', table '{table.table_name}': invalid SQL name.")
-    try:  # columns only: reflecting indexes warns on expression indexes and is not needed
-        found = inspect(conn).get_columns(table.table_name)
-    except NoSuchTableError:
-        found = []
-    if not found:
-        raise DataSystemError(
-            f"Data system '{system.name}' has no table '{table.table_name}'; fix systems.yaml."
+    key = (str(conn.engine.url), table.table_name)
+    cached = _REFLECTED.get(key) if conn.dialect.name != "sqlite" else None  # files are read afresh
+    if cached is not None and time.monotonic() - cached[0] < REFLECT_SECONDS:
+        reflected = cached[1]
+    else:
+        try:  # columns only: reflecting indexes warns on expression indexes and is not needed
+            found = inspect(conn).get_columns(table.table_name)
+        except NoSuchTableError:
+            found = []
+        if not found:
+            raise DataSystemError(
+                f"Data system '{system.name}' has no table '{table.table_name}'; fix systems.yaml."
+            )
+        reflected = Table(
+            table.table_name,
+            MetaData(),
+            *(Column(c["name"], c["type"], nullable=c["nullable"]) for c in found),
         )
-    reflected = Table(
-        table.table_name, MetaData(), *(Column(c["name"], c["type"], nullable=c["nullable"]) for c in found)
-    )
+        if conn.dialect.name != "sqlite":
+            _REFLECTED[key] = (time.monotonic(), reflected)  # read-only from here on: safe to share
     missing = sorted(set(names[1:]) - set(reflected.c.keys()))
     if missing:
         raise DataSystemError(
@@ -305,12 +349,16 @@ def find_subject_rows(
     identity: dict[str, str],
     instance_path: Path,
     activity: str | None = None,
+    activities: Collection[str] | None = None,
 ) -> list[SubjectRows]:
-    """Return the subject's rows in every mapped table (or one activity's), matching any identity given."""
+    """Return the subject's rows in every mapped table (or one activity's, or those of `activities`),
+    matching any identity given."""
     wanted = _clean_identity(identity)
     found: list[SubjectRows] = []
     with _engines(instance_path) as engine_for:
         for system, table in _mapped_tables(session, activity=activity):
+            if activities is not None and table.activity_slug not in activities:
+                continue
             kinds = {k: v for k, v in wanted.items() if k in table.identity}
             if not kinds:
                 continue

@@ -56,7 +56,9 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
         wanted = {o.activity for o in outcomes if o.outcome == "done" and o.applies}
         identity = plan.identity_of(req)
         found = (
-            datamap.find_subject_rows(session, identity=identity, instance_path=instance_path)
+            datamap.find_subject_rows(
+                session, identity=identity, instance_path=instance_path, activities=wanted
+            )
             if identity
             else []
         )

@@ -47,8 +47,12 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
     from privacy_service.dsar import service  # the lifecycle (service imports this module's task)
 
     identity = identity_of(req)
+    scope = _activities(session, req)
+    slugs = {a.slug for a in scope}
     found = (
-        datamap.find_subject_rows(session, identity=identity, instance_path=instance_path) if identity else []
+        datamap.find_subject_rows(session, identity=identity, instance_path=instance_path, activities=slugs)
+        if identity
+        else []
     )
     rows_by_activity: dict[str, list[datamap.SubjectRows]] = defaultdict(list)
     for table_rows in found:
@@ -57,7 +61,7 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
     session.execute(delete(DsarOutcome).where(DsarOutcome.request_id == req.id))
     protect_request_evidence(session, req, actor)
     outcomes = []
-    for activity in _activities(session, req):
+    for activity in scope:
         data = activity.data
         decision = rules.decide(req.type, data)
         tables, holds_seen, rows, held = [], {}, 0, 0
