@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
-from privacy_service.dsar import act, answer, plan, service
+from privacy_service.dsar import act, answer, identity, plan, service
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
@@ -150,9 +150,9 @@ def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Verify the subject's identity by hand (with a note saying how), or send them an e-mail check."""
     session = get_session()
     if data["method"] == "email":
-        req = service.ask_identity(session, reference=reference, actor=current_actor(), links=links())
+        req = identity.ask_identity(session, reference=reference, actor=current_actor(), links=links())
     else:
-        req = service.verify_by_officer(
+        req = identity.verify_by_officer(
             session, reference=reference, note=data["note"], actor=current_actor()
         )
     return _done(req)

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
 from privacy_service.dsar import act as act_service
-from privacy_service.dsar import answer, plan, service
+from privacy_service.dsar import answer, identity, plan, service
 from privacy_service.dsar.api import links, send_document
 from privacy_service.dsar.deadlines import OSLO, local_date
 from privacy_service.dsar.models import REJECTION_GROUNDS, STATUSES, TYPES
@@ -168,9 +168,9 @@ def act(reference: str, action: str) -> Any:
     form, actor = request.form, current_actor()
     try:
         if action == "verify":
-            service.verify_by_officer(session, reference=reference, note=form.get("note", ""), actor=actor)
+            identity.verify_by_officer(session, reference=reference, note=form.get("note", ""), actor=actor)
         elif action == "ask_identity":
-            service.ask_identity(session, reference=reference, actor=actor, links=links())
+            identity.ask_identity(session, reference=reference, actor=actor, links=links())
         elif action == "extend":
             months = int(form["months"]) if form.get("months", "").isdigit() else 0
             service.extend(

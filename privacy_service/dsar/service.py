@@ -23,24 +23,21 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import answer, messages
+from privacy_service.dsar import answer, identity, messages
 from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, deadline, local_date
 from privacy_service.dsar.letter_pdf import render_letter
 from privacy_service.dsar.models import (
     OPEN_STATUSES,
     REJECTION_GROUNDS,
-    DsarChallenge,
     DsarEvent,
     DsarRequest,
     DsarSequence,
 )
-from privacy_service.dsar.plan import PLAN_TASK, release_request_evidence
+from privacy_service.dsar.plan import release_request_evidence
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.models import as_utc, utcnow
 from privacy_service.ropa import service as ropa
 
-CHALLENGE_HOURS = 48  # a verification link or code works for two days
-MAX_CODE_ATTEMPTS = 5
 SCHEDULER = Actor("system", "scheduler")
 UNVERIFIED_CLOSE_DAYS = 14  # an unverified request closes after two weeks, with a message
 
@@ -75,7 +72,7 @@ class Created:
     status_token: str
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
@@ -83,10 +80,6 @@ def subject_key(secret_key: str, *, email: str | None, national_id: str | None) 
     """A keyed, non-reversible key for the subject (repeat requests, the erasure ledger)."""
     value = f"nid:{national_id}" if national_id else f"email:{(email or '').strip().lower()}"
     return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
-
-
-def _code_hash(secret_key: str, token_hash: str, code: str) -> str:
-    return hmac.new(secret_key.encode(), f"{token_hash}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def next_reference(session: Session, year: int) -> str:
@@ -178,7 +171,7 @@ def create_request(
         details=dict(data.get("details") or {}),
         received_at=received,
         due_on=deadline(local_date(received)),
-        status_token_hash=_digest(token),
+        status_token_hash=digest(token),
         created_by=str(actor),
     )
     session.add(req)
@@ -192,9 +185,11 @@ def create_request(
         at=received,
     )
     if verified_by:
-        _verified(session, req, actor, method="portal", note=f"Logged in through {verified_by}.", at=received)
+        identity.verified(
+            session, req, actor, method="portal", note=f"Logged in through {verified_by}.", at=received
+        )
     elif req.subject_email and req.channel in ("web", "api", "portal", "email"):
-        _challenge(session, req, actor, links=links, at=received)
+        identity.challenge(session, req, actor, links=links, at=received)
     return Created(req, token)
 
 
@@ -224,169 +219,6 @@ def _check_scope(session: Session, data: dict[str, Any]) -> None:
                 "Unknown field to correct.",
                 fields={"details": {"field": [f"Not a data item we hold; one of: {', '.join(known)}."]}},
             )
-
-
-def _challenge(session: Session, req: DsarRequest, actor: Actor, *, links: Links, at: datetime) -> None:
-    """Ask the subject to confirm by e-mail: the deadline waits until they do (Art. 12(6))."""
-    if not req.subject_email:
-        raise Conflict("The request has no e-mail address to send a check to; verify it by hand.")
-    token, code = secrets.token_urlsafe(32), f"{secrets.randbelow(10**6):06d}"
-    token_hash = _digest(token)
-    session.add(
-        DsarChallenge(
-            request_id=req.id or 0,
-            token_hash=token_hash,
-            code_hash=_code_hash(links.secret_key, token_hash, code),
-            created_at=at,
-            expires_at=at + timedelta(hours=CHALLENGE_HOURS),
-        )
-    )
-    if req.status == "received":
-        move(req, "awaiting_identity")
-    req.identity_status = "pending"
-    req.identity_asked_at = req.identity_asked_at or at
-    record(session, req, "identity_requested", actor, details={"method": "email"}, at=at)
-    subject, text = messages.verification_mail(
-        req.language, reference=req.reference, link=links.verify_url(token), code=code, hours=CHALLENGE_HOURS
-    )
-    notify.enqueue_email(session, event="dsar.verify", to=req.subject_email, subject=subject, text=text)
-
-
-def _verified(
-    session: Session,
-    req: DsarRequest,
-    actor: Actor,
-    *,
-    method: str,
-    note: str | None,
-    at: datetime | None = None,
-) -> None:
-    at = at or utcnow()
-    paused = req.identity_asked_at is not None
-    req.identity_status, req.identity_method, req.identity_arrived_at = "verified", method, at
-    if paused:  # the clock starts when the identity arrives
-        req.due_on = deadline(
-            local_date(req.received_at),
-            identity_arrived=local_date(at),
-            extension_months=req.extension_months,
-        )
-    move(req, "in_progress")
-    notify.enqueue_task(session, task=PLAN_TASK, payload={"reference": req.reference})
-    details: dict[str, Any] = {"method": method, "due_on": req.due_on.isoformat()}
-    if paused:
-        details["paused_days"] = (local_date(at) - local_date(as_utc(req.identity_asked_at) or at)).days
-    record(session, req, "identity_verified", actor, note=note, details=details, at=at)
-
-
-def resend_challenge(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
-    """Send a new check (the old link and code stop working)."""
-    req = get_request(session, reference=reference, for_update=True)
-    if req.status not in ("received", "awaiting_identity"):
-        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
-    now = utcnow()
-    for old in _open_challenges(session, req):
-        old.used_at = now
-    _challenge(session, req, actor, links=links, at=now)
-    return req
-
-
-def _open_challenges(session: Session, req: DsarRequest) -> list[DsarChallenge]:
-    return list(
-        session.scalars(
-            select(DsarChallenge).where(DsarChallenge.request_id == req.id, DsarChallenge.used_at.is_(None))
-        )
-    )
-
-
-class ChallengeProblem(Conflict):
-    """A confirmation link or code that cannot be used: invalid | used | expired | locked | closed."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message, fields={"token": [reason]})
-        self.reason = reason
-        self.status = 404 if reason == "invalid" else 410 if reason in ("used", "expired") else 409
-
-
-def challenge_request(session: Session, *, token: str) -> tuple[DsarChallenge, DsarRequest]:
-    """The challenge and request a verification link names, or ChallengeProblem."""
-    challenge = session.scalar(select(DsarChallenge).where(DsarChallenge.token_hash == _digest(token)))
-    if challenge is None:
-        raise ChallengeProblem("invalid", "This confirmation link is not valid.")
-    req = session.get(DsarRequest, challenge.request_id)
-    assert req is not None
-    return challenge, req
-
-
-def verify_link(session: Session, *, token: str, now: datetime | None = None) -> DsarRequest:
-    """Confirm the subject's e-mail address by the link: single use, expiring."""
-    challenge, req = challenge_request(session, token=token)
-    check_usable(challenge, req, now)
-    challenge.used_at = now or utcnow()
-    _verified(session, req, Actor("subject", req.reference), method="email", note=None, at=now)
-    return req
-
-
-def verify_code(
-    session: Session, *, status_token: str, code: str, secret_key: str, now: datetime | None = None
-) -> tuple[DsarRequest, bool]:
-    """Confirm by the six-digit code on the status page; return (request, accepted). A wrong code counts as
-    an attempt (that count is written even though the check fails); after five the code stops working."""
-    now = now or utcnow()
-    req = request_by_status_token(session, token=status_token)
-    challenge = session.scalar(
-        select(DsarChallenge)
-        .where(DsarChallenge.request_id == req.id, DsarChallenge.used_at.is_(None))
-        .order_by(DsarChallenge.id.desc())
-        .limit(1)
-    )
-    if challenge is None:
-        raise ChallengeProblem("used", "There is no open check for this request.")
-    check_usable(challenge, req, now)
-    challenge.attempts += 1
-    if not hmac.compare_digest(
-        challenge.code_hash, _code_hash(secret_key, challenge.token_hash, code.strip())
-    ):
-        record(session, req, "identity_attempt_failed", Actor("subject", req.reference),
-               details={"attempts": challenge.attempts}, visible=False)  # fmt: skip
-        return req, False
-    challenge.used_at = now
-    _verified(session, req, Actor("subject", req.reference), method="email", note=None, at=now)
-    return req, True
-
-
-def check_usable(challenge: DsarChallenge, req: DsarRequest, now: datetime | None = None) -> None:
-    """Raise ChallengeProblem unless the challenge can confirm the request now."""
-    now = now or utcnow()
-    if req.status != "awaiting_identity":
-        raise ChallengeProblem("closed", "This request does not wait for a confirmation.")
-    if challenge.used_at is not None:
-        raise ChallengeProblem("used", "This confirmation has been used already.")
-    if (as_utc(challenge.expires_at) or now) < now:
-        raise ChallengeProblem("expired", "This confirmation has expired.")
-    if challenge.attempts >= MAX_CODE_ATTEMPTS:
-        raise ChallengeProblem("locked", "Too many wrong codes: ask for a new one.")
-
-
-def verify_by_officer(session: Session, *, reference: str, note: str, actor: Actor) -> DsarRequest:
-    """An officer has established the subject's identity by other means (a letter, a call, ID shown)."""
-    if not (note or "").strip():
-        raise ValidationFailed("Say how the identity was established.", fields={"note": ["Required."]})
-    req = get_request(session, reference=reference, for_update=True)
-    if req.identity_status == "verified":
-        raise Conflict(f"Request {req.reference} is verified already.")
-    for challenge in _open_challenges(session, req):
-        challenge.used_at = utcnow()
-    _verified(session, req, actor, method="officer", note=note.strip())
-    return req
-
-
-def ask_identity(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
-    """Ask the subject of a letter or call to confirm by e-mail (the deadline waits for the answer)."""
-    req = get_request(session, reference=reference, for_update=True)
-    if req.status != "received":
-        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
-    _challenge(session, req, actor, links=links, at=utcnow())
-    return req
 
 
 def extend(session: Session, *, reference: str, months: int, reason: str, actor: Actor) -> DsarRequest:
@@ -458,7 +290,7 @@ def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None
     """The subject withdraws the request (from the status page, or through an officer)."""
     req = get_request(session, reference=reference, for_update=True)
     move(req, "withdrawn")
-    for challenge in _open_challenges(session, req):
+    for challenge in identity.open_challenges(session, req):
         challenge.used_at = utcnow()
     release_request_evidence(session, req, actor)
     record(session, req, "withdrawn", actor, note=(note or "").strip() or None)
@@ -484,7 +316,7 @@ def close_unverified(
         move(req, "rejected")
         req.rejection_ground = "identity_not_established"
         req.rejection_reason = messages.unverified_reason(req.language, days=days)
-        for challenge in _open_challenges(session, req):
+        for challenge in identity.open_challenges(session, req):
             challenge.used_at = now
         record(session, req, "closed_unverified", SCHEDULER, details={"days": days})
         _tell(session, req, messages.rejection_mail(req.language, reference=req.reference,
@@ -547,7 +379,7 @@ def get_request(session: Session, *, reference: str, for_update: bool = False) -
 
 
 def request_by_status_token(session: Session, *, token: str) -> DsarRequest:
-    req = session.scalar(select(DsarRequest).where(DsarRequest.status_token_hash == _digest(token)))
+    req = session.scalar(select(DsarRequest).where(DsarRequest.status_token_hash == digest(token)))
     if req is None:
         raise NotFound("No request has this status link.")
     return req

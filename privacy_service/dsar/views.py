@@ -30,7 +30,7 @@ from wtforms import (
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
 from privacy_service.db import get_session
-from privacy_service.dsar import answer, plan, service
+from privacy_service.dsar import answer, identity, plan, service
 from privacy_service.dsar.api import links, send_document
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.dsar.models import DsarRequest
@@ -213,9 +213,9 @@ def _problem(reason: str) -> tuple[str, int]:
 def verify_page(token: str) -> Any:
     """Ask the subject to press the button: a GET changes nothing (mail scanners open links)."""
     try:
-        challenge, req = service.challenge_request(get_session(), token=token)
-        service.check_usable(challenge, req)
-    except service.ChallengeProblem as problem:
+        challenge, req = identity.challenge_request(get_session(), token=token)
+        identity.check_usable(challenge, req)
+    except identity.ChallengeProblem as problem:
         return _problem(problem.reason)
     return render_template("dsar/verify.html", step="confirm", req=req, lang=_lang())
 
@@ -226,8 +226,8 @@ def verify(token: str) -> Any:
     session = get_session()
     session.rollback()
     try:
-        req = service.verify_link(session, token=token)
-    except service.ChallengeProblem as problem:
+        req = identity.verify_link(session, token=token)
+    except identity.ChallengeProblem as problem:
         session.rollback()
         return _problem(problem.reason)
     session.commit()
@@ -307,13 +307,13 @@ def enter_code(token: str) -> Any:
     session = get_session()
     session.rollback()
     try:
-        req, ok = service.verify_code(
+        req, ok = identity.verify_code(
             session,
             status_token=token,
             code=request.form.get("code", "")[:12],
             secret_key=current_app.config["SECRET_KEY"],
         )
-    except service.ChallengeProblem as problem:
+    except identity.ChallengeProblem as problem:
         session.rollback()
         return _problem(problem.reason)
     session.commit()
@@ -329,7 +329,7 @@ def resend(token: str) -> Any:
         return _no_request()
     session.rollback()
     try:
-        service.resend_challenge(
+        identity.resend_challenge(
             session, reference=req.reference, actor=Actor("subject", req.reference), links=links()
         )
     except Conflict:

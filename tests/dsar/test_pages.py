@@ -128,3 +128,18 @@ def test_links_that_are_wrong_expired_or_for_another_request(client) -> None:  #
 def test_the_form_is_rate_limited(client) -> None:  # type: ignore[no-untyped-def]
     codes = [_submit(client, lang="en").status_code for _ in range(6)]
     assert codes[:5] == [200] * 5 and codes[5] == 429
+
+
+def test_another_requests_code_or_link_gets_nothing(app, client) -> None:  # type: ignore[no-untyped-def]
+    first = _submit(client, lang="en").get_data(as_text=True)
+    first_status, __, first_code = _links(first, _last_mail(app))
+    second = _submit(client, lang="en", name="Ola Nordmann", email="ola.nordmann@example.no").get_data(
+        as_text=True
+    )
+    second_status, __, __ = _links(second, _last_mail(app))
+    token = csrf_token(client, second_status)
+    crossed = client.post(f"{second_status}/code", data={"csrf_token": token, "code": first_code})
+    assert "m=wrong_code" in crossed.headers["Location"]  # one request's code never confirms another
+    page = client.get(second_status + "?lang=en").get_data(as_text=True)
+    assert "Waiting for you to confirm" in page and "kari" not in page.lower()
+    assert "Waiting for you to confirm" in client.get(first_status + "?lang=en").get_data(as_text=True)
