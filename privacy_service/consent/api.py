@@ -185,6 +185,7 @@ class Notices(MethodView):
 
     @blp.arguments(NoticeInSchema)
     @blp.response(201, NoticeSchema)
+    @blp.alt_response(200, schema=NoticeSchema, description="The same text was published already: unchanged")
     @require("registry:write")
     def post(self, data: dict[str, Any]) -> Any:
         """Publish a notice version; renewal_required flags current consents until subjects consent again."""

@@ -385,7 +385,12 @@ class RopaArgsSchema(Schema):
 
     format = fields.String(load_default="json", validate=_one_of(("pdf", "csv", "json", "jsonld"), "format"))
     lang = fields.String(load_default="en", validate=_one_of(("nb", "en"), "language"))
-    service = fields.String(load_default=None)
+    service = fields.String(
+        load_default=None,
+        validate=validate.Regexp(
+            SERVICES_RE, error="Not a service name (lower-case letters, digits and '-')."
+        ),
+    )
     include_retired = fields.Boolean(load_default=True)
 
 

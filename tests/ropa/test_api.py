@@ -242,3 +242,17 @@ def test_organisations_can_be_updated_and_bad_org_numbers_are_refused(app: Flask
     assert bad.status_code == 422
     assert "mod-11" in bad.get_json()["error"]["fields"]["org_number"][0]
     assert _counts(app) == before
+
+
+def test_an_export_filter_with_control_characters_is_refused(client, writer) -> None:  # type: ignore[no-untyped-def]
+    # found by schemathesis: the service name went into the Content-Disposition header and broke it (500)
+    response = client.get("/api/v1/ropa?service=%2B%1B%F0%B2%B7%97", headers=writer)
+    assert response.status_code == 422 and "service" in response.get_json()["error"]["fields"]
+    fine = client.get("/api/v1/ropa?service=helsedata&format=csv", headers=writer)
+    assert fine.status_code == 200 and 'filename="' in fine.headers["Content-Disposition"]
+
+
+def test_times_in_answers_carry_their_offset_on_every_engine(client, writer) -> None:  # type: ignore[no-untyped-def]
+    # found by schemathesis: SQLite read timestamps back without an offset, which is not an RFC 3339 date-time
+    items = client.get("/api/v1/activities?per_page=5", headers=writer).get_json()["items"]
+    assert items and all(i["updated_at"].endswith("+00:00") for i in items)
