@@ -119,8 +119,18 @@ class DueTable:
         physical order, so the whole run reads each page once; elsewhere a range of keys, walked in key order.
         Each slice is re-checked against `where` as it is acted on, so a row changed meanwhile is left alone.
         """
-        walk = self._walk_pages if self.engine.dialect.name == "postgresql" else self._walk_keys
+        walk = self._walk_pages if self._plain_pg_table() else self._walk_keys
         return walk(where, batch, lambda conn, part, n: self._act(conn, and_(where, part), deposit_dir, n))
+
+    def _plain_pg_table(self) -> bool:
+        """A PostgreSQL heap table (partitioned tables and views have no pages of their own: walk keys)."""
+        if self.engine.dialect.name != "postgresql":
+            return False
+        with self.engine.connect() as conn:
+            kind = conn.execute(
+                text("SELECT relkind FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": self.table.name}
+            ).scalar()
+        return kind == "r"
 
     def _walk_keys(self, where: ColumnElement[bool], batch: int, act: _Act) -> int:
         handled, after, batch_no = 0, None, 0
@@ -215,6 +225,9 @@ def _write_jsonl(path: Path, rows: Any, key: str) -> list[Any]:
             fh.write(json.dumps({k: _plain(v) for k, v in row._mapping.items()}, ensure_ascii=False) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+    if not keys:  # a slice without due rows leaves no file behind
+        tmp.unlink()
+        return keys
     os.replace(tmp, path)
     return keys
 
