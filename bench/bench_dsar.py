@@ -130,7 +130,6 @@ def bench_answer(engine: Any, ds_url: str, instance: Path) -> None:
     from sqlalchemy import create_engine, text
 
     from privacy_service.audit import Actor
-    from privacy_service.consent.service import Links as ConsentLinks
     from privacy_service.db import transaction
     from privacy_service.dsar import act, plan, service
 
@@ -151,7 +150,7 @@ def bench_answer(engine: Any, ds_url: str, instance: Path) -> None:
         plan.make_plan(session, req, instance_path=instance, actor=actor)
     with transaction(engine) as session:
         act.approve(session, reference=reference, actor=actor, instance_path=instance,
-                    links=ConsentLinks("http://localhost:5000", "bench-secret"))  # fmt: skip
+                    links=service.Links("http://localhost:5000", "bench-secret"))  # fmt: skip
     started = time.perf_counter()
     with transaction(engine) as session:
         service.complete(session, reference=reference, actor=actor, instance_path=instance)
@@ -170,11 +169,10 @@ def bench_erasure(engine: Any, ds_url: str, instance: Path, n: int, rounds: int 
     import psycopg
 
     from privacy_service.audit import Actor
-    from privacy_service.consent.service import Links as ConsentLinks
     from privacy_service.db import transaction
     from privacy_service.dsar import act, plan, service
 
-    actor, links = Actor("cli", "bench"), ConsentLinks("http://localhost:5000", "bench-secret")
+    actor, links = Actor("cli", "bench"), service.Links("http://localhost:5000", "bench-secret")
     rng = random.Random(n)
     erase_ms, sql_ms = [], []
     raw = psycopg.connect(ds_url.replace("postgresql+psycopg", "postgresql"), autocommit=True)

@@ -46,7 +46,7 @@ def approve(
     reference: str,
     actor: Actor,
     instance_path: Path,
-    links: consent.Links,
+    links: service.Links,
     note: str | None = None,
 ) -> DsarRequest:
     """Carry out the plan an officer approved; raise Conflict unless the request waits for a decision."""
@@ -94,7 +94,7 @@ def _after_erasure(
     *,
     actor: Actor,
     instance_path: Path,
-    links: consent.Links,
+    links: service.Links,
 ) -> None:
     """Record the erasure in the ledger (keyed hashes only), tell subscribed portals so they end the subject's
     sessions, and stop the subject's other open confirmation links."""
@@ -126,7 +126,7 @@ def _act(
     identity: dict[str, str],
     own: Hold | None,
     instance_path: Path,
-    links: consent.Links,
+    links: service.Links,
     actor: Actor,
 ) -> None:
     activity, kind = outcome.activity, req.type

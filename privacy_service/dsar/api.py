@@ -9,7 +9,6 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
 from privacy_service.dsar import act, answer, identity, plan, service
 from privacy_service.dsar.deadlines import local_date
@@ -190,7 +189,7 @@ def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
         actor=current_actor(),
         note=data["note"],
         instance_path=instance,
-        links=consent_links(),
+        links=links(),
     )
     return _done(req)
 

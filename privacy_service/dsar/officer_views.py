@@ -15,7 +15,6 @@ from marshmallow import ValidationError
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from privacy_service.consent.api import links as consent_links
 from privacy_service.db import get_session
 from privacy_service.dsar import act as act_service
 from privacy_service.dsar import answer, identity, plan, service
@@ -188,7 +187,7 @@ def act(reference: str, action: str) -> Any:
         elif action == "approve":
             instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
             act_service.approve(session, reference=reference, actor=actor, note=form.get("note"),
-                                instance_path=instance, links=consent_links())  # fmt: skip
+                                instance_path=instance, links=links())  # fmt: skip
         elif action == "complete":
             instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
             service.complete(

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
+from privacy_service.consent import service as consent
 from privacy_service.datamap import service as datamap
 from privacy_service.dsar import answer, identity, messages
 from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, deadline, local_date
@@ -51,11 +52,9 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Links:
-    """What the service needs for links in mails and answers (no Flask here)."""
-
-    base_url: str
-    secret_key: str
+class Links(consent.Links):
+    """The consent links (base URL, signing key), plus a request's confirmation and status links; one object
+    serves a request and the consent withdrawals it makes."""
 
     def verify_url(self, token: str) -> str:
         return f"{self.base_url}/requests/verify/{token}"
