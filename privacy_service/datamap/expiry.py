@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,14 @@ from sqlmodel import Session
 
 from privacy_service.datamap.actions import MASK_TEXT
 from privacy_service.datamap.models import DataSystem, DataTable
-from privacy_service.datamap.service import DataSystemError, _engines, _match, _reflect, mapped_tables
+from privacy_service.datamap.service import (
+    DataSystemError,
+    _engines,
+    _match,
+    _reflect,
+    mapped_tables,
+    plain_value,
+)
 
 _Act = Callable[[Connection, Any, int], int]
 
@@ -206,14 +213,6 @@ def _fits(python_type: type, value: str) -> bool:
     return python_type is not int or str(value).lstrip("-").isdigit()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
 def _write_jsonl(path: Path, rows: Any, key: str) -> list[Any]:
     """Write rows as JSON lines, flushed to disk before the caller deletes them; return their keys."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -222,7 +221,9 @@ def _write_jsonl(path: Path, rows: Any, key: str) -> list[Any]:
     with open(tmp, "w", encoding="utf-8") as fh:
         for row in rows:
             keys.append(row._mapping[key])
-            fh.write(json.dumps({k: _plain(v) for k, v in row._mapping.items()}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps({k: plain_value(v) for k, v in row._mapping.items()}, ensure_ascii=False) + "\n"
+            )
         fh.flush()
         os.fsync(fh.fileno())
     if not keys:  # a slice without due rows leaves no file behind

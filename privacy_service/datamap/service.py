@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,15 @@ def _engines(instance_path: Path) -> Iterator[Callable[[DataSystem], Engine]]:
     finally:
         for engine in own:
             engine.dispose()
+
+
+def plain_value(value: Any) -> Any:
+    """A column value as JSON can hold it: dates and times in ISO 8601, bytes as hex, the rest as it is."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
 
 
 def _clean_identity(identity: dict[str, str]) -> dict[str, str]:

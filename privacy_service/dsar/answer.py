@@ -15,7 +15,7 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from privacy_service.dsar import plan
 from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest
 from privacy_service.models import as_utc, utcnow
 from privacy_service.ropa import service as ropa
+from privacy_service.ropa.export import neutralise
 
 ANSWER_DAYS = 30  # the subject can download the answer for this long after completion
 DATA_RIGHTS = ("access", "portability")
@@ -102,19 +103,6 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
     return answer
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
-def _neutralise(value: Any) -> str:
-    text = "" if value is None else str(_plain(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text  # no formulas in spreadsheets
-
-
 def build_export(answer: Answer, letter: bytes) -> bytes:
     """The ZIP: the letter, per activity and table the rows as JSON and CSV, consents, earlier requests, and
     manifest.json describing each file (activity, table, rows, columns and their categories, SHA-256)."""
@@ -133,7 +121,7 @@ def build_export(answer: Answer, letter: bytes) -> bytes:
         for slug, tables in sorted(answer.rows.items()):
             for t in tables:
                 columns = [t.key, *(c for c in t.categories if c != t.key)]
-                rows = [{c: _plain(r.get(c)) for c in columns} for r in t.rows]
+                rows = [{c: datamap.plain_value(r.get(c)) for c in columns} for r in t.rows]
                 base = f"{slug}/{t.system}.{t.table}"
                 described = [{"name": c, "category": t.categories.get(c)} for c in columns]
                 meta = {
@@ -152,7 +140,9 @@ def build_export(answer: Answer, letter: bytes) -> bytes:
                 text = io.StringIO()
                 writer = csv.writer(text)
                 writer.writerow(columns)
-                writer.writerows([[_neutralise(r[c]) for c in columns] for r in rows])
+                writer.writerows(
+                    [[neutralise("" if r[c] is None else str(r[c])) for c in columns] for r in rows]
+                )
                 add(f"{base}.csv", ("\ufeff" + text.getvalue()).encode(), format="CSV (UTF-8)", **meta)
         if answer.consents:
             add("consents.json", json.dumps(answer.consents, ensure_ascii=False, indent=2).encode(),

@@ -263,7 +263,8 @@ def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], 
     }
 
 
-def _neutralise(value: str) -> str:
+def neutralise(value: str) -> str:
+    """A CSV cell as text a spreadsheet shows and never runs."""
     # A cell that starts with = + - @ is run as a formula by spreadsheet programs (CSV injection).
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -277,7 +278,7 @@ def export_csv(
     writer.writerow([nb if lang == "nb" else en for _, en, nb in CSV_COLUMNS])
     for activity in activities:
         row = csv_row(activity, organisations, lang)
-        writer.writerow([_neutralise(row[key]) for key, _, _ in CSV_COLUMNS])
+        writer.writerow([neutralise(row[key]) for key, _, _ in CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 
 
