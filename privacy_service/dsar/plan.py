@@ -57,7 +57,8 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
     rows_by_activity: dict[str, list[datamap.SubjectRows]] = defaultdict(list)
     for table_rows in found:
         rows_by_activity[table_rows.activity].append(table_rows)
-    mapped = {t.activity_slug for __, t in datamap.mapped_tables(session)}
+    tables_by_id = {t.id: t for __, t in datamap.mapped_tables(session)}  # read once for every activity
+    mapped = {t.activity_slug for t in tables_by_id.values()}
     session.execute(delete(DsarOutcome).where(DsarOutcome.request_id == req.id))
     protect_request_evidence(session, req, actor)
     outcomes = []
@@ -85,7 +86,7 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
                     "table": table_rows.table,
                     "rows": len(keys),
                     "held": dict(by_hold),
-                    "strategy": _strategy(session, table_rows),
+                    "strategy": tables_by_id[table_rows.data_table_id].erasure,
                 }
             )
             rows += len(keys)
@@ -149,13 +150,6 @@ def release_request_evidence(session: Session, req: DsarRequest, actor: Actor) -
         holds_service.release_hold(
             session, hold_id=hold.id or 0, actor=actor, note=f"{req.reference} decided"
         )
-
-
-def _strategy(session: Session, table_rows: datamap.SubjectRows) -> str:
-    for __, table in datamap.mapped_tables(session):
-        if table.id == table_rows.data_table_id:
-            return table.erasure
-    return "delete"
 
 
 def outcomes_of(session: Session, req: DsarRequest) -> list[DsarOutcome]:
