@@ -6,6 +6,7 @@ Links carry random tokens, never the subject's identity.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -320,40 +321,46 @@ def enter_code(token: str) -> Any:
     return redirect(url_for("dsar_pages.status", token=token, m="confirmed" if ok else "wrong_code"))
 
 
-@bp.post("/requests/status/<token>/resend")
-@public
-def resend(token: str) -> Any:
+def _subject_action(token: str, action: Callable[[Any, Any], Any], done: str) -> Any:
+    """Run a subject's action on the request behind a status link; a closed request changes nothing."""
     session = get_session()
     req = _request_for(token)
     if req is None:
         return _no_request()
     session.rollback()
     try:
-        identity.resend_challenge(
-            session, reference=req.reference, actor=Actor("subject", req.reference), links=links()
-        )
+        action(session, req)
     except Conflict:
         session.rollback()
         return redirect(url_for("dsar_pages.status", token=token, m="closed"))
     session.commit()
-    return redirect(url_for("dsar_pages.status", token=token, m="resent"))
+    return redirect(url_for("dsar_pages.status", token=token, m=done))
+
+
+@bp.post("/requests/status/<token>/resend")
+@public
+def resend(token: str) -> Any:
+    """Send a new confirmation link and code (the old ones stop working)."""
+    return _subject_action(
+        token,
+        lambda session, req: identity.resend_challenge(
+            session, reference=req.reference, actor=Actor("subject", req.reference), links=links()
+        ),
+        "resent",
+    )
 
 
 @bp.post("/requests/status/<token>/withdraw")
 @public
 def withdraw(token: str) -> Any:
-    session = get_session()
-    req = _request_for(token)
-    if req is None:
-        return _no_request()
-    session.rollback()
-    try:
-        service.withdraw(session, reference=req.reference, actor=Actor("subject", req.reference))
-    except Conflict:
-        session.rollback()
-        return redirect(url_for("dsar_pages.status", token=token, m="closed"))
-    session.commit()
-    return redirect(url_for("dsar_pages.status", token=token, m="withdrawn"))
+    """The subject withdraws the request."""
+    return _subject_action(
+        token,
+        lambda session, req: service.withdraw(
+            session, reference=req.reference, actor=Actor("subject", req.reference)
+        ),
+        "withdrawn",
+    )
 
 
 STATUS_LABELS = {
