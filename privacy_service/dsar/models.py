@@ -9,16 +9,9 @@ from sqlalchemy import Column, Date, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from privacy_service.models import json_column, tz_column, utcnow
+from privacy_service.ropa.rules import RIGHTS
 
-TYPES = (
-    "access",
-    "rectification",
-    "erasure",
-    "restriction",
-    "objection",
-    "portability",
-    "consent_withdrawal",
-)
+TYPES = RIGHTS  # a request asks for one of the rights
 STATUSES = (
     "received",
     "awaiting_identity",

@@ -20,6 +20,7 @@ from privacy_service.documents import (
     text,
 )
 from privacy_service.ropa.export import art9_text, legal_basis_text, org_name, transfer_text
+from privacy_service.ropa.rules import RIGHTS
 
 DATATILSYNET = "Datatilsynet, www.datatilsynet.no, Postboks 458 Sentrum, 0105 Oslo"
 
@@ -110,15 +111,6 @@ _NB = {
     },
 }
 LABELS = {"en": _EN, "nb": _NB}
-RIGHT_ORDER = (
-    "access",
-    "rectification",
-    "erasure",
-    "restriction",
-    "objection",
-    "portability",
-    "consent_withdrawal",
-)
 
 
 def _legal_basis(a: dict[str, Any], lang: str) -> list[str]:
@@ -168,7 +160,7 @@ def rights_block(activities: list[dict[str, Any]], lang: str) -> list[Flowable]:
     """Return the rights that apply to at least one activity, naming the activities where not all do."""
     L = LABELS.get(lang, _EN)  # noqa: N806
     story: list[Flowable] = [CondPageBreak(40 * mm), para(L["rights"], "h1"), para(L["rights_intro"])]
-    for right in RIGHT_ORDER:
+    for right in RIGHTS:
         applies = [
             localised(a.get("name"), lang)
             for a in activities

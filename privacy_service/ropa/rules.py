@@ -41,6 +41,16 @@ ART9_CONDITIONS: dict[str, str] = {
     "9(2)(j)": "archiving, research or statistics",
 }
 
+# the data-subject rights, in the order notices and letters list them (GDPR Art. 15–21, 7(3))
+RIGHTS = (
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "objection",
+    "portability",
+    "consent_withdrawal",
+)
 ORG_ROLES = ("controller", "joint_controller", "processor", "sub_processor", "supervisory_authority")
 PROCESSOR_ROLES = ("processor", "sub_processor")
 STATUSES = ("draft", "active", "retired")
