@@ -28,6 +28,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
+from privacy_service.ropa.rules import PERIOD_RE
+
 # Bitstream Vera ships inside reportlab: no system font needed. It covers æøå ÆØÅ § – « » and, unlike the
 # WinAnsi Helvetica, also most North Sámi letters (á č đ š ž); ŋ and ŧ have no glyph in either.
 FONT, FONT_BOLD, FONT_ITALIC, FONT_BOLD_ITALIC = (
@@ -131,7 +133,6 @@ def yes_no(value: Any, lang: str) -> str:
     return "" if value is None else text("yes" if value else "no", lang)
 
 
-_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 _UNITS = {
     "en": (("year", "years"), ("month", "months"), ("week", "weeks"), ("day", "days")),
     "nb": (("år", "år"), ("måned", "måneder"), ("uke", "uker"), ("dag", "dager")),
@@ -142,7 +143,7 @@ def period_text(period: str | None, lang: str) -> str:
     """Spell out an ISO-8601 period such as P30D or P1Y6M ("30 days", "1 år 6 måneder")."""
     if not period:
         return ""
-    match = _PERIOD.match(period)
+    match = PERIOD_RE.match(period)
     if not match or not any(match.groups()):
         return period
     parts = []

@@ -8,7 +8,6 @@ P1M is due from 1 March at midnight, not on 28 February.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,13 +18,12 @@ from sqlmodel import Session, select
 from privacy_service.datamap import service as datamap
 from privacy_service.errors import ValidationFailed
 from privacy_service.ropa.models import ProcessingActivity
-
-PERIOD = re.compile(r"^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+from privacy_service.ropa.rules import PERIOD_RE
 
 
 def parse_period(period: str) -> relativedelta:
     """Return the calendar length of an ISO-8601 period (years, months, weeks, days)."""
-    match = PERIOD.match(period or "")
+    match = PERIOD_RE.match(period or "")
     if not match:
         raise ValidationFailed(
             f"Not an ISO-8601 period: {period!r}.",

@@ -58,6 +58,9 @@ SAFEGUARDS = ("adequacy", "scc", "bcr", "derogation", "none")
 DISPOSAL_DECISIONS = ("Bevares", "Kasseres", "Vurderes senere")  # Noark 5 M450 kassasjonsvedtak
 SERVICES_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# An ISO-8601 period in calendar units. The digit counts bound it below about 1,500 years, so counting any
+# period back from today stays a valid date (an unbounded P99999999D overflowed the retention run).
+PERIOD_RE = re.compile(r"^P(?!$)(?:(\d{1,3})Y)?(?:(\d{1,3})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?$")
 
 _MOD11_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 

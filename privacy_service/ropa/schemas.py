@@ -21,6 +21,7 @@ from privacy_service.ropa.rules import (
     DISPOSAL_DECISIONS,
     LEGAL_BASES,
     ORG_ROLES,
+    PERIOD_RE,
     PROCESSOR_ROLES,
     SAFEGUARDS,
     SERVICES_RE,
@@ -29,9 +30,7 @@ from privacy_service.ropa.rules import (
     valid_org_number,
 )
 
-ISO_PERIOD = validate.Regexp(
-    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$", error="Use an ISO-8601 period such as P30D, P2M or P25Y."
-)
+ISO_PERIOD = validate.Regexp(PERIOD_RE, error="Use an ISO-8601 period such as P30D, P2M or P25Y.")
 SLUG = validate.Regexp(SLUG_RE, error="Use lower-case letters, digits and '-' (at most 64 characters).")
 
 

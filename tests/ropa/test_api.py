@@ -141,6 +141,11 @@ def test_a_stale_if_match_is_refused_with_412(client, writer) -> None:  # type: 
             {"processors": [{"organisation": "ghost", "role": "processor", "agreement_ref": "DBA-1"}]},
             "processors",
         ),
+        (
+            "a retention period too long to count back from today",
+            {"retention": {"text": {"nb": "T", "en": "T"}, "period": "P99999999D"}},
+            "retention",
+        ),
     ],
 )
 def test_bad_records_get_field_messages_and_write_nothing(app, client, writer, case, body, field) -> None:  # type: ignore[no-untyped-def]
@@ -256,3 +261,12 @@ def test_times_in_answers_carry_their_offset_on_every_engine(client, writer) -> 
     # found by schemathesis: SQLite read timestamps back without an offset, which is not an RFC 3339 date-time
     items = client.get("/api/v1/activities?per_page=5", headers=writer).get_json()["items"]
     assert items and all(i["updated_at"].endswith("+00:00") for i in items)
+
+
+def test_a_method_a_path_does_not_take_gets_405_with_the_allowed_methods(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.open("/api/v1/activities", method="TRACE")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    page = client.open("/login", method="PUT")
+    assert page.status_code == 405 and "POST" in page.headers["Allow"]
