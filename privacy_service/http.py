@@ -80,8 +80,11 @@ class Api(SmorestApi):
     def handle_http_exception(self, error: HTTPException) -> Any:
         """Answer an HTTP error as JSON for the API, as a page elsewhere."""
         status = error.code or 500
+        # Keep the exception's own headers, e.g. the Allow list a 405 must carry (RFC 9110 §15.5.6).
+        extra = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if not is_api_request():
-            return html_error(status, error.description or error.name)
+            page, _ = html_error(status, error.description or error.name)
+            return page, status, extra
         data = getattr(error, "data", None) or {}
         fields_ = _flatten_webargs(data["messages"]) if "messages" in data else data.get("errors")
         if status == 422:
@@ -91,7 +94,7 @@ class Api(SmorestApi):
         else:
             message = data.get("message") or error.description or error.name
         response = json_error(status, message, fields_)
-        for key, value in (data.get("headers") or {}).items():
+        for key, value in [*extra, *(data.get("headers") or {}).items()]:
             response.headers[key] = value
         return response
 
