@@ -13,7 +13,13 @@ from flask_wtf.csrf import CSRFProtect
 from privacy_service import db
 from privacy_service.config import Settings
 from privacy_service.documents import format_datetime
-from privacy_service.http import Api, register_error_handlers, require_json_body
+from privacy_service.http import (
+    Api,
+    Int32Converter,
+    refuse_nul_characters,
+    register_error_handlers,
+    require_json_body,
+)
 from privacy_service.security.access import Rule, current_principal, enforce_access, undeclared_endpoints
 from privacy_service.security.web import apply_rate_limits, init_security
 
@@ -35,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask application."""
     settings = Settings()
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
+    app.url_map.converters["int"] = Int32Converter
     app.config.update(settings.flask_config())
     app.config.update(
         API_TITLE="privacy-service",
@@ -62,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager = LoginManager(app)
     init_security(app, csrf=csrf, login_manager=login_manager)
     register_error_handlers(app)
+    app.before_request(refuse_nul_characters)
     app.before_request(require_json_body)
     app.before_request(enforce_access)
     app.before_request(lambda: _check_csrf(csrf))

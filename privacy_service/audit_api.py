@@ -19,7 +19,7 @@ class AuditArgsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     action = fields.String(load_default=None)
     object_type = fields.String(load_default=None)

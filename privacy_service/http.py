@@ -10,6 +10,7 @@ from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from privacy_service.errors import DomainError, envelope
 from privacy_service.security.access import AccessDenied
@@ -143,9 +144,48 @@ def register_error_handlers(app: Flask) -> None:
         return html_error(500, "Something went wrong on our side; the error has been logged.")
 
 
+class Int32Converter(IntegerConverter):
+    """`<int:…>` path values within the database's integer ids: a larger number is a 404, not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_characters() -> Any:
+    """Refuse input holding U+0000 (a before_request hook).
+
+    PostgreSQL cannot store it in text or JSON columns, so it would fail deep inside a transaction; no person
+    or system has a reason to send it.
+    """
+    if request.routing_exception is not None:  # a 404 or 405 is answered as such
+        return None
+    values: list[Any] = [request.path, *request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        values += request.form.items(multi=True)
+        if request.is_json:
+            values.append(request.get_json(silent=True))
+    if not any(_has_nul(v) if not isinstance(v, tuple) else _has_nul(list(v)) for v in values):
+        return None
+    message = "Text may not contain the NUL character (U+0000)."
+    if is_api_request():
+        return json_error(400, message)
+    return html_error(400, message)
+
+
 def require_json_body() -> Response | None:
     """Refuse API writes whose body is not JSON (a before_request hook)."""
-    if not is_api_request() or request.method not in ("POST", "PUT", "PATCH"):
+    if not is_api_request() or request.method not in ("POST", "PUT", "PATCH") or request.routing_exception:
         return None
     if request.content_length == 0 and not request.data:
         return None

@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from privacy_service.consent.rules import CHANNELS, PROCESSING_STATUSES, STATUSES
+from privacy_service.fields import JsonBoolean
 from privacy_service.ropa.schemas import SLUG, LocalisedSchema, StrictSchema
 
 MAX_EVIDENCE_BYTES = 4096
@@ -30,7 +31,7 @@ class ConsentChangeSchema(StrictSchema):
         metadata={"description": "How consent was collected (form id, session reference…), at most 4 KB."},
     )
     language = fields.String(load_default="nb", validate=validate.OneOf(("nb", "en")))
-    notify_subject = fields.Boolean(
+    notify_subject = JsonBoolean(
         load_default=True,
         metadata={"description": "Mail the receipt or confirmation when the subject is an e-mail address"},
     )
@@ -143,7 +144,7 @@ class NoticeInSchema(StrictSchema):
     purpose = fields.String(required=True, validate=SLUG)
     version = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,40}$"))
     text = fields.Nested(LocalisedSchema, required=True)
-    renewal_required = fields.Boolean(load_default=False)
+    renewal_required = JsonBoolean(load_default=False)
 
 
 class NoticesFileSchema(StrictSchema):

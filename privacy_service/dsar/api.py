@@ -142,7 +142,7 @@ def _done(req: Any) -> dict[str, Any]:
 
 
 @blp.route("/requests/<reference>/verify", methods=["POST"])
-@blp.arguments(VerifyInSchema)
+@blp.arguments(VerifyInSchema, required=False)
 @blp.response(200, RequestSchema)
 @require("requests:manage")
 def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
@@ -175,7 +175,7 @@ def make_plan(reference: str) -> dict[str, Any]:
 
 
 @blp.route("/requests/<reference>/approve", methods=["POST"])
-@blp.arguments(WithdrawInSchema)
+@blp.arguments(WithdrawInSchema, required=False)
 @blp.response(200, RequestSchema)
 @require("requests:manage")
 def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
@@ -195,7 +195,7 @@ def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
 
 
 @blp.route("/requests/<reference>/complete", methods=["POST"])
-@blp.arguments(WithdrawInSchema)
+@blp.arguments(WithdrawInSchema, required=False)
 @blp.response(200, RequestSchema)
 @require("requests:manage")
 def complete(data: dict[str, Any], reference: str) -> dict[str, Any]:
@@ -252,7 +252,7 @@ def reject(data: dict[str, Any], reference: str) -> dict[str, Any]:
 
 
 @blp.route("/requests/<reference>/withdraw", methods=["POST"])
-@blp.arguments(WithdrawInSchema)
+@blp.arguments(WithdrawInSchema, required=False)
 @blp.response(200, RequestSchema)
 @require("requests:manage")
 def withdraw(data: dict[str, Any], reference: str) -> dict[str, Any]:

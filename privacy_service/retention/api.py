@@ -92,7 +92,7 @@ class Runs(MethodView):
         """The newest 50 runs (without their per-rule results)."""
         return [_run_view(r, []) for r in runner.list_runs(get_session())]
 
-    @blp.arguments(RunInSchema)
+    @blp.arguments(RunInSchema, required=False)
     @blp.response(201, RunSchema)
     @require("retention:read")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:

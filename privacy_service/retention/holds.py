@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.models import as_utc, utcnow
 from privacy_service.retention.models import Hold
 
@@ -163,7 +163,7 @@ def release_hold(session: Session, *, hold_id: int, actor: Actor, note: str) -> 
     if hold is None:
         raise NotFound("No hold has this id.")
     if hold.released_at is not None:
-        raise ValidationFailed("The hold is already released.", fields={"hold": ["Already released."]})
+        raise Conflict("The hold is already released.")
     if not note.strip():
         raise ValidationFailed("Say why the hold is released.", fields={"note": ["Required."]})
     hold.released_at, hold.released_by, hold.release_note = utcnow(), str(actor), note.strip()

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
+from privacy_service.fields import JsonBoolean
 from privacy_service.retention.holds import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.ropa.schemas import SLUG, StrictSchema
 
@@ -85,7 +86,7 @@ class HoldListArgsSchema(StrictSchema):
 
 
 class RunInSchema(StrictSchema):
-    dry_run = fields.Boolean(load_default=False)
+    dry_run = JsonBoolean(load_default=False)
     rules = fields.List(fields.String(), load_default=None, allow_none=True)
 
 

@@ -16,6 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from privacy_service.fields import JsonBoolean
 from privacy_service.ropa.rules import (
     ART9_CONDITIONS,
     DISPOSAL_DECISIONS,
@@ -114,7 +115,7 @@ class ProcessorSchema(StrictSchema):
 class DataCategorySchema(StrictSchema):
     key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
     name = Localised(required=True)
-    special = fields.Boolean(load_default=False)
+    special = JsonBoolean(load_default=False)
 
 
 class TransferSchema(StrictSchema):
@@ -174,10 +175,10 @@ class DisposalSchema(StrictSchema):
 
 
 class DpiaSchema(StrictSchema):
-    required = fields.Boolean(load_default=False)
+    required = JsonBoolean(load_default=False)
     reference = fields.String(load_default=None, allow_none=True)
     outcome = fields.String(load_default=None, allow_none=True)
-    prior_consultation = fields.Boolean(load_default=False)
+    prior_consultation = JsonBoolean(load_default=False)
 
 
 class SystemRefSchema(StrictSchema):
@@ -210,7 +211,7 @@ class ActivitySchema(StrictSchema):
     art9_condition = fields.String(
         load_default=None, allow_none=True, validate=_one_of(ART9_CONDITIONS, "Art. 9 condition")
     )
-    art10 = fields.Boolean(load_default=False)
+    art10 = JsonBoolean(load_default=False)
     consent_purpose = fields.String(load_default=None, allow_none=True, validate=SLUG)
     on_withdrawal = fields.String(
         load_default=None,
@@ -224,8 +225,8 @@ class ActivitySchema(StrictSchema):
     lia_reference = fields.String(load_default=None, allow_none=True)
     data_subjects = _non_empty_list(LocalisedSchema, required=True)
     data_categories = _non_empty_list(DataCategorySchema, required=True)
-    vulnerable_subjects = fields.Boolean(load_default=False)
-    children = fields.Boolean(load_default=False)
+    vulnerable_subjects = JsonBoolean(load_default=False)
+    children = JsonBoolean(load_default=False)
     source = Localised(load_default=None, allow_none=True)
     recipients = fields.List(fields.Nested(LocalisedSchema), load_default=list)
     transfers = fields.List(fields.Nested(TransferSchema), load_default=list)
@@ -241,7 +242,7 @@ class ActivitySchema(StrictSchema):
             "prior_consultation": False,
         },
     )
-    automated_decisions = fields.Boolean(load_default=False)
+    automated_decisions = JsonBoolean(load_default=False)
     business_process = fields.String(load_default=None, allow_none=True)
     owner = fields.String(load_default=None, allow_none=True)
     review_date = fields.Date(load_default=None, allow_none=True)
@@ -345,7 +346,7 @@ class ActivityListArgsSchema(Schema):
     special_categories = fields.Boolean(load_default=None)
     status = fields.String(load_default=None, validate=_one_of(STATUSES, "status"))
     q = fields.String(load_default=None, validate=validate.Length(max=200))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 

@@ -270,3 +270,35 @@ def test_a_method_a_path_does_not_take_gets_405_with_the_allowed_methods(client)
     assert response.get_json()["error"]["code"] == "method_not_allowed"
     page = client.open("/login", method="PUT")
     assert page.status_code == 405 and "POST" in page.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("case", "method", "path", "body"),
+    [
+        (
+            "in a JSON body",
+            "POST",
+            "/api/v1/activities",
+            minimal_activity(description={"nb": "a\x00b", "en": "x"}),
+        ),
+        ("in a query", "GET", "/api/v1/activities?q=a%00b", None),
+        ("in a path", "GET", "/api/v1/activities/a%00b", None),
+    ],
+)
+def test_a_nul_character_is_refused_before_it_reaches_the_database(
+    app, client, writer, case, method, path, body
+) -> None:  # type: ignore[no-untyped-def]
+    # PostgreSQL cannot store U+0000 in text or JSON: it used to fail inside the transaction with a 500.
+    before = _counts(app)
+    response = client.open(path, method=method, json=body, headers=writer)
+    assert response.status_code == 400, case
+    assert "U+0000" in response.get_json()["error"]["message"]
+    assert _counts(app) == before
+
+
+def test_numbers_beyond_the_database_integers_are_refused_not_500(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    key = bearer(make_key("registry:read", "audit:read", "consent:write", "retention:read"))
+    assert client.delete("/api/v1/webhooks/5588025060", headers=key).status_code == 404
+    assert client.get("/api/v1/retention/runs/2147483648", headers=key).status_code == 404
+    assert client.get("/api/v1/activities?page=8044572046207002624", headers=key).status_code == 422
+    assert client.get("/api/v1/audit?after_seq=4372931871", headers=key).status_code == 422
