@@ -129,43 +129,46 @@ def run_report_pdf(run_id: int) -> Response:
     )
 
 
-@bp.route("/holds", methods=["GET", "POST"])
+@bp.get("/holds")
 @page("retention:read")
 def holds() -> Any:
     """Every hold, newest first; officers with holds:manage set new ones here."""
+    return _holds_page(HoldForm(), 200)
+
+
+@bp.post("/holds")
+@page("holds:manage")
+def set_hold() -> Any:
+    """Set a hold from the form; the page comes back with the field messages when it is refused."""
     form = HoldForm()
+    if form.validate_on_submit():
+        data = {k: (v or None) for k, v in form.data.items() if k not in ("csrf_token",)}
+        data["record_keys"] = [k.strip() for k in (form.record_keys.data or "").split(",") if k.strip()]
+        if data.get("ends_at"):
+            data["ends_at"] = data["ends_at"].replace(tzinfo=OSLO)
+        session = get_session()
+        try:
+            hold = holds_service.set_hold(session, data={**data, "source": "officer"}, actor=current_actor())
+            session.commit()
+            flash(_("Hold %(id)s is set.", id=hold.id))
+            return redirect(url_for("retention_officer.holds"))
+        except DomainError as err:
+            session.rollback()
+            for name, messages in err.fields.items():
+                if name in form:
+                    form[name].errors = list(form[name].errors or []) + list(messages)
+    return _holds_page(form, 422)
+
+
+def _holds_page(form: HoldForm, status: int) -> tuple[str, int]:
     principal = current_principal()
-    can_manage = principal is not None and "holds:manage" in principal.scopes
-    status = 200
-    if request.method == "POST":
-        if not can_manage:
-            abort(403)
-        if form.validate_on_submit():
-            data = {k: (v or None) for k, v in form.data.items() if k not in ("csrf_token",)}
-            data["record_keys"] = [k.strip() for k in (form.record_keys.data or "").split(",") if k.strip()]
-            if data.get("ends_at"):
-                data["ends_at"] = data["ends_at"].replace(tzinfo=OSLO)
-            session = get_session()
-            try:
-                hold = holds_service.set_hold(
-                    session, data={**data, "source": "officer"}, actor=current_actor()
-                )
-                session.commit()
-                flash(_("Hold %(id)s is set.", id=hold.id))
-                return redirect(url_for("retention_officer.holds"))
-            except DomainError as err:
-                session.rollback()
-                for name, messages in err.fields.items():
-                    if name in form:
-                        form[name].errors = list(form[name].errors or []) + list(messages)
-        status = 422
     return render_template(
         "retention/holds.html",
         form=form,
         release_form=ReleaseForm(),
         holds=holds_service.list_holds(get_session()),
         is_active=holds_service.is_active,
-        can_manage=can_manage,
+        can_manage=principal is not None and "holds:manage" in principal.scopes,
         lang=_lang(),
     ), status
 
