@@ -148,7 +148,9 @@ def edit_activity(slug: str) -> Any:
         mapped: dict[str, list[str]]
         try:
             data = activity_schema.load(apply_form(current.data, form))
-            expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+            # the version the officer loaded (an int when the post left the hidden field out)
+            version = str(form.version.data or "")
+            expected = int(version) if version.isdigit() else None
             __, changed = service.update_activity(
                 session, slug=slug, data=data, actor=current_actor(), expected_version=expected
             )
