@@ -1,0 +1,332 @@
+"""The authorization matrix: every route of the URL map, called by every kind of caller, gets what it should.
+
+EXPECTED is the policy written out by hand, one line per route and method. The first test holds it against
+the rules the views declare, so a new route, or a changed rule, fails until this table says who may call it.
+The second calls every route as each caller (anonymous, a data subject holding a status link, the three
+officer roles, an API key per scope, and another client's key) and checks that the access layer lets through
+exactly those the table allows: the rest get 401 (API), a redirect to the login page (pages) or 403.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from tests_support import bearer, csrf_token, minimal_activity
+
+from privacy_service.security.access import rule_for
+from privacy_service.security.service import ROLE_SCOPES, SCOPES
+
+# kind: "public" (anyone), "<scope>" (API: keys and officer sessions), "page <scope>" (officer sessions
+# only), "key <scope>" (API keys only).
+EXPECTED: dict[str, str] = {
+    "GET /": "public",
+    "GET /api/docs": "public",
+    "GET /api/docs/assets/<path:filename>": "public",
+    "GET /api/openapi.json": "public",
+    "GET /healthz": "public",
+    "GET /readyz": "public",
+    "GET /privacy/<svc>": "public",
+    "GET /privacy/<svc>.pdf": "public",
+    "GET /login": "public",
+    "POST /login": "public",
+    "POST /logout": "public",
+    # the data subject's pages: the unguessable token in the URL is the credential
+    "GET /consent/withdraw/<token>": "public",
+    "POST /consent/withdraw/<token>": "public",
+    "GET /requests/new": "public",
+    "POST /requests/new": "public",
+    "GET /requests/status/<token>": "public",
+    "POST /requests/status/<token>/code": "public",
+    "POST /requests/status/<token>/resend": "public",
+    "POST /requests/status/<token>/withdraw": "public",
+    "GET /requests/verify/<token>": "public",
+    "POST /requests/verify/<token>": "public",
+    "GET /requests/download/<signed>": "public",
+    # the registry
+    "GET /api/v1/activities": "registry:read",
+    "POST /api/v1/activities": "registry:write",
+    "GET /api/v1/activities/<slug>": "registry:read",
+    "PUT /api/v1/activities/<slug>": "registry:write",
+    "DELETE /api/v1/activities/<slug>": "registry:write",
+    "GET /api/v1/activities/<slug>/versions": "registry:read",
+    "GET /api/v1/organisations": "registry:read",
+    "PUT /api/v1/organisations/<slug>": "registry:write",
+    "GET /api/v1/ropa": "registry:read",
+    "GET /api/v1/audit": "audit:read",
+    "GET /api/v1/audit/verify": "audit:read",
+    # consent
+    "GET /api/v1/consent-notices": "consent:read",
+    "POST /api/v1/consent-notices": "registry:write",
+    "GET /api/v1/consent-receipts/<receipt_id>": "consent:read",
+    "GET /api/v1/consents/<subject>/<purpose>": "consent:read",
+    "PUT /api/v1/consents/<subject>/<purpose>": "consent:write",
+    "GET /api/v1/consents/<subject>/<purpose>/history": "consent:read",
+    "POST /api/v1/consents:query": "consent:read",
+    "GET /api/v1/subjects/<subject>/processing": "consent:read",
+    "GET /api/v1/webhooks": "consent:read",
+    "POST /api/v1/webhooks": "key consent:read",
+    "DELETE /api/v1/webhooks/<int:subscription_id>": "consent:read",
+    "GET /api/v1/deliveries": "audit:read",
+    # retention
+    "GET /api/v1/holds": "retention:read",
+    "POST /api/v1/holds": "holds:manage",
+    "POST /api/v1/holds/<int:hold_id>/release": "holds:manage",
+    "GET /api/v1/retention/rules": "retention:read",
+    "GET /api/v1/retention/runs": "retention:read",
+    "POST /api/v1/retention/runs": "retention:read",  # a dry run; a real one also needs retention:run
+    "GET /api/v1/retention/runs/<int:run_id>": "retention:read",
+    # data-subject requests
+    "GET /api/v1/requests": "requests:read",
+    "POST /api/v1/requests": "requests:write",
+    "GET /api/v1/requests/<reference>": "requests:read",
+    "GET /api/v1/requests/<reference>/package": "requests:read",
+    "POST /api/v1/requests/<reference>/approve": "requests:manage",
+    "POST /api/v1/requests/<reference>/complete": "requests:manage",
+    "POST /api/v1/requests/<reference>/extend": "requests:manage",
+    "POST /api/v1/requests/<reference>/plan": "requests:manage",
+    "POST /api/v1/requests/<reference>/reject": "requests:manage",
+    "POST /api/v1/requests/<reference>/verify": "requests:manage",
+    "POST /api/v1/requests/<reference>/withdraw": "requests:manage",
+    # officer pages
+    "GET /officer/": "page registry:read",
+    "GET /officer/activities": "page registry:read",
+    "GET /officer/activities/<slug>": "page registry:read",
+    "GET /officer/activities/<slug>/versions": "page registry:read",
+    "GET /officer/activities/<slug>/edit": "page registry:write",
+    "POST /officer/activities/<slug>/edit": "page registry:write",
+    "GET /officer/activities/new": "page registry:write",
+    "POST /officer/activities/new": "page registry:write",
+    "GET /officer/audit": "page audit:read",
+    "GET /officer/datamap/": "page registry:read",
+    "GET /officer/consents/": "page consent:read",
+    "POST /officer/consents/": "page consent:read",
+    "GET /officer/consents/purposes": "page consent:read",
+    "GET /officer/consents/deliveries": "page audit:read",
+    "GET /officer/requests/": "page requests:read",
+    "GET /officer/requests/<reference>": "page requests:read",
+    "GET /officer/requests/<reference>/<any(letter, export):kind>": "page requests:read",
+    "POST /officer/requests/<reference>/<action>": "page requests:manage",
+    "GET /officer/requests/new": "page requests:manage",
+    "POST /officer/requests/new": "page requests:manage",
+    "GET /officer/retention/": "page retention:read",
+    "GET /officer/retention/holds": "page retention:read",
+    "POST /officer/retention/holds": "page holds:manage",
+    "POST /officer/retention/holds/<int:hold_id>/release": "page holds:manage",
+    "POST /officer/retention/runs": "page retention:read",  # a dry run; a real one also needs retention:run
+    "GET /officer/retention/runs/<int:run_id>": "page retention:read",
+    "GET /officer/retention/runs/<int:run_id>.pdf": "page retention:read",
+}
+
+
+def _declared(app: Flask) -> dict[str, str]:
+    declared = {}
+    for url_rule in app.url_map.iter_rules():
+        if url_rule.endpoint == "static":
+            continue
+        view = app.view_functions[url_rule.endpoint]
+        for method in sorted((url_rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            rule = rule_for(view, method)
+            if rule is None:
+                kind = "undeclared"
+            elif rule.public:
+                kind = "public"
+            else:
+                kind = f"{'page ' if not rule.keys else 'key ' if not rule.sessions else ''}{rule.scope}"
+            declared[f"{method} {url_rule.rule}"] = kind
+    return declared
+
+
+def test_every_route_has_the_rule_the_policy_table_gives_it(app: Flask) -> None:
+    declared = _declared(app)
+    assert sorted(set(declared) - set(EXPECTED)) == [], "new routes: add them to EXPECTED with their rule"
+    assert sorted(set(EXPECTED) - set(declared)) == [], "routes gone: remove them from EXPECTED"
+    assert {k: v for k, v in declared.items() if v != EXPECTED[k]} == {}
+
+
+# -- calling every route as every caller -----------------------------------------------------------------
+
+CALLERS = ["anonymous", "status link", "auditor", "officer", "admin", *(f"key {s}" for s in SCOPES)]
+
+
+def _allowed(kind: str, caller: str) -> bool:
+    if kind == "public":
+        return True
+    page, key_only = kind.startswith("page "), kind.startswith("key ")
+    scope = kind.split()[-1]
+    if caller in ROLE_SCOPES:
+        return not key_only and scope in ROLE_SCOPES[caller]
+    if caller.startswith("key "):
+        return not page and caller.removeprefix("key ") == scope
+    return False  # anonymous, or a subject whose status link opens only that request's pages
+
+
+def _denied(response: Any, kind: str, caller: str) -> bool:
+    if response.status_code == 403:
+        return True
+    if response.status_code == 401:
+        return response.get_json()["error"]["code"] == "unauthorized"
+    if kind == "public":  # its redirects (after logout, say) are answers, not refusals
+        return False
+    # an anonymous visitor of an officer page is sent to the login page
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+@pytest.fixture
+def world(make_app: Callable[..., Flask]) -> dict[str, Any]:
+    """An app with one of everything a path can name: a request with its status link, a hold, a run,
+    a consent receipt and withdrawal link, and a webhook of another client."""
+    app = make_app(
+        RATELIMIT_ENABLED=False
+    )  # the matrix posts /login many times; throttling has its own tests
+    keys = {scope: _key(app, scope) for scope in SCOPES}
+    everything = _key(app, *SCOPES)
+    client = app.test_client()
+    subject = "matrix-subject@example.org"
+    created = client.post(
+        "/api/v1/requests",
+        json={"type": "access", "subject": {"email": subject, "name": "Matrix"}},
+        headers=bearer(everything),
+    ).get_json()
+    consent = client.put(
+        f"/api/v1/consents/{subject}/surveys",
+        json={"status": "given", "notice_version": "1", "channel": "web"},
+        headers=bearer(everything),
+    ).get_json()
+    hold = client.post(
+        "/api/v1/holds",
+        json={"scope": "activity", "activity": "support", "kind": "legal", "basis": "Matrix case 1"},
+        headers=bearer(everything),
+    ).get_json()
+    run = client.post("/api/v1/retention/runs", json={"dry_run": True}, headers=bearer(everything)).get_json()
+    other = _key(app, "consent:read", name="another-client")
+    webhook = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://other.example/hook", "events": ["consent.changed"]},
+        headers=bearer(other),
+    ).get_json()
+    return {
+        "app": app,
+        "keys": keys,
+        "values": {
+            "slug": "accounts",
+            "svc": "helsedata",
+            "filename": "swagger-ui.css",
+            "subject": subject,
+            "purpose": "surveys",
+            "receipt_id": consent["receipt"]["consentReceiptID"],
+            "reference": created["reference"],
+            "hold_id": str(hold["id"]),
+            "run_id": str(run["id"]),
+            "subscription_id": str(webhook["id"]),
+            "token": created["status_url"].rsplit("/", 1)[1],
+            "signed": "not-a-signed-link",
+            "action": "verify",
+            "kind": "letter",
+        },
+        "consent_link": "/consent/" + consent["withdraw_url"].split("/consent/", 1)[1],
+        "webhook": webhook["id"],
+    }
+
+
+def _key(app: Flask, *scopes: str, name: str = "") -> str:
+    from privacy_service.audit import Actor
+    from privacy_service.db import transaction
+    from privacy_service.security.service import create_api_client
+
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        _, key = create_api_client(
+            session,
+            name=name or f"matrix-{'-'.join(scopes)[:60]}-{len(scopes)}",
+            scopes=list(scopes),
+            actor=Actor("cli", "t"),
+        )
+    return key
+
+
+def _path(rule: str, values: dict[str, str], consent_link: str) -> str:
+    if rule.startswith("/consent/withdraw/"):
+        return consent_link
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: values[m.group(1)], rule)
+
+
+def _body(method: str, path: str) -> dict[str, Any]:
+    if method in ("GET", "DELETE"):
+        return {}
+    if not path.startswith("/api/"):  # pages post forms
+        return {"data": {"dry_run": "1"} if path == "/officer/retention/runs" else {}}
+    if path == "/api/v1/retention/runs":
+        return {"json": {"dry_run": True}}
+    if path == "/api/v1/activities":
+        return {"json": minimal_activity(slug="matrix-activity")}
+    return {"json": {}}
+
+
+def _client_for(world: dict[str, Any], caller: str) -> tuple[FlaskClient, dict[str, str]]:
+    app: Flask = world["app"]
+    client = app.test_client()
+    if caller in ROLE_SCOPES:
+        from privacy_service.audit import Actor
+        from privacy_service.db import transaction
+        from privacy_service.security.service import create_user
+
+        with app.app_context(), transaction(app.extensions["engine"]) as session:
+            create_user(
+                session,
+                username=f"matrix-{caller}",
+                password="matrix-password-long",
+                role=caller,
+                full_name=caller,
+                actor=Actor("cli", "t"),
+            )
+        token = csrf_token(client)
+        login = client.post(
+            "/login",
+            data={"username": f"matrix-{caller}", "password": "matrix-password-long", "csrf_token": token},
+        )
+        assert login.status_code == 302
+        return client, {"X-CSRFToken": csrf_token(client, "/officer/activities")}
+    if caller.startswith("key "):
+        return client, bearer(world["keys"][caller.removeprefix("key ")])
+    return client, {"X-CSRFToken": csrf_token(client)}
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_every_route_lets_in_exactly_the_callers_the_table_allows(world: dict[str, Any], caller: str) -> None:
+    client, headers = _client_for(world, caller)
+    wrong = []
+    # /logout last: it ends the session the other calls use
+    for route, kind in sorted(EXPECTED.items(), key=lambda item: item[0] == "POST /logout"):
+        method, rule = route.split(" ", 1)
+        path = _path(rule, world["values"], world["consent_link"])
+        if caller == "status link" and "<token>" not in rule and kind == "public":
+            continue  # the link's holder is anonymous everywhere else: covered by that column
+        allowed = _allowed(kind, caller)
+        with client.open(path, method=method, headers=headers, **_body(method, path)) as response:
+            if allowed == _denied(response, kind, caller) or response.status_code >= 500:
+                wrong.append(
+                    f"{route} -> {response.status_code} (expected {'allowed' if allowed else 'denied'})"
+                )
+    assert wrong == []
+
+
+def test_another_clients_key_neither_sees_nor_ends_a_webhook(world: dict[str, Any]) -> None:
+    client = world["app"].test_client()
+    mine = bearer(world["keys"]["consent:read"])
+    assert world["webhook"] not in [w["id"] for w in client.get("/api/v1/webhooks", headers=mine).get_json()]
+    assert client.delete(f"/api/v1/webhooks/{world['webhook']}", headers=mine).status_code == 404
+
+
+def test_a_status_link_opens_its_own_request_only(world: dict[str, Any]) -> None:
+    client = world["app"].test_client()
+    token = world["values"]["token"]
+    assert client.get(f"/requests/status/{token}").status_code == 200
+    forged = token[:-2] + ("aa" if not token.endswith("aa") else "bb")
+    assert client.get(f"/requests/status/{forged}").status_code == 404
+    # holding the link gives nothing on the API or the officer pages
+    assert client.get(f"/api/v1/requests/{world['values']['reference']}").status_code == 401
+    assert client.get(f"/officer/requests/{world['values']['reference']}").status_code == 302
