@@ -6,7 +6,7 @@ import os
 import secrets
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -235,6 +235,49 @@ def api_key_revoke(name: str) -> None:
     except DomainError as exc:
         _fail(exc)
     click.echo(f"revoked {name}")
+
+
+@api_key_group.command("rotate")
+@click.option("--name", required=True)
+@click.option(
+    "--grace-hours",
+    default=24.0,
+    show_default=True,
+    type=click.FloatRange(0, 720),
+    help="How long the old key keeps working (0: it stops now).",
+)
+@with_appcontext
+def api_key_rotate(name: str, grace_hours: float) -> None:
+    """Give an API client a new key; its new key is printed once, alone on the last line."""
+    from privacy_service.security.service import rotate_api_client
+
+    try:
+        with transaction(get_engine()) as session:
+            client, key = rotate_api_client(
+                session, name=name, grace=timedelta(hours=grace_hours), actor=CLI_ACTOR
+            )
+            until = client.previous_key_expires_at
+    except DomainError as exc:
+        _fail(exc)
+    old = f"the old key works until {until:%Y-%m-%d %H:%M} UTC" if until else "the old key no longer works"
+    click.echo(f"API client {name} has a new key; {old}. Store the key now; it is not shown again:")
+    click.echo(key)
+
+
+@api_key_group.command("list")
+@with_appcontext
+def api_key_list() -> None:
+    """List the API clients: name, key prefix, scopes, state, last use (never the keys)."""
+    from sqlalchemy import select
+
+    from privacy_service.security.models import ApiClient
+
+    with transaction(get_engine()) as session:
+        for client in session.scalars(select(ApiClient).order_by(ApiClient.name)):
+            state = "active" if client.active else "revoked"
+            if client.active and client.previous_key_expires_at:
+                state += f", old key until {client.previous_key_expires_at:%Y-%m-%d %H:%M} UTC"
+            click.echo(f"{client.name}\t{client.key_prefix}…\t{','.join(client.scopes)}\t{state}")
 
 
 @click.group("ropa")

@@ -78,3 +78,54 @@ def test_demo_prepares_data_systems_with_kari_and_demo_officers(make_app, tmp_pa
     ]
     check = app.test_cli_runner().invoke(args=["policies", "check"])
     assert "4 systems" in check.output
+
+
+def test_api_key_rotation_keeps_the_old_key_for_the_grace_period_and_revocation_ends_both(
+    app, client, runner
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from privacy_service.db import transaction
+    from privacy_service.security.models import ApiClient
+
+    path = "/api/v1/activities/accounts"
+    created = runner.invoke(args=["api-key", "create", "--name", "portal", "--scopes", "registry:read"])
+    old = created.output.strip().splitlines()[-1]
+    rotated = runner.invoke(args=["api-key", "rotate", "--name", "portal", "--grace-hours", "1"])
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.output.strip().splitlines()[-1]
+    assert new.startswith("psk_") and new != old and "old key works until" in rotated.output
+    assert client.get(path, headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    assert client.get(path, headers={"Authorization": f"Bearer {old}"}).status_code == 200  # in its grace
+    listed = runner.invoke(args=["api-key", "list"]).output
+    assert "portal" in listed and new not in listed and old not in listed and "old key until" in listed
+    # the grace period ends: the old key stops, the new one goes on
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        portal = session.scalars(select(ApiClient).where(ApiClient.name == "portal")).one()
+        portal.previous_key_expires_at -= timedelta(hours=2)
+    assert client.get(path, headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert client.get(path, headers={"Authorization": f"Bearer {new}"}).status_code == 200
+    # rotating with no grace stops the current key at once
+    again = runner.invoke(args=["api-key", "rotate", "--name", "portal", "--grace-hours", "0"])
+    newest = again.output.strip().splitlines()[-1]
+    assert client.get(path, headers={"Authorization": f"Bearer {new}"}).status_code == 401
+    assert client.get(path, headers={"Authorization": f"Bearer {newest}"}).status_code == 200
+    runner.invoke(args=["api-key", "rotate", "--name", "portal", "--grace-hours", "5"])
+    assert runner.invoke(args=["api-key", "revoke", "--name", "portal"]).exit_code == 0
+    assert client.get(path, headers={"Authorization": f"Bearer {newest}"}).status_code == 401  # old one too
+    events = [e for e in _audit(app) if e.startswith("api_client.")]
+    assert events == ["api_client.create", "api_client.rotate", "api_client.rotate", "api_client.rotate",
+                      "api_client.revoke"]  # fmt: skip
+    assert runner.invoke(args=["api-key", "rotate", "--name", "portal"]).exit_code != 0  # revoked for good
+
+
+def _audit(app) -> list[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from privacy_service.audit import AuditEvent
+    from privacy_service.db import transaction
+
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))

@@ -49,6 +49,10 @@ class ApiClient(SQLModel, table=True):
     name: str = Field(max_length=100, unique=True)
     key_prefix: str = Field(max_length=16, index=True)
     key_hash: str = Field(max_length=64, unique=True)
+    # After a rotation the old key keeps working until previous_key_expires_at, so a portal can deploy the new
+    # one without downtime; a revocation ends both at once.
+    previous_key_hash: str | None = Field(default=None, max_length=64, index=True)
+    previous_key_expires_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     scopes: list[str] = Field(default_factory=list, sa_column=json_column())
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

@@ -6,14 +6,16 @@ import functools
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, DomainError, NotFound
+from privacy_service.models import as_utc, utcnow
 from privacy_service.security.models import ApiClient, User
 
 ROLES = ("admin", "officer", "auditor")
@@ -159,13 +161,53 @@ def create_api_client(
 
 
 def authenticate_key(session: Session, key: str) -> ApiClient | None:
-    """Return the active client holding this key, or None."""
+    """Return the active client holding this key (its current one, or the one before a rotation until the
+    grace period ends), or None."""
     if not key.startswith(KEY_PREFIX):
         return None
-    client = session.scalar(select(ApiClient).where(ApiClient.key_hash == key_digest(key)))
-    if client is None or not client.active or not hmac.compare_digest(client.key_hash, key_digest(key)):
+    digest = key_digest(key)
+    client = session.scalar(
+        select(ApiClient).where(or_(ApiClient.key_hash == digest, ApiClient.previous_key_hash == digest))
+    )
+    if client is None or not client.active:
         return None
-    return client
+    if hmac.compare_digest(client.key_hash, digest):
+        return client
+    expires = client.previous_key_expires_at
+    if client.previous_key_hash and hmac.compare_digest(client.previous_key_hash, digest):
+        return client if expires is not None and utcnow() < as_utc(expires) else None
+    return None
+
+
+def rotate_api_client(
+    session: Session, *, name: str, grace: timedelta, actor: Actor
+) -> tuple[ApiClient, str]:
+    """Give a client a new key; the old one keeps working for `grace` (zero: it stops now).
+
+    Returns the client and the new key, which is shown once and stored only hashed.
+    """
+    client = session.scalar(select(ApiClient).where(ApiClient.name == name))
+    if client is None:
+        raise NotFound(f"No API client named {name!r}.")
+    if not client.active:
+        raise Conflict(f"The API client {name!r} is revoked; create a new one.")
+    if grace < timedelta(0) or grace > timedelta(days=30):
+        raise InvalidInput("The grace period is 0 to 30 days.", fields={"grace": ["0 to 30 days."]})
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    if grace:
+        client.previous_key_hash, client.previous_key_expires_at = client.key_hash, utcnow() + grace
+    else:
+        client.previous_key_hash, client.previous_key_expires_at = None, None
+    client.key_hash, client.key_prefix = key_digest(key), key[:10]
+    record_event(
+        session,
+        actor=actor,
+        action="api_client.rotate",
+        object_type="api_client",
+        object_id=str(client.id),
+        details={"name": name, "grace_seconds": int(grace.total_seconds())},
+    )
+    return client, key
 
 
 def revoke_api_client(session: Session, *, name: str, actor: Actor) -> ApiClient:
@@ -174,6 +216,7 @@ def revoke_api_client(session: Session, *, name: str, actor: Actor) -> ApiClient
     if client is None:
         raise NotFound(f"No API client named {name!r}.")
     client.active = False
+    client.previous_key_hash, client.previous_key_expires_at = None, None
     record_event(
         session, actor=actor, action="api_client.revoke", object_type="api_client", object_id=str(client.id)
     )
