@@ -150,6 +150,7 @@ def test_every_route_has_the_rule_the_policy_table_gives_it(app: Flask) -> None:
 
 # -- calling every route as every caller -----------------------------------------------------------------
 
+SAFE_DISPOSITION = re.compile(r'(attachment|inline); filename="?[A-Za-z0-9][A-Za-z0-9._-]{0,120}"?')
 CALLERS = ["anonymous", "status link", "auditor", "officer", "admin", *(f"key {s}" for s in SCOPES)]
 
 
@@ -311,6 +312,14 @@ def test_every_route_lets_in_exactly_the_callers_the_table_allows(world: dict[st
                 wrong.append(
                     f"{route} -> {response.status_code} (expected {'allowed' if allowed else 'denied'})"
                 )
+            # every answer, allowed or not, carries the security headers and only safe file names
+            if "default-src 'self'" not in response.headers.get("Content-Security-Policy", ""):
+                wrong.append(f"{route}: no CSP")
+            if response.headers.get("X-Content-Type-Options") != "nosniff":
+                wrong.append(f"{route}: no nosniff")
+            disposition = response.headers.get("Content-Disposition", "")
+            if disposition and not SAFE_DISPOSITION.fullmatch(disposition):
+                wrong.append(f"{route}: unsafe Content-Disposition {disposition!r}")
     assert wrong == []
 
 
