@@ -22,6 +22,9 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
     last_login_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    # Part of the id kept in the signed session cookie: logging out raises it, so a copy of the cookie taken
+    # before the logout no longer opens anything, on any instance.
+    session_version: int = 0
 
     # Flask-Login protocol
     @property
@@ -37,7 +40,7 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_version}"
 
 
 class ApiClient(SQLModel, table=True):

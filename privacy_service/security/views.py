@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -75,8 +75,9 @@ def login() -> Any:
 def logout() -> Any:
     """Log the officer out."""
     actor = current_actor()
-    if actor.kind == "user":
+    if actor.kind == "user" and current_user.is_authenticated:
         db = get_session()
+        current_user.session_version += 1  # every copy of this session's cookie stops working
         record_event(db, actor=actor, action="auth.logout", object_type="user", object_id=actor.id)
         db.commit()
     logout_user()

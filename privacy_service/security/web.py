@@ -22,6 +22,15 @@ RATE_LIMITS: dict[str, tuple[str, list[str]]] = {
     "dsar_pages.resend": ("3 per minute;10 per hour", ["POST"]),
 }
 
+# Per account, wherever the attempts come from: a guess at one officer's password spread over many addresses
+# stalls too. (Someone can lock an officer out for the hour this way; the audit log shows the failed logins.)
+ACCOUNT_LIMITS: dict[str, str] = {"auth.login": "30 per hour"}
+
+
+def _account_key() -> str:
+    return "account:" + (request.form.get("username") or "").strip().lower()[:100]
+
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -34,9 +43,12 @@ def init_security(app: Flask, *, csrf: CSRFProtect, login_manager: LoginManager)
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def _load_user(session_id: str) -> User | None:
+        user_id, _, version = session_id.partition(".")
+        user = get_session().get(User, int(user_id)) if user_id.isdigit() and version.isdigit() else None
+        if user is None or not user.active or user.session_version != int(version):
+            return None  # unknown, deactivated, or logged out since this cookie was issued
+        return user
 
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.extensions["privacy_limiter"] = Limiter(get_remote_address, app=app, default_limits=[])
@@ -48,6 +60,9 @@ def apply_rate_limits(app: Flask) -> None:
     limiter: Limiter = app.extensions["privacy_limiter"]
     for endpoint, (limit, methods) in RATE_LIMITS.items():
         app.view_functions[endpoint] = limiter.limit(limit, methods=methods)(app.view_functions[endpoint])
+    for endpoint, limit in ACCOUNT_LIMITS.items():
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(limit, key_func=_account_key, methods=["POST"])(view)
 
 
 # Sent on every response (the consent fast path sends the same list).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from tests_support import bearer, csrf_token
@@ -154,3 +156,51 @@ def test_login_is_rate_limited(client, make_user) -> None:  # type: ignore[no-un
     ]
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
+
+
+def test_guesses_at_one_account_are_throttled_whatever_address_they_come_from(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("officer")
+    token = csrf_token(client)
+    statuses = []
+    for i in range(31):
+        address = {"REMOTE_ADDR": f"10.0.{i // 5}.{i % 5 + 1}"}  # 5 tries from each address, under its limit
+        body = {**user, "password": f"wrong-{i}", "csrf_token": token}
+        statuses.append(client.post("/login", data=body, environ_base=address).status_code)
+    assert statuses[:30] == [401] * 30
+    assert statuses[30] == 429
+    # another account is not affected
+    other = make_user("officer")
+    login = client.post(
+        "/login", data={**other, "csrf_token": token}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+    assert login.status_code == 302
+
+
+def test_login_answers_the_same_for_an_unknown_user_and_a_wrong_password(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("officer")
+    token = csrf_token(client)
+    wrong = client.post("/login", data={**user, "password": "not-the-password", "csrf_token": token})
+    unknown = client.post(
+        "/login", data={"username": "nobody-here", "password": "x" * 14, "csrf_token": token}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+
+    def message(response) -> str:  # type: ignore[no-untyped-def]
+        return re.sub(r'value="[^"]*"', "", response.get_data(as_text=True))
+
+    assert message(wrong).replace(user["username"], "") == message(unknown).replace("nobody-here", "")
+
+
+def test_login_starts_a_fresh_session_and_logout_ends_every_copy_of_it(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("officer")
+    before = csrf_token(client)
+    assert client.post("/login", data={**user, "csrf_token": before}).status_code == 302
+    # state planted before the login (here: its CSRF secret) does not survive it
+    stale = client.post("/officer/consents/", data={"subject": "x", "csrf_token": before})
+    assert stale.status_code == 400
+    stolen = client.get_cookie("privacy_session").value
+    token = csrf_token(client, "/officer/activities")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    replay = client.application.test_client()
+    replay.set_cookie("privacy_session", stolen)
+    assert replay.get("/officer/activities").status_code == 302  # sent to the login page
