@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify, redirect, render_template, request, 
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -133,6 +134,22 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return json_error(400, message, {"csrf_token": [exc.description]}, "csrf_failed")
         return html_error(400, message)
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def _database_unavailable(exc: Exception) -> Any:
+        # The database is down, restarting or out of connections: say so at once and let the caller retry.
+        # The pool checks connections before use, so the service recovers by itself when it is back.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url_rule, type(exc).__name__)
+        message = "The service is briefly unavailable; try again in a few seconds."
+        if is_api_request():
+            response = json_error(503, message)
+        else:
+            page, _ = html_error(503, message)
+            response = app.make_response((page, 503))
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
