@@ -81,6 +81,18 @@ class Process:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def children(self) -> list[int]:
+        """The process ids of its children (gunicorn's workers)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                found.append(int(stat.parent.name))
+        return sorted(found)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if self.alive():
             self.proc.send_signal(sig)
