@@ -85,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         raise RuntimeError(f"endpoints without an access rule: {', '.join(missing)}")
 
     _install_fast_paths(app)
+    _trust_proxies(app)  # outermost: every layer sees the client's address
 
     from privacy_service.cli import register_commands
 
@@ -124,6 +125,15 @@ def _install_fast_paths(app: Flask) -> None:
     )
     app.wsgi_app = fast  # type: ignore[method-assign]
     app.extensions["consent_fastpath"] = fast
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, read the client's address and scheme from their X-Forwarded-* headers."""
+    hops = int(app.config.get("PRIVACY_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def close_app(app: Flask) -> None:

@@ -46,6 +46,9 @@ class Settings:
     max_content_length: int = field(
         default_factory=lambda: int(_env("PRIVACY_MAX_CONTENT_LENGTH", str(1024 * 1024)) or 0)
     )
+    # How many reverse proxies in front of the service set X-Forwarded-For/-Proto/-Host (0: none trusted).
+    # Rate limits and audit events use the client address the nearest trusted proxy reports.
+    trusted_proxies: int = field(default_factory=lambda: int(_env("PRIVACY_TRUSTED_PROXIES", "0") or 0))
     # Send cookies only over HTTPS; set to 0 for plain-HTTP local use.
     secure_cookies: bool = field(default_factory=lambda: _env("PRIVACY_SECURE_COOKIES", "0") == "1")
 
@@ -90,6 +93,7 @@ class Settings:
             "PRIVACY_OFFICER_EMAIL": self.officer_email or self.mail_from,
             "PRIVACY_BASE_URL": self.base_url.rstrip("/"),
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
+            "PRIVACY_TRUSTED_PROXIES": self.trusted_proxies,
             "MAX_CONTENT_LENGTH": self.max_content_length,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

@@ -204,3 +204,17 @@ def test_login_starts_a_fresh_session_and_logout_ends_every_copy_of_it(client, m
     replay = client.application.test_client()
     replay.set_cookie("privacy_session", stolen)
     assert replay.get("/officer/activities").status_code == 302  # sent to the login page
+
+
+@pytest.mark.parametrize("trusted", [0, 1])
+def test_behind_a_trusted_proxy_limits_count_per_client_address(make_app, trusted: int) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(PRIVACY_TRUSTED_PROXIES=trusted).test_client()
+    token = csrf_token(client)
+
+    def attempt(forwarded_for: str, i: int) -> int:
+        body = {"username": f"user{i}", "password": "wrong-password", "csrf_token": token}
+        return client.post("/login", data=body, headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    assert [attempt("198.51.100.7", i) for i in range(11)] == [401] * 10 + [429]
+    # another client behind the same proxy: its own count when the proxy is trusted, the proxy's otherwise
+    assert attempt("203.0.113.9", 99) == (401 if trusted else 429)
