@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,8 +19,11 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import psycopg
 
@@ -215,6 +219,25 @@ class Deployment:
             process.stop()
         with self.admin() as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {self.dbname} WITH (FORCE)")
+
+
+class Browser:
+    """A cookie-keeping HTTP client that fills in forms' CSRF tokens, as a person's browser would."""
+
+    def __init__(self, base: str) -> None:
+        self.base, self.opener = base, build_opener(HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=20) as answer:
+            return answer.read().decode()
+
+    def submit(self, path: str, fields: dict[str, str], form_page: str | None = None) -> tuple[str, str]:
+        page = self.get(form_page or path)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token, f"no form on {form_page or path}"
+        body = urlencode({**fields, "csrf_token": token.group(1)}).encode()
+        with self.opener.open(Request(self.base + path, data=body, method="POST"), timeout=60) as answer:  # noqa: S310
+            return answer.geturl(), answer.read().decode()
 
 
 def process_ready(process: Process) -> bool:

@@ -16,12 +16,9 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
-from http.cookiejar import CookieJar
 from pathlib import Path
-from urllib.parse import urlencode
-from urllib.request import HTTPCookieProcessor, Request, build_opener
 
-from deployment import Deployment, call, wait_until
+from deployment import Browser, Deployment, call, wait_until
 
 from privacy_service.security.service import SCOPES
 
@@ -38,25 +35,6 @@ def _demo_identities(instance: Path) -> set[str]:
                 for column in {"email", "national_id"} & columns:
                     found |= {v for (v,) in conn.execute(f"SELECT {column} FROM {table}") if v}
     return found
-
-
-class Browser:
-    """A cookie-keeping HTTP client that fills in forms' CSRF tokens, as a person's browser would."""
-
-    def __init__(self, base: str) -> None:
-        self.base, self.opener = base, build_opener(HTTPCookieProcessor(CookieJar()))
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=20) as answer:
-            return answer.read().decode()
-
-    def submit(self, path: str, fields: dict[str, str], form_page: str | None = None) -> tuple[str, str]:
-        page = self.get(form_page or path)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        assert token, f"no form on {form_page or path}"
-        body = urlencode({**fields, "csrf_token": token.group(1)}).encode()
-        with self.opener.open(Request(self.base + path, data=body, method="POST"), timeout=60) as answer:  # noqa: S310
-            return answer.geturl(), answer.read().decode()
 
 
 def test_the_logs_of_a_full_run_name_none_of_the_demo_persons(
