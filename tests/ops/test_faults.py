@@ -297,3 +297,87 @@ def _webhook_failures(deployment: Deployment) -> int:
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+
+
+# -- the scheduler killed in the middle of a retention run --------------------------------------------------
+
+
+def test_the_scheduler_killed_mid_run_leaves_no_half_run_and_the_next_slot_finishes_it(
+    make_deployment: Callable[..., Deployment],
+) -> None:
+    import sqlite3
+    from datetime import datetime, timedelta
+
+    deployment = make_deployment()
+    deployment.demo(people=10)
+    support = deployment.instance / "demo" / "helsedata_support.db"
+    old = datetime(2020, 1, 1)
+    with sqlite3.connect(support) as conn:
+        conn.executemany(
+            "INSERT INTO support_enquiries (name, email, subject, body, received_at, answered_at, restricted)"
+            " VALUES (?, ?, 's', 'b', ?, ?, 0)",
+            [(f"P {i}", f"p{i}@example.no", old + timedelta(minutes=i), old + timedelta(minutes=i))
+             for i in range(20_000)],
+        )  # fmt: skip
+        held = [r[0] for r in conn.execute("SELECT id FROM support_enquiries WHERE id % 997 = 0")]
+    key = {"Authorization": f"Bearer {deployment.api_key('registry:read', 'registry:write', 'holds:manage')}"}
+    web = deployment.serve(workers=1)
+    hold = {
+        "kind": "legal",
+        "scope": "records",
+        "system": "helsedata-support",
+        "table_name": "support_enquiries",
+        "record_keys": [str(i) for i in held],
+        "basis": "Complaint 26/31",
+    }
+    assert call(web.url + "/api/v1/holds", "POST", body=hold, headers=key).status == 201
+    # the support rule on a schedule of every minute, so a slot comes while the test waits
+    activity = call(web.url + "/api/v1/activities/support", headers=key)
+    record = {k: v for k, v in activity.json().items()
+              if k not in ("version", "created_at", "updated_at", "updated_by", "rights")}  # fmt: skip
+    record["retention"]["rules"][0]["schedule"] = "* * * * *"
+    changed = call(
+        web.url + "/api/v1/activities/support",
+        "PUT",
+        body=record,
+        headers={**key, "If-Match": activity.headers["ETag"]},
+    )
+    assert changed.status == 200, changed.body
+
+    # a write lock on the data system holds the run at its first batch; then the scheduler is killed
+    blocker = sqlite3.connect(support, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    first = deployment.scheduler(name="scheduler-1")
+    wait_until(lambda: _runs(deployment, "running"), timeout=90, what="a scheduled run started")
+    time.sleep(1)
+    first.stop(signal.SIGKILL)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    [dead] = _runs(deployment, "running")
+
+    second = deployment.scheduler(name="scheduler-2")
+    wait_until(lambda: _runs(deployment, "completed"), timeout=130, what="the next slot's run completed")
+    second.stop()
+    assert dead in _runs(deployment, "interrupted")
+    with sqlite3.connect(support) as conn:
+        due_left = conn.execute(
+            "SELECT count(*) FROM support_enquiries WHERE answered_at < '2021-01-01' AND id % 997 != 0"
+        ).fetchone()[0]
+        kept = {r[0] for r in conn.execute("SELECT id FROM support_enquiries WHERE id % 997 = 0")}
+    assert due_left == 0
+    assert set(held) <= kept  # the hold won over the schedule, in both runs
+    with deployment.connect() as conn:
+        slots = conn.execute(
+            "SELECT scheduled_for, count(*) FROM retention_run"
+            " WHERE trigger = 'scheduler' AND status = 'completed' GROUP BY scheduled_for"
+        ).fetchall()
+    assert slots and all(n == 1 for _, n in slots)  # no slot ran twice
+    _audit_ok(deployment)
+
+
+def _runs(deployment: Deployment, status: str) -> list[int]:
+    with deployment.connect() as conn:
+        rows = conn.execute(
+            "SELECT id FROM retention_run WHERE trigger = 'scheduler' AND status = %s ORDER BY id", (status,)
+        ).fetchall()
+    return [r[0] for r in rows]
