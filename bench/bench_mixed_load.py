@@ -198,6 +198,12 @@ def main() -> None:
             first, last = samples[0], samples[-1]
             top = max(s[1] for s in samples)
             print(f"\n3. soak, {args.soak} s: {soak_total:,.0f} req/s, {soak_errors} errors")
+            print(table({**soak, "bare Flask /hello (alone, above)": base["bare Flask /hello"]},
+                        "bare Flask /hello (alone, above)"))  # fmt: skip
+            for name, r in soak.items():
+                if r["non_2xx"] or r["socket_errors"]:
+                    print(f"  {name}: {r['non_2xx']} non-2xx, {r['timeouts']} timeouts (> 2 s), "
+                          f"{r['socket_errors'] - r['timeouts']} other socket errors")  # fmt: skip
             print(
                 f"web workers RSS: first {first[1] / 1024:.0f} MB, last {last[1] / 1024:.0f} MB, "
                 f"highest {top / 1024:.0f} MB ({len(samples)} samples); "

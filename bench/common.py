@@ -88,6 +88,7 @@ def wrk(
         "p99_ms": pct("99"),
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "socket_errors": sum(int(x) for x in sock.groups()) if sock else 0,
+        "timeouts": int(sock.group(4)) if sock else 0,  # no answer within wrk's 2 s (part of socket_errors)
     }
 
 

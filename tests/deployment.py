@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,15 +26,10 @@ from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import psycopg
 
+from privacy_service.pgcluster import free_port
+
 REPO = Path(__file__).resolve().parent.parent
 _ids = itertools.count()
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
