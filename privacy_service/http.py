@@ -146,8 +146,7 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request():
             response = json_error(503, message)
         else:
-            page, _ = html_error(503, message)
-            response = app.make_response((page, 503))
+            response = app.make_response(html_error(503, message))
         response.headers["Retry-After"] = "5"
         return response
 
@@ -174,7 +173,7 @@ def _has_nul(value: Any) -> bool:
         return "\x00" in value
     if isinstance(value, dict):
         return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return any(_has_nul(v) for v in value)
     return False
 
@@ -192,7 +191,7 @@ def refuse_nul_characters() -> Any:
         values += request.form.items(multi=True)
         if request.is_json:
             values.append(request.get_json(silent=True))
-    if not any(_has_nul(v) if not isinstance(v, tuple) else _has_nul(list(v)) for v in values):
+    if not _has_nul(values):
         return None
     message = "Text may not contain the NUL character (U+0000)."
     if is_api_request():
