@@ -178,14 +178,20 @@ def _denied(response: Any, kind: str, caller: str) -> bool:
 
 
 @pytest.fixture
-def world(make_app: Callable[..., Flask]) -> dict[str, Any]:
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app of this module (and of make_key, make_user): the matrix posts /login many times, and
+    throttling has its own tests."""
+    return make_app(RATELIMIT_ENABLED=False)
+
+
+@pytest.fixture
+def world(
+    app: Flask, make_key: Callable[..., str], make_user: Callable[..., dict[str, str]]
+) -> dict[str, Any]:
     """An app with one of everything a path can name: a request with its status link, a hold, a run,
     a consent receipt and withdrawal link, and a webhook of another client."""
-    app = make_app(
-        RATELIMIT_ENABLED=False
-    )  # the matrix posts /login many times; throttling has its own tests
-    keys = {scope: _key(app, scope) for scope in SCOPES}
-    everything = _key(app, *SCOPES)
+    keys = {scope: make_key(scope) for scope in SCOPES}
+    everything = make_key(*SCOPES)
     client = app.test_client()
     subject = "matrix-subject@example.org"
     created = client.post(
@@ -204,7 +210,7 @@ def world(make_app: Callable[..., Flask]) -> dict[str, Any]:
         headers=bearer(everything),
     ).get_json()
     run = client.post("/api/v1/retention/runs", json={"dry_run": True}, headers=bearer(everything)).get_json()
-    other = _key(app, "consent:read", name="another-client")
+    other = make_key("consent:read", name="another-client")
     webhook = client.post(
         "/api/v1/webhooks",
         json={"url": "https://other.example/hook", "events": ["consent.changed"]},
@@ -213,6 +219,7 @@ def world(make_app: Callable[..., Flask]) -> dict[str, Any]:
     return {
         "app": app,
         "keys": keys,
+        "make_user": make_user,
         "values": {
             "slug": "accounts",
             "svc": "helsedata",
@@ -232,21 +239,6 @@ def world(make_app: Callable[..., Flask]) -> dict[str, Any]:
         "consent_link": "/consent/" + consent["withdraw_url"].split("/consent/", 1)[1],
         "webhook": webhook["id"],
     }
-
-
-def _key(app: Flask, *scopes: str, name: str = "") -> str:
-    from privacy_service.audit import Actor
-    from privacy_service.db import transaction
-    from privacy_service.security.service import create_api_client
-
-    with app.app_context(), transaction(app.extensions["engine"]) as session:
-        _, key = create_api_client(
-            session,
-            name=name or f"matrix-{'-'.join(scopes)[:60]}-{len(scopes)}",
-            scopes=list(scopes),
-            actor=Actor("cli", "t"),
-        )
-    return key
 
 
 def _path(rule: str, values: dict[str, str], consent_link: str) -> str:
@@ -271,24 +263,8 @@ def _client_for(world: dict[str, Any], caller: str) -> tuple[FlaskClient, dict[s
     app: Flask = world["app"]
     client = app.test_client()
     if caller in ROLE_SCOPES:
-        from privacy_service.audit import Actor
-        from privacy_service.db import transaction
-        from privacy_service.security.service import create_user
-
-        with app.app_context(), transaction(app.extensions["engine"]) as session:
-            create_user(
-                session,
-                username=f"matrix-{caller}",
-                password="matrix-password-long",
-                role=caller,
-                full_name=caller,
-                actor=Actor("cli", "t"),
-            )
-        token = csrf_token(client)
-        login = client.post(
-            "/login",
-            data={"username": f"matrix-{caller}", "password": "matrix-password-long", "csrf_token": token},
-        )
+        user = world["make_user"](caller)
+        login = client.post("/login", data={**user, "csrf_token": csrf_token(client)})
         assert login.status_code == 302
         return client, {"X-CSRFToken": csrf_token(client, "/officer/activities")}
     if caller.startswith("key "):
