@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pypdf import PdfReader  # noqa: E402
 
+from privacy_service.kernel import LEGAL_BASES, rights_for  # noqa: E402
 from privacy_service.ropa.export import export_csv, export_json, export_jsonld  # noqa: E402
 from privacy_service.ropa.pdf import render_ropa_pdf  # noqa: E402
-from privacy_service.ropa.rules import LEGAL_BASES, rights_for  # noqa: E402
 
 ORGANISATIONS = {
     "helsedir": {

@@ -28,7 +28,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from privacy_service.ropa.rules import PERIOD_RE
+from privacy_service.kernel import PERIOD_RE
 
 # Bitstream Vera ships inside reportlab: no system font needed. It covers æøå ÆØÅ § – « » and, unlike the
 # WinAnsi Helvetica, also most North Sámi letters (á č đ š ž); ŋ and ŧ have no glyph in either.

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from privacy_service import notify
 from privacy_service.db import get_session
-from privacy_service.ropa.schemas import StrictSchema
+from privacy_service.kernel import StrictSchema
 from privacy_service.security.access import current_actor, current_principal, require
 
 blp = Blueprint(

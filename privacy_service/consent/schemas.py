@@ -9,8 +9,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from privacy_service.consent.rules import CHANNELS, PROCESSING_STATUSES, STATUSES
-from privacy_service.fields import JsonBoolean
-from privacy_service.ropa.schemas import SLUG, LocalisedSchema, StrictSchema
+from privacy_service.kernel import SLUG, JsonBoolean, LocalisedSchema, StrictSchema
 
 MAX_EVIDENCE_BYTES = 4096
 MAX_PAIRS = 1000

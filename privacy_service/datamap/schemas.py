@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from privacy_service.errors import ValidationFailed
-from privacy_service.ropa.rules import SLUG_RE
+from privacy_service.kernel import SLUG_RE, StrictSchema
 
 # Table and column names are later quoted into SQL statements: this pattern is a security boundary.
 IDENTIFIER_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
@@ -34,13 +34,6 @@ CATEGORY_KEY = validate.Regexp(
 
 def _identifier(**kwargs: Any) -> fields.String:
     return fields.String(validate=IDENTIFIER, **kwargs)
-
-
-class StrictSchema(Schema):
-    """Unknown fields are an error: a typo in a policy file must not pass silently."""
-
-    class Meta:
-        unknown = RAISE
 
 
 class TableMapSchema(StrictSchema):

@@ -1,6 +1,6 @@
 """Whether a right applies to an activity, and what the plan says for it (DESIGN.md §3).
 
-The registry's rights (ropa.rules.rights_for: Art. 15–22 and 7(3) from the legal basis) are refined by the
+The registry's rights (kernel.rights_for: Art. 15–22 and 7(3) from the legal basis) are refined by the
 exceptions a request meets: an archive preservation duty and a legal obligation to keep (Art. 17(3)(b), (d))
 against erasure, Personal Data Act § 17 against rectification of archives, research and statistics. Then the
 data decide: no rows is `no_data`; rows under a hold are not erased (`refused` or `partial`, naming the hold).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from privacy_service.ropa.rules import rights_for
+from privacy_service.kernel import rights_for
 
 # outcomes, as the API reports them (DESIGN.md §5)
 OUTCOMES = ("pending", "done", "partial", "refused", "not_applicable", "no_data")

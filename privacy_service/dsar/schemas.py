@@ -8,8 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from privacy_service.dsar.models import CHANNELS, REJECTION_GROUNDS, STATUSES, TYPES
-from privacy_service.ropa.rules import valid_national_id
-from privacy_service.ropa.schemas import SLUG, StrictSchema
+from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
 
 OFFICER_CHANNELS = ("letter", "phone", "email", "in_person")
 

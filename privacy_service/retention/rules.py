@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from privacy_service.datamap import service as datamap
 from privacy_service.errors import ValidationFailed
+from privacy_service.kernel import PERIOD_RE
 from privacy_service.ropa.models import ProcessingActivity
-from privacy_service.ropa.rules import PERIOD_RE
 
 
 def parse_period(period: str) -> relativedelta:

@@ -7,9 +7,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from privacy_service.fields import JsonBoolean
+from privacy_service.kernel import SLUG, JsonBoolean, StrictSchema
 from privacy_service.retention.holds import IDENTITY_KINDS, KINDS, SCOPES
-from privacy_service.ropa.schemas import SLUG, StrictSchema
 
 
 class HoldInSchema(StrictSchema):

@@ -23,7 +23,8 @@ from datetime import datetime
 from typing import Any
 
 from privacy_service.documents import localised, yes_no
-from privacy_service.ropa.rules import LEGAL_BASES, retention_rule_text
+from privacy_service.kernel import LEGAL_BASES, neutralise
+from privacy_service.ropa.rules import retention_rule_text
 
 ART9_TEXTS: dict[str, dict[str, str]] = {
     "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
@@ -261,12 +262,6 @@ def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], 
         "updated_at": str(a.get("updated_at") or ""),
         "updated_by": a.get("updated_by") or "",
     }
-
-
-def neutralise(value: str) -> str:
-    """A CSV cell as text a spreadsheet shows and never runs."""
-    # A cell that starts with = + - @ is run as a formula by spreadsheet programs (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def export_csv(

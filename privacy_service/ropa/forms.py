@@ -12,7 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from privacy_service.ropa.rules import ART9_CONDITIONS, LEGAL_BASES, STATUSES
+from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
+from privacy_service.ropa.rules import STATUSES
 
 # form field -> path in the record (the marshmallow field it is validated as)
 FIELD_PATHS: dict[str, tuple[str, ...]] = {

@@ -19,8 +19,8 @@ from privacy_service.documents import (
     period_text,
     text,
 )
+from privacy_service.kernel import RIGHTS
 from privacy_service.ropa.export import art9_text, legal_basis_text, org_name, transfer_text
-from privacy_service.ropa.rules import RIGHTS
 
 DATATILSYNET = "Datatilsynet, www.datatilsynet.no, Postboks 458 Sentrum, 0105 Oslo"
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from marshmallow import (
     EXCLUDE,
-    RAISE,
     Schema,
     ValidationError,
     fields,
@@ -16,53 +15,23 @@ from marshmallow import (
     validates_schema,
 )
 
-from privacy_service.fields import JsonBoolean
-from privacy_service.ropa.rules import (
+from privacy_service.kernel import (
     ART9_CONDITIONS,
-    DISPOSAL_DECISIONS,
+    ISO_PERIOD,
     LEGAL_BASES,
-    ORG_ROLES,
-    PERIOD_RE,
-    PROCESSOR_ROLES,
-    SAFEGUARDS,
     SERVICES_RE,
-    SLUG_RE,
-    STATUSES,
+    SLUG,
+    JsonBoolean,
+    Localised,
+    LocalisedSchema,
+    StrictSchema,
     valid_org_number,
 )
-
-ISO_PERIOD = validate.Regexp(PERIOD_RE, error="Use an ISO-8601 period such as P30D, P2M or P25Y.")
-SLUG = validate.Regexp(SLUG_RE, error="Use lower-case letters, digits and '-' (at most 64 characters).")
+from privacy_service.ropa.rules import DISPOSAL_DECISIONS, ORG_ROLES, PROCESSOR_ROLES, SAFEGUARDS, STATUSES
 
 
 def _one_of(choices: Any, what: str) -> validate.OneOf:
     return validate.OneOf(list(choices), error=f"Unknown {what} {{input}}; choose one of: {{choices}}.")
-
-
-class StrictSchema(Schema):
-    """Unknown fields are an error: a typo in a policy file must not pass silently."""
-
-    class Meta:
-        unknown = RAISE
-
-
-_TEXT = validate.Length(min=1, max=5000, error="Must not be empty, and at most 5000 characters.")
-_TEXT_MESSAGES = {
-    "required": "Give the text in both Norwegian (nb) and English (en).",
-    "null": "Must not be empty, and at most 5000 characters.",
-}
-
-
-class LocalisedSchema(StrictSchema):
-    """A text in Norwegian bokmål and English."""
-
-    nb = fields.String(required=True, validate=_TEXT, error_messages=_TEXT_MESSAGES)
-    en = fields.String(required=True, validate=_TEXT, error_messages=_TEXT_MESSAGES)
-
-
-def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
-    """A localised text field."""
-    return fields.Nested(LocalisedSchema, **kwargs)
 
 
 class DpoSchema(StrictSchema):

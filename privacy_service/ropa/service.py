@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.kernel import rights_for
 from privacy_service.models import utcnow
 from privacy_service.ropa.models import ActivityVersion, Organisation, ProcessingActivity, ServiceNotice
-from privacy_service.ropa.rules import rights_for
 
 
 class ActivityNotFound(NotFound):

@@ -14,6 +14,7 @@ from wtforms import SelectChoice
 from privacy_service.audit import AuditEvent, verify_chain
 from privacy_service.db import get_session
 from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.models import utcnow
 from privacy_service.ropa import service
 from privacy_service.ropa.forms import (
@@ -26,7 +27,7 @@ from privacy_service.ropa.forms import (
     errors_to_fields,
     form_values,
 )
-from privacy_service.ropa.rules import ART9_CONDITIONS, LEGAL_BASES, STATUSES, retention_rule_text
+from privacy_service.ropa.rules import STATUSES, retention_rule_text
 from privacy_service.ropa.schemas import activity_schema
 from privacy_service.security.access import current_actor, page, public
 

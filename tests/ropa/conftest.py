@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from privacy_service.ropa.rules import rights_for
+from privacy_service.kernel import rights_for
 
 ORGANISATIONS: dict[str, dict[str, Any]] = {
     "helsedir": {

@@ -8,7 +8,7 @@ import pytest
 from marshmallow import ValidationError
 from tests_support import minimal_activity
 
-from privacy_service.ropa.rules import rights_for, valid_org_number
+from privacy_service.kernel import rights_for, valid_org_number
 from privacy_service.ropa.schemas import activity_schema, organisation_schema
 
 
