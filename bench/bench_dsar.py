@@ -131,7 +131,7 @@ def bench_answer(engine: Any, ds_url: str, instance: Path) -> None:
 
     from privacy_service.audit import Actor
     from privacy_service.db import transaction
-    from privacy_service.dsar import act, plan, service
+    from privacy_service.dsar import plan, service
 
     heavy = "heavy.subject@example.no"
     ds = create_engine(ds_url)
@@ -149,7 +149,7 @@ def bench_answer(engine: Any, ds_url: str, instance: Path) -> None:
         req = service.get_request(session, reference=reference, for_update=True)
         plan.make_plan(session, req, instance_path=instance, actor=actor)
     with transaction(engine) as session:
-        act.approve(session, reference=reference, actor=actor, instance_path=instance,
+        service.approve(session, reference=reference, actor=actor, instance_path=instance,
                     links=service.Links("http://localhost:5000", "bench-secret"))  # fmt: skip
     started = time.perf_counter()
     with transaction(engine) as session:
@@ -170,7 +170,7 @@ def bench_erasure(engine: Any, ds_url: str, instance: Path, n: int, rounds: int 
 
     from privacy_service.audit import Actor
     from privacy_service.db import transaction
-    from privacy_service.dsar import act, plan, service
+    from privacy_service.dsar import plan, service
 
     actor, links = Actor("cli", "bench"), service.Links("http://localhost:5000", "bench-secret")
     rng = random.Random(n)
@@ -186,7 +186,7 @@ def bench_erasure(engine: Any, ds_url: str, instance: Path, n: int, rounds: int 
             plan.make_plan(session, req, instance_path=instance, actor=actor)
         started = time.perf_counter()
         with transaction(engine) as session:
-            act.approve(session, reference=reference, actor=actor, instance_path=instance, links=links)
+            service.approve(session, reference=reference, actor=actor, instance_path=instance, links=links)
         erase_ms.append((time.perf_counter() - started) * 1000)
         other = f"p{rng.randrange(1, n, 6) + 6}@example.no"
         started = time.perf_counter()

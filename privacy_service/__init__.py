@@ -62,6 +62,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ).resolved_database_url()
 
     db.init_app(app)
+    from privacy_service.dsar.service import Links
+
+    app.extensions["links"] = Links(
+        base_url=app.config["PRIVACY_BASE_URL"], secret_key=app.config["SECRET_KEY"]
+    )
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["dt"] = format_datetime  # date and time in Europe/Oslo, as the PDFs write it
@@ -78,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
     )
     _register_blueprints(app, api)
+    _register_tasks_and_jobs()
     apply_rate_limits(app)
     _declare_docs_endpoints(app)
     missing = undeclared_endpoints(app)
@@ -179,10 +185,20 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(webhooks_blp, url_prefix="/api/v1")
     api.register_blueprint(retention_api.blp, url_prefix="/api/v1")
     api.register_blueprint(dsar_api.blp, url_prefix="/api/v1")
-    from privacy_service.dsar.jobs import JOBS as dsar_jobs
+
+
+def _register_tasks_and_jobs() -> None:
+    """The outbox tasks (work queued with a change, done after it commits) and the periodic jobs the
+    scheduler process runs: every package's are named here, none registers itself on import."""
+    from privacy_service import notify
+    from privacy_service.consent import effects as consent_effects
+    from privacy_service.dsar import jobs as dsar_jobs
     from privacy_service.retention.scheduler import register_periodic
 
-    for name, (schedule, job) in dsar_jobs.items():
+    for tasks in (consent_effects.TASKS, dsar_jobs.TASKS):
+        for name, handler in tasks.items():
+            notify.register_task(name, handler)
+    for name, (schedule, job) in dsar_jobs.JOBS.items():
         register_periodic(name, schedule, job)
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
@@ -208,3 +209,21 @@ def require_json_body() -> Response | None:
     if request.mimetype != "application/json":
         return json_error(415, "Send the body as JSON with 'Content-Type: application/json'.")
     return None
+
+
+def send_download(content: bytes, *, mimetype: str, filename: str) -> Response:
+    """A document as a download that is never cached (answers and reports hold personal data)."""
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def app_links() -> Any:
+    """The running app's link builder (base URL and signing key), made once in the app factory."""
+    return current_app.extensions["links"]
+
+
+def app_instance_path() -> Path:
+    """The running app's instance folder (data systems, outbox, the erasure ledger)."""
+    return Path(current_app.config["PRIVACY_INSTANCE_PATH"])

@@ -137,4 +137,4 @@ def _erase(session: Session, payload: dict[str, Any], transport: notify.Transpor
         )
 
 
-notify.register_task(ERASE_TASK, _erase)
+TASKS = {ERASE_TASK: _erase}  # registered by the app factory

@@ -1,10 +1,10 @@
 """Acting on an approved request through the data map, and telling recipients (Art. 19).
 
-`approve` runs only on a request whose plan waits for a decision. Per planned activity it erases (never a
-held row: the request's own request_pending hold is the one hold erasure may pass), rectifies, restricts,
-records an upheld objection, or withdraws consent; activities outside the data map are attested as handled by
-hand. Each activity's outcome then says what was done, and processors of the activities whose data changed are
-told through the outbox; the subject sees who was told.
+`carry_out` runs on a request the front door has loaded and found waiting for a decision. Per planned
+activity it erases (never a held row: the request's own request_pending hold is the one hold erasure may
+pass), rectifies, restricts, records an upheld objection, or withdraws consent; activities outside the data
+map are attested as handled by hand. Each activity's outcome then says what was done, and processors of the
+activities whose data changed are told through the outbox; the subject sees who was told.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ from privacy_service.audit import Actor
 from privacy_service.consent import effects as consent_effects
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
-from privacy_service.dsar import ledger, plan, service
+from privacy_service.dsar import ledger, lifecycle, plan
 from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
-from privacy_service.errors import Conflict
 from privacy_service.models import utcnow
-from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
-from privacy_service.retention.models import Hold
+from privacy_service.retention.holds import protector
 from privacy_service.ropa import service as ropa
 
 ACTIONABLE = ("pending", "partial")
@@ -40,51 +38,41 @@ CONSENT_CHANNELS = {
 }
 
 
-def approve(
+def carry_out(
     session: Session,
+    req: DsarRequest,
     *,
-    reference: str,
     actor: Actor,
     instance_path: Path,
-    links: service.Links,
+    links: lifecycle.Links,
     note: str | None = None,
-) -> DsarRequest:
-    """Carry out the plan an officer approved; raise Conflict unless the request waits for a decision."""
-    req = service.get_request(session, reference=reference, for_update=True)
-    if req.status != "awaiting_decision":
-        raise Conflict(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}: only a planned request waiting "
-            "for a decision can be approved."
-        )
-    identity = plan.identity_of(req)
-    own = plan.own_hold(session, req)
+) -> None:
+    """Carry out the plan an officer approved, activity by activity, and record the decision."""
     told: dict[str, str] = {}
     acted: list[str] = []
-    for outcome in plan.outcomes_of(session, req):
+    for outcome in lifecycle.outcomes_of(session, req):
         if outcome.outcome not in ACTIONABLE:
             continue
         if outcome.records is None:  # not in the data map: the officer's approval attests it was handled
             outcome.outcome = "done"
             outcome.reason += " Handled by hand: the activity is not in the data map."
         else:
-            _act(session, req, outcome, identity=identity, own=own, instance_path=instance_path, links=links,
-                 actor=actor)  # fmt: skip
+            _act(session, req, outcome, instance_path=instance_path, links=links, actor=actor)
         outcome.updated_at = utcnow()
         if req.type in ACTING_RIGHTS and outcome.outcome in ("done", "partial"):
             acted.append(outcome.activity)
             told.update(_tell_processors(session, req, outcome))
     req.decided_at, req.decided_by = utcnow(), str(actor)
     if req.type == "erasure":
-        erased = [o.activity for o in plan.outcomes_of(session, req) if o.outcome in ("done", "partial")]
+        erased = [o.activity for o in lifecycle.outcomes_of(session, req) if o.outcome in ("done", "partial")]
         if erased:
             _after_erasure(session, req, erased, actor=actor, instance_path=instance_path, links=links)
-    service.move(req, "in_progress")
+    lifecycle.move(req, "in_progress")
     details: dict[str, Any] = {"activities": acted, "told": sorted(told)}
-    service.record(session, req, "approved", actor, note=(note or "").strip() or None, details=details)
+    lifecycle.record(session, req, "approved", actor, note=(note or "").strip() or None, details=details)
     if told:
-        service.record(session, req, "recipients_told", actor, details={"organisations": sorted(told)})
+        lifecycle.record(session, req, "recipients_told", actor, details={"organisations": sorted(told)})
     plan.release_request_evidence(session, req, actor)
-    return req
 
 
 def _after_erasure(
@@ -94,7 +82,7 @@ def _after_erasure(
     *,
     actor: Actor,
     instance_path: Path,
-    links: service.Links,
+    links: lifecycle.Links,
 ) -> None:
     """Record the erasure in the ledger (keyed hashes only), tell subscribed portals so they end the subject's
     sessions, and stop the subject's other open confirmation links."""
@@ -114,8 +102,8 @@ def _after_erasure(
     revoked = 0
     for challenge in others:
         challenge.used_at, revoked = utcnow(), revoked + 1
-    service.record(session, req, "erasure_recorded", actor, visible=False,
-                   details={"ledger_hashes": len(entry["hashes"]), "links_revoked": revoked})  # fmt: skip
+    lifecycle.record(session, req, "erasure_recorded", actor, visible=False,
+                     details={"ledger_hashes": len(entry["hashes"]), "links_revoked": revoked})  # fmt: skip
 
 
 def _act(
@@ -123,74 +111,93 @@ def _act(
     req: DsarRequest,
     outcome: DsarOutcome,
     *,
-    identity: dict[str, str],
-    own: Hold | None,
     instance_path: Path,
-    links: service.Links,
+    links: lifecycle.Links,
     actor: Actor,
 ) -> None:
-    activity, kind = outcome.activity, req.type
+    """Carry out the request's right on one activity of the data map."""
     details = dict(outcome.details)
-    if kind == "erasure":
-
-        def protect(system: Any, table: Any, keys: list[Any]) -> dict[str, Any]:
-            holds = holds_for_table(session, TableRef(system.name, table.table_name, table.activity_slug))
-            others = [h for h in holds if own is None or h.id != own.id]
-            return held_rows(others, keys=keys, identity=identity)
-
-        results = erase_subject_rows(
-            session, identity=identity, instance_path=instance_path, activity=activity, protect=protect
-        )
-        erased = sum(r.erased for r in results)
-        held = sum(n for r in results for n in r.held.values())
-        details["erased"] = [{"table": f"{r.system}.{r.table}", "strategy": r.strategy, "erased": r.erased,
-                              "held": r.held} for r in results]  # fmt: skip
-        outcome.records, outcome.held = erased, held
-        outcome.outcome = "partial" if held else "done"
-    elif kind in ("rectification", "restriction"):
-        column = req.details.get("field") if kind == "rectification" else None
-        value = req.details.get("value") if kind == "rectification" else True
-        results = update_subject_rows(
-            session,
-            identity=identity,
-            instance_path=instance_path,
-            activity=activity,
-            column=column,
-            value=value,
-        )
-        details["updated"] = [{"table": f"{r.system}.{r.table}", "column": r.column, "rows": r.updated}
-                              for r in results]  # fmt: skip
-        outcome.records = sum(r.updated for r in results)
-        if kind == "restriction" and req.subject_email:
-            consent.set_flag(session, subject=req.subject_email, activity=activity, kind="restricted",
-                             actor=actor, reference=req.reference)  # fmt: skip
-        outcome.outcome = "done" if outcome.records or kind == "restriction" else "no_data"
-    elif kind == "objection":
+    if req.type == "erasure":
+        _erase(session, req, outcome, details, instance_path=instance_path)
+    elif req.type in ("rectification", "restriction"):
+        _update(session, req, outcome, details, instance_path=instance_path, actor=actor)
+    elif req.type == "objection":
         if req.subject_email:
-            consent.set_flag(session, subject=req.subject_email, activity=activity, kind="objected",
+            consent.set_flag(session, subject=req.subject_email, activity=outcome.activity, kind="objected",
                              actor=actor, reference=req.reference)  # fmt: skip
         outcome.outcome = "done"
-    elif kind == "consent_withdrawal":
-        state = consent.get_state(session, subject=req.subject_email or "", purpose=activity)
-        if state is None or state.status == "withdrawn":
-            outcome.outcome = "no_data" if state is None else "done"
-        else:
-            change = consent.record_consent(
-                session,
-                subject=req.subject_email or "",
-                purpose=activity,
-                status="withdrawn",
-                channel=CONSENT_CHANNELS.get(req.channel, "api"),
-                actor=actor,
-                links=links,
-                evidence={"request": req.reference},
-                lang=req.language,
-            )
-            consent_effects.after_change(session, change, links=links)
-            outcome.outcome = "done"
+    elif req.type == "consent_withdrawal":
+        outcome.outcome = _withdraw_consent(session, req, outcome.activity, links=links, actor=actor)
     else:  # access and portability: the answer collects the data when it is made
         outcome.outcome = "done"
     outcome.details = details
+
+
+def _erase(
+    session: Session, req: DsarRequest, outcome: DsarOutcome, details: dict[str, Any], *, instance_path: Path
+) -> None:
+    identity = lifecycle.identity_of(req)
+    results = erase_subject_rows(
+        session,
+        identity=identity,
+        instance_path=instance_path,
+        activity=outcome.activity,
+        protect=protector(session, identity=identity, ignore_reference=req.reference),
+    )
+    held = sum(n for r in results for n in r.held.values())
+    details["erased"] = [{"table": f"{r.system}.{r.table}", "strategy": r.strategy, "erased": r.erased,
+                          "held": r.held} for r in results]  # fmt: skip
+    outcome.records, outcome.held = sum(r.erased for r in results), held
+    outcome.outcome = "partial" if held else "done"
+
+
+def _update(
+    session: Session,
+    req: DsarRequest,
+    outcome: DsarOutcome,
+    details: dict[str, Any],
+    *,
+    instance_path: Path,
+    actor: Actor,
+) -> None:
+    rectify = req.type == "rectification"
+    results = update_subject_rows(
+        session,
+        identity=lifecycle.identity_of(req),
+        instance_path=instance_path,
+        activity=outcome.activity,
+        column=req.details.get("field") if rectify else None,
+        value=req.details.get("value") if rectify else True,
+    )
+    details["updated"] = [{"table": f"{r.system}.{r.table}", "column": r.column, "rows": r.updated}
+                          for r in results]  # fmt: skip
+    outcome.records = sum(r.updated for r in results)
+    if not rectify and req.subject_email:
+        consent.set_flag(session, subject=req.subject_email, activity=outcome.activity, kind="restricted",
+                         actor=actor, reference=req.reference)  # fmt: skip
+    outcome.outcome = "done" if outcome.records or not rectify else "no_data"
+
+
+def _withdraw_consent(
+    session: Session, req: DsarRequest, purpose: str, *, links: lifecycle.Links, actor: Actor
+) -> str:
+    """Withdraw the subject's consent to the purpose; the outcome (done, or no_data if none was recorded)."""
+    state = consent.get_state(session, subject=req.subject_email or "", purpose=purpose)
+    if state is None or state.status == "withdrawn":
+        return "no_data" if state is None else "done"
+    change = consent.record_consent(
+        session,
+        subject=req.subject_email or "",
+        purpose=purpose,
+        status="withdrawn",
+        channel=CONSENT_CHANNELS.get(req.channel, "api"),
+        actor=actor,
+        links=links,
+        evidence={"request": req.reference},
+        lang=req.language,
+    )
+    consent_effects.after_change(session, change, links=links)
+    return "done"
 
 
 def _tell_processors(session: Session, req: DsarRequest, outcome: DsarOutcome) -> dict[str, str]:

@@ -24,11 +24,11 @@ from sqlmodel import Session
 
 from privacy_service.consent import service as consent
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import plan
+from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest
+from privacy_service.kernel import neutralise
 from privacy_service.models import as_utc, utcnow
 from privacy_service.ropa import service as ropa
-from privacy_service.ropa.export import neutralise
 
 ANSWER_DAYS = 30  # the subject can download the answer for this long after completion
 DATA_RIGHTS = ("access", "portability")
@@ -50,12 +50,12 @@ class Answer:
 
 def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answer:
     """Read what the answer needs: the outcomes, the registry, and for access/portability the data itself."""
-    outcomes = plan.outcomes_of(session, req)
+    outcomes = lifecycle.outcomes_of(session, req)
     activities = {o.activity: ropa.get_activity(session, slug=o.activity).data for o in outcomes}
     answer = Answer(req, outcomes, activities, ropa.list_organisations(session))
     if req.type in DATA_RIGHTS:
         wanted = {o.activity for o in outcomes if o.outcome == "done" and o.applies}
-        identity = plan.identity_of(req)
+        identity = lifecycle.identity_of(req)
         found = (
             datamap.find_subject_rows(
                 session, identity=identity, instance_path=instance_path, activities=wanted

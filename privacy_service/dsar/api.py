@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
-from privacy_service.dsar import act, answer, identity, plan, service
-from privacy_service.dsar.deadlines import local_date
+from privacy_service.dsar import service
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
     CreatedSchema,
@@ -25,17 +23,14 @@ from privacy_service.dsar.schemas import (
     WithdrawInSchema,
 )
 from privacy_service.errors import Conflict
-from privacy_service.models import utcnow
+from privacy_service.http import app_instance_path, app_links, send_download
 from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
 
 blp = Blueprint("requests", __name__, description="Data-subject requests (GDPR Art. 12–22)")
 
 
-def links() -> service.Links:
-    """The link settings of the running app."""
-    return service.Links(
-        base_url=current_app.config["PRIVACY_BASE_URL"], secret_key=current_app.config["SECRET_KEY"]
-    )
+links = app_links
+instance_path = app_instance_path
 
 
 def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[str, Any]:
@@ -57,14 +52,14 @@ def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[
         "identity_status": req.identity_status,
         "identity_method": req.identity_method,
         "due_at": req.due_on,
-        "overdue": req.status in service.OPEN_STATUSES and req.due_on < local_date(utcnow()),
+        "overdue": service.is_overdue(req),
         "extension": {"months": req.extension_months, "reason": req.extension_reason}
         if req.extension_months
         else None,
         "rejection": {"ground": req.rejection_ground, "reason": req.rejection_reason}
         if req.rejection_ground
         else None,
-        "outcomes": [outcome_view(o) for o in plan.outcomes_of(session, req)],
+        "outcomes": [outcome_view(o) for o in service.outcomes(session, req)],
         "timeline": service.timeline(session, req) if with_timeline else [],
     }
 
@@ -149,9 +144,9 @@ def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Verify the subject's identity by hand (with a note saying how), or send them an e-mail check."""
     session = get_session()
     if data["method"] == "email":
-        req = identity.ask_identity(session, reference=reference, actor=current_actor(), links=links())
+        req = service.ask_identity(session, reference=reference, actor=current_actor(), links=links())
     else:
-        req = identity.verify_by_officer(
+        req = service.verify_by_officer(
             session, reference=reference, note=data["note"], actor=current_actor()
         )
     return _done(req)
@@ -163,14 +158,9 @@ def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
 def make_plan(reference: str) -> dict[str, Any]:
     """Decide again, per activity, whether the right applies and what the data map holds (the erasure
     preview: rows to delete, to mask, and held with the hold's basis). Nothing is changed in the data."""
-    session = get_session()
-    req = service.get_request(session, reference=reference, for_update=True)
-    if req.status not in ("in_progress", "awaiting_decision"):
-        raise Conflict(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}: confirm the identity first."
-        )
-    instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
-    plan.make_plan(session, req, instance_path=instance, actor=current_actor())
+    req = service.plan_request(
+        get_session(), reference=reference, actor=current_actor(), instance_path=instance_path()
+    )
     return _done(req)
 
 
@@ -181,14 +171,12 @@ def make_plan(reference: str) -> dict[str, Any]:
 def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Approve the plan and carry it out through the data map (erasure never touches held rows); processors
     of changed activities are told (Art. 19)."""
-    session = get_session()
-    instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
-    req = act.approve(
-        session,
+    req = service.approve(
+        get_session(),
         reference=reference,
         actor=current_actor(),
         note=data["note"],
-        instance_path=instance,
+        instance_path=instance_path(),
         links=links(),
     )
     return _done(req)
@@ -200,9 +188,12 @@ def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
 @require("requests:manage")
 def complete(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Close an approved request as answered; the subject is told the answer is ready."""
-    instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
     req = service.complete(
-        get_session(), reference=reference, actor=current_actor(), note=data["note"], instance_path=instance
+        get_session(),
+        reference=reference,
+        actor=current_actor(),
+        note=data["note"],
+        instance_path=instance_path(),
     )
     return _done(req)
 
@@ -217,7 +208,7 @@ def package(reference: str, part: str) -> Response:
     (?part=letter for the PDF alone). 409 until the request is completed."""
     session = get_session()
     req = service.get_request(session, reference=reference)
-    doc = answer.document(session, req, "letter" if part == "letter" else "export")
+    doc = service.document(session, req, "letter" if part == "letter" else "export")
     if doc is None:
         raise Conflict(f"Request {req.reference} has no answer yet (it is {req.status.replace('_', ' ')}).")
     return send_document(doc)
@@ -225,10 +216,7 @@ def package(reference: str, part: str) -> Response:
 
 def send_document(doc: Any) -> Response:
     """A stored answer as a download (never cached: it holds personal data)."""
-    response = Response(doc.content, mimetype=doc.media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_download(doc.content, mimetype=doc.media_type, filename=doc.filename)
 
 
 @blp.route("/requests/<reference>/extend", methods=["POST"])

@@ -1,11 +1,21 @@
-"""The requests' scheduled jobs: close unconfirmed requests and remind the privacy team of deadlines."""
+"""The requests' entry points for the scheduler and the outbox: close unconfirmed requests, remind the privacy
+team of deadlines, remove old answers, and make the plan once a request's identity is confirmed.
+
+The app factory registers them (privacy_service/__init__.py); importing this module registers nothing.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
 
+from flask import Flask
+from sqlmodel import Session
+
+from privacy_service import notify
 from privacy_service.db import transaction
-from privacy_service.dsar import answer, service
+from privacy_service.dsar import service
+
+PLAN_TASK = service.PLAN_TASK
 
 
 def close_unverified_job(app: Flask) -> None:
@@ -23,7 +33,15 @@ def reminder_job(app: Flask) -> None:
 def purge_answers_job(app: Flask) -> None:
     """Remove stored answers older than their download period (daily)."""
     with transaction(app.extensions["engine"]) as session:
-        answer.purge_old_answers(session)
+        service.purge_old_answers(session)
+
+
+def plan_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
+    """The outbox task queued when a request's identity is confirmed: make its plan (retried while a data
+    system cannot be read)."""
+    if transport.instance_path is None:
+        raise RuntimeError("the plan task needs the instance path (data systems)")
+    service.plan_queued(session, reference=payload["reference"], instance_path=transport.instance_path)
 
 
 # name → (crontab in Europe/Oslo, job); the scheduler process runs them (retention/scheduler.py)
@@ -32,3 +50,4 @@ JOBS = {
     "dsar.reminders": ("0 7 * * 1-5", reminder_job),
     "dsar.purge_answers": ("45 3 * * *", purge_answers_job),
 }
+TASKS = {PLAN_TASK: plan_task}

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,13 +15,10 @@ from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, 
 from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_session
-from privacy_service.dsar import act as act_service
-from privacy_service.dsar import answer, identity, plan, service
-from privacy_service.dsar.api import links, send_document
-from privacy_service.dsar.deadlines import OSLO, local_date
-from privacy_service.dsar.models import REJECTION_GROUNDS, STATUSES, TYPES
-from privacy_service.dsar.schemas import OFFICER_CHANNELS, RequestInSchema
-from privacy_service.dsar.views import RIGHTS
+from privacy_service.dsar import service
+from privacy_service.dsar.api import instance_path, links, send_document
+from privacy_service.dsar.labels import RIGHTS
+from privacy_service.dsar.schemas import OFFICER_CHANNELS, REJECTION_GROUNDS, STATUSES, TYPES, RequestInSchema
 from privacy_service.errors import Conflict, DomainError
 from privacy_service.models import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
@@ -75,7 +71,7 @@ def queue() -> str:
         "dsar/queue.html",
         found=found,
         counts=service.counts(session),
-        today=local_date(utcnow()),
+        today=service.local_date(utcnow()),
         statuses=STATUSES,
         types=TYPES,
         rights=RIGHTS,
@@ -90,10 +86,10 @@ def register() -> Any:
     """Register a request that came by letter, phone, e-mail or in person, with the date it reached us."""
     form = LetterForm()
     if request.method == "GET":
-        form.received_at.data = datetime.now(OSLO).replace(second=0, microsecond=0, tzinfo=None)
+        form.received_at.data = datetime.now(service.OSLO).replace(second=0, microsecond=0, tzinfo=None)
     errors: list[str] = []
     if form.validate_on_submit():
-        received = form.received_at.data.replace(tzinfo=OSLO).astimezone(UTC)
+        received = form.received_at.data.replace(tzinfo=service.OSLO).astimezone(UTC)
         raw = {
             "type": form.type.data,
             "channel": form.channel.data,
@@ -149,11 +145,11 @@ def detail(reference: str) -> str:
         "dsar/detail.html",
         req=req,
         events=service.timeline(session, req),
-        outcomes=plan.outcomes_of(session, req),
+        outcomes=service.outcomes(session, req),
         rights=RIGHTS,
         grounds=REJECTION_GROUNDS,
         manage=_can_manage(),
-        overdue=req.status in service.OPEN_STATUSES and req.due_on < local_date(utcnow()),
+        overdue=service.is_overdue(req),
         lang=_lang(),
     )
 
@@ -167,9 +163,9 @@ def act(reference: str, action: str) -> Any:
     form, actor = request.form, current_actor()
     try:
         if action == "verify":
-            identity.verify_by_officer(session, reference=reference, note=form.get("note", ""), actor=actor)
+            service.verify_by_officer(session, reference=reference, note=form.get("note", ""), actor=actor)
         elif action == "ask_identity":
-            identity.ask_identity(session, reference=reference, actor=actor, links=links())
+            service.ask_identity(session, reference=reference, actor=actor, links=links())
         elif action == "extend":
             months = int(form["months"]) if form.get("months", "").isdigit() else 0
             service.extend(
@@ -179,19 +175,20 @@ def act(reference: str, action: str) -> Any:
             service.reject(session, reference=reference, ground=form.get("ground", ""),
                            reason=form.get("reason", ""), actor=actor)  # fmt: skip
         elif action == "plan":
-            req = service.get_request(session, reference=reference, for_update=True)
-            if req.status not in ("in_progress", "awaiting_decision"):
-                raise Conflict(_("A plan needs a confirmed, open request."))
-            plan.make_plan(session, req, instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
-                           actor=actor)  # fmt: skip
+            try:
+                service.plan_request(session, reference=reference, actor=actor, instance_path=instance_path())
+            except service.NotPlannable as err:
+                raise Conflict(_("A plan needs a confirmed, open request.")) from err
         elif action == "approve":
-            instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
-            act_service.approve(session, reference=reference, actor=actor, note=form.get("note"),
-                                instance_path=instance, links=links())  # fmt: skip
+            service.approve(session, reference=reference, actor=actor, note=form.get("note"),
+                            instance_path=instance_path(), links=links())  # fmt: skip
         elif action == "complete":
-            instance = Path(current_app.config["PRIVACY_INSTANCE_PATH"])
             service.complete(
-                session, reference=reference, actor=actor, note=form.get("note"), instance_path=instance
+                session,
+                reference=reference,
+                actor=actor,
+                note=form.get("note"),
+                instance_path=instance_path(),
             )
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
@@ -211,7 +208,7 @@ def act(reference: str, action: str) -> Any:
 def document(reference: str, kind: str) -> Any:
     """The stored answer of a completed request."""
     session = get_session()
-    doc = answer.document(session, service.get_request(session, reference=reference), kind)
+    doc = service.document(session, service.get_request(session, reference=reference), kind)
     if doc is None:
         return render_template("error.html", status=404, message=_("No answer is stored.")), 404
     return send_document(doc)

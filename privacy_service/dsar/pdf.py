@@ -19,7 +19,7 @@ from privacy_service.documents import (
     period_text,
 )
 from privacy_service.dsar.answer import Answer
-from privacy_service.ropa.rules import LEGAL_BASES, rights_for
+from privacy_service.kernel import LEGAL_BASES, rights_for
 
 MAX_ROWS_IN_LETTER = 200  # more rows are in the attached files only
 

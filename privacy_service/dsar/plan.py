@@ -11,27 +11,45 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlmodel import Session
 
-from privacy_service import notify
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import rules
+from privacy_service.dsar import lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.models import utcnow
+from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.retention import holds as holds_service
-from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
 from privacy_service.retention.models import Hold
 from privacy_service.ropa import service as ropa
 
-PLAN_TASK = "dsar.plan"
 
-
-def identity_of(req: DsarRequest) -> dict[str, str]:
-    """How the data map finds the request's subject."""
-    found = {"email": req.subject_email, "national_id": req.subject_national_id}
-    return {k: v for k, v in found.items() if v}
+def check_scope(session: Session, data: dict[str, Any]) -> None:
+    """The activities must be in the registry; a rectification must name a data item the data map knows."""
+    activities = list(dict.fromkeys(data.get("activities") or []))
+    unknown = []
+    for slug in activities:
+        try:
+            ropa.get_activity(session, slug=slug)
+        except NotFound:
+            unknown.append(slug)
+    if unknown:
+        raise ValidationFailed(
+            "Unknown activity.", fields={"activities": [f"No processing activity {s!r}." for s in unknown]}
+        )
+    field = (data.get("details") or {}).get("field")
+    if data["type"] == "rectification" and field:
+        tables = (
+            [t for slug in activities for __, t in datamap.tables_for_activity(session, activity=slug)]
+            if activities
+            else [t for __, t in datamap.mapped_tables(session)]
+        )
+        known = sorted({c for t in tables for c in t.columns})
+        if field not in known:
+            raise ValidationFailed(
+                "Unknown field to correct.",
+                fields={"details": {"field": [f"Not a data item we hold; one of: {', '.join(known)}."]}},
+            )
 
 
 def _activities(session: Session, req: DsarRequest) -> list[Any]:
@@ -44,13 +62,12 @@ def _activities(session: Session, req: DsarRequest) -> list[Any]:
 def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor: Actor) -> list[DsarOutcome]:
     """Decide per activity and store the outcomes (replacing an earlier plan); the request then waits for an
     officer's decision. Raises DataSystemError when a data system cannot be read (the task retries)."""
-    from privacy_service.dsar import service  # the lifecycle (service imports this module's task)
-
-    identity = identity_of(req)
+    identity = lifecycle.identity_of(req)
     scope = _activities(session, req)
-    slugs = {a.slug for a in scope}
     found = (
-        datamap.find_subject_rows(session, identity=identity, instance_path=instance_path, activities=slugs)
+        datamap.find_subject_rows(
+            session, identity=identity, instance_path=instance_path, activities={a.slug for a in scope}
+        )
         if identity
         else []
     )
@@ -63,55 +80,78 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
     protect_request_evidence(session, req, actor)
     outcomes = []
     for activity in scope:
-        data = activity.data
-        decision = rules.decide(req.type, data)
-        tables, holds_seen, rows, held = [], {}, 0, 0
-        for table_rows in rows_by_activity.get(activity.slug, []):
-            holds = [
-                h
-                for h in holds_for_table(
-                    session, TableRef(table_rows.system, table_rows.table, activity.slug)
-                )
-                if not (h.kind == "request_pending" and h.reference == req.reference)  # its own evidence hold
-            ]
-            keys = [r[table_rows.key] for r in table_rows.rows]
-            protected = held_rows(holds, keys=keys, identity=identity)
-            by_hold: dict[str, int] = defaultdict(int)
-            for hold in protected.values():
-                by_hold[str(hold.id)] += 1
-                holds_seen[hold.id] = {"id": hold.id, "kind": hold.kind, "basis": hold.basis}
-            tables.append(
-                {
-                    "system": table_rows.system,
-                    "table": table_rows.table,
-                    "rows": len(keys),
-                    "held": dict(by_hold),
-                    "strategy": tables_by_id[table_rows.data_table_id].erasure,
-                }
-            )
-            rows += len(keys)
-            held += len(protected)
-        is_mapped = activity.slug in mapped
-        outcome = DsarOutcome(
-            request_id=req.id or 0,
-            activity=activity.slug,
-            outcome=rules.outcome(decision, mapped=is_mapped, rows=rows, held=held, right=req.type),
-            applies=decision.applies,
-            legal_ground=decision.article,
-            reason=decision.reason,
-            records=rows if is_mapped else None,
-            held=held,
-            details={"tables": tables, "holds": list(holds_seen.values()), "manual": not is_mapped},
-        )
+        found_here = rows_by_activity.get(activity.slug, [])
+        tables = [_table_line(session, req, t, identity, tables_by_id) for t in found_here]
+        outcome = _outcome(req, activity, tables, mapped=activity.slug in mapped)
         session.add(outcome)
         outcomes.append(outcome)
     summary: dict[str, int] = defaultdict(int)
     for o in outcomes:
         summary[o.outcome] += 1
     if req.status == "in_progress":
-        service.move(req, "awaiting_decision")
-    service.record(session, req, "planned", actor, details={"outcomes": dict(summary)})
+        lifecycle.move(req, "awaiting_decision")
+    lifecycle.record(session, req, "planned", actor, details={"outcomes": dict(summary)})
     return outcomes
+
+
+def _table_line(
+    session: Session,
+    req: DsarRequest,
+    table_rows: datamap.SubjectRows,
+    identity: dict[str, str],
+    tables_by_id: dict[Any, Any],
+) -> tuple[dict[str, Any], dict[str, Hold]]:
+    """One table's line of the preview (rows, held rows per hold, erasure strategy) and the rows held."""
+    keys = [r[table_rows.key] for r in table_rows.rows]
+    protected = holds_service.protected_rows(
+        session,
+        system=table_rows.system,
+        table=table_rows.table,
+        activity=table_rows.activity,
+        keys=keys,
+        identity=identity,
+        ignore_reference=req.reference,  # its own evidence hold
+    )
+    by_hold: dict[str, int] = defaultdict(int)
+    for hold in protected.values():
+        by_hold[str(hold.id)] += 1
+    line = {
+        "system": table_rows.system,
+        "table": table_rows.table,
+        "rows": len(keys),
+        "held": dict(by_hold),
+        "strategy": tables_by_id[table_rows.data_table_id].erasure,
+    }
+    return line, protected
+
+
+def _outcome(
+    req: DsarRequest, activity: Any, tables: list[tuple[dict[str, Any], dict[str, Hold]]], *, mapped: bool
+) -> DsarOutcome:
+    """The planned outcome of one activity, from the legal decision and the rows the data map found."""
+    decision = rules.decide(req.type, activity.data)
+    holds_seen = {
+        hold.id: {"id": hold.id, "kind": hold.kind, "basis": hold.basis}
+        for __, protected in tables
+        for hold in protected.values()
+    }
+    rows = sum(line["rows"] for line, __ in tables)
+    held = sum(len(protected) for __, protected in tables)
+    return DsarOutcome(
+        request_id=req.id or 0,
+        activity=activity.slug,
+        outcome=rules.outcome(decision, mapped=mapped, rows=rows, held=held, right=req.type),
+        applies=decision.applies,
+        legal_ground=decision.article,
+        reason=decision.reason,
+        records=rows if mapped else None,
+        held=held,
+        details={
+            "tables": [line for line, __ in tables],
+            "holds": list(holds_seen.values()),
+            "manual": not mapped,
+        },
+    )
 
 
 def protect_request_evidence(session: Session, req: DsarRequest, actor: Actor) -> Hold | None:
@@ -137,37 +177,14 @@ def protect_request_evidence(session: Session, req: DsarRequest, actor: Actor) -
 
 
 def own_hold(session: Session, req: DsarRequest) -> Hold | None:
-    return session.scalar(
-        select(Hold).where(
-            Hold.kind == "request_pending", Hold.reference == req.reference, Hold.released_at.is_(None)
-        )
-    )
+    """The request's own evidence hold, while it is active."""
+    return holds_service.request_hold(session, reference=req.reference)
 
 
 def release_request_evidence(session: Session, req: DsarRequest, actor: Actor) -> None:
+    """Release the request's evidence hold once the request is decided."""
     hold = own_hold(session, req)
     if hold is not None:
         holds_service.release_hold(
             session, hold_id=hold.id or 0, actor=actor, note=f"{req.reference} decided"
         )
-
-
-def outcomes_of(session: Session, req: DsarRequest) -> list[DsarOutcome]:
-    return list(
-        session.scalars(select(DsarOutcome).where(DsarOutcome.request_id == req.id).order_by(DsarOutcome.id))
-    )
-
-
-def _plan_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
-    from privacy_service.dsar import service
-
-    if transport.instance_path is None:
-        raise RuntimeError("the plan task needs the instance path (data systems)")
-    req = service.get_request(session, reference=payload["reference"], for_update=True)
-    if req.status not in ("in_progress", "awaiting_decision"):
-        return  # withdrawn or rejected meanwhile: nothing to plan
-    make_plan(session, req, instance_path=transport.instance_path, actor=Actor("system", "planner"))
-    req.updated_at = utcnow()
-
-
-notify.register_task(PLAN_TASK, _plan_task)

@@ -1,143 +1,77 @@
-"""Data-subject requests: intake, identity, the lifecycle with its timeline, deadlines and officer actions.
+"""Data-subject requests, the front door: every action on a request and its preconditions, and what the
+API, the pages, the jobs and the command line read. They call this module only.
 
-Every write here is one transaction with its audit event (the caller commits). Audit events and timeline notes
-name the request by its reference, never the subject. A request's identity check is its own: a second request
-from the same address gets its own challenge and never inherits the first one's verification.
+Every write here is one transaction with its audit event (the caller commits). The helpers below the door
+(lifecycle, identity, plan, act, answer, pdf) act on the request this module has loaded; none of them imports
+it, so no circle forms. A request's identity check is its own: a second request from the same address gets its
+own challenge and never inherits the first one's verification.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from privacy_service import notify
-from privacy_service.audit import Actor, record_event
-from privacy_service.consent import service as consent
+from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import answer, identity, messages
-from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, deadline, local_date
-from privacy_service.dsar.letter_pdf import render_letter
-from privacy_service.dsar.models import (
-    OPEN_STATUSES,
-    REJECTION_GROUNDS,
-    DsarEvent,
-    DsarRequest,
-    DsarSequence,
+from privacy_service.dsar import act, answer, identity, lifecycle, messages, plan
+from privacy_service.dsar.answer import document, downloadable, purge_old_answers
+from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, OSLO, deadline, local_date
+from privacy_service.dsar.identity import ChallengeProblem
+from privacy_service.dsar.lifecycle import (
+    PLAN_TASK,
+    Created,
+    Links,
+    counts,
+    get_request,
+    is_overdue,
+    list_requests,
+    request_by_status_token,
+    timeline,
 )
-from privacy_service.dsar.plan import release_request_evidence
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.dsar.lifecycle import outcomes_of as outcomes
+from privacy_service.dsar.models import OPEN_STATUSES, REJECTION_GROUNDS, DsarEvent, DsarRequest
+from privacy_service.dsar.pdf import render_letter
+from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.models import as_utc, utcnow
 from privacy_service.ropa import service as ropa
 
-SCHEDULER = Actor("system", "scheduler")
+__all__ = [  # what the API, the pages, the jobs and the command line use besides the actions below
+    "OPEN_STATUSES",
+    "OSLO",
+    "PLAN_TASK",
+    "ChallengeProblem",
+    "Created",
+    "Links",
+    "counts",
+    "document",
+    "downloadable",
+    "get_request",
+    "is_overdue",
+    "local_date",
+    "list_requests",
+    "outcomes",
+    "purge_old_answers",
+    "request_by_status_token",
+    "timeline",
+]
+
+
+class NotPlannable(Conflict):
+    """A plan needs an open request whose identity is confirmed."""
+
+
 UNVERIFIED_CLOSE_DAYS = 14  # an unverified request closes after two weeks, with a message
-
-# status → the statuses an action may move it to
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "received": ("awaiting_identity", "in_progress", "rejected", "withdrawn"),
-    "awaiting_identity": ("in_progress", "rejected", "withdrawn"),
-    "in_progress": ("awaiting_decision", "completed", "rejected", "withdrawn"),
-    "awaiting_decision": ("in_progress", "completed", "rejected", "withdrawn"),
-}
+REMIND_DAYS = 7  # officers hear of a request a week before it falls due, and again when it is overdue
 
 
-@dataclass(frozen=True)
-class Links(consent.Links):
-    """The consent links (base URL, signing key), plus a request's confirmation and status links; one object
-    serves a request and the consent withdrawals it makes."""
-
-    def verify_url(self, token: str) -> str:
-        return f"{self.base_url}/requests/verify/{token}"
-
-    def status_url(self, token: str) -> str:
-        return f"{self.base_url}/requests/status/{token}"
-
-
-@dataclass
-class Created:
-    """A new request, and the status-page token shown once to whoever submitted it."""
-
-    request: DsarRequest
-    status_token: str
-
-
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def subject_key(secret_key: str, *, email: str | None, national_id: str | None) -> str:
-    """A keyed, non-reversible key for the subject (repeat requests, the erasure ledger)."""
-    value = f"nid:{national_id}" if national_id else f"email:{(email or '').strip().lower()}"
-    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
-
-
-def next_reference(session: Session, year: int) -> str:
-    """The next DSR-YYYY-NNNNNN; the counter row's lock serialises concurrent writers."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(DsarSequence)
-        .values(year=year, last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": DsarSequence.last + 1})
-        .returning(DsarSequence.last)
-    )
-    number = session.execute(stmt).scalar_one()
-    return f"DSR-{year}-{number:06d}"
-
-
-def record(
-    session: Session,
-    req: DsarRequest,
-    kind: str,
-    actor: Actor,
-    *,
-    note: str | None = None,
-    details: dict[str, Any] | None = None,
-    visible: bool = True,
-    at: datetime | None = None,
-) -> DsarEvent:
-    event = DsarEvent(
-        request_id=req.id or 0,
-        at=at or utcnow(),
-        kind=kind,
-        actor=str(actor),
-        note=note,
-        details=details or {},
-        visible_to_subject=visible,
-    )
-    session.add(event)
-    req.updated_at = utcnow()
-    record_event(
-        session,
-        actor=actor,
-        action=f"dsar.{kind}",
-        object_type="dsar_request",
-        object_id=req.reference,
-        details={"status": req.status, **(details or {})},
-    )
-    return event
-
-
-def move(req: DsarRequest, status: str) -> None:
-    """Change the status, or raise Conflict when the lifecycle does not allow it."""
-    if status not in TRANSITIONS.get(req.status, ()):
-        raise Conflict(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}; it cannot become "
-            f"{status.replace('_', ' ')} now.",
-            fields={"status": [req.status]},
-        )
-    req.status = status
-    if status not in OPEN_STATUSES:
-        req.closed_at = utcnow()
+# --- intake -------------------------------------------------------------------------------------------------
 
 
 def create_request(
@@ -151,31 +85,31 @@ def create_request(
     """Register a request (validated by RequestIn). Web and API requests with an e-mail get a challenge;
     a portal whose user logged in through ID-porten/HelseID passes `verified_by`; letters and calls wait for
     an officer to verify them by hand."""
-    _check_scope(session, data)
+    plan.check_scope(session, data)
     subject = data["subject"]
     received = as_utc(data.get("received_at")) or utcnow()
     token = secrets.token_urlsafe(32)
     req = DsarRequest(
-        reference=next_reference(session, local_date(received).year),
+        reference=lifecycle.next_reference(session, local_date(received).year),
         type=data["type"],
         channel=data["channel"],
         language=data.get("language") or "nb",
         subject_email=subject.get("email"),
         subject_name=subject.get("name"),
         subject_national_id=subject.get("national_id"),
-        subject_key=subject_key(
+        subject_key=lifecycle.subject_key(
             links.secret_key, email=subject.get("email"), national_id=subject.get("national_id")
         ),
         activities=list(data.get("activities") or []),
         details=dict(data.get("details") or {}),
         received_at=received,
         due_on=deadline(local_date(received)),
-        status_token_hash=digest(token),
+        status_token_hash=lifecycle.digest(token),
         created_by=str(actor),
     )
     session.add(req)
     session.flush()
-    record(
+    lifecycle.record(
         session,
         req,
         "received",
@@ -192,32 +126,146 @@ def create_request(
     return Created(req, token)
 
 
-def _check_scope(session: Session, data: dict[str, Any]) -> None:
-    """The activities must be in the registry; a rectification must name a data item the data map knows."""
-    activities = list(dict.fromkeys(data.get("activities") or []))
-    unknown = []
-    for slug in activities:
-        try:
-            ropa.get_activity(session, slug=slug)
-        except NotFound:
-            unknown.append(slug)
-    if unknown:
-        raise ValidationFailed(
-            "Unknown activity.", fields={"activities": [f"No processing activity {s!r}." for s in unknown]}
+# --- identity (Art. 12(6)) ----------------------------------------------------------------------------------
+
+
+def verify_by_officer(session: Session, *, reference: str, note: str, actor: Actor) -> DsarRequest:
+    """An officer has established the subject's identity by other means (a letter, a call, ID shown)."""
+    if not (note or "").strip():
+        raise ValidationFailed("Say how the identity was established.", fields={"note": ["Required."]})
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.identity_status == "verified":
+        raise Conflict(f"Request {req.reference} is verified already.")
+    identity.close_challenges(session, req)
+    identity.verified(session, req, actor, method="officer", note=note.strip())
+    return req
+
+
+def ask_identity(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
+    """Ask the subject of a letter or call to confirm by e-mail (the deadline waits for the answer)."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.status != "received":
+        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+    identity.challenge(session, req, actor, links=links, at=utcnow())
+    return req
+
+
+def resend_challenge(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
+    """Send a new check (the old link and code stop working)."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.status not in ("received", "awaiting_identity"):
+        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+    now = utcnow()
+    identity.close_challenges(session, req, at=now)
+    identity.challenge(session, req, actor, links=links, at=now)
+    return req
+
+
+def check_link(session: Session, *, token: str) -> DsarRequest:
+    """The request a confirmation link would confirm now, or ChallengeProblem (the page before the button)."""
+    found, req = identity.challenge_request(session, token=token)
+    identity.check_usable(found, req)
+    return req
+
+
+def verify_link(session: Session, *, token: str, now: datetime | None = None) -> DsarRequest:
+    """Confirm the subject's e-mail address by the link: single use, expiring."""
+    found, req = identity.challenge_request(session, token=token)
+    identity.check_usable(found, req, now)
+    found.used_at = now or utcnow()
+    identity.verified(session, req, Actor("subject", req.reference), method="email", note=None, at=now)
+    return req
+
+
+def verify_code(
+    session: Session, *, status_token: str, code: str, secret_key: str, now: datetime | None = None
+) -> tuple[DsarRequest, bool]:
+    """Confirm by the six-digit code on the status page; return (request, accepted). A wrong code counts as
+    an attempt (that count is written even though the check fails); after five the code stops working."""
+    now = now or utcnow()
+    req = lifecycle.request_by_status_token(session, token=status_token)
+    found = identity.latest_challenge(session, req)
+    identity.check_usable(found, req, now)
+    found.attempts += 1
+    subject = Actor("subject", req.reference)
+    if not identity.code_matches(found, code=code, secret_key=secret_key):
+        lifecycle.record(session, req, "identity_attempt_failed", subject,
+                         details={"attempts": found.attempts}, visible=False)  # fmt: skip
+        return req, False
+    found.used_at = now
+    identity.verified(session, req, subject, method="email", note=None, at=now)
+    return req, True
+
+
+# --- the plan, the decision and the answer ------------------------------------------------------------------
+
+
+def plan_request(session: Session, *, reference: str, actor: Actor, instance_path: Path) -> DsarRequest:
+    """Decide again, per activity, whether the right applies and what the data map holds; nothing changes in
+    the data. Only an open request whose identity is confirmed can be planned."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.status not in ("in_progress", "awaiting_decision"):
+        raise NotPlannable(
+            f"Request {req.reference} is {req.status.replace('_', ' ')}: confirm the identity first."
         )
-    field = (data.get("details") or {}).get("field")
-    if data["type"] == "rectification" and field:
-        tables = (
-            [t for slug in activities for __, t in datamap.tables_for_activity(session, activity=slug)]
-            if activities
-            else [t for __, t in datamap.mapped_tables(session)]
+    plan.make_plan(session, req, instance_path=instance_path, actor=actor)
+    return req
+
+
+def plan_queued(session: Session, *, reference: str, instance_path: Path) -> None:
+    """Make the plan the identity check queued; a request withdrawn or rejected meanwhile is left alone."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.status not in ("in_progress", "awaiting_decision"):
+        return
+    plan.make_plan(session, req, instance_path=instance_path, actor=Actor("system", "planner"))
+    req.updated_at = utcnow()
+
+
+def approve(
+    session: Session,
+    *,
+    reference: str,
+    actor: Actor,
+    instance_path: Path,
+    links: Links,
+    note: str | None = None,
+) -> DsarRequest:
+    """Carry out the plan an officer approved; raise Conflict unless the request waits for a decision."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.status != "awaiting_decision":
+        raise Conflict(
+            f"Request {req.reference} is {req.status.replace('_', ' ')}: only a planned request waiting "
+            "for a decision can be approved."
         )
-        known = sorted({c for t in tables for c in t.columns})
-        if field not in known:
-            raise ValidationFailed(
-                "Unknown field to correct.",
-                fields={"details": {"field": [f"Not a data item we hold; one of: {', '.join(known)}."]}},
-            )
+    act.carry_out(session, req, actor=actor, instance_path=instance_path, links=links, note=note)
+    return req
+
+
+def complete(
+    session: Session, *, reference: str, actor: Actor, instance_path: Path, note: str | None = None
+) -> DsarRequest:
+    """Close an approved request as answered: the letter and the export are made and stored, and the subject
+    is told the answer is ready (the mail holds no personal data). Completing before approval is refused."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.decided_at is None:
+        raise Conflict(f"Request {req.reference} has no approved plan: approve it before completing.")
+    lifecycle.move(req, "completed")
+    collected = answer.collect(session, req, instance_path=instance_path)
+    letter = render_letter(collected)
+    answer.store(session, req, letter=letter, export=answer.build_export(collected, letter))
+    lifecycle.record(session, req, "completed", actor, note=(note or "").strip() or None)
+    lifecycle.tell(session, req, messages.answered_mail(req.language, reference=req.reference))
+    return req
+
+
+def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None = None) -> DsarRequest:
+    """The subject withdraws the request (from the status page, or through an officer)."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    lifecycle.move(req, "withdrawn")
+    identity.close_challenges(session, req)
+    plan.release_request_evidence(session, req, actor)
+    lifecycle.record(session, req, "withdrawn", actor, note=(note or "").strip() or None)
+    return req
 
 
 def extend(session: Session, *, reference: str, months: int, reason: str, actor: Actor) -> DsarRequest:
@@ -229,7 +277,7 @@ def extend(session: Session, *, reference: str, months: int, reason: str, actor:
         fields["reason"] = ["Give the reason; the subject is told."]
     if fields:
         raise ValidationFailed("The extension is not valid.", fields=fields)
-    req = get_request(session, reference=reference, for_update=True)
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in OPEN_STATUSES:
         raise Conflict(f"Request {req.reference} is closed.")
     if req.extension_months:
@@ -242,10 +290,12 @@ def extend(session: Session, *, reference: str, months: int, reason: str, actor:
     start = local_date(as_utc(req.identity_arrived_at) or req.received_at) if req.identity_asked_at else None
     req.extension_months, req.extension_reason = months, reason.strip()
     req.due_on = deadline(local_date(req.received_at), identity_arrived=start, extension_months=months)
-    record(session, req, "extended", actor, note=req.extension_reason,
-           details={"months": months, "due_on": req.due_on.isoformat()})  # fmt: skip
-    _tell(session, req, messages.extension_mail(req.language, reference=req.reference, due_on=req.due_on,
-                                                reason=req.extension_reason))  # fmt: skip
+    details = {"months": months, "due_on": req.due_on.isoformat()}
+    lifecycle.record(session, req, "extended", actor, note=req.extension_reason, details=details)
+    mail = messages.extension_mail(
+        req.language, reference=req.reference, due_on=req.due_on, reason=req.extension_reason
+    )
+    lifecycle.tell(session, req, mail)
     return req
 
 
@@ -258,41 +308,15 @@ def reject(session: Session, *, reference: str, ground: str, reason: str, actor:
         fields["reason"] = ["Give the reasons; the subject is told, with the right to complain."]
     if fields:
         raise ValidationFailed("The rejection is not valid.", fields=fields)
-    req = get_request(session, reference=reference, for_update=True)
-    move(req, "rejected")
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    lifecycle.move(req, "rejected")
     req.rejection_ground, req.rejection_reason = ground, reason.strip()
-    release_request_evidence(session, req, actor)
-    record(session, req, "rejected", actor, note=req.rejection_reason, details={"ground": ground})
-    _tell(session, req, messages.rejection_mail(req.language, reference=req.reference, ground=ground,
-                                                reason=req.rejection_reason))  # fmt: skip
-    return req
-
-
-def complete(
-    session: Session, *, reference: str, actor: Actor, instance_path: Path, note: str | None = None
-) -> DsarRequest:
-    """Close an approved request as answered: the letter and the export are made and stored, and the subject
-    is told the answer is ready (the mail holds no personal data). Completing before approval is refused."""
-    req = get_request(session, reference=reference, for_update=True)
-    if req.decided_at is None:
-        raise Conflict(f"Request {req.reference} has no approved plan: approve it before completing.")
-    move(req, "completed")
-    collected = answer.collect(session, req, instance_path=instance_path)
-    letter = render_letter(collected)
-    answer.store(session, req, letter=letter, export=answer.build_export(collected, letter))
-    record(session, req, "completed", actor, note=(note or "").strip() or None)
-    _tell(session, req, messages.answered_mail(req.language, reference=req.reference))
-    return req
-
-
-def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None = None) -> DsarRequest:
-    """The subject withdraws the request (from the status page, or through an officer)."""
-    req = get_request(session, reference=reference, for_update=True)
-    move(req, "withdrawn")
-    for challenge in identity.open_challenges(session, req):
-        challenge.used_at = utcnow()
-    release_request_evidence(session, req, actor)
-    record(session, req, "withdrawn", actor, note=(note or "").strip() or None)
+    plan.release_request_evidence(session, req, actor)
+    lifecycle.record(session, req, "rejected", actor, note=req.rejection_reason, details={"ground": ground})
+    mail = messages.rejection_mail(
+        req.language, reference=req.reference, ground=ground, reason=req.rejection_reason
+    )
+    lifecycle.tell(session, req, mail)
     return req
 
 
@@ -312,19 +336,19 @@ def close_unverified(
         )
     )
     for req in stale:
-        move(req, "rejected")
+        lifecycle.move(req, "rejected")
         req.rejection_ground = "identity_not_established"
         req.rejection_reason = messages.unverified_reason(req.language, days=days)
-        for challenge in identity.open_challenges(session, req):
-            challenge.used_at = now
-        record(session, req, "closed_unverified", SCHEDULER, details={"days": days})
-        _tell(session, req, messages.rejection_mail(req.language, reference=req.reference,
-                                                    ground="identity_not_established",
-                                                    reason=req.rejection_reason))  # fmt: skip
+        identity.close_challenges(session, req, at=now)
+        lifecycle.record(session, req, "closed_unverified", lifecycle.SCHEDULER, details={"days": days})
+        mail = messages.rejection_mail(
+            req.language,
+            reference=req.reference,
+            ground="identity_not_established",
+            reason=req.rejection_reason,
+        )
+        lifecycle.tell(session, req, mail)
     return len(stale)
-
-
-REMIND_DAYS = 7  # officers hear of a request a week before it falls due, and again when it is overdue
 
 
 def remind_officers(
@@ -335,7 +359,7 @@ def remind_officers(
     today = today or local_date(utcnow())
     if session.get_bind().dialect.name == "postgresql":  # two schedulers: one digest
         session.execute(text("SELECT pg_advisory_xact_lock(7262005)"))
-    due = list_requests(session, due_within_days=days, today=today)
+    due = lifecycle.list_requests(session, due_within_days=days, today=today)
     fresh = []
     for req in due:
         stage = "overdue" if req.due_on < today else "due_soon"
@@ -350,7 +374,9 @@ def remind_officers(
             fresh.append((req, stage))
     for req, stage in fresh:
         note = f"{stage} {req.due_on.isoformat()}"
-        record(session, req, "reminder", SCHEDULER, note=note, details={"stage": stage}, visible=False)
+        lifecycle.record(
+            session, req, "reminder", lifecycle.SCHEDULER, note=note, details={"stage": stage}, visible=False
+        )
     if fresh:
         subject, body = messages.reminder_mail(
             [(r.reference, r.type, r.due_on, stage) for r, stage in fresh], today=today
@@ -359,74 +385,16 @@ def remind_officers(
     return [r.reference for r, __ in fresh]
 
 
-def _tell(session: Session, req: DsarRequest, mail: tuple[str, str]) -> None:
-    if req.subject_email:
-        notify.enqueue_email(
-            session, event="dsar.notice", to=req.subject_email, subject=mail[0], text=mail[1]
-        )
-
-
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-def get_request(session: Session, *, reference: str, for_update: bool = False) -> DsarRequest:
-    stmt = select(DsarRequest).where(DsarRequest.reference == reference)
-    req = session.scalar(stmt.with_for_update() if for_update else stmt)
-    if req is None:
-        raise NotFound(f"No request {reference}.")
-    return req
+def request_by_id(session: Session, request_id: Any) -> DsarRequest | None:
+    """The request with this row id (a signed download link names it), or None."""
+    return session.get(DsarRequest, request_id) if isinstance(request_id, int) else None
 
 
-def request_by_status_token(session: Session, *, token: str) -> DsarRequest:
-    req = session.scalar(select(DsarRequest).where(DsarRequest.status_token_hash == digest(token)))
-    if req is None:
-        raise NotFound("No request has this status link.")
-    return req
-
-
-def timeline(session: Session, req: DsarRequest, *, subject_view: bool = False) -> list[DsarEvent]:
-    stmt = select(DsarEvent).where(DsarEvent.request_id == req.id)
-    if subject_view:
-        stmt = stmt.where(DsarEvent.visible_to_subject.is_(True))
-    return list(session.scalars(stmt.order_by(DsarEvent.at, DsarEvent.id)))
-
-
-def list_requests(
-    session: Session,
-    *,
-    status: str | None = None,
-    type: str | None = None,
-    overdue: bool | None = None,
-    due_within_days: int | None = None,
-    today: date | None = None,
-    limit: int = 500,
-) -> list[DsarRequest]:
-    """The queue: filter by status, type, overdue (open and past its deadline) or falling due soon."""
-    today = today or local_date(utcnow())
-    stmt = select(DsarRequest)
-    if status:
-        stmt = stmt.where(DsarRequest.status == status)
-    if type:
-        stmt = stmt.where(DsarRequest.type == type)
-    if overdue is not None:
-        late = DsarRequest.status.in_(OPEN_STATUSES) & (DsarRequest.due_on < today)
-        stmt = stmt.where(late if overdue else ~late)
-    if due_within_days is not None:
-        stmt = stmt.where(
-            DsarRequest.status.in_(OPEN_STATUSES),
-            DsarRequest.due_on <= today + timedelta(days=due_within_days),
-        )
-    return list(session.scalars(stmt.order_by(DsarRequest.due_on, DsarRequest.id).limit(limit)))
-
-
-def counts(session: Session, *, today: date | None = None) -> dict[str, int]:
-    """For the dashboard: open requests per status, and how many are overdue."""
-    today = today or local_date(utcnow())
-    out = dict(session.execute(select(DsarRequest.status, func.count()).group_by(DsarRequest.status)).all())
-    out["overdue"] = (
-        session.scalar(
-            select(func.count()).where(DsarRequest.status.in_(OPEN_STATUSES), DsarRequest.due_on < today)
-        )
-        or 0
-    )
-    return out
+def form_choices(session: Session) -> tuple[list[Any], list[str]]:
+    """What the public form offers: the active activities, and the data items the data map knows."""
+    items, __ = ropa.list_activities(session, filters=ropa.ActivityFilter(status="active"), per_page=1000)
+    columns = sorted({c for __, t in datamap.mapped_tables(session) for c in t.columns})
+    return list(items), columns

@@ -29,67 +29,15 @@ from wtforms import (
 )
 
 from privacy_service.audit import Actor
-from privacy_service.datamap import service as datamap
 from privacy_service.db import get_session
-from privacy_service.dsar import answer, identity, plan, service
+from privacy_service.dsar import service
 from privacy_service.dsar.api import links, send_document
-from privacy_service.dsar.deadlines import local_date
-from privacy_service.dsar.models import DsarRequest
+from privacy_service.dsar.labels import EVENT_LABELS, OUTCOME_LABELS, RIGHTS, STATUS_LABELS
 from privacy_service.errors import Conflict, DomainError, NotFound
-from privacy_service.ropa import service as ropa
-from privacy_service.ropa.rules import valid_national_id
+from privacy_service.kernel import valid_national_id
 from privacy_service.security.access import public
 
 bp = Blueprint("dsar_pages", __name__, template_folder="templates")
-
-RIGHTS: dict[str, tuple[Any, Any]] = {
-    "access": (
-        _l("See what we hold about you"),
-        _l(
-            "You get a copy of your data, what we use it for, where it comes from, who gets it and how "
-            "long we keep it."
-        ),
-    ),
-    "rectification": (
-        _l("Correct something that is wrong"),
-        _l(
-            "Tell us which information is wrong and what is right. We correct it and tell those we shared "
-            "it with."
-        ),
-    ),
-    "erasure": (
-        _l("Delete your data"),
-        _l(
-            "We delete what we no longer need or may not keep. What the law says we must keep (such as "
-            "archived case files) stays, and we tell you why."
-        ),
-    ),
-    "restriction": (
-        _l("Pause the use of your data"),
-        _l(
-            "We keep your data but stop using it while something is checked, for example whether it is "
-            "correct."
-        ),
-    ),
-    "objection": (
-        _l("Object to how we use your data"),
-        _l(
-            "If we use your data for a public task or our legitimate interests, you can ask us to stop. "
-            "Tell us why."
-        ),
-    ),
-    "portability": (
-        _l("Get your data in a file"),
-        _l(
-            "Data you gave us yourself, by consent or agreement, in a file (JSON and CSV) you can take "
-            "elsewhere."
-        ),
-    ),
-    "consent_withdrawal": (
-        _l("Withdraw a consent"),
-        _l("Stop something you agreed to, such as a survey. It is as easy as giving consent."),
-    ),
-}
 
 
 class RequestForm(FlaskForm):
@@ -112,11 +60,10 @@ def _lang() -> str:
 
 
 def _choices(session: Any, lang: str) -> tuple[list[SelectChoice], list[SelectChoice]]:
-    items, __ = ropa.list_activities(session, filters=ropa.ActivityFilter(status="active"), per_page=1000)
+    items, columns = service.form_choices(session)
     activities = [
         SelectChoice(a.slug, a.name_en if lang == "en" else a.name_nb, optgroup=a.service) for a in items
     ]
-    columns = sorted({c for __, t in datamap.mapped_tables(session) for c in t.columns})
     return activities, [SelectChoice("", "—"), *(SelectChoice(c, c.replace("_", " ")) for c in columns)]
 
 
@@ -214,9 +161,8 @@ def _problem(reason: str) -> tuple[str, int]:
 def verify_page(token: str) -> Any:
     """Ask the subject to press the button: a GET changes nothing (mail scanners open links)."""
     try:
-        challenge, req = identity.challenge_request(get_session(), token=token)
-        identity.check_usable(challenge, req)
-    except identity.ChallengeProblem as problem:
+        req = service.check_link(get_session(), token=token)
+    except service.ChallengeProblem as problem:
         return _problem(problem.reason)
     return render_template("dsar/verify.html", step="confirm", req=req, lang=_lang())
 
@@ -227,8 +173,8 @@ def verify(token: str) -> Any:
     session = get_session()
     session.rollback()
     try:
-        req = identity.verify_link(session, token=token)
-    except identity.ChallengeProblem as problem:
+        req = service.verify_link(session, token=token)
+    except service.ChallengeProblem as problem:
         session.rollback()
         return _problem(problem.reason)
     session.commit()
@@ -260,7 +206,7 @@ def status(token: str) -> Any:
         req=req,
         token=token,
         events=service.timeline(session, req, subject_view=True),
-        outcomes=plan.outcomes_of(session, req),
+        outcomes=service.outcomes(session, req),
         downloads=_download_links(req),
         rights=RIGHTS,
         message=request.args.get("m"),
@@ -273,7 +219,7 @@ DOWNLOAD_SECONDS = 3600  # a download link from the status page works for an hou
 
 
 def _download_links(req: Any) -> dict[str, str]:
-    if not answer.downloadable(req):
+    if not service.downloadable(req):
         return {}
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DOWNLOAD_SALT)
     return {
@@ -294,9 +240,9 @@ def download(signed: str) -> Any:
     except BadSignature:
         return _problem("invalid")
     session = get_session()
-    req = session.get(DsarRequest, payload.get("r")) if isinstance(payload, dict) else None
-    doc = answer.document(session, req, payload.get("k", "")) if req is not None else None
-    if req is None or doc is None or not answer.downloadable(req):
+    req = service.request_by_id(session, payload.get("r")) if isinstance(payload, dict) else None
+    doc = service.document(session, req, payload.get("k", "")) if req is not None else None
+    if req is None or doc is None or not service.downloadable(req):
         message = _("The answer is no longer available here. Contact us with your reference to get it again.")
         return render_template("dsar/verify.html", step="problem", message=message, lang=_lang()), 410
     return send_document(doc)
@@ -308,13 +254,13 @@ def enter_code(token: str) -> Any:
     session = get_session()
     session.rollback()
     try:
-        req, ok = identity.verify_code(
+        req, ok = service.verify_code(
             session,
             status_token=token,
             code=request.form.get("code", "")[:12],
             secret_key=current_app.config["SECRET_KEY"],
         )
-    except identity.ChallengeProblem as problem:
+    except service.ChallengeProblem as problem:
         session.rollback()
         return _problem(problem.reason)
     session.commit()
@@ -343,7 +289,7 @@ def resend(token: str) -> Any:
     """Send a new confirmation link and code (the old ones stop working)."""
     return _subject_action(
         token,
-        lambda session, req: identity.resend_challenge(
+        lambda session, req: service.resend_challenge(
             session, reference=req.reference, actor=Actor("subject", req.reference), links=links()
         ),
         "resent",
@@ -363,43 +309,11 @@ def withdraw(token: str) -> Any:
     )
 
 
-STATUS_LABELS = {
-    "received": _l("Received"),
-    "awaiting_identity": _l("Waiting for you to confirm"),
-    "in_progress": _l("Being handled"),
-    "awaiting_decision": _l("Waiting for a decision"),
-    "completed": _l("Answered"),
-    "rejected": _l("Rejected"),
-    "withdrawn": _l("Withdrawn"),
-}
-EVENT_LABELS = {
-    "received": _l("We received the request"),
-    "identity_requested": _l("We sent you an e-mail to confirm the request"),
-    "identity_verified": _l("Your identity was confirmed"),
-    "extended": _l("We extended the deadline"),
-    "rejected": _l("The request was rejected"),
-    "closed_unverified": _l("The request was closed because it was not confirmed"),
-    "withdrawn": _l("The request was withdrawn"),
-    "completed": _l("We answered the request"),
-    "planned": _l("We checked where your data is and which rules apply"),
-    "approved": _l("We decided and carried out the request"),
-    "recipients_told": _l("We told those who process the data for us"),
-}
-OUTCOME_LABELS = {
-    "pending": _l("Not finished"),
-    "done": _l("Done"),
-    "partial": _l("Partly done"),
-    "refused": _l("Refused"),
-    "not_applicable": _l("The right does not apply"),
-    "no_data": _l("We hold no data"),
-}
-
-
 @bp.app_template_filter("day")
 def day(value: date | datetime | None, lang: str = "nb") -> str:
     """A date in words, in the page's language (2. desember 2026 / December 2, 2026)."""
     if isinstance(value, datetime):
-        value = local_date(value)
+        value = service.local_date(value)
     return format_date(value, format="long", locale="nb_NO" if lang == "nb" else "en") if value else ""
 
 

@@ -6,6 +6,7 @@ active from its start until its end or its release. Releasing never deletes anyt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -233,3 +234,54 @@ def held_rows(
         for key in covered:
             out.setdefault(key, hold)
     return out
+
+
+def protected_rows(
+    session: Session,
+    *,
+    system: str,
+    table: str,
+    activity: str,
+    keys: list[Any],
+    identity: dict[str, str] | None = None,
+    ignore_reference: str | None = None,
+) -> dict[str, Hold]:
+    """Which of a subject's rows in one mapped table an active hold protects (key as text → hold).
+
+    `ignore_reference` names a request whose own evidence hold does not count (an erasure request may erase
+    what only its own request_pending hold keeps).
+    """
+    holds = [
+        h
+        for h in holds_for_table(session, TableRef(system, table, activity))
+        if not (ignore_reference and h.kind == "request_pending" and h.reference == ignore_reference)
+    ]
+    return held_rows(holds, keys=keys, identity=identity)
+
+
+def protector(
+    session: Session, *, identity: dict[str, str], ignore_reference: str | None = None
+) -> Callable[[Any, Any, list[Any]], dict[str, Hold]]:
+    """The `protect` callback the data map's erasure takes: the held rows of a (system, table) it visits."""
+
+    def protect(system: Any, table: Any, keys: list[Any]) -> dict[str, Hold]:
+        return protected_rows(
+            session,
+            system=system.name,
+            table=table.table_name,
+            activity=table.activity_slug,
+            keys=keys,
+            identity=identity,
+            ignore_reference=ignore_reference,
+        )
+
+    return protect
+
+
+def request_hold(session: Session, *, reference: str) -> Hold | None:
+    """The active evidence hold an erasure request keeps on its subject's data, if any."""
+    return session.scalar(
+        select(Hold).where(
+            Hold.kind == "request_pending", Hold.reference == reference, Hold.released_at.is_(None)
+        )
+    )

@@ -97,7 +97,7 @@ def test_the_link_verifies_once_and_starts_the_clock(app, api) -> None:  # type:
     token, __ = _link_and_code(_mails(app)[-1])
     later = datetime.now(UTC) + timedelta(hours=47)  # within the link's 48 hours
     with app.app_context(), transaction(app.extensions["engine"]) as session:
-        req = identity.verify_link(session, token=token, now=later)
+        req = service.verify_link(session, token=token, now=later)
         assert req.status == "in_progress" and req.identity_method == "email"
     body = api.get(ref).get_json()
     received = local_date(datetime.now(UTC))
@@ -109,7 +109,7 @@ def test_the_link_verifies_once_and_starts_the_clock(app, api) -> None:  # type:
         transaction(app.extensions["engine"]) as session,
         pytest.raises(identity.ChallengeProblem) as used,
     ):
-        identity.verify_link(session, token=token)
+        service.verify_link(session, token=token)
     assert used.value.reason in ("used", "closed")
 
 
@@ -120,7 +120,7 @@ def test_a_second_request_from_the_same_address_needs_its_own_check(app, api) ->
     second_token, __ = _link_and_code(_mails(app)[-1])
     assert first_token != second_token
     with app.app_context(), transaction(app.extensions["engine"]) as session:
-        identity.verify_link(session, token=first_token)
+        service.verify_link(session, token=first_token)
     assert api.get(first).get_json()["identity_status"] == "verified"
     assert api.get(second).get_json()["status"] == "awaiting_identity"  # nothing inherited
     with (
@@ -128,7 +128,7 @@ def test_a_second_request_from_the_same_address_needs_its_own_check(app, api) ->
         transaction(app.extensions["engine"]) as session,
         pytest.raises(identity.ChallengeProblem),
     ):  # the first link cannot verify the second request
-        identity.verify_link(session, token=first_token)
+        service.verify_link(session, token=first_token)
     assert api.get(second).get_json()["identity_status"] == "pending"
 
 
@@ -140,19 +140,19 @@ def test_wrong_codes_count_and_lock_the_check(app, api) -> None:  # type: ignore
     secret = app.config["SECRET_KEY"]
     for attempt in range(identity.MAX_CODE_ATTEMPTS):
         with app.app_context(), transaction(app.extensions["engine"]) as session:
-            req, ok = identity.verify_code(session, status_token=status_token, code=wrong, secret_key=secret)
+            req, ok = service.verify_code(session, status_token=status_token, code=wrong, secret_key=secret)
             assert not ok, attempt
     with (
         app.app_context(),
         transaction(app.extensions["engine"]) as session,
         pytest.raises(identity.ChallengeProblem) as locked,
     ):
-        identity.verify_code(session, status_token=status_token, code=code, secret_key=secret)
+        service.verify_code(session, status_token=status_token, code=code, secret_key=secret)
     assert locked.value.reason == "locked"
     assert api.get(created["reference"]).get_json()["identity_status"] == "pending"
     # a new check works, and the old code does not
     with app.app_context(), transaction(app.extensions["engine"]) as session:
-        identity.resend_challenge(
+        service.resend_challenge(
             session,
             reference=created["reference"],
             actor=service.Actor("subject", created["reference"]),
@@ -160,7 +160,7 @@ def test_wrong_codes_count_and_lock_the_check(app, api) -> None:  # type: ignore
         )
     __, new_code = _link_and_code(_mails(app)[-1])
     with app.app_context(), transaction(app.extensions["engine"]) as session:
-        req, ok = identity.verify_code(session, status_token=status_token, code=new_code, secret_key=secret)
+        req, ok = service.verify_code(session, status_token=status_token, code=new_code, secret_key=secret)
         assert ok and req.status == "in_progress"
 
 
@@ -172,7 +172,7 @@ def test_an_expired_link_is_refused(app, api) -> None:  # type: ignore[no-untype
         transaction(app.extensions["engine"]) as session,
         pytest.raises(identity.ChallengeProblem) as expired,
     ):
-        identity.verify_link(session, token=token, now=datetime.now(UTC) + timedelta(hours=49))
+        service.verify_link(session, token=token, now=datetime.now(UTC) + timedelta(hours=49))
     assert expired.value.reason == "expired" and expired.value.status == 410
 
 

@@ -1,0 +1,86 @@
+"""What the request pages call the rights, statuses, timeline steps and outcomes, in the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+RIGHTS: dict[str, tuple[Any, Any]] = {
+    "access": (
+        _l("See what we hold about you"),
+        _l(
+            "You get a copy of your data, what we use it for, where it comes from, who gets it and how "
+            "long we keep it."
+        ),
+    ),
+    "rectification": (
+        _l("Correct something that is wrong"),
+        _l(
+            "Tell us which information is wrong and what is right. We correct it and tell those we shared "
+            "it with."
+        ),
+    ),
+    "erasure": (
+        _l("Delete your data"),
+        _l(
+            "We delete what we no longer need or may not keep. What the law says we must keep (such as "
+            "archived case files) stays, and we tell you why."
+        ),
+    ),
+    "restriction": (
+        _l("Pause the use of your data"),
+        _l(
+            "We keep your data but stop using it while something is checked, for example whether it is "
+            "correct."
+        ),
+    ),
+    "objection": (
+        _l("Object to how we use your data"),
+        _l(
+            "If we use your data for a public task or our legitimate interests, you can ask us to stop. "
+            "Tell us why."
+        ),
+    ),
+    "portability": (
+        _l("Get your data in a file"),
+        _l(
+            "Data you gave us yourself, by consent or agreement, in a file (JSON and CSV) you can take "
+            "elsewhere."
+        ),
+    ),
+    "consent_withdrawal": (
+        _l("Withdraw a consent"),
+        _l("Stop something you agreed to, such as a survey. It is as easy as giving consent."),
+    ),
+}
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "awaiting_identity": _l("Waiting for you to confirm"),
+    "in_progress": _l("Being handled"),
+    "awaiting_decision": _l("Waiting for a decision"),
+    "completed": _l("Answered"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+EVENT_LABELS = {
+    "received": _l("We received the request"),
+    "identity_requested": _l("We sent you an e-mail to confirm the request"),
+    "identity_verified": _l("Your identity was confirmed"),
+    "extended": _l("We extended the deadline"),
+    "rejected": _l("The request was rejected"),
+    "closed_unverified": _l("The request was closed because it was not confirmed"),
+    "withdrawn": _l("The request was withdrawn"),
+    "completed": _l("We answered the request"),
+    "planned": _l("We checked where your data is and which rules apply"),
+    "approved": _l("We decided and carried out the request"),
+    "recipients_told": _l("We told those who process the data for us"),
+}
+OUTCOME_LABELS = {
+    "pending": _l("Not finished"),
+    "done": _l("Done"),
+    "partial": _l("Partly done"),
+    "refused": _l("Refused"),
+    "not_applicable": _l("The right does not apply"),
+    "no_data": _l("We hold no data"),
+}
