@@ -84,6 +84,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     _register_blueprints(app, api)
     _register_tasks_and_jobs()
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":  # one transaction per request, committed at its end (db.unit_of_work)
+            app.view_functions[endpoint] = db.unit_of_work(view)
     apply_rate_limits(app)
     _declare_docs_endpoints(app)
     missing = undeclared_endpoints(app)

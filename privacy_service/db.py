@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, event
@@ -48,6 +50,29 @@ def init_app(app: Flask) -> None:
             if exc is not None:
                 session.rollback()
             session.close()
+
+
+def unit_of_work(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a view so that its request is one transaction: the changes commit when the answer is below 400
+    and roll back otherwise. Routes never commit; the app factory wraps every view with this."""
+
+    @functools.wraps(view)  # keeps the access rule and CSRF marks the view carries
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        response = current_app.make_response(view(*args, **kwargs))
+        session: Session | None = g.get("db_session")
+        if session is not None:
+            if response.status_code < 400 or g.pop("db_keep_changes", False):
+                session.commit()
+            else:
+                session.rollback()
+        return response
+
+    return wrapper
+
+
+def keep_changes() -> None:
+    """Commit this request's changes although its answer is an error (a refused login's audit event)."""
+    g.db_keep_changes = True
 
 
 def get_engine() -> Engine:

@@ -87,7 +87,6 @@ class Webhooks(MethodView):
         sub = notify.subscribe(
             session, client=_client() or "", url=data["url"], events=data["events"], actor=current_actor()
         )
-        session.commit()
         return sub
 
 
@@ -98,7 +97,6 @@ def delete_webhook(subscription_id: int) -> None:
     """End a subscription (a client ends only its own); deliveries already queued are still made."""
     session = get_session()
     notify.unsubscribe(session, subscription_id=subscription_id, client=_client(), actor=current_actor())
-    session.commit()
 
 
 @blp.route("/deliveries")

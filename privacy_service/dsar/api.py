@@ -114,7 +114,6 @@ class Requests(MethodView):
         created = service.create_request(
             session, data=data, actor=current_actor(), links=links(), verified_by=data["verified_by"]
         )
-        session.commit()
         return {
             **request_view(session, created.request),
             "status_url": links().status_url(created.status_token),
@@ -131,9 +130,7 @@ def get_request(reference: str) -> dict[str, Any]:
 
 
 def _done(req: Any) -> dict[str, Any]:
-    session = get_session()
-    session.commit()
-    return request_view(session, req)
+    return request_view(get_session(), req)
 
 
 @blp.route("/requests/<reference>/verify", methods=["POST"])

@@ -108,12 +108,9 @@ def register() -> Any:
         }
         try:
             data = RequestInSchema().load(raw)
-            session = get_session()
-            session.rollback()
-            created = service.create_request(session, data=data, actor=current_actor(), links=links())
-            session.commit()
+            created = service.create_request(get_session(), data=data, actor=current_actor(), links=links())
         except DomainError as err:
-            get_session().rollback()
+            get_session().rollback()  # the form is shown again with the errors: nothing is kept
             errors = [err.message, *_flat(err.fields)]
         except ValidationError as err:
             errors = _flat(err.messages)
@@ -159,7 +156,6 @@ def detail(reference: str) -> str:
 def act(reference: str, action: str) -> Any:
     """verify | ask_identity | plan | approve | complete | extend | reject | withdraw (detail page forms)."""
     session = get_session()
-    session.rollback()
     form, actor = request.form, current_actor()
     try:
         if action == "verify":
@@ -195,10 +191,9 @@ def act(reference: str, action: str) -> Any:
         else:
             return render_template("error.html", status=404, message=_("No such action.")), 404
     except DomainError as err:
-        session.rollback()
+        session.rollback()  # the answer is a redirect: undo the refused action here
         flash(" ".join([err.message, *_flat(err.fields)]))
     else:
-        session.commit()
         flash(_("Done."))
     return redirect(url_for("dsar_officer.detail", reference=reference))
 

@@ -124,15 +124,12 @@ def new_request() -> Any:
                 "language": lang,
             }
             try:
-                session.rollback()
                 created = service.create_request(
                     session, data=data, actor=Actor("subject", "web-form"), links=links()
                 )
-            except DomainError:
-                session.rollback()
+            except DomainError:  # answered 422 below: the request's changes roll back
                 errors = {"form": [_("We could not register the request. Check the fields and try again.")]}
             else:
-                session.commit()
                 return render_template(
                     "dsar/submitted.html",
                     req=created.request,
@@ -170,14 +167,10 @@ def verify_page(token: str) -> Any:
 @bp.post("/requests/verify/<token>")
 @public
 def verify(token: str) -> Any:
-    session = get_session()
-    session.rollback()
     try:
-        req = service.verify_link(session, token=token)
+        req = service.verify_link(get_session(), token=token)
     except service.ChallengeProblem as problem:
-        session.rollback()
         return _problem(problem.reason)
-    session.commit()
     return render_template("dsar/verify.html", step="done", req=req, lang=_lang())
 
 
@@ -251,19 +244,15 @@ def download(signed: str) -> Any:
 @bp.post("/requests/status/<token>/code")
 @public
 def enter_code(token: str) -> Any:
-    session = get_session()
-    session.rollback()
     try:
         req, ok = service.verify_code(
-            session,
+            get_session(),
             status_token=token,
             code=request.form.get("code", "")[:12],
             secret_key=current_app.config["SECRET_KEY"],
         )
     except service.ChallengeProblem as problem:
-        session.rollback()
         return _problem(problem.reason)
-    session.commit()
     return redirect(url_for("dsar_pages.status", token=token, m="confirmed" if ok else "wrong_code"))
 
 
@@ -273,13 +262,11 @@ def _subject_action(token: str, action: Callable[[Any, Any], Any], done: str) ->
     req = _request_for(token)
     if req is None:
         return _no_request()
-    session.rollback()
     try:
         action(session, req)
     except Conflict:
-        session.rollback()
+        session.rollback()  # the answer is a redirect: undo the refused action here
         return redirect(url_for("dsar_pages.status", token=token, m="closed"))
-    session.commit()
     return redirect(url_for("dsar_pages.status", token=token, m=done))
 
 

@@ -14,7 +14,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.db import get_session
+from privacy_service.db import get_session, keep_changes
 from privacy_service.models import utcnow
 from privacy_service.security.access import current_actor, public
 from privacy_service.security.service import InvalidCredentials, authenticate_user
@@ -52,7 +52,7 @@ def login() -> Any:
                 object_id="-",
                 details={},
             )
-            db.commit()
+            keep_changes()  # the refused login's audit event stays although the answer is 401
             form.password.errors.append(_("Wrong username or password."))
             return render_template("auth/login.html", form=form), 401
         session.clear()  # a fresh session on login: no fixation
@@ -65,7 +65,6 @@ def login() -> Any:
             object_type="user",
             object_id=str(user.id),
         )
-        db.commit()
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
@@ -79,7 +78,6 @@ def logout() -> Any:
         db = get_session()
         current_user.session_version += 1  # every copy of this session's cookie stops working
         record_event(db, actor=actor, action="auth.logout", object_type="user", object_id=actor.id)
-        db.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."))
