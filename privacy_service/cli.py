@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from privacy_service.audit import Actor, verify_chain
 from privacy_service.db import get_engine, transaction
@@ -92,7 +92,7 @@ def _exec_gunicorn(host: str, port: int, workers: int) -> None:
     # Consent paths carry subject ids and links carry tokens: the access log redacts them (logs.py,
     # set up with the rest of the gunicorn settings in gunicorn_conf.py).
     args += ["--config", "python:privacy_service.gunicorn_conf"]
-    os.execvp(sys.executable, [sys.executable, "-m", *args, "privacy_service:create_app()"])  # noqa: S606
+    os.execvp(sys.executable, [sys.executable, "-m", *args, APP_FACTORY])  # noqa: S606
 
 
 @click.command("demo")
@@ -414,10 +414,7 @@ def outbox_deliver(loop: bool, interval: float) -> None:
     """Send what is due (with retry and backoff); print what happened."""
     import time
 
-    from privacy_service import (
-        consent,  # noqa: F401 - registers its tasks
-        notify,
-    )
+    from privacy_service import notify
 
     transport = notify.transport_for(current_app.config)
     from sqlalchemy.exc import OperationalError
@@ -491,16 +488,13 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _create_app() -> Flask:
-    from privacy_service import create_app
-
-    return create_app()
+APP_FACTORY = "privacy_service:create_app()"  # found by name, as gunicorn finds it: no import circle
 
 
 def main() -> None:
     """Entry point of the `privacy-service` command."""
-    FlaskGroup(create_app=_create_app, add_default_commands=False, add_version_option=False)(
-        prog_name="privacy-service"
+    FlaskGroup(add_default_commands=False, add_version_option=False)(
+        prog_name="privacy-service", obj=ScriptInfo(app_import_path=APP_FACTORY)
     )
 
 
