@@ -33,7 +33,7 @@ from sqlmodel import Field, Session, SQLModel
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import DomainError, NotFound, ValidationFailed
 from privacy_service.mail import MailError, build_message, send_message
-from privacy_service.models import as_utc, json_column, tz_column, utcnow
+from privacy_service.models import json_column, tz_column, utcnow
 
 EVENTS = ("consent.changed", "subject.erased")
 # Work queued with a change and done after it, with the same retries: kind "task", handled by name.
@@ -397,4 +397,4 @@ def attempts_for(session: Session, message_ids: list[int]) -> dict[int, list[Del
 
 def next_due(message: OutboxMessage) -> datetime | None:
     """When a pending message is tried next."""
-    return as_utc(message.next_attempt_at) if message.status == "pending" else None
+    return message.next_attempt_at if message.status == "pending" else None

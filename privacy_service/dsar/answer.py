@@ -27,7 +27,7 @@ from privacy_service.datamap import service as datamap
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest
 from privacy_service.kernel import neutralise
-from privacy_service.models import as_utc, utcnow
+from privacy_service.models import utcnow
 from privacy_service.ropa import service as ropa
 
 ANSWER_DAYS = 30  # the subject can download the answer for this long after completion
@@ -194,7 +194,7 @@ def document(session: Session, req: DsarRequest, kind: str) -> DsarDocument | No
 
 def downloadable(req: DsarRequest, *, now: datetime | None = None) -> bool:
     """The subject may download the answer for ANSWER_DAYS after completion."""
-    closed = as_utc(req.closed_at)
+    closed = req.closed_at
     if req.status != "completed" or closed is None:
         return False
     return (now or utcnow()) - closed <= timedelta(days=ANSWER_DAYS)

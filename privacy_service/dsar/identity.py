@@ -23,7 +23,7 @@ from privacy_service.dsar import lifecycle, messages
 from privacy_service.dsar.deadlines import deadline, local_date
 from privacy_service.dsar.models import DsarChallenge, DsarRequest
 from privacy_service.errors import Conflict
-from privacy_service.models import as_utc, utcnow
+from privacy_service.models import utcnow
 
 CHALLENGE_HOURS = 48  # a verification link or code works for two days
 MAX_CODE_ATTEMPTS = 5
@@ -138,7 +138,7 @@ def check_usable(found: DsarChallenge, req: DsarRequest, now: datetime | None = 
         raise ChallengeProblem("closed", "This request does not wait for a confirmation.")
     if found.used_at is not None:
         raise ChallengeProblem("used", "This confirmation has been used already.")
-    if (as_utc(found.expires_at) or now) < now:
+    if found.expires_at < now:
         raise ChallengeProblem("expired", "This confirmation has expired.")
     if found.attempts >= MAX_CODE_ATTEMPTS:
         raise ChallengeProblem("locked", "Too many wrong codes: ask for a new one.")

@@ -287,7 +287,7 @@ def extend(session: Session, *, reference: str, months: int, reason: str, actor:
         raise Conflict(
             f"The first period of {req.reference} ended on {req.due_on}: it can no longer be extended."
         )
-    start = local_date(as_utc(req.identity_arrived_at) or req.received_at) if req.identity_asked_at else None
+    start = local_date(req.identity_arrived_at or req.received_at) if req.identity_asked_at else None
     req.extension_months, req.extension_reason = months, reason.strip()
     req.due_on = deadline(local_date(req.received_at), identity_arrived=start, extension_months=months)
     details = {"months": months, "due_on": req.due_on.isoformat()}

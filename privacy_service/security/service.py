@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, DomainError, NotFound
-from privacy_service.models import as_utc, utcnow
+from privacy_service.models import utcnow
 from privacy_service.security.models import ApiClient, User
 
 ROLES = ("admin", "officer", "auditor")
@@ -175,7 +175,7 @@ def authenticate_key(session: Session, key: str) -> ApiClient | None:
         return client
     expires = client.previous_key_expires_at
     if client.previous_key_hash and hmac.compare_digest(client.previous_key_hash, digest):
-        return client if expires is not None and utcnow() < as_utc(expires) else None
+        return client if expires is not None and utcnow() < expires else None
     return None
 
 
