@@ -38,7 +38,40 @@ def select_locale() -> str:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask application."""
+    """Build the Flask application: settings, database, extensions, the URL map, tasks and jobs, commands."""
+    app = _configure(config)
+    db.init_app(app)
+    from privacy_service.dsar.service import Links  # one link builder for the app's whole life
+
+    app.extensions["links"] = Links(
+        base_url=app.config["PRIVACY_BASE_URL"], secret_key=app.config["SECRET_KEY"]
+    )
+    _init_extensions(app)
+    api = Api(
+        app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
+    )
+    _register_blueprints(app, api)
+    _register_tasks_and_jobs()
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":  # one transaction per request, committed at its end (db.unit_of_work)
+            app.view_functions[endpoint] = db.unit_of_work(view)
+    apply_rate_limits(app)
+    _declare_docs_endpoints(app)
+    missing = undeclared_endpoints(app)
+    if missing:
+        raise RuntimeError(f"endpoints without an access rule: {', '.join(missing)}")
+
+    _install_fast_paths(app)
+    _trust_proxies(app)  # outermost: every layer sees the client's address
+
+    from privacy_service.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure(config: dict[str, Any] | None) -> Flask:
+    """The app with its settings: the environment (PRIVACY_*), then the framework's, then `config`."""
     settings = Settings()
     app = Flask(__name__, instance_path=str(settings.instance_path), instance_relative_config=False)
     app.url_map.converters["int"] = Int32Converter
@@ -60,13 +93,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = Settings(
             database_url=config["DATABASE_URL"]
         ).resolved_database_url()
+    return app
 
-    db.init_app(app)
-    from privacy_service.dsar.service import Links
 
-    app.extensions["links"] = Links(
-        base_url=app.config["PRIVACY_BASE_URL"], secret_key=app.config["SECRET_KEY"]
-    )
+def _init_extensions(app: Flask) -> None:
+    """Babel, CSRF, logins, security headers and limits, error pages, and the checks every request passes."""
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["dt"] = format_datetime  # date and time in Europe/Oslo, as the PDFs write it
@@ -79,32 +110,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.before_request(enforce_access)
     app.before_request(lambda: _check_csrf(csrf))
 
-    api = Api(
-        app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
-    )
-    _register_blueprints(app, api)
-    _register_tasks_and_jobs()
-    for endpoint, view in list(app.view_functions.items()):
-        if endpoint != "static":  # one transaction per request, committed at its end (db.unit_of_work)
-            app.view_functions[endpoint] = db.unit_of_work(view)
-    apply_rate_limits(app)
-    _declare_docs_endpoints(app)
-    missing = undeclared_endpoints(app)
-    if missing:
-        raise RuntimeError(f"endpoints without an access rule: {', '.join(missing)}")
-
-    _install_fast_paths(app)
-    _trust_proxies(app)  # outermost: every layer sees the client's address
-
-    from privacy_service.cli import register_commands
-
-    register_commands(app)
-
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         return {"principal": current_principal(), "languages": LANGUAGES}
-
-    return app
 
 
 def _check_csrf(csrf: CSRFProtect) -> None:

@@ -91,71 +91,34 @@ def valid_national_id(number: str) -> bool:
     return True
 
 
+def _right(right: str, article: str, applies: bool, reason: str) -> dict:
+    return {"right": right, "article": article, "applies": applies, "reason": reason}
+
+
 def rights_for(legal_basis: str, *, art9_condition: str | None = None, automated: bool = True) -> list[dict]:
     """Derive which data-subject rights apply from the legal basis (DESIGN.md §3)."""
     consent = legal_basis == "6(1)(a)" or art9_condition == "9(2)(a)"
-    rights = [
-        {"right": "access", "article": "Art. 15", "applies": True, "reason": "Applies to every activity."},
-        {
-            "right": "rectification",
-            "article": "Art. 16",
-            "applies": True,
-            "reason": "Applies to every activity.",
-        },
-        {
-            "right": "erasure",
-            "article": "Art. 17",
-            "applies": True,
-            "reason": "Applies unless an exception in Art. 17(3) covers the data (e.g. an archive duty).",
-        },
-        {
-            "right": "restriction",
-            "article": "Art. 18",
-            "applies": True,
-            "reason": "Applies to every activity.",
-        },
-    ]
     objection = legal_basis in ("6(1)(e)", "6(1)(f)")
-    rights.append(
-        {
-            "right": "objection",
-            "article": "Art. 21",
-            "applies": objection,
-            "reason": "The processing rests on Art. 6(1)(e) or (f)."
-            if objection
-            else (
-                "Consent-based: withdraw consent instead (Art. 7(3))."
-                if consent
-                else "Art. 21(1) covers only processing based on Art. 6(1)(e) or (f)."
-            ),
-        }
-    )
     portable = (consent or legal_basis == "6(1)(b)") and automated
-    rights.append(
-        {
-            "right": "portability",
-            "article": "Art. 20",
-            "applies": portable,
-            "reason": "Based on consent or contract and carried out by automated means."
-            if portable
-            else (
-                "Art. 20(3): does not apply to processing necessary for a public task."
-                if legal_basis == "6(1)(e)"
-                else "Art. 20(1): applies only to processing based on consent or contract."
-            ),
-        }
-    )
-    rights.append(
-        {
-            "right": "consent_withdrawal",
-            "article": "Art. 7(3)",
-            "applies": consent,
-            "reason": "The processing rests on consent."
-            if consent
-            else "The processing does not rest on consent.",
-        }
-    )
-    return rights
+    every = "Applies to every activity."
+    return [
+        _right("access", "Art. 15", True, every),
+        _right("rectification", "Art. 16", True, every),
+        _right("erasure", "Art. 17", True,
+               "Applies unless an exception in Art. 17(3) covers the data (e.g. an archive duty)."),
+        _right("restriction", "Art. 18", True, every),
+        _right("objection", "Art. 21", objection,
+               "The processing rests on Art. 6(1)(e) or (f)." if objection
+               else "Consent-based: withdraw consent instead (Art. 7(3))." if consent
+               else "Art. 21(1) covers only processing based on Art. 6(1)(e) or (f)."),
+        _right("portability", "Art. 20", portable,
+               "Based on consent or contract and carried out by automated means." if portable
+               else "Art. 20(3): does not apply to processing necessary for a public task."
+               if legal_basis == "6(1)(e)"
+               else "Art. 20(1): applies only to processing based on consent or contract."),
+        _right("consent_withdrawal", "Art. 7(3)", consent,
+               "The processing rests on consent." if consent else "The processing does not rest on consent."),
+    ]  # fmt: skip
 
 
 # --- patterns ----------------------------------------------------------------------------------------------

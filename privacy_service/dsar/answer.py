@@ -103,53 +103,58 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
     return answer
 
 
+class _Zip:
+    """A ZIP being written, with the manifest's description of each file."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.files: list[dict[str, Any]] = []
+
+    def add(self, name: str, data: bytes, **meta: Any) -> None:
+        self.archive.writestr(name, data)
+        self.files.append(
+            {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **meta}
+        )
+
+    def add_json(self, name: str, value: Any, **meta: Any) -> None:
+        self.add(name, json.dumps(value, ensure_ascii=False, indent=2).encode(), format="JSON", **meta)
+
+    def add_table(self, slug: str, t: datamap.SubjectRows) -> None:
+        """One table's rows as JSON and as CSV, each described by its columns and their categories."""
+        columns = [t.key, *(c for c in t.categories if c != t.key)]
+        rows = [{c: datamap.plain_value(r.get(c)) for c in columns} for r in t.rows]
+        base = f"{slug}/{t.system}.{t.table}"
+        described = [{"name": c, "category": t.categories.get(c)} for c in columns]
+        meta = {
+            "activity": slug,
+            "system": t.system,
+            "table": t.table,
+            "rows": len(rows),
+            "columns": described,
+        }
+        self.add_json(f"{base}.json", rows, **meta)
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(columns)
+        writer.writerows([[neutralise("" if r[c] is None else str(r[c])) for c in columns] for r in rows])
+        self.add(f"{base}.csv", ("\ufeff" + text.getvalue()).encode(), format="CSV (UTF-8)", **meta)
+
+
 def build_export(answer: Answer, letter: bytes) -> bytes:
     """The ZIP: the letter, per activity and table the rows as JSON and CSV, consents, earlier requests, and
     manifest.json describing each file (activity, table, rows, columns and their categories, SHA-256)."""
     req = answer.request
-    files: list[dict[str, Any]] = []
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-
-        def add(name: str, data: bytes, **meta: Any) -> None:
-            archive.writestr(name, data)
-            files.append(
-                {"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), **meta}
-            )
-
-        add("letter.pdf", letter, format="PDF", description="The answer letter")
+        out = _Zip(archive)
+        out.add("letter.pdf", letter, format="PDF", description="The answer letter")
         for slug, tables in sorted(answer.rows.items()):
             for t in tables:
-                columns = [t.key, *(c for c in t.categories if c != t.key)]
-                rows = [{c: datamap.plain_value(r.get(c)) for c in columns} for r in t.rows]
-                base = f"{slug}/{t.system}.{t.table}"
-                described = [{"name": c, "category": t.categories.get(c)} for c in columns]
-                meta = {
-                    "activity": slug,
-                    "system": t.system,
-                    "table": t.table,
-                    "rows": len(rows),
-                    "columns": described,
-                }
-                add(
-                    f"{base}.json",
-                    json.dumps(rows, ensure_ascii=False, indent=2).encode(),
-                    format="JSON",
-                    **meta,
-                )
-                text = io.StringIO()
-                writer = csv.writer(text)
-                writer.writerow(columns)
-                writer.writerows(
-                    [[neutralise("" if r[c] is None else str(r[c])) for c in columns] for r in rows]
-                )
-                add(f"{base}.csv", ("\ufeff" + text.getvalue()).encode(), format="CSV (UTF-8)", **meta)
+                out.add_table(slug, t)
         if answer.consents:
-            add("consents.json", json.dumps(answer.consents, ensure_ascii=False, indent=2).encode(),
-                format="JSON", description="Your consents and their history")  # fmt: skip
+            out.add_json("consents.json", answer.consents, description="Your consents and their history")
         if answer.earlier:
-            add("earlier-requests.json", json.dumps(answer.earlier, ensure_ascii=False, indent=2).encode(),
-                format="JSON", description="Your earlier requests to us")  # fmt: skip
+            out.add_json("earlier-requests.json", answer.earlier, description="Your earlier requests to us")
         manifest = {
             "reference": req.reference,
             "type": req.type,
@@ -161,7 +166,7 @@ def build_export(answer: Answer, letter: bytes) -> bytes:
                 {"activity": o.activity, "outcome": o.outcome, "legal_ground": o.legal_ground}
                 for o in answer.outcomes
             ],  # fmt: skip
-            "files": files,
+            "files": out.files,
         }
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return buffer.getvalue()
