@@ -26,7 +26,6 @@ from privacy_service.consent.schemas import (
 )
 from privacy_service.db import get_session
 from privacy_service.errors import NotFound
-from privacy_service.models import as_utc
 from privacy_service.security.access import current_actor, require
 
 blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
@@ -109,7 +108,7 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
                 "receipt_id": e.receipt_id,
                 "status": e.status,
                 "dpv_status": e.dpv_status,
-                "at": as_utc(e.at).isoformat(),  # type: ignore[union-attr]
+                "at": e.at.isoformat(),
                 "notice_version": e.notice_version,
                 "notice_sha256": e.notice_sha256,
                 "channel": e.channel,
@@ -136,7 +135,7 @@ def consent_query(data: dict[str, Any]) -> Response:
                 "subject": subject,
                 "purpose": purpose,
                 "status": state.status if state else None,
-                "since": as_utc(state.since).isoformat() if state else None,  # type: ignore[union-attr]
+                "since": state.since.isoformat() if state else None,
                 "notice_version": state.notice_version if state else None,
                 "renewal_required": bool(state and state.renewal_required),
             }

@@ -22,7 +22,6 @@ import psycopg
 from privacy_service.consent import rules
 from privacy_service.consent.tokens import make_token
 from privacy_service.errors import envelope
-from privacy_service.models import as_utc
 from privacy_service.security.service import KEY_PREFIX, key_digest
 from privacy_service.security.web import HSTS, SECURITY_HEADERS
 
@@ -62,12 +61,14 @@ class ConsentFastPath:
     def _connection(self) -> psycopg.Connection:
         conn = getattr(self.local, "conn", None)
         if conn is None or conn.closed:
+            # TimeZone=UTC: psycopg then reads timestamptz as aware UTC, as the ORM's column type does, so
+            # "since" is written alike here and in Flask whatever time zone the server is set to.
             conn = psycopg.connect(
                 self.dsn,
                 autocommit=True,
                 prepare_threshold=0,
                 connect_timeout=5,
-                options="-c statement_timeout=5000",
+                options="-c statement_timeout=5000 -c TimeZone=UTC",
             )
             self.local.conn = conn
             with self._lock:
@@ -120,7 +121,7 @@ class ConsentFastPath:
                     "purpose": purp,
                     "status": status,
                     "dpv_status": dpv,
-                    "since": as_utc(since).isoformat() if since else None,  # type: ignore[union-attr]
+                    "since": since.isoformat() if since else None,
                     "notice_version": notice_version,
                     "renewal_required": bool(renewal),
                     "event_id": event_id,

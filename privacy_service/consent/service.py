@@ -27,7 +27,7 @@ from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentS
 from privacy_service.consent.receipt import build_receipt
 from privacy_service.consent.tokens import make_token
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
-from privacy_service.models import as_utc, utcnow
+from privacy_service.models import utcnow
 from privacy_service.ropa import service as ropa
 
 MAX_QUERY_PAIRS = 1000
@@ -342,7 +342,7 @@ def state_view(row: Any) -> dict[str, Any]:
         "purpose": row.purpose,
         "status": row.status,
         "dpv_status": row.dpv_status,
-        "since": as_utc(row.since).isoformat() if row.since else None,
+        "since": row.since.isoformat() if row.since else None,
         "notice_version": row.notice_version,
         "renewal_required": bool(row.renewal_required),
         "event_id": row.last_event_id,
