@@ -33,9 +33,7 @@ blp = Blueprint("consent", __name__, description="Consent records and the status
 
 def links() -> service.Links:
     """The link settings of the running app."""
-    return service.Links(
-        base_url=current_app.config["PRIVACY_BASE_URL"], secret_key=current_app.config["SECRET_KEY"]
-    )
+    return service.Links.from_config(current_app.config)
 
 
 def _etag(state: Any) -> str:

@@ -25,27 +25,12 @@ from privacy_service.audit import Actor, record_event
 from privacy_service.consent import rules
 from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState, ProcessingFlag
 from privacy_service.consent.receipt import build_receipt
-from privacy_service.consent.tokens import make_token
+from privacy_service.consent.tokens import Links
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.models import utcnow
 from privacy_service.ropa import service as ropa
 
 MAX_QUERY_PAIRS = 1000
-
-
-@dataclass(frozen=True)
-class Links:
-    """What the service needs to write links into receipts and mails (no Flask here)."""
-
-    base_url: str
-    secret_key: str
-
-    def withdraw_url(self, state_id: int, purpose: str) -> str:
-        token = make_token(self.secret_key, state_id=state_id, purpose=purpose)
-        return f"{self.base_url}/consent/withdraw/{token}"
-
-    def policy_url(self, service: str) -> str:
-        return f"{self.base_url}/privacy/{service}"
 
 
 @dataclass
