@@ -23,6 +23,8 @@ from privacy_service.consent.schemas import (
     QueryOutSchema,
     QuerySchema,
     ReceiptOutSchema,
+    etag,
+    state_json,
 )
 from privacy_service.db import get_session
 from privacy_service.errors import NotFound
@@ -36,10 +38,6 @@ def links() -> service.Links:
     return service.Links.from_config(current_app.config)
 
 
-def _etag(state: Any) -> str:
-    return f'"e{state.last_event_id}{"r" if state.renewal_required else ""}"'
-
-
 @blp.route("/consents/<subject>/<purpose>")
 class Consent(MethodView):
     @blp.response(200, ConsentStateSchema)
@@ -51,11 +49,10 @@ class Consent(MethodView):
         state = service.get_state(get_session(), subject=subject, purpose=purpose)
         if state is None:
             raise NotFound("No consent is recorded for this subject and purpose.")
-        tag = _etag(state)
+        tag = etag(state)
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={"ETag": tag})
-        body = {**service.state_view(state), "withdraw_url": links().withdraw_url(state.id, purpose)}
-        return body, 200, {"ETag": tag}
+        return state_json(state, links=links()), 200, {"ETag": tag}
 
     @blp.arguments(ConsentChangeSchema)
     @blp.response(200, ConsentChangeOutSchema)
@@ -78,14 +75,12 @@ class Consent(MethodView):
         )
         effects.after_change(session, change, links=links(), notify_subject=data["notify_subject"])
         session.commit()
-        state = change.state
         body = {
-            **service.state_view(state),
-            "withdraw_url": links().withdraw_url(state.id or 0, purpose),
+            **state_json(change.state, links=links()),
             "changed": change.changed,
             "receipt": change.event.receipt,
         }
-        return body, 200, {"ETag": _etag(state)}
+        return body, 200, {"ETag": etag(change.state)}
 
 
 @blp.route("/consents/<subject>/<purpose>/history")
@@ -125,19 +120,7 @@ def consent_query(data: dict[str, Any]) -> Response:
     """The consent of up to 1,000 subject/purpose pairs in one call, in the order asked."""
     pairs = [(service.check_subject(p["subject"]), p["purpose"]) for p in data["pairs"]]
     found = service.query_states(get_session(), pairs)
-    items = []
-    for subject, purpose in pairs:
-        state = found.get((subject, purpose))
-        items.append(
-            {
-                "subject": subject,
-                "purpose": purpose,
-                "status": state.status if state else None,
-                "since": state.since.isoformat() if state else None,
-                "notice_version": state.notice_version if state else None,
-                "renewal_required": bool(state and state.renewal_required),
-            }
-        )
+    items = [state_json(found.get(pair) or service.StateRow(*pair), brief=True) for pair in pairs]
     # Already in the QueryOutSchema shape: a schema dump per item would cost more than the query itself.
     return current_app.response_class(json.dumps({"items": items}), mimetype="application/json")
 

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent import rules
-from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState, ProcessingFlag
+from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState, ProcessingFlag, StateRow
 from privacy_service.consent.receipt import build_receipt
 from privacy_service.consent.tokens import Links
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
@@ -307,45 +307,22 @@ def record_consent(
 
 # --- reading ------------------------------------------------------------------------------------------------
 
-STATE_COLUMNS = (
-    ConsentState.id,
-    ConsentState.subject,
-    ConsentState.purpose,
-    ConsentState.status,
-    ConsentState.dpv_status,
-    ConsentState.since,
-    ConsentState.notice_version,
-    ConsentState.renewal_required,
-    ConsentState.last_event_id,
-)
+STATE_COLUMNS = tuple(getattr(ConsentState, name) for name in StateRow._fields)
 
 
-def state_view(row: Any) -> dict[str, Any]:
-    """The JSON shape of a state (DESIGN.md §5)."""
-    return {
-        "subject": row.subject,
-        "purpose": row.purpose,
-        "status": row.status,
-        "dpv_status": row.dpv_status,
-        "since": row.since.isoformat() if row.since else None,
-        "notice_version": row.notice_version,
-        "renewal_required": bool(row.renewal_required),
-        "event_id": row.last_event_id,
-    }
-
-
-def get_state(session: Session, *, subject: str, purpose: str) -> Any | None:
-    """Return the current state row of a subject and purpose, or None if never recorded."""
-    return session.execute(
+def get_state(session: Session, *, subject: str, purpose: str) -> StateRow | None:
+    """Return the current state of a subject and purpose, or None if never recorded."""
+    row = session.execute(
         select(*STATE_COLUMNS).where(
             ConsentState.subject == rules.normalise_subject(subject),
             ConsentState.purpose == purpose,
             ConsentState.status.is_not(None),
         )
     ).first()
+    return StateRow._make(row) if row is not None else None
 
 
-def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StateRow]:
     """Return the states of many (subject, purpose) pairs in one statement, keyed by the canonical pair."""
     if len(pairs) > MAX_QUERY_PAIRS:
         raise ValidationFailed(
@@ -365,7 +342,8 @@ def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tup
     else:
         wanted = and_(ConsentState.subject.in_(subjects), ConsentState.purpose.in_(purposes))
     rows = session.execute(select(*STATE_COLUMNS).where(wanted, ConsentState.status.is_not(None)))
-    return {(r.subject, r.purpose): r for r in rows if (r.subject, r.purpose) in keys}
+    states = map(StateRow._make, rows)
+    return {(s.subject, s.purpose): s for s in states if (s.subject, s.purpose) in keys}
 
 
 def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEvent]:
