@@ -18,7 +18,7 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import SYSTEM, record_event
 from privacy_service.consent import messages
-from privacy_service.consent.service import Change
+from privacy_service.consent.record import Change
 from privacy_service.consent.tokens import Links
 from privacy_service.datamap.actions import erase_subject_rows
 from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
