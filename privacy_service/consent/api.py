@@ -9,7 +9,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from privacy_service.consent import effects, service
+from privacy_service.consent import service
 from privacy_service.consent.schemas import (
     ConsentChangeOutSchema,
     ConsentChangeSchema,
@@ -61,7 +61,7 @@ class Consent(MethodView):
         """Record that the subject gave or withdrew consent; the answer carries the receipt of the change."""
         session = get_session()
         session.rollback()  # end the key look-up's read, so the write starts the transaction (SQLite lock)
-        change = service.record_consent(
+        change = service.change_consent(
             session,
             subject=subject,
             purpose=purpose,
@@ -72,8 +72,8 @@ class Consent(MethodView):
             actor=current_actor(),
             links=links(),
             lang=data["language"],
+            notify_subject=data["notify_subject"],
         )
-        effects.after_change(session, change, links=links(), notify_subject=data["notify_subject"])
         session.commit()
         body = {
             **state_json(change.state, links=links()),

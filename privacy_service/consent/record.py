@@ -5,7 +5,7 @@ then appends the event and moves the state to it, in the caller's transaction wi
 writers for one subject and purpose are thereby serialised: no event is lost and the state always equals the
 latest event.
 
-What a change sets off (webhooks, mails, erasure) is effects.py's.
+What a change sets off (webhooks, mails, erasure) is effects.py's; service.change_consent does both.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ def record_consent(
     """Record that a subject gave or withdrew consent to a purpose; return the change with its receipt.
 
     Repeating the current status for the same notice version records nothing new (a replayed withdrawal link
-    or a retried PUT is harmless) and returns the current event.
+    or a retried PUT is harmless) and returns the current event. Nothing is queued: service.change_consent
+    records and queues the change's effects.
     """
     subject = rules.check_subject(subject)
     _check_status_and_channel(status, channel)

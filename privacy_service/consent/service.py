@@ -1,4 +1,5 @@
-"""Consent's front door: record changes, read states, answer "may I process?", publish notices, set flags.
+"""Consent's front door: record changes and queue their effects, read states, answer "may I process?", publish
+notices, set flags.
 
 Routes, pages, the CLI and other packages call this module; the modules below it (purposes, record, states,
 effects, receipt, tokens, rules) never import it back.
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.consent import rules
+from privacy_service.consent import effects, rules
 from privacy_service.consent.models import ProcessingFlag, StateRow
 from privacy_service.consent.purposes import (
     UnknownPurpose,
@@ -44,6 +45,7 @@ __all__ = [
     "Links",
     "StateRow",
     "UnknownPurpose",
+    "change_consent",
     "check_subject",
     "consent_activity",
     "consent_purposes",
@@ -62,6 +64,44 @@ __all__ = [
     "subject_states",
     "text_sha256",
 ]
+
+
+# --- changing -----------------------------------------------------------------------------------------------
+
+
+def change_consent(
+    session: Session,
+    *,
+    subject: str,
+    purpose: str,
+    status: str,
+    channel: str,
+    actor: Actor,
+    links: Links,
+    notice_version: str | None = None,
+    evidence: dict[str, Any] | None = None,
+    lang: str = "nb",
+    notify_subject: bool = True,
+) -> Change:
+    """Record that a subject gave or withdrew consent, and queue what that sets off; return the change.
+
+    The webhook, the subject's mail and a withdrawal's erasure are queued in the same transaction as the
+    change (effects.py), so a change is never recorded without them. notify_subject: mail the subject.
+    """
+    change = record_consent(
+        session,
+        subject=subject,
+        purpose=purpose,
+        status=status,
+        channel=channel,
+        actor=actor,
+        links=links,
+        notice_version=notice_version,
+        evidence=evidence,
+        lang=lang,
+    )
+    effects.after_change(session, change, links=links, notify_subject=notify_subject)
+    return change
 
 
 # --- may I process? -----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from privacy_service import notify
 from privacy_service.audit import Actor
-from privacy_service.consent import effects, service
+from privacy_service.consent import service
 from privacy_service.consent.api import links
 from privacy_service.consent.tokens import TokenProblem, read_token
 from privacy_service.db import get_session
@@ -82,7 +82,7 @@ def withdraw(token: str) -> Any:
         return _problem_page(problem)
     session = get_session()
     session.rollback()  # end the look-up's read, so the write starts the transaction
-    change = service.record_consent(
+    change = service.change_consent(
         session,
         subject=state.subject,
         purpose=state.purpose,
@@ -93,7 +93,6 @@ def withdraw(token: str) -> Any:
         evidence={"via": "one-click" if one_click else "withdrawal page"},
         lang=_lang(),
     )
-    effects.after_change(session, change, links=links())
     session.commit()
     if one_click:
         return Response(status=200)

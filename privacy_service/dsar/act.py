@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor
-from privacy_service.consent import effects as consent_effects
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
 from privacy_service.dsar import ledger, plan, service
@@ -175,7 +174,7 @@ def _act(
         if state is None or state.status == "withdrawn":
             outcome.outcome = "no_data" if state is None else "done"
         else:
-            change = consent.record_consent(
+            consent.change_consent(
                 session,
                 subject=req.subject_email or "",
                 purpose=activity,
@@ -186,7 +185,6 @@ def _act(
                 evidence={"request": req.reference},
                 lang=req.language,
             )
-            consent_effects.after_change(session, change, links=links)
             outcome.outcome = "done"
     else:  # access and portability: the answer collects the data when it is made
         outcome.outcome = "done"
