@@ -133,11 +133,8 @@ def consent_receipt(receipt_id: str) -> Any:
     """One consent receipt as JSON, or as PDF with Accept: application/pdf."""
     event = service.get_receipt(get_session(), receipt_id=receipt_id)
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
-        from privacy_service.consent.pdf import render_receipt_pdf
-
-        lang = event.receipt.get("language", "nb")
         return Response(
-            render_receipt_pdf(event.receipt, lang=lang),
+            service.receipt_pdf(event),
             mimetype="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="consent-receipt-{event.receipt_id}.pdf"'},
         )

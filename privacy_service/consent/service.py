@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent import effects, rules
-from privacy_service.consent.models import ProcessingFlag, StateRow
+from privacy_service.consent.models import ConsentEvent, ConsentState, ProcessingFlag, StateRow
 from privacy_service.consent.purposes import (
     UnknownPurpose,
     consent_activity,
@@ -35,7 +36,7 @@ from privacy_service.consent.states import (
     status_counts,
     subject_states,
 )
-from privacy_service.consent.tokens import Links
+from privacy_service.consent.tokens import Links, TokenProblem, read_token
 from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.models import utcnow
 
@@ -44,11 +45,13 @@ __all__ = [
     "Change",
     "Links",
     "StateRow",
+    "TokenProblem",
     "UnknownPurpose",
     "change_consent",
     "check_subject",
     "consent_activity",
     "consent_purposes",
+    "delivery_log",
     "get_receipt",
     "get_state",
     "history",
@@ -57,12 +60,15 @@ __all__ = [
     "processing_status",
     "publish_notice",
     "query_states",
+    "receipt_pdf",
     "record_consent",
     "set_flag",
     "state_by_id",
     "status_counts",
     "subject_states",
     "text_sha256",
+    "withdraw_by_link",
+    "withdrawal_target",
 ]
 
 
@@ -102,6 +108,51 @@ def change_consent(
     )
     effects.after_change(session, change, links=links, notify_subject=notify_subject)
     return change
+
+
+def withdrawal_target(
+    session: Session, *, secret_key: str, token: str
+) -> tuple[ConsentState, dict[str, Any]]:
+    """Return the consent state and activity a withdrawal link names, or raise TokenProblem."""
+    state_id, purpose = read_token(secret_key, token)
+    state = state_by_id(session, state_id=state_id)
+    if state is None or state.purpose != purpose:
+        raise TokenProblem("invalid")
+    return state, consent_activity(session, purpose)
+
+
+def withdraw_by_link(
+    session: Session, *, state: ConsentState, links: Links, one_click: bool, lang: str
+) -> Change:
+    """Withdraw the consent a withdrawal link names, as its subject (Art. 7(3): as easy as giving it)."""
+    return change_consent(
+        session,
+        subject=state.subject,
+        purpose=state.purpose,
+        status="withdrawn",
+        channel="email",
+        actor=Actor("subject", f"consent-state:{state.id}"),
+        links=links,
+        evidence={"via": "one-click" if one_click else "withdrawal page"},
+        lang=lang,
+    )
+
+
+def receipt_pdf(event: ConsentEvent) -> bytes:
+    """Render the receipt of one change as PDF, in the language it was issued in."""
+    from privacy_service.consent.pdf import render_receipt_pdf  # reportlab loads on the first PDF
+
+    return render_receipt_pdf(event.receipt, lang=event.receipt.get("language", "nb"))
+
+
+def delivery_log(session: Session) -> dict[str, Any]:
+    """The webhook and e-mail delivery log: the newest messages, their attempts, the subscriptions."""
+    messages = notify.list_messages(session)
+    return {
+        "messages": messages,
+        "attempts": notify.attempts_for(session, [m.id for m in messages if m.id is not None]),
+        "subscriptions": notify.list_subscriptions(session),
+    }
 
 
 # --- may I process? -----------------------------------------------------------------------------------------
