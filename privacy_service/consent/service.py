@@ -2,7 +2,9 @@
 notices, set flags.
 
 Routes, pages, the CLI and other packages call this module; the modules below it (purposes, record, states,
-effects, receipt, tokens, rules) never import it back.
+effects, receipt, tokens, rules) never import it back. A consent change is change_consent: it records the
+change and queues its effects. record_consent alone queues nothing; only an import of consents another system
+collected and receipted (the demo's survey tool) calls it.
 """
 
 from __future__ import annotations
