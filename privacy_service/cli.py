@@ -147,6 +147,8 @@ def _record_survey_consents(app: Flask, consents: list[dict]) -> int:
     changed = 0
     for item in consents:
         with transaction(get_engine()) as session:
+            # record_consent, not change_consent: the survey tool collected these and sent its own receipts;
+            # an import mails no one and sends no webhooks.
             change = consent_service.record_consent(
                 session,
                 subject=item["email"],

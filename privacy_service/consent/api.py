@@ -9,7 +9,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from privacy_service.consent import effects, service
+from privacy_service.consent import service
 from privacy_service.consent.schemas import (
     ConsentChangeOutSchema,
     ConsentChangeSchema,
@@ -23,10 +23,11 @@ from privacy_service.consent.schemas import (
     QueryOutSchema,
     QuerySchema,
     ReceiptOutSchema,
+    etag,
+    state_json,
 )
 from privacy_service.db import get_session
 from privacy_service.errors import NotFound
-from privacy_service.models import as_utc
 from privacy_service.security.access import current_actor, require
 
 blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
@@ -34,13 +35,7 @@ blp = Blueprint("consent", __name__, description="Consent records and the status
 
 def links() -> service.Links:
     """The link settings of the running app."""
-    return service.Links(
-        base_url=current_app.config["PRIVACY_BASE_URL"], secret_key=current_app.config["SECRET_KEY"]
-    )
-
-
-def _etag(state: Any) -> str:
-    return f'"e{state.last_event_id}{"r" if state.renewal_required else ""}"'
+    return service.Links.from_config(current_app.config)
 
 
 @blp.route("/consents/<subject>/<purpose>")
@@ -54,11 +49,10 @@ class Consent(MethodView):
         state = service.get_state(get_session(), subject=subject, purpose=purpose)
         if state is None:
             raise NotFound("No consent is recorded for this subject and purpose.")
-        tag = _etag(state)
+        tag = etag(state)
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={"ETag": tag})
-        body = {**service.state_view(state), "withdraw_url": links().withdraw_url(state.id, purpose)}
-        return body, 200, {"ETag": tag}
+        return state_json(state, links=links()), 200, {"ETag": tag}
 
     @blp.arguments(ConsentChangeSchema)
     @blp.response(200, ConsentChangeOutSchema)
@@ -67,7 +61,7 @@ class Consent(MethodView):
         """Record that the subject gave or withdrew consent; the answer carries the receipt of the change."""
         session = get_session()
         session.rollback()  # end the key look-up's read, so the write starts the transaction (SQLite lock)
-        change = service.record_consent(
+        change = service.change_consent(
             session,
             subject=subject,
             purpose=purpose,
@@ -78,17 +72,15 @@ class Consent(MethodView):
             actor=current_actor(),
             links=links(),
             lang=data["language"],
+            notify_subject=data["notify_subject"],
         )
-        effects.after_change(session, change, links=links(), notify_subject=data["notify_subject"])
         session.commit()
-        state = change.state
         body = {
-            **service.state_view(state),
-            "withdraw_url": links().withdraw_url(state.id or 0, purpose),
+            **state_json(change.state, links=links()),
             "changed": change.changed,
             "receipt": change.event.receipt,
         }
-        return body, 200, {"ETag": _etag(state)}
+        return body, 200, {"ETag": etag(change.state)}
 
 
 @blp.route("/consents/<subject>/<purpose>/history")
@@ -109,7 +101,7 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
                 "receipt_id": e.receipt_id,
                 "status": e.status,
                 "dpv_status": e.dpv_status,
-                "at": as_utc(e.at).isoformat(),  # type: ignore[union-attr]
+                "at": e.at.isoformat(),
                 "notice_version": e.notice_version,
                 "notice_sha256": e.notice_sha256,
                 "channel": e.channel,
@@ -128,19 +120,7 @@ def consent_query(data: dict[str, Any]) -> Response:
     """The consent of up to 1,000 subject/purpose pairs in one call, in the order asked."""
     pairs = [(service.check_subject(p["subject"]), p["purpose"]) for p in data["pairs"]]
     found = service.query_states(get_session(), pairs)
-    items = []
-    for subject, purpose in pairs:
-        state = found.get((subject, purpose))
-        items.append(
-            {
-                "subject": subject,
-                "purpose": purpose,
-                "status": state.status if state else None,
-                "since": as_utc(state.since).isoformat() if state else None,  # type: ignore[union-attr]
-                "notice_version": state.notice_version if state else None,
-                "renewal_required": bool(state and state.renewal_required),
-            }
-        )
+    items = [state_json(found.get(pair) or service.StateRow(*pair), brief=True) for pair in pairs]
     # Already in the QueryOutSchema shape: a schema dump per item would cost more than the query itself.
     return current_app.response_class(json.dumps({"items": items}), mimetype="application/json")
 
@@ -153,11 +133,8 @@ def consent_receipt(receipt_id: str) -> Any:
     """One consent receipt as JSON, or as PDF with Accept: application/pdf."""
     event = service.get_receipt(get_session(), receipt_id=receipt_id)
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
-        from privacy_service.consent.receipt_pdf import render_receipt_pdf
-
-        lang = event.receipt.get("language", "nb")
         return Response(
-            render_receipt_pdf(event.receipt, lang=lang),
+            service.receipt_pdf(event),
             mimetype="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="consent-receipt-{event.receipt_id}.pdf"'},
         )

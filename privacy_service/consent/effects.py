@@ -18,9 +18,9 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import SYSTEM, record_event
 from privacy_service.consent import messages
-from privacy_service.consent.service import Change, Links
+from privacy_service.consent.record import Change
+from privacy_service.consent.tokens import Links
 from privacy_service.datamap.actions import erase_subject_rows
-from privacy_service.models import as_utc
 from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
 
 ERASE_TASK = "consent.erase"
@@ -44,7 +44,7 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
             "purpose": event.purpose,
             "status": event.status,
             "dpv_status": event.dpv_status,
-            "since": as_utc(event.at).isoformat(),  # type: ignore[union-attr]
+            "since": event.at.isoformat(),
             "notice_version": event.notice_version,
             "receipt_id": event.receipt_id,
             "event_id": event.id,

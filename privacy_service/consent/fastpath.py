@@ -20,9 +20,10 @@ from typing import Any
 import psycopg
 
 from privacy_service.consent import rules
-from privacy_service.consent.tokens import make_token
+from privacy_service.consent.models import StateRow
+from privacy_service.consent.schemas import etag, state_json
+from privacy_service.consent.tokens import Links
 from privacy_service.errors import envelope
-from privacy_service.models import as_utc
 from privacy_service.security.service import KEY_PREFIX, key_digest
 from privacy_service.security.web import HSTS, SECURITY_HEADERS
 
@@ -30,8 +31,7 @@ PATH = re.compile(r"^/api/v1/consents/([^/]+)/([a-z0-9][a-z0-9-]{0,63})$")
 SCOPE = "consent:read"
 NOT_RECORDED = "No consent is recorded for this subject and purpose."
 SQL = (
-    "SELECT c.scopes, c.active, s.id, s.subject, s.purpose, s.status, s.dpv_status, s.since,"
-    " s.notice_version, s.renewal_required, s.last_event_id"
+    f"SELECT c.scopes, c.active, {', '.join(f's.{name}' for name in StateRow._fields)}"
     " FROM api_client c LEFT JOIN consent_state s"
     " ON s.subject = %s AND s.purpose = %s AND s.status IS NOT NULL"
     " WHERE c.key_hash = %s"
@@ -45,7 +45,8 @@ class ConsentFastPath:
     """WSGI middleware answering the consent status read; everything else passes to the wrapped app."""
 
     def __init__(self, app: WSGIApp, *, dsn: str, secret_key: str, base_url: str) -> None:
-        self.app, self.dsn, self.secret_key, self.base_url = app, dsn, secret_key, base_url
+        self.app, self.dsn = app, dsn
+        self.links = Links(base_url=base_url, secret_key=secret_key)
         self.local = threading.local()
         self._opened: list[psycopg.Connection] = []
         self._lock = threading.Lock()
@@ -62,12 +63,14 @@ class ConsentFastPath:
     def _connection(self) -> psycopg.Connection:
         conn = getattr(self.local, "conn", None)
         if conn is None or conn.closed:
+            # TimeZone=UTC: psycopg then reads timestamptz as aware UTC, as the ORM's column type does, so
+            # "since" is written alike here and in Flask whatever time zone the server is set to.
             conn = psycopg.connect(
                 self.dsn,
                 autocommit=True,
                 prepare_threshold=0,
                 connect_timeout=5,
-                options="-c statement_timeout=5000",
+                options="-c statement_timeout=5000 -c TimeZone=UTC",
             )
             self.local.conn = conn
             with self._lock:
@@ -104,32 +107,15 @@ class ConsentFastPath:
         if row is None or not row[1] or SCOPE not in (row[0] or []):
             return self.app(environ, start_response)  # 401 / 403: Flask decides and words it
         headers = self._headers(environ)
-        if row[2] is None:
+        if row[2] is None:  # the state's subject: the LEFT JOIN found none
             body = json.dumps(envelope("not_found", NOT_RECORDED), separators=(",", ":")).encode() + b"\n"
             return self._respond(start_response, "404 NOT FOUND", headers, body)
-        __, __, state_id, subj, purp, status, dpv, since, notice_version, renewal, event_id = row
-        tag = f'"e{event_id}{"r" if renewal else ""}"'
+        state = StateRow._make(row[2:])
+        tag = etag(state)
         if tag in environ.get("HTTP_IF_NONE_MATCH", ""):
             headers.append(("ETag", tag))
             return self._respond(start_response, "304 NOT MODIFIED", headers, b"", content_type=None)
-        token = make_token(self.secret_key, state_id=state_id, purpose=purpose)
-        body = (
-            json.dumps(
-                {  # the order of ConsentStateSchema, as the Flask view answers
-                    "subject": subj,
-                    "purpose": purp,
-                    "status": status,
-                    "dpv_status": dpv,
-                    "since": as_utc(since).isoformat() if since else None,  # type: ignore[union-attr]
-                    "notice_version": notice_version,
-                    "renewal_required": bool(renewal),
-                    "event_id": event_id,
-                    "withdraw_url": f"{self.base_url}/consent/withdraw/{token}",
-                },
-                separators=(",", ":"),
-            ).encode()
-            + b"\n"
-        )
+        body = json.dumps(state_json(state, links=self.links), separators=(",", ":")).encode() + b"\n"
         headers.append(("ETag", tag))
         return self._respond(start_response, "200 OK", headers, body)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -63,6 +63,21 @@ class ConsentState(SQLModel, table=True):
     notice_version: str | None = Field(default=None, max_length=40)
     renewal_required: bool = False
     last_event_id: int | None = Field(default=None)
+
+
+class StateRow(NamedTuple):
+    """A consent state read by its columns, for the status reads (a field of a named tuple reads in a tenth of
+    the time a field of a SQLAlchemy Row takes). A pair never recorded has only its subject and purpose."""
+
+    subject: str
+    purpose: str
+    id: int | None = None
+    status: str | None = None
+    dpv_status: str | None = None
+    since: datetime | None = None
+    notice_version: str | None = None
+    renewal_required: bool = False
+    last_event_id: int | None = None
 
 
 class ProcessingFlag(SQLModel, table=True):

@@ -31,6 +31,35 @@ def _controller(org: dict[str, Any] | None, lang: str) -> dict[str, Any]:
     }
 
 
+def _controller_label(controller: dict[str, Any]) -> str:
+    name, number = controller["piiController"], controller.get("orgNumber")
+    return f"{name} ({number})" if number else name
+
+
+def _purposes(
+    activity: dict[str, Any],
+    lang: str,
+    *,
+    categories: list[dict[str, Any]],
+    recipients: list[str],
+    retention: str,
+) -> list[dict[str, Any]]:
+    """The Kantara purposes of an activity, the first one primary."""
+    return [
+        {
+            "purpose": _loc(p, lang),
+            "purposeCategory": [f"dpv-purpose:{activity['slug']}"],
+            "consentType": "EXPLICIT",
+            "piiCategory": [_loc(c.get("name"), lang) for c in categories],
+            "primaryPurpose": index == 0,
+            "termination": retention,
+            "thirdPartyDisclosure": bool(recipients),
+            "thirdPartyName": "; ".join(recipients) or None,
+        }
+        for index, p in enumerate(activity.get("purposes") or [])
+    ]
+
+
 def build_receipt(
     *,
     receipt_id: str,
@@ -53,19 +82,7 @@ def build_receipt(
     special = [_loc(c.get("name"), lang) for c in categories if c.get("special")]
     recipients = [_loc(r, lang) for r in activity.get("recipients") or []]
     retention = _loc((activity.get("retention") or {}).get("text"), lang)
-    purposes = [
-        {
-            "purpose": _loc(p, lang),
-            "purposeCategory": [f"dpv-purpose:{activity['slug']}"],
-            "consentType": "EXPLICIT",
-            "piiCategory": [_loc(c.get("name"), lang) for c in categories],
-            "primaryPurpose": index == 0,
-            "termination": retention,
-            "thirdPartyDisclosure": bool(recipients),
-            "thirdPartyName": "; ".join(recipients) or None,
-        }
-        for index, p in enumerate(activity.get("purposes") or [])
-    ]
+    purposes = _purposes(activity, lang, categories=categories, recipients=recipients, retention=retention)
     return {
         "version": KANTARA_VERSION,
         "jurisdiction": JURISDICTION,
@@ -92,10 +109,7 @@ def build_receipt(
             },
             "language": lang,
             "data": [_loc(c.get("name"), lang) for c in categories],
-            "controllers": [
-                f"{c['piiController']} ({c['orgNumber']})" if c.get("orgNumber") else c["piiController"]
-                for c in pii_controllers
-            ],
+            "controllers": [_controller_label(c) for c in pii_controllers],
             "recipients": recipients,
             "retention": retention,
             "jurisdiction": JURISDICTION,

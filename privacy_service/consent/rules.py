@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from privacy_service.errors import ValidationFailed
+
 STATUSES = ("given", "withdrawn")
 CHANNELS = ("web", "app", "email", "api", "paper", "phone", "in_person")
 PROCESSING_STATUSES = ("allowed", "no_consent", "consent_withdrawn", "restricted", "objected")
@@ -45,6 +47,15 @@ def normalise_subject(subject: str) -> str:
     """The canonical form of a subject identifier: trimmed, e-mail addresses lower-cased."""
     subject = subject.strip()
     return subject.lower() if "@" in subject else subject
+
+
+def check_subject(subject: str) -> str:
+    """Return the canonical subject identifier, or raise ValidationFailed."""
+    canonical = normalise_subject(subject or "")
+    problem = subject_problem(canonical)
+    if problem:
+        raise ValidationFailed("The subject identifier is not accepted.", fields={"subject": [problem]})
+    return canonical
 
 
 def subject_problem(subject: str) -> str | None:

@@ -1,211 +1,83 @@
-"""Consent: record changes, read the current state, answer "may I process?", publish notices, set flags.
+"""Consent's front door: record changes and queue their effects, read states, answer "may I process?", publish
+notices, set flags.
 
-Every change takes the state row first (a write, so SQLite takes its write lock and PostgreSQL locks the row),
-then appends the event and moves the state to it, in the caller's transaction with the audit event. Concurrent
-writers for one subject and purpose are thereby serialised: no event is lost and the state always equals the
-latest event.
+Routes, pages, the CLI and other packages call this module; the modules below it (purposes, record, states,
+effects, receipt, tokens, rules) never import it back. A consent change is change_consent: it records the
+change and queues its effects. record_consent alone queues nothing; only an import of consents another system
+collected and receipted (the demo's survey tool) calls it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, exists, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlmodel import Session
 
+from privacy_service import notify
 from privacy_service.audit import Actor, record_event
-from privacy_service.consent import rules
-from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState, ProcessingFlag
-from privacy_service.consent.receipt import build_receipt
-from privacy_service.consent.tokens import make_token
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
-from privacy_service.models import as_utc, utcnow
-from privacy_service.ropa import service as ropa
+from privacy_service.consent import effects, rules
+from privacy_service.consent.models import ConsentEvent, ConsentState, ProcessingFlag, StateRow
+from privacy_service.consent.purposes import (
+    UnknownPurpose,
+    consent_activity,
+    consent_purposes,
+    list_notices,
+    publish_notice,
+    text_sha256,
+)
+from privacy_service.consent.record import Change, record_consent
+from privacy_service.consent.rules import check_subject
+from privacy_service.consent.states import (
+    MAX_QUERY_PAIRS,
+    get_receipt,
+    get_state,
+    history,
+    query_states,
+    state_by_id,
+    status_counts,
+    subject_states,
+)
+from privacy_service.consent.tokens import Links, TokenProblem, read_token
+from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.models import utcnow
 
-MAX_QUERY_PAIRS = 1000
-
-
-@dataclass(frozen=True)
-class Links:
-    """What the service needs to write links into receipts and mails (no Flask here)."""
-
-    base_url: str
-    secret_key: str
-
-    def withdraw_url(self, state_id: int, purpose: str) -> str:
-        token = make_token(self.secret_key, state_id=state_id, purpose=purpose)
-        return f"{self.base_url}/consent/withdraw/{token}"
-
-    def policy_url(self, service: str) -> str:
-        return f"{self.base_url}/privacy/{service}"
-
-
-@dataclass
-class Change:
-    """The outcome of a consent write: the event now current, the state, and whether anything changed."""
-
-    event: ConsentEvent
-    state: ConsentState
-    changed: bool
-    activity: dict[str, Any]
-
-
-class UnknownPurpose(NotFound):
-    code = "unknown_purpose"
-
-
-# --- subjects and purposes ----------------------------------------------------------------------------------
-
-
-def check_subject(subject: str) -> str:
-    """Return the canonical subject identifier, or raise ValidationFailed."""
-    canonical = rules.normalise_subject(subject or "")
-    problem = rules.subject_problem(canonical)
-    if problem:
-        raise ValidationFailed("The subject identifier is not accepted.", fields={"subject": [problem]})
-    return canonical
-
-
-def consent_activity(session: Session, purpose: str) -> dict[str, Any]:
-    """Return the activity record a purpose names, or raise UnknownPurpose."""
-    try:
-        activity = ropa.get_activity(session, slug=purpose)
-    except NotFound as err:
-        raise UnknownPurpose(
-            f"No processing activity {purpose!r} exists; "
-            "a consent purpose is the slug of a consent-based activity.",
-            fields={"purpose": ["Unknown purpose."]},
-        ) from err
-    return {**activity.data, "status": activity.status}
+__all__ = [
+    "MAX_QUERY_PAIRS",
+    "Change",
+    "Links",
+    "StateRow",
+    "TokenProblem",
+    "UnknownPurpose",
+    "change_consent",
+    "check_subject",
+    "consent_activity",
+    "consent_purposes",
+    "delivery_log",
+    "get_receipt",
+    "get_state",
+    "history",
+    "lift_flag",
+    "list_notices",
+    "processing_status",
+    "publish_notice",
+    "query_states",
+    "receipt_pdf",
+    "record_consent",
+    "set_flag",
+    "state_by_id",
+    "status_counts",
+    "subject_states",
+    "text_sha256",
+    "withdraw_by_link",
+    "withdrawal_target",
+]
 
 
-# --- notices ------------------------------------------------------------------------------------------------
+# --- changing -----------------------------------------------------------------------------------------------
 
 
-def text_sha256(text: dict[str, str]) -> str:
-    """The hash of a notice's text as shown (both languages, canonical JSON)."""
-    body = json.dumps(text, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def publish_notice(
-    session: Session,
-    *,
-    purpose: str,
-    version: str,
-    text: dict[str, str],
-    renewal_required: bool,
-    actor: Actor,
-) -> tuple[ConsentNotice, str]:
-    """Publish a notice version for a consent purpose; return it and created | unchanged.
-
-    A published text never changes: the same version with another text is refused. A version marked as needing
-    renewal flags every current consent to the purpose until the subject consents again.
-    """
-    activity = consent_activity(session, purpose)
-    if activity["legal_basis"] != "6(1)(a)":
-        raise ValidationFailed(
-            "Only a consent-based activity has consent notices.",
-            fields={"purpose": [f"The legal basis is Art. {activity['legal_basis']}, not consent."]},
-        )
-    digest = text_sha256(text)
-    existing = session.scalar(
-        select(ConsentNotice).where(ConsentNotice.purpose == purpose, ConsentNotice.version == version)
-    )
-    if existing is not None:
-        if existing.text_sha256 == digest and existing.renewal_required == renewal_required:
-            return existing, "unchanged"
-        raise Conflict(
-            f"Notice version {version!r} of {purpose!r} is already published with another text; "
-            "a published notice never changes: publish a new version.",
-            fields={"version": ["Already published."]},
-        )
-    notice = ConsentNotice(
-        purpose=purpose,
-        version=version,
-        text=text,
-        text_sha256=digest,
-        renewal_required=renewal_required,
-        published_by=str(actor),
-    )
-    session.add(notice)
-    session.flush()
-    flagged = 0
-    if renewal_required:
-        result = session.execute(
-            update(ConsentState)
-            .where(ConsentState.purpose == purpose, ConsentState.status == "given")
-            .values(renewal_required=True)
-        )
-        flagged = result.rowcount or 0
-    record_event(
-        session,
-        actor=actor,
-        action="consent_notice.publish",
-        object_type="consent_notice",
-        object_id=f"{purpose}@{version}",
-        details={"sha256": digest, "renewal_required": renewal_required, "consents_flagged": flagged},
-    )
-    return notice, "created"
-
-
-def list_notices(session: Session, *, purpose: str | None = None) -> list[ConsentNotice]:
-    """Return published notices, oldest first (per purpose)."""
-    stmt = select(ConsentNotice).order_by(ConsentNotice.purpose, ConsentNotice.id)
-    if purpose is not None:
-        stmt = stmt.where(ConsentNotice.purpose == purpose)
-    return list(session.scalars(stmt))
-
-
-def _notice_for(session: Session, purpose: str, version: str | None) -> ConsentNotice:
-    notices = list_notices(session, purpose=purpose)
-    if not notices:
-        raise ValidationFailed(
-            f"No consent notice is published for {purpose!r}: publish the text subjects are shown first.",
-            fields={"notice_version": ["No notice published for this purpose."]},
-        )
-    if version is None:
-        return notices[-1]
-    for notice in notices:
-        if notice.version == version:
-            return notice
-    known = ", ".join(n.version for n in notices)
-    raise ValidationFailed(
-        f"Unknown notice version {version!r} for {purpose!r}.",
-        fields={"notice_version": [f"Not a published version (published: {known})."]},
-    )
-
-
-# --- writing ------------------------------------------------------------------------------------------------
-
-
-def _lock_state(session: Session, subject: str, purpose: str) -> ConsentState:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ConsentState)
-        .values(subject=subject, purpose=purpose, renewal_required=False)
-        .on_conflict_do_nothing(index_elements=["subject", "purpose"])
-    )
-    state = session.scalar(
-        select(ConsentState)
-        .where(ConsentState.subject == subject, ConsentState.purpose == purpose)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert state is not None  # inserted above, or already there
-    return state
-
-
-def record_consent(
+def change_consent(
     session: Session,
     *,
     subject: str,
@@ -217,206 +89,72 @@ def record_consent(
     notice_version: str | None = None,
     evidence: dict[str, Any] | None = None,
     lang: str = "nb",
+    notify_subject: bool = True,
 ) -> Change:
-    """Record that a subject gave or withdrew consent to a purpose; return the change with its receipt.
+    """Record that a subject gave or withdrew consent, and queue what that sets off; return the change.
 
-    Repeating the current status for the same notice version records nothing new (a replayed withdrawal link
-    or a retried PUT is harmless) and returns the current event.
+    The webhook, the subject's mail and a withdrawal's erasure are queued in the same transaction as the
+    change (effects.py), so a change is never recorded without them. notify_subject: mail the subject.
     """
-    subject = check_subject(subject)
-    errors: dict[str, list[str]] = {}
-    if status not in rules.STATUSES:
-        errors["status"] = [f"Must be one of: {', '.join(rules.STATUSES)}."]
-    if channel not in rules.CHANNELS:
-        errors["channel"] = [f"Must be one of: {', '.join(rules.CHANNELS)}."]
-    if errors:
-        raise ValidationFailed("The consent change is not valid.", fields=errors)
-    state = _lock_state(session, subject, purpose)
-    activity = consent_activity(session, purpose)
-    refusal = rules.consent_refusal(
-        legal_basis=activity["legal_basis"], activity_status=activity["status"], status=status
-    )
-    if refusal:
-        raise ValidationFailed("Consent is not accepted for this purpose.", fields={"purpose": [refusal]})
-    notice = _notice_for(session, purpose, notice_version)
-    if state.status == status and (status == "withdrawn" or state.notice_version == notice.version):
-        current = session.get(ConsentEvent, state.last_event_id)
-        assert current is not None
-        return Change(event=current, state=state, changed=False, activity=activity)
-    given_before = bool(
-        session.scalar(
-            select(
-                exists().where(
-                    ConsentEvent.subject == subject,
-                    ConsentEvent.purpose == purpose,
-                    ConsentEvent.status == "given",
-                )
-            )
-        )
-    )
-    dpv = rules.dpv_status(status, given_before=given_before)
-    at = utcnow()
-    receipt_id = str(uuid.uuid4())
-    session.flush()
-    receipt = build_receipt(
-        receipt_id=receipt_id,
-        subject=subject,
-        status=status,
-        dpv_status=dpv,
-        at=at,
-        channel=channel,
-        activity=activity,
-        organisations=ropa.list_organisations(session),
-        notice={"version": notice.version, "sha256": notice.text_sha256},
-        policy_url=links.policy_url(activity["service"]),
-        withdrawal_method=(
-            f"{links.withdraw_url(state.id or 0, purpose)} (or PUT /api/v1/consents with status withdrawn)"
-        ),
-        lang=lang,
-    )
-    event = ConsentEvent(
-        receipt_id=receipt_id,
+    change = record_consent(
+        session,
         subject=subject,
         purpose=purpose,
         status=status,
-        dpv_status=dpv,
-        notice_version=notice.version,
-        notice_sha256=notice.text_sha256,
         channel=channel,
-        evidence=evidence or {},
-        actor=str(actor),
-        at=at,
-        receipt=receipt,
-    )
-    session.add(event)
-    session.flush()
-    newer_renewal = session.scalar(
-        select(
-            exists().where(
-                ConsentNotice.purpose == purpose,
-                ConsentNotice.renewal_required.is_(True),
-                ConsentNotice.id > notice.id,
-            )
-        )
-    )
-    state.status, state.dpv_status, state.since = status, dpv, at
-    state.notice_version, state.last_event_id = notice.version, event.id
-    state.renewal_required = status == "given" and bool(newer_renewal)
-    session.flush()
-    record_event(
-        session,
         actor=actor,
-        action=f"consent.{status}",
-        object_type="consent",
-        object_id=f"state:{state.id}",
-        details={
-            "purpose": purpose,
-            "notice_version": notice.version,
-            "channel": channel,
-            "receipt_id": receipt_id,
-            "event_id": event.id,
-        },
+        links=links,
+        notice_version=notice_version,
+        evidence=evidence,
+        lang=lang,
     )
-    return Change(event=event, state=state, changed=True, activity=activity)
+    effects.after_change(session, change, links=links, notify_subject=notify_subject)
+    return change
 
 
-# --- reading ------------------------------------------------------------------------------------------------
-
-STATE_COLUMNS = (
-    ConsentState.id,
-    ConsentState.subject,
-    ConsentState.purpose,
-    ConsentState.status,
-    ConsentState.dpv_status,
-    ConsentState.since,
-    ConsentState.notice_version,
-    ConsentState.renewal_required,
-    ConsentState.last_event_id,
-)
+def withdrawal_target(
+    session: Session, *, secret_key: str, token: str
+) -> tuple[ConsentState, dict[str, Any]]:
+    """Return the consent state and activity a withdrawal link names, or raise TokenProblem."""
+    state_id, purpose = read_token(secret_key, token)
+    state = state_by_id(session, state_id=state_id)
+    if state is None or state.purpose != purpose:
+        raise TokenProblem("invalid")
+    return state, consent_activity(session, purpose)
 
 
-def state_view(row: Any) -> dict[str, Any]:
-    """The JSON shape of a state (DESIGN.md §5)."""
+def withdraw_by_link(
+    session: Session, *, state: ConsentState, links: Links, one_click: bool, lang: str
+) -> Change:
+    """Withdraw the consent a withdrawal link names, as its subject (Art. 7(3): as easy as giving it)."""
+    return change_consent(
+        session,
+        subject=state.subject,
+        purpose=state.purpose,
+        status="withdrawn",
+        channel="email",
+        actor=Actor("subject", f"consent-state:{state.id}"),
+        links=links,
+        evidence={"via": "one-click" if one_click else "withdrawal page"},
+        lang=lang,
+    )
+
+
+def receipt_pdf(event: ConsentEvent) -> bytes:
+    """Render the receipt of one change as PDF, in the language it was issued in."""
+    from privacy_service.consent.pdf import render_receipt_pdf  # reportlab loads on the first PDF
+
+    return render_receipt_pdf(event.receipt, lang=event.receipt.get("language", "nb"))
+
+
+def delivery_log(session: Session) -> dict[str, Any]:
+    """The webhook and e-mail delivery log: the newest messages, their attempts, the subscriptions."""
+    messages = notify.list_messages(session)
     return {
-        "subject": row.subject,
-        "purpose": row.purpose,
-        "status": row.status,
-        "dpv_status": row.dpv_status,
-        "since": as_utc(row.since).isoformat() if row.since else None,
-        "notice_version": row.notice_version,
-        "renewal_required": bool(row.renewal_required),
-        "event_id": row.last_event_id,
+        "messages": messages,
+        "attempts": notify.attempts_for(session, [m.id for m in messages if m.id is not None]),
+        "subscriptions": notify.list_subscriptions(session),
     }
-
-
-def get_state(session: Session, *, subject: str, purpose: str) -> Any | None:
-    """Return the current state row of a subject and purpose, or None if never recorded."""
-    return session.execute(
-        select(*STATE_COLUMNS).where(
-            ConsentState.subject == rules.normalise_subject(subject),
-            ConsentState.purpose == purpose,
-            ConsentState.status.is_not(None),
-        )
-    ).first()
-
-
-def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """Return the states of many (subject, purpose) pairs in one statement, keyed by the canonical pair."""
-    if len(pairs) > MAX_QUERY_PAIRS:
-        raise ValidationFailed(
-            f"At most {MAX_QUERY_PAIRS} pairs per query.",
-            fields={"pairs": [f"{len(pairs)} given; send at most {MAX_QUERY_PAIRS}."]},
-        )
-    keys = {(rules.normalise_subject(s), p) for s, p in pairs}
-    if not keys:
-        return {}
-    subjects, purposes = sorted({s for s, __ in keys}), sorted({p for __, p in keys})
-    if session.get_bind().dialect.name == "postgresql":
-        # Two array parameters: one plan and an index scan, however many pairs (IN lists cost per item).
-        wanted = and_(
-            ConsentState.subject == any_(bindparam("subjects", subjects, type_=ARRAY(String))),
-            ConsentState.purpose == any_(bindparam("purposes", purposes, type_=ARRAY(String))),
-        )
-    else:
-        wanted = and_(ConsentState.subject.in_(subjects), ConsentState.purpose.in_(purposes))
-    rows = session.execute(select(*STATE_COLUMNS).where(wanted, ConsentState.status.is_not(None)))
-    return {(r.subject, r.purpose): r for r in rows if (r.subject, r.purpose) in keys}
-
-
-def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEvent]:
-    """Return every consent event of a subject and purpose, oldest first."""
-    return list(
-        session.scalars(
-            select(ConsentEvent)
-            .where(ConsentEvent.subject == rules.normalise_subject(subject), ConsentEvent.purpose == purpose)
-            .order_by(ConsentEvent.id)
-        )
-    )
-
-
-def state_by_id(session: Session, *, state_id: int) -> ConsentState | None:
-    """Return a recorded consent state by its id (withdrawal links name it), or None."""
-    state = session.get(ConsentState, state_id)
-    return state if state is not None and state.status is not None else None
-
-
-def get_receipt(session: Session, *, receipt_id: str) -> ConsentEvent:
-    """Return the event a receipt id names, or raise NotFound."""
-    event = session.scalar(select(ConsentEvent).where(ConsentEvent.receipt_id == receipt_id))
-    if event is None:
-        raise NotFound("No consent receipt has this id.")
-    return event
-
-
-def subject_states(session: Session, *, subject: str) -> list[ConsentState]:
-    """Return every recorded consent of a subject (for officers and access requests)."""
-    return list(
-        session.scalars(
-            select(ConsentState)
-            .where(ConsentState.subject == rules.normalise_subject(subject), ConsentState.status.is_not(None))
-            .order_by(ConsentState.purpose)
-        )
-    )
 
 
 # --- may I process? -----------------------------------------------------------------------------------------
@@ -496,27 +234,3 @@ def lift_flag(session: Session, *, flag_id: int, actor: Actor) -> ProcessingFlag
         details={"activity": flag.activity, "reference": flag.reference},
     )
     return flag
-
-
-def status_counts(session: Session) -> dict[str, dict[str, int]]:
-    """How many subjects currently have each status, per purpose."""
-    rows = session.execute(
-        select(ConsentState.purpose, ConsentState.status, func.count())
-        .where(ConsentState.status.is_not(None))
-        .group_by(ConsentState.purpose, ConsentState.status)
-    )
-    out: dict[str, dict[str, int]] = {}
-    for purpose, status, count in rows:
-        out.setdefault(purpose, {})[status] = count
-    return out
-
-
-def consent_purposes(session: Session) -> list[dict[str, Any]]:
-    """Return the consent-based activities with their published notice versions."""
-    notices: dict[str, list[ConsentNotice]] = {}
-    for notice in list_notices(session):
-        notices.setdefault(notice.purpose, []).append(notice)
-    items, __ = ropa.list_activities(
-        session, filters=ropa.ActivityFilter(legal_basis="6(1)(a)"), per_page=10_000
-    )
-    return [{"activity": a, "notices": notices.get(a.slug, [])} for a in items]

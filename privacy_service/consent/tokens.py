@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Self
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 SALT = "privacy-service.consent-withdraw.v1"
@@ -37,3 +41,23 @@ def read_token(secret_key: str, token: str, *, max_age_days: int = MAX_AGE_DAYS)
     ):
         raise TokenProblem("invalid")
     return payload["s"], payload["p"]
+
+
+@dataclass(frozen=True)
+class Links:
+    """What the service needs to write links into receipts and mails (no Flask here)."""
+
+    base_url: str
+    secret_key: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """The links of an app's settings (PRIVACY_BASE_URL, SECRET_KEY)."""
+        return cls(base_url=config["PRIVACY_BASE_URL"], secret_key=config["SECRET_KEY"])
+
+    def withdraw_url(self, state_id: int, purpose: str) -> str:
+        token = make_token(self.secret_key, state_id=state_id, purpose=purpose)
+        return f"{self.base_url}/consent/withdraw/{token}"
+
+    def policy_url(self, service: str) -> str:
+        return f"{self.base_url}/privacy/{service}"

@@ -12,11 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from privacy_service import notify
-from privacy_service.audit import Actor
-from privacy_service.consent import effects, service
-from privacy_service.consent.api import links
-from privacy_service.consent.tokens import TokenProblem, read_token
+from privacy_service.consent import service
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
 from privacy_service.security.access import link_credential, page, public
@@ -38,14 +34,12 @@ def _lang() -> str:
 def _resolve(token: str) -> tuple[Any, dict[str, Any] | None, str | None]:
     """The state and activity a token names, or the reason it cannot be used."""
     try:
-        state_id, purpose = read_token(current_app.config["SECRET_KEY"], token)
-    except TokenProblem as problem:
+        state, activity = service.withdrawal_target(
+            get_session(), secret_key=current_app.config["SECRET_KEY"], token=token
+        )
+    except service.TokenProblem as problem:
         return None, None, problem.reason
-    session = get_session()
-    state = service.state_by_id(session, state_id=state_id)
-    if state is None or state.purpose != purpose:
-        return None, None, "invalid"
-    return state, service.consent_activity(session, purpose), None
+    return state, activity, None
 
 
 def _problem_page(reason: str) -> tuple[str, int]:
@@ -82,18 +76,13 @@ def withdraw(token: str) -> Any:
         return _problem_page(problem)
     session = get_session()
     session.rollback()  # end the look-up's read, so the write starts the transaction
-    change = service.record_consent(
+    change = service.withdraw_by_link(
         session,
-        subject=state.subject,
-        purpose=state.purpose,
-        status="withdrawn",
-        channel="email",
-        actor=Actor("subject", f"consent-state:{state.id}"),
-        links=links(),
-        evidence={"via": "one-click" if one_click else "withdrawal page"},
+        state=state,
+        links=service.Links.from_config(current_app.config),
+        one_click=one_click,
         lang=_lang(),
     )
-    effects.after_change(session, change, links=links())
     session.commit()
     if one_click:
         return Response(status=200)
@@ -145,12 +134,4 @@ def purposes() -> str:
 @page("audit:read")
 def deliveries() -> str:
     """The webhook and e-mail delivery log: each message's state and every attempt."""
-    session = get_session()
-    messages = notify.list_messages(session)
-    return render_template(
-        "consent/deliveries.html",
-        messages=messages,
-        attempts=notify.attempts_for(session, [m.id for m in messages if m.id is not None]),
-        subscriptions=notify.list_subscriptions(session),
-        lang=_lang(),
-    )
+    return render_template("consent/deliveries.html", **service.delivery_log(get_session()), lang=_lang())

@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor
-from privacy_service.consent import effects as consent_effects
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
 from privacy_service.dsar import ledger, lifecycle, plan
@@ -185,7 +184,7 @@ def _withdraw_consent(
     state = consent.get_state(session, subject=req.subject_email or "", purpose=purpose)
     if state is None or state.status == "withdrawn":
         return "no_data" if state is None else "done"
-    change = consent.record_consent(
+    consent.change_consent(
         session,
         subject=req.subject_email or "",
         purpose=purpose,
@@ -196,7 +195,6 @@ def _withdraw_consent(
         evidence={"request": req.reference},
         lang=req.language,
     )
-    consent_effects.after_change(session, change, links=links)
     return "done"
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
-from privacy_service.consent.service import Links as ConsentLinks
+from privacy_service.consent.tokens import Links as ConsentLinks
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.dsar.models import (
     OPEN_STATUSES,

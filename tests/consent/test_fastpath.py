@@ -96,3 +96,16 @@ def test_a_withdrawal_is_read_at_once_through_the_fast_path(app, client, make_ke
     for status in ("withdrawn", "given", "withdrawn"):
         client.put(f"/api/v1/consents/{KARI}/surveys", json={"status": status}, headers=writer)
         assert client.get(f"/api/v1/consents/{KARI}/surveys", headers=recorded).get_json()["status"] == status
+
+
+def test_since_is_written_in_utc_whatever_time_zone_the_server_is_set_to(app, recorded) -> None:  # type: ignore[no-untyped-def]
+    engine = app.extensions["engine"]
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"ALTER DATABASE {engine.url.database} SET timezone TO 'Europe/Oslo'")
+        conn.commit()
+    engine.dispose()  # new connections, both paths, take the database's time zone
+    app.extensions["consent_fastpath"].close()
+    via_fast, via_flask, answered = _both(app, f"/api/v1/consents/{KARI}/surveys", recorded)
+    secret = app.config["SECRET_KEY"]
+    assert answered == 1 and via_fast.get_json()["since"].endswith("+00:00")
+    assert _comparable(via_fast, secret) == _comparable(via_flask, secret)

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from pypdf import PdfReader
 
+from privacy_service.consent.pdf import render_receipt_pdf
 from privacy_service.consent.receipt import build_receipt
-from privacy_service.consent.receipt_pdf import render_receipt_pdf
 
 ACTIVITY = {
     "slug": "surveys",

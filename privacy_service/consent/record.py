@@ -1,0 +1,218 @@
+"""Recording a consent change: the event, its receipt, the state and the audit event, in one transaction.
+
+Every change takes the state row first (a write, so SQLite takes its write lock and PostgreSQL locks the row),
+then appends the event and moves the state to it, in the caller's transaction with the audit event. Concurrent
+writers for one subject and purpose are thereby serialised: no event is lost and the state always equals the
+latest event.
+
+What a change sets off (webhooks, mails, erasure) is effects.py's; service.change_consent does both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from privacy_service.audit import Actor, record_event
+from privacy_service.consent import rules
+from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState
+from privacy_service.consent.purposes import consent_activity, notice_for
+from privacy_service.consent.receipt import build_receipt
+from privacy_service.consent.tokens import Links
+from privacy_service.errors import ValidationFailed
+from privacy_service.models import utcnow
+from privacy_service.ropa import service as ropa
+
+
+@dataclass
+class Change:
+    """The outcome of a consent write: the event now current, the state, and whether anything changed."""
+
+    event: ConsentEvent
+    state: ConsentState
+    changed: bool
+    activity: dict[str, Any]
+
+
+def _lock_state(session: Session, subject: str, purpose: str) -> ConsentState:
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ConsentState)
+        .values(subject=subject, purpose=purpose, renewal_required=False)
+        .on_conflict_do_nothing(index_elements=["subject", "purpose"])
+    )
+    state = session.scalar(
+        select(ConsentState)
+        .where(ConsentState.subject == subject, ConsentState.purpose == purpose)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert state is not None  # inserted above, or already there
+    return state
+
+
+def record_consent(
+    session: Session,
+    *,
+    subject: str,
+    purpose: str,
+    status: str,
+    channel: str,
+    actor: Actor,
+    links: Links,
+    notice_version: str | None = None,
+    evidence: dict[str, Any] | None = None,
+    lang: str = "nb",
+) -> Change:
+    """Record that a subject gave or withdrew consent to a purpose; return the change with its receipt.
+
+    Repeating the current status for the same notice version records nothing new (a replayed withdrawal link
+    or a retried PUT is harmless) and returns the current event. Nothing is queued: service.change_consent
+    records and queues the change's effects.
+    """
+    subject = rules.check_subject(subject)
+    _check_status_and_channel(status, channel)
+    state = _lock_state(session, subject, purpose)
+    activity = consent_activity(session, purpose)
+    refusal = rules.consent_refusal(
+        legal_basis=activity["legal_basis"], activity_status=activity["status"], status=status
+    )
+    if refusal:
+        raise ValidationFailed("Consent is not accepted for this purpose.", fields={"purpose": [refusal]})
+    notice = notice_for(session, purpose, notice_version)
+    if state.status == status and (status == "withdrawn" or state.notice_version == notice.version):
+        current = session.get(ConsentEvent, state.last_event_id)
+        assert current is not None
+        return Change(event=current, state=state, changed=False, activity=activity)
+    event = _append_event(
+        session,
+        state=state,
+        status=status,
+        channel=channel,
+        activity=activity,
+        notice=notice,
+        links=links,
+        evidence=evidence or {},
+        actor=actor,
+        lang=lang,
+    )
+    _move_state(session, state=state, event=event, notice=notice, actor=actor)
+    return Change(event=event, state=state, changed=True, activity=activity)
+
+
+def _check_status_and_channel(status: str, channel: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if status not in rules.STATUSES:
+        errors["status"] = [f"Must be one of: {', '.join(rules.STATUSES)}."]
+    if channel not in rules.CHANNELS:
+        errors["channel"] = [f"Must be one of: {', '.join(rules.CHANNELS)}."]
+    if errors:
+        raise ValidationFailed("The consent change is not valid.", fields=errors)
+
+
+def _given_before(session: Session, subject: str, purpose: str) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    ConsentEvent.subject == subject,
+                    ConsentEvent.purpose == purpose,
+                    ConsentEvent.status == "given",
+                )
+            )
+        )
+    )
+
+
+def _append_event(
+    session: Session,
+    *,
+    state: ConsentState,
+    status: str,
+    channel: str,
+    activity: dict[str, Any],
+    notice: ConsentNotice,
+    links: Links,
+    evidence: dict[str, Any],
+    actor: Actor,
+    lang: str,
+) -> ConsentEvent:
+    """Append the event of a change, with the receipt issued for it."""
+    subject, purpose = state.subject, state.purpose
+    dpv = rules.dpv_status(status, given_before=_given_before(session, subject, purpose))
+    at = utcnow()
+    receipt_id = str(uuid.uuid4())
+    session.flush()
+    receipt = build_receipt(
+        receipt_id=receipt_id,
+        subject=subject,
+        status=status,
+        dpv_status=dpv,
+        at=at,
+        channel=channel,
+        activity=activity,
+        organisations=ropa.list_organisations(session),
+        notice={"version": notice.version, "sha256": notice.text_sha256},
+        policy_url=links.policy_url(activity["service"]),
+        withdrawal_method=(
+            f"{links.withdraw_url(state.id or 0, purpose)} (or PUT /api/v1/consents with status withdrawn)"
+        ),
+        lang=lang,
+    )
+    event = ConsentEvent(
+        receipt_id=receipt_id,
+        subject=subject,
+        purpose=purpose,
+        status=status,
+        dpv_status=dpv,
+        notice_version=notice.version,
+        notice_sha256=notice.text_sha256,
+        channel=channel,
+        evidence=evidence,
+        actor=str(actor),
+        at=at,
+        receipt=receipt,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _move_state(
+    session: Session, *, state: ConsentState, event: ConsentEvent, notice: ConsentNotice, actor: Actor
+) -> None:
+    """Move the state to the new event, and write the audit event of the change."""
+    newer_renewal = session.scalar(
+        select(
+            exists().where(
+                ConsentNotice.purpose == event.purpose,
+                ConsentNotice.renewal_required.is_(True),
+                ConsentNotice.id > notice.id,
+            )
+        )
+    )
+    state.status, state.dpv_status, state.since = event.status, event.dpv_status, event.at
+    state.notice_version, state.last_event_id = notice.version, event.id
+    state.renewal_required = event.status == "given" and bool(newer_renewal)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=f"consent.{event.status}",
+        object_type="consent",
+        object_id=f"state:{state.id}",
+        details={
+            "purpose": event.purpose,
+            "notice_version": notice.version,
+            "channel": event.channel,
+            "receipt_id": event.receipt_id,
+            "event_id": event.id,
+        },
+    )

@@ -1,0 +1,102 @@
+"""Reading consent: the current state (the status reads portal services make on every page view), history,
+receipts and counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import String, and_, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session
+
+from privacy_service.consent import rules
+from privacy_service.consent.models import ConsentEvent, ConsentState, StateRow
+from privacy_service.errors import NotFound, ValidationFailed
+
+MAX_QUERY_PAIRS = 1000
+STATE_COLUMNS = tuple(getattr(ConsentState, name) for name in StateRow._fields)
+
+
+def get_state(session: Session, *, subject: str, purpose: str) -> StateRow | None:
+    """Return the current state of a subject and purpose, or None if never recorded."""
+    row = session.execute(
+        select(*STATE_COLUMNS).where(
+            ConsentState.subject == rules.normalise_subject(subject),
+            ConsentState.purpose == purpose,
+            ConsentState.status.is_not(None),
+        )
+    ).first()
+    return StateRow._make(row) if row is not None else None
+
+
+def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StateRow]:
+    """Return the states of many (subject, purpose) pairs in one statement, keyed by the canonical pair."""
+    if len(pairs) > MAX_QUERY_PAIRS:
+        raise ValidationFailed(
+            f"At most {MAX_QUERY_PAIRS} pairs per query.",
+            fields={"pairs": [f"{len(pairs)} given; send at most {MAX_QUERY_PAIRS}."]},
+        )
+    keys = {(rules.normalise_subject(s), p) for s, p in pairs}
+    if not keys:
+        return {}
+    subjects, purposes = sorted({s for s, __ in keys}), sorted({p for __, p in keys})
+    if session.get_bind().dialect.name == "postgresql":
+        # Two array parameters: one plan and an index scan, however many pairs (IN lists cost per item).
+        wanted = and_(
+            ConsentState.subject == any_(bindparam("subjects", subjects, type_=ARRAY(String))),
+            ConsentState.purpose == any_(bindparam("purposes", purposes, type_=ARRAY(String))),
+        )
+    else:
+        wanted = and_(ConsentState.subject.in_(subjects), ConsentState.purpose.in_(purposes))
+    rows = session.execute(select(*STATE_COLUMNS).where(wanted, ConsentState.status.is_not(None)))
+    states = map(StateRow._make, rows)
+    return {(s.subject, s.purpose): s for s in states if (s.subject, s.purpose) in keys}
+
+
+def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEvent]:
+    """Return every consent event of a subject and purpose, oldest first."""
+    return list(
+        session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.subject == rules.normalise_subject(subject), ConsentEvent.purpose == purpose)
+            .order_by(ConsentEvent.id)
+        )
+    )
+
+
+def state_by_id(session: Session, *, state_id: int) -> ConsentState | None:
+    """Return a recorded consent state by its id (withdrawal links name it), or None."""
+    state = session.get(ConsentState, state_id)
+    return state if state is not None and state.status is not None else None
+
+
+def get_receipt(session: Session, *, receipt_id: str) -> ConsentEvent:
+    """Return the event a receipt id names, or raise NotFound."""
+    event = session.scalar(select(ConsentEvent).where(ConsentEvent.receipt_id == receipt_id))
+    if event is None:
+        raise NotFound("No consent receipt has this id.")
+    return event
+
+
+def subject_states(session: Session, *, subject: str) -> list[ConsentState]:
+    """Return every recorded consent of a subject (for officers and access requests)."""
+    return list(
+        session.scalars(
+            select(ConsentState)
+            .where(ConsentState.subject == rules.normalise_subject(subject), ConsentState.status.is_not(None))
+            .order_by(ConsentState.purpose)
+        )
+    )
+
+
+def status_counts(session: Session) -> dict[str, dict[str, int]]:
+    """How many subjects currently have each status, per purpose."""
+    rows = session.execute(
+        select(ConsentState.purpose, ConsentState.status, func.count())
+        .where(ConsentState.status.is_not(None))
+        .group_by(ConsentState.purpose, ConsentState.status)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for purpose, status, count in rows:
+        out.setdefault(purpose, {})[status] = count
+    return out
