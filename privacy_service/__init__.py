@@ -43,9 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     from privacy_service.dsar.service import Links  # one link builder for the app's whole life
 
-    app.extensions["links"] = Links(
-        base_url=app.config["PRIVACY_BASE_URL"], secret_key=app.config["SECRET_KEY"]
-    )
+    app.extensions["links"] = Links.from_config(app.config)
     _init_extensions(app)
     api = Api(
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}

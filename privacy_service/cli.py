@@ -141,9 +141,7 @@ def _record_survey_consents(app: Flask, consents: list[dict]) -> int:
     """Record the survey tool's consents in the consent registry (once: a rerun changes nothing)."""
     from privacy_service.consent import service as consent_service
 
-    links = consent_service.Links(
-        base_url=app.config["PRIVACY_BASE_URL"], secret_key=app.config["SECRET_KEY"]
-    )
+    links = app.extensions["links"]
     changed = 0
     for item in consents:
         with transaction(get_engine()) as session:

@@ -28,14 +28,13 @@ from privacy_service.consent.schemas import (
 )
 from privacy_service.db import get_session
 from privacy_service.errors import NotFound
+from privacy_service.http import app_links
 from privacy_service.security.access import current_actor, require
 
 blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
 
 
-def links() -> service.Links:
-    """The link settings of the running app."""
-    return service.Links.from_config(current_app.config)
+links = app_links  # the running app's link builder, made once by the app factory
 
 
 @blp.route("/consents/<subject>/<purpose>")
@@ -74,7 +73,6 @@ class Consent(MethodView):
             lang=data["language"],
             notify_subject=data["notify_subject"],
         )
-        session.commit()
         body = {
             **state_json(change.state, links=links()),
             "changed": change.changed,
@@ -168,5 +166,4 @@ class Notices(MethodView):
         """Publish a notice version; renewal_required flags current consents until subjects consent again."""
         session = get_session()
         notice, outcome = service.publish_notice(session, actor=current_actor(), **data)
-        session.commit()
         return notice, 201 if outcome == "created" else 200

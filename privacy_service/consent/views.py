@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 from privacy_service.consent import service
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
+from privacy_service.http import app_links
 from privacy_service.security.access import link_credential, page, public
 
 bp = Blueprint("consent_pages", __name__, template_folder="templates")
@@ -79,11 +80,10 @@ def withdraw(token: str) -> Any:
     change = service.withdraw_by_link(
         session,
         state=state,
-        links=service.Links.from_config(current_app.config),
+        links=app_links(),
         one_click=one_click,
         lang=_lang(),
     )
-    session.commit()
     if one_click:
         return Response(status=200)
     return render_template(
