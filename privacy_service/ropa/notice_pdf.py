@@ -20,7 +20,7 @@ from privacy_service.documents import (
     text,
 )
 from privacy_service.kernel import RIGHTS
-from privacy_service.ropa.export import art9_text, legal_basis_text, org_name, transfer_text
+from privacy_service.ropa.texts import art9_text, legal_basis_text, org_name, transfer_text
 
 DATATILSYNET = "Datatilsynet, www.datatilsynet.no, Postboks 458 Sentrum, 0105 Oslo"
 

@@ -24,16 +24,16 @@ from privacy_service.documents import (
     text,
     yes_no,
 )
-from privacy_service.ropa.export import (
+from privacy_service.ropa.notice_pdf import render_notice_pdf
+from privacy_service.ropa.texts import (
     art9_text,
     legal_basis_text,
     main_controller,
     org_name,
+    retention_rule_text,
     special_categories,
     transfer_text,
 )
-from privacy_service.ropa.notice_pdf import render_notice_pdf
-from privacy_service.ropa.rules import retention_rule_text
 
 __all__ = ["render_notice_pdf", "render_ropa_pdf"]
 

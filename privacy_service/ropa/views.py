@@ -27,8 +27,9 @@ from privacy_service.ropa.forms import (
     errors_to_fields,
     form_values,
 )
-from privacy_service.ropa.rules import STATUSES, retention_rule_text
+from privacy_service.ropa.rules import STATUSES
 from privacy_service.ropa.schemas import activity_schema
+from privacy_service.ropa.texts import retention_rule_text
 from privacy_service.security.access import current_actor, page, public
 
 bp = Blueprint("officer", __name__, url_prefix="/officer", template_folder="templates")
