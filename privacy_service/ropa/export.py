@@ -19,6 +19,7 @@ import io
 import json
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from privacy_service.documents import localised, yes_no
@@ -125,9 +126,18 @@ def _processor_text(p: dict[str, Any], organisations: dict[str, dict[str, Any]],
 
 def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
     """Return one activity as a CSV row keyed like CSV_COLUMNS."""
-    a, loc = activity, (lambda v: localised(v, lang))
+    return {
+        **_art30_cells(activity, organisations, lang),
+        **_basis_cells(activity, organisations, lang),
+        **_retention_cells(activity, lang),
+        **_governance_cells(activity, lang),
+    }
+
+
+def _art30_cells(a: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
+    """The columns Art. 30(1)(a)–(g) requires."""
+    loc = partial(localised, lang=lang)
     controller = organisations.get(a.get("controller") or "")
-    retention, disposal, dpia = a.get("retention") or {}, a.get("disposal") or {}, a.get("dpia") or {}
     dpo = (controller or {}).get("dpo") or {}
     return {
         "controller": org_name(organisations, a.get("controller"), lang),
@@ -145,8 +155,15 @@ def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], 
         ),
         "recipients": _join(loc(r) for r in a.get("recipients") or []),
         "transfers": _join(transfer_text(t, lang) for t in a.get("transfers") or []),
-        "retention": loc(retention.get("text")),
+        "retention": loc((a.get("retention") or {}).get("text")),
         "security_measures": _join(loc(m) for m in a.get("security_measures") or []),
+    }
+
+
+def _basis_cells(a: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
+    """What the activity is, what it rests on (Art. 6, 9, 10) and who processes for it (Art. 28)."""
+    loc = partial(localised, lang=lang)
+    return {
         "slug": a.get("slug") or "",
         "name": loc(a.get("name")),
         "description": loc(a.get("description")),
@@ -159,22 +176,36 @@ def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], 
         "special_categories": yes_no(special_categories(a), lang),
         "source": loc(a.get("source")),
         "processors": _join(_processor_text(p, organisations, lang) for p in a.get("processors") or []),
-        "dpia_required": yes_no(bool(dpia.get("required")), lang),
-        "dpia_reference": dpia.get("reference") or "",
-        "dpia_outcome": dpia.get("outcome") or "",
-        "dpia_prior_consultation": yes_no(bool(dpia.get("prior_consultation")), lang),
+    }
+
+
+def _retention_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
+    """How long the data is kept, what the runner does, and the archive's disposal decision (Noark 5)."""
+    retention, disposal = a.get("retention") or {}, a.get("disposal") or {}
+    return {
         "retention_period": retention.get("period") or "",
-        "retention_trigger": loc(retention.get("trigger")),
+        "retention_trigger": localised(retention.get("trigger"), lang),
         "retention_legal_basis": retention.get("legal_basis") or "",
         "retention_rules": "; ".join(retention_rule_text(r, lang) for r in retention.get("rules") or []),
         "disposal_decision": disposal.get("decision") or "",
         "disposal_preservation_period": disposal.get("preservation_period") or "",
         "disposal_authority": disposal.get("authority") or "",
+    }
+
+
+def _governance_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
+    """Risk and governance (DPIA, Art. 22, owner, review), the rights that apply and the record's version."""
+    dpia = a.get("dpia") or {}
+    return {
+        "dpia_required": yes_no(bool(dpia.get("required")), lang),
+        "dpia_reference": dpia.get("reference") or "",
+        "dpia_outcome": dpia.get("outcome") or "",
+        "dpia_prior_consultation": yes_no(bool(dpia.get("prior_consultation")), lang),
         "automated_decisions": yes_no(bool(a.get("automated_decisions")), lang),
         "business_process": a.get("business_process") or "",
         "owner": a.get("owner") or "",
         "review_date": str(a.get("review_date") or ""),
-        "legitimate_interest": loc(a.get("legitimate_interest")),
+        "legitimate_interest": localised(a.get("legitimate_interest"), lang),
         "lia_reference": a.get("lia_reference") or "",
         "vulnerable_subjects": yes_no(bool(a.get("vulnerable_subjects")), lang),
         "children": yes_no(bool(a.get("children")), lang),
