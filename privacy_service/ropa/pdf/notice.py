@@ -20,97 +20,12 @@ from privacy_service.documents import (
     text,
 )
 from privacy_service.kernel import RIGHTS
+from privacy_service.ropa.pdf.labels import DATATILSYNET, NOTICE_LABELS
 from privacy_service.ropa.texts import art9_text, legal_basis_text, org_name, transfer_text
 
-DATATILSYNET = "Datatilsynet, www.datatilsynet.no, Postboks 458 Sentrum, 0105 Oslo"
 
-_EN = {
-    "responsible": "Who is responsible",
-    "controller": "Controller",
-    "joint": "Joint controllers",
-    "dpo": "Data protection officer",
-    "processing": "What we process, and why",
-    "purposes": "Why we process the data",
-    "data": "What data",
-    "subjects": "About whom",
-    "source": "Where the data comes from",
-    "legal_basis": "Legal basis",
-    "retention": "How long we keep the data",
-    "recipients": "Who receives the data",
-    "transfers": "Transfers outside the EU/EEA",
-    "processors": "Processors who handle the data for us",
-    "special": "This includes special categories of personal data (Art. 9).",
-    "all_processors": "Our processors",
-    "processors_intro": "These organisations process personal data on our behalf, under a data processing "
-    "agreement (Art. 28). They may not use the data for their own purposes.",
-    "rights": "Your rights",
-    "rights_intro": "You have these rights under the General Data Protection Regulation. We answer within "
-    "one month (Art. 12(3)). It is free of charge.",
-    "applies_to": "Applies to: {names}.",
-    "contact": "How to contact us",
-    "complain": "Right to complain to Datatilsynet",
-    "complain_text": "If you think we process your personal data in breach of the rules, you have the right "
-    "to complain to the Norwegian Data Protection Authority: {dt}. We would like you to contact us first, "
-    "so that we can try to put it right.",
-    "rights_text": {
-        "access": "You can ask to see the personal data we hold about you and get a copy of it (Art. 15).",
-        "rectification": "You can ask us to correct data about you that is wrong or incomplete (Art. 16).",
-        "erasure": "You can ask us to delete data about you. We cannot delete what the law requires us to "
-        "keep, for example under the Archives Act (Art. 17).",
-        "restriction": "You can ask us to limit the use of your data, for example while we check whether it "
-        "is correct (Art. 18).",
-        "objection": "You can object to processing that rests on our public task or legitimate interests "
-        "(Art. 21).",
-        "portability": "You can receive the data you gave us in a machine-readable format, where the "
-        "processing rests on consent or a contract (Art. 20).",
-        "consent_withdrawal": "Where we rely on your consent, you can withdraw it at any time. This does not "
-        "affect the processing before you withdrew it (Art. 7(3)).",
-    },
-}
-_NB = {
-    "responsible": "Hvem er ansvarlig",
-    "controller": "Behandlingsansvarlig",
-    "joint": "Felles behandlingsansvarlige",
-    "dpo": "Personvernombud",
-    "processing": "Hva vi behandler, og hvorfor",
-    "purposes": "Hvorfor vi behandler opplysningene",
-    "data": "Hvilke opplysninger",
-    "subjects": "Hvem opplysningene gjelder",
-    "source": "Hvor opplysningene kommer fra",
-    "legal_basis": "Rettslig grunnlag",
-    "retention": "Hvor lenge vi lagrer opplysningene",
-    "recipients": "Hvem som får opplysningene",
-    "transfers": "Overføring ut av EU/EØS",
-    "processors": "Databehandlere som behandler opplysningene for oss",
-    "special": "Dette omfatter særlige kategorier personopplysninger (art. 9).",
-    "all_processors": "Våre databehandlere",
-    "processors_intro": "Disse virksomhetene behandler personopplysninger på våre vegne, etter en "
-    "databehandleravtale (art. 28). De kan ikke bruke opplysningene til egne formål.",
-    "rights": "Dine rettigheter",
-    "rights_intro": "Du har disse rettighetene etter personvernforordningen. Vi svarer innen én måned "
-    "(art. 12 nr. 3). Det er gratis.",
-    "applies_to": "Gjelder: {names}.",
-    "contact": "Slik kontakter du oss",
-    "complain": "Rett til å klage til Datatilsynet",
-    "complain_text": "Hvis du mener at vi behandler personopplysningene dine i strid med reglene, har du "
-    "rett til å klage til Datatilsynet: {dt}. Vi setter pris på om du kontakter oss først, slik at vi kan "
-    "prøve å rette opp feilen.",
-    "rights_text": {
-        "access": "Du kan be om å få se hvilke personopplysninger vi har om deg, og få en kopi (art. 15).",
-        "rectification": "Du kan be oss rette opplysninger om deg som er feil eller ufullstendige (art. 16).",
-        "erasure": "Du kan be oss slette opplysninger om deg. Vi kan ikke slette det loven pålegger oss å ta "
-        "vare på, for eksempel etter arkivloven (art. 17).",
-        "restriction": "Du kan be oss begrense bruken av opplysningene dine, for eksempel mens vi "
-        "undersøker om de er riktige (art. 18).",
-        "objection": "Du kan protestere mot behandling som bygger på en offentlig oppgave eller en "
-        "berettiget interesse (art. 21).",
-        "portability": "Du kan få utlevert opplysninger du har gitt oss i et maskinlesbart format, når "
-        "behandlingen bygger på samtykke eller avtale (art. 20).",
-        "consent_withdrawal": "Når vi bygger på samtykket ditt, kan du når som helst trekke det tilbake. Det "
-        "påvirker ikke behandlingen før du trakk det tilbake (art. 7 nr. 3).",
-    },
-}
-LABELS = {"en": _EN, "nb": _NB}
+def _labels(lang: str) -> dict[str, Any]:
+    return NOTICE_LABELS.get(lang, NOTICE_LABELS["en"])
 
 
 def _legal_basis(a: dict[str, Any], lang: str) -> list[str]:
@@ -128,7 +43,7 @@ def _retention(a: dict[str, Any], lang: str) -> str:
 
 def activity_block(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str) -> list[Flowable]:
     """Return one activity explained for data subjects: what, why, on which basis, how long, who gets it."""
-    L = LABELS.get(lang, _EN)  # noqa: N806 - reads as a label table
+    L = _labels(lang)  # noqa: N806 - reads as a label table
     processors = [
         org_name(orgs, p.get("organisation"), lang)
         + (f" – {localised(p['task'], lang)}" if p.get("task") else "")
@@ -158,7 +73,7 @@ def activity_block(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str
 
 def rights_block(activities: list[dict[str, Any]], lang: str) -> list[Flowable]:
     """Return the rights that apply to at least one activity, naming the activities where not all do."""
-    L = LABELS.get(lang, _EN)  # noqa: N806
+    L = _labels(lang)  # noqa: N806
     story: list[Flowable] = [CondPageBreak(40 * mm), para(L["rights"], "h1"), para(L["rights_intro"])]
     for right in RIGHTS:
         applies = [
@@ -181,7 +96,7 @@ def _responsible(
     activities: list[dict[str, Any]],
     lang: str,
 ) -> list[Flowable]:
-    L = LABELS.get(lang, _EN)  # noqa: N806
+    L = _labels(lang)  # noqa: N806
     joint = sorted({s for a in activities for s in a.get("joint_controllers") or []})
     rows: list[tuple[str, Any]] = [(L["controller"], localised((controller or {}).get("name"), lang))]
     rows += contact_rows(controller, lang)
@@ -201,7 +116,7 @@ def _org_line(orgs: dict[str, dict[str, Any]], slug: str, lang: str) -> str:
 def _processors(
     orgs: dict[str, dict[str, Any]], activities: list[dict[str, Any]], lang: str
 ) -> list[Flowable]:
-    L = LABELS.get(lang, _EN)  # noqa: N806
+    L = _labels(lang)  # noqa: N806
     slugs = sorted(
         {p["organisation"] for a in activities for p in a.get("processors") or [] if p.get("organisation")}
     )
@@ -210,6 +125,29 @@ def _processors(
     lines = [f"• {_org_line(orgs, slug, lang)}" for slug in slugs]
     return [CondPageBreak(30 * mm), para(L["all_processors"], "h1"), para(L["processors_intro"])] + [
         para(line) for line in lines
+    ]
+
+
+def _contact_and_complaint(
+    notice: dict[str, Any], controller: dict[str, Any] | None, lang: str
+) -> list[Flowable]:
+    """How to reach the controller and its DPO, and the right to complain to Datatilsynet (Art. 77)."""
+    L = _labels(lang)  # noqa: N806
+    contact = [localised(notice.get("contact"), lang)]
+    contact += [
+        f"{label}: {value}"
+        for label, value in contact_rows(controller, lang)
+        if label != text("org_number", lang)
+    ]
+    if dpo_text(controller):
+        contact.append(f"{L['dpo']}: {dpo_text(controller)}")
+    return [
+        CondPageBreak(30 * mm),
+        para(L["contact"], "h1"),
+        *[para(line) for line in contact],
+        CondPageBreak(30 * mm),
+        para(L["complain"], "h1"),
+        para(L["complain_text"].format(dt=DATATILSYNET)),
     ]
 
 
@@ -222,7 +160,7 @@ def render_notice_pdf(
     lang: str,
 ) -> bytes:
     """Render a service's public privacy notice as a PDF for data subjects, in nb or en."""
-    L = LABELS.get(lang, _EN)  # noqa: N806
+    L = _labels(lang)  # noqa: N806
     slug = notice.get("controller")
     controller = {"slug": slug, **organisations[slug]} if slug in organisations else None
     title = localised(notice.get("title"), lang)
@@ -234,20 +172,7 @@ def render_notice_pdf(
         story += activity_block(activity, organisations, lang)
     story += _processors(organisations, activities, lang)
     story += rights_block(activities, lang)
-    contact = [localised(notice.get("contact"), lang)]
-    contact += [
-        f"{label}: {value}"
-        for label, value in contact_rows(controller, lang)
-        if label != text("org_number", lang)
-    ]
-    if dpo_text(controller):
-        contact.append(f"{L['dpo']}: {dpo_text(controller)}")
-    story += [CondPageBreak(30 * mm), para(L["contact"], "h1"), *[para(line) for line in contact]]
-    story += [
-        CondPageBreak(30 * mm),
-        para(L["complain"], "h1"),
-        para(L["complain_text"].format(dt=DATATILSYNET)),
-    ]
+    story += _contact_and_complaint(notice, controller, lang)
     name = localised((controller or {}).get("name"), lang)
     return build_pdf(
         story, title=title, author=name, lang=lang, footer=" – ".join(v for v in (title, name) if v)
