@@ -251,6 +251,12 @@ class ActivitySchema(StrictSchema):
         return data
 
 
+class ActivityUpdateSchema(ActivitySchema):
+    """The body of PUT: the whole record; the slug may be left out (it is in the path)."""
+
+    slug = fields.String(load_default=None)
+
+
 class NoticeSchema(StrictSchema):
     title = Localised(required=True)
     intro = Localised(required=True)
