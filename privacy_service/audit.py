@@ -186,3 +186,8 @@ def verify_chain(session: Session, *, batch: int = 5000) -> VerifyResult:
 def count_events(session: Session) -> int:
     """Return the number of events in the trail."""
     return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def latest_events(session: Session, *, limit: int = 200) -> list[AuditEvent]:
+    """Return the newest events, newest first."""
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)))

@@ -175,8 +175,10 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
                 fields=exc.fields,
             ) from exc
         report.add("consent notices", outcome)
-    categories = {a["slug"]: {c["key"] for c in a["data_categories"]} for a in docs["activities"]}
     if docs["systems"]:
+        # the data categories of the activities policies/ defines, as the registry now holds them
+        loaded = ropa_service.activities_for(session, slugs=docs["activity_files"])
+        categories = {a.slug: set(a.data_categories) for a in loaded}
         try:
             counts = datamap_service.load_systems(
                 session,

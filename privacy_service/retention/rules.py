@@ -13,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from privacy_service.datamap import service as datamap
 from privacy_service.errors import ValidationFailed
 from privacy_service.kernel import PERIOD_RE
-from privacy_service.ropa.models import ProcessingActivity
+from privacy_service.ropa import service as ropa
 
 
 def parse_period(period: str) -> relativedelta:
@@ -64,57 +64,46 @@ class Rule:
 def list_rules(session: Session) -> list[Rule]:
     """Every rule of every activity that is not retired, checked against the data map."""
     tables = {(s.name, t.table_name): t for s, t in datamap.mapped_tables(session)}
-    activities = session.execute(
-        select(ProcessingActivity.slug, ProcessingActivity.status, ProcessingActivity.data)
-        .where(ProcessingActivity.status != "retired")
-        .order_by(ProcessingActivity.service, ProcessingActivity.slug)
-    )
     rules: list[Rule] = []
-    for slug, status, data in activities:  # one query: the rule list is read on every run and page view
-        preserve = (data.get("disposal") or {}).get("decision") == "Bevares"
-        for index, raw in enumerate((data.get("retention") or {}).get("rules") or []):
-            rules.append(_rule(slug, status, index, raw, tables, preserve=preserve))
+    # one query: the rule list is read on every run and page view
+    for activity in ropa.activities_for(session, include_retired=False):
+        for index, rule in enumerate(activity.retention.rules):
+            rules.append(_rule(activity, index, rule, tables))
     return rules
 
 
 def _rule(
-    slug: str,
-    status: str,
-    index: int,
-    raw: dict[str, Any],
-    tables: dict[tuple[str, str], Any],
-    *,
-    preserve: bool,
+    activity: ropa.Activity, index: int, rule: ropa.RetentionRule, tables: dict[tuple[str, str], Any]
 ) -> Rule:
-    table = tables.get((raw["system"], raw["table"]))
+    table = tables.get((rule.system, rule.table))
     problems: list[str] = []
-    if preserve and raw["action"] != "deposit":
+    if activity.preserved and rule.action != "deposit":
         # DESIGN §4: an archive preservation duty ranks above any retention period.
         problems.append(
             "The disposal decision is Bevares (preserve): only a deposit rule may remove these rows."
         )
     if table is None:
-        problems.append(f"The data map has no table {raw['system']}.{raw['table']}.")
-    elif table.activity_slug != slug:
-        problems.append(f"Table {raw['system']}.{raw['table']} belongs to activity {table.activity_slug!r}.")
-    anchor = raw.get("anchor") or (table.anchor_column if table is not None else None)
+        problems.append(f"The data map has no table {rule.system}.{rule.table}.")
+    elif table.activity_slug != activity.slug:
+        problems.append(f"Table {rule.system}.{rule.table} belongs to activity {table.activity_slug!r}.")
+    anchor = rule.anchor or (table.anchor_column if table is not None else None)
     if not anchor:
         problems.append("No anchor column: name one in the rule or in systems.yaml (anchor_column).")
-    masks = tuple(raw.get("mask_columns") or (table.mask_columns if table is not None else []) or [])
-    if raw["action"] == "anonymise" and not masks:
+    masks = tuple(rule.mask_columns or (table.mask_columns if table is not None else []) or [])
+    if rule.action == "anonymise" and not masks:
         problems.append("An anonymise rule needs the columns to blank (mask_columns).")
     return Rule(
-        activity=slug,
+        activity=activity.slug,
         index=index,
-        system=raw["system"],
-        table=raw["table"],
+        system=rule.system,
+        table=rule.table,
         anchor=anchor,
-        period=raw["period"],
-        action=raw["action"],
-        schedule=raw.get("schedule") or "30 2 * * *",
+        period=rule.period,
+        action=rule.action,
+        schedule=rule.schedule,
         mask_columns=masks,
-        note=raw.get("note"),
-        activity_status=status,
+        note=rule.note,
+        activity_status=activity.status,
         problems=tuple(problems),
     )
 

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields
 
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
@@ -17,6 +16,7 @@ from privacy_service.ropa.schemas import (
     ActivityListSchema,
     ActivityOutSchema,
     ActivitySchema,
+    ActivityUpdateSchema,
     OrganisationOutSchema,
     OrganisationSchema,
     RopaArgsSchema,
@@ -25,12 +25,6 @@ from privacy_service.ropa.schemas import (
 from privacy_service.security.access import current_actor, require
 
 blp = Blueprint("ropa", __name__, description="The records of processing (GDPR Art. 30)")
-
-
-class ActivityUpdateSchema(ActivitySchema):
-    """The body of PUT: the whole record; the slug may be left out (it is in the path)."""
-
-    slug = fields.String(load_default=None)
 
 
 def _etag(version: int) -> str:
@@ -64,21 +58,7 @@ class Activities(MethodView):
         items, total = service.list_activities(
             get_session(), filters=service.ActivityFilter(**filters), page=page, per_page=per_page
         )
-        summaries = [
-            {
-                "slug": a.slug,
-                "service": a.service,
-                "status": a.status,
-                "name": {"nb": a.name_nb, "en": a.name_en},
-                "controller": a.controller,
-                "legal_basis": a.legal_basis,
-                "special_categories": a.special_categories,
-                "version": a.version,
-                "updated_at": a.updated_at,
-                "updated_by": a.updated_by,
-            }
-            for a in items
-        ]
+        summaries = [service.activity_summary(a) for a in items]
         return {"items": summaries, "total": total, "page": page, "per_page": per_page}
 
     @blp.arguments(ActivitySchema)

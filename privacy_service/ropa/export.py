@@ -17,98 +17,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from privacy_service.documents import localised, yes_no
-from privacy_service.kernel import LEGAL_BASES, neutralise
-from privacy_service.ropa.rules import retention_rule_text
-
-ART9_TEXTS: dict[str, dict[str, str]] = {
-    "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
-    "9(2)(b)": {"en": "employment and social security law", "nb": "arbeidsrett og trygderett"},
-    "9(2)(c)": {"en": "vital interests", "nb": "vitale interesser"},
-    "9(2)(d)": {"en": "not-for-profit body", "nb": "ideell organisasjon"},
-    "9(2)(e)": {"en": "made public by the data subject", "nb": "offentliggjort av den registrerte"},
-    "9(2)(f)": {"en": "legal claims", "nb": "rettskrav"},
-    "9(2)(g)": {"en": "substantial public interest", "nb": "viktige allmenne interesser"},
-    "9(2)(h)": {"en": "health or social care", "nb": "helse- og sosialtjenester"},
-    "9(2)(i)": {"en": "public health", "nb": "folkehelse"},
-    "9(2)(j)": {"en": "archiving, research or statistics", "nb": "arkiv, forskning eller statistikk"},
-}
-SAFEGUARD_TEXTS: dict[str, dict[str, str]] = {
-    "adequacy": {
-        "en": "adequacy decision (Art. 45)",
-        "nb": "beslutning om tilstrekkelig beskyttelse (art. 45)",
-    },
-    "scc": {
-        "en": "standard contractual clauses (Art. 46(2)(c))",
-        "nb": "standard personvernbestemmelser (art. 46)",
-    },
-    "bcr": {"en": "binding corporate rules (Art. 47)", "nb": "bindende virksomhetsregler (art. 47)"},
-    "derogation": {"en": "derogation (Art. 49)", "nb": "unntak (art. 49)"},
-    "none": {"en": "no safeguard", "nb": "ingen garantier"},
-}
-
-
-def legal_basis_text(code: str | None, lang: str) -> str:
-    """Return the legal basis with its article, e.g. "Consent (GDPR Art. 6(1)(a))"."""
-    if not code:
-        return ""
-    return LEGAL_BASES.get(code, {}).get(lang) or f"GDPR Art. {code}"
-
-
-def art9_text(code: str | None, lang: str) -> str:
-    """Return the Art. 9(2) condition with its article, e.g. "Art. 9(2)(h): health or social care"."""
-    if not code:
-        return ""
-    parts = code.replace("(", " ").replace(")", " ").split()
-    nb_style = lang == "nb" and len(parts) == 3
-    article = f"art. {parts[0]} nr. {parts[1]} {parts[2]}" if nb_style else f"Art. {code}"
-    label = ART9_TEXTS.get(code, {}).get(lang)
-    return f"{article}: {label}" if label else article
-
-
-def transfer_text(transfer: dict[str, Any], lang: str) -> str:
-    """Return one third-country transfer as text: country – recipient (safeguard; details)."""
-    safeguard = localised(SAFEGUARD_TEXTS.get(transfer.get("safeguard") or ""), lang) or transfer.get(
-        "safeguard"
-    )
-    extra = "; ".join(str(v) for v in (safeguard, transfer.get("details")) if v)
-    head = " – ".join(str(v) for v in (transfer.get("country"), transfer.get("recipient")) if v)
-    return f"{head} ({extra})" if extra else head
-
-
-def org_name(organisations: dict[str, dict[str, Any]], slug: str | None, lang: str) -> str:
-    """Return an organisation's name in the language, or the slug when it is not known."""
-    if not slug:
-        return ""
-    org = organisations.get(slug)
-    return localised(org.get("name"), lang) if org else slug
-
-
-def main_controller(
-    organisations: dict[str, dict[str, Any]], activities: list[dict[str, Any]], controller: str | None = None
-) -> dict[str, Any] | None:
-    """Return the organisation that keeps the record: the one named, else the activities' usual controller."""
-    if controller and controller in organisations:
-        return {"slug": controller, **organisations[controller]}
-    counts = Counter(a.get("controller") for a in activities if a.get("controller") in organisations)
-    if counts:
-        slug = counts.most_common(1)[0][0]
-        return {"slug": slug, **organisations[slug]}
-    for slug, org in sorted(organisations.items()):
-        if org.get("role") == "controller":
-            return {"slug": slug, **org}
-    return None
-
-
-def special_categories(activity: dict[str, Any]) -> bool:
-    """Tell whether any data category of the activity is special (Art. 9)."""
-    return any(c.get("special") for c in activity.get("data_categories") or [])
-
+from privacy_service.kernel import neutralise
+from privacy_service.ropa.jsonld import ropa_graph
+from privacy_service.ropa.texts import (
+    art9_text,
+    legal_basis_text,
+    main_controller,
+    org_name,
+    retention_rule_text,
+    special_categories,
+    transfer_text,
+)
 
 # --- CSV --------------------------------------------------------------------------------------------------
 
@@ -201,9 +126,18 @@ def _processor_text(p: dict[str, Any], organisations: dict[str, dict[str, Any]],
 
 def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
     """Return one activity as a CSV row keyed like CSV_COLUMNS."""
-    a, loc = activity, (lambda v: localised(v, lang))
+    return {
+        **_art30_cells(activity, organisations, lang),
+        **_basis_cells(activity, organisations, lang),
+        **_retention_cells(activity, lang),
+        **_governance_cells(activity, lang),
+    }
+
+
+def _art30_cells(a: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
+    """The columns Art. 30(1)(a)–(g) requires."""
+    loc = partial(localised, lang=lang)
     controller = organisations.get(a.get("controller") or "")
-    retention, disposal, dpia = a.get("retention") or {}, a.get("disposal") or {}, a.get("dpia") or {}
     dpo = (controller or {}).get("dpo") or {}
     return {
         "controller": org_name(organisations, a.get("controller"), lang),
@@ -221,8 +155,15 @@ def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], 
         ),
         "recipients": _join(loc(r) for r in a.get("recipients") or []),
         "transfers": _join(transfer_text(t, lang) for t in a.get("transfers") or []),
-        "retention": loc(retention.get("text")),
+        "retention": loc((a.get("retention") or {}).get("text")),
         "security_measures": _join(loc(m) for m in a.get("security_measures") or []),
+    }
+
+
+def _basis_cells(a: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
+    """What the activity is, what it rests on (Art. 6, 9, 10) and who processes for it (Art. 28)."""
+    loc = partial(localised, lang=lang)
+    return {
         "slug": a.get("slug") or "",
         "name": loc(a.get("name")),
         "description": loc(a.get("description")),
@@ -235,22 +176,36 @@ def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], 
         "special_categories": yes_no(special_categories(a), lang),
         "source": loc(a.get("source")),
         "processors": _join(_processor_text(p, organisations, lang) for p in a.get("processors") or []),
-        "dpia_required": yes_no(bool(dpia.get("required")), lang),
-        "dpia_reference": dpia.get("reference") or "",
-        "dpia_outcome": dpia.get("outcome") or "",
-        "dpia_prior_consultation": yes_no(bool(dpia.get("prior_consultation")), lang),
+    }
+
+
+def _retention_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
+    """How long the data is kept, what the runner does, and the archive's disposal decision (Noark 5)."""
+    retention, disposal = a.get("retention") or {}, a.get("disposal") or {}
+    return {
         "retention_period": retention.get("period") or "",
-        "retention_trigger": loc(retention.get("trigger")),
+        "retention_trigger": localised(retention.get("trigger"), lang),
         "retention_legal_basis": retention.get("legal_basis") or "",
         "retention_rules": "; ".join(retention_rule_text(r, lang) for r in retention.get("rules") or []),
         "disposal_decision": disposal.get("decision") or "",
         "disposal_preservation_period": disposal.get("preservation_period") or "",
         "disposal_authority": disposal.get("authority") or "",
+    }
+
+
+def _governance_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
+    """Risk and governance (DPIA, Art. 22, owner, review), the rights that apply and the record's version."""
+    dpia = a.get("dpia") or {}
+    return {
+        "dpia_required": yes_no(bool(dpia.get("required")), lang),
+        "dpia_reference": dpia.get("reference") or "",
+        "dpia_outcome": dpia.get("outcome") or "",
+        "dpia_prior_consultation": yes_no(bool(dpia.get("prior_consultation")), lang),
         "automated_decisions": yes_no(bool(a.get("automated_decisions")), lang),
         "business_process": a.get("business_process") or "",
         "owner": a.get("owner") or "",
         "review_date": str(a.get("review_date") or ""),
-        "legitimate_interest": loc(a.get("legitimate_interest")),
+        "legitimate_interest": localised(a.get("legitimate_interest"), lang),
         "lia_reference": a.get("lia_reference") or "",
         "vulnerable_subjects": yes_no(bool(a.get("vulnerable_subjects")), lang),
         "children": yes_no(bool(a.get("children")), lang),
@@ -309,8 +264,6 @@ def export_jsonld(
     base_url: str,
 ) -> bytes:
     """Return the record as JSON-LD: a dpv:ROPA whose parts (dct:hasPart) are dpv:Process nodes."""
-    from privacy_service.ropa.jsonld import ropa_graph
-
     document = ropa_graph(
         organisations=organisations, activities=activities, generated_at=generated_at, base_url=base_url
     )

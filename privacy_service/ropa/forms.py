@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -13,6 +14,7 @@ from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, String
 from wtforms.validators import Length, Optional
 
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
+from privacy_service.ropa.records import ActivityFilter
 from privacy_service.ropa.rules import STATUSES
 
 # form field -> path in the record (the marshmallow field it is validated as)
@@ -125,20 +127,33 @@ class NewActivityForm(ActivityForm):
     service = SelectField(_l("Service"), choices=[])
 
 
-def _get(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+def activity_filter(args: Mapping[str, str]) -> ActivityFilter:
+    """Read the activity list's filters from the query string; a value the list does not know is ignored."""
+    legal_basis, status = args.get("legal_basis"), args.get("status")
+    return ActivityFilter(
+        service=args.get("service") or None,
+        controller=args.get("controller") or None,
+        legal_basis=legal_basis if legal_basis in LEGAL_BASES else None,
+        special_categories={"yes": True, "no": False}.get(args.get("special", "")),
+        status=status if status in STATUSES else None,
+        q=(args.get("q") or "")[:200] or None,
+    )
+
+
+def _get(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = record
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return value
 
 
-def dump_details(record: dict[str, Any]) -> str:
+def dump_details(record: Mapping[str, Any]) -> str:
     """The record's list and nested fields as the YAML the details box shows."""
     details = {key: record[key] for key in DETAIL_KEYS if key in record}
     return yaml.safe_dump(details, allow_unicode=True, sort_keys=False, width=100)
 
 
-def form_values(record: dict[str, Any]) -> dict[str, Any]:
+def form_values(record: Mapping[str, Any]) -> dict[str, Any]:
     """Return the form's initial values from a record."""
     values = {name: _get(record, path) for name, path in FIELD_PATHS.items()}
     values = {k: ("" if v is None and k != "dpia_required" else v) for k, v in values.items()}
@@ -175,7 +190,7 @@ def parse_details(text: str) -> dict[str, Any]:
     return parsed
 
 
-def apply_form(record: dict[str, Any], form: ActivityForm) -> dict[str, Any]:
+def apply_form(record: Mapping[str, Any], form: ActivityForm) -> dict[str, Any]:
     """Return a copy of the record with the form's values written in (raises DetailsError)."""
     out = copy.deepcopy(record)
     details = parse_details(form.details.data)

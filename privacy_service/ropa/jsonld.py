@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from privacy_service.ropa.export import main_controller
+from privacy_service.ropa.texts import main_controller
 
 DPV = "https://w3id.org/dpv#"
 EU_GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
@@ -150,13 +150,8 @@ def _subjects(a: dict[str, Any]) -> list[dict[str, Any]]:
 
 def process_node(a: dict[str, Any], base_url: str) -> dict[str, Any]:
     """Return one activity as a dpv:Process with its purposes, legal bases, parties, data and conditions."""
-    org = f"{base_url}/api/v1/organisations/"
     iri = f"{base_url}/api/v1/activities/{a['slug']}"
-    dpia, disposal = a.get("dpia") or {}, a.get("disposal") or {}
     bases = [t for t in (article_term(a.get("legal_basis")), article_term(a.get("art9_condition"))) if t]
-    national = a.get("national_basis")
-    processors = a.get("processors") or []
-    joint = a.get("joint_controllers") or []
     return _node(
         ["dpv:Process", "dpv:PersonalDataProcess"],
         **{
@@ -168,94 +163,125 @@ def process_node(a: dict[str, Any], base_url: str) -> dict[str, Any]:
                 _node("dpv:Purpose", **{"dct:description": _text(p)}) for p in a.get("purposes") or []
             ],
             "dpv:hasLegalBasis": bases,
-            "ps:nationalLegalBasis": _text(national),
-            "dpv:hasDataController": [org + a["controller"]] if a.get("controller") else [],
-            "dpv:hasJointDataControllers": _node(
-                "dpv:JointDataControllers",
-                **{"dpv:hasDataController": [org + s for s in [a.get("controller"), *joint] if s]},
-            )
-            if joint
-            else None,
-            "dpv:hasRepresentative": _node("dpv:Representative", **{"schema:name": a.get("representative")})
-            if a.get("representative")
-            else None,
-            "dpv:hasDataProcessor": [org + p["organisation"] for p in processors if p.get("organisation")],
-            "dpv:hasLegalMeasure": [
-                _node(
-                    "dpv:SubProcessorAgreement"
-                    if p.get("role") == "sub_processor"
-                    else "dpv:ControllerProcessorAgreement",
-                    **{
-                        "dct:identifier": p.get("agreement_ref"),
-                        "dpv:hasDataProcessor": org + p["organisation"],
-                        "dct:description": _text(p.get("task")),
-                    },
-                )
-                for p in processors
-                if p.get("organisation")
-            ],
-            "dpv:hasDataSubject": _subjects(a),
-            "dpv:hasPersonalData": [
-                _node(
-                    "dpv:SpecialCategoryPersonalData" if c.get("special") else "dpv:PersonalData",
-                    **{"@id": f"{iri}#data-{c.get('key')}", "skos:prefLabel": _text(c.get("name"))},
-                )
-                for c in a.get("data_categories") or []
-            ],
-            "ps:criminalOffenceData": bool(a.get("art10")),
-            "dpv:hasDataSource": _node("dpv:DataSource", **{"dct:description": _text(a.get("source"))})
-            if a.get("source")
-            else None,
-            "dpv:hasRecipient": [
-                _node("dpv:Recipient", **{"dct:description": _text(r)}) for r in a.get("recipients") or []
-            ]
-            + [_transfer(t) for t in a.get("transfers") or []],
-            "dpv:hasThirdCountry": [
-                _node("dpv:ThirdCountry", **{"dct:identifier": t.get("country")})
-                for t in a.get("transfers") or []
-            ],
-            "dpv:hasStorageCondition": _retention(a.get("retention") or {}),
-            "dpv:hasTechnicalOrganisationalMeasure": [
-                _node("dpv:TechnicalOrganisationalMeasure", **{"dct:description": _text(m)})
-                for m in a.get("security_measures") or []
-            ],
-            "dpv:hasAssessment": _node(
-                "dpv:ImpactAssessment",
-                **{
-                    "dct:identifier": dpia.get("reference"),
-                    "dct:description": dpia.get("outcome"),
-                    "ps:priorConsultation": bool(dpia.get("prior_consultation")),
-                },
-            )
-            if dpia.get("required") or dpia.get("reference")
-            else None,
-            "dpv:hasContext": ["dpv:AutomatedDecisionMaking"] if a.get("automated_decisions") else [],
-            "dpv:hasRight": [
-                RIGHT_TERMS[r["right"]]
-                for r in a.get("rights") or []
-                if r.get("applies") and r.get("right") in RIGHT_TERMS
-            ],
-            "ps:disposalDecision": disposal.get("decision"),
-            "ps:preservationPeriod": disposal.get("preservation_period"),
-            "ps:disposalAuthority": disposal.get("authority"),
-            "ps:legitimateInterest": _text(a.get("legitimate_interest")),
-            "ps:liaReference": a.get("lia_reference"),
-            "ps:businessProcess": a.get("business_process"),
-            "ps:owner": a.get("owner"),
-            "ps:reviewDate": {"@value": str(a["review_date"]), "@type": "xsd:date"}
-            if a.get("review_date")
-            else None,
-            "ps:systems": [
-                _node("ps:System", **{"schema:name": s.get("name"), "dpv:hasLocation": s.get("location")})
-                for s in a.get("systems") or []
-            ],
-            "ps:service": a.get("service"),
-            "ps:status": a.get("status"),
-            "schema:version": a.get("version"),
-            "dct:modified": str(a["updated_at"]) if a.get("updated_at") else None,
-            "ps:updatedBy": a.get("updated_by"),
+            "ps:nationalLegalBasis": _text(a.get("national_basis")),
+            **_parties(a, f"{base_url}/api/v1/organisations/"),
+            **_data_flows(a, iri),
+            **_safeguards(a),
+            **_record_keeping(a),
         },
     )
+
+
+def _parties(a: dict[str, Any], org: str) -> dict[str, Any]:
+    """Controllers, joint controllers (Art. 26), the representative (Art. 27) and processors (Art. 28)."""
+    processors = [p for p in a.get("processors") or [] if p.get("organisation")]
+    joint = a.get("joint_controllers") or []
+    return {
+        "dpv:hasDataController": [org + a["controller"]] if a.get("controller") else [],
+        "dpv:hasJointDataControllers": _node(
+            "dpv:JointDataControllers",
+            **{"dpv:hasDataController": [org + s for s in [a.get("controller"), *joint] if s]},
+        )
+        if joint
+        else None,
+        "dpv:hasRepresentative": _node("dpv:Representative", **{"schema:name": a.get("representative")})
+        if a.get("representative")
+        else None,
+        "dpv:hasDataProcessor": [org + p["organisation"] for p in processors],
+        "dpv:hasLegalMeasure": [
+            _node(
+                "dpv:SubProcessorAgreement"
+                if p.get("role") == "sub_processor"
+                else "dpv:ControllerProcessorAgreement",
+                **{
+                    "dct:identifier": p.get("agreement_ref"),
+                    "dpv:hasDataProcessor": org + p["organisation"],
+                    "dct:description": _text(p.get("task")),
+                },
+            )
+            for p in processors
+        ],
+    }
+
+
+def _data_flows(a: dict[str, Any], iri: str) -> dict[str, Any]:
+    """Whose data, which data, where it comes from and where it goes, third countries included."""
+    transfers = a.get("transfers") or []
+    return {
+        "dpv:hasDataSubject": _subjects(a),
+        "dpv:hasPersonalData": [
+            _node(
+                "dpv:SpecialCategoryPersonalData" if c.get("special") else "dpv:PersonalData",
+                **{"@id": f"{iri}#data-{c.get('key')}", "skos:prefLabel": _text(c.get("name"))},
+            )
+            for c in a.get("data_categories") or []
+        ],
+        "ps:criminalOffenceData": bool(a.get("art10")),
+        "dpv:hasDataSource": _node("dpv:DataSource", **{"dct:description": _text(a.get("source"))})
+        if a.get("source")
+        else None,
+        "dpv:hasRecipient": [
+            _node("dpv:Recipient", **{"dct:description": _text(r)}) for r in a.get("recipients") or []
+        ]
+        + [_transfer(t) for t in transfers],
+        "dpv:hasThirdCountry": [
+            _node("dpv:ThirdCountry", **{"dct:identifier": t.get("country")}) for t in transfers
+        ],
+    }
+
+
+def _safeguards(a: dict[str, Any]) -> dict[str, Any]:
+    """Storage limits, security measures, the impact assessment, automated decisions and the rights."""
+    dpia = a.get("dpia") or {}
+    return {
+        "dpv:hasStorageCondition": _retention(a.get("retention") or {}),
+        "dpv:hasTechnicalOrganisationalMeasure": [
+            _node("dpv:TechnicalOrganisationalMeasure", **{"dct:description": _text(m)})
+            for m in a.get("security_measures") or []
+        ],
+        "dpv:hasAssessment": _node(
+            "dpv:ImpactAssessment",
+            **{
+                "dct:identifier": dpia.get("reference"),
+                "dct:description": dpia.get("outcome"),
+                "ps:priorConsultation": bool(dpia.get("prior_consultation")),
+            },
+        )
+        if dpia.get("required") or dpia.get("reference")
+        else None,
+        "dpv:hasContext": ["dpv:AutomatedDecisionMaking"] if a.get("automated_decisions") else [],
+        "dpv:hasRight": [
+            RIGHT_TERMS[r["right"]]
+            for r in a.get("rights") or []
+            if r.get("applies") and r.get("right") in RIGHT_TERMS
+        ],
+    }
+
+
+def _record_keeping(a: dict[str, Any]) -> dict[str, Any]:
+    """What DPV has no term for, in the service's own ps: terms: archiving, governance, the version."""
+    disposal = a.get("disposal") or {}
+    return {
+        "ps:disposalDecision": disposal.get("decision"),
+        "ps:preservationPeriod": disposal.get("preservation_period"),
+        "ps:disposalAuthority": disposal.get("authority"),
+        "ps:legitimateInterest": _text(a.get("legitimate_interest")),
+        "ps:liaReference": a.get("lia_reference"),
+        "ps:businessProcess": a.get("business_process"),
+        "ps:owner": a.get("owner"),
+        "ps:reviewDate": {"@value": str(a["review_date"]), "@type": "xsd:date"}
+        if a.get("review_date")
+        else None,
+        "ps:systems": [
+            _node("ps:System", **{"schema:name": s.get("name"), "dpv:hasLocation": s.get("location")})
+            for s in a.get("systems") or []
+        ],
+        "ps:service": a.get("service"),
+        "ps:status": a.get("status"),
+        "schema:version": a.get("version"),
+        "dct:modified": str(a["updated_at"]) if a.get("updated_at") else None,
+        "ps:updatedBy": a.get("updated_by"),
+    }
 
 
 def ropa_graph(

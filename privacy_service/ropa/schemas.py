@@ -27,7 +27,15 @@ from privacy_service.kernel import (
     StrictSchema,
     valid_org_number,
 )
-from privacy_service.ropa.rules import DISPOSAL_DECISIONS, ORG_ROLES, PROCESSOR_ROLES, SAFEGUARDS, STATUSES
+from privacy_service.ropa.rules import (
+    DEFAULT_SCHEDULE,
+    DISPOSAL_DECISIONS,
+    ORG_ROLES,
+    PROCESSOR_ROLES,
+    RULE_ACTIONS,
+    SAFEGUARDS,
+    STATUSES,
+)
 
 
 def _one_of(choices: Any, what: str) -> validate.OneOf:
@@ -92,10 +100,6 @@ class TransferSchema(StrictSchema):
     recipient = fields.String(required=True)
     safeguard = fields.String(required=True, validate=_one_of(SAFEGUARDS, "safeguard"))
     details = fields.String(load_default=None, allow_none=True)
-
-
-RULE_ACTIONS = ("delete", "anonymise", "deposit")
-DEFAULT_SCHEDULE = "30 2 * * *"  # every night at 02:30 (Europe/Oslo)
 
 
 def _valid_cron(value: str) -> None:
@@ -245,6 +249,12 @@ class ActivitySchema(StrictSchema):
         if data.get("review_date") is not None:
             data["review_date"] = data["review_date"].isoformat()
         return data
+
+
+class ActivityUpdateSchema(ActivitySchema):
+    """The body of PUT: the whole record; the slug may be left out (it is in the path)."""
+
+    slug = fields.String(load_default=None)
 
 
 class NoticeSchema(StrictSchema):

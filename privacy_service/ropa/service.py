@@ -1,25 +1,78 @@
-"""The registry's logic: organisations and processing activities, their versions and the ROPA document."""
+"""The registry, the front door: organisations, notices and processing activities with their versions, the
+record of processing in its formats, and the public notice as PDF. The API, the pages, the command line, the
+policy loader and the packages that read the registry call this module only.
+
+Every write here is one transaction with its audit event (the caller commits). Readers get typed, read-only
+views (`Activity`, from records.py) instead of the stored record's dict; records.py, texts.py, export.py and
+pdf/ sit below this door and never import it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import defer
+from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
-from privacy_service.kernel import rights_for
+from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.models import utcnow
+from privacy_service.ropa import export, pdf
 from privacy_service.ropa.models import ActivityVersion, Organisation, ProcessingActivity, ServiceNotice
+from privacy_service.ropa.records import (
+    Activity,
+    ActivityFilter,
+    ActivityNotFound,
+    Notice,
+    Processor,
+    Retention,
+    RetentionRule,
+    Right,
+    active_activities,
+    activities_for,
+    activity_record,
+    activity_summary,
+    activity_view,
+    get_activity,
+    get_notice,
+    jsonable,
+    list_activities,
+    list_organisations,
+    list_services,
+    notice_document,
+    ropa_document,
+)
+from privacy_service.ropa.rules import STATUSES
+from privacy_service.ropa.texts import retention_rule_text
 
-
-class ActivityNotFound(NotFound):
-    """No activity with that slug."""
+__all__ = [  # what readers, the API, the pages and the command line use besides the writes below
+    "STATUSES",
+    "Activity",
+    "ActivityFilter",
+    "ActivityNotFound",
+    "Notice",
+    "Processor",
+    "Retention",
+    "RetentionRule",
+    "Right",
+    "activities_for",
+    "active_activities",
+    "activity_record",
+    "activity_summary",
+    "activity_view",
+    "get_activity",
+    "get_notice",
+    "jsonable",
+    "list_activities",
+    "list_organisations",
+    "list_services",
+    "notice_document",
+    "retention_rule_text",
+    "ropa_document",
+]
 
 
 class VersionConflict(Conflict):
@@ -63,11 +116,6 @@ def upsert_organisation(session: Session, *, data: dict[str, Any], actor: Actor)
     return outcome
 
 
-def list_organisations(session: Session) -> dict[str, dict[str, Any]]:
-    """Return every organisation's record keyed by slug."""
-    return {o.slug: o.data for o in session.scalars(select(Organisation).order_by(Organisation.slug))}
-
-
 def upsert_notice(session: Session, *, service: str, data: dict[str, Any], actor: Actor) -> str:
     """Create or update the header of a service's privacy notice."""
     digest = content_hash(data)
@@ -82,19 +130,6 @@ def upsert_notice(session: Session, *, service: str, data: dict[str, Any], actor
     session.flush()
     record_event(session, actor=actor, action="notice.update", object_type="notice", object_id=service)
     return outcome
-
-
-def get_notice(session: Session, *, service: str) -> dict[str, Any]:
-    """Return the notice header of a service."""
-    notice = session.scalar(select(ServiceNotice).where(ServiceNotice.service == service))
-    if notice is None:
-        raise NotFound(f"No privacy notice for service {service!r}.")
-    return notice.data
-
-
-def list_services(session: Session) -> list[str]:
-    """Return the services that publish a privacy notice."""
-    return list(session.scalars(select(ServiceNotice.service).order_by(ServiceNotice.service)))
 
 
 # --- activities ---------------------------------------------------------------------------------------------
@@ -156,14 +191,6 @@ def _keep_version(session: Session, activity: ProcessingActivity, *, change: str
         object_id=activity.slug,
         details={"version": activity.version, "status": activity.status, "hash": activity.content_hash},
     )
-
-
-def get_activity(session: Session, *, slug: str) -> ProcessingActivity:
-    """Return an activity (retired ones too)."""
-    activity = session.scalar(select(ProcessingActivity).where(ProcessingActivity.slug == slug))
-    if activity is None:
-        raise ActivityNotFound(f"No processing activity {slug!r}.")
-    return activity
 
 
 def create_activity(
@@ -231,60 +258,6 @@ def retire_activity(session: Session, *, slug: str, actor: Actor) -> ProcessingA
     return activity
 
 
-@dataclass
-class ActivityFilter:
-    """What the activity list can be narrowed by."""
-
-    service: str | None = None
-    controller: str | None = None
-    legal_basis: str | None = None
-    special_categories: bool | None = None
-    status: str | None = None
-    q: str | None = None
-
-
-def list_activities(
-    session: Session, *, filters: ActivityFilter, page: int = 1, per_page: int = 100
-) -> tuple[list[ProcessingActivity], int]:
-    """Return one page of activities matching the filters, and the total count."""
-    query = select(ProcessingActivity)
-    for column in ("service", "controller", "legal_basis", "special_categories", "status"):
-        value = getattr(filters, column)
-        if value is not None:
-            query = query.where(getattr(ProcessingActivity, column) == value)
-    if filters.q:
-        like = f"%{filters.q.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(ProcessingActivity.slug).like(like),
-                func.lower(ProcessingActivity.name_nb).like(like),
-                func.lower(ProcessingActivity.name_en).like(like),
-            )
-        )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    # Lists show summaries: leave the full JSON record in the database.
-    rows = session.scalars(
-        query.options(defer(ProcessingActivity.data))
-        .order_by(ProcessingActivity.service, ProcessingActivity.slug)
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return list(rows), total
-
-
-def activity_record(activity: ProcessingActivity) -> dict[str, Any]:
-    """Return the activity's record with its version metadata and the rights that apply."""
-    data = activity.data
-    return {
-        **data,
-        "version": activity.version,
-        "created_at": activity.created_at,
-        "updated_at": activity.updated_at,
-        "updated_by": activity.updated_by,
-        "rights": rights_for(data["legal_basis"], art9_condition=data.get("art9_condition")),
-    }
-
-
 def diff_records(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the top-level fields that differ between two versions of a record."""
     before = before or {}
@@ -321,23 +294,7 @@ def list_versions(session: Session, *, slug: str) -> list[dict[str, Any]]:
     return list(reversed(out))
 
 
-def ropa_document(
-    session: Session, *, service: str | None = None, include_retired: bool = True
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Return the organisations and activity records that make up the record of processing."""
-    query = select(ProcessingActivity).order_by(ProcessingActivity.service, ProcessingActivity.slug)
-    if service:
-        query = query.where(ProcessingActivity.service == service)
-    if not include_retired:
-        query = query.where(ProcessingActivity.status != "retired")
-    activities = [activity_record(a) for a in session.scalars(query)]
-    return list_organisations(session), activities
-
-
-def jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    """Return a record with its timestamps as ISO-8601 text, as exports expect."""
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in record.items()}
-
+# --- the record of processing and the public notice, rendered -------------------------------------------
 
 EXPORT_TYPES = {
     "pdf": ("application/pdf", "pdf"),
@@ -357,27 +314,48 @@ def export_ropa(
     base_url: str = "http://localhost:5000",
 ) -> tuple[bytes, str, str]:
     """Render the record of processing; return the bytes, the media type and a file name."""
-    from privacy_service.ropa import export, pdf
-
-    organisations, records = ropa_document(session, service=service, include_retired=include_retired)
-    activities = [jsonable(r) for r in records]
-    now = utcnow()
-    if fmt == "pdf":
-        body = pdf.render_ropa_pdf(
-            organisations=organisations, activities=activities, generated_at=now, lang=lang
-        )
-    elif fmt == "csv":
-        body = export.export_csv(organisations=organisations, activities=activities, lang=lang)
-    elif fmt == "json":
-        body = export.export_json(organisations=organisations, activities=activities, generated_at=now)
-    elif fmt == "jsonld":
-        body = export.export_jsonld(
-            organisations=organisations, activities=activities, generated_at=now, base_url=base_url
-        )
-    else:
+    if fmt not in EXPORT_TYPES:
         raise ValidationFailed(
             f"Unknown format {fmt!r}.", fields={"format": ["Use pdf, csv, json or jsonld."]}
         )
+    organisations, records = ropa_document(session, service=service, include_retired=include_retired)
+    now = utcnow()
+    body = _render(fmt, organisations, [jsonable(r) for r in records], now, lang=lang, base_url=base_url)
     media_type, ext = EXPORT_TYPES[fmt]
     stem = f"ropa-{service}" if service else "ropa"
     return body, media_type, f"{stem}-{now:%Y%m%d}.{ext}"
+
+
+def _render(
+    fmt: str,
+    organisations: dict[str, dict[str, Any]],
+    activities: list[dict[str, Any]],
+    generated_at: datetime,
+    *,
+    lang: str,
+    base_url: str,
+) -> bytes:
+    if fmt == "pdf":
+        return pdf.render_ropa_pdf(
+            organisations=organisations, activities=activities, generated_at=generated_at, lang=lang
+        )
+    if fmt == "csv":
+        return export.export_csv(organisations=organisations, activities=activities, lang=lang)
+    if fmt == "json":
+        return export.export_json(
+            organisations=organisations, activities=activities, generated_at=generated_at
+        )
+    return export.export_jsonld(
+        organisations=organisations, activities=activities, generated_at=generated_at, base_url=base_url
+    )
+
+
+def render_notice(notice: Notice, *, lang: str) -> bytes:
+    """Render a service's public privacy notice as a PDF for data subjects, in nb or en."""
+    return pdf.render_notice_pdf(
+        notice=notice.header,
+        organisations=notice.organisations,
+        activities=[jsonable(a) for a in notice.activities],
+        generated_at=utcnow(),
+        lang=lang,
+    )

@@ -8,26 +8,24 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import select
 from wtforms import SelectChoice
 
-from privacy_service.audit import AuditEvent, verify_chain
+from privacy_service.audit import latest_events, verify_chain
 from privacy_service.db import get_session
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
-from privacy_service.models import utcnow
 from privacy_service.ropa import service
 from privacy_service.ropa.forms import (
     NEW_ACTIVITY_DETAILS,
     ActivityForm,
     DetailsError,
     NewActivityForm,
+    activity_filter,
     apply_form,
     dump_details,
     errors_to_fields,
     form_values,
 )
-from privacy_service.ropa.rules import STATUSES, retention_rule_text
 from privacy_service.ropa.schemas import activity_schema
 from privacy_service.security.access import current_actor, page, public
 
@@ -50,16 +48,7 @@ def home() -> Any:
 @page("registry:read")
 def activities() -> str:
     """List activities with filters."""
-    args = request.args
-    special = {"yes": True, "no": False}.get(args.get("special", ""))
-    filters = service.ActivityFilter(
-        service=args.get("service") or None,
-        controller=args.get("controller") or None,
-        legal_basis=args.get("legal_basis") if args.get("legal_basis") in LEGAL_BASES else None,
-        special_categories=special,
-        status=args.get("status") if args.get("status") in STATUSES else None,
-        q=(args.get("q") or "")[:200] or None,
-    )
+    filters = activity_filter(request.args)
     session = get_session()
     items, total = service.list_activities(session, filters=filters, per_page=1000)
     return render_template(
@@ -70,7 +59,7 @@ def activities() -> str:
         organisations=service.list_organisations(session),
         services=service.list_services(session),
         legal_bases=LEGAL_BASES,
-        statuses=STATUSES,
+        statuses=service.STATUSES,
         lang=_lang(),
     )
 
@@ -142,13 +131,13 @@ def new_activity() -> Any:
 def edit_activity(slug: str) -> Any:
     """Edit every field of an activity; every save keeps the prior version."""
     session = get_session()
-    current = service.get_activity(session, slug=slug)
-    form = ActivityForm(data={**form_values(current.data), "version": current.version})
+    current = service.activity_view(session, slug=slug)
+    form = ActivityForm(data={**form_values(current.record), "version": current.version})
     record_errors: list[str] = []
     if request.method == "POST" and form.validate_on_submit():
         mapped: dict[str, list[str]]
         try:
-            data = activity_schema.load(apply_form(current.data, form))
+            data = activity_schema.load(apply_form(current.record, form))
             # the version the officer loaded (an int when the post left the hidden field out)
             version = str(form.version.data or "")
             expected = int(version) if version.isdigit() else None
@@ -177,7 +166,7 @@ def edit_activity(slug: str) -> Any:
 def activity_versions(slug: str) -> str:
     """Show the version history of an activity with what changed in each version."""
     session = get_session()
-    current = service.get_activity(session, slug=slug)
+    current = service.activity_view(session, slug=slug)
     return render_template(
         "ropa/versions.html", a=current, versions=service.list_versions(session, slug=slug), lang=_lang()
     )
@@ -188,8 +177,9 @@ def activity_versions(slug: str) -> str:
 def audit() -> str:
     """Show the latest audit events and whether the chain is intact."""
     session = get_session()
-    events = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)).all()
-    return render_template("ropa/audit.html", events=events, result=verify_chain(session))
+    return render_template(
+        "ropa/audit.html", events=latest_events(session, limit=200), result=verify_chain(session)
+    )
 
 
 # --- public ---------------------------------------------------------------------------------------------
@@ -202,21 +192,17 @@ def index() -> str:
     return render_template("ropa/index.html", services=service.list_services(get_session()), lang=_lang())
 
 
-def _notice_context(svc: str) -> dict[str, Any]:
-    session = get_session()
-    notice = service.get_notice(session, service=svc)
-    organisations, records = service.ropa_document(session, service=svc, include_retired=False)
-    records = [r for r in records if r["status"] == "active"]
-    return {"service": svc, "notice": notice, "organisations": organisations, "activities": records}
-
-
 @public_bp.get("/privacy/<svc>")
 @public
 def notice(svc: str) -> str:
     """Show the public privacy notice of a service, generated from the registry."""
+    doc = service.notice_document(get_session(), service=svc)
     return render_template(
         "ropa/notice.html",
-        **_notice_context(svc),
+        service=svc,
+        notice=doc.header,
+        organisations=doc.organisations,
+        activities=doc.activities,
         lang=_lang(),
         legal_bases=LEGAL_BASES,
         art9=ART9_CONDITIONS,
@@ -227,20 +213,11 @@ def notice(svc: str) -> str:
 @public
 def notice_pdf(svc: str) -> Response:
     """Download the public privacy notice of a service as PDF."""
-    from privacy_service.ropa.pdf import render_notice_pdf
-
-    ctx = _notice_context(svc)
-    if not ctx["activities"]:
+    doc = service.notice_document(get_session(), service=svc)
+    if not doc.activities:
         abort(404)
-    body = render_notice_pdf(
-        notice=ctx["notice"],
-        organisations=ctx["organisations"],
-        activities=[service.jsonable(a) for a in ctx["activities"]],
-        generated_at=utcnow(),
-        lang=_lang(),
-    )
     return Response(
-        body,
+        service.render_notice(doc, lang=_lang()),
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="privacy-{svc}-{_lang()}.pdf"'},
     )
@@ -249,7 +226,7 @@ def notice_pdf(svc: str) -> Response:
 @public_bp.app_template_filter("retention_rule")
 def retention_rule(rule: dict, lang: str | None = None) -> str:
     """A machine retention rule in words."""
-    return retention_rule_text(rule, lang or _lang())
+    return service.retention_rule_text(rule, lang or _lang())
 
 
 @public_bp.app_template_filter("loc")

@@ -24,194 +24,20 @@ from privacy_service.documents import (
     text,
     yes_no,
 )
-from privacy_service.ropa.export import (
+from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
+from privacy_service.ropa.texts import (
     art9_text,
     legal_basis_text,
     main_controller,
     org_name,
+    retention_rule_text,
     special_categories,
     transfer_text,
 )
-from privacy_service.ropa.notice_pdf import render_notice_pdf
-from privacy_service.ropa.rules import retention_rule_text
-
-__all__ = ["render_notice_pdf", "render_ropa_pdf"]
-
-_EN = {
-    "title": "Record of processing activities",
-    "subtitle": "GDPR Article 30(1), kept by the controller and made available to Datatilsynet",
-    "count": "Processing activities in this record",
-    "empty": "The record has no processing activities.",
-    "meta": "Key: {slug} · Service: {service} · Status: {status} · Version {version} · Updated {at} by {by}",
-    "s_a": "Controller and contacts (Art. 30(1)(a))",
-    "s_b": "Purposes and legal basis (Art. 30(1)(b); Art. 6, 9, 10)",
-    "s_c": "Data subjects and personal data (Art. 30(1)(c))",
-    "s_d": "Recipients and third-country transfers (Art. 30(1)(d)–(e))",
-    "s_f": "Retention, deletion and archiving (Art. 30(1)(f))",
-    "s_g": "Security (Art. 30(1)(g))",
-    "s_r": "Risk, impact assessment and governance",
-    "controller": "Controller",
-    "joint_controllers": "Joint controllers (Art. 26)",
-    "representative": "Representative (Art. 27)",
-    "dpo": "Data protection officer",
-    "owner": "Owner",
-    "business_process": "Business process",
-    "purposes": "Purposes",
-    "legal_basis": "Legal basis (Art. 6(1))",
-    "national_basis": "National legal basis (Art. 6(3))",
-    "art9": "Condition for special categories (Art. 9(2))",
-    "art10": "Criminal convictions and offences (Art. 10)",
-    "consent_purpose": "Consent purpose",
-    "legitimate_interest": "Legitimate interest",
-    "lia": "Legitimate interest assessment",
-    "data_subjects": "Categories of data subjects",
-    "data_categories": "Categories of personal data",
-    "special_marker": " (special category, Art. 9)",
-    "special": "Special categories processed",
-    "vulnerable": "Vulnerable data subjects",
-    "children": "Children",
-    "source": "Source of the data",
-    "recipients": "Categories of recipients",
-    "transfers": "Transfers to third countries and safeguards",
-    "retention": "Retention",
-    "period": "Retention period",
-    "trigger": "Retention period starts",
-    "retention_basis": "Legal basis for the retention period",
-    "rules": "Retention rules carried out",
-    "decision": "Disposal decision (Noark 5 M450)",
-    "preservation": "Preservation period (M451)",
-    "authority": "Disposal authority (M453)",
-    "security": "Technical and organisational measures",
-    "systems": "Systems and storage locations",
-    "dpia_required": "DPIA required (Art. 35)",
-    "dpia_reference": "DPIA reference",
-    "dpia_outcome": "DPIA outcome",
-    "prior_consultation": "Prior consultation with Datatilsynet (Art. 36)",
-    "automated": "Automated decisions and profiling (Art. 22)",
-    "review_date": "Next review",
-    "processors": "Processors (Art. 28)",
-    "no_processors": "No processors.",
-    "rights": "Data subjects' rights",
-    "all_processors": "All processors and sub-processors",
-    "p_cols": ("Organisation", "Role", "Agreement", "Task", "Sub-processor of"),
-    "all_cols": ("Organisation", "Org. no.", "Role", "Agreements", "Activities"),
-    "r_cols": ("Right", "Article", "Applies", "Reason"),
-    "roles": {"processor": "Processor", "sub_processor": "Sub-processor"},
-    "statuses": {"draft": "draft", "active": "active", "retired": "retired"},
-    "right_names": {
-        "access": "Access",
-        "rectification": "Rectification",
-        "erasure": "Erasure",
-        "restriction": "Restriction of processing",
-        "objection": "Objection",
-        "portability": "Data portability",
-        "consent_withdrawal": "Withdrawal of consent",
-    },
-}
-_NB = {
-    "title": "Protokoll over behandlingsaktiviteter",
-    "subtitle": "Personvernforordningen artikkel 30 nr. 1, ført av den behandlingsansvarlige og "
-    "tilgjengelig for Datatilsynet",
-    "count": "Behandlingsaktiviteter i protokollen",
-    "empty": "Protokollen har ingen behandlingsaktiviteter.",
-    "meta": "Nøkkel: {slug} · Tjeneste: {service} · Status: {status} · Versjon {version} · "
-    "Endret {at} av {by}",
-    "s_a": "Behandlingsansvarlig og kontaktpunkter (art. 30 nr. 1 a)",
-    "s_b": "Formål og rettslig grunnlag (art. 30 nr. 1 b; art. 6, 9 og 10)",
-    "s_c": "Registrerte og personopplysninger (art. 30 nr. 1 c)",
-    "s_d": "Mottakere og overføring til tredjeland (art. 30 nr. 1 d–e)",
-    "s_f": "Lagring, sletting og arkivering (art. 30 nr. 1 f)",
-    "s_g": "Informasjonssikkerhet (art. 30 nr. 1 g)",
-    "s_r": "Risiko, konsekvensvurdering og styring",
-    "controller": "Behandlingsansvarlig",
-    "joint_controllers": "Felles behandlingsansvarlige (art. 26)",
-    "representative": "Representant (art. 27)",
-    "dpo": "Personvernombud",
-    "owner": "Eier",
-    "business_process": "Arbeidsprosess",
-    "purposes": "Formål",
-    "legal_basis": "Behandlingsgrunnlag (art. 6 nr. 1)",
-    "national_basis": "Supplerende rettsgrunnlag (art. 6 nr. 3)",
-    "art9": "Unntak for særlige kategorier (art. 9 nr. 2)",
-    "art10": "Straffedommer og lovovertredelser (art. 10)",
-    "consent_purpose": "Samtykkeformål",
-    "legitimate_interest": "Berettiget interesse",
-    "lia": "Interesseavveining",
-    "data_subjects": "Kategorier registrerte",
-    "data_categories": "Kategorier personopplysninger",
-    "special_marker": " (særlig kategori, art. 9)",
-    "special": "Særlige kategorier behandles",
-    "vulnerable": "Sårbare registrerte",
-    "children": "Barn",
-    "source": "Kilde til opplysningene",
-    "recipients": "Kategorier mottakere",
-    "transfers": "Overføring til tredjeland og garantier",
-    "retention": "Lagring og sletting",
-    "period": "Lagringstid",
-    "trigger": "Lagringstiden regnes fra",
-    "retention_basis": "Hjemmel for lagringstiden",
-    "rules": "Lagringsregler som utføres",
-    "decision": "Kassasjonsvedtak (Noark 5 M450)",
-    "preservation": "Bevaringstid (M451)",
-    "authority": "Kassasjonshjemmel (M453)",
-    "security": "Tekniske og organisatoriske tiltak",
-    "systems": "Systemer og lagringssted",
-    "dpia_required": "DPIA påkrevd (art. 35)",
-    "dpia_reference": "DPIA-referanse",
-    "dpia_outcome": "DPIA-konklusjon",
-    "prior_consultation": "Forhåndsdrøfting med Datatilsynet (art. 36)",
-    "automated": "Automatiserte avgjørelser og profilering (art. 22)",
-    "review_date": "Neste gjennomgang",
-    "processors": "Databehandlere (art. 28)",
-    "no_processors": "Ingen databehandlere.",
-    "rights": "De registrertes rettigheter",
-    "all_processors": "Alle databehandlere og underdatabehandlere",
-    "p_cols": ("Virksomhet", "Rolle", "Avtale", "Oppgave", "Underdatabehandler for"),
-    "all_cols": ("Virksomhet", "Org.nr.", "Rolle", "Avtaler", "Behandlingsaktiviteter"),
-    "r_cols": ("Rettighet", "Artikkel", "Gjelder", "Begrunnelse"),
-    "roles": {"processor": "Databehandler", "sub_processor": "Underdatabehandler"},
-    "statuses": {"draft": "utkast", "active": "aktiv", "retired": "avviklet"},
-    "right_names": {
-        "access": "Innsyn",
-        "rectification": "Retting",
-        "erasure": "Sletting",
-        "restriction": "Begrensning av behandling",
-        "objection": "Protest",
-        "portability": "Dataportabilitet",
-        "consent_withdrawal": "Tilbaketrekking av samtykke",
-    },
-}
-LABELS = {"en": _EN, "nb": _NB}
-
-# The reasons rights_for() gives, in Norwegian (the registry derives them in English).
-REASONS_NB = {
-    "Applies to every activity.": "Gjelder for alle behandlinger.",
-    "Applies unless an exception in Art. 17(3) covers the data (e.g. an archive duty).": (
-        "Gjelder med mindre et unntak i art. 17 nr. 3 omfatter opplysningene (f.eks. arkivplikt)."
-    ),
-    "The processing rests on Art. 6(1)(e) or (f).": "Behandlingen bygger på art. 6 nr. 1 e eller f.",
-    "Consent-based: withdraw consent instead (Art. 7(3)).": (
-        "Bygger på samtykke: trekk samtykket tilbake (art. 7 nr. 3)."
-    ),
-    "Art. 21(1) covers only processing based on Art. 6(1)(e) or (f).": (
-        "Art. 21 nr. 1 gjelder bare behandling etter art. 6 nr. 1 e eller f."
-    ),
-    "Based on consent or contract and carried out by automated means.": (
-        "Bygger på samtykke eller avtale og skjer automatisert."
-    ),
-    "Art. 20(3): does not apply to processing necessary for a public task.": (
-        "Art. 20 nr. 3: gjelder ikke behandling som er nødvendig for å utføre en offentlig oppgave."
-    ),
-    "Art. 20(1): applies only to processing based on consent or contract.": (
-        "Art. 20 nr. 1: gjelder bare behandling som bygger på samtykke eller avtale."
-    ),
-    "The processing rests on consent.": "Behandlingen bygger på samtykke.",
-    "The processing does not rest on consent.": "Behandlingen bygger ikke på samtykke.",
-}
 
 
 def _labels(lang: str) -> dict[str, Any]:
-    return LABELS.get(lang, _EN)
+    return RECORD_LABELS.get(lang, RECORD_LABELS["en"])
 
 
 def _responsibility(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str) -> list[tuple[str, Any]]:
@@ -332,12 +158,10 @@ def _rights_rows(a: dict[str, Any], lang: str) -> list[list[Any]]:
     return rows
 
 
-def activity_section(
-    a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str, number: int
-) -> list[Flowable]:
-    """Return the flowables of one activity: every field of its record, its processors and the rights."""
+def _meta(a: dict[str, Any], lang: str) -> str:
+    """The record's key, service, status and version, and who changed it last."""
     L = _labels(lang)  # noqa: N806
-    meta = L["meta"].format(
+    return L["meta"].format(
         slug=a.get("slug") or "",
         service=a.get("service") or "",
         status=L["statuses"].get(a.get("status"), a.get("status") or ""),
@@ -345,6 +169,13 @@ def activity_section(
         at=format_datetime(a.get("updated_at"), lang) or "–",
         by=a.get("updated_by") or "–",
     )
+
+
+def activity_section(
+    a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str, number: int
+) -> list[Flowable]:
+    """Return the flowables of one activity: every field of its record, its processors and the rights."""
+    L = _labels(lang)  # noqa: N806
     rows = [
         *_responsibility(a, orgs, lang),
         *_purposes(a, lang),
@@ -354,7 +185,7 @@ def activity_section(
     ]
     story: list[Flowable] = [
         heading(f"{number}. {localised(a.get('name'), lang)}", key=f"activity-{number}"),
-        para(meta, "muted"),
+        para(_meta(a, lang), "muted"),
         Spacer(1, 2 * mm),
         para(localised(a.get("description"), lang)),
         Spacer(1, 3 * mm),

@@ -1,0 +1,111 @@
+"""How the registry's codes and records read in words, for the exports and PDFs that print them.
+
+Legal bases and Art. 9 conditions with their articles, transfer safeguards, organisation names, machine
+retention rules, and which organisation keeps the record. Plain data in, text out; it imports no other ropa
+module, so export, jsonld and the PDFs all stand on it without leaning on each other.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from privacy_service.documents import localised
+from privacy_service.kernel import LEGAL_BASES
+
+ART9_TEXTS: dict[str, dict[str, str]] = {
+    "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
+    "9(2)(b)": {"en": "employment and social security law", "nb": "arbeidsrett og trygderett"},
+    "9(2)(c)": {"en": "vital interests", "nb": "vitale interesser"},
+    "9(2)(d)": {"en": "not-for-profit body", "nb": "ideell organisasjon"},
+    "9(2)(e)": {"en": "made public by the data subject", "nb": "offentliggjort av den registrerte"},
+    "9(2)(f)": {"en": "legal claims", "nb": "rettskrav"},
+    "9(2)(g)": {"en": "substantial public interest", "nb": "viktige allmenne interesser"},
+    "9(2)(h)": {"en": "health or social care", "nb": "helse- og sosialtjenester"},
+    "9(2)(i)": {"en": "public health", "nb": "folkehelse"},
+    "9(2)(j)": {"en": "archiving, research or statistics", "nb": "arkiv, forskning eller statistikk"},
+}
+SAFEGUARD_TEXTS: dict[str, dict[str, str]] = {
+    "adequacy": {
+        "en": "adequacy decision (Art. 45)",
+        "nb": "beslutning om tilstrekkelig beskyttelse (art. 45)",
+    },
+    "scc": {
+        "en": "standard contractual clauses (Art. 46(2)(c))",
+        "nb": "standard personvernbestemmelser (art. 46)",
+    },
+    "bcr": {"en": "binding corporate rules (Art. 47)", "nb": "bindende virksomhetsregler (art. 47)"},
+    "derogation": {"en": "derogation (Art. 49)", "nb": "unntak (art. 49)"},
+    "none": {"en": "no safeguard", "nb": "ingen garantier"},
+}
+
+
+def legal_basis_text(code: str | None, lang: str) -> str:
+    """Return the legal basis with its article, e.g. "Consent (GDPR Art. 6(1)(a))"."""
+    if not code:
+        return ""
+    return LEGAL_BASES.get(code, {}).get(lang) or f"GDPR Art. {code}"
+
+
+def art9_text(code: str | None, lang: str) -> str:
+    """Return the Art. 9(2) condition with its article, e.g. "Art. 9(2)(h): health or social care"."""
+    if not code:
+        return ""
+    parts = code.replace("(", " ").replace(")", " ").split()
+    nb_style = lang == "nb" and len(parts) == 3
+    article = f"art. {parts[0]} nr. {parts[1]} {parts[2]}" if nb_style else f"Art. {code}"
+    label = ART9_TEXTS.get(code, {}).get(lang)
+    return f"{article}: {label}" if label else article
+
+
+def transfer_text(transfer: dict[str, Any], lang: str) -> str:
+    """Return one third-country transfer as text: country – recipient (safeguard; details)."""
+    safeguard = localised(SAFEGUARD_TEXTS.get(transfer.get("safeguard") or ""), lang) or transfer.get(
+        "safeguard"
+    )
+    extra = "; ".join(str(v) for v in (safeguard, transfer.get("details")) if v)
+    head = " – ".join(str(v) for v in (transfer.get("country"), transfer.get("recipient")) if v)
+    return f"{head} ({extra})" if extra else head
+
+
+def org_name(organisations: dict[str, dict[str, Any]], slug: str | None, lang: str) -> str:
+    """Return an organisation's name in the language, or the slug when it is not known."""
+    if not slug:
+        return ""
+    org = organisations.get(slug)
+    return localised(org.get("name"), lang) if org else slug
+
+
+def main_controller(
+    organisations: dict[str, dict[str, Any]], activities: list[dict[str, Any]], controller: str | None = None
+) -> dict[str, Any] | None:
+    """Return the organisation that keeps the record: the one named, else the activities' usual controller."""
+    if controller and controller in organisations:
+        return {"slug": controller, **organisations[controller]}
+    counts = Counter(a.get("controller") for a in activities if a.get("controller") in organisations)
+    if counts:
+        slug = counts.most_common(1)[0][0]
+        return {"slug": slug, **organisations[slug]}
+    for slug, org in sorted(organisations.items()):
+        if org.get("role") == "controller":
+            return {"slug": slug, **org}
+    return None
+
+
+def special_categories(activity: dict[str, Any]) -> bool:
+    """Tell whether any data category of the activity is special (Art. 9)."""
+    return any(c.get("special") for c in activity.get("data_categories") or [])
+
+
+_ACTIONS = {
+    "en": {"delete": "delete", "anonymise": "anonymise", "deposit": "deposit with the archive"},
+    "nb": {"delete": "slett", "anonymise": "anonymiser", "deposit": "avlever til arkiv"},
+}
+
+
+def retention_rule_text(rule: dict, lang: str = "en") -> str:
+    """A machine retention rule in words: "delete portal.accounts: P3M after last_login_at"."""
+    action = _ACTIONS.get(lang, _ACTIONS["en"]).get(rule.get("action", ""), rule.get("action", ""))
+    after = "etter" if lang == "nb" else "after"
+    anchor = rule.get("anchor") or ("ankerkolonnen" if lang == "nb" else "the anchor column")
+    return f"{action} {rule.get('system')}.{rule.get('table')}: {rule.get('period')} {after} {anchor}"
