@@ -200,11 +200,11 @@ def _withdraw_consent(
 
 def _tell_processors(session: Session, req: DsarRequest, outcome: DsarOutcome) -> dict[str, str]:
     """Art. 19: tell the activity's processors (by their registry e-mail) that data changed; never whose."""
-    activity = ropa.get_activity(session, slug=outcome.activity).data
+    activity = ropa.activity_view(session, slug=outcome.activity)
     organisations = ropa.list_organisations(session)
     told: dict[str, str] = {}
-    for processor in activity.get("processors") or []:
-        org = organisations.get(processor.get("organisation") or "", {})
+    for processor in activity.processors:
+        org = organisations.get(processor.organisation or "", {})
         email = org.get("email")
         if not email:
             continue
@@ -216,6 +216,6 @@ def _tell_processors(session: Session, req: DsarRequest, outcome: DsarOutcome) -
             "the agreed secure channel for the identity of the data subject: it is not sent by e-mail.\n"
         )
         notify.enqueue_email(session, event="dsar.art19", to=email, subject=subject, text=text)
-        told[processor["organisation"]] = email
+        told[processor.organisation] = email
     outcome.details = {**outcome.details, "told": sorted(told)}
     return told

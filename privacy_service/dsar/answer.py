@@ -51,7 +51,8 @@ class Answer:
 def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answer:
     """Read what the answer needs: the outcomes, the registry, and for access/portability the data itself."""
     outcomes = lifecycle.outcomes_of(session, req)
-    activities = {o.activity: ropa.get_activity(session, slug=o.activity).data for o in outcomes}
+    # the letter prints everything Art. 15(1) lists: the whole record of each activity
+    activities = {o.activity: ropa.activity_view(session, slug=o.activity).record for o in outcomes}
     answer = Answer(req, outcomes, activities, ropa.list_organisations(session))
     if req.type in DATA_RIGHTS:
         wanted = {o.activity for o in outcomes if o.outcome == "done" and o.applies}

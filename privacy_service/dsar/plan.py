@@ -30,7 +30,7 @@ def check_scope(session: Session, data: dict[str, Any]) -> None:
     unknown = []
     for slug in activities:
         try:
-            ropa.get_activity(session, slug=slug)
+            ropa.activity_view(session, slug=slug)
         except NotFound:
             unknown.append(slug)
     if unknown:
@@ -52,11 +52,11 @@ def check_scope(session: Session, data: dict[str, Any]) -> None:
             )
 
 
-def _activities(session: Session, req: DsarRequest) -> list[Any]:
+def _activities(session: Session, req: DsarRequest) -> list[ropa.Activity]:
+    """The activities the request names, in its order, or every active one."""
     if req.activities:
-        return [ropa.get_activity(session, slug=slug) for slug in req.activities]
-    items, __ = ropa.list_activities(session, filters=ropa.ActivityFilter(status="active"), per_page=100_000)
-    return list(items)
+        return [ropa.activity_view(session, slug=slug) for slug in req.activities]
+    return ropa.active_activities(session)
 
 
 def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor: Actor) -> list[DsarOutcome]:
@@ -126,10 +126,14 @@ def _table_line(
 
 
 def _outcome(
-    req: DsarRequest, activity: Any, tables: list[tuple[dict[str, Any], dict[str, Hold]]], *, mapped: bool
+    req: DsarRequest,
+    activity: ropa.Activity,
+    tables: list[tuple[dict[str, Any], dict[str, Hold]]],
+    *,
+    mapped: bool,
 ) -> DsarOutcome:
     """The planned outcome of one activity, from the legal decision and the rows the data map found."""
-    decision = rules.decide(req.type, activity.data)
+    decision = rules.decide(req.type, activity)
     holds_seen = {
         hold.id: {"id": hold.id, "kind": hold.kind, "basis": hold.basis}
         for __, protected in tables

@@ -1,6 +1,6 @@
 """Whether a right applies to an activity, and what the plan says for it (DESIGN.md §3).
 
-The registry's rights (kernel.rights_for: Art. 15–22 and 7(3) from the legal basis) are refined by the
+The registry's rights (ropa's Activity.rights: Art. 15–22 and 7(3) from the legal basis) are refined by the
 exceptions a request meets: an archive preservation duty and a legal obligation to keep (Art. 17(3)(b), (d))
 against erasure, Personal Data Act § 17 against rectification of archives, research and statistics. Then the
 data decide: no rows is `no_data`; rows under a hold are not erased (`refused` or `partial`, naming the hold).
@@ -9,9 +9,8 @@ data decide: no rows is `no_data`; rows under a hold are not erased (`refused` o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from privacy_service.kernel import rights_for
+from privacy_service.ropa.service import Activity
 
 # outcomes, as the API reports them (DESIGN.md §5)
 OUTCOMES = ("pending", "done", "partial", "refused", "not_applicable", "no_data")
@@ -28,14 +27,13 @@ class Decision:
     refusal: bool = False  # the right exists but an exception overrides it (refused, not "not applicable")
 
 
-def decide(right: str, activity: dict[str, Any]) -> Decision:
+def decide(right: str, activity: Activity) -> Decision:
     """The legal decision for one right and one activity, before looking at any data."""
-    basis, art9 = activity.get("legal_basis", ""), activity.get("art9_condition")
-    found = next(r for r in rights_for(basis, art9_condition=art9) if r["right"] == right)
-    if not found["applies"]:
-        return Decision(False, found["article"], found["reason"])
-    disposal = (activity.get("disposal") or {}).get("decision")
-    if right == "erasure" and disposal == "Bevares":
+    basis, art9 = activity.legal_basis, activity.art9_condition
+    found = activity.right(right)
+    if not found.applies:
+        return Decision(False, found.article, found.reason)
+    if right == "erasure" and activity.preserved:
         return Decision(
             False,
             "Art. 17(3)(d)",
@@ -44,7 +42,7 @@ def decide(right: str, activity: dict[str, Any]) -> Decision:
             refusal=True,
         )
     if right == "erasure" and basis == "6(1)(c)":
-        retention = ((activity.get("retention") or {}).get("text") or {}).get("en") or "the retention period"
+        retention = activity.retention.text.get("en") or "the retention period"
         return Decision(
             False,
             "Art. 17(3)(b)",
@@ -66,7 +64,7 @@ def decide(right: str, activity: dict[str, Any]) -> Decision:
             "Data no longer needed for the public task is erased; what the task still needs is kept. "
             "The officer decides from the preview.",
         )
-    return Decision(True, found["article"], found["reason"])
+    return Decision(True, found.article, found.reason)
 
 
 def outcome(decision: Decision, *, mapped: bool, rows: int, held: int, right: str) -> str:

@@ -393,8 +393,7 @@ def request_by_id(session: Session, request_id: Any) -> DsarRequest | None:
     return session.get(DsarRequest, request_id) if isinstance(request_id, int) else None
 
 
-def form_choices(session: Session) -> tuple[list[Any], list[str]]:
+def form_choices(session: Session) -> tuple[list[ropa.Activity], list[str]]:
     """What the public form offers: the active activities, and the data items the data map knows."""
-    items, __ = ropa.list_activities(session, filters=ropa.ActivityFilter(status="active"), per_page=1000)
     columns = sorted({c for __, t in datamap.mapped_tables(session) for c in t.columns})
-    return list(items), columns
+    return ropa.active_activities(session), columns

@@ -62,7 +62,8 @@ def _lang() -> str:
 def _choices(session: Any, lang: str) -> tuple[list[SelectChoice], list[SelectChoice]]:
     items, columns = service.form_choices(session)
     activities = [
-        SelectChoice(a.slug, a.name_en if lang == "en" else a.name_nb, optgroup=a.service) for a in items
+        SelectChoice(a.slug, a.name["en"] if lang == "en" else a.name["nb"], optgroup=a.service)
+        for a in items
     ]
     return activities, [SelectChoice("", "—"), *(SelectChoice(c, c.replace("_", " ")) for c in columns)]
 

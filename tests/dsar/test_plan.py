@@ -12,12 +12,17 @@ from privacy_service.audit import Actor
 from privacy_service.db import transaction
 from privacy_service.dsar import rules
 from privacy_service.retention.holds import set_hold
+from privacy_service.ropa.models import ProcessingActivity
+from privacy_service.ropa.service import Activity
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 
 
-def _activity(basis: str, **extra: Any) -> dict[str, Any]:
-    return {"legal_basis": basis, "art9_condition": None, **extra}
+def _activity(basis: str, **extra: Any) -> Activity:
+    record = {"name": {"nb": "x", "en": "x"}, "controller": "hdir", "legal_basis": basis, **extra}
+    return Activity.of(
+        ProcessingActivity(slug="x", service="helsedata", status="active", version=1, data=record)
+    )
 
 
 BEVARES = {"disposal": {"decision": "Bevares"}}
