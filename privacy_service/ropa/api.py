@@ -68,7 +68,6 @@ class Activities(MethodView):
         """Create a processing activity (version 1)."""
         session = get_session()
         activity = service.create_activity(session, data=data, actor=current_actor())
-        session.commit()
         return _with_etag(service.activity_record(activity), 201)
 
 
@@ -90,7 +89,6 @@ class Activity(MethodView):
         activity, _ = service.update_activity(
             session, slug=slug, data=data, actor=current_actor(), expected_version=_expected_version()
         )
-        session.commit()
         return _with_etag(service.activity_record(activity))
 
     @blp.response(200, ActivityOutSchema)
@@ -99,7 +97,6 @@ class Activity(MethodView):
         """Retire an activity: it stays readable, with its history."""
         session = get_session()
         activity = service.retire_activity(session, slug=slug, actor=current_actor())
-        session.commit()
         return _with_etag(service.activity_record(activity))
 
 
@@ -131,7 +128,6 @@ def put_organisation(data: dict[str, Any], slug: str) -> dict[str, Any]:
         )
     session = get_session()
     service.upsert_organisation(session, data=data, actor=current_actor())
-    session.commit()
     return service.list_organisations(session)[slug]
 
 

@@ -106,7 +106,6 @@ def new_activity() -> Any:
             record = apply_form({"slug": form.slug.data.strip(), "service": form.service.data}, form)
             data = activity_schema.load(record)
             created = service.create_activity(session, data=data, actor=current_actor())
-            session.commit()
             flash(_("Activity recorded as version 1."))
             return redirect(url_for("officer.activity", slug=created.slug))
         except DetailsError as err:
@@ -115,7 +114,7 @@ def new_activity() -> Any:
             mapped = errors_to_fields(err.messages)
             mapped.update({k: [str(v) for v in err.messages[k]] for k in ("slug",) if k in err.messages})
         except (ValidationFailed, Conflict) as err:  # the slug is taken, or an unknown organisation
-            session.rollback()
+            session.rollback()  # the page is drawn again from this session: leave the failed write
             mapped = errors_to_fields(err.fields)
             mapped.update({k: list(v) for k, v in err.fields.items() if k == "slug"})
             mapped = mapped or {"_record": [err.message]}
@@ -144,7 +143,6 @@ def edit_activity(slug: str) -> Any:
             __, changed = service.update_activity(
                 session, slug=slug, data=data, actor=current_actor(), expected_version=expected
             )
-            session.commit()
             flash(_("Saved as a new version.") if changed else _("Nothing changed."))
             return redirect(url_for("officer.activity", slug=slug))
         except DetailsError as err:
@@ -152,7 +150,7 @@ def edit_activity(slug: str) -> Any:
         except ValidationError as err:
             mapped = errors_to_fields(err.messages)
         except ValidationFailed as err:
-            session.rollback()
+            session.rollback()  # the page is drawn again from this session: leave the failed write
             mapped = errors_to_fields(err.fields) or {"_record": [err.message]}
         record_errors = _show_errors(form, mapped)
     status = 422 if request.method == "POST" else 200
