@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import NullPool
 
-from privacy_service.datamap.service import phone_key
+from privacy_service.datamap.connector import phone_key
 
 DEMO_ANCHOR = date(2025, 6, 2)
 KARI: dict[str, Any] = {
