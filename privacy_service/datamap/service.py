@@ -30,6 +30,7 @@ from privacy_service.datamap.connector import (
 from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.schemas import validate_systems
 from privacy_service.models import utcnow
+from privacy_service.ropa import service as ropa
 
 __all__ = [  # what dsar, retention, the app factory and the pages use besides the functions below
     "DataSystemError",
@@ -188,3 +189,23 @@ def find_subject_rows(
                 )
     return found
 
+
+@dataclass
+class MapOverview:
+    """The data map as the officer's page shows it: each system's tables, and the registry's activities."""
+
+    systems: list[DataSystem]
+    tables: dict[str, list[DataTable]]  # system name -> its mapped tables
+    activities: dict[str, ropa.Activity]  # slug -> the registry's current (not retired) activity
+    unmapped: list[ropa.Activity]  # current activities no table holds, by slug
+
+
+def map_overview(session: Session) -> MapOverview:
+    """Return every system with its tables, and name the current activities that no table holds."""
+    tables: dict[str, list[DataTable]] = {}
+    for system, table in mapped_tables(session):
+        tables.setdefault(system.name, []).append(table)
+    activities = {a.slug: a for a in ropa.activities_for(session, include_retired=False)}
+    mapped = {t.activity_slug for system_tables in tables.values() for t in system_tables}
+    unmapped = [a for slug, a in sorted(activities.items()) if slug not in mapped]
+    return MapOverview(list_systems(session), tables, activities, unmapped)
