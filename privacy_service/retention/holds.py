@@ -18,10 +18,7 @@ from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.models import as_utc, utcnow
 from privacy_service.retention.models import Hold
-
-KINDS = ("archive_law", "legal", "request_pending", "other")
-SCOPES = ("activity", "table", "subject", "records")
-IDENTITY_KINDS = ("email", "national_id", "phone", "account_id")
+from privacy_service.retention.schemas import KINDS, SCOPES, scope_errors
 
 
 @dataclass(frozen=True)
@@ -33,22 +30,6 @@ class TableRef:
     activity: str
 
 
-def _scope_errors(data: dict[str, Any]) -> dict[str, list[str]]:
-    scope, errors = data.get("scope"), {}
-    needs = {
-        "activity": ("activity",),
-        "table": ("system", "table_name"),
-        "subject": ("subject_kind", "subject_value"),
-        "records": ("system", "table_name", "record_keys"),
-    }.get(scope or "", ())
-    for name in needs:
-        if not data.get(name):
-            errors[name] = [f"Required for a hold on scope {scope}."]
-    if scope == "subject" and data.get("subject_kind") not in IDENTITY_KINDS:
-        errors["subject_kind"] = [f"Must be one of: {', '.join(IDENTITY_KINDS)}."]
-    return errors
-
-
 def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
     """Set a hold from validated fields (kind, scope and what the scope needs, basis, optional times)."""
     errors: dict[str, list[str]] = {}
@@ -58,7 +39,7 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
         errors["scope"] = [f"Must be one of: {', '.join(SCOPES)}."]
     if not (data.get("basis") or "").strip():
         errors["basis"] = ["Say why the data must be kept (e.g. 'Archives Act § 6; Noark 5: preserve')."]
-    errors.update(_scope_errors(data))
+    errors.update(scope_errors(data))
     starts, ends = data.get("starts_at") or utcnow(), data.get("ends_at")
     if ends is not None and as_utc(ends) <= as_utc(starts):  # type: ignore[operator]
         errors["ends_at"] = ["Must be after the start."]

@@ -24,20 +24,21 @@ from privacy_service.retention.models import Hold, RetentionRunRule
 from privacy_service.retention.report_pdf import render_run_pdf
 from privacy_service.retention.rules import list_rules
 from privacy_service.retention.scheduler import OSLO, trigger_for
+from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.security.access import current_actor, current_principal, page
 
 bp = Blueprint("retention_officer", __name__, url_prefix="/officer/retention", template_folder="templates")
 
 
 class HoldForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k) for k in holds_service.KINDS])
-    scope = SelectField(_l("Scope"), choices=[SelectChoice(s) for s in holds_service.SCOPES])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k) for k in KINDS])
+    scope = SelectField(_l("Scope"), choices=[SelectChoice(s) for s in SCOPES])
     activity = StringField(_l("Activity (slug)"), validators=[Optional(), Length(max=64)])
     system = StringField(_l("Data system"), validators=[Optional(), Length(max=100)])
     table_name = StringField(_l("Table"), validators=[Optional(), Length(max=100)])
     subject_kind = SelectField(
         _l("Subject identified by"),
-        choices=[SelectChoice("", "—")] + [SelectChoice(k) for k in holds_service.IDENTITY_KINDS],
+        choices=[SelectChoice("", "—")] + [SelectChoice(k) for k in IDENTITY_KINDS],
     )
     subject_value = StringField(_l("Subject identity"), validators=[Optional(), Length(max=254)])
     record_keys = StringField(_l("Record keys (comma-separated)"), validators=[Optional(), Length(max=5000)])
