@@ -40,8 +40,8 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
     if not (data.get("basis") or "").strip():
         errors["basis"] = ["Say why the data must be kept (e.g. 'Archives Act § 6; Noark 5: preserve')."]
     errors.update(scope_errors(data))
-    starts, ends = data.get("starts_at") or utcnow(), data.get("ends_at")
-    if ends is not None and as_utc(ends) <= as_utc(starts):  # type: ignore[operator]
+    starts, ends = as_utc(data.get("starts_at")) or utcnow(), as_utc(data.get("ends_at"))
+    if ends is not None and ends <= starts:
         errors["ends_at"] = ["Must be after the start."]
     if errors:
         raise ValidationFailed("The hold is not valid.", fields=errors)
@@ -84,11 +84,7 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
 def is_active(hold: Hold, at: datetime | None = None) -> bool:
     """Whether a hold protects data at the given time (now by default)."""
     at = at or utcnow()
-    return (
-        hold.released_at is None
-        and as_utc(hold.starts_at) <= at  # type: ignore[operator]
-        and (hold.ends_at is None or as_utc(hold.ends_at) > at)  # type: ignore[operator]
-    )
+    return hold.released_at is None and hold.starts_at <= at and (hold.ends_at is None or hold.ends_at > at)
 
 
 _POLICY_FIELDS = (
