@@ -21,7 +21,7 @@ from privacy_service.errors import DomainError
 from privacy_service.retention import holds as holds_service
 from privacy_service.retention import runner
 from privacy_service.retention.models import Hold, RetentionRunRule
-from privacy_service.retention.report_pdf import render_run_pdf
+from privacy_service.retention.pdf import render_run_pdf
 from privacy_service.retention.rules import list_rules
 from privacy_service.retention.scheduler import OSLO, trigger_for
 from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
