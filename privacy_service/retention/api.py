@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from privacy_service.db import get_engine, get_session
 from privacy_service.retention import holds as holds_service
-from privacy_service.retention import runner
+from privacy_service.retention import outlook, runner
 from privacy_service.retention.rules import list_rules
 from privacy_service.retention.schemas import (
     HoldInSchema,
@@ -64,7 +64,7 @@ def release(data: dict[str, Any], hold_id: int) -> dict[str, Any]:
     session = get_session()
     hold = holds_service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=data["note"])
     session.commit()
-    due = runner.rows_due_after_release(get_engine(), hold, instance_path=_instance())
+    due = outlook.rows_due_after_release(get_engine(), hold, instance_path=_instance())
     return {"hold": hold_view(hold), "rows_due": due}
 
 

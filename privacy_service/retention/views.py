@@ -19,7 +19,7 @@ from privacy_service.audit import verify_chain
 from privacy_service.db import get_engine, get_session
 from privacy_service.errors import DomainError
 from privacy_service.retention import holds as holds_service
-from privacy_service.retention import runner
+from privacy_service.retention import outlook, runner
 from privacy_service.retention.models import Hold, RetentionRunRule
 from privacy_service.retention.pdf import render_run_pdf
 from privacy_service.retention.rules import list_rules
@@ -78,7 +78,7 @@ def dashboard() -> str:
         rules=rules,
         last=last,
         next_runs=next_runs,
-        outlook=runner.outlook(get_engine(), instance_path=_instance()),
+        outlook=outlook.outlook(get_engine(), instance_path=_instance()),
         holds=holds_service.list_holds(get_session(), active_only=True),
         runs=runner.list_runs(get_session(), limit=15),
         can_run="retention:run" in (current_principal().scopes if current_principal() else ()),
@@ -192,7 +192,7 @@ def release(hold_id: int) -> Any:
         session.rollback()
         flash(err.message)
         return redirect(url_for("retention_officer.holds"))
-    due = runner.rows_due_after_release(get_engine(), hold, instance_path=_instance())
+    due = outlook.rows_due_after_release(get_engine(), hold, instance_path=_instance())
     flash(
         _(
             "Hold %(id)s is released. Rows that fall due at the next run: %(n)s.",
