@@ -2,111 +2,33 @@
 
 Jobs live in the database (APScheduler's SQLAlchemy job store), so a restart neither loses a run that fell due
 while the scheduler was down (misfires are coalesced into one run) nor schedules one twice. Several scheduler
-processes may share one PostgreSQL: a rule's job takes an advisory lock and runs only if no run exists yet for
-that rule and schedule slot, so each due rule runs exactly once. SQLite deployments run one scheduler.
+processes may share one PostgreSQL: a rule's job runs its slot once (slots.py). SQLite deployments run one
+scheduler.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import zlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
-from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 
 from privacy_service import notify
-from privacy_service.audit import Actor
 from privacy_service.models import as_utc, utcnow
-from privacy_service.retention import runner
-from privacy_service.retention.models import RetentionRun
 from privacy_service.retention.rules import list_rules
+from privacy_service.retention.slots import OSLO, latest_fire_time, run_rule_slot, trigger_for
 
 log = logging.getLogger(__name__)
-OSLO = ZoneInfo("Europe/Oslo")
-SCHEDULER = Actor("system", "scheduler")
-SLOT_NAMESPACE = 7262004
 OUTBOX_JOB = "outbox"
 _app: Flask | None = None  # the app the jobs of this process run against
-
-
-def trigger_for(schedule: str) -> CronTrigger:
-    return CronTrigger.from_crontab(schedule, timezone=OSLO)
-
-
-def latest_fire_time(
-    schedule: str, now: datetime, lookback: timedelta = timedelta(days=400)
-) -> datetime | None:
-    """The latest time at or before `now` the schedule fired (the slot a late or coalesced run belongs to)."""
-    trigger = trigger_for(schedule)
-    step, last = now - lookback, None
-    for _ in range(100_000):  # bounded: a daylight-saving hour must never loop for ever
-        fire = trigger.get_next_fire_time(None, step)
-        if fire is None or fire > now:
-            break
-        if last is None or fire > last:
-            last = fire
-            step = fire + timedelta(minutes=1)
-        else:  # the repeated hour of an autumn night can hand back an earlier instant
-            step += timedelta(hours=1)
-    return last
-
-
-_local_lock = threading.Lock()  # SQLite: one scheduler process, whose job threads take turns
-
-
-def run_rule_slot(engine: Engine, *, rule_key: str, slot: datetime, instance_path: Path) -> int | None:
-    """Run one rule for one schedule slot unless that slot has already run; return the run id or None."""
-    if engine.dialect.name != "postgresql":
-        with _local_lock:
-            return _run_rule_slot(engine, rule_key=rule_key, slot=slot, instance_path=instance_path)
-    return _run_rule_slot(engine, rule_key=rule_key, slot=slot, instance_path=instance_path)
-
-
-def _run_rule_slot(engine: Engine, *, rule_key: str, slot: datetime, instance_path: Path) -> int | None:
-    with engine.connect() as lock_conn:
-        args = {"key": (SLOT_NAMESPACE << 32) | zlib.crc32(rule_key.encode())}
-        locking = engine.dialect.name == "postgresql"
-        if locking and not lock_conn.execute(text("SELECT pg_try_advisory_lock(:key)"), args).scalar_one():
-            log.info("retention rule %s: another scheduler is running it", rule_key)
-            return None
-        try:
-            with Session(engine) as session:
-                done = session.scalars(
-                    select(RetentionRun).where(
-                        RetentionRun.trigger == "scheduler",
-                        RetentionRun.scheduled_for == slot,
-                        RetentionRun.dry_run.is_(False),
-                        RetentionRun.status.in_(("running", "completed", "failed")),
-                    )
-                )
-                if any(rule_key in (r.rule_filter or []) for r in done):
-                    log.info("retention rule %s: slot %s has run already", rule_key, slot.isoformat())
-                    return None
-            run = runner.run_retention(
-                engine,
-                instance_path=instance_path,
-                actor=SCHEDULER,
-                only=[rule_key],
-                trigger="scheduler",
-                scheduled_for=slot,
-            )
-            return run.id
-        finally:
-            if engine.dialect.name == "postgresql":
-                lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), args)
-                lock_conn.commit()
 
 
 def rule_job(rule_key: str, schedule: str) -> None:

@@ -23,8 +23,8 @@ from privacy_service.retention import outlook, runner
 from privacy_service.retention.models import Hold, RetentionRunRule
 from privacy_service.retention.pdf import render_run_pdf
 from privacy_service.retention.rules import list_rules
-from privacy_service.retention.scheduler import OSLO, trigger_for
 from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
+from privacy_service.retention.slots import OSLO, trigger_for
 from privacy_service.security.access import current_actor, current_principal, page
 
 bp = Blueprint("retention_officer", __name__, url_prefix="/officer/retention", template_folder="templates")

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from privacy_service.db import transaction
 from privacy_service.retention import scheduler as sched
+from privacy_service.retention import slots
 
 from .conftest import ALL_RULES
 
@@ -33,7 +34,7 @@ RULES = ALL_RULES
     ],
 )
 def test_the_slot_is_the_latest_scheduled_time(schedule: str, now: str, slot: str) -> None:
-    assert sched.latest_fire_time(schedule, datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
+    assert slots.latest_fire_time(schedule, datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
 
 
 def _scheduler_runs(app) -> list[tuple[str, str]]:  # (rule key, status)  # type: ignore[no-untyped-def]
@@ -51,7 +52,7 @@ def test_one_slot_runs_once_however_many_ask(app, demo) -> None:  # type: ignore
 
     def ask() -> None:
         results.append(
-            sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo)
+            slots.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo)
         )
 
     threads = [threading.Thread(target=ask) for _ in range(3)]
@@ -60,10 +61,10 @@ def test_one_slot_runs_once_however_many_ask(app, demo) -> None:  # type: ignore
     for t in threads:
         t.join()
     assert len([r for r in results if r is not None]) == 1, results
-    assert sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo) is None
+    assert slots.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo) is None
     later = slot + timedelta(days=1)
     assert (
-        sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=later, instance_path=demo)
+        slots.run_rule_slot(app.extensions["engine"], rule_key=key, slot=later, instance_path=demo)
         is not None
     )
 
