@@ -262,3 +262,19 @@ def request_hold(session: Session, *, reference: str) -> Hold | None:
             Hold.kind == "request_pending", Hold.reference == reference, Hold.released_at.is_(None)
         )
     )
+
+
+def holds_by_id(session: Session, ids: set[int]) -> dict[int, Hold]:
+    """The holds with these ids, by id (a run report or a withdrawal mail names the holds that kept rows)."""
+    if not ids:
+        return {}
+    return {h.id or 0: h for h in session.scalars(select(Hold).where(Hold.id.in_(ids)))}
+
+
+def held_keys(
+    session: Session, *, system: str, table: str, activity: str, rows: list[tuple[Any, dict[str, str]]]
+) -> set[Any]:
+    """Which rows of one mapped table an active hold protects, each row given as (key, the identity it was
+    found by): a replayed erasure finds each row by an identity of its own."""
+    holds = holds_for_table(session, TableRef(system, table, activity))
+    return {key for key, identity in rows if held_rows(holds, keys=[key], identity=identity)}
