@@ -9,9 +9,10 @@ transactions: it commits per rule and per batch, so that a crash leaves every ro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from privacy_service.audit import verify_chain
@@ -32,7 +33,7 @@ from privacy_service.retention.outlook import outlook, rows_due_after_release
 from privacy_service.retention.pdf import render_run_pdf
 from privacy_service.retention.rules import Rule, list_rules, rule_problems
 from privacy_service.retention.runner import BATCH, get_run, list_runs, run_retention
-from privacy_service.retention.slots import OSLO, next_fire_time, run_rule_slot
+from privacy_service.retention.slots import OSLO, latest_fire_time, next_fire_time, run_rule_slot
 
 __all__ = [  # what the API, the pages, the jobs, the CLI and other packages use besides the functions below
     "BATCH",
@@ -94,3 +95,14 @@ def run_report_pdf(session: Session, *, run_id: int, lang: str) -> bytes:
     """Return the run report as a PDF to file as documentation of deletion, with the audit chain's state."""
     report = run_report(session, run_id=run_id)
     return render_run_pdf(report.run, report.results, report.holds, verify_chain(session), lang=lang)
+
+
+def run_scheduled_rule(
+    engine: Engine, *, rule_key: str, schedule: str, instance_path: Path, now: datetime | None = None
+) -> int | None:
+    """Run a rule for the latest slot of its schedule unless that slot has run (the scheduler's rule job);
+    return the run id, or None when there was nothing to do."""
+    slot = latest_fire_time(schedule, now or datetime.now(OSLO))
+    if slot is None:
+        return None
+    return run_rule_slot(engine, rule_key=rule_key, slot=slot.astimezone(UTC), instance_path=instance_path)
