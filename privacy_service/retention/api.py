@@ -47,9 +47,7 @@ class Holds(MethodView):
     @require("holds:manage")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Set a hold: it wins over retention and erasure from now on (or from starts_at)."""
-        session = get_session()
-        hold = service.set_hold(session, data={**data, "source": "api"}, actor=current_actor())
-        session.commit()
+        hold = service.set_hold(get_session(), data={**data, "source": "api"}, actor=current_actor())
         return hold_view(hold)
 
 
@@ -61,7 +59,7 @@ def release(data: dict[str, Any], hold_id: int) -> dict[str, Any]:
     """Release a hold. Nothing is deleted now: the answer says how many rows the next run will find due."""
     session = get_session()
     hold = service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=data["note"])
-    session.commit()
+    session.commit()  # the count below reads in sessions of its own: they must see the hold released
     due = service.rows_due_after_release(get_engine(), hold, instance_path=_instance())
     return {"hold": hold_view(hold), "rows_due": due}
 

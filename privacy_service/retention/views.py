@@ -131,11 +131,10 @@ def set_hold() -> Any:
         session = get_session()
         try:
             hold = service.set_hold(session, data={**data, "source": "officer"}, actor=current_actor())
-            session.commit()
             flash(_("Hold %(id)s is set.", id=hold.id))
             return redirect(url_for("retention_officer.holds"))
         except DomainError as err:
-            session.rollback()
+            session.rollback()  # the form is shown again with the messages: nothing is kept
             for name, messages in err.fields.items():
                 if name in form:
                     form[name].errors = list(form[name].errors or []) + list(messages)
@@ -166,9 +165,9 @@ def release(hold_id: int) -> Any:
     session = get_session()
     try:
         hold = service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=form.note.data)
-        session.commit()
+        session.commit()  # the count below reads in sessions of its own: they must see the hold released
     except DomainError as err:
-        session.rollback()
+        session.rollback()  # the answer is a redirect: undo the refused release here
         flash(err.message)
         return redirect(url_for("retention_officer.holds"))
     due = service.rows_due_after_release(get_engine(), hold, instance_path=_instance())
