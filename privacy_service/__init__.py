@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
     )
     _register_blueprints(app, api)
-    _register_tasks_and_jobs()
+    _register_tasks_and_jobs(app)
     for endpoint, view in list(app.view_functions.items()):
         if endpoint != "static":  # one transaction per request, committed at its end (db.unit_of_work)
             app.view_functions[endpoint] = db.unit_of_work(view)
@@ -196,19 +196,19 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(dsar_api.blp, url_prefix="/api/v1")
 
 
-def _register_tasks_and_jobs() -> None:
+def _register_tasks_and_jobs(app: Flask) -> None:
     """The outbox tasks (work queued with a change, done after it commits) and the periodic jobs the
-    scheduler process runs: every package's are named here, none registers itself on import."""
+    scheduler process runs for this app: every package's are named here, none registers itself on import."""
     from privacy_service import notify
     from privacy_service.consent import effects as consent_effects
     from privacy_service.dsar import jobs as dsar_jobs
-    from privacy_service.retention.scheduler import register_periodic
+    from privacy_service.retention.jobs import register_periodic
 
     for tasks in (consent_effects.TASKS, dsar_jobs.TASKS):
         for name, handler in tasks.items():
             notify.register_task(name, handler)
     for name, (schedule, job) in dsar_jobs.JOBS.items():
-        register_periodic(name, schedule, job)
+        register_periodic(app, name, schedule, job)
 
 
 def _declare_docs_endpoints(app: Flask) -> None:

@@ -333,10 +333,10 @@ def retention_group() -> None:
 @with_appcontext
 def retention_rules() -> None:
     """List the retention rules with their schedule, and anything that stops one from running."""
-    from privacy_service.retention.rules import list_rules
+    from privacy_service.retention import service
 
     with transaction(get_engine()) as session:
-        for rule in list_rules(session):
+        for rule in service.list_rules(session):
             state = "; ".join(rule.problems) or "ok"
             what = f"{rule.action} after {rule.period} from {rule.anchor}"
             click.echo(f"{rule.key}  {what}  [{rule.schedule}]  {state}")
@@ -349,10 +349,10 @@ def retention_rules() -> None:
 @with_appcontext
 def retention_run(dry_run: bool, rules: tuple[str, ...], batch_size: int) -> None:
     """Run the retention rules now and print what each did; exit 1 if a rule failed."""
-    from privacy_service.retention import runner
+    from privacy_service.retention import service
 
     try:
-        run = runner.run_retention(
+        run = service.run_retention(
             get_engine(),
             instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
             actor=CLI_ACTOR,
@@ -364,7 +364,7 @@ def retention_run(dry_run: bool, rules: tuple[str, ...], batch_size: int) -> Non
     except DomainError as exc:
         _fail(exc)
     with transaction(get_engine()) as session:
-        __, results = runner.get_run(session, run.id or 0)
+        __, results = service.get_run(session, run.id or 0)
     click.echo(f"run {run.id} ({'dry run' if dry_run else 'run'}): {run.status}")
     for r in results:
         held = (

@@ -16,8 +16,7 @@ from privacy_service.consent.schemas import notice_in_schema, notices_file_schem
 from privacy_service.datamap import service as datamap_service
 from privacy_service.datamap.schemas import systems_file_schema
 from privacy_service.errors import Conflict, ValidationFailed
-from privacy_service.retention import holds as holds_service
-from privacy_service.retention import rules as retention_rules
+from privacy_service.retention import service as retention_service
 from privacy_service.retention.schemas import holds_file_schema, policy_hold_schema
 from privacy_service.ropa import service as ropa_service
 from privacy_service.ropa.schemas import (
@@ -192,7 +191,7 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
         for outcome, n in counts.items():
             for _ in range(n):
                 report.add("systems", outcome)
-    problems = retention_rules.rule_problems(session)
+    problems = retention_service.rule_problems(session)
     if problems:
         slug, messages = next(iter(problems.items()))
         where = docs["activity_files"].get(slug, str(root / "activities"))
@@ -201,7 +200,7 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
             fields={f"{s}.retention.rules": m for s, m in problems.items()},
         )
     try:
-        counts = holds_service.apply_policy_holds(session, holds=docs["holds"], actor=actor)
+        counts = retention_service.apply_policy_holds(session, holds=docs["holds"], actor=actor)
     except ValidationFailed as exc:
         raise PolicyError(f"{root / 'holds.yaml'}: {exc.message} {exc.fields}", fields=exc.fields) from exc
     for outcome, n in counts.items():

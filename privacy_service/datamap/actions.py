@@ -11,22 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, delete, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, Table, delete, select, update
 from sqlmodel import Session
 
-from privacy_service.datamap.models import DataSystem, DataTable
-from privacy_service.datamap.service import (
-    DataSystemError,
-    _clean_identity,
-    _engines,
-    _mapped_tables,
-    _reflect,
-    _select_subject,
+from privacy_service.datamap.connector import (
+    clean_identity,
+    engines,
+    mapped_tables,
+    masked_values,
+    reflect_table,
+    reporting,
+    select_subject,
 )
+from privacy_service.datamap.models import DataSystem, DataTable
 
 BATCH = 500
-MASK_TEXT = "[erased]"
 
 # key (as text) -> the object protecting it (a hold); the data map only reads its `id`
 Protect = Callable[[DataSystem, DataTable, list[Any]], dict[str, Any]]
@@ -45,17 +44,17 @@ class TableErasure:
     held: dict[int, int] = field(default_factory=dict)  # hold id -> rows it kept
 
 
-def _mask_values(table: Any, columns: list[str]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in columns:
-        column = table.c[name]
-        if column.nullable:
-            values[name] = None
-        elif isinstance(column.type, String):
-            values[name] = MASK_TEXT
+def _erase(conn: Connection, reflected: Table, table: DataTable, keys: list[Any]) -> int:
+    """Delete or mask (the table's erasure strategy) the rows with these keys, in batches; return how many."""
+    key_col, done = reflected.c[table.key_column], 0
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start : start + BATCH]
+        if table.erasure == "delete":
+            done += conn.execute(delete(reflected).where(key_col.in_(batch))).rowcount
         else:
-            raise DataSystemError(f"Column '{name}' cannot be masked: it is NOT NULL and not text.")
-    return values
+            values = masked_values(reflected, table.mask_columns)
+            done += conn.execute(update(reflected).where(key_col.in_(batch)).values(**values)).rowcount
+    return done
 
 
 def erase_subject_rows(
@@ -68,39 +67,24 @@ def erase_subject_rows(
     dry_run: bool = False,
 ) -> list[TableErasure]:
     """Delete or mask the subject's rows in every mapped table (or one activity's), except protected rows."""
-    wanted = _clean_identity(identity)
+    wanted = clean_identity(identity)
     results: list[TableErasure] = []
-    with _engines(instance_path) as engine_for:
-        for system, table in _mapped_tables(session, activity=activity):
+    with engines(instance_path) as engine_for:
+        for system, table in mapped_tables(session, activity=activity):
             kinds = {k: v for k, v in wanted.items() if k in table.identity}
             if not kinds:
                 continue
             outcome = TableErasure(system.name, table.table_name, table.activity_slug, table.erasure)
-            try:
-                with engine_for(system).begin() as conn:
-                    rows = _select_subject(conn, system, table, kinds)
-                    keys = [r[table.key_column] for r in rows]
-                    protected = protect(system, table, keys) if protect and keys else {}
-                    for hold in protected.values():
-                        outcome.held[hold.id] = outcome.held.get(hold.id, 0) + 1
-                    todo = [k for k in keys if str(k) not in protected]
-                    outcome.found = len(keys)
-                    if not dry_run:
-                        reflected = _reflect(conn, system, table)
-                        key_col = reflected.c[table.key_column]
-                        for start in range(0, len(todo), BATCH):
-                            batch = todo[start : start + BATCH]
-                            if table.erasure == "delete":
-                                conn.execute(delete(reflected).where(key_col.in_(batch)))
-                            else:
-                                values = _mask_values(reflected, list(table.mask_columns))
-                                conn.execute(update(reflected).where(key_col.in_(batch)).values(**values))
-                    outcome.erased = len(todo)
-            except SQLAlchemyError as exc:  # the URL may hold a secret: never echo it
-                raise DataSystemError(
-                    f"Data system '{system.name}', table '{table.table_name}' could not be changed "
-                    f"({type(exc).__name__})."
-                ) from exc
+            with reporting(system.name, table.table_name, "changed"), engine_for(system).begin() as conn:
+                keys = [r[table.key_column] for r in select_subject(conn, system, table, kinds)]
+                protected = protect(system, table, keys) if protect and keys else {}
+                for hold in protected.values():
+                    outcome.held[hold.id] = outcome.held.get(hold.id, 0) + 1
+                todo = [k for k in keys if str(k) not in protected]
+                outcome.found = len(keys)
+                if not dry_run:
+                    _erase(conn, reflect_table(conn, system, table), table, todo)
+                outcome.erased = len(todo)
             if outcome.found:
                 results.append(outcome)
     return results
@@ -129,33 +113,27 @@ def update_subject_rows(
     """Set one column of the subject's rows in an activity's tables (rectification), or, with `column` None,
     each table's restriction flag column to `value` (restriction). Tables without that column are skipped.
     Each table in its own transaction; rows are matched by identity as find_subject_rows does."""
-    wanted = _clean_identity(identity)
+    wanted = clean_identity(identity)
     results: list[TableUpdate] = []
-    with _engines(instance_path) as engine_for:
-        for system, table in _mapped_tables(session, activity=activity):
+    with engines(instance_path) as engine_for:
+        for system, table in mapped_tables(session, activity=activity):
             kinds = {k: v for k, v in wanted.items() if k in table.identity}
             name = column or table.restriction_column
             if not kinds or not name or (column and column not in table.columns):
                 continue
-            try:
-                with engine_for(system).begin() as conn:
-                    reflected = _reflect(conn, system, table)
-                    if name not in reflected.c:
-                        continue
-                    keys = [r[table.key_column] for r in _select_subject(conn, system, table, kinds)]
-                    if not keys:
-                        continue
-                    key_col = reflected.c[table.key_column]
-                    done = 0
-                    for start in range(0, len(keys), BATCH):
-                        batch = keys[start : start + BATCH]
-                        stmt = update(reflected).where(key_col.in_(batch)).values({name: value})
-                        done += conn.execute(stmt).rowcount
-            except SQLAlchemyError as exc:  # the URL may hold a secret: never echo it
-                raise DataSystemError(
-                    f"Data system '{system.name}', table '{table.table_name}' could not be changed "
-                    f"({type(exc).__name__})."
-                ) from exc
+            with reporting(system.name, table.table_name, "changed"), engine_for(system).begin() as conn:
+                reflected = reflect_table(conn, system, table)
+                if name not in reflected.c:
+                    continue
+                keys = [r[table.key_column] for r in select_subject(conn, system, table, kinds)]
+                if not keys:
+                    continue
+                key_col = reflected.c[table.key_column]
+                done = 0
+                for start in range(0, len(keys), BATCH):
+                    batch = keys[start : start + BATCH]
+                    stmt = update(reflected).where(key_col.in_(batch)).values({name: value})
+                    done += conn.execute(stmt).rowcount
             results.append(TableUpdate(system.name, table.table_name, table.activity_slug, name, done))
     return results
 
@@ -166,27 +144,21 @@ def scan_identities(
     """Per mapped table, the keys (with their identity values) of the rows whose identity of one of `kinds`
     satisfies `match`. Rows are streamed and only matches kept: the erasure replay matches keyed hashes,
     which SQL cannot compute."""
-    with _engines(instance_path) as engine_for:
-        for system, table in _mapped_tables(session, activity=None):
+    with engines(instance_path) as engine_for:
+        for system, table in mapped_tables(session):
             wanted = [k for k in kinds if k in table.identity]
             if not wanted:
                 continue
             found: list[tuple[Any, dict[str, str]]] = []
-            try:
-                with engine_for(system).connect() as conn:
-                    reflected = _reflect(conn, system, table)
-                    identity = [reflected.c[table.identity[k]] for k in wanted]
-                    stmt = select(reflected.c[table.key_column], *identity)
-                    rows = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
-                    for row in rows:
-                        values = {k: str(v) for k, v in zip(wanted, row[1:], strict=True) if v is not None}
-                        if any(match(k, v) for k, v in values.items()):
-                            found.append((row[0], values))
-            except SQLAlchemyError as exc:  # the URL may hold a secret: never echo it
-                raise DataSystemError(
-                    f"Data system '{system.name}', table '{table.table_name}' could not be read "
-                    f"({type(exc).__name__})."
-                ) from exc
+            with reporting(system.name, table.table_name, "read"), engine_for(system).connect() as conn:
+                reflected = reflect_table(conn, system, table)
+                identity = [reflected.c[table.identity[k]] for k in wanted]
+                stmt = select(reflected.c[table.key_column], *identity)
+                rows = conn.execution_options(stream_results=True, yield_per=5000).execute(stmt)
+                for row in rows:
+                    values = {k: str(v) for k, v in zip(wanted, row[1:], strict=True) if v is not None}
+                    if any(match(k, v) for k, v in values.items()):
+                        found.append((row[0], values))
             yield system, table, found
 
 
@@ -194,24 +166,9 @@ def erase_keys(
     session: Session, *, instance_path: Path, system: DataSystem, table: DataTable, keys: list[Any]
 ) -> int:
     """Delete or mask (the table's erasure strategy) the rows with these keys; return how many."""
-    done = 0
-    with _engines(instance_path) as engine_for:
-        try:
-            with engine_for(system).begin() as conn:
-                reflected = _reflect(conn, system, table)
-                key_col = reflected.c[table.key_column]
-                for start in range(0, len(keys), BATCH):
-                    batch = keys[start : start + BATCH]
-                    if table.erasure == "delete":
-                        done += conn.execute(delete(reflected).where(key_col.in_(batch))).rowcount
-                    else:
-                        values = _mask_values(reflected, list(table.mask_columns))
-                        done += conn.execute(
-                            update(reflected).where(key_col.in_(batch)).values(**values)
-                        ).rowcount
-        except SQLAlchemyError as exc:
-            raise DataSystemError(
-                f"Data system '{system.name}', table '{table.table_name}' could not be changed "
-                f"({type(exc).__name__})."
-            ) from exc
-    return done
+    with (
+        engines(instance_path) as engine_for,
+        reporting(system.name, table.table_name, "changed"),
+        engine_for(system).begin() as conn,
+    ):
+        return _erase(conn, reflect_table(conn, system, table), table, keys)

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    String,
     Table,
     and_,
     case,
@@ -32,20 +31,22 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from privacy_service.datamap.actions import MASK_TEXT
-from privacy_service.datamap.models import DataSystem, DataTable
-from privacy_service.datamap.service import (
+from privacy_service.datamap.connector import (
     DataSystemError,
-    _engines,
-    _match,
-    _reflect,
+    column_type,
+    engines,
+    identity_match,
     mapped_tables,
+    masked_values,
     plain_value,
+    reflect_table,
+    reporting,
+    unmasked,
 )
+from privacy_service.datamap.models import DataSystem, DataTable
 
 _Act = Callable[[Connection, Any, int], int]
 
@@ -84,11 +85,7 @@ class DueTable:
             cutoff = cutoff.astimezone(UTC).replace(tzinfo=None)  # naive columns hold UTC
         condition = anchor <= cutoff
         if self.action == "anonymise":
-            unmasked = [
-                self.table.c[c].is_not(None) if self.table.c[c].nullable else self.table.c[c] != MASK_TEXT
-                for c in self.mask_columns
-            ]
-            condition = and_(condition, or_(*unmasked))
+            condition = and_(condition, unmasked(self.table, self.mask_columns))
         return condition
 
     def held(self, protection: Protection) -> ColumnElement[bool]:
@@ -97,13 +94,13 @@ class DueTable:
             return self.key.is_not(None)
         parts: list[ColumnElement[bool]] = []
         if protection.keys:
-            python_type = _python_type(self.key)
+            python_type = column_type(self.key)
             keys = [python_type(k) for k in protection.keys if _fits(python_type, k)]
             if keys:
                 parts.append(self.key.in_(keys))
         for kind, value in protection.subjects:
             column = self.mapping.identity.get(kind)
-            if column and (match := _match(self.table.c[column], kind, value)) is not None:
+            if column and (match := identity_match(self.table.c[column], kind, value)) is not None:
                 # never NULL: NOT (NULL) would drop rows with an empty identity column from every action
                 parts.append(and_(self.table.c[column].is_not(None), match))
         return or_(*parts) if parts else false()
@@ -180,7 +177,8 @@ class DueTable:
         self, conn: Connection, batch: ColumnElement[bool], deposit_dir: Path | None, batch_no: int
     ) -> int:
         if self.action == "anonymise":
-            return conn.execute(update(self.table).where(batch).values(**self._masked())).rowcount
+            values = masked_values(self.table, self.mask_columns)
+            return conn.execute(update(self.table).where(batch).values(**values)).rowcount
         if self.action == "deposit":  # remove exactly the rows written to disk, in the same transaction
             assert deposit_dir is not None
             rows = conn.execute(select(self.table).where(batch).order_by(self.key).with_for_update())
@@ -188,25 +186,6 @@ class DueTable:
             keys = _write_jsonl(path, rows, self.mapping.key_column)
             return conn.execute(delete(self.table).where(self.key.in_(keys))).rowcount if keys else 0
         return conn.execute(delete(self.table).where(batch)).rowcount
-
-    def _masked(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name in self.mask_columns:
-            column = self.table.c[name]
-            if column.nullable:
-                values[name] = None
-            elif isinstance(column.type, String):
-                values[name] = MASK_TEXT
-            else:
-                raise DataSystemError(f"Column '{name}' cannot be blanked: it is NOT NULL and not text.")
-        return values
-
-
-def _python_type(column: Any) -> type:
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return str
 
 
 def _fits(python_type: type, value: str) -> bool:
@@ -250,15 +229,10 @@ def open_due_table(
     if not found:
         raise DataSystemError(f"The data map has no table {system}.{table}.")
     data_system, mapping = found[0]
-    with _engines(instance_path) as engine_for:
+    with engines(instance_path) as engine_for:
         engine = engine_for(data_system)
-        try:
-            with engine.connect() as conn:
-                reflected = _reflect(conn, data_system, mapping)
-        except SQLAlchemyError as exc:
-            raise DataSystemError(
-                f"Data system '{system}', table '{table}' could not be read ({type(exc).__name__})."
-            ) from exc
+        with reporting(system, table, "read"), engine.connect() as conn:
+            reflected = reflect_table(conn, data_system, mapping)
         missing = [c for c in (anchor, *mask_columns) if c not in reflected.c]
         if missing:
             raise DataSystemError(f"Table {system}.{table} has no column {', '.join(missing)}.")

@@ -1,44 +1,43 @@
-"""The data map: load systems.yaml, resolve system URLs, and find a subject's rows set-based with SQL."""
+"""The data map's front door: load systems.yaml, read the map, and find a subject's rows set-based with SQL.
+
+The SQL primitives live in connector.py; actions.py (erase, restrict, rectify a subject's rows) and expiry.py
+(retention's due rows) are built on them too. None of those imports this module.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import threading
-import time
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    ColumnElement,
-    Connection,
-    Engine,
-    MetaData,
-    Table,
-    create_engine,
-    func,
-    inspect,
-    literal,
-    or_,
-    select,
-)
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
+from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
+from privacy_service.datamap.connector import (
+    DataSystemError,
+    clean_identity,
+    dispose_engines,
+    engines,
+    mapped_tables,
+    plain_value,
+    reporting,
+    select_subject,
+)
 from privacy_service.datamap.models import DataSystem, DataTable
-from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS, validate_systems
-from privacy_service.errors import DomainError, ValidationFailed
+from privacy_service.datamap.schemas import validate_systems
 from privacy_service.models import utcnow
+from privacy_service.ropa import service as ropa
+
+__all__ = [  # what dsar, retention, the app factory and the pages use besides the functions below
+    "DataSystemError",
+    "dispose_engines",
+    "mapped_tables",
+    "plain_value",
+]
 
 _SYSTEM_FIELDS = ("description", "url_env", "url")
 _TABLE_FIELDS = {
@@ -51,13 +50,6 @@ _TABLE_FIELDS = {
     "restriction_column": "restriction_column",
     "anchor_column": "anchor_column",
 }
-
-
-class DataSystemError(DomainError):
-    """A data system cannot be reached or does not match its map; the message names system and table."""
-
-    code = "data_system_error"
-    status = 502
 
 
 @dataclass
@@ -152,15 +144,6 @@ def load_systems(
 # --- reading the map ---------------------------------------------------------------------------------------
 
 
-def system_url(system: DataSystem, *, instance_path: Path) -> str:
-    """Return the system's database URL: its environment variable if set, else the default URL."""
-    if system.url_env and os.environ.get(system.url_env):
-        return os.environ[system.url_env]
-    if system.url:
-        return system.url.replace("{instance}", str(Path(instance_path).resolve()))
-    raise DataSystemError(f"Data system '{system.name}' has no URL: set the variable {system.url_env}.")
-
-
 def list_systems(session: Session) -> list[DataSystem]:
     """Return every data system, by name."""
     return list(session.scalars(select(DataSystem).order_by(DataSystem.name)))
@@ -168,189 +151,7 @@ def list_systems(session: Session) -> list[DataSystem]:
 
 def tables_for_activity(session: Session, *, activity: str) -> list[tuple[DataSystem, DataTable]]:
     """Return the mapped tables holding an activity's data, with their systems."""
-    return _mapped_tables(session, activity=activity)
-
-
-def mapped_tables(session: Session) -> list[tuple[DataSystem, DataTable]]:
-    """Return every mapped table with its system, by system and table name."""
-    return _mapped_tables(session, activity=None)
-
-
-def _mapped_tables(session: Session, *, activity: str | None) -> list[tuple[DataSystem, DataTable]]:
-    stmt = select(DataSystem, DataTable).join(DataTable, DataTable.system_id == DataSystem.id)
-    if activity is not None:
-        stmt = stmt.where(DataTable.activity_slug == activity)
-    stmt = stmt.order_by(DataSystem.name, DataTable.table_name)
-    return [(s, t) for s, t in session.execute(stmt)]
-
-
-# --- the set-based connector --------------------------------------------------------------------------------
-
-
-# Server databases (PostgreSQL) keep one small pool per URL for the process: a request's plan, its answer and
-# an erasure each reach the same systems, and a new connection per call cost more than the look-ups. SQLite
-# files get an engine per call (no pool), so a test's or a demo's file is never held open.
-_SHARED: dict[str, Engine] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def _shared_engine(url: str) -> Engine:
-    with _SHARED_LOCK:
-        engine = _SHARED.get(url)
-        if engine is None:
-            engine = create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True, pool_recycle=300)
-            _SHARED[url] = engine
-        return engine
-
-
-def dispose_engines() -> None:
-    """Close the pooled data-system connections (app shutdown, tests, after a fork)."""
-    with _SHARED_LOCK:
-        for engine in _SHARED.values():
-            engine.dispose()
-        _SHARED.clear()
-
-
-@contextmanager
-def _engines(instance_path: Path) -> Iterator[Callable[[DataSystem], Engine]]:
-    cache: dict[str, Engine] = {}
-    own: list[Engine] = []
-
-    def get(system: DataSystem) -> Engine:
-        url = system_url(system, instance_path=instance_path)
-        if url not in cache:
-            parsed = make_url(url)
-            if parsed.get_backend_name() != "sqlite":
-                cache[url] = _shared_engine(url)
-                return cache[url]
-            file = parsed.database
-            if file not in (None, "", ":memory:") and not Path(file).exists():  # connecting would create it
-                raise DataSystemError(f"Data system '{system.name}': its database file does not exist.")
-            # SQLite data systems may be written by two schedulers' jobs at once: wait for the lock, not 5 s.
-            cache[url] = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
-            own.append(cache[url])
-        return cache[url]
-
-    try:
-        yield get
-    finally:
-        for engine in own:
-            engine.dispose()
-
-
-def plain_value(value: Any) -> Any:
-    """A column value as JSON can hold it: dates and times in ISO 8601, bytes as hex, the rest as it is."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
-def _clean_identity(identity: dict[str, str]) -> dict[str, str]:
-    unknown = sorted(set(identity) - set(IDENTITY_KINDS))
-    if unknown:
-        raise ValidationFailed(
-            f"Unknown identity kind {', '.join(unknown)}; use {', '.join(IDENTITY_KINDS)}.",
-            fields={f"identity.{k}": ["Unknown identity kind."] for k in unknown},
-        )
-    clean = {k: str(v).strip() for k, v in identity.items() if v is not None and str(v).strip()}
-    if not clean:
-        raise ValidationFailed("Give at least one identity to look for.", fields={"identity": ["Required."]})
-    return clean
-
-
-def _phone_variants(value: str) -> list[str]:
-    digits = re.sub(r"[\s\-().]", "", value)
-    digits = "+" + digits[2:] if digits.startswith("00") else digits
-    if re.fullmatch(r"\+47\d{8}", digits):
-        return [digits, digits[3:]]
-    if re.fullmatch(r"\d{8}", digits):  # a Norwegian number written without its country code
-        return [digits, "+47" + digits]
-    return [digits]
-
-
-def phone_key(column: Any) -> ColumnElement[str]:
-    """Return the phone column without spaces and dashes, as matched and as indexed."""
-    # Constants rendered inline, not bound: an expression index only serves an identical expression.
-    space, dash, empty = (literal(c, literal_execute=True) for c in (" ", "-", ""))
-    return func.replace(func.replace(column, space, empty), dash, empty)
-
-
-def _match(column: Any, kind: str, value: str) -> ColumnElement[bool] | None:
-    if kind == "email":
-        return func.lower(column) == value.lower()
-    if kind == "phone":
-        return phone_key(column).in_(_phone_variants(value))
-    if kind == "national_id":
-        return column == re.sub(r"\s", "", value)
-    try:
-        wanted = column.type.python_type
-    except NotImplementedError:
-        wanted = str
-    if wanted is int:
-        return column == int(value) if value.isdigit() else None
-    return column == value
-
-
-# A server table's columns as read from the data system, kept a minute: reading them cost more than the
-# look-up itself. A column renamed meanwhile shows as a failed read until then.
-REFLECT_SECONDS = 60.0
-_REFLECTED: dict[tuple[str, str], tuple[float, Table]] = {}
-
-
-def _reflect(conn: Connection, system: DataSystem, table: DataTable) -> Table:
-    optional = [c for c in (table.restriction_column, table.anchor_column) if c]
-    names = [table.table_name, table.key_column, *table.columns, *table.identity.values(), *optional]
-    # Checked again here: the map may have been written around the schema.
-    if not all(re.fullmatch(IDENTIFIER_RE, n) for n in names):
-        raise DataSystemError(f"Data system '{system.name}', table '{table.table_name}': invalid SQL name.")
-    key = (str(conn.engine.url), table.table_name)
-    cached = _REFLECTED.get(key) if conn.dialect.name != "sqlite" else None  # files are read afresh
-    if cached is not None and time.monotonic() - cached[0] < REFLECT_SECONDS:
-        reflected = cached[1]
-    else:
-        try:  # columns only: reflecting indexes warns on expression indexes and is not needed
-            found = inspect(conn).get_columns(table.table_name)
-        except NoSuchTableError:
-            found = []
-        if not found:
-            raise DataSystemError(
-                f"Data system '{system.name}' has no table '{table.table_name}'; fix systems.yaml."
-            )
-        reflected = Table(
-            table.table_name,
-            MetaData(),
-            *(Column(c["name"], c["type"], nullable=c["nullable"]) for c in found),
-        )
-        if conn.dialect.name != "sqlite":
-            _REFLECTED[key] = (time.monotonic(), reflected)  # read-only from here on: safe to share
-    missing = sorted(set(names[1:]) - set(reflected.c.keys()))
-    if missing:
-        raise DataSystemError(
-            f"Data system '{system.name}', table '{table.table_name}' lacks columns: {', '.join(missing)}."
-        )
-    return reflected
-
-
-def _select_subject(
-    conn: Connection, system: DataSystem, table: DataTable, wanted: dict[str, str]
-) -> list[dict[str, Any]]:
-    reflected = _reflect(conn, system, table)
-    conditions = [
-        cond
-        for kind, value in wanted.items()
-        if (cond := _match(reflected.c[table.identity[kind]], kind, value)) is not None
-    ]
-    if not conditions:
-        return []
-    columns = [table.key_column, *(c for c in table.columns if c != table.key_column)]
-    stmt = (
-        select(*(reflected.c[c] for c in columns))
-        .where(or_(*conditions))
-        .order_by(reflected.c[table.key_column])
-    )
-    return [dict(row._mapping) for row in conn.execute(stmt)]
+    return mapped_tables(session, activity=activity)
 
 
 def find_subject_rows(
@@ -363,23 +164,17 @@ def find_subject_rows(
 ) -> list[SubjectRows]:
     """Return the subject's rows in every mapped table (or one activity's, or those of `activities`),
     matching any identity given."""
-    wanted = _clean_identity(identity)
+    wanted = clean_identity(identity)
     found: list[SubjectRows] = []
-    with _engines(instance_path) as engine_for:
-        for system, table in _mapped_tables(session, activity=activity):
+    with engines(instance_path) as engine_for:
+        for system, table in mapped_tables(session, activity=activity):
             if activities is not None and table.activity_slug not in activities:
                 continue
             kinds = {k: v for k, v in wanted.items() if k in table.identity}
             if not kinds:
                 continue
-            try:
-                with engine_for(system).connect() as conn:
-                    rows = _select_subject(conn, system, table, kinds)
-            except SQLAlchemyError as exc:  # the URL may hold a secret: never echo it
-                raise DataSystemError(
-                    f"Data system '{system.name}', table '{table.table_name}' could not be read "
-                    f"({type(exc).__name__})."
-                ) from exc
+            with reporting(system.name, table.table_name, "read"), engine_for(system).connect() as conn:
+                rows = select_subject(conn, system, table, kinds)
             if rows:
                 found.append(
                     SubjectRows(
@@ -393,3 +188,24 @@ def find_subject_rows(
                     )
                 )
     return found
+
+
+@dataclass
+class MapOverview:
+    """The data map as the officer's page shows it: each system's tables, and the registry's activities."""
+
+    systems: list[DataSystem]
+    tables: dict[str, list[DataTable]]  # system name -> its mapped tables
+    activities: dict[str, ropa.Activity]  # slug -> the registry's current (not retired) activity
+    unmapped: list[ropa.Activity]  # current activities no table holds, by slug
+
+
+def map_overview(session: Session) -> MapOverview:
+    """Return every system with its tables, and name the current activities that no table holds."""
+    tables: dict[str, list[DataTable]] = {}
+    for system, table in mapped_tables(session):
+        tables.setdefault(system.name, []).append(table)
+    activities = {a.slug: a for a in ropa.activities_for(session, include_retired=False)}
+    mapped = {t.activity_slug for system_tables in tables.values() for t in system_tables}
+    unmapped = [a for slug, a in sorted(activities.items()) if slug not in mapped]
+    return MapOverview(list_systems(session), tables, activities, unmapped)

@@ -10,9 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_engine, get_session
-from privacy_service.retention import holds as holds_service
-from privacy_service.retention import runner
-from privacy_service.retention.rules import list_rules
+from privacy_service.retention import service
 from privacy_service.retention.schemas import (
     HoldInSchema,
     HoldListArgsSchema,
@@ -31,7 +29,7 @@ blp = Blueprint("retention", __name__, description="Holds, retention rules and r
 def hold_view(hold: Any) -> dict[str, Any]:
     """A hold as the API shows it (the subject's identity value stays out)."""
     view = {k: getattr(hold, k) for k in HoldSchema().fields if k != "active"}
-    return {**view, "active": holds_service.is_active(hold)}
+    return {**view, "active": service.is_active(hold)}
 
 
 @blp.route("/holds")
@@ -41,17 +39,15 @@ class Holds(MethodView):
     @require("retention:read")
     def get(self, active: bool | None, activity: str | None) -> list[dict[str, Any]]:
         """Holds, newest first; ?active=true for those protecting data now."""
-        holds = holds_service.list_holds(get_session(), active_only=bool(active), activity=activity)
-        return [hold_view(h) for h in holds if active is not False or not holds_service.is_active(h)]
+        holds = service.list_holds(get_session(), active_only=bool(active), activity=activity)
+        return [hold_view(h) for h in holds if active is not False or not service.is_active(h)]
 
     @blp.arguments(HoldInSchema)
     @blp.response(201, HoldSchema)
     @require("holds:manage")
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Set a hold: it wins over retention and erasure from now on (or from starts_at)."""
-        session = get_session()
-        hold = holds_service.set_hold(session, data={**data, "source": "api"}, actor=current_actor())
-        session.commit()
+        hold = service.set_hold(get_session(), data={**data, "source": "api"}, actor=current_actor())
         return hold_view(hold)
 
 
@@ -62,18 +58,18 @@ class Holds(MethodView):
 def release(data: dict[str, Any], hold_id: int) -> dict[str, Any]:
     """Release a hold. Nothing is deleted now: the answer says how many rows the next run will find due."""
     session = get_session()
-    hold = holds_service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=data["note"])
-    session.commit()
-    due = runner.rows_due_after_release(get_engine(), hold, instance_path=_instance())
+    hold = service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=data["note"])
+    session.commit()  # the count below reads in sessions of its own: they must see the hold released
+    due = service.rows_due_after_release(get_engine(), hold, instance_path=_instance())
     return {"hold": hold_view(hold), "rows_due": due}
 
 
 @blp.route("/retention/rules")
 @blp.response(200, RuleSchema(many=True))
 @require("retention:read")
-def rules() -> list[dict[str, Any]]:
+def rules() -> list[service.Rule]:
     """Every retention rule from the registry, with anything that stops it from running."""
-    return [{**vars(r), "key": r.key} for r in list_rules(get_session())]
+    return service.list_rules(get_session())
 
 
 def _instance() -> Path:
@@ -90,7 +86,7 @@ class Runs(MethodView):
     @require("retention:read")
     def get(self) -> list[dict[str, Any]]:
         """The newest 50 runs (without their per-rule results)."""
-        return [_run_view(r, []) for r in runner.list_runs(get_session())]
+        return [_run_view(r, []) for r in service.list_runs(get_session())]
 
     @blp.arguments(RunInSchema, required=False)
     @blp.response(201, RunSchema)
@@ -101,7 +97,7 @@ class Runs(MethodView):
         if not data["dry_run"] and (principal is None or "retention:run" not in principal.scopes):
             raise AccessDenied(403, "A real run needs the scope 'retention:run'; a dry run does not.")
         get_session().close()  # the run manages its own transactions
-        run = runner.run_retention(
+        run = service.run_retention(
             get_engine(),
             instance_path=_instance(),
             actor=current_actor(),
@@ -109,7 +105,7 @@ class Runs(MethodView):
             only=data["rules"],
             trigger="api",
         )
-        return _run_view(*runner.get_run(get_session(), run.id or 0))
+        return _run_view(*service.get_run(get_session(), run.id or 0))
 
 
 @blp.route("/retention/runs/<int:run_id>")
@@ -117,4 +113,4 @@ class Runs(MethodView):
 @require("retention:read")
 def get_run(run_id: int) -> dict[str, Any]:
     """One run with what it did per rule."""
-    return _run_view(*runner.get_run(get_session(), run_id))
+    return _run_view(*service.get_run(get_session(), run_id))

@@ -18,10 +18,7 @@ from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.models import as_utc, utcnow
 from privacy_service.retention.models import Hold
-
-KINDS = ("archive_law", "legal", "request_pending", "other")
-SCOPES = ("activity", "table", "subject", "records")
-IDENTITY_KINDS = ("email", "national_id", "phone", "account_id")
+from privacy_service.retention.schemas import KINDS, SCOPES, scope_errors
 
 
 @dataclass(frozen=True)
@@ -33,22 +30,6 @@ class TableRef:
     activity: str
 
 
-def _scope_errors(data: dict[str, Any]) -> dict[str, list[str]]:
-    scope, errors = data.get("scope"), {}
-    needs = {
-        "activity": ("activity",),
-        "table": ("system", "table_name"),
-        "subject": ("subject_kind", "subject_value"),
-        "records": ("system", "table_name", "record_keys"),
-    }.get(scope or "", ())
-    for name in needs:
-        if not data.get(name):
-            errors[name] = [f"Required for a hold on scope {scope}."]
-    if scope == "subject" and data.get("subject_kind") not in IDENTITY_KINDS:
-        errors["subject_kind"] = [f"Must be one of: {', '.join(IDENTITY_KINDS)}."]
-    return errors
-
-
 def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
     """Set a hold from validated fields (kind, scope and what the scope needs, basis, optional times)."""
     errors: dict[str, list[str]] = {}
@@ -58,9 +39,9 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
         errors["scope"] = [f"Must be one of: {', '.join(SCOPES)}."]
     if not (data.get("basis") or "").strip():
         errors["basis"] = ["Say why the data must be kept (e.g. 'Archives Act § 6; Noark 5: preserve')."]
-    errors.update(_scope_errors(data))
-    starts, ends = data.get("starts_at") or utcnow(), data.get("ends_at")
-    if ends is not None and as_utc(ends) <= as_utc(starts):  # type: ignore[operator]
+    errors.update(scope_errors(data))
+    starts, ends = as_utc(data.get("starts_at")) or utcnow(), as_utc(data.get("ends_at"))
+    if ends is not None and ends <= starts:
         errors["ends_at"] = ["Must be after the start."]
     if errors:
         raise ValidationFailed("The hold is not valid.", fields=errors)
@@ -103,11 +84,7 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
 def is_active(hold: Hold, at: datetime | None = None) -> bool:
     """Whether a hold protects data at the given time (now by default)."""
     at = at or utcnow()
-    return (
-        hold.released_at is None
-        and as_utc(hold.starts_at) <= at  # type: ignore[operator]
-        and (hold.ends_at is None or as_utc(hold.ends_at) > at)  # type: ignore[operator]
-    )
+    return hold.released_at is None and hold.starts_at <= at and (hold.ends_at is None or hold.ends_at > at)
 
 
 _POLICY_FIELDS = (
@@ -285,3 +262,19 @@ def request_hold(session: Session, *, reference: str) -> Hold | None:
             Hold.kind == "request_pending", Hold.reference == reference, Hold.released_at.is_(None)
         )
     )
+
+
+def holds_by_id(session: Session, ids: set[int]) -> dict[int, Hold]:
+    """The holds with these ids, by id (a run report or a withdrawal mail names the holds that kept rows)."""
+    if not ids:
+        return {}
+    return {h.id or 0: h for h in session.scalars(select(Hold).where(Hold.id.in_(ids)))}
+
+
+def held_keys(
+    session: Session, *, system: str, table: str, activity: str, rows: list[tuple[Any, dict[str, str]]]
+) -> set[Any]:
+    """Which rows of one mapped table an active hold protects, each row given as (key, the identity it was
+    found by): a replayed erasure finds each row by an identity of its own."""
+    holds = holds_for_table(session, TableRef(system, table, activity))
+    return {key for key, identity in rows if held_rows(holds, keys=[key], identity=identity)}

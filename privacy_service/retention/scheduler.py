@@ -1,163 +1,108 @@
-"""`privacy-service scheduler`: APScheduler runs each retention rule on its schedule, and the outbox.
+"""`privacy-service scheduler`: APScheduler runs each retention rule on its schedule, the periodic jobs the
+app registers, and the outbox. The jobs themselves are in jobs.py; this module makes the scheduler and keeps
+its job store in step with the rules.
 
 Jobs live in the database (APScheduler's SQLAlchemy job store), so a restart neither loses a run that fell due
 while the scheduler was down (misfires are coalesced into one run) nor schedules one twice. Several scheduler
-processes may share one PostgreSQL: a rule's job takes an advisory lock and runs only if no run exists yet for
-that rule and schedule slot, so each due rule runs exactly once. SQLite deployments run one scheduler.
+processes may share one PostgreSQL: a rule's job runs its slot once (slots.py). SQLite deployments run one
+scheduler.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-import zlib
+import concurrent.futures
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.executors.pool import BasePoolExecutor
+from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
-from sqlalchemy import Engine, select, text
 from sqlmodel import Session
 
-from privacy_service import notify
-from privacy_service.audit import Actor
-from privacy_service.models import as_utc, utcnow
-from privacy_service.retention import runner
-from privacy_service.retention.models import RetentionRun
-from privacy_service.retention.rules import list_rules
+from privacy_service.retention import jobs, service
+from privacy_service.retention.slots import OSLO, trigger_for
 
-log = logging.getLogger(__name__)
-OSLO = ZoneInfo("Europe/Oslo")
-SCHEDULER = Actor("system", "scheduler")
-SLOT_NAMESPACE = 7262004
 OUTBOX_JOB = "outbox"
-_app: Flask | None = None  # the app the jobs of this process run against
+
+# Job stores written before the jobs moved to jobs.py name them in this module. The names stay resolvable so
+# those jobs load (with the next run time they had: a run missed meanwhile still fires), and sync_jobs moves
+# each such job to its jobs.py name, so these three can go once every scheduler has started once.
+rule_job, periodic_job, outbox_job = jobs.rule_job, jobs.periodic_job, jobs.outbox_job
+_MOVED = {f"{__name__}:{f.__name__}": f for f in (rule_job, periodic_job, outbox_job)}
 
 
-def trigger_for(schedule: str) -> CronTrigger:
-    return CronTrigger.from_crontab(schedule, timezone=OSLO)
+class _AppThreadPool(concurrent.futures.ThreadPoolExecutor):
+    """A thread pool that runs every task inside the app's context (the jobs read `current_app`)."""
+
+    def __init__(self, app: Flask, max_workers: int) -> None:
+        super().__init__(max_workers)
+        self.app = app
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        return super().submit(self._in_app, fn, *args, **kwargs)
+
+    def _in_app(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self.app.app_context():
+            return fn(*args, **kwargs)
 
 
-def latest_fire_time(
-    schedule: str, now: datetime, lookback: timedelta = timedelta(days=400)
-) -> datetime | None:
-    """The latest time at or before `now` the schedule fired (the slot a late or coalesced run belongs to)."""
-    trigger = trigger_for(schedule)
-    step, last = now - lookback, None
-    for _ in range(100_000):  # bounded: a daylight-saving hour must never loop for ever
-        fire = trigger.get_next_fire_time(None, step)
-        if fire is None or fire > now:
-            break
-        if last is None or fire > last:
-            last = fire
-            step = fire + timedelta(minutes=1)
-        else:  # the repeated hour of an autumn night can hand back an earlier instant
-            step += timedelta(hours=1)
-    return last
+class AppExecutor(BasePoolExecutor):
+    """APScheduler's thread-pool executor, each job run inside the app's context."""
+
+    def __init__(self, app: Flask, max_workers: int) -> None:
+        super().__init__(_AppThreadPool(app, max_workers))
 
 
-_local_lock = threading.Lock()  # SQLite: one scheduler process, whose job threads take turns
+def make_scheduler(app: Flask, **kwargs: Any) -> BackgroundScheduler:
+    """A scheduler on the app's database job store: coalesced misfires, one instance per job, each job run
+    in the app's context.
 
-
-def run_rule_slot(engine: Engine, *, rule_key: str, slot: datetime, instance_path: Path) -> int | None:
-    """Run one rule for one schedule slot unless that slot has already run; return the run id or None."""
-    if engine.dialect.name != "postgresql":
-        with _local_lock:
-            return _run_rule_slot(engine, rule_key=rule_key, slot=slot, instance_path=instance_path)
-    return _run_rule_slot(engine, rule_key=rule_key, slot=slot, instance_path=instance_path)
-
-
-def _run_rule_slot(engine: Engine, *, rule_key: str, slot: datetime, instance_path: Path) -> int | None:
-    with engine.connect() as lock_conn:
-        args = {"key": (SLOT_NAMESPACE << 32) | zlib.crc32(rule_key.encode())}
-        locking = engine.dialect.name == "postgresql"
-        if locking and not lock_conn.execute(text("SELECT pg_try_advisory_lock(:key)"), args).scalar_one():
-            log.info("retention rule %s: another scheduler is running it", rule_key)
-            return None
-        try:
-            with Session(engine) as session:
-                done = session.scalars(
-                    select(RetentionRun).where(
-                        RetentionRun.trigger == "scheduler",
-                        RetentionRun.scheduled_for == slot,
-                        RetentionRun.dry_run.is_(False),
-                        RetentionRun.status.in_(("running", "completed", "failed")),
-                    )
-                )
-                if any(rule_key in (r.rule_filter or []) for r in done):
-                    log.info("retention rule %s: slot %s has run already", rule_key, slot.isoformat())
-                    return None
-            run = runner.run_retention(
-                engine,
-                instance_path=instance_path,
-                actor=SCHEDULER,
-                only=[rule_key],
-                trigger="scheduler",
-                scheduled_for=slot,
-            )
-            return run.id
-        finally:
-            if engine.dialect.name == "postgresql":
-                lock_conn.execute(text("SELECT pg_advisory_unlock(:key)"), args)
-                lock_conn.commit()
-
-
-def rule_job(rule_key: str, schedule: str) -> None:
-    """The APScheduler job of one rule (module-level, so the job store can name it)."""
-    assert _app is not None, "start the scheduler with start_scheduler()"
-    slot = latest_fire_time(schedule, datetime.now(OSLO))
-    if slot is None:
-        return
-    run_rule_slot(
-        _app.extensions["engine"],
-        rule_key=rule_key,
-        slot=as_utc(slot) or utcnow(),
-        instance_path=Path(_app.config["PRIVACY_INSTANCE_PATH"]),
+    Start it paused, sync_jobs(), then resume: the job store is only read once the scheduler has started.
+    """
+    return BackgroundScheduler(
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=app.extensions["engine"], tablename="apscheduler_jobs")
+        },
+        # Two jobs at a time: a rule's run holds up to four pooled connections (locks, session, audit), and
+        # the app's pool has fifteen; more threads would wait on the pool, not run faster.
+        executors={"default": AppExecutor(app, max_workers=2)},
+        job_defaults={"coalesce": True, "misfire_grace_time": 7 * 24 * 3600, "max_instances": 1},
+        timezone=OSLO,
+        **kwargs,
     )
 
 
-# Other packages' daily jobs, registered by name: name → (crontab, job(app)). The job store keeps the name.
-PERIODIC: dict[str, tuple[str, Callable[[Flask], None]]] = {}
-
-
-def register_periodic(name: str, schedule: str, job: Callable[[Flask], None]) -> None:
-    """Run `job(app)` on the crontab `schedule` (Europe/Oslo) in the scheduler process."""
-    PERIODIC[name] = (schedule, job)
-
-
-def periodic_job(name: str) -> None:
-    """The APScheduler job of a registered periodic job (module-level, so the job store can name it)."""
-    assert _app is not None
-    schedule_and_job = PERIODIC.get(name)
-    if schedule_and_job is None:
-        log.warning("periodic job %s is no longer registered", name)
-        return
-    schedule_and_job[1](_app)
-
-
-def outbox_job() -> None:
-    """Deliver due mail, webhooks and follow-up tasks."""
-    assert _app is not None
-    notify.deliver_due(_app.extensions["engine"], notify.transport_for(_app.config))
-
-
 def sync_jobs(scheduler: BaseScheduler, app: Flask) -> dict[str, int]:
-    """Make the job store match the rules: add new rules, reschedule changed ones, remove retired ones.
+    """Make the job store match the rules: add new rules, reschedule changed ones, remove retired ones; the
+    same for the app's periodic jobs; and make sure the outbox is delivered.
 
     A job whose rule and schedule are unchanged is left alone, so a run it missed while the scheduler was
     down still fires (once) when the scheduler starts.
     """
-    with Session(app.extensions["engine"]) as session:
-        rules = {f"retention:{r.key}": r for r in list_rules(session) if not r.problems}
-    counts = {"added": 0, "changed": 0, "kept": 0, "removed": 0}
     existing = {job.id: job for job in scheduler.get_jobs()}
+    _move_stored_jobs(existing)
+    counts = _sync_rule_jobs(scheduler, app, existing)
+    _sync_periodic_jobs(scheduler, app, existing)
+    if OUTBOX_JOB not in existing:
+        scheduler.add_job(jobs.outbox_job, "interval", seconds=5, id=OUTBOX_JOB, name="outbox delivery")
+    return counts
+
+
+def _move_stored_jobs(existing: dict[str, Job]) -> None:
+    """Point stored jobs that name a function by its old module at jobs.py, keeping their next run time."""
+    for job in existing.values():
+        func = _MOVED.get(job.func_ref)
+        if func is not None:
+            job.modify(func=func)
+
+
+def _sync_rule_jobs(scheduler: BaseScheduler, app: Flask, existing: dict[str, Job]) -> dict[str, int]:
+    with Session(app.extensions["engine"]) as session:
+        rules = {f"retention:{r.key}": r for r in service.list_rules(session) if not r.problems}
+    counts = {"added": 0, "changed": 0, "kept": 0, "removed": 0}
     for job_id, rule in rules.items():
         job = existing.get(job_id)
         if job is not None and job.args == (rule.key, rule.schedule):
@@ -169,7 +114,7 @@ def sync_jobs(scheduler: BaseScheduler, app: Flask) -> dict[str, int]:
         else:
             counts["added"] += 1
         scheduler.add_job(
-            rule_job,
+            jobs.rule_job,
             trigger_for(rule.schedule),
             id=job_id,
             name=f"retention {rule.key}",
@@ -179,37 +124,19 @@ def sync_jobs(scheduler: BaseScheduler, app: Flask) -> dict[str, int]:
         if job_id.startswith("retention:") and job_id not in rules:
             job.remove()
             counts["removed"] += 1
-    for name, (schedule, __) in PERIODIC.items():
+    return counts
+
+
+def _sync_periodic_jobs(scheduler: BaseScheduler, app: Flask, existing: dict[str, Job]) -> None:
+    periodic = jobs.periodic_jobs(app)
+    for name, (schedule, __) in periodic.items():
         job_id = f"periodic:{name}"
         job = existing.get(job_id)
         if job is not None and job.args == (name,) and str(job.trigger) == str(trigger_for(schedule)):
             continue
         if job is not None:
             job.remove()
-        scheduler.add_job(periodic_job, trigger_for(schedule), id=job_id, name=name, args=(name,))
+        scheduler.add_job(jobs.periodic_job, trigger_for(schedule), id=job_id, name=name, args=(name,))
     for job_id, job in existing.items():
-        if job_id.startswith("periodic:") and job_id.removeprefix("periodic:") not in PERIODIC:
+        if job_id.startswith("periodic:") and job_id.removeprefix("periodic:") not in periodic:
             job.remove()
-    if OUTBOX_JOB not in existing:
-        scheduler.add_job(outbox_job, "interval", seconds=5, id=OUTBOX_JOB, name="outbox delivery")
-    return counts
-
-
-def make_scheduler(app: Flask, **kwargs: Any) -> BackgroundScheduler:
-    """A scheduler on the app's database job store: coalesced misfires, one instance per job.
-
-    Start it paused, sync_jobs(), then resume: the job store is only read once the scheduler has started.
-    """
-    global _app
-    _app = app
-    return BackgroundScheduler(
-        jobstores={
-            "default": SQLAlchemyJobStore(engine=app.extensions["engine"], tablename="apscheduler_jobs")
-        },
-        # Two jobs at a time: a rule's run holds up to four pooled connections (locks, session, audit), and
-        # the app's pool has fifteen; more threads would wait on the pool, not run faster.
-        executors={"default": ThreadPoolExecutor(max_workers=2)},
-        job_defaults={"coalesce": True, "misfire_grace_time": 7 * 24 * 3600, "max_instances": 1},
-        timezone=OSLO,
-        **kwargs,
-    )

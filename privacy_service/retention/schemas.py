@@ -8,7 +8,27 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from privacy_service.kernel import SLUG, JsonBoolean, StrictSchema
-from privacy_service.retention.holds import IDENTITY_KINDS, KINDS, SCOPES
+
+KINDS = ("archive_law", "legal", "request_pending", "other")
+SCOPES = ("activity", "table", "subject", "records")
+IDENTITY_KINDS = ("email", "national_id", "phone", "account_id")
+
+
+def scope_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """The fields the hold's scope needs that `data` lacks (a subject hold also names an identity kind)."""
+    scope, errors = data.get("scope"), {}
+    needs = {
+        "activity": ("activity",),
+        "table": ("system", "table_name"),
+        "subject": ("subject_kind", "subject_value"),
+        "records": ("system", "table_name", "record_keys"),
+    }.get(scope or "", ())
+    for name in needs:
+        if not data.get(name):
+            errors[name] = [f"Required for a hold on scope {scope}."]
+    if scope == "subject" and data.get("subject_kind") not in IDENTITY_KINDS:
+        errors["subject_kind"] = [f"Must be one of: {', '.join(IDENTITY_KINDS)}."]
+    return errors
 
 
 class HoldInSchema(StrictSchema):
@@ -29,9 +49,7 @@ class HoldInSchema(StrictSchema):
 
     @validates_schema
     def _scope_fields(self, data: dict[str, Any], **_: Any) -> None:
-        from privacy_service.retention.holds import _scope_errors
-
-        errors = _scope_errors(data)
+        errors = scope_errors(data)
         if errors:
             raise ValidationError(errors)
 

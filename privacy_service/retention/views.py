@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,33 +10,27 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from privacy_service.audit import verify_chain
 from privacy_service.db import get_engine, get_session
 from privacy_service.errors import DomainError
-from privacy_service.retention import holds as holds_service
-from privacy_service.retention import runner
-from privacy_service.retention.models import Hold, RetentionRunRule
-from privacy_service.retention.report_pdf import render_run_pdf
-from privacy_service.retention.rules import list_rules
-from privacy_service.retention.scheduler import OSLO, trigger_for
+from privacy_service.retention import service
+from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.security.access import current_actor, current_principal, page
 
 bp = Blueprint("retention_officer", __name__, url_prefix="/officer/retention", template_folder="templates")
 
 
 class HoldForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k) for k in holds_service.KINDS])
-    scope = SelectField(_l("Scope"), choices=[SelectChoice(s) for s in holds_service.SCOPES])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k) for k in KINDS])
+    scope = SelectField(_l("Scope"), choices=[SelectChoice(s) for s in SCOPES])
     activity = StringField(_l("Activity (slug)"), validators=[Optional(), Length(max=64)])
     system = StringField(_l("Data system"), validators=[Optional(), Length(max=100)])
     table_name = StringField(_l("Table"), validators=[Optional(), Length(max=100)])
     subject_kind = SelectField(
         _l("Subject identified by"),
-        choices=[SelectChoice("", "—")] + [SelectChoice(k) for k in holds_service.IDENTITY_KINDS],
+        choices=[SelectChoice("", "—")] + [SelectChoice(k) for k in IDENTITY_KINDS],
     )
     subject_value = StringField(_l("Subject identity"), validators=[Optional(), Length(max=254)])
     record_keys = StringField(_l("Record keys (comma-separated)"), validators=[Optional(), Length(max=5000)])
@@ -65,21 +58,17 @@ def _instance() -> Path:
 def dashboard() -> str:
     """Rules, their next run, last result, what is held and why, and what falls due in the next 30 days."""
     session = get_session()
-    rules = list_rules(session)
-    last: dict[str, RetentionRunRule] = {}
-    for result in session.scalars(select(RetentionRunRule).order_by(RetentionRunRule.id)):
-        last[result.rule] = result
-    now = datetime.now(OSLO)
-    next_runs = {r.key: trigger_for(r.schedule).get_next_fire_time(None, now) for r in rules}
+    rules = service.list_rules(session)
+    last = service.last_results(session)
     session.close()
     return render_template(
         "retention/dashboard.html",
         rules=rules,
         last=last,
-        next_runs=next_runs,
-        outlook=runner.outlook(get_engine(), instance_path=_instance()),
-        holds=holds_service.list_holds(get_session(), active_only=True),
-        runs=runner.list_runs(get_session(), limit=15),
+        next_runs=service.next_runs(rules),
+        outlook=service.outlook(get_engine(), instance_path=_instance()),
+        holds=service.list_holds(get_session(), active_only=True),
+        runs=service.list_runs(get_session(), limit=15),
         can_run="retention:run" in (current_principal().scopes if current_principal() else ()),
         lang=_lang(),
     )
@@ -94,38 +83,31 @@ def start_run() -> Any:
     if not dry_run and (principal is None or "retention:run" not in principal.scopes):
         abort(403)
     get_session().close()
-    run = runner.run_retention(
+    run = service.run_retention(
         get_engine(), instance_path=_instance(), actor=current_actor(), dry_run=dry_run, trigger="officer"
     )
     return redirect(url_for("retention_officer.run_report", run_id=run.id))
-
-
-def _report(run_id: int) -> tuple[Any, list[Any], dict[int, Hold]]:
-    session = get_session()
-    run, results = runner.get_run(session, run_id)
-    ids = {int(h) for r in results for h in (r.held_by or {})}
-    holds = {h.id: h for h in session.scalars(select(Hold).where(Hold.id.in_(ids)))} if ids else {}
-    return run, results, holds
 
 
 @bp.get("/runs/<int:run_id>")
 @page("retention:read")
 def run_report(run_id: int) -> str:
     """One run: what each rule did, what was held and by which hold."""
-    run, results, holds = _report(run_id)
-    return render_template("retention/run.html", run=run, results=results, holds=holds, lang=_lang())
+    report = service.run_report(get_session(), run_id=run_id)
+    return render_template(
+        "retention/run.html", run=report.run, results=report.results, holds=report.holds, lang=_lang()
+    )
 
 
 @bp.get("/runs/<int:run_id>.pdf")
 @page("retention:read")
 def run_report_pdf(run_id: int) -> Response:
     """The run report as a PDF to file as documentation of deletion."""
-    run, results, holds = _report(run_id)
-    pdf = render_run_pdf(run, results, holds, verify_chain(get_session()), lang=_lang())
+    pdf = service.run_report_pdf(get_session(), run_id=run_id, lang=_lang())
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="retention-run-{run.id}.pdf"'},
+        headers={"Content-Disposition": f'attachment; filename="retention-run-{run_id}.pdf"'},
     )
 
 
@@ -145,15 +127,14 @@ def set_hold() -> Any:
         data = {k: (v or None) for k, v in form.data.items() if k not in ("csrf_token",)}
         data["record_keys"] = [k.strip() for k in (form.record_keys.data or "").split(",") if k.strip()]
         if data.get("ends_at"):
-            data["ends_at"] = data["ends_at"].replace(tzinfo=OSLO)
+            data["ends_at"] = data["ends_at"].replace(tzinfo=service.OSLO)
         session = get_session()
         try:
-            hold = holds_service.set_hold(session, data={**data, "source": "officer"}, actor=current_actor())
-            session.commit()
+            hold = service.set_hold(session, data={**data, "source": "officer"}, actor=current_actor())
             flash(_("Hold %(id)s is set.", id=hold.id))
             return redirect(url_for("retention_officer.holds"))
         except DomainError as err:
-            session.rollback()
+            session.rollback()  # the form is shown again with the messages: nothing is kept
             for name, messages in err.fields.items():
                 if name in form:
                     form[name].errors = list(form[name].errors or []) + list(messages)
@@ -166,8 +147,8 @@ def _holds_page(form: HoldForm, status: int) -> tuple[str, int]:
         "retention/holds.html",
         form=form,
         release_form=ReleaseForm(),
-        holds=holds_service.list_holds(get_session()),
-        is_active=holds_service.is_active,
+        holds=service.list_holds(get_session()),
+        is_active=service.is_active,
         can_manage=principal is not None and "holds:manage" in principal.scopes,
         lang=_lang(),
     ), status
@@ -183,15 +164,13 @@ def release(hold_id: int) -> Any:
         return redirect(url_for("retention_officer.holds"))
     session = get_session()
     try:
-        hold = holds_service.release_hold(
-            session, hold_id=hold_id, actor=current_actor(), note=form.note.data
-        )
-        session.commit()
+        hold = service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=form.note.data)
+        session.commit()  # the count below reads in sessions of its own: they must see the hold released
     except DomainError as err:
-        session.rollback()
+        session.rollback()  # the answer is a redirect: undo the refused release here
         flash(err.message)
         return redirect(url_for("retention_officer.holds"))
-    due = runner.rows_due_after_release(get_engine(), hold, instance_path=_instance())
+    due = service.rows_due_after_release(get_engine(), hold, instance_path=_instance())
     flash(
         _(
             "Hold %(id)s is released. Rows that fall due at the next run: %(n)s.",

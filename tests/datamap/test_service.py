@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from privacy_service.audit import AuditEvent, count_events
+from privacy_service.datamap.connector import system_url
 from privacy_service.datamap.demo import KARI
 from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.service import (
     DataSystemError,
     find_subject_rows,
     list_systems,
-    system_url,
     tables_for_activity,
 )
 from privacy_service.errors import ValidationFailed

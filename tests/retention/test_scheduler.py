@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from privacy_service.db import transaction
 from privacy_service.retention import scheduler as sched
+from privacy_service.retention import slots
 
 from .conftest import ALL_RULES
 
@@ -33,7 +34,7 @@ RULES = ALL_RULES
     ],
 )
 def test_the_slot_is_the_latest_scheduled_time(schedule: str, now: str, slot: str) -> None:
-    assert sched.latest_fire_time(schedule, datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
+    assert slots.latest_fire_time(schedule, datetime.fromisoformat(now)) == datetime.fromisoformat(slot)
 
 
 def _scheduler_runs(app) -> list[tuple[str, str]]:  # (rule key, status)  # type: ignore[no-untyped-def]
@@ -51,7 +52,7 @@ def test_one_slot_runs_once_however_many_ask(app, demo) -> None:  # type: ignore
 
     def ask() -> None:
         results.append(
-            sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo)
+            slots.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo)
         )
 
     threads = [threading.Thread(target=ask) for _ in range(3)]
@@ -60,10 +61,10 @@ def test_one_slot_runs_once_however_many_ask(app, demo) -> None:  # type: ignore
     for t in threads:
         t.join()
     assert len([r for r in results if r is not None]) == 1, results
-    assert sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo) is None
+    assert slots.run_rule_slot(app.extensions["engine"], rule_key=key, slot=slot, instance_path=demo) is None
     later = slot + timedelta(days=1)
     assert (
-        sched.run_rule_slot(app.extensions["engine"], rule_key=key, slot=later, instance_path=demo)
+        slots.run_rule_slot(app.extensions["engine"], rule_key=key, slot=later, instance_path=demo)
         is not None
     )
 
@@ -137,3 +138,27 @@ def test_a_restart_keeps_the_jobs_and_loses_no_missed_run(app, demo) -> None:  #
     out = _stop(second)
     assert f"kept {len(RULES)}" in out and "added 0" in out
     assert len(_scheduler_runs(app)) == len(RULES)  # the restart ran nothing twice
+
+
+def test_jobs_stored_under_their_old_module_move_to_jobs_and_keep_a_missed_run(app, demo) -> None:  # type: ignore[no-untyped-def]
+    _miss_every_rule(app)
+    store = SQLAlchemyJobStore(engine=app.extensions["engine"], tablename="apscheduler_jobs")
+    store.start(sched.make_scheduler(app), "default")
+    missed = {}
+    for job in store.get_all_jobs():  # as a scheduler from before jobs.py stored them
+        job.func_ref = job.func_ref.replace(
+            "privacy_service.retention.jobs:", "privacy_service.retention.scheduler:"
+        )
+        store.update_job(job)
+        missed[job.id] = job.next_run_time
+    scheduler = sched.make_scheduler(app)
+    scheduler.start(paused=True)
+    try:
+        counts = sched.sync_jobs(scheduler, app)
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown(wait=False)
+    assert counts == {"added": 0, "changed": 0, "kept": len(RULES), "removed": 0}
+    assert set(jobs) == set(missed)
+    assert all(job.func_ref.startswith("privacy_service.retention.jobs:") for job in jobs.values())
+    assert all(job.next_run_time == missed[job_id] for job_id, job in jobs.items())

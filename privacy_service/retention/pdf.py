@@ -76,54 +76,11 @@ def render_run_pdf(
         story.append(para(L["dry"], "subtitle"))
     story += [
         Spacer(1, 4 * mm),
-        key_value_table(
-            [
-                L["run"],
-                (L["started"], format_datetime(run.started_at, lang)),
-                (L["finished"], format_datetime(run.finished_at, lang) or "—"),
-                (L["by"], run.started_by),
-                (L["trigger"], run.trigger),
-                (L["status"], run.status),
-                (L["as_of"], format_datetime(run.as_of, lang)),
-            ]
-        ),
+        _run_table(run, L, lang),
         para(L["rules"], "h1"),
-        data_table(
-            L["cols"],
-            [
-                [
-                    r.rule,
-                    L["actions"].get(r.action, r.action),
-                    r.period,
-                    format_datetime(r.cutoff, lang),
-                    r.candidates,
-                    r.acted,
-                    r.held,
-                    r.failed,
-                    f"{r.seconds:.2f}",
-                ]
-                for r in results
-            ],
-            widths=[46 * mm, 18 * mm, 13 * mm, 24 * mm, 17 * mm, 14 * mm, 12 * mm, 12 * mm, 14 * mm],
-        ),
+        _rules_table(results, L, lang),
     ]
-    held_rows = [
-        [
-            f"#{hold_id}",
-            getattr(holds.get(int(hold_id)), "kind", "?"),
-            getattr(holds.get(int(hold_id)), "basis", "?"),
-            r.rule,
-            n,
-        ]
-        for r in results
-        for hold_id, n in (r.held_by or {}).items()
-    ]
-    story += [para(L["holds"], "h1")]
-    story += (
-        [data_table(L["hold_cols"], held_rows, widths=[14 * mm, 22 * mm, 70 * mm, 50 * mm, 14 * mm])]
-        if held_rows
-        else [para(L["none"])]
-    )
+    story += _held_back(results, holds, L)
     errors = [f"{r.rule}: {r.error}" for r in results if r.error]
     story += [para(L["errors"], "h1"), *([para(e) for e in errors] or [para(L["none"])])]
     deposits = [f"{r.rule}: {r.acted} → {r.deposit_path}" for r in results if r.deposit_path]
@@ -137,3 +94,55 @@ def render_run_pdf(
     story += [para(L["chain"], "h1"), para(chain_text), Spacer(1, 6 * mm)]
     story.append(para(format_datetime(generated_at or utcnow(), lang), "muted"))
     return build_pdf(story, title=title, author="privacy-service", lang=lang, footer=title)
+
+
+def _run_table(run: Any, labels: dict[str, Any], lang: str) -> Flowable:
+    return key_value_table(
+        [
+            labels["run"],
+            (labels["started"], format_datetime(run.started_at, lang)),
+            (labels["finished"], format_datetime(run.finished_at, lang) or "—"),
+            (labels["by"], run.started_by),
+            (labels["trigger"], run.trigger),
+            (labels["status"], run.status),
+            (labels["as_of"], format_datetime(run.as_of, lang)),
+        ]
+    )
+
+
+def _rules_table(results: list[Any], labels: dict[str, Any], lang: str) -> Flowable:
+    rows = [
+        [
+            r.rule,
+            labels["actions"].get(r.action, r.action),
+            r.period,
+            format_datetime(r.cutoff, lang),
+            r.candidates,
+            r.acted,
+            r.held,
+            r.failed,
+            f"{r.seconds:.2f}",
+        ]
+        for r in results
+    ]
+    widths = [46 * mm, 18 * mm, 13 * mm, 24 * mm, 17 * mm, 14 * mm, 12 * mm, 12 * mm, 14 * mm]
+    return data_table(labels["cols"], rows, widths=widths)
+
+
+def _held_back(results: list[Any], holds: dict[int, Any], labels: dict[str, Any]) -> list[Flowable]:
+    """The heading and table of the rows each hold kept, per rule."""
+    rows = [
+        [
+            f"#{hold_id}",
+            getattr(holds.get(int(hold_id)), "kind", "?"),
+            getattr(holds.get(int(hold_id)), "basis", "?"),
+            r.rule,
+            n,
+        ]
+        for r in results
+        for hold_id, n in (r.held_by or {}).items()
+    ]
+    if not rows:
+        return [para(labels["holds"], "h1"), para(labels["none"])]
+    widths = [14 * mm, 22 * mm, 70 * mm, 50 * mm, 14 * mm]
+    return [para(labels["holds"], "h1"), data_table(labels["hold_cols"], rows, widths=widths)]

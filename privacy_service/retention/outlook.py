@@ -1,0 +1,70 @@
+"""What falls due: per rule, the rows due now, due soon and held (the dashboard), and the rows a released hold
+leaves due at the next run. Both only count; neither touches data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, and_, not_
+from sqlmodel import Session
+
+from privacy_service.datamap.expiry import unheld
+from privacy_service.datamap.service import DataSystemError
+from privacy_service.models import utcnow
+from privacy_service.retention.due import open_rule_table, protection, rule_holds
+from privacy_service.retention.models import Hold
+from privacy_service.retention.rules import Rule, cutoff, list_rules
+
+
+def rows_due_after_release(engine: Engine, hold: Hold, *, instance_path: Path) -> dict[str, int]:
+    """Per rule, the due rows the released hold protected that no other active hold protects."""
+    out: dict[str, int] = {}
+    with Session(engine) as session:
+        for rule in list_rules(session):
+            if rule.problems or not _covers(hold, rule):
+                continue
+            others = rule_holds(session, rule)
+            try:
+                with open_rule_table(
+                    session, rule, cutoff=cutoff(utcnow(), rule.period), instance_path=instance_path
+                ) as due:
+                    kinds = set(due.mapping.identity)
+                    mine, __ = protection([hold], kinds)
+                    rest, __ = protection(others, kinds)
+                    out[rule.key] = due.count(and_(due.due(), due.held(mine), not_(due.held(rest))))
+            except DataSystemError:
+                continue  # the dashboard shows the rule's problem; the release itself has happened
+    return out
+
+
+def _covers(hold: Hold, rule: Rule) -> bool:
+    if hold.scope == "activity":
+        return hold.activity == rule.activity
+    if hold.scope in ("table", "records"):
+        return (hold.system, hold.table_name) == (rule.system, rule.table)
+    return hold.activity in (None, rule.activity)
+
+
+def outlook(engine: Engine, *, instance_path: Path, days: int = 30) -> dict[str, dict[str, int | str]]:
+    """Per rule: rows due now, rows falling due in the next `days`, and rows held now (for the dashboard)."""
+    now = utcnow()
+    out: dict[str, dict[str, int | str]] = {}
+    with Session(engine) as session:
+        for rule in list_rules(session):
+            if rule.problems:
+                out[rule.key] = {"error": " ".join(rule.problems)}
+                continue
+            holds = rule_holds(session, rule)
+            by_then = cutoff(now + timedelta(days=days), rule.period)
+            try:
+                with open_rule_table(session, rule, cutoff=by_then, instance_path=instance_path) as soon:
+                    held, __ = protection(holds, set(soon.mapping.identity))
+                    due_by_then = soon.count(unheld(soon, held))
+                    soon.cutoff = cutoff(now, rule.period)
+                    due_now = soon.count(unheld(soon, held))
+                    held_now = soon.count(and_(soon.due(), soon.held(held))) if holds else 0
+                out[rule.key] = {"due_now": due_now, "due_soon": due_by_then - due_now, "held": held_now}
+            except DataSystemError as exc:
+                out[rule.key] = {"error": exc.message}
+    return out

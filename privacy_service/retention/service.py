@@ -1,0 +1,108 @@
+"""Retention's front door: holds, rules, runs and what falls due. The API, the pages, the scheduler's jobs,
+the command line and the packages that respect holds (dsar, consent) call this module only.
+
+The helpers below the door (holds, rules, runner, outlook, slots, due, locks, pdf) never import it, so no
+circle forms. Writes are flushed with their audit event; the caller commits. A run manages its own
+transactions: it commits per rule and per batch, so that a crash leaves every row untouched or fully handled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from privacy_service.audit import verify_chain
+from privacy_service.retention.holds import (
+    apply_policy_holds,
+    held_keys,
+    holds_by_id,
+    is_active,
+    list_holds,
+    protected_rows,
+    protector,
+    release_hold,
+    request_hold,
+    set_hold,
+)
+from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
+from privacy_service.retention.outlook import outlook, rows_due_after_release
+from privacy_service.retention.pdf import render_run_pdf
+from privacy_service.retention.rules import Rule, list_rules, rule_problems
+from privacy_service.retention.runner import BATCH, get_run, list_runs, run_retention
+from privacy_service.retention.slots import OSLO, latest_fire_time, next_fire_time, run_rule_slot
+
+__all__ = [  # what the API, the pages, the jobs, the CLI and other packages use besides the functions below
+    "BATCH",
+    "OSLO",
+    "Hold",
+    "Rule",
+    "apply_policy_holds",
+    "get_run",
+    "held_keys",
+    "holds_by_id",
+    "is_active",
+    "list_holds",
+    "list_rules",
+    "list_runs",
+    "outlook",
+    "protected_rows",
+    "protector",
+    "release_hold",
+    "request_hold",
+    "rows_due_after_release",
+    "rule_problems",
+    "run_retention",
+    "run_rule_slot",
+    "set_hold",
+]
+
+
+def next_runs(rules: list[Rule], *, now: datetime | None = None) -> dict[str, datetime | None]:
+    """When each rule's schedule fires next (Oslo time), by rule key."""
+    now = now or datetime.now(OSLO)
+    return {rule.key: next_fire_time(rule.schedule, now) for rule in rules}
+
+
+def last_results(session: Session) -> dict[str, RetentionRunRule]:
+    """What each rule did in the latest run that ran it, by rule key."""
+    last: dict[str, RetentionRunRule] = {}
+    for result in session.scalars(select(RetentionRunRule).order_by(RetentionRunRule.id)):
+        last[result.rule] = result
+    return last
+
+
+@dataclass
+class RunReport:
+    """A run, what it did per rule, and the holds that kept rows back (by id)."""
+
+    run: RetentionRun
+    results: list[RetentionRunRule]
+    holds: dict[int, Hold]
+
+
+def run_report(session: Session, *, run_id: int) -> RunReport:
+    """Return a run with its per-rule results and the holds they name."""
+    run, results = get_run(session, run_id)
+    holds = holds_by_id(session, {int(h) for r in results for h in (r.held_by or {})})
+    return RunReport(run, results, holds)
+
+
+def run_report_pdf(session: Session, *, run_id: int, lang: str) -> bytes:
+    """Return the run report as a PDF to file as documentation of deletion, with the audit chain's state."""
+    report = run_report(session, run_id=run_id)
+    return render_run_pdf(report.run, report.results, report.holds, verify_chain(session), lang=lang)
+
+
+def run_scheduled_rule(
+    engine: Engine, *, rule_key: str, schedule: str, instance_path: Path, now: datetime | None = None
+) -> int | None:
+    """Run a rule for the latest slot of its schedule unless that slot has run (the scheduler's rule job);
+    return the run id, or None when there was nothing to do."""
+    slot = latest_fire_time(schedule, now or datetime.now(OSLO))
+    if slot is None:
+        return None
+    return run_rule_slot(engine, rule_key=rule_key, slot=slot.astimezone(UTC), instance_path=instance_path)
