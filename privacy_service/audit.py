@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlmodel import Field, Session, SQLModel
 
-from privacy_service.models import as_utc, json_column, tz_column, utcnow
+from privacy_service.columns import json_column, tz_column
+from privacy_service.kernel import as_utc, utcnow
 
 GENESIS_HASH = "0" * 64
 

@@ -1,6 +1,6 @@
 """The shared vocabulary every package speaks: the strict schema base and the JSON boolean, slug and
 period patterns, the national-id and org-number checks, the legal-basis and Art. 9 lists, the data-subject
-rights a legal basis gives, and CSV neutralising.
+rights a legal basis gives, CSV neutralising, and the clock (aware UTC).
 
 It imports nothing of the service, so any package may import it without making a circle.
 """
@@ -8,9 +8,28 @@ It imports nothing of the service, so any package may import it without making a
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
+
+# --- time ------------------------------------------------------------------------------------------------
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Return a datetime from input as aware UTC (a naive one is taken as UTC); values read from the database
+    are aware UTC already (columns.UtcDateTime)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
 
 # --- legal bases and rights (GDPR Art. 6, 9, 15-22, 7(3)) ---------------------------------------------------
 

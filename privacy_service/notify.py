@@ -31,9 +31,10 @@ from sqlalchemy import Engine, select
 from sqlmodel import Field, Session, SQLModel
 
 from privacy_service.audit import Actor, record_event
+from privacy_service.columns import json_column, tz_column
 from privacy_service.errors import DomainError, NotFound, ValidationFailed
+from privacy_service.kernel import utcnow
 from privacy_service.mail import MailError, build_message, send_message
-from privacy_service.models import json_column, tz_column, utcnow
 
 EVENTS = ("consent.changed", "subject.erased")
 # Work queued with a change and done after it, with the same retries: kind "task", handled by name.

@@ -8,7 +8,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from privacy_service.models import json_column, tz_column, utcnow
+from privacy_service.columns import json_column, tz_column
+from privacy_service.kernel import utcnow
 
 
 class ConsentNotice(SQLModel, table=True):

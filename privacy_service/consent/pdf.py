@@ -9,7 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from privacy_service.documents import build_pdf, format_datetime, key_value_table, para
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 
 DATATILSYNET = "Datatilsynet, www.datatilsynet.no"
 

@@ -26,7 +26,7 @@ from privacy_service.consent.purposes import consent_activity, notice_for
 from privacy_service.consent.receipt import build_receipt
 from privacy_service.consent.tokens import Links
 from privacy_service.errors import ValidationFailed
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 
 

@@ -40,7 +40,7 @@ from privacy_service.consent.states import (
 )
 from privacy_service.consent.tokens import Links, TokenProblem, read_token
 from privacy_service.errors import NotFound, ValidationFailed
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 
 __all__ = [
     "MAX_QUERY_PAIRS",

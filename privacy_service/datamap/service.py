@@ -29,7 +29,7 @@ from privacy_service.datamap.connector import (
 )
 from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.schemas import validate_systems
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 
 __all__ = [  # what dsar, retention, the app factory and the pages use besides the functions below

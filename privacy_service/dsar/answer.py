@@ -26,8 +26,7 @@ from privacy_service.consent import service as consent
 from privacy_service.datamap import service as datamap
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest
-from privacy_service.kernel import neutralise
-from privacy_service.models import utcnow
+from privacy_service.kernel import neutralise, utcnow
 from privacy_service.ropa import service as ropa
 
 ANSWER_DAYS = 30  # the subject can download the answer for this long after completion

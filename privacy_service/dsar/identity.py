@@ -23,7 +23,7 @@ from privacy_service.dsar import lifecycle, messages
 from privacy_service.dsar.deadlines import deadline, local_date
 from privacy_service.dsar.models import DsarChallenge, DsarRequest
 from privacy_service.errors import Conflict
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 
 CHALLENGE_HOURS = 48  # a verification link or code works for two days
 MAX_CODE_ATTEMPTS = 5

@@ -32,7 +32,7 @@ from privacy_service.dsar.models import (
     DsarSequence,
 )
 from privacy_service.errors import Conflict, NotFound
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 
 SCHEDULER = Actor("system", "scheduler")
 PLAN_TASK = "dsar.plan"  # the outbox task that makes a request's plan once its identity is confirmed

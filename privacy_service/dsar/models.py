@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Column, Date, LargeBinary
 from sqlmodel import Field, SQLModel
 
-from privacy_service.kernel import RIGHTS
-from privacy_service.models import json_column, tz_column, utcnow
+from privacy_service.columns import json_column, tz_column
+from privacy_service.kernel import RIGHTS, utcnow
 
 TYPES = RIGHTS  # a request asks for one of the rights
 STATUSES = (

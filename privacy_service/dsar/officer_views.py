@@ -20,7 +20,7 @@ from privacy_service.dsar.api import instance_path, links, send_document
 from privacy_service.dsar.labels import RIGHTS
 from privacy_service.dsar.schemas import OFFICER_CHANNELS, REJECTION_GROUNDS, STATUSES, TYPES, RequestInSchema
 from privacy_service.errors import Conflict, DomainError
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
 
 bp = Blueprint("dsar_officer", __name__, url_prefix="/officer/requests", template_folder="templates")

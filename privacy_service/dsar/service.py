@@ -39,7 +39,7 @@ from privacy_service.dsar.lifecycle import outcomes_of as outcomes
 from privacy_service.dsar.models import OPEN_STATUSES, REJECTION_GROUNDS, DsarEvent, DsarRequest
 from privacy_service.dsar.pdf import render_letter
 from privacy_service.errors import Conflict, ValidationFailed
-from privacy_service.models import as_utc, utcnow
+from privacy_service.kernel import as_utc, utcnow
 from privacy_service.ropa import service as ropa
 
 __all__ = [  # what the API, the pages, the jobs and the command line use besides the actions below

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
-from privacy_service.models import as_utc, utcnow
+from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.models import Hold
 from privacy_service.retention.schemas import KINDS, SCOPES, scope_errors
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from privacy_service.datamap.expiry import unheld
 from privacy_service.datamap.service import DataSystemError
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.retention.due import open_rule_table, protection, rule_holds
 from privacy_service.retention.models import Hold
 from privacy_service.retention.rules import Rule, cutoff, list_rules

@@ -24,7 +24,7 @@ from privacy_service.audit import Actor, record_event
 from privacy_service.datamap.expiry import DueTable, unheld
 from privacy_service.datamap.service import DataSystemError
 from privacy_service.errors import NotFound
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.retention import locks
 from privacy_service.retention.due import open_rule_table, protection, rule_holds
 from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule

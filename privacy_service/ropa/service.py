@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, ValidationFailed
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.ropa import export, pdf
 from privacy_service.ropa.models import ActivityVersion, Organisation, ProcessingActivity, ServiceNotice
 from privacy_service.ropa.records import (

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from privacy_service.models import json_column, tz_column, utcnow
+from privacy_service.columns import json_column, tz_column
+from privacy_service.kernel import utcnow
 
 
 class User(SQLModel, table=True):

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, DomainError, NotFound
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.security.models import ApiClient, User
 
 ROLES = ("admin", "officer", "auditor")

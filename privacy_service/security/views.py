@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.db import get_session, keep_changes
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, public
 from privacy_service.security.service import InvalidCredentials, authenticate_user
 

@@ -18,7 +18,7 @@ from privacy_service.audit import Actor
 from privacy_service.consent.tokens import make_token
 from privacy_service.datamap.demo import create_demo_data
 from privacy_service.db import transaction
-from privacy_service.models import utcnow
+from privacy_service.kernel import utcnow
 from privacy_service.retention.holds import set_hold
 
 KARI = "kari.nordmann@example.no"

@@ -1,4 +1,4 @@
-"""Column helpers shared by every package's models."""
+"""Column helpers shared by every package's models: aware UTC timestamps and JSON columns."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, DateTime, Dialect, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+from privacy_service.kernel import as_utc
 
 
 def json_column(nullable: bool = False) -> Column:
@@ -38,12 +35,3 @@ class UtcDateTime(TypeDecorator[datetime]):
 def tz_column(nullable: bool = False, index: bool = False) -> Column:
     """A timezone-aware timestamp column (UTC)."""
     return Column(UtcDateTime(), nullable=nullable, index=index)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Return the datetime as aware UTC (SQLite returns naive values)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
