@@ -1,0 +1,214 @@
+"""Running the service: init, policies check, serve, demo, the scheduler and the outbox."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from privacy_service.cli.common import APP_FACTORY, CLI_ACTOR, fail
+from privacy_service.db import get_engine, transaction
+from privacy_service.errors import DomainError
+
+
+def init_database(app: Flask) -> dict:
+    """Upgrade the schema and load policies/; return what the load changed."""
+    from privacy_service.migrate import upgrade
+    from privacy_service.policies import load_policies
+
+    engine = app.extensions["engine"]
+    upgrade(engine)
+    with transaction(engine) as session:
+        report = load_policies(
+            session,
+            root=Path(app.config["PRIVACY_POLICIES"]),
+            instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]),
+            actor=CLI_ACTOR,
+        )
+    return report.counts
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Upgrade the database schema and load policies/."""
+    try:
+        counts = init_database(current_app)
+    except DomainError as exc:
+        fail(exc)
+    for kind, c in counts.items():
+        click.echo(f"{kind}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged")
+
+
+@click.group("policies")
+def policies_group() -> None:
+    """Check or load policies/."""
+
+
+@policies_group.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@with_appcontext
+def policies_check(path: Path | None) -> None:
+    """Validate policy files without writing anything."""
+    from privacy_service.policies import read_policies
+
+    try:
+        docs = read_policies(path or Path(current_app.config["PRIVACY_POLICIES"]))
+    except DomainError as exc:
+        fail(exc)
+    click.echo(
+        f"ok: {len(docs['organisations'])} organisations, {len(docs['activities'])} activities, "
+        f"{len(docs['systems'])} systems"
+    )
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Run the web service under gunicorn."""
+    _exec_gunicorn(host, port, workers)
+
+
+def _exec_gunicorn(host: str, port: int, workers: int) -> None:
+    args = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-"]
+    # Consent paths carry subject ids and links carry tokens: the access log redacts them (logs.py,
+    # set up with the rest of the gunicorn settings in gunicorn_conf.py).
+    args += ["--config", "python:privacy_service.gunicorn_conf"]
+    os.execvp(sys.executable, [sys.executable, "-m", *args, APP_FACTORY])  # noqa: S606
+
+
+@click.command("demo")
+@click.option(
+    "--seed", default=1, show_default=True, type=int, help="Makes the synthetic people reproducible."
+)
+@click.option("--people", default=200, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo and exit.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -> None:
+    """Create synthetic helsedata data systems, load the registry, create demo officers, and serve the app."""
+    from privacy_service.datamap.demo import create_demo_data
+    from privacy_service.security.service import ensure_user
+
+    app = current_app._get_current_object()
+    # Dates count back from today, so retention periods fall due as they would in real life.
+    summary = create_demo_data(
+        instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]), seed=seed, people=people, anchor=date.today()
+    )
+    try:
+        init_database(app)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"demo data (seed {seed}): " + ", ".join(f"{t} {n}" for t, n in summary["rows"].items()))
+    click.echo("Kari Nordmann: kari.nordmann@example.no (see README)")
+    recorded = _record_survey_consents(app, summary["survey_consents"])
+    click.echo(f"survey consents recorded from the survey tool: {recorded}")
+    with transaction(get_engine()) as session:
+        for role in ("admin", "officer", "auditor"):
+            password = secrets.token_urlsafe(12)
+            ensure_user(session, username=role, password=password, role=role, actor=CLI_ACTOR)
+            click.echo(f"log in as {role:8} password {password}")
+    if not no_serve:
+        click.echo(f"serving on http://{host}:{port}/officer/ (Ctrl-C stops)")
+        click.echo(f"mail is written to {Path(app.config['PRIVACY_INSTANCE_PATH']) / 'outbox'} (no SMTP set)")
+        sys.stdout.flush()
+        # The demo runs the scheduler beside the web server: retention on schedule, and the outbox (mail,
+        # webhooks, erasure on withdrawal). Ctrl-C in the terminal reaches the whole process group.
+        subprocess.Popen([sys.executable, "-m", "privacy_service.cli", "scheduler"])  # noqa: S603
+        _exec_gunicorn(host, port, 2)
+
+
+def _record_survey_consents(app: Flask, consents: list[dict]) -> int:
+    """Record the survey tool's consents in the consent registry (once: a rerun changes nothing)."""
+    from privacy_service.consent import service as consent_service
+
+    links = app.extensions["links"]
+    changed = 0
+    for item in consents:
+        with transaction(get_engine()) as session:
+            # record_consent, not change_consent: the survey tool collected these and sent its own receipts;
+            # an import mails no one and sends no webhooks.
+            change = consent_service.record_consent(
+                session,
+                subject=item["email"],
+                purpose="surveys",
+                status="given",
+                channel="web",
+                actor=CLI_ACTOR,
+                links=links,
+                evidence={
+                    "source": "helsedata-survey",
+                    "response_id": item["response_id"],
+                    "given_at": item["given_at"],
+                },
+            )
+            changed += change.changed
+    return changed
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the retention rules on their schedules and deliver the outbox, until stopped (its own process)."""
+    import signal
+    import threading
+
+    from privacy_service.retention.scheduler import make_scheduler, sync_jobs
+
+    app = current_app._get_current_object()
+    scheduler = make_scheduler(app)
+    scheduler.start(paused=True)
+    counts = sync_jobs(scheduler, app)
+    click.echo("retention jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for job in scheduler.get_jobs():
+        click.echo(f"  {job.id}: next {job.next_run_time}")
+    scheduler.resume()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    click.echo("scheduler stopped")
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """E-mails, webhooks and follow-up tasks waiting in the outbox."""
+
+
+@outbox_group.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering until stopped.")
+@click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between rounds.")
+@with_appcontext
+def outbox_deliver(loop: bool, interval: float) -> None:
+    """Send what is due (with retry and backoff); print what happened."""
+    import time
+
+    from privacy_service import notify
+
+    transport = notify.transport_for(current_app.config)
+    from sqlalchemy.exc import OperationalError
+
+    while True:
+        try:
+            counts = notify.deliver_due(get_engine(), transport)
+        except OperationalError as exc:  # the database is away: wait and try again, never exit the loop
+            if not loop:
+                raise
+            click.echo(f"database unavailable ({type(exc.orig).__name__}); retrying in {interval}s", err=True)
+            counts = {}
+        if any(counts.values()) or not loop:
+            click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+        if not loop:
+            return
+        time.sleep(interval)
