@@ -12,7 +12,6 @@ from flask_wtf.csrf import CSRFProtect
 
 from privacy_service import db
 from privacy_service.config import Settings
-from privacy_service.documents import format_datetime
 from privacy_service.http import (
     Api,
     Int32Converter,
@@ -22,6 +21,7 @@ from privacy_service.http import (
 )
 from privacy_service.security.access import Rule, current_principal, enforce_access, undeclared_endpoints
 from privacy_service.security.web import apply_rate_limits, init_security
+from privacy_service.wording import format_datetime
 
 LANGUAGES = ("nb", "en")
 

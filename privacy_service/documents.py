@@ -10,11 +10,10 @@ import io
 import os
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape as _xml_escape
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import reportlab
 from reportlab.lib import colors
@@ -28,7 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from privacy_service.kernel import PERIOD_RE
+from privacy_service.wording import format_datetime, localised, text
 
 # Bitstream Vera ships inside reportlab: no system font needed. It covers æøå ÆØÅ § – « » and, unlike the
 # WinAnsi Helvetica, also most North Sámi letters (á č đ š ž); ŋ and ŧ have no glyph in either.
@@ -55,43 +54,6 @@ INK, MUTED, RULE, SHADE, ACCENT = (
     colors.HexColor("#eef2f5"),
     colors.HexColor("#0b4f6c"),
 )
-OSLO = "Europe/Oslo"
-
-_TEXTS = {
-    "en": {
-        "page": "Page {n} of {m}",
-        "generated": "Generated {at}",
-        "org_number": "Org. no.",
-        "email": "E-mail",
-        "phone": "Phone",
-        "address": "Address",
-        "website": "Website",
-        "dpo": "Data protection officer",
-        "yes": "Yes",
-        "no": "No",
-        "none": "–",
-        "contents": "Contents",
-    },
-    "nb": {
-        "page": "Side {n} av {m}",
-        "generated": "Generert {at}",
-        "org_number": "Org.nr.",
-        "email": "E-post",
-        "phone": "Telefon",
-        "address": "Adresse",
-        "website": "Nettsted",
-        "dpo": "Personvernombud",
-        "yes": "Ja",
-        "no": "Nei",
-        "none": "–",
-        "contents": "Innhold",
-    },
-}
-
-
-def text(key: str, lang: str) -> str:
-    """Return one of the shared document labels in the language (nb or en)."""
-    return _TEXTS.get(lang, _TEXTS["en"])[key]
 
 
 def register_fonts() -> None:
@@ -117,59 +79,6 @@ def escape(value: Any) -> str:
         return ""
     plain = _CONTROL.sub("", str(value)).replace("\r\n", "\n")
     return _xml_escape(plain).replace("\n", "<br/>")
-
-
-def localised(value: Any, lang: str) -> str:
-    """Pick the text in the language from a {nb, en} mapping; plain values are returned as text."""
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return str(value.get(lang) or value.get("en") or value.get("nb") or "")
-    return str(value)
-
-
-def yes_no(value: Any, lang: str) -> str:
-    """Render a flag as Yes/No (Ja/Nei); None stays empty."""
-    return "" if value is None else text("yes" if value else "no", lang)
-
-
-_UNITS = {
-    "en": (("year", "years"), ("month", "months"), ("week", "weeks"), ("day", "days")),
-    "nb": (("år", "år"), ("måned", "måneder"), ("uke", "uker"), ("dag", "dager")),
-}
-
-
-def period_text(period: str | None, lang: str) -> str:
-    """Spell out an ISO-8601 period such as P30D or P1Y6M ("30 days", "1 år 6 måneder")."""
-    if not period:
-        return ""
-    match = PERIOD_RE.match(period)
-    if not match or not any(match.groups()):
-        return period
-    parts = []
-    for amount, (one, many) in zip(match.groups(), _UNITS.get(lang, _UNITS["en"]), strict=True):
-        if amount:
-            parts.append(f"{int(amount)} {one if int(amount) == 1 else many}")
-    return " ".join(parts)
-
-
-def format_datetime(value: datetime | str | None, lang: str = "en") -> str:
-    """Show a timestamp in Norwegian time (dd.mm.yyyy for nb, ISO date for en); ISO text is parsed first."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        value = value.astimezone(ZoneInfo(OSLO))
-    except ZoneInfoNotFoundError:  # a slim system without tz data: stay in UTC, and say so
-        value = value.astimezone(UTC)
-    pattern = "%d.%m.%Y %H:%M %Z" if lang == "nb" else "%Y-%m-%d %H:%M %Z"
-    return value.strftime(pattern)
 
 
 # --- styles and paragraphs --------------------------------------------------------------------------------

@@ -3,8 +3,7 @@
 A message is written to the outbox in the same transaction as the change it reports, so a change is never
 committed without its notifications, and a notification never goes out for a change that rolled back.
 The dispatcher (`privacy-service outbox deliver`, and the scheduler) sends what is due, one row per short
-transaction; on PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, so several dispatchers never send
-one message twice.
+transaction; on PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED: no message is sent twice.
 
 Webhook requests carry `X-Privacy-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` keyed with
 the subscription's secret, `X-Privacy-Event` and `X-Privacy-Delivery` (the outbox id: receivers drop repeats).
@@ -43,7 +42,7 @@ TASKS: dict[str, TaskHandler] = {}
 
 
 def register_task(name: str, handler: TaskHandler) -> None:
-    """Register the handler of a task kind (packages register theirs on import)."""
+    """Register the handler of a task kind (the app factory registers every package's)."""
     TASKS[name] = handler
 
 

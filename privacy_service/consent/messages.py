@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from privacy_service.documents import format_datetime
+from privacy_service.wording import format_datetime
 
 _DATATILSYNET = {
     "nb": "Du kan klage til Datatilsynet (www.datatilsynet.no) om du mener vi behandler opplysninger "

@@ -8,18 +8,10 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from privacy_service.documents import (
-    build_pdf,
-    data_table,
-    format_datetime,
-    key_value_table,
-    letterhead,
-    localised,
-    para,
-    period_text,
-)
+from privacy_service.documents import build_pdf, data_table, key_value_table, letterhead, para
 from privacy_service.dsar.answer import Answer
 from privacy_service.kernel import LEGAL_BASES, rights_for
+from privacy_service.wording import format_datetime, localised, period_text
 
 MAX_ROWS_IN_LETTER = 200  # more rows are in the attached files only
 

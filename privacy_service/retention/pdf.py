@@ -8,8 +8,9 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from privacy_service.documents import build_pdf, data_table, format_datetime, key_value_table, para
+from privacy_service.documents import build_pdf, data_table, key_value_table, para
 from privacy_service.kernel import utcnow
+from privacy_service.wording import format_datetime
 
 LABELS = {
     "nb": {

@@ -22,7 +22,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from privacy_service.documents import localised, yes_no
 from privacy_service.kernel import neutralise
 from privacy_service.ropa.jsonld import ropa_graph
 from privacy_service.ropa.texts import (
@@ -34,6 +33,7 @@ from privacy_service.ropa.texts import (
     special_categories,
     transfer_text,
 )
+from privacy_service.wording import localised, yes_no
 
 # --- CSV --------------------------------------------------------------------------------------------------
 

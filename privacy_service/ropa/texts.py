@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from privacy_service.documents import localised
 from privacy_service.kernel import LEGAL_BASES
+from privacy_service.wording import localised
 
 ART9_TEXTS: dict[str, dict[str, str]] = {
     "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},

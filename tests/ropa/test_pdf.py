@@ -9,8 +9,9 @@ from datetime import datetime
 import pytest
 from pypdf import PdfReader
 
-from privacy_service.documents import escape, format_datetime, period_text
+from privacy_service.documents import escape
 from privacy_service.ropa.pdf import render_notice_pdf, render_ropa_pdf
+from privacy_service.wording import format_datetime, period_text
 
 NOTICE = {
     "title": {"nb": "Personvernerklæring for helsedata.no", "en": "Privacy statement for helsedata.no"},

@@ -8,20 +8,11 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
-from privacy_service.documents import (
-    build_pdf,
-    contact_rows,
-    dpo_text,
-    key_value_table,
-    letterhead,
-    localised,
-    para,
-    period_text,
-    text,
-)
+from privacy_service.documents import build_pdf, contact_rows, dpo_text, key_value_table, letterhead, para
 from privacy_service.kernel import RIGHTS
 from privacy_service.ropa.pdf.labels import DATATILSYNET, NOTICE_LABELS
 from privacy_service.ropa.texts import art9_text, legal_basis_text, org_name, transfer_text
+from privacy_service.wording import localised, period_text, text
 
 
 def _labels(lang: str) -> dict[str, Any]:

@@ -13,16 +13,11 @@ from privacy_service.documents import (
     build_pdf,
     data_table,
     dpo_text,
-    format_datetime,
     heading,
     key_value_table,
     letterhead,
-    localised,
     para,
-    period_text,
     table_of_contents,
-    text,
-    yes_no,
 )
 from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
 from privacy_service.ropa.texts import (
@@ -34,6 +29,7 @@ from privacy_service.ropa.texts import (
     special_categories,
     transfer_text,
 )
+from privacy_service.wording import format_datetime, localised, period_text, text, yes_no
 
 
 def _labels(lang: str) -> dict[str, Any]:

@@ -1,0 +1,101 @@
+"""Words for values a person reads in documents and mails: a text in the reader's language, yes/no, periods
+spelled out, timestamps in Norwegian time, and the labels every document shares. No reportlab here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from privacy_service.kernel import PERIOD_RE
+
+OSLO = "Europe/Oslo"
+
+_TEXTS = {
+    "en": {
+        "page": "Page {n} of {m}",
+        "generated": "Generated {at}",
+        "org_number": "Org. no.",
+        "email": "E-mail",
+        "phone": "Phone",
+        "address": "Address",
+        "website": "Website",
+        "dpo": "Data protection officer",
+        "yes": "Yes",
+        "no": "No",
+        "none": "–",
+        "contents": "Contents",
+    },
+    "nb": {
+        "page": "Side {n} av {m}",
+        "generated": "Generert {at}",
+        "org_number": "Org.nr.",
+        "email": "E-post",
+        "phone": "Telefon",
+        "address": "Adresse",
+        "website": "Nettsted",
+        "dpo": "Personvernombud",
+        "yes": "Ja",
+        "no": "Nei",
+        "none": "–",
+        "contents": "Innhold",
+    },
+}
+
+
+def text(key: str, lang: str) -> str:
+    """Return one of the shared document labels in the language (nb or en)."""
+    return _TEXTS.get(lang, _TEXTS["en"])[key]
+
+
+def localised(value: Any, lang: str) -> str:
+    """Pick the text in the language from a {nb, en} mapping; plain values are returned as text."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("en") or value.get("nb") or "")
+    return str(value)
+
+
+def yes_no(value: Any, lang: str) -> str:
+    """Render a flag as Yes/No (Ja/Nei); None stays empty."""
+    return "" if value is None else text("yes" if value else "no", lang)
+
+
+_UNITS = {
+    "en": (("year", "years"), ("month", "months"), ("week", "weeks"), ("day", "days")),
+    "nb": (("år", "år"), ("måned", "måneder"), ("uke", "uker"), ("dag", "dager")),
+}
+
+
+def period_text(period: str | None, lang: str) -> str:
+    """Spell out an ISO-8601 period such as P30D or P1Y6M ("30 days", "1 år 6 måneder")."""
+    if not period:
+        return ""
+    match = PERIOD_RE.match(period)
+    if not match or not any(match.groups()):
+        return period
+    parts = []
+    for amount, (one, many) in zip(match.groups(), _UNITS.get(lang, _UNITS["en"]), strict=True):
+        if amount:
+            parts.append(f"{int(amount)} {one if int(amount) == 1 else many}")
+    return " ".join(parts)
+
+
+def format_datetime(value: datetime | str | None, lang: str = "en") -> str:
+    """Show a timestamp in Norwegian time (dd.mm.yyyy for nb, ISO date for en); ISO text is parsed first."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(ZoneInfo(OSLO))
+    except ZoneInfoNotFoundError:  # a slim system without tz data: stay in UTC, and say so
+        value = value.astimezone(UTC)
+    pattern = "%d.%m.%Y %H:%M %Z" if lang == "nb" else "%Y-%m-%d %H:%M %Z"
+    return value.strftime(pattern)
