@@ -157,7 +157,7 @@ def _append_event(
         dpv_status=dpv,
         at=at,
         channel=channel,
-        activity=activity.record,
+        activity=activity,
         organisations=ropa.list_organisations(session),
         notice={"version": notice.version, "sha256": notice.text_sha256},
         policy_url=links.policy_url(activity.service),
