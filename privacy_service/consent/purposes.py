@@ -134,7 +134,6 @@ def consent_purposes(session: Session) -> list[dict[str, Any]]:
     notices: dict[str, list[ConsentNotice]] = {}
     for notice in list_notices(session):
         notices.setdefault(notice.purpose, []).append(notice)
-    items, __ = ropa.list_activities(
-        session, filters=ropa.ActivityFilter(legal_basis="6(1)(a)"), per_page=10_000
-    )
-    return [{"activity": a, "notices": notices.get(a.slug, [])} for a in items]
+    # Art. 6(1)(a): the consent-based ones, retired too (their consents and notices stay on record)
+    activities = ropa.activities_for(session, legal_basis="6(1)(a)")
+    return [{"activity": a, "notices": notices.get(a.slug, [])} for a in activities]
