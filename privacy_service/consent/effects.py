@@ -51,7 +51,7 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
         },
     )
     lang = event.receipt.get("language", "nb")
-    name = (activity.get("name") or {}).get(lang) or event.purpose
+    name = activity.name.get(lang) or event.purpose
     to = event.subject if "@" in event.subject and notify_subject else None
     if event.status == "given":
         if to:
@@ -68,7 +68,7 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
                 list_unsubscribe_url=withdraw,
             )
         return
-    if activity.get("on_withdrawal") == "erase":
+    if activity.on_withdrawal == "erase":
         notify.enqueue_task(
             session,
             task=ERASE_TASK,

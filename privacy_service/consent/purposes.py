@@ -22,17 +22,16 @@ class UnknownPurpose(NotFound):
     code = "unknown_purpose"
 
 
-def consent_activity(session: Session, purpose: str) -> dict[str, Any]:
-    """Return the activity record a purpose names, or raise UnknownPurpose."""
+def consent_activity(session: Session, purpose: str) -> ropa.Activity:
+    """Return the registry's view of the activity a purpose names, or raise UnknownPurpose."""
     try:
-        activity = ropa.get_activity(session, slug=purpose)
-    except NotFound as err:
+        return ropa.activity_view(session, slug=purpose)
+    except ropa.ActivityNotFound as err:
         raise UnknownPurpose(
             f"No processing activity {purpose!r} exists; "
             "a consent purpose is the slug of a consent-based activity.",
             fields={"purpose": ["Unknown purpose."]},
         ) from err
-    return {**activity.data, "status": activity.status}
 
 
 def text_sha256(text: dict[str, str]) -> str:
@@ -56,10 +55,10 @@ def publish_notice(
     renewal flags every current consent to the purpose until the subject consents again.
     """
     activity = consent_activity(session, purpose)
-    if activity["legal_basis"] != "6(1)(a)":
+    if activity.legal_basis != "6(1)(a)":
         raise ValidationFailed(
             "Only a consent-based activity has consent notices.",
-            fields={"purpose": [f"The legal basis is Art. {activity['legal_basis']}, not consent."]},
+            fields={"purpose": [f"The legal basis is Art. {activity.legal_basis}, not consent."]},
         )
     digest = text_sha256(text)
     existing = session.scalar(
@@ -135,7 +134,6 @@ def consent_purposes(session: Session) -> list[dict[str, Any]]:
     notices: dict[str, list[ConsentNotice]] = {}
     for notice in list_notices(session):
         notices.setdefault(notice.purpose, []).append(notice)
-    items, __ = ropa.list_activities(
-        session, filters=ropa.ActivityFilter(legal_basis="6(1)(a)"), per_page=10_000
-    )
-    return [{"activity": a, "notices": notices.get(a.slug, [])} for a in items]
+    # Art. 6(1)(a): the consent-based ones, retired too (their consents and notices stay on record)
+    activities = ropa.activities_for(session, legal_basis="6(1)(a)")
+    return [{"activity": a, "notices": notices.get(a.slug, [])} for a in activities]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+from privacy_service.ropa import service as ropa
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 ISO_27560 = "ISO/IEC TS 27560:2023"
@@ -11,7 +14,7 @@ JURISDICTION = "NO"
 
 
 def _loc(value: Any, lang: str) -> str:
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return str(value.get(lang) or value.get("nb") or value.get("en") or "")
     return "" if value is None else str(value)
 
@@ -36,8 +39,17 @@ def _controller_label(controller: dict[str, Any]) -> str:
     return f"{name} ({number})" if number else name
 
 
+def _categories(activity: ropa.Activity) -> list[dict[str, Any]]:
+    """The activity's data categories as the registry records them: key, name, and whether special (Art. 9).
+
+    The view names categories by key only and the receipt prints their names, so it reads them from the
+    stored record here, and nowhere else.
+    """
+    return activity.record.get("data_categories") or []
+
+
 def _purposes(
-    activity: dict[str, Any],
+    activity: ropa.Activity,
     lang: str,
     *,
     categories: list[dict[str, Any]],
@@ -48,7 +60,7 @@ def _purposes(
     return [
         {
             "purpose": _loc(p, lang),
-            "purposeCategory": [f"dpv-purpose:{activity['slug']}"],
+            "purposeCategory": [f"dpv-purpose:{activity.slug}"],
             "consentType": "EXPLICIT",
             "piiCategory": [_loc(c.get("name"), lang) for c in categories],
             "primaryPurpose": index == 0,
@@ -56,7 +68,7 @@ def _purposes(
             "thirdPartyDisclosure": bool(recipients),
             "thirdPartyName": "; ".join(recipients) or None,
         }
-        for index, p in enumerate(activity.get("purposes") or [])
+        for index, p in enumerate(activity.purposes)
     ]
 
 
@@ -68,7 +80,7 @@ def build_receipt(
     dpv_status: str,
     at: datetime,
     channel: str,
-    activity: dict[str, Any],
+    activity: ropa.Activity,
     organisations: dict[str, dict[str, Any]],
     notice: dict[str, Any] | None,
     policy_url: str,
@@ -76,12 +88,12 @@ def build_receipt(
     lang: str = "nb",
 ) -> dict[str, Any]:
     """Return the receipt as issued for one consent event (kept with the event, never rebuilt)."""
-    controllers = [activity["controller"], *(activity.get("joint_controllers") or [])]
+    controllers = [activity.controller, *activity.joint_controllers]
     pii_controllers = [_controller(organisations.get(slug), lang) for slug in controllers]
-    categories = activity.get("data_categories") or []
+    categories = _categories(activity)
     special = [_loc(c.get("name"), lang) for c in categories if c.get("special")]
-    recipients = [_loc(r, lang) for r in activity.get("recipients") or []]
-    retention = _loc((activity.get("retention") or {}).get("text"), lang)
+    recipients = [_loc(r, lang) for r in activity.recipients]
+    retention = _loc(activity.retention.text, lang)
     purposes = _purposes(activity, lang, categories=categories, recipients=recipients, retention=retention)
     return {
         "version": KANTARA_VERSION,
@@ -94,14 +106,14 @@ def build_receipt(
         "piiPrincipalId": subject,
         "piiControllers": pii_controllers,
         "policyUrl": policy_url,
-        "services": [{"service": _loc(activity.get("name"), lang), "purposes": purposes}],
+        "services": [{"service": _loc(activity.name, lang), "purposes": purposes}],
         "sensitive": bool(special),
         "spiCat": special,
         "iso27560": {
             "schema_version": ISO_27560,
             "record_id": receipt_id,
             "subject_id": subject,
-            "purpose": activity["slug"],
+            "purpose": activity.slug,
             "notice": {
                 "version": notice.get("version") if notice else None,
                 "sha256": notice.get("sha256") if notice else None,

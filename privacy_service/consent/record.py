@@ -37,7 +37,7 @@ class Change:
     event: ConsentEvent
     state: ConsentState
     changed: bool
-    activity: dict[str, Any]
+    activity: ropa.Activity
 
 
 def _lock_state(session: Session, subject: str, purpose: str) -> ConsentState:
@@ -82,7 +82,7 @@ def record_consent(
     state = _lock_state(session, subject, purpose)
     activity = consent_activity(session, purpose)
     refusal = rules.consent_refusal(
-        legal_basis=activity["legal_basis"], activity_status=activity["status"], status=status
+        legal_basis=activity.legal_basis, activity_status=activity.status, status=status
     )
     if refusal:
         raise ValidationFailed("Consent is not accepted for this purpose.", fields={"purpose": [refusal]})
@@ -137,7 +137,7 @@ def _append_event(
     state: ConsentState,
     status: str,
     channel: str,
-    activity: dict[str, Any],
+    activity: ropa.Activity,
     notice: ConsentNotice,
     links: Links,
     evidence: dict[str, Any],
@@ -160,7 +160,7 @@ def _append_event(
         activity=activity,
         organisations=ropa.list_organisations(session),
         notice={"version": notice.version, "sha256": notice.text_sha256},
-        policy_url=links.policy_url(activity["service"]),
+        policy_url=links.policy_url(activity.service),
         withdrawal_method=(
             f"{links.withdraw_url(state.id or 0, purpose)} (or PUT /api/v1/consents with status withdrawn)"
         ),

@@ -41,9 +41,11 @@ from privacy_service.consent.states import (
 from privacy_service.consent.tokens import Links, TokenProblem, read_token
 from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
+from privacy_service.ropa.service import Activity
 
 __all__ = [
     "MAX_QUERY_PAIRS",
+    "Activity",
     "Change",
     "Links",
     "StateRow",
@@ -112,9 +114,7 @@ def change_consent(
     return change
 
 
-def withdrawal_target(
-    session: Session, *, secret_key: str, token: str
-) -> tuple[ConsentState, dict[str, Any]]:
+def withdrawal_target(session: Session, *, secret_key: str, token: str) -> tuple[ConsentState, Activity]:
     """Return the consent state and activity a withdrawal link names, or raise TokenProblem."""
     state_id, purpose = read_token(secret_key, token)
     state = state_by_id(session, state_id=state_id)
@@ -167,7 +167,7 @@ def processing_status(session: Session, *, subject: str, activity: str) -> dict[
     allowed unless flagged.
     """
     subject = check_subject(subject)
-    record = consent_activity(session, activity)
+    legal_basis = consent_activity(session, activity).legal_basis
     flags = set(
         session.scalars(
             select(ProcessingFlag.kind).where(
@@ -182,7 +182,7 @@ def processing_status(session: Session, *, subject: str, activity: str) -> dict[
         return {**answer, "status": "objected"}
     if "restricted" in flags:
         return {**answer, "status": "restricted"}
-    if record["legal_basis"] != "6(1)(a)":
+    if legal_basis != "6(1)(a)":
         return {**answer, "status": "allowed"}
     state = get_state(session, subject=subject, purpose=activity)
     if state is None:

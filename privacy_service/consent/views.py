@@ -32,7 +32,7 @@ def _lang() -> str:
     return str(get_locale() or "nb")
 
 
-def _resolve(token: str) -> tuple[Any, dict[str, Any] | None, str | None]:
+def _resolve(token: str) -> tuple[Any, service.Activity | None, str | None]:
     """The state and activity a token names, or the reason it cannot be used."""
     try:
         state, activity = service.withdrawal_target(
@@ -91,7 +91,7 @@ def withdraw(token: str) -> Any:
         step="done" if change.changed else "already",
         activity=activity,
         state=change.state,
-        erasing=change.changed and activity.get("on_withdrawal") == "erase",
+        erasing=change.changed and activity.on_withdrawal == "erase",
         lang=_lang(),
     )
 

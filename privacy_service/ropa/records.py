@@ -112,12 +112,15 @@ class Activity:
     version: int
     name: Text
     controller: str  # organisation slug
+    joint_controllers: tuple[str, ...]  # organisation slugs (Art. 26)
+    purposes: tuple[Text, ...]  # Art. 30(1)(b), the first one primary
     legal_basis: str  # Art. 6(1) code, e.g. "6(1)(e)"
     art9_condition: str | None  # Art. 9(2) code, when special categories are processed
     national_basis: Text | None  # Art. 6(3), for a legal obligation or public task
     consent_purpose: str | None  # a consent-based activity's purpose: its slug
     on_withdrawal: str | None  # erase | stop: what a consent withdrawal does (consent-based only)
     processors: tuple[Processor, ...]
+    recipients: tuple[Text, ...]  # to whom the data is disclosed (Art. 30(1)(d))
     data_categories: tuple[str, ...]  # the category keys the data map maps columns to
     retention: Retention
     disposal_decision: str | None  # Noark 5 M450: Bevares | Kasseres | Vurderes senere
@@ -137,12 +140,15 @@ class Activity:
             version=row.version,
             name=data["name"],
             controller=data["controller"],
+            joint_controllers=tuple(data.get("joint_controllers") or ()),
+            purposes=tuple(data.get("purposes") or ()),
             legal_basis=basis,
             art9_condition=art9,
             national_basis=data.get("national_basis"),
             consent_purpose=data.get("consent_purpose"),
             on_withdrawal=data.get("on_withdrawal"),
             processors=tuple(Processor.of(p) for p in data.get("processors") or []),
+            recipients=tuple(data.get("recipients") or ()),
             data_categories=tuple(c["key"] for c in data.get("data_categories") or []),
             retention=Retention(
                 text=retention.get("text") or {},

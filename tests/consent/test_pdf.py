@@ -11,10 +11,13 @@ from pypdf import PdfReader
 
 from privacy_service.consent.pdf import render_receipt_pdf
 from privacy_service.consent.receipt import build_receipt
+from privacy_service.ropa import service as ropa
+from privacy_service.ropa.models import ProcessingActivity
 
 ACTIVITY = {
     "slug": "surveys",
     "controller": "helsedir",
+    "legal_basis": "6(1)(a)",
     "name": {"nb": "Brukerundersøkelse om søknadsprosessen", "en": "User survey"},
     "purposes": [{"nb": "Forbedre tjenesten for søkere", "en": "Improve the service"}],
     "data_categories": [
@@ -34,6 +37,11 @@ ORGS = {
 }
 
 
+def _view(record: dict) -> ropa.Activity:
+    row = ProcessingActivity(slug=record["slug"], service="helsedata", status="active", data=record)
+    return ropa.Activity.of(row)
+
+
 def _receipt(status: str = "given", lang: str = "nb", **activity: object) -> dict:
     return build_receipt(
         receipt_id="6f1c2d3e-0000-4000-8000-000000000001",
@@ -42,7 +50,7 @@ def _receipt(status: str = "given", lang: str = "nb", **activity: object) -> dic
         dpv_status="dpv:ConsentGiven" if status == "given" else "dpv:ConsentWithdrawn",
         at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
         channel="web",
-        activity={**copy.deepcopy(ACTIVITY), **activity},
+        activity=_view({**copy.deepcopy(ACTIVITY), **activity}),
         organisations=ORGS,
         notice={"version": "2", "sha256": "ab" * 32},
         policy_url="http://localhost:5000/privacy/helsedata",

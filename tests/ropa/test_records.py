@@ -22,6 +22,8 @@ def test_the_view_of_a_consent_based_activity_reads_as_its_record(db: Session) -
     assert surveys.on_withdrawal == "erase" and surveys.art9_condition is None
     assert surveys.name["en"] == "User survey about the application process"
     assert surveys.data_categories == ("name", "email", "answers")
+    assert surveys.joint_controllers == ("fhi", "kreftregisteret") and surveys.recipients == ()
+    assert surveys.purposes == tuple(ropa.get_activity(db, slug="surveys").data["purposes"])
     assert surveys.retention.rules == (
         ropa.RetentionRule(
             system="helsedata-survey",
@@ -43,6 +45,7 @@ def test_the_view_names_processors_and_the_archive_decision(db: Session) -> None
     assert applications.preserved and applications.disposal_decision == "Bevares"
     assert applications.processors and all(isinstance(p, ropa.Processor) for p in applications.processors)
     assert applications.right("portability").article == "Art. 20"
+    assert applications.recipients == tuple(ropa.get_activity(db, slug="applications").data["recipients"])
     assert not ropa.activity_view(db, slug="surveys").preserved
 
 
