@@ -13,13 +13,13 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pgcluster import PostgresMissing, throwaway_cluster
 from tests_support import csrf_token
 
 from privacy_service import close_app, create_app
 from privacy_service.audit import Actor
 from privacy_service.db import make_engine, transaction
 from privacy_service.migrate import upgrade
-from privacy_service.pgcluster import PostgresMissing, throwaway_cluster
 from privacy_service.policies import load_policies
 
 REPO = Path(__file__).resolve().parent.parent

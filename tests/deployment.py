@@ -25,8 +25,7 @@ from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import psycopg
-
-from privacy_service.pgcluster import free_port
+from pgcluster import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 _ids = itertools.count()

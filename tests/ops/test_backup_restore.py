@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from deployment import Deployment, call, wait_until
-
-from privacy_service.pgcluster import pg_bin
+from pgcluster import pg_bin
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 SYSTEMS = ("helsedata_portal.db", "helsedata_support.db", "helsedata_survey.db")

@@ -21,8 +21,7 @@ from typing import Any
 
 import psycopg
 from deployment import Deployment, call, free_port, wait_until
-
-from privacy_service.pgcluster import throwaway_cluster
+from pgcluster import throwaway_cluster
 
 SCOPES = ("consent:read", "consent:write", "audit:read")
 

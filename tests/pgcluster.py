@@ -3,6 +3,9 @@
 initdb refuses to run as root, and CI runs as root: there the cluster is created and run as the `postgres`
 user, in a directory that user owns. Durability is switched off (fsync, synchronous_commit): the data is
 thrown away at the end.
+
+Not part of the shipped package: the tests import it as `pgcluster` (tests/ is on their path) and the
+benchmarks through bench/common.py.
 """
 
 from __future__ import annotations
