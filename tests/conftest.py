@@ -1,10 +1,16 @@
-"""Shared fixtures: a real PostgreSQL started by the tests, and a fresh database per test on both engines."""
+"""Shared fixtures: a real PostgreSQL started by the tests, and a fresh database per test on both engines.
+
+One PostgreSQL cluster serves the whole run. Under pytest-xdist the controller makes a run folder and hands
+it to the workers (`pytest_configure_node`); the first worker that needs PostgreSQL starts the cluster there,
+the others use it, and the controller stops it at the end. A run that needs no PostgreSQL (`-k sqlite`)
+never starts it. Every worker names its databases after itself (`unique_dbname`).
+"""
 
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +19,7 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pgcluster import PostgresMissing, throwaway_cluster
+from pgcluster import PostgresMissing, SharedCluster, unique_dbname
 from tests_support import csrf_token
 
 from privacy_service import close_app, create_app
@@ -26,14 +32,36 @@ REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"
 ENGINES = ["sqlite", "postgresql"]
 _counter = itertools.count()
+_CLUSTER = pytest.StashKey[SharedCluster]()
+_OWNER = pytest.StashKey[bool]()
+_RUN_FOLDER = "privacy_pg_run"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A worker uses the controller's run folder; the controller, or a run without xdist, makes one and owns
+    # it (and so the cluster in it), and stops it in pytest_unconfigure.
+    given = getattr(config, "workerinput", {}).get(_RUN_FOLDER)
+    root = Path(given) if given else Path(tempfile.mkdtemp(prefix="privacy-service-run-"))
+    config.stash[_CLUSTER] = SharedCluster(root)
+    config.stash[_OWNER] = not given
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Hand the run folder, and with it the one PostgreSQL cluster, to each xdist worker."""
+    node.workerinput[_RUN_FOLDER] = str(node.config.stash[_CLUSTER].root)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_OWNER, False):
+        config.stash[_CLUSTER].stop()
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[dict[str, Any]]:
-    """Start a throwaway PostgreSQL cluster for the run (the suite needs PostgreSQL; it never skips it)."""
+def pg_server(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """The run's PostgreSQL cluster, started on first use (the suite needs PostgreSQL; it never skips it)."""
     try:
-        with throwaway_cluster() as cluster:
-            yield {"host": cluster.host, "port": cluster.port, "user": cluster.user, "cluster": cluster}
+        return pytestconfig.stash[_CLUSTER].server()
     except PostgresMissing as err:
         pytest.fail(str(err))
 
@@ -76,9 +104,9 @@ def _pg_templates(server: dict[str, Any], base: Path, cache: dict[str, Any]) -> 
         names = {}
         with _admin(server) as conn:
             for name, with_policies in (("empty", False), ("loaded", True)):
-                conn.execute(f"CREATE DATABASE tmpl_{name}")
-                _prepare(_pg_url(server, f"tmpl_{name}"), base, with_policies)
-                names[name] = f"tmpl_{name}"
+                names[name] = unique_dbname(f"tmpl_{name}")
+                conn.execute(f"CREATE DATABASE {names[name]}")
+                _prepare(_pg_url(server, names[name]), base, with_policies)
         cache["pg"] = names
     return cache["pg"]
 
@@ -110,7 +138,7 @@ def make_db_url(
             shutil.copyfile(templates["sqlite"][template], path)
             return f"sqlite:///{path}"
         names = _pg_templates(server, tmp_path_factory.getbasetemp(), _PG_CACHE)
-        dbname = f"t{os.getpid()}_{next(_counter)}"
+        dbname = unique_dbname("t")
         with _admin(server) as conn:
             conn.execute(f"CREATE DATABASE {dbname} TEMPLATE {names[template]}")
         created.append(dbname)
