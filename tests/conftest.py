@@ -66,6 +66,18 @@ def pg_server(pytestconfig: pytest.Config) -> dict[str, Any]:
         pytest.fail(str(err))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _default_instance_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point the default instance folder at the worker's tmp folder for the run.
+
+    create_app reads the settings from the environment before the test's config: left at ./instance, each
+    worker writes ./instance/secret_key in the checkout, and two racing to create it fail one of them.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PRIVACY_INSTANCE_PATH", str(tmp_path_factory.mktemp("default-instance")))
+        yield
+
+
 def _pg_url(server: dict[str, Any], dbname: str) -> str:
     return f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{dbname}"
 
