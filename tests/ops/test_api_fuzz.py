@@ -15,9 +15,12 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
+import pytest
 from deployment import Deployment
 
 from privacy_service.security.service import SCOPES
+
+pytestmark = pytest.mark.ops
 
 # Bounded for CI: about 25 cases per operation and phase. Raise PRIVACY_FUZZ_EXAMPLES for a deeper run.
 EXAMPLES = int(os.environ.get("PRIVACY_FUZZ_EXAMPLES", "25"))

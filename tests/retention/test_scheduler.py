@@ -117,6 +117,7 @@ def _miss_every_rule(app) -> None:  # type: ignore[no-untyped-def]
             store.update_job(job)
 
 
+@pytest.mark.ops  # starts two `scheduler` processes
 @pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)  # several schedulers share PostgreSQL
 def test_two_schedulers_run_each_missed_rule_exactly_once(app, demo) -> None:  # type: ignore[no-untyped-def]
     _miss_every_rule(app)
@@ -133,6 +134,7 @@ def test_two_schedulers_run_each_missed_rule_exactly_once(app, demo) -> None:  #
     assert {r[0] for r in runs} == RULES and all(r[1] == "completed" for r in runs), runs
 
 
+@pytest.mark.ops  # starts and stops `scheduler` processes
 def test_a_restart_keeps_the_jobs_and_loses_no_missed_run(app, demo) -> None:  # type: ignore[no-untyped-def]
     _miss_every_rule(app)
     first = _start(app, demo, demo / "first.log")
