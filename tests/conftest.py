@@ -37,6 +37,29 @@ _OWNER = pytest.StashKey[bool]()
 _RUN_FOLDER = "privacy_pg_run"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which turns -n into workers
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Spread the run over xdist workers unless told otherwise (`-n 0`, `-p no:xdist`)."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    if config.option.numprocesses is None:
+        config.option.numprocesses = "auto"
+    if config.option.dist == "no":
+        # One test at a time to whichever worker is free: with the ops drills first (below) they spread
+        # over the workers. Larger chunks, or `worksteal`'s slices, would hand one worker all of them.
+        config.option.dist = "load"
+        if config.option.maxschedchunk is None:
+            config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Under xdist the process drills (over half a serial run's minutes, spent mostly waiting on their
+    # processes) go first, so they overlap with the rest instead of meeting at the end. Serial runs keep
+    # the files' order.
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("ops") is None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A worker uses the controller's run folder; the controller, or a run without xdist, makes one and owns
     # it (and so the cluster in it), and stops it in pytest_unconfigure.
