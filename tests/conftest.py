@@ -9,6 +9,7 @@ never starts it. Every worker names its databases after itself (`unique_dbname`)
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -58,6 +59,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # the files' order.
     if hasattr(config, "workerinput"):
         items.sort(key=lambda item: item.get_closest_marker("ops") is None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # CI runs everything: a test that skips there (a browser, a server or a package missing) fails the run
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not os.environ.get("CI") or hasattr(session.config, "workerinput") or reporter is None:
+        return
+    skipped = reporter.stats.get("skipped", [])
+    if skipped and exitstatus == pytest.ExitCode.OK:
+        reporter.write("\n")
+        reporter.write_sep("=", f"CI: {len(skipped)} test(s) skipped, and nothing may skip in CI", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_configure(config: pytest.Config) -> None:
