@@ -79,7 +79,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         db_url = None
         if args.postgres:
-            from privacy_service.pgcluster import throwaway_cluster
+            from pgcluster import throwaway_cluster
 
             db_url = stack.enter_context(throwaway_cluster()).url("postgres")
         run(args, db_url)

@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    from privacy_service.pgcluster import throwaway_cluster
+    from pgcluster import throwaway_cluster
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-consent-"))
     with throwaway_cluster() as cluster:

@@ -205,9 +205,8 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=200)
     args = parser.parse_args()
+    from pgcluster import throwaway_cluster
     from sqlalchemy import create_engine, text
-
-    from privacy_service.pgcluster import throwaway_cluster
 
     with ExitStack() as stack:
         cluster = stack.enter_context(throwaway_cluster())

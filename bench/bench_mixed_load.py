@@ -116,9 +116,10 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=600)
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
+    from pgcluster import throwaway_cluster
+
     from privacy_service.datamap.demo import create_demo_data
     from privacy_service.db import make_engine, transaction
-    from privacy_service.pgcluster import throwaway_cluster
     from privacy_service.security.service import create_api_client
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-mixed-"))

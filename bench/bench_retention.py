@@ -212,7 +212,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         cluster = None
         if "postgresql" in args.engines:
-            from privacy_service.pgcluster import throwaway_cluster
+            from pgcluster import throwaway_cluster
 
             cluster = stack.enter_context(throwaway_cluster())
         for engine_name in args.engines.split(","):

@@ -1,4 +1,8 @@
-"""What the benchmarks share: free ports, gunicorn start-up, and wrk runs parsed into figures."""
+"""What the benchmarks share: free ports, gunicorn start-up, and wrk runs parsed into figures.
+
+Importing it also puts the test helpers (tests/) on the path: the benchmarks start their throwaway PostgreSQL
+with the tests' `pgcluster`, which the package does not ship.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO / "tests") not in sys.path:
+    sys.path.append(str(REPO / "tests"))  # appended, so nothing there shadows an installed module
 
 
 def free_port() -> int:

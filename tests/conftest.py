@@ -1,10 +1,17 @@
-"""Shared fixtures: a real PostgreSQL started by the tests, and a fresh database per test on both engines."""
+"""Shared fixtures: a real PostgreSQL started by the tests, and a fresh database per test on both engines.
+
+One PostgreSQL cluster serves the whole run. Under pytest-xdist the controller makes a run folder and hands
+it to the workers (`pytest_configure_node`); the first worker that needs PostgreSQL starts the cluster there,
+the others use it, and the controller stops it at the end. A run that needs no PostgreSQL (`-k sqlite`)
+never starts it. Every worker names its databases after itself (`unique_dbname`).
+"""
 
 from __future__ import annotations
 
 import itertools
 import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,29 +20,98 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pgcluster import PostgresMissing, SharedCluster, unique_dbname
 from tests_support import csrf_token
 
 from privacy_service import close_app, create_app
 from privacy_service.audit import Actor
 from privacy_service.db import make_engine, transaction
 from privacy_service.migrate import upgrade
-from privacy_service.pgcluster import PostgresMissing, throwaway_cluster
 from privacy_service.policies import load_policies
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = REPO / "policies"
 ENGINES = ["sqlite", "postgresql"]
 _counter = itertools.count()
+_CLUSTER = pytest.StashKey[SharedCluster]()
+_OWNER = pytest.StashKey[bool]()
+_RUN_FOLDER = "privacy_pg_run"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which turns -n into workers
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Spread the run over xdist workers unless told otherwise (`-n 0`, `-p no:xdist`)."""
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return
+    if config.option.numprocesses is None:
+        config.option.numprocesses = "auto"
+    if config.option.dist == "no":
+        # One test at a time to whichever worker is free: with the ops drills first (below) they spread
+        # over the workers. Larger chunks, or `worksteal`'s slices, would hand one worker all of them.
+        config.option.dist = "load"
+        if config.option.maxschedchunk is None:
+            config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Under xdist the process drills (over half a serial run's minutes, spent mostly waiting on their
+    # processes) go first, so they overlap with the rest instead of meeting at the end. Serial runs keep
+    # the files' order.
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("ops") is None)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # CI runs everything: a test that skips there (a browser, a server or a package missing) fails the run
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not os.environ.get("CI") or hasattr(session.config, "workerinput") or reporter is None:
+        return
+    skipped = reporter.stats.get("skipped", [])
+    if skipped and exitstatus == pytest.ExitCode.OK:
+        reporter.write("\n")
+        reporter.write_sep("=", f"CI: {len(skipped)} test(s) skipped, and nothing may skip in CI", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A worker uses the controller's run folder; the controller, or a run without xdist, makes one and owns
+    # it (and so the cluster in it), and stops it in pytest_unconfigure.
+    given = getattr(config, "workerinput", {}).get(_RUN_FOLDER)
+    root = Path(given) if given else Path(tempfile.mkdtemp(prefix="privacy-service-run-"))
+    config.stash[_CLUSTER] = SharedCluster(root)
+    config.stash[_OWNER] = not given
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Hand the run folder, and with it the one PostgreSQL cluster, to each xdist worker."""
+    node.workerinput[_RUN_FOLDER] = str(node.config.stash[_CLUSTER].root)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_OWNER, False):
+        config.stash[_CLUSTER].stop()
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[dict[str, Any]]:
-    """Start a throwaway PostgreSQL cluster for the run (the suite needs PostgreSQL; it never skips it)."""
+def pg_server(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """The run's PostgreSQL cluster, started on first use (the suite needs PostgreSQL; it never skips it)."""
     try:
-        with throwaway_cluster() as cluster:
-            yield {"host": cluster.host, "port": cluster.port, "user": cluster.user, "cluster": cluster}
+        return pytestconfig.stash[_CLUSTER].server()
     except PostgresMissing as err:
         pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _default_instance_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point the default instance folder at the worker's tmp folder for the run.
+
+    create_app reads the settings from the environment before the test's config: left at ./instance, each
+    worker writes ./instance/secret_key in the checkout, and two racing to create it fail one of them.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PRIVACY_INSTANCE_PATH", str(tmp_path_factory.mktemp("default-instance")))
+        yield
 
 
 def _pg_url(server: dict[str, Any], dbname: str) -> str:
@@ -76,9 +152,9 @@ def _pg_templates(server: dict[str, Any], base: Path, cache: dict[str, Any]) -> 
         names = {}
         with _admin(server) as conn:
             for name, with_policies in (("empty", False), ("loaded", True)):
-                conn.execute(f"CREATE DATABASE tmpl_{name}")
-                _prepare(_pg_url(server, f"tmpl_{name}"), base, with_policies)
-                names[name] = f"tmpl_{name}"
+                names[name] = unique_dbname(f"tmpl_{name}")
+                conn.execute(f"CREATE DATABASE {names[name]}")
+                _prepare(_pg_url(server, names[name]), base, with_policies)
         cache["pg"] = names
     return cache["pg"]
 
@@ -110,7 +186,7 @@ def make_db_url(
             shutil.copyfile(templates["sqlite"][template], path)
             return f"sqlite:///{path}"
         names = _pg_templates(server, tmp_path_factory.getbasetemp(), _PG_CACHE)
-        dbname = f"t{os.getpid()}_{next(_counter)}"
+        dbname = unique_dbname("t")
         with _admin(server) as conn:
             conn.execute(f"CREATE DATABASE {dbname} TEMPLATE {names[template]}")
         created.append(dbname)

@@ -25,8 +25,7 @@ from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import psycopg
-
-from privacy_service.pgcluster import free_port
+from pgcluster import free_port, unique_dbname
 
 REPO = Path(__file__).resolve().parent.parent
 _ids = itertools.count()
@@ -115,7 +114,7 @@ class Deployment:
     processes: list[Process] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.dbname = self.dbname or f"deploy{os.getpid()}_{next(_ids)}"
+        self.dbname = self.dbname or unique_dbname("deploy")
         self.instance = self.root / "instance"
         self.instance.mkdir(parents=True, exist_ok=True)
         with self.admin() as conn:

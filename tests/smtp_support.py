@@ -11,8 +11,7 @@ from email.parser import BytesParser
 from typing import Any
 
 from aiosmtpd.controller import Controller
-
-from privacy_service.pgcluster import free_port
+from pgcluster import free_port
 
 
 class _Handler:

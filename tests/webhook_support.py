@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from privacy_service.pgcluster import free_port
+from pgcluster import free_port
 
 
 @dataclass

@@ -5,6 +5,10 @@ coverage, fuzzing and stateful phases, with a key holding every scope. Every che
 pass except `positive_data_acceptance`: the registry refuses some bodies its schema admits on purpose
 (special categories without an Art. 9 condition, a notice version that was never published), and those
 answers are 422 with field messages, which the other checks verify.
+
+The checks are named one by one rather than with `--checks all`, because "all" also turns on
+`max_response_time` (a 10 s wall-clock limit per answer, which `--exclude-checks` cannot name): on a shared CI
+machine that is a flake, and it says nothing about correctness.
 """
 
 from __future__ import annotations
@@ -15,13 +19,26 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
+import pytest
 from deployment import Deployment
 
 from privacy_service.security.service import SCOPES
 
+pytestmark = pytest.mark.ops
+
 # Bounded for CI: about 25 cases per operation and phase. Raise PRIVACY_FUZZ_EXAMPLES for a deeper run.
 EXAMPLES = int(os.environ.get("PRIVACY_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("PRIVACY_FUZZ_SEED", "20261203")
+
+
+def _correctness_checks() -> list[str]:
+    """Every check the schemathesis CLI offers, except the one the module docstring explains."""
+    import schemathesis.cli  # noqa: F401 - registers the built-in checks
+    from schemathesis.checks import CHECKS
+
+    names = sorted(set(CHECKS.get_all_names()) - {"positive_data_acceptance"})
+    assert "not_a_server_error" in names and "response_schema_conformance" in names, names
+    return names
 
 
 def test_the_api_holds_its_schema_under_generated_input(make_deployment: Callable[..., Deployment]) -> None:
@@ -40,9 +57,7 @@ def test_the_api_holds_its_schema_under_generated_input(make_deployment: Callabl
             "--header",
             f"Authorization: Bearer {key}",
             "--checks",
-            "all",
-            "--exclude-checks",
-            "positive_data_acceptance",
+            ",".join(_correctness_checks()),
             "--max-examples",
             str(EXAMPLES),
             "--seed",

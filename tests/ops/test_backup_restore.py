@@ -13,9 +13,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from deployment import Deployment, call, wait_until
+from pgcluster import pg_bin
 
-from privacy_service.pgcluster import pg_bin
+pytestmark = pytest.mark.ops
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 SYSTEMS = ("helsedata_portal.db", "helsedata_support.db", "helsedata_survey.db")

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from deployment import Deployment, call, free_port, wait_until
+from pgcluster import throwaway_cluster
 
-from privacy_service.pgcluster import throwaway_cluster
+pytestmark = pytest.mark.ops
 
 SCOPES = ("consent:read", "consent:write", "audit:read")
 

@@ -18,9 +18,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from deployment import Browser, Deployment, call, wait_until
 
 from privacy_service.security.service import SCOPES
+
+pytestmark = pytest.mark.ops
 
 KARI_EMAIL, KARI_NID = "kari.nordmann@example.no", "15838512671"
 

@@ -11,9 +11,12 @@ import re
 import time
 from collections.abc import Callable
 
+import pytest
 from deployment import Browser, Deployment, call, wait_until
 
 from privacy_service.security.service import SCOPES
+
+pytestmark = pytest.mark.ops
 
 
 def test_two_instances_share_the_database_the_rate_limits_and_the_sessions(

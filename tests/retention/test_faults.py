@@ -11,6 +11,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from privacy_service.audit import Actor
@@ -18,6 +19,8 @@ from privacy_service.db import transaction
 from privacy_service.retention.holds import set_hold
 
 from .conftest import query
+
+pytestmark = pytest.mark.ops  # kills a real `retention run` process
 
 SUPPORT = "support:helsedata-support.support_enquiries:delete"
 SURVEYS = "surveys:helsedata-survey.survey_responses:anonymise"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from pgcluster import unique_dbname
 from sqlalchemy import create_engine, select, text
 
 from privacy_service.datamap.demo import _metadata
@@ -30,10 +32,23 @@ def engine_name() -> str:
     return "sqlite"  # the service's own database; the data systems below are the point
 
 
-def _copy_to_postgres(demo: Path, server: dict[str, Any], dbname: str) -> str:
-    with psycopg.connect(
+def _admin(server: dict[str, Any]) -> psycopg.Connection:
+    return psycopg.connect(
         host=server["host"], port=server["port"], user=server["user"], dbname="postgres", autocommit=True
-    ) as conn:
+    )
+
+
+@pytest.fixture
+def ds_dbname(pg_server: dict[str, Any]) -> Iterator[str]:
+    """A name of its own on the run's cluster (workers share it); the database goes when the test ends."""
+    dbname = unique_dbname("ds_pagewalk")
+    yield dbname
+    with _admin(pg_server) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+
+
+def _copy_to_postgres(demo: Path, server: dict[str, Any], dbname: str) -> str:
+    with _admin(server) as conn:
         conn.execute(f"CREATE DATABASE {dbname}")
     url = f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{dbname}"
     target = create_engine(url)
@@ -114,9 +129,13 @@ def _run(app, demo: Path):  # type: ignore[no-untyped-def]
 
 
 def test_the_page_walk_on_postgresql_leaves_what_the_key_walk_leaves(  # type: ignore[no-untyped-def]
-    app, demo, pg_server, monkeypatch
+    ds_dbname,
+    app,
+    demo,
+    pg_server,
+    monkeypatch,  # ds_dbname first: it is dropped after the app closes
 ) -> None:
-    pg_url = _copy_to_postgres(demo, pg_server, f"ds_pagewalk_{id(app) % 100000}")
+    pg_url = _copy_to_postgres(demo, pg_server, ds_dbname)
     sqlite_support = f"sqlite:///{demo / 'demo' / 'helsedata_support.db'}"
     _add_support_rows(sqlite_support)
     _add_support_rows(pg_url)

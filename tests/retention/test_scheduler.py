@@ -10,9 +10,11 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from deployment import wait_until
 from sqlalchemy import text
 
 from privacy_service.db import transaction
@@ -78,21 +80,27 @@ def _env(app, demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
     }
 
 
-def _start(app, demo) -> subprocess.Popen:  # type: ignore[no-untyped-def]
-    return subprocess.Popen(
-        [sys.executable, "-m", "privacy_service.cli", "scheduler"],
-        env=_env(app, demo),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _start(app, demo, log: Path) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    """Start `privacy-service scheduler`, its output in `log` and its errors beside it (.err)."""
+    with log.open("w") as out, log.with_suffix(".err").open("w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "privacy_service.cli", "scheduler"],
+            env=_env(app, demo),
+            stdout=out,
+            stderr=err,
+        )
 
 
-def _stop(proc: subprocess.Popen) -> str:
+def _synced(log: Path) -> None:
+    """Wait until the scheduler has synchronised its jobs: it handles SIGTERM from then on."""
+    wait_until(lambda: "retention jobs:" in log.read_text(), timeout=60, what=f"{log.stem} synchronised")
+
+
+def _stop(proc: subprocess.Popen, log: Path) -> str:
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    return out
+    proc.wait(timeout=30)
+    assert proc.returncode == 0, log.with_suffix(".err").read_text()
+    return log.read_text()
 
 
 def _miss_every_rule(app) -> None:  # type: ignore[no-untyped-def]
@@ -110,32 +118,37 @@ def _miss_every_rule(app) -> None:  # type: ignore[no-untyped-def]
             store.update_job(job)
 
 
+@pytest.mark.ops  # starts two `scheduler` processes
 @pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)  # several schedulers share PostgreSQL
 def test_two_schedulers_run_each_missed_rule_exactly_once(app, demo) -> None:  # type: ignore[no-untyped-def]
     _miss_every_rule(app)
-    procs = [_start(app, demo), _start(app, demo)]
+    logs = [demo / "scheduler-1.log", demo / "scheduler-2.log"]
+    procs = [_start(app, demo, log) for log in logs]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_scheduler_runs(app)) < len(RULES):
         time.sleep(0.5)
     time.sleep(3)  # give a duplicate every chance to show up
-    for proc in procs:
-        _stop(proc)
+    for proc, log in zip(procs, logs, strict=True):
+        _stop(proc, log)
     runs = _scheduler_runs(app)
     assert len(runs) == len(RULES), runs
     assert {r[0] for r in runs} == RULES and all(r[1] == "completed" for r in runs), runs
 
 
+@pytest.mark.ops  # starts and stops `scheduler` processes
 def test_a_restart_keeps_the_jobs_and_loses_no_missed_run(app, demo) -> None:  # type: ignore[no-untyped-def]
     _miss_every_rule(app)
-    first = _start(app, demo)
+    first = _start(app, demo, demo / "first.log")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_scheduler_runs(app)) < len(RULES):
         time.sleep(0.5)
-    out = _stop(first)
+    out = _stop(first, demo / "first.log")
     assert f"kept {len(RULES)}" in out, out
-    second = _start(app, demo)
-    time.sleep(4)
-    out = _stop(second)
+    second = _start(app, demo, demo / "second.log")
+    # a fixed sleep from the start could end before a slow start-up had set its SIGTERM handler
+    _synced(demo / "second.log")
+    time.sleep(4)  # then give it every chance to run something twice
+    out = _stop(second, demo / "second.log")
     assert f"kept {len(RULES)}" in out and "added 0" in out
     assert len(_scheduler_runs(app)) == len(RULES)  # the restart ran nothing twice
 
