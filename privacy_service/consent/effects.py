@@ -21,7 +21,7 @@ from privacy_service.consent import messages
 from privacy_service.consent.record import Change
 from privacy_service.consent.tokens import Links
 from privacy_service.datamap.actions import erase_subject_rows
-from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
+from privacy_service.retention.service import holds_by_id, protector
 
 ERASE_TASK = "consent.erase"
 
@@ -92,17 +92,12 @@ def _erase(session: Session, payload: dict[str, Any], transport: notify.Transpor
     if transport.instance_path is None:
         raise RuntimeError("the erase task needs the instance path (data systems)")
     identity = subject_identity(payload["subject"])
-
-    def protect(system: Any, table: Any, keys: list[Any]) -> dict[str, Any]:
-        holds = holds_for_table(session, TableRef(system.name, table.table_name, table.activity_slug))
-        return held_rows(holds, keys=keys, identity=identity)
-
     results = erase_subject_rows(
         session,
         identity=identity,
         instance_path=transport.instance_path,
         activity=payload["purpose"],
-        protect=protect,
+        protect=protector(session, identity=identity),
     )
     held_ids = sorted({hold_id for r in results for hold_id in r.held})
     record_event(
@@ -122,9 +117,8 @@ def _erase(session: Session, payload: dict[str, Any], transport: notify.Transpor
         },
     )
     if payload.get("notify"):
-        from privacy_service.retention.models import Hold
-
-        kept = [session.get(Hold, hold_id) for hold_id in held_ids]
+        found = holds_by_id(session, set(held_ids))
+        kept = [found.get(hold_id) for hold_id in held_ids]
         lang = payload.get("lang", "nb")
         subject, text = messages.withdrawn_mail(
             lang,

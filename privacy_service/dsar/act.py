@@ -23,7 +23,7 @@ from privacy_service.dsar import ledger, lifecycle, plan
 from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
 from privacy_service.kernel import utcnow
-from privacy_service.retention.holds import protector
+from privacy_service.retention.service import protector
 from privacy_service.ropa import service as ropa
 
 ACTIONABLE = ("pending", "partial")

@@ -44,7 +44,7 @@ def plan_task(session: Session, payload: dict[str, Any], transport: notify.Trans
     service.plan_queued(session, reference=payload["reference"], instance_path=transport.instance_path)
 
 
-# name → (crontab in Europe/Oslo, job); the scheduler process runs them (retention/scheduler.py)
+# name → (crontab in Europe/Oslo, job); the app factory registers them, the scheduler process runs them
 JOBS = {
     "dsar.close_unverified": ("15 3 * * *", close_unverified_job),
     "dsar.reminders": ("0 7 * * 1-5", reminder_job),

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from privacy_service.datamap.actions import erase_keys, scan_identities
 from privacy_service.dsar.models import DsarRequest
-from privacy_service.retention.holds import TableRef, held_rows, holds_for_table
+from privacy_service.retention.service import held_keys
 
 KINDS = ("email", "national_id")
 
@@ -121,8 +121,9 @@ def replay(
         ]
         if not in_scope:
             continue
-        holds = holds_for_table(session, TableRef(system.name, table.table_name, table.activity_slug))
-        held = {key for key, identity in in_scope if held_rows(holds, keys=[key], identity=identity)}
+        held = held_keys(
+            session, system=system.name, table=table.table_name, activity=table.activity_slug, rows=in_scope
+        )
         todo = [key for key, __ in in_scope if key not in held]
         erased = (
             0

@@ -19,8 +19,8 @@ from privacy_service.datamap import service as datamap
 from privacy_service.dsar import lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.errors import NotFound, ValidationFailed
-from privacy_service.retention import holds as holds_service
-from privacy_service.retention.models import Hold
+from privacy_service.retention import service as retention
+from privacy_service.retention.service import Hold
 from privacy_service.ropa import service as ropa
 
 
@@ -103,7 +103,7 @@ def _table_line(
 ) -> tuple[dict[str, Any], dict[str, Hold]]:
     """One table's line of the preview (rows, held rows per hold, erasure strategy) and the rows held."""
     keys = [r[table_rows.key] for r in table_rows.rows]
-    protected = holds_service.protected_rows(
+    protected = retention.protected_rows(
         session,
         system=table_rows.system,
         table=table_rows.table,
@@ -165,7 +165,7 @@ def protect_request_evidence(session: Session, req: DsarRequest, actor: Actor) -
     existing = own_hold(session, req)
     if existing is not None:
         return existing
-    return holds_service.set_hold(
+    return retention.set_hold(
         session,
         data={
             "kind": "request_pending",
@@ -182,13 +182,11 @@ def protect_request_evidence(session: Session, req: DsarRequest, actor: Actor) -
 
 def own_hold(session: Session, req: DsarRequest) -> Hold | None:
     """The request's own evidence hold, while it is active."""
-    return holds_service.request_hold(session, reference=req.reference)
+    return retention.request_hold(session, reference=req.reference)
 
 
 def release_request_evidence(session: Session, req: DsarRequest, actor: Actor) -> None:
     """Release the request's evidence hold once the request is decided."""
     hold = own_hold(session, req)
     if hold is not None:
-        holds_service.release_hold(
-            session, hold_id=hold.id or 0, actor=actor, note=f"{req.reference} decided"
-        )
+        retention.release_hold(session, hold_id=hold.id or 0, actor=actor, note=f"{req.reference} decided")
