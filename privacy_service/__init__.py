@@ -200,11 +200,11 @@ def _register_tasks_and_jobs(app: Flask) -> None:
     """The outbox tasks (work queued with a change, done after it commits) and the periodic jobs the
     scheduler process runs for this app: every package's are named here, none registers itself on import."""
     from privacy_service import notify
-    from privacy_service.consent import effects as consent_effects
+    from privacy_service.consent import jobs as consent_jobs
     from privacy_service.dsar import jobs as dsar_jobs
     from privacy_service.retention.jobs import register_periodic
 
-    for tasks in (consent_effects.TASKS, dsar_jobs.TASKS):
+    for tasks in (consent_jobs.TASKS, dsar_jobs.TASKS):
         for name, handler in tasks.items():
             notify.register_task(name, handler)
     for name, (schedule, job) in dsar_jobs.JOBS.items():

@@ -87,7 +87,7 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
         notify.enqueue_email(session, event="consent.withdrawn", to=to, subject=subject, text=text)
 
 
-def _erase(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
+def erase_after_withdrawal(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
     """The erase task: erase the subject's rows of the activity, except held rows; audit; tell the subject."""
     if transport.instance_path is None:
         raise RuntimeError("the erase task needs the instance path (data systems)")
@@ -129,6 +129,3 @@ def _erase(session: Session, payload: dict[str, Any], transport: notify.Transpor
         notify.enqueue_email(
             session, event="consent.withdrawn", to=payload["subject"], subject=subject, text=text
         )
-
-
-TASKS = {ERASE_TASK: _erase}  # registered by the app factory

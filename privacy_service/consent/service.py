@@ -17,6 +17,7 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent import effects, rules
+from privacy_service.consent.effects import ERASE_TASK, erase_after_withdrawal
 from privacy_service.consent.models import ConsentEvent, ConsentState, ProcessingFlag, StateRow
 from privacy_service.consent.purposes import (
     UnknownPurpose,
@@ -44,6 +45,7 @@ from privacy_service.kernel import utcnow
 from privacy_service.ropa.service import Activity
 
 __all__ = [
+    "ERASE_TASK",
     "MAX_QUERY_PAIRS",
     "Activity",
     "Change",
@@ -56,6 +58,7 @@ __all__ = [
     "consent_activity",
     "consent_purposes",
     "delivery_log",
+    "erase_after_withdrawal",
     "get_receipt",
     "get_state",
     "history",
