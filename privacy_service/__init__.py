@@ -166,28 +166,30 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service import health
     from privacy_service.audit_api import blp as audit_blp
     from privacy_service.consent import api as consent_api
+    from privacy_service.consent import public_views as consent_public_views
     from privacy_service.consent import views as consent_views
     from privacy_service.datamap import views as datamap_views
     from privacy_service.dsar import api as dsar_api
-    from privacy_service.dsar import officer_views as dsar_officer_views
+    from privacy_service.dsar import public_views as dsar_public_views
     from privacy_service.dsar import views as dsar_views
     from privacy_service.notify_api import blp as webhooks_blp
     from privacy_service.retention import api as retention_api
     from privacy_service.retention import views as retention_views
     from privacy_service.ropa import api as ropa_api
+    from privacy_service.ropa import public_views as ropa_public_views
     from privacy_service.ropa import views as ropa_views
     from privacy_service.security import views as auth_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(ropa_views.bp)
-    app.register_blueprint(ropa_views.public_bp)
+    app.register_blueprint(ropa_public_views.bp)
     app.register_blueprint(datamap_views.bp)
+    app.register_blueprint(consent_public_views.bp)
     app.register_blueprint(consent_views.bp)
-    app.register_blueprint(consent_views.officer_bp)
     app.register_blueprint(retention_views.bp)
+    app.register_blueprint(dsar_public_views.bp)
     app.register_blueprint(dsar_views.bp)
-    app.register_blueprint(dsar_officer_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")

@@ -103,7 +103,7 @@ def _routes() -> list[str]:
         name
         for name in MODULES
         if name.split(".")[1:2] and name.split(".")[1] in DOMAINS
-        and name.rpartition(".")[2] in ("api", "views", "officer_views")
+        and name.rpartition(".")[2] in ("api", "views", "public_views")
     ]  # fmt: skip
 
 

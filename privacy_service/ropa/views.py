@@ -1,10 +1,10 @@
-"""Officer pages for the registry, and the public privacy notices."""
+"""Officer pages for the registry: the activities, their edit forms and versions, and the audit trail."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -27,10 +27,9 @@ from privacy_service.ropa.forms import (
     form_values,
 )
 from privacy_service.ropa.schemas import activity_schema
-from privacy_service.security.access import current_actor, page, public
+from privacy_service.security.access import current_actor, page
 
 bp = Blueprint("officer", __name__, url_prefix="/officer", template_folder="templates")
-public_bp = Blueprint("public", __name__, template_folder="templates")
 
 
 def _lang() -> str:
@@ -181,68 +180,3 @@ def audit() -> str:
 
 
 # --- public ---------------------------------------------------------------------------------------------
-
-
-@public_bp.get("/")
-@public
-def index() -> str:
-    """List the privacy notices this service publishes."""
-    return render_template("ropa/index.html", services=service.list_services(get_session()), lang=_lang())
-
-
-@public_bp.get("/privacy/<svc>")
-@public
-def notice(svc: str) -> str:
-    """Show the public privacy notice of a service, generated from the registry."""
-    doc = service.notice_document(get_session(), service=svc)
-    return render_template(
-        "ropa/notice.html",
-        service=svc,
-        notice=doc.header,
-        organisations=doc.organisations,
-        activities=doc.activities,
-        lang=_lang(),
-        legal_bases=LEGAL_BASES,
-        art9=ART9_CONDITIONS,
-    )
-
-
-@public_bp.get("/privacy/<svc>.pdf")
-@public
-def notice_pdf(svc: str) -> Response:
-    """Download the public privacy notice of a service as PDF."""
-    doc = service.notice_document(get_session(), service=svc)
-    if not doc.activities:
-        abort(404)
-    return Response(
-        service.render_notice(doc, lang=_lang()),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="privacy-{svc}-{_lang()}.pdf"'},
-    )
-
-
-@public_bp.app_template_filter("retention_rule")
-def retention_rule(rule: dict, lang: str | None = None) -> str:
-    """A machine retention rule in words."""
-    return service.retention_rule_text(rule, lang or _lang())
-
-
-@public_bp.app_template_filter("loc")
-def localised(value: Any, lang: str | None = None) -> str:
-    """Pick the text in the page's language from a {nb, en} mapping."""
-    if isinstance(value, dict):
-        lang = lang or _lang()
-        return value.get(lang) or value.get("nb") or value.get("en") or ""
-    return "" if value is None else str(value)
-
-
-@public_bp.app_template_filter("show")
-def show_value(value: Any) -> str:
-    """Render a record value as plain text for the version diff."""
-    if value is None or value == [] or value == {}:
-        return "—"
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {show_value(v)}" for k, v in value.items() if v not in (None, [], {}))
-    if isinstance(value, list):
-        return " | ".join(show_value(v) for v in value)
-    return str(value)

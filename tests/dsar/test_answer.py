@@ -17,7 +17,7 @@ from tests_support import bearer
 
 from privacy_service import notify
 from privacy_service.db import transaction
-from privacy_service.dsar import answer, views
+from privacy_service.dsar import answer, public_views
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 
@@ -115,7 +115,7 @@ def test_the_subject_downloads_through_expiring_links(app, client, officer, demo
         in zipfile.ZipFile(io.BytesIO(zipped.data)).namelist()
     )
     assert client.get(links[0][:-3] + "xyz").status_code == 404  # tampered
-    monkeypatch.setattr(views, "DOWNLOAD_SECONDS", -1)
+    monkeypatch.setattr(public_views, "DOWNLOAD_SECONDS", -1)
     assert client.get(links[0]).status_code == 410  # expired
     monkeypatch.undo()
     with app.app_context(), transaction(app.extensions["engine"]) as session:

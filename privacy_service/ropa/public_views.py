@@ -1,0 +1,84 @@
+"""The public privacy notices, generated from the registry, as pages and PDF, and the filters pages share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template
+from flask_babel import get_locale
+
+from privacy_service.db import get_session
+from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
+from privacy_service.ropa import service
+from privacy_service.security.access import public
+
+bp = Blueprint("public", __name__, template_folder="templates")
+
+
+def _lang() -> str:
+    return str(get_locale() or "nb")
+
+
+@bp.get("/")
+@public
+def index() -> str:
+    """List the privacy notices this service publishes."""
+    return render_template("ropa/index.html", services=service.list_services(get_session()), lang=_lang())
+
+
+@bp.get("/privacy/<svc>")
+@public
+def notice(svc: str) -> str:
+    """Show the public privacy notice of a service, generated from the registry."""
+    doc = service.notice_document(get_session(), service=svc)
+    return render_template(
+        "ropa/notice.html",
+        service=svc,
+        notice=doc.header,
+        organisations=doc.organisations,
+        activities=doc.activities,
+        lang=_lang(),
+        legal_bases=LEGAL_BASES,
+        art9=ART9_CONDITIONS,
+    )
+
+
+@bp.get("/privacy/<svc>.pdf")
+@public
+def notice_pdf(svc: str) -> Response:
+    """Download the public privacy notice of a service as PDF."""
+    doc = service.notice_document(get_session(), service=svc)
+    if not doc.activities:
+        abort(404)
+    return Response(
+        service.render_notice(doc, lang=_lang()),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="privacy-{svc}-{_lang()}.pdf"'},
+    )
+
+
+@bp.app_template_filter("retention_rule")
+def retention_rule(rule: dict, lang: str | None = None) -> str:
+    """A machine retention rule in words."""
+    return service.retention_rule_text(rule, lang or _lang())
+
+
+@bp.app_template_filter("loc")
+def localised(value: Any, lang: str | None = None) -> str:
+    """Pick the text in the page's language from a {nb, en} mapping."""
+    if isinstance(value, dict):
+        lang = lang or _lang()
+        return value.get(lang) or value.get("nb") or value.get("en") or ""
+    return "" if value is None else str(value)
+
+
+@bp.app_template_filter("show")
+def show_value(value: Any) -> str:
+    """Render a record value as plain text for the version diff."""
+    if value is None or value == [] or value == {}:
+        return "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show_value(v)}" for k, v in value.items() if v not in (None, [], {}))
+    if isinstance(value, list):
+        return " | ".join(show_value(v) for v in value)
+    return str(value)
