@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, request, session
@@ -44,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from privacy_service.dsar.service import Links  # one link builder for the app's whole life
 
     app.extensions["links"] = Links.from_config(app.config)
+    app.extensions["instance_path"] = Path(app.config["PRIVACY_INSTANCE_PATH"])
     _init_extensions(app)
     api = Api(
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}

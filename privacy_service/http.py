@@ -225,5 +225,5 @@ def app_links() -> Any:
 
 
 def app_instance_path() -> Path:
-    """The running app's instance folder (data systems, outbox, the erasure ledger)."""
-    return Path(current_app.config["PRIVACY_INSTANCE_PATH"])
+    """The running app's instance folder (data systems, outbox, erasure ledger), set once by the factory."""
+    return current_app.extensions["instance_path"]

@@ -29,7 +29,7 @@ def init_database(app: Flask) -> dict:
         report = load_policies(
             session,
             root=Path(app.config["PRIVACY_POLICIES"]),
-            instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]),
+            instance_path=app.extensions["instance_path"],
             actor=CLI_ACTOR,
         )
     return report.counts
@@ -103,7 +103,7 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
     app = current_app._get_current_object()
     # Dates count back from today, so retention periods fall due as they would in real life.
     summary = create_demo_data(
-        instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]), seed=seed, people=people, anchor=date.today()
+        instance_path=app.extensions["instance_path"], seed=seed, people=people, anchor=date.today()
     )
     try:
         init_database(app)

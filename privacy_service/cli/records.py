@@ -89,7 +89,7 @@ def retention_run(dry_run: bool, rules: tuple[str, ...], batch_size: int) -> Non
     try:
         run = service.run_retention(
             get_engine(),
-            instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
+            instance_path=current_app.extensions["instance_path"],
             actor=CLI_ACTOR,
             dry_run=dry_run,
             only=list(rules) or None,
@@ -130,7 +130,7 @@ def dsar_replay(ledger: Path | None, dry_run: bool) -> None:
         result = erasure_ledger.replay(
             session,
             secret_key=current_app.config["SECRET_KEY"],
-            instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
+            instance_path=current_app.extensions["instance_path"],
             ledger=ledger,
             dry_run=dry_run,
         )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_engine, get_session
+from privacy_service.http import app_instance_path
 from privacy_service.retention import service
 from privacy_service.retention.schemas import (
     HoldInSchema,
@@ -60,7 +59,7 @@ def release(data: dict[str, Any], hold_id: int) -> dict[str, Any]:
     session = get_session()
     hold = service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=data["note"])
     session.commit()  # the count below reads in sessions of its own: they must see the hold released
-    due = service.rows_due_after_release(get_engine(), hold, instance_path=_instance())
+    due = service.rows_due_after_release(get_engine(), hold, instance_path=app_instance_path())
     return {"hold": hold_view(hold), "rows_due": due}
 
 
@@ -70,10 +69,6 @@ def release(data: dict[str, Any], hold_id: int) -> dict[str, Any]:
 def rules() -> list[service.Rule]:
     """Every retention rule from the registry, with anything that stops it from running."""
     return service.list_rules(get_session())
-
-
-def _instance() -> Path:
-    return Path(current_app.config["PRIVACY_INSTANCE_PATH"])
 
 
 def _run_view(run: Any, results: list[Any]) -> dict[str, Any]:
@@ -99,7 +94,7 @@ class Runs(MethodView):
         get_session().close()  # the run manages its own transactions
         run = service.run_retention(
             get_engine(),
-            instance_path=_instance(),
+            instance_path=app_instance_path(),
             actor=current_actor(),
             dry_run=data["dry_run"],
             only=data["rules"],

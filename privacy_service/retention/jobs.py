@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 from flask import Flask, current_app
 
@@ -39,7 +38,7 @@ def rule_job(rule_key: str, schedule: str) -> None:
         current_app.extensions["engine"],
         rule_key=rule_key,
         schedule=schedule,
-        instance_path=Path(current_app.config["PRIVACY_INSTANCE_PATH"]),
+        instance_path=current_app.extensions["instance_path"],
     )
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_engine, get_session
 from privacy_service.errors import DomainError
+from privacy_service.http import app_instance_path
 from privacy_service.retention import service
 from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.security.access import current_actor, current_principal, page
@@ -49,10 +49,6 @@ def _lang() -> str:
     return str(get_locale() or "nb")
 
 
-def _instance() -> Path:
-    return Path(current_app.config["PRIVACY_INSTANCE_PATH"])
-
-
 @bp.get("/")
 @page("retention:read")
 def dashboard() -> str:
@@ -66,7 +62,7 @@ def dashboard() -> str:
         rules=rules,
         last=last,
         next_runs=service.next_runs(rules),
-        outlook=service.outlook(get_engine(), instance_path=_instance()),
+        outlook=service.outlook(get_engine(), instance_path=app_instance_path()),
         holds=service.list_holds(get_session(), active_only=True),
         runs=service.list_runs(get_session(), limit=15),
         can_run="retention:run" in (current_principal().scopes if current_principal() else ()),
@@ -84,7 +80,11 @@ def start_run() -> Any:
         abort(403)
     get_session().close()
     run = service.run_retention(
-        get_engine(), instance_path=_instance(), actor=current_actor(), dry_run=dry_run, trigger="officer"
+        get_engine(),
+        instance_path=app_instance_path(),
+        actor=current_actor(),
+        dry_run=dry_run,
+        trigger="officer",
     )
     return redirect(url_for("retention_officer.run_report", run_id=run.id))
 
@@ -170,7 +170,7 @@ def release(hold_id: int) -> Any:
         session.rollback()  # the answer is a redirect: undo the refused release here
         flash(err.message)
         return redirect(url_for("retention_officer.holds"))
-    due = service.rows_due_after_release(get_engine(), hold, instance_path=_instance())
+    due = service.rows_due_after_release(get_engine(), hold, instance_path=app_instance_path())
     flash(
         _(
             "Hold %(id)s is released. Rows that fall due at the next run: %(n)s.",
