@@ -28,13 +28,10 @@ from privacy_service.consent.schemas import (
 )
 from privacy_service.db import get_session
 from privacy_service.errors import NotFound
-from privacy_service.http import app_links
+from privacy_service.http import app_links, send_download
 from privacy_service.security.access import current_actor, require
 
 blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
-
-
-links = app_links  # the running app's link builder, made once by the app factory
 
 
 @blp.route("/consents/<subject>/<purpose>")
@@ -51,7 +48,7 @@ class Consent(MethodView):
         tag = etag(state)
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={"ETag": tag})
-        return state_json(state, links=links()), 200, {"ETag": tag}
+        return state_json(state, links=app_links()), 200, {"ETag": tag}
 
     @blp.arguments(ConsentChangeSchema)
     @blp.response(200, ConsentChangeOutSchema)
@@ -69,12 +66,12 @@ class Consent(MethodView):
             notice_version=data["notice_version"],
             evidence=data["evidence"],
             actor=current_actor(),
-            links=links(),
+            links=app_links(),
             lang=data["language"],
             notify_subject=data["notify_subject"],
         )
         body = {
-            **state_json(change.state, links=links()),
+            **state_json(change.state, links=app_links()),
             "changed": change.changed,
             "receipt": change.event.receipt,
         }
@@ -131,11 +128,8 @@ def consent_receipt(receipt_id: str) -> Any:
     """One consent receipt as JSON, or as PDF with Accept: application/pdf."""
     event = service.get_receipt(get_session(), receipt_id=receipt_id)
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
-        return Response(
-            service.receipt_pdf(event),
-            mimetype="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="consent-receipt-{event.receipt_id}.pdf"'},
-        )
+        name = f"consent-receipt-{event.receipt_id}.pdf"
+        return send_download(service.receipt_pdf(event), mimetype="application/pdf", filename=name)
     return {"receipt": event.receipt}
 
 

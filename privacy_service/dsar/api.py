@@ -29,10 +29,6 @@ from privacy_service.security.access import AccessDenied, current_actor, current
 blp = Blueprint("requests", __name__, description="Data-subject requests (GDPR Art. 12–22)")
 
 
-links = app_links
-instance_path = app_instance_path
-
-
 def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[str, Any]:
     """A request as the API shows it: the identity number never leaves the service."""
     return {
@@ -112,11 +108,11 @@ class Requests(MethodView):
             data["channel"] = "portal"
         session = get_session()
         created = service.create_request(
-            session, data=data, actor=current_actor(), links=links(), verified_by=data["verified_by"]
+            session, data=data, actor=current_actor(), links=app_links(), verified_by=data["verified_by"]
         )
         return {
             **request_view(session, created.request),
-            "status_url": links().status_url(created.status_token),
+            "status_url": app_links().status_url(created.status_token),
         }
 
 
@@ -141,7 +137,7 @@ def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Verify the subject's identity by hand (with a note saying how), or send them an e-mail check."""
     session = get_session()
     if data["method"] == "email":
-        req = service.ask_identity(session, reference=reference, actor=current_actor(), links=links())
+        req = service.ask_identity(session, reference=reference, actor=current_actor(), links=app_links())
     else:
         req = service.verify_by_officer(
             session, reference=reference, note=data["note"], actor=current_actor()
@@ -156,7 +152,7 @@ def make_plan(reference: str) -> dict[str, Any]:
     """Decide again, per activity, whether the right applies and what the data map holds (the erasure
     preview: rows to delete, to mask, and held with the hold's basis). Nothing is changed in the data."""
     req = service.plan_request(
-        get_session(), reference=reference, actor=current_actor(), instance_path=instance_path()
+        get_session(), reference=reference, actor=current_actor(), instance_path=app_instance_path()
     )
     return _done(req)
 
@@ -173,8 +169,8 @@ def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
         reference=reference,
         actor=current_actor(),
         note=data["note"],
-        instance_path=instance_path(),
-        links=links(),
+        instance_path=app_instance_path(),
+        links=app_links(),
     )
     return _done(req)
 
@@ -190,7 +186,7 @@ def complete(data: dict[str, Any], reference: str) -> dict[str, Any]:
         reference=reference,
         actor=current_actor(),
         note=data["note"],
-        instance_path=instance_path(),
+        instance_path=app_instance_path(),
     )
     return _done(req)
 

@@ -31,9 +31,10 @@ from wtforms import (
 from privacy_service.audit import Actor
 from privacy_service.db import get_session
 from privacy_service.dsar import service
-from privacy_service.dsar.api import links, send_document
+from privacy_service.dsar.api import send_document
 from privacy_service.dsar.labels import EVENT_LABELS, OUTCOME_LABELS, RIGHTS, STATUS_LABELS
 from privacy_service.errors import Conflict, DomainError, NotFound
+from privacy_service.http import app_links
 from privacy_service.kernel import valid_national_id
 from privacy_service.security.access import public
 
@@ -126,7 +127,7 @@ def new_request() -> Any:
             }
             try:
                 created = service.create_request(
-                    session, data=data, actor=Actor("subject", "web-form"), links=links()
+                    session, data=data, actor=Actor("subject", "web-form"), links=app_links()
                 )
             except DomainError:  # answered 422 below: the request's changes roll back
                 errors = {"form": [_("We could not register the request. Check the fields and try again.")]}
@@ -278,7 +279,7 @@ def resend(token: str) -> Any:
     return _subject_action(
         token,
         lambda session, req: service.resend_challenge(
-            session, reference=req.reference, actor=Actor("subject", req.reference), links=links()
+            session, reference=req.reference, actor=Actor("subject", req.reference), links=app_links()
         ),
         "resent",
     )

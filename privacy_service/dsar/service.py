@@ -218,7 +218,6 @@ def plan_queued(session: Session, *, reference: str, instance_path: Path) -> Non
     if req.status not in ("in_progress", "awaiting_decision"):
         return
     plan.make_plan(session, req, instance_path=instance_path, actor=Actor("system", "planner"))
-    req.updated_at = utcnow()
 
 
 def approve(

@@ -16,10 +16,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_session
 from privacy_service.dsar import service
-from privacy_service.dsar.api import instance_path, links, send_document
+from privacy_service.dsar.api import send_document
 from privacy_service.dsar.labels import RIGHTS
 from privacy_service.dsar.schemas import OFFICER_CHANNELS, REJECTION_GROUNDS, STATUSES, TYPES, RequestInSchema
 from privacy_service.errors import Conflict, DomainError
+from privacy_service.http import app_instance_path, app_links
 from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
 
@@ -108,7 +109,9 @@ def register() -> Any:
         }
         try:
             data = RequestInSchema().load(raw)
-            created = service.create_request(get_session(), data=data, actor=current_actor(), links=links())
+            created = service.create_request(
+                get_session(), data=data, actor=current_actor(), links=app_links()
+            )
         except DomainError as err:
             get_session().rollback()  # the form is shown again with the errors: nothing is kept
             errors = [err.message, *_flat(err.fields)]
@@ -161,7 +164,7 @@ def act(reference: str, action: str) -> Any:
         if action == "verify":
             service.verify_by_officer(session, reference=reference, note=form.get("note", ""), actor=actor)
         elif action == "ask_identity":
-            service.ask_identity(session, reference=reference, actor=actor, links=links())
+            service.ask_identity(session, reference=reference, actor=actor, links=app_links())
         elif action == "extend":
             months = int(form["months"]) if form.get("months", "").isdigit() else 0
             service.extend(
@@ -172,19 +175,21 @@ def act(reference: str, action: str) -> Any:
                            reason=form.get("reason", ""), actor=actor)  # fmt: skip
         elif action == "plan":
             try:
-                service.plan_request(session, reference=reference, actor=actor, instance_path=instance_path())
+                service.plan_request(
+                    session, reference=reference, actor=actor, instance_path=app_instance_path()
+                )
             except service.NotPlannable as err:
                 raise Conflict(_("A plan needs a confirmed, open request.")) from err
         elif action == "approve":
             service.approve(session, reference=reference, actor=actor, note=form.get("note"),
-                            instance_path=instance_path(), links=links())  # fmt: skip
+                            instance_path=app_instance_path(), links=app_links())  # fmt: skip
         elif action == "complete":
             service.complete(
                 session,
                 reference=reference,
                 actor=actor,
                 note=form.get("note"),
-                instance_path=instance_path(),
+                instance_path=app_instance_path(),
             )
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))

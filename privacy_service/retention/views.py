@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_engine, get_session
 from privacy_service.errors import DomainError
-from privacy_service.http import app_instance_path
+from privacy_service.http import app_instance_path, send_download
 from privacy_service.retention import service
 from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.security.access import current_actor, current_principal, page
@@ -104,11 +104,7 @@ def run_report(run_id: int) -> str:
 def run_report_pdf(run_id: int) -> Response:
     """The run report as a PDF to file as documentation of deletion."""
     pdf = service.run_report_pdf(get_session(), run_id=run_id, lang=_lang())
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="retention-run-{run_id}.pdf"'},
-    )
+    return send_download(pdf, mimetype="application/pdf", filename=f"retention-run-{run_id}.pdf")
 
 
 @bp.get("/holds")

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
+from privacy_service.http import send_download
 from privacy_service.ropa import service
 from privacy_service.ropa.schemas import (
     ActivityListArgsSchema,
@@ -142,9 +143,7 @@ def put_organisation(data: dict[str, Any], slug: str) -> dict[str, Any]:
 def ropa(format: str, lang: str, service: str | None, include_retired: bool) -> Response:  # noqa: A002
     """Export the whole record of processing."""
     body, media_type, filename = service_export(format, lang, service, include_retired)
-    return Response(
-        body, mimetype=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return send_download(body, mimetype=media_type, filename=filename)
 
 
 def service_export(fmt: str, lang: str, svc: str | None, include_retired: bool) -> tuple[bytes, str, str]:
