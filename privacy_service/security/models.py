@@ -62,3 +62,16 @@ class ApiClient(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
     created_by: str = Field(default="", max_length=200)
     last_used_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """One fixed-window rate-limit count, shared by every worker and instance on the database."""
+
+    __tablename__ = "rate_limit_counter"
+
+    # A keyed digest of the limiter's key, which holds the client's address or the username typed at the
+    # login: the table keeps neither (Art. 5(1)(c)).
+    key: str = Field(primary_key=True, max_length=64)
+    count: int = 0
+    # When the window ends: the next hit after it starts a new count; expired rows are purged now and then.
+    expires_at: datetime = Field(sa_column=tz_column(index=True))
