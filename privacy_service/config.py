@@ -38,9 +38,10 @@ class Settings:
     officer_email: str | None = field(default_factory=lambda: _env("PRIVACY_OFFICER_EMAIL"))
     # Public address used in links and the JSON-LD export.
     base_url: str = field(default_factory=lambda: _env("PRIVACY_BASE_URL", "http://localhost:5000") or "")
-    # Flask-Limiter storage, e.g. redis://localhost:6379; memory:// for one process.
+    # Where rate limits are counted: database:// (the service's own database, shared by every worker and
+    # instance), redis://host:6379, or memory:// for a single process (`serve` then refuses several workers).
     ratelimit_storage: str = field(
-        default_factory=lambda: _env("PRIVACY_RATELIMIT_STORAGE", "memory://") or ""
+        default_factory=lambda: _env("PRIVACY_RATELIMIT_STORAGE", "database://") or ""
     )
     # Largest request body accepted, in bytes.
     max_content_length: int = field(

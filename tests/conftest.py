@@ -214,7 +214,6 @@ def make_app(make_db_url: Callable[..., str], tmp_path: Path) -> Iterator[Callab
                 "SQLALCHEMY_DATABASE_URI": make_db_url(template),
                 "PRIVACY_INSTANCE_PATH": str(instance),
                 "PRIVACY_POLICIES": str(POLICIES),
-                "RATELIMIT_STORAGE_URI": "memory://",
                 **config,
             }
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlparse
+
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,8 +13,10 @@ from flask_wtf.csrf import CSRFProtect
 
 from privacy_service.db import get_session
 from privacy_service.security.models import User
+from privacy_service.security.ratelimit import DATABASE_STORE
 
-# Rate limits per endpoint, applied when the app is built: one limiter per app, so apps never share counts.
+# Rate limits per endpoint, applied when the app is built: one limiter per app, counting in the app's store
+# (by default its database, so every worker and instance on that database counts together).
 RATE_LIMITS: dict[str, tuple[str, list[str]]] = {
     "auth.login": ("10 per minute", ["POST"]),
     "consent_pages.withdraw": ("30 per minute", ["POST"]),
@@ -51,8 +56,18 @@ def init_security(app: Flask, *, csrf: CSRFProtect, login_manager: LoginManager)
         return user
 
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    app.extensions["privacy_limiter"] = Limiter(get_remote_address, app=app, default_limits=[])
+    app.extensions["privacy_limiter"] = Limiter(
+        get_remote_address, app=app, default_limits=[], storage_options=_store_options(app)
+    )
     app.after_request(_security_headers)
+
+
+def _store_options(app: Flask) -> dict[str, Any]:
+    """The app's engine and secret for the database store (the default); other stores need nothing here."""
+    uri = app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or DATABASE_STORE
+    if urlparse(uri).scheme != urlparse(DATABASE_STORE).scheme:
+        return {}
+    return {"engine": app.extensions["engine"], "secret": app.config["SECRET_KEY"]}
 
 
 def apply_rate_limits(app: Flask) -> None:
