@@ -5,8 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+from pgcluster import free_port
 from tests_support import bearer
 
 
@@ -129,3 +135,41 @@ def _audit(app) -> list[str]:  # type: ignore[no-untyped-def]
 
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+
+
+@pytest.mark.parametrize(
+    ("command", "status"),
+    [
+        (["privacy_service.cli", "serve", "--workers", "2", "--port", "{port}"], 2),
+        (["privacy_service.cli", "demo", "--people", "5", "--port", "{port}"], 2),
+        # gunicorn started by hand with the service's settings refuses too
+        (["gunicorn", "-c", "python:privacy_service.gunicorn_conf", "-w", "2", "-b", "127.0.0.1:{port}"], 1),
+    ],
+    ids=["serve", "demo", "gunicorn"],
+)
+def test_several_workers_each_counting_rate_limits_on_their_own_are_refused(
+    command: list[str], status: int, tmp_path: Path
+) -> None:
+    args = [part.format(port=free_port()) for part in command]
+    if args[0] == "gunicorn":
+        args.append("privacy_service:create_app()")
+    env = {**os.environ, "PRIVACY_RATELIMIT_STORAGE": "memory://", "PRIVACY_INSTANCE_PATH": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", *args],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group, so that a server that did start is stopped whole below
+    )
+    try:
+        output, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+        pytest.fail(f"{args[0]} started serving instead of refusing:\n{output}")
+    assert proc.returncode == status, output
+    assert "would each count on their own" in output
+    assert "database://" in output and "redis://" in output and "--workers 1" in output
+    assert not (tmp_path / "demo").exists()  # the demo refused before it made anything

@@ -75,7 +75,19 @@ def policies_check(path: Path | None) -> None:
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve_command(host: str, port: int, workers: int) -> None:
     """Run the web service under gunicorn."""
+    _check_rate_limit_store(workers)
     _exec_gunicorn(host, port, workers)
+
+
+def _check_rate_limit_store(workers: int) -> None:
+    """End the command if the workers would each keep their own rate-limit counts (memory://)."""
+    from privacy_service.config import Settings
+    from privacy_service.security.ratelimit import refuse_per_process_store
+
+    try:
+        refuse_per_process_store(Settings().ratelimit_storage, workers)
+    except DomainError as exc:
+        fail(exc)
 
 
 def _exec_gunicorn(host: str, port: int, workers: int) -> None:
@@ -84,6 +96,9 @@ def _exec_gunicorn(host: str, port: int, workers: int) -> None:
     # set up with the rest of the gunicorn settings in gunicorn_conf.py).
     args += ["--config", "python:privacy_service.gunicorn_conf"]
     os.execvp(sys.executable, [sys.executable, "-m", *args, APP_FACTORY])  # noqa: S606
+
+
+DEMO_WORKERS = 2
 
 
 @click.command("demo")
@@ -100,6 +115,8 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
     from privacy_service.datamap.demo import create_demo_data
     from privacy_service.security.service import ensure_user
 
+    if not no_serve:
+        _check_rate_limit_store(DEMO_WORKERS)  # before the demo data is made, not after
     app = current_app._get_current_object()
     # Dates count back from today, so retention periods fall due as they would in real life.
     summary = create_demo_data(
@@ -125,7 +142,7 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
         # The demo runs the scheduler beside the web server: retention on schedule, and the outbox (mail,
         # webhooks, erasure on withdrawal). Ctrl-C in the terminal reaches the whole process group.
         subprocess.Popen([sys.executable, "-m", "privacy_service.cli", "scheduler"])  # noqa: S603
-        _exec_gunicorn(host, port, 2)
+        _exec_gunicorn(host, port, DEMO_WORKERS)
 
 
 def _record_survey_consents(app: Flask, consents: list[dict]) -> int:

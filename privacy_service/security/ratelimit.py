@@ -16,6 +16,7 @@ import logging
 import time
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 from limits.errors import ConfigurationError
 from limits.storage import Storage
@@ -25,15 +26,39 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Select
 
+from privacy_service.errors import DomainError
 from privacy_service.kernel import utcnow
 from privacy_service.security.models import RateLimitCounter
 
 DATABASE_STORE = "database://"
+# Stores whose counts live in one process: several workers would each count on their own.
+PER_PROCESS_SCHEMES = frozenset({"memory", "async+memory"})
 # Expired rows are deleted on one write in this many (per process): cheap, and the table stays small.
 PURGE_EVERY = 100
 
 log = logging.getLogger(__name__)
 _table = RateLimitCounter.__table__  # type: ignore[attr-defined]
+
+
+def is_per_process(uri: str) -> bool:
+    """Tell whether a rate-limit store URI keeps its counts in one process's memory."""
+    return urlparse(uri).scheme in PER_PROCESS_SCHEMES
+
+
+class PerProcessStore(DomainError):
+    """Several web workers were asked for with a store that counts in each process."""
+
+    code = "per_process_rate_limits"
+
+
+def refuse_per_process_store(uri: str, workers: int) -> None:
+    """Refuse several workers on a per-process store: each would allow the whole limit on its own."""
+    if workers > 1 and is_per_process(uri):
+        raise PerProcessStore(
+            f"{workers} workers with the rate-limit store {uri} would each count on their own, allowing "
+            f"every limit {workers} times over. Count in the database (leave PRIVACY_RATELIMIT_STORAGE "
+            "unset, or set it to database://) or in Redis (redis://host:6379), or serve with --workers 1."
+        )
 
 
 class DatabaseStorage(Storage):

@@ -17,7 +17,11 @@ from tests_support import csrf_token
 from privacy_service.config import Settings
 from privacy_service.db import make_engine
 from privacy_service.security.models import RateLimitCounter
-from privacy_service.security.ratelimit import DatabaseStorage
+from privacy_service.security.ratelimit import (
+    DatabaseStorage,
+    PerProcessStore,
+    refuse_per_process_store,
+)
 
 LOGIN_LIMIT = 10  # a minute per address (security/web.py)
 
@@ -142,3 +146,22 @@ def test_clear_and_reset_end_counts(make_store: Callable[..., DatabaseStorage]) 
     assert store.check()
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(RateLimitCounter)).scalar_one() == 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("uri", "workers", "refused"),
+    [
+        ("memory://", 2, True),
+        ("memory://", 1, False),
+        ("database://", 4, False),
+        ("redis://localhost:6379", 4, False),
+    ],
+)
+def test_several_workers_are_refused_only_on_a_per_process_store(
+    uri: str, workers: int, refused: bool
+) -> None:
+    if refused:
+        with pytest.raises(PerProcessStore, match="database://"):
+            refuse_per_process_store(uri, workers)
+    else:
+        refuse_per_process_store(uri, workers)
