@@ -29,7 +29,7 @@ CLIENT_SECRET = "a-test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
 @dataclass
-class TestProvider:
+class OpenIdProvider:
     """The running provider: its issuer and client, and the test-only tamper control."""
 
     issuer: str
@@ -88,7 +88,7 @@ def _wait_for(issuer: str, process: subprocess.Popen, log: Path, timeout: float 
 
 
 @pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestProvider]:
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdProvider]:
     """Start the test OpenID provider once per worker and stop it at the end."""
     node = shutil.which("node")
     if node is None:
@@ -108,7 +108,7 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestProv
     issuer = f"http://127.0.0.1:{port}"
     try:
         _wait_for(issuer, process, log)
-        yield TestProvider(issuer=issuer)
+        yield OpenIdProvider(issuer=issuer)
     finally:
         process.terminate()
         try:

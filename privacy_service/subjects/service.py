@@ -163,6 +163,9 @@ def _checked_identity(client: OidcClient, pending: PendingLogin | None, args: Ma
     # RFC 6749 §10.12 and RFC 9700 §4.7: the answer must belong to an attempt this browser started
     if pending is None or not hmac.compare_digest(pending.state, args.get("state") or ""):
         raise LoginRefused("state")
+    # RFC 9207: an answer that names another issuer is a mix-up, whatever the token says
+    if args.get("iss") and args["iss"].rstrip("/") != client.settings.issuer:
+        raise LoginRefused("issuer")
     if args.get("error"):
         raise LoginRefused("cancelled" if args["error"] == "access_denied" else "provider_error")
     if not args.get("code"):

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from oidc_support import TestProvider, oidc_provider  # noqa: F401  (the provider, one per worker)
+from oidc_support import OpenIdProvider, oidc_provider  # noqa: F401  (the provider, one per worker)
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
@@ -18,13 +18,13 @@ KARI = "15838512671"
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask], oidc_provider: TestProvider) -> Flask:  # noqa: F811
+def app(make_app: Callable[..., Flask], oidc_provider: OpenIdProvider) -> Flask:  # noqa: F811
     """An app whose subjects log in through the test provider."""
     return make_app(**oidc_provider.app_config())
 
 
 @pytest.fixture
-def log_in(client: FlaskClient, oidc_provider: TestProvider) -> Callable[..., TestResponse]:  # noqa: F811
+def log_in(client: FlaskClient, oidc_provider: OpenIdProvider) -> Callable[..., TestResponse]:  # noqa: F811
     """Log in through the provider and return the app's answer on the way back (not followed)."""
 
     def do(

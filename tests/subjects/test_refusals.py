@@ -81,6 +81,15 @@ def test_an_answer_without_the_login_cookie_is_refused(app, oidc_provider) -> No
     _assert_refused(app, other, response, "state", "Start the login again")
 
 
+def test_an_answer_naming_another_issuer_is_refused(app, client, oidc_provider) -> None:  # type: ignore[no-untyped-def]
+    start = client.get("/me/login?lang=en")
+    back = oidc_provider.log_in(start.headers["Location"], pid=KARI)
+    assert "iss=" in back  # the provider names itself (RFC 9207)
+    path = "/" + back.split("/", 3)[3]
+    response = client.get(path.replace("iss=", "iss=https%3A%2F%2Fevil.example&x="))
+    _assert_refused(app, client, response, "issuer", "another identity provider")
+
+
 def test_a_cancelled_login_is_refused_in_bokmal(app, client) -> None:  # type: ignore[no-untyped-def]
     start = client.get("/me/login?lang=en")
     state = start.headers["Location"].split("state=")[1].split("&")[0]
