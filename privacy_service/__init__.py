@@ -181,6 +181,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.ropa import public_views as ropa_public_views
     from privacy_service.ropa import views as ropa_views
     from privacy_service.security import views as auth_views
+    from privacy_service.subjects import views as subject_views
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
@@ -192,6 +193,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(retention_views.bp)
     app.register_blueprint(dsar_public_views.bp)
     app.register_blueprint(dsar_views.bp)
+    app.register_blueprint(subject_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")

@@ -10,3 +10,4 @@ from privacy_service.dsar import models as dsar_models  # noqa: F401
 from privacy_service.retention import models as retention_models  # noqa: F401
 from privacy_service.ropa import models as ropa_models  # noqa: F401
 from privacy_service.security import models as security_models  # noqa: F401
+from privacy_service.subjects import models as subject_models  # noqa: F401

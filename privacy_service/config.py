@@ -52,6 +52,30 @@ class Settings:
     trusted_proxies: int = field(default_factory=lambda: int(_env("PRIVACY_TRUSTED_PROXIES", "0") or 0))
     # Send cookies only over HTTPS; set to 0 for plain-HTTP local use.
     secure_cookies: bool = field(default_factory=lambda: _env("PRIVACY_SECURE_COOKIES", "0") == "1")
+    # Subject login with OpenID Connect (ID-porten or HelseID, see the README). Unset issuer: no login button,
+    # /me answers 404, and requests are verified by e-mail only.
+    oidc_issuer: str | None = field(default_factory=lambda: _env("PRIVACY_OIDC_ISSUER"))
+    oidc_client_id: str | None = field(default_factory=lambda: _env("PRIVACY_OIDC_CLIENT_ID"))
+    oidc_client_secret: str | None = field(default_factory=lambda: _env("PRIVACY_OIDC_CLIENT_SECRET"))
+    # idporten | helseid: recorded as how an identity was verified
+    oidc_provider: str = field(default_factory=lambda: _env("PRIVACY_OIDC_PROVIDER", "idporten") or "")
+    # The lowest assurance level (`acr`) accepted, and every level the provider uses from lowest to highest.
+    oidc_acr: str = field(default_factory=lambda: _env("PRIVACY_OIDC_ACR", "idporten-loa-substantial") or "")
+    oidc_acr_values: str = field(
+        default_factory=lambda: (
+            _env("PRIVACY_OIDC_ACR_VALUES", "idporten-loa-low,idporten-loa-substantial,idporten-loa-high")
+            or ""
+        )
+    )
+    # The ID token claim holding the national identity number (HelseID: helseid://claims/identity/pid).
+    oidc_pid_claim: str = field(default_factory=lambda: _env("PRIVACY_OIDC_PID_CLAIM", "pid") or "")
+    # A subject's session ends after this many minutes without a request, and at the latest after the second.
+    subject_idle_minutes: int = field(
+        default_factory=lambda: int(_env("PRIVACY_SUBJECT_IDLE_MINUTES", "30") or 30)
+    )
+    subject_max_minutes: int = field(
+        default_factory=lambda: int(_env("PRIVACY_SUBJECT_MAX_MINUTES", "120") or 120)
+    )
 
     def resolved_policies_path(self) -> Path:
         """Return the policies folder: the setting, ./policies, the source tree's, or the wheel's copy."""
@@ -103,6 +127,15 @@ class Settings:
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+            "PRIVACY_OIDC_ISSUER": (self.oidc_issuer or "").rstrip("/") or None,
+            "PRIVACY_OIDC_CLIENT_ID": self.oidc_client_id,
+            "PRIVACY_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+            "PRIVACY_OIDC_PROVIDER": self.oidc_provider,
+            "PRIVACY_OIDC_ACR": self.oidc_acr,
+            "PRIVACY_OIDC_ACR_VALUES": self.oidc_acr_values,
+            "PRIVACY_OIDC_PID_CLAIM": self.oidc_pid_claim,
+            "PRIVACY_SUBJECT_IDLE_MINUTES": self.subject_idle_minutes,
+            "PRIVACY_SUBJECT_MAX_MINUTES": self.subject_max_minutes,
         }
 
 

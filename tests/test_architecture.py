@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "privacy_service"
-DOMAINS = ("ropa", "datamap", "consent", "retention", "dsar")
+DOMAINS = ("ropa", "datamap", "consent", "retention", "dsar", "subjects")
 # what a route or a page may import besides its own package's service, schemas and page helpers
 INFRASTRUCTURE = {
     "privacy_service.kernel",
@@ -140,5 +140,22 @@ def test_the_walls_between_packages_hold(package: str, forbidden: tuple[str, ...
         if name == prefix or name.startswith(prefix + ".")
         for target in targets
         if target.split(".")[1:2] and target.split(".")[1] in forbidden
+    )
+    assert crossing == []
+
+
+# The app factory registers the subject pages and all_models their table; nothing else may know them.
+SUBJECTS_WIRING = {"privacy_service", "privacy_service.all_models"}
+
+
+def test_nothing_imports_subjects() -> None:
+    """subjects reads dsar and consent through their services, and nothing imports it (DESIGN.md §7); other
+    pages find the logged-in subject on flask.g.subject."""
+    crossing = sorted(
+        f"{name} -> {target}"
+        for name, targets in GRAPH.items()
+        if name not in SUBJECTS_WIRING and not name.startswith("privacy_service.subjects")
+        for target in targets
+        if target.startswith("privacy_service.subjects")
     )
     assert crossing == []

@@ -35,6 +35,11 @@ EXPECTED: dict[str, str] = {
     "GET /login": "public",
     "POST /login": "public",
     "POST /logout": "public",
+    # the subject's login (OIDC) and Min side: open to the access layer, the view checks their own session
+    "GET /me": "public",
+    "GET /me/login": "public",
+    "GET /me/callback": "public",
+    "POST /me/logout": "public",
     # the data subject's pages: the unguessable token in the URL is the credential
     "GET /consent/withdraw/<token>": "public",
     "POST /consent/withdraw/<token>": "public",

@@ -1,0 +1,256 @@
+"""The subjects' front door: begin and complete a login through the identity provider, find the subject a
+session cookie belongs to, log out. The pages call only this module; no Flask here (the cookie values and the
+settings are passed in)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from privacy_service.audit import Actor, record_event
+from privacy_service.kernel import as_utc, utcnow
+from privacy_service.subjects.models import SubjectSession
+from privacy_service.subjects.oidc import (
+    Identity,
+    LoginRefused,
+    OidcClient,
+    OidcSettings,
+    PendingLogin,
+    ProviderUnavailable,
+)
+
+__all__ = [
+    "LoginRefused",
+    "OidcClient",
+    "OidcSettings",
+    "PendingLogin",
+    "ProviderUnavailable",
+    "SessionPolicy",
+    "Subject",
+    "begin_login",
+    "complete_login",
+    "current_subject",
+    "end_session",
+    "open_pending",
+    "seal_pending",
+]
+
+PENDING_MAX_AGE = 600  # seconds a person has at the provider before the attempt is void
+_TOUCH_EVERY = timedelta(seconds=60)  # idle time is tracked to the minute, not with a write per request
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long a subject's session lasts, and the instance secret its keyed hashes and seals use."""
+
+    secret: str
+    idle: timedelta = timedelta(minutes=30)
+    max_age: timedelta = timedelta(hours=2)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SessionPolicy:
+        """Return the policy from the app's settings."""
+        return cls(
+            secret=str(config["SECRET_KEY"]),
+            idle=timedelta(minutes=int(config.get("PRIVACY_SUBJECT_IDLE_MINUTES") or 30)),
+            max_age=timedelta(minutes=int(config.get("PRIVACY_SUBJECT_MAX_MINUTES") or 120)),
+        )
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The data subject of a live session."""
+
+    pid: str
+    acr: str
+    method: str  # idporten | helseid: how the identity was verified
+    logged_in_at: datetime
+    pid_key: str  # keyed hash of the pid, for lookups and as the audit pseudonym
+
+    @property
+    def masked_pid(self) -> str:
+        """The number with the personal part hidden: the birth date shows, the five digits that make it a
+        key to the person do not (e.g. "150385 *****")."""
+        if len(self.pid) == 11 and self.pid.isdigit():
+            return f"{self.pid[:6]} *****"
+        return self.pid[:2] + "*" * max(len(self.pid) - 2, 3)
+
+    @property
+    def actor(self) -> Actor:
+        """The subject as an actor of audit events, by pseudonym."""
+        return _actor(self.pid_key)
+
+
+def pid_key(pid: str, secret: str) -> str:
+    """Return the keyed hash (HMAC-SHA256) of a national identity number under the instance secret."""
+    key = hashlib.sha256(b"privacy-service subject pid\x00" + secret.encode()).digest()
+    return hmac.new(key, pid.encode(), hashlib.sha256).hexdigest()
+
+
+def _actor(key: str) -> Actor:
+    return Actor("subject", key[:16])
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="privacy-service subject login")
+
+
+def seal_pending(pending: PendingLogin, *, secret: str) -> str:
+    """Sign a login attempt's state, nonce and PKCE verifier for the browser to carry to the callback."""
+    return _serializer(secret).dumps([pending.state, pending.nonce, pending.code_verifier])
+
+
+def open_pending(value: str | None, *, secret: str) -> PendingLogin | None:
+    """Return the login attempt a sealed value holds, or None when it is missing, forged or too old."""
+    if not value:
+        return None
+    try:
+        state, nonce, verifier = _serializer(secret).loads(value, max_age=PENDING_MAX_AGE)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return PendingLogin(state=str(state), nonce=str(nonce), code_verifier=str(verifier))
+
+
+def begin_login(client: OidcClient, *, locale: str | None = None) -> tuple[PendingLogin, str]:
+    """Start a login attempt: its fresh values and the provider's address to send the browser to."""
+    pending = PendingLogin.new()
+    return pending, client.authorization_url(pending, locale=locale)
+
+
+def complete_login(
+    session: Session,
+    *,
+    client: OidcClient,
+    pending: PendingLogin | None,
+    args: Mapping[str, str],
+    policy: SessionPolicy,
+    actor: Actor,
+) -> tuple[Subject, str]:
+    """Check the provider's answer and start a session; return the subject and the new cookie's token.
+
+    A refused login raises LoginRefused after recording the refusal (without the pid) in the audit trail;
+    nothing else is written.
+    """
+    try:
+        identity = _checked_identity(client, pending, args)
+    except LoginRefused as refused:
+        record_event(
+            session,
+            actor=actor,
+            action="subject.login_refused",
+            object_type="subject_session",
+            object_id="-",
+            details={"reason": refused.reason, "method": client.settings.provider},
+        )
+        raise
+    return _start_session(session, identity, policy)
+
+
+def _checked_identity(client: OidcClient, pending: PendingLogin | None, args: Mapping[str, str]) -> Identity:
+    # RFC 6749 §10.12 and RFC 9700 §4.7: the answer must belong to an attempt this browser started
+    if pending is None or not hmac.compare_digest(pending.state, args.get("state") or ""):
+        raise LoginRefused("state")
+    # RFC 9207: an answer that names another issuer is a mix-up, whatever the token says
+    if args.get("iss") and args["iss"].rstrip("/") != client.settings.issuer:
+        raise LoginRefused("issuer")
+    if args.get("error"):
+        raise LoginRefused("cancelled" if args["error"] == "access_denied" else "provider_error")
+    if not args.get("code"):
+        raise LoginRefused("provider_error")
+    return client.finish(pending, code=args["code"])
+
+
+def _start_session(session: Session, identity: Identity, policy: SessionPolicy) -> tuple[Subject, str]:
+    now = utcnow()
+    session.execute(delete(SubjectSession).where(SubjectSession.expires_at < now))  # keep no stale pids
+    token = secrets.token_urlsafe(32)
+    key = pid_key(identity.pid, policy.secret)
+    row = SubjectSession(
+        token_hash=_token_hash(token),
+        pid=identity.pid,
+        pid_key=key,
+        acr=identity.acr,
+        method=identity.method,
+        logged_in_at=now,
+        last_seen_at=now,
+        expires_at=now + policy.max_age,
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        actor=_actor(key),
+        action="subject.login",
+        object_type="subject_session",
+        object_id=str(row.id),
+        details={"method": identity.method, "acr": identity.acr},
+    )
+    return _subject(row), token
+
+
+def _subject(row: SubjectSession) -> Subject:
+    return Subject(
+        pid=row.pid, acr=row.acr, method=row.method, logged_in_at=row.logged_in_at, pid_key=row.pid_key
+    )
+
+
+def _live_row(session: Session, token: str | None, policy: SessionPolicy) -> SubjectSession | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.scalars(
+        select(SubjectSession).where(SubjectSession.token_hash == _token_hash(token))
+    ).one_or_none()
+    if row is None:
+        return None
+    now = utcnow()
+    last_seen = as_utc(row.last_seen_at)
+    expires = as_utc(row.expires_at)
+    assert last_seen is not None and expires is not None
+    if now >= expires or now - last_seen >= policy.idle:
+        session.delete(row)
+        session.flush()
+        return None
+    return row
+
+
+def current_subject(session: Session, cookie_value: str | None, *, policy: SessionPolicy) -> Subject | None:
+    """Return the subject whose live session the cookie opens, or None (unknown, idle too long, expired)."""
+    row = _live_row(session, cookie_value, policy)
+    if row is None:
+        return None
+    now = utcnow()
+    if now - (as_utc(row.last_seen_at) or now) >= _TOUCH_EVERY:
+        row.last_seen_at = now
+        session.flush()
+    return _subject(row)
+
+
+def end_session(session: Session, cookie_value: str | None, *, policy: SessionPolicy) -> bool:
+    """Log the subject out: delete the session row, so every copy of the cookie stops working."""
+    row = _live_row(session, cookie_value, policy)
+    if row is None:
+        return False
+    record_event(
+        session,
+        actor=_actor(row.pid_key),
+        action="subject.logout",
+        object_type="subject_session",
+        object_id=str(row.id),
+        details={"method": row.method},
+    )
+    session.delete(row)
+    session.flush()
+    return True

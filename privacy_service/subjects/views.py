@@ -1,0 +1,169 @@
+"""The subject's pages: login through the identity provider, the way back, logout, and Min side (/me).
+
+With no PRIVACY_OIDC_ISSUER every page here answers 404 and no login button is shown. Other blueprints read
+the logged-in subject from `flask.g.subject` (set before every request by `load_subject`); they never import
+this package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from privacy_service.db import get_session, keep_changes
+from privacy_service.security.access import current_actor, public
+from privacy_service.subjects import labels, service
+
+bp = Blueprint("subjects", __name__, template_folder="templates")
+
+COOKIE = "privacy_subject"  # the subject's session; the officer's is privacy_session
+PENDING_COOKIE = "privacy_subject_login"  # one login attempt's state, nonce and PKCE verifier, signed
+
+
+def _client() -> service.OidcClient | None:
+    settings = service.OidcSettings.from_config(current_app.config)
+    if settings is None:
+        return None
+    clients: dict[service.OidcSettings, service.OidcClient] = current_app.extensions.setdefault(
+        "subjects.oidc_clients", {}
+    )
+    if settings not in clients:  # one per settings: the discovery document and the keys are kept
+        clients[settings] = service.OidcClient(settings)
+    return clients[settings]
+
+
+def _policy() -> service.SessionPolicy:
+    return service.SessionPolicy.from_config(current_app.config)
+
+
+def _require_client() -> service.OidcClient:
+    client = _client()
+    if client is None:
+        abort(404)
+    return client
+
+
+def current_subject() -> service.Subject | None:
+    """Return the subject logged in on this request, if any."""
+    return g.get("subject")
+
+
+@bp.before_app_request
+def load_subject() -> None:
+    """Put the subject of the request's session cookie, if live, on `g.subject` for every page."""
+    g.subject = None
+    token = request.cookies.get(COOKIE)
+    if token and request.endpoint not in (None, "static") and current_app.config.get("PRIVACY_OIDC_ISSUER"):
+        g.subject = service.current_subject(get_session(), token, policy=_policy())
+
+
+@bp.app_context_processor
+def _login_button() -> dict[str, Any]:
+    client = _client() if current_app.config.get("PRIVACY_OIDC_ISSUER") else None
+    return {
+        "subject_login_url": url_for("subjects.login") if client else None,
+        "subject_login_provider": labels.PROVIDER_NAMES.get(client.settings.provider, "") if client else "",
+        "subject": g.get("subject"),
+    }
+
+
+def _cookie_options() -> dict[str, Any]:
+    return {
+        "httponly": True,
+        "samesite": "Lax",
+        "secure": bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    }
+
+
+def _unavailable() -> tuple[str, int]:
+    message = _("The identity provider does not answer right now. Try again in a few minutes.")
+    return render_template("subjects/refused.html", message=message), 503
+
+
+@bp.get("/me/login")
+@public
+def login() -> Any:
+    """Send the browser to the identity provider with a fresh state, nonce and PKCE challenge."""
+    client = _require_client()
+    try:
+        pending, url = service.begin_login(client, locale=str(get_locale() or "nb"))
+    except service.ProviderUnavailable:
+        return _unavailable()
+    response = redirect(url)
+    sealed = service.seal_pending(pending, secret=current_app.config["SECRET_KEY"])
+    response.set_cookie(PENDING_COOKIE, sealed, max_age=600, path="/me/", **_cookie_options())
+    return response
+
+
+@bp.get("/me/callback")
+@public
+def callback() -> Any:
+    """Check the provider's answer and start the subject's session, or show why the login was refused."""
+    client = _require_client()
+    policy = _policy()
+    pending = service.open_pending(request.cookies.get(PENDING_COOKIE), secret=policy.secret)
+    try:
+        _subject, token = service.complete_login(
+            get_session(),
+            client=client,
+            pending=pending,
+            args=request.args,
+            policy=policy,
+            actor=current_actor(),
+        )
+    except service.LoginRefused as refused:
+        keep_changes()  # the refusal's audit event stays; nothing else was written
+        body = render_template("subjects/refused.html", message=labels.refusal_text(refused.reason))
+        response: Response = current_app.make_response((body, refused.status))
+    except service.ProviderUnavailable:
+        response = current_app.make_response(_unavailable())
+    else:
+        response = redirect(url_for(".me"))
+        response.set_cookie(COOKIE, token, path="/", **_cookie_options())  # ends with the browser, or earlier
+    response.delete_cookie(PENDING_COOKIE, path="/me/", **_cookie_options())
+    return response
+
+
+@bp.post("/me/logout")
+@public
+def logout() -> Any:
+    """End the subject's session everywhere (the row goes, so every copy of the cookie stops working)."""
+    _require_client()
+    service.end_session(get_session(), request.cookies.get(COOKIE), policy=_policy())
+    g.subject = None
+    flash(_("You are logged out."))
+    response = redirect(url_for("public.index"))
+    response.delete_cookie(COOKIE, path="/", **_cookie_options())
+    return response
+
+
+@bp.get("/me")
+@public
+def me() -> Any:
+    """Min side: who is logged in, how, and (to come) the subject's requests and consents."""
+    client = _require_client()
+    subject = current_subject()
+    if subject is None:
+        return redirect(url_for(".login"))
+    return render_template(
+        "subjects/me.html",
+        subject=subject,
+        provider_name=labels.PROVIDER_NAMES.get(subject.method, subject.method),
+        assurance=labels.assurance_text(subject.acr),
+        lang=str(get_locale() or "nb"),
+        client=client,
+    )
