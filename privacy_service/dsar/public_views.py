@@ -160,6 +160,10 @@ def _problem(reason: str) -> tuple[str, int]:
         "expired": _("This link has expired. Ask for a new one on your request's status page."),
         "locked": _("Too many wrong codes. Ask for a new code on the status page."),
         "closed": _("This request no longer waits for a confirmation."),
+        "locked_day": _(
+            "Too many wrong codes have been entered for this e-mail address today. To protect you, only our "
+            "privacy team can confirm the request now: contact us and give the reference."
+        ),
     }
     status = {"invalid": 404, "used": 410, "expired": 410}.get(reason, 409)
     return render_template("dsar/verify.html", step="problem", message=messages[reason], lang=_lang()), status
