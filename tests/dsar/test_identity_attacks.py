@@ -98,10 +98,10 @@ def test_own_address_beside_anothers_national_id_finds_none_of_her_rows(  # type
     plan = client.get(f"/api/v1/requests/{ref}", headers=keys["officer"]).get_json()
     assert plan["status"] == "awaiting_decision", plan
     assert all(not o["records"] for o in plan["outcomes"]), [
-    ids = {i["kind"]: i["verified_by"] for i in plan["identifiers"]}
-    assert ids == {"email": "email_code", "national_id": None}  # kept, shown unverified, never searching
         (o["activity"], o["records"]) for o in plan["outcomes"]
     ]
+    ids = {i["kind"]: i["verified_by"] for i in plan["identifiers"]}
+    assert ids == {"email": "email_code", "national_id": None}  # kept, shown unverified, never searching
     assert not any(t.get("matched_by", {}).get("national_id") for o in plan["outcomes"] for t in o["tables"])
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=keys["officer"], json={}).status_code == 200
     done = client.post(f"/api/v1/requests/{ref}/complete", headers=keys["officer"], json={})
