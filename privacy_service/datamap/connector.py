@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     create_engine,
     func,
     inspect,
@@ -40,6 +41,7 @@ from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS
 from privacy_service.errors import DomainError, ValidationFailed
 
 MASK_TEXT = "[erased]"
+MATCHED = "_matched_by"  # select_subject(matches=True): the identity kinds that found the row
 
 
 class DataSystemError(DomainError):
@@ -237,24 +239,37 @@ def identity_match(column: Any, kind: str, value: str) -> ColumnElement[bool] | 
 
 
 def select_subject(
-    conn: Connection, system: DataSystem, table: DataTable, wanted: dict[str, str]
+    conn: Connection, system: DataSystem, table: DataTable, wanted: dict[str, str], *, matches: bool = False
 ) -> list[dict[str, Any]]:
-    """Return the key and mapped columns of the table's rows that match any of the identities, by key."""
+    """Return the key and mapped columns of the table's rows that match any of the identities, by key. With
+    `matches`, each row also carries MATCHED: the identity kinds that matched it (read in the same query)."""
     reflected = reflect_table(conn, system, table)
-    conditions = [
-        cond
+    conditions = {
+        kind: cond
         for kind, value in wanted.items()
         if (cond := identity_match(reflected.c[table.identity[kind]], kind, value)) is not None
-    ]
+    }
     if not conditions:
         return []
     columns = [table.key_column, *(c for c in table.columns if c != table.key_column)]
+    flags = (
+        [case((cond, 1), else_=0).label(f"_matched_{i}") for i, cond in enumerate(conditions.values())]
+        if matches
+        else []
+    )
     stmt = (
-        select(*(reflected.c[c] for c in columns))
-        .where(or_(*conditions))
+        select(*(reflected.c[c] for c in columns), *flags)
+        .where(or_(*conditions.values()))
         .order_by(reflected.c[table.key_column])
     )
-    return [dict(row._mapping) for row in conn.execute(stmt)]
+    rows = []
+    for row in conn.execute(stmt):
+        values = list(row)
+        found = dict(zip(columns, values[: len(columns)], strict=True))
+        if matches:
+            found[MATCHED] = [k for k, hit in zip(conditions, values[len(columns) :], strict=True) if hit]
+        rows.append(found)
+    return rows
 
 
 # --- masking and values -------------------------------------------------------------------------------------

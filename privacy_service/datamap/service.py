@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.datamap.connector import (
+    MATCHED,
     DataSystemError,
     clean_identity,
     dispose_engines,
@@ -63,6 +64,7 @@ class SubjectRows:
     categories: dict[str, str]  # column -> data category key
     rows: list[dict[str, Any]] = field(default_factory=list)  # key + mapped columns only
     data_table_id: int | None = None
+    matched: dict[str, int] = field(default_factory=dict)  # identity kind -> rows it matched
 
 
 # --- loading systems.yaml ---------------------------------------------------------------------------------
@@ -174,7 +176,11 @@ def find_subject_rows(
             if not kinds:
                 continue
             with reporting(system.name, table.table_name, "read"), engine_for(system).connect() as conn:
-                rows = select_subject(conn, system, table, kinds)
+                rows = select_subject(conn, system, table, kinds, matches=True)
+            matched: dict[str, int] = {}
+            for row in rows:
+                for kind in row.pop(MATCHED):
+                    matched[kind] = matched.get(kind, 0) + 1
             if rows:
                 found.append(
                     SubjectRows(
@@ -185,6 +191,7 @@ def find_subject_rows(
                         categories=dict(table.columns),
                         rows=rows,
                         data_table_id=table.id,
+                        matched=matched,
                     )
                 )
     return found

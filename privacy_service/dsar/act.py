@@ -91,7 +91,11 @@ def _after_erasure(
     notify.enqueue_event(
         session,
         event="subject.erased",
-        data={"reference": req.reference, "subject": req.subject_email, "activities": sorted(activities)},
+        data={
+            "reference": req.reference,
+            "subject": lifecycle.verified_email(req),
+            "activities": sorted(activities),
+        },
     )
     others = session.scalars(
         select(DsarChallenge)
@@ -121,8 +125,8 @@ def _act(
     elif req.type in ("rectification", "restriction"):
         _update(session, req, outcome, details, instance_path=instance_path, actor=actor)
     elif req.type == "objection":
-        if req.subject_email:
-            consent.set_flag(session, subject=req.subject_email, activity=outcome.activity, kind="objected",
+        if email := lifecycle.verified_email(req):
+            consent.set_flag(session, subject=email, activity=outcome.activity, kind="objected",
                              actor=actor, reference=req.reference)  # fmt: skip
         outcome.outcome = "done"
     elif req.type == "consent_withdrawal":
@@ -171,8 +175,8 @@ def _update(
     details["updated"] = [{"table": f"{r.system}.{r.table}", "column": r.column, "rows": r.updated}
                           for r in results]  # fmt: skip
     outcome.records = sum(r.updated for r in results)
-    if not rectify and req.subject_email:
-        consent.set_flag(session, subject=req.subject_email, activity=outcome.activity, kind="restricted",
+    if not rectify and (email := lifecycle.verified_email(req)):
+        consent.set_flag(session, subject=email, activity=outcome.activity, kind="restricted",
                          actor=actor, reference=req.reference)  # fmt: skip
     outcome.outcome = "done" if outcome.records or not rectify else "no_data"
 
@@ -181,12 +185,12 @@ def _withdraw_consent(
     session: Session, req: DsarRequest, purpose: str, *, links: lifecycle.Links, actor: Actor
 ) -> str:
     """Withdraw the subject's consent to the purpose; the outcome (done, or no_data if none was recorded)."""
-    state = consent.get_state(session, subject=req.subject_email or "", purpose=purpose)
+    state = consent.get_state(session, subject=lifecycle.verified_email(req) or "", purpose=purpose)
     if state is None or state.status == "withdrawn":
         return "no_data" if state is None else "done"
     consent.change_consent(
         session,
-        subject=req.subject_email or "",
+        subject=lifecycle.verified_email(req) or "",
         purpose=purpose,
         status="withdrawn",
         channel=CONSENT_CHANNELS.get(req.channel, "api"),

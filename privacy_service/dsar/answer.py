@@ -66,9 +66,9 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
         for table_rows in found:
             if table_rows.activity in wanted:
                 answer.rows.setdefault(table_rows.activity, []).append(table_rows)
-    if req.type == "access" and req.subject_email:
-        for state in consent.subject_states(session, subject=req.subject_email):
-            events = consent.history(session, subject=req.subject_email, purpose=state.purpose)
+    if req.type == "access" and (email := lifecycle.verified_email(req)):
+        for state in consent.subject_states(session, subject=email):
+            events = consent.history(session, subject=email, purpose=state.purpose)
             answer.consents.append(
                 {
                     "purpose": state.purpose,

@@ -47,6 +47,7 @@ def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[
         "received_at": req.received_at,
         "identity_status": req.identity_status,
         "identity_method": req.identity_method,
+        "identifiers": service.identifiers(req),
         "due_at": req.due_on,
         "overdue": service.is_overdue(req),
         "extension": {"months": req.extension_months, "reason": req.extension_reason}
@@ -108,7 +109,14 @@ class Requests(MethodView):
             data["channel"] = "portal"
         session = get_session()
         created = service.create_request(
-            session, data=data, actor=current_actor(), links=app_links(), verified_by=data["verified_by"]
+            session,
+            data=data,
+            actor=current_actor(),
+            links=app_links(),
+            verified_by="portal_verified" if data["verified_by"] else None,
+            verified_note=f"The portal's user logged in through {data['verified_by']}."
+            if data["verified_by"]
+            else None,
         )
         return {
             **request_view(session, created.request),
@@ -134,13 +142,19 @@ def _done(req: Any) -> dict[str, Any]:
 @blp.response(200, RequestSchema)
 @require("requests:manage")
 def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
-    """Verify the subject's identity by hand (with a note saying how), or send them an e-mail check."""
+    """Verify the subject's identity by hand, or send them an e-mail check. By hand, say which of the
+    request's identifiers was checked (`identifiers`) and name the document seen (`note`): only verified
+    identifiers search the data."""
     session = get_session()
     if data["method"] == "email":
         req = service.ask_identity(session, reference=reference, actor=current_actor(), links=app_links())
     else:
         req = service.verify_by_officer(
-            session, reference=reference, note=data["note"], actor=current_actor()
+            session,
+            reference=reference,
+            note=data["note"],
+            identifiers=data["identifiers"],
+            actor=current_actor(),
         )
     return _done(req)
 
@@ -187,6 +201,7 @@ def complete(data: dict[str, Any], reference: str) -> dict[str, Any]:
         actor=current_actor(),
         note=data["note"],
         instance_path=app_instance_path(),
+        links=app_links(),
     )
     return _done(req)
 
@@ -218,7 +233,7 @@ def send_document(doc: Any) -> Response:
 @require("requests:manage")
 def extend(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Extend the deadline once by one or two months, within the first month; the subject is told why."""
-    req = service.extend(get_session(), reference=reference, actor=current_actor(), **data)
+    req = service.extend(get_session(), reference=reference, actor=current_actor(), links=app_links(), **data)
     return _done(req)
 
 
@@ -228,7 +243,7 @@ def extend(data: dict[str, Any], reference: str) -> dict[str, Any]:
 @require("requests:manage")
 def reject(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Refuse to act (Art. 12(5), or identity not established), with reasons the subject is told."""
-    req = service.reject(get_session(), reference=reference, actor=current_actor(), **data)
+    req = service.reject(get_session(), reference=reference, actor=current_actor(), links=app_links(), **data)
     return _done(req)
 
 

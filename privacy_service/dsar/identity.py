@@ -11,26 +11,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor
 from privacy_service.dsar import lifecycle, messages
 from privacy_service.dsar.deadlines import deadline, local_date
-from privacy_service.dsar.models import DsarChallenge, DsarRequest
+from privacy_service.dsar.models import DsarChallenge, DsarCodeFailures, DsarRequest
 from privacy_service.errors import Conflict
 from privacy_service.kernel import utcnow
 
 CHALLENGE_HOURS = 48  # a verification link or code works for two days
-MAX_CODE_ATTEMPTS = 5
+MAX_CODE_ATTEMPTS = 5  # per check
+MAX_DAILY_FAILURES = 10  # wrong codes per address and day, across all its checks and requests
 
 
 class ChallengeProblem(Conflict):
-    """A confirmation link or code that cannot be used: invalid | used | expired | locked | closed."""
+    """A confirmation link or code that cannot be used: invalid | used | expired | locked | closed |
+    locked_day (too many wrong codes for the address today: only an officer can verify it now)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message, fields={"token": [reason]})
@@ -57,15 +61,21 @@ def challenge(
             code_hash=_code_hash(links.secret_key, token_hash, code),
             created_at=at,
             expires_at=at + timedelta(hours=CHALLENGE_HOURS),
+            address_key=lifecycle.address_key(links.secret_key, req.subject_email),
         )
     )
     if req.status == "received":
         lifecycle.move(req, "awaiting_identity")
     req.identity_status = "pending"
     req.identity_asked_at = req.identity_asked_at or at
-    lifecycle.record(session, req, "identity_requested", actor, details={"method": "email"}, at=at)
+    lifecycle.record(session, req, "identity_requested", actor, details={"method": "email_code"}, at=at)
     subject, text = messages.verification_mail(
-        req.language, reference=req.reference, link=links.verify_url(token), code=code, hours=CHALLENGE_HOURS
+        req.language,
+        reference=req.reference,
+        link=links.verify_url(token),
+        code=code,
+        hours=CHALLENGE_HOURS,
+        find_url=links.find_url(),
     )
     notify.enqueue_email(session, event="dsar.verify", to=req.subject_email, subject=subject, text=text)
 
@@ -76,13 +86,22 @@ def verified(
     actor: Actor,
     *,
     method: str,
+    proved: tuple[str, ...],
     note: str | None,
+    submitter: bool = False,
     at: datetime | None = None,
 ) -> None:
-    """The identity is established: the deadline counts from now if a check was open; the plan is queued."""
+    """The identity is established by `method`, which proved the identifiers `proved` (email, national_id):
+    only those will search the data. `submitter`: whoever holds the status link is that person. The deadline
+    counts from now if a check was open; the plan is queued."""
     at = at or utcnow()
     paused = req.identity_asked_at is not None
     req.identity_status, req.identity_method, req.identity_arrived_at = "verified", method, at
+    if "email" in proved and req.subject_email:
+        req.email_verified_by, req.email_verified_at = method, at
+    if "national_id" in proved and req.subject_national_id:
+        req.national_id_verified_by, req.national_id_verified_at = method, at
+    req.submitter_verified = req.submitter_verified or submitter
     if paused:  # the clock starts when the identity arrives
         req.due_on = deadline(
             local_date(req.received_at),
@@ -91,10 +110,26 @@ def verified(
         )
     lifecycle.move(req, "in_progress")
     notify.enqueue_task(session, task=lifecycle.PLAN_TASK, payload={"reference": req.reference})
-    details: dict[str, Any] = {"method": method, "due_on": req.due_on.isoformat()}
+    details: dict[str, Any] = {"method": method, "proved": sorted(proved), "due_on": req.due_on.isoformat()}
     if paused:
         details["paused_days"] = (local_date(at) - local_date(req.identity_asked_at or at)).days
     lifecycle.record(session, req, "identity_verified", actor, note=note, details=details, at=at)
+
+
+def proved_later(
+    session: Session, req: DsarRequest, actor: Actor, *, method: str, proved: tuple[str, ...], note: str
+) -> None:
+    """A further identifier of a verified request is proved (an officer saw a document): it searches from
+    the next plan on, which is queued now; the deadline does not change."""
+    at = utcnow()
+    if "email" in proved and req.subject_email and not req.email_verified_by:
+        req.email_verified_by, req.email_verified_at = method, at
+    if "national_id" in proved and req.subject_national_id and not req.national_id_verified_by:
+        req.national_id_verified_by, req.national_id_verified_at = method, at
+    if req.status in ("in_progress", "awaiting_decision") and req.decided_at is None:
+        notify.enqueue_task(session, task=lifecycle.PLAN_TASK, payload={"reference": req.reference})
+    details = {"method": method, "proved": sorted(proved)}
+    lifecycle.record(session, req, "identity_verified", actor, note=note.strip(), details=details, at=at)
 
 
 def close_challenges(session: Session, req: DsarRequest, *, at: datetime | None = None) -> None:
@@ -129,6 +164,64 @@ def latest_challenge(session: Session, req: DsarRequest) -> DsarChallenge:
 def code_matches(found: DsarChallenge, *, code: str, secret_key: str) -> bool:
     """Whether the code is the check's (compared in constant time)."""
     return hmac.compare_digest(found.code_hash, _code_hash(secret_key, found.token_hash, code.strip()))
+
+
+def count_attempt(session: Session, found: DsarChallenge) -> bool:
+    """Count one code attempt against the check in a single UPDATE, so concurrent guesses can never
+    overwrite each other's count; False when the check has had its MAX_CODE_ATTEMPTS already."""
+    counted = session.execute(
+        update(DsarChallenge)
+        .where(DsarChallenge.id == found.id, DsarChallenge.attempts < MAX_CODE_ATTEMPTS)
+        .values(attempts=DsarChallenge.attempts + 1)
+        .returning(DsarChallenge.attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    session.refresh(found, ["attempts"])
+    return counted is not None
+
+
+def reserve_daily_failure(session: Session, found: DsarChallenge, *, day: date) -> int | None:
+    """Take one of the address's wrong-code slots for the day before the code is compared (given back if
+    it was right), in one statement; the slots taken so far, or None when the day's bound is reached. Checks
+    made before this bound existed (no address key) are bound by their own count only."""
+    if found.address_key is None:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(DsarCodeFailures)
+        .values(address_key=found.address_key, day=day, failures=1)
+        .on_conflict_do_update(
+            index_elements=["address_key", "day"],
+            set_={"failures": DsarCodeFailures.failures + 1},
+            where=DsarCodeFailures.failures < MAX_DAILY_FAILURES,
+        )
+        .returning(DsarCodeFailures.failures)
+    )
+    return session.execute(stmt).scalar()
+
+
+def give_back_daily_failure(session: Session, found: DsarChallenge, *, day: date) -> None:
+    """The code was right: the slot reserved for a failure is not one."""
+    if found.address_key is not None:
+        session.execute(
+            update(DsarCodeFailures)
+            .where(DsarCodeFailures.address_key == found.address_key, DsarCodeFailures.day == day)
+            .values(failures=DsarCodeFailures.failures - 1)
+        )
+
+
+def daily_failures(session: Session, address_key: str | None, *, day: date) -> int:
+    """How many wrong codes the address has had today."""
+    if address_key is None:
+        return 0
+    return (
+        session.scalar(
+            select(DsarCodeFailures.failures).where(
+                DsarCodeFailures.address_key == address_key, DsarCodeFailures.day == day
+            )
+        )
+        or 0
+    )
 
 
 def check_usable(found: DsarChallenge, req: DsarRequest, now: datetime | None = None) -> None:

@@ -75,6 +75,8 @@ EVENT_LABELS = {
     "planned": _l("We checked where your data is and which rules apply"),
     "approved": _l("We decided and carried out the request"),
     "recipients_told": _l("We told those who process the data for us"),
+    "identity_attempt_failed": _l("A wrong confirmation code was entered"),
+    "identity_locked": _l("Too many wrong codes: only an officer can verify now"),
 }
 OUTCOME_LABELS = {
     "pending": _l("Not finished"),
@@ -83,4 +85,20 @@ OUTCOME_LABELS = {
     "refused": _l("Refused"),
     "not_applicable": _l("The right does not apply"),
     "no_data": _l("We hold no data"),
+}
+IDENTIFIER_LABELS = {
+    "email": _l("E-mail address"),
+    "national_id": _l("National identity number"),
+}
+METHOD_LABELS = {
+    "email_code": _l("confirmed from the mailbox (link or code)"),
+    "idporten": _l("logged in with ID-porten"),
+    "helseid": _l("logged in with HelseID"),
+    "portal_verified": _l("vouched for by a portal whose user logged in"),
+    "officer": _l("checked by an officer against a document"),
+}
+IDENTITY_LABELS = {
+    "unverified": _l("Not verified"),
+    "pending": _l("Waiting for the e-mail confirmation"),
+    "verified": _l("Verified"),
 }

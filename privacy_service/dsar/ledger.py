@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from privacy_service.datamap.actions import erase_keys, scan_identities
+from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarRequest
 from privacy_service.retention.service import held_keys
 
@@ -51,7 +52,7 @@ def record_erasure(
     req: DsarRequest, *, activities: list[str], secret_key: str, instance_path: Path, at: datetime
 ) -> dict[str, Any]:
     """Append the erasure to the ledger file (flushed to disk before the approval commits)."""
-    identities = {"email": req.subject_email, "national_id": req.subject_national_id}
+    identities = lifecycle.identity_of(req)  # the proved identifiers: the ones the erasure used
     entry = {
         "reference": req.reference,
         "at": at.isoformat(),

@@ -2,7 +2,8 @@
 recording each step on its timeline with the audit event.
 
 The helpers below the front door (identity, plan, act, answer) build on these; service.py, the front door,
-calls them. This module imports no other module of dsar but its models, so no circle can form through it.
+calls them. This module imports no other module of dsar but its models, deadlines and mail texts, so no
+circle can form through it.
 Audit events and timeline notes name the request by its reference, never the subject.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -22,6 +24,7 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent.tokens import Links as ConsentLinks
+from privacy_service.dsar import messages
 from privacy_service.dsar.deadlines import local_date
 from privacy_service.dsar.models import (
     OPEN_STATUSES,
@@ -56,6 +59,14 @@ class Links(ConsentLinks):
 
     def status_url(self, token: str) -> str:
         return f"{self.base_url}/requests/status/{token}"
+
+    def mailbox_url(self, req: DsarRequest) -> str:
+        """A link for the verified mailbox alone: it opens the request's status and its answer (mails to the
+        verified address carry it; the status-page token stays the submitter's)."""
+        return f"{self.base_url}/requests/mine/{mailbox_token(self.secret_key, req)}"
+
+    def find_url(self) -> str:
+        return f"{self.base_url}/requests/find"
 
 
 @dataclass
@@ -137,18 +148,92 @@ def move(req: DsarRequest, status: str) -> None:
         req.closed_at = utcnow()
 
 
-def tell(session: Session, req: DsarRequest, mail: tuple[str, str]) -> None:
-    """Queue a mail (subject, text) to the request's subject, if there is an address to send it to."""
-    if req.subject_email:
-        notify.enqueue_email(
-            session, event="dsar.notice", to=req.subject_email, subject=mail[0], text=mail[1]
-        )
+def tell(
+    session: Session,
+    req: DsarRequest,
+    mail: tuple[str, str],
+    *,
+    links: Links | None = None,
+    verified_only: bool = False,
+) -> None:
+    """Queue a mail (subject, text) to the request's subject: to the verified address, or (unless
+    `verified_only`: the answer, anything that leads to data) to the address given, if there is one. With
+    `links`, the mail ends with the reference and a link to follow the request: for a verified address its
+    own mailbox link, otherwise the page that sends one."""
+    to = verified_email(req) or (None if verified_only else req.subject_email)
+    if not to:
+        return
+    subject, text = mail
+    if links is not None:
+        link = links.mailbox_url(req) if verified_email(req) else links.find_url()
+        text += messages.footer(req.language, reference=req.reference, link=link)
+    notify.enqueue_email(session, event="dsar.notice", to=to, subject=subject, text=text)
 
 
 def identity_of(req: DsarRequest) -> dict[str, str]:
-    """How the data map finds the request's subject."""
-    found = {"email": req.subject_email, "national_id": req.subject_national_id}
+    """How the data map finds the request's subject: the identifiers that were proved, and only those. An
+    identifier typed beside another is kept on the request but never searches, rectifies, erases or
+    answers (a national identity number is not a secret)."""
+    found = {"email": verified_email(req), "national_id": verified_national_id(req)}
     return {k: v for k, v in found.items() if v}
+
+
+def verified_email(req: DsarRequest) -> str | None:
+    """The subject's e-mail address, if it was proved."""
+    return req.subject_email if req.subject_email and req.email_verified_by else None
+
+
+def verified_national_id(req: DsarRequest) -> str | None:
+    """The subject's national identity number, if it was proved."""
+    return req.subject_national_id if req.subject_national_id and req.national_id_verified_by else None
+
+
+def identifiers(req: DsarRequest) -> list[dict[str, Any]]:
+    """The identifiers the request names, each with how and when it was proved (None: not proved)."""
+    given = (
+        ("email", req.subject_email, req.email_verified_by, req.email_verified_at),
+        ("national_id", req.subject_national_id, req.national_id_verified_by, req.national_id_verified_at),
+    )
+    return [{"kind": kind, "verified_by": by, "verified_at": at} for kind, value, by, at in given if value]
+
+
+MAILBOX_SALT = "privacy-service.dsar-mailbox.v1"
+MAILBOX_DAYS = 60  # a link in a mail to the verified address works for two months
+
+
+def mailbox_token(secret_key: str, req: DsarRequest) -> str:
+    """A signed token naming the request and the verified address it was sent to (a keyed hash of it)."""
+    signer = URLSafeTimedSerializer(secret_key, salt=MAILBOX_SALT)
+    return str(signer.dumps({"r": req.reference, "a": address_key(secret_key, verified_email(req) or "")}))
+
+
+def address_key(secret_key: str, email: str) -> str:
+    """A keyed, non-reversible key for an e-mail address (the daily bound on wrong codes, mailbox links)."""
+    value = f"address:{email.strip().lower()}"
+    return hmac.new(secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def request_by_mailbox_token(
+    session: Session, *, secret_key: str, token: str, now: datetime | None = None
+) -> DsarRequest:
+    """The request a mailbox link names, while its address is still the request's verified one; else
+    NotFound (expired, forged, or the address is no longer the proved one)."""
+    signer = URLSafeTimedSerializer(secret_key, salt=MAILBOX_SALT)
+    try:
+        payload = signer.loads(token, max_age=MAILBOX_DAYS * 86400)
+    except BadSignature as exc:  # SignatureExpired is a BadSignature
+        raise NotFound("This link is not valid or has expired.") from exc
+    if not isinstance(payload, dict):
+        raise NotFound("This link is not valid or has expired.")
+    req = session.scalar(select(DsarRequest).where(DsarRequest.reference == str(payload.get("r"))))
+    email = verified_email(req) if req is not None else None
+    if (
+        req is None
+        or email is None
+        or not hmac.compare_digest(address_key(secret_key, email), str(payload.get("a", "")))
+    ):
+        raise NotFound("This link is not valid or has expired.")
+    return req
 
 
 # --- reading ------------------------------------------------------------------------------------------------

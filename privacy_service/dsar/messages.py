@@ -32,24 +32,56 @@ def _lang(lang: str) -> str:
     return lang if lang in ("nb", "en") else "nb"
 
 
-def verification_mail(lang: str, *, reference: str, link: str, code: str, hours: int) -> tuple[str, str]:
-    """Ask the subject to confirm the address: a link, or a code to type on the status page."""
+def verification_mail(
+    lang: str, *, reference: str, link: str, code: str, hours: int, find_url: str
+) -> tuple[str, str]:
+    """Ask the subject to confirm the address: a link, or a code to type on the status page. It says what
+    confirming does: the answer will come to this address."""
     if _lang(lang) == "nb":
         return (
             f"Bekreft henvendelsen din ({reference})",
             f"Vi har mottatt en henvendelse om personopplysninger med referanse {reference}.\n\n"
             f"Bekreft at det var du som sendte den ved å åpne lenken og trykke på knappen:\n{link}\n\n"
             f"Eller skriv inn denne koden på statussiden: {code}\n\n"
+            "Når du bekrefter, søker vi etter opplysninger om deg knyttet til denne e-postadressen, og "
+            "svaret sendes hit.\n\n"
             f"Lenken og koden kan brukes én gang og virker i {hours} timer. Fristen for å svare deg "
-            "løper fra du har bekreftet. Sendte du ikke henvendelsen, kan du se bort fra denne e-posten.\n",
+            "løper fra du har bekreftet. Sendte du ikke henvendelsen, skal du ikke bekrefte: se bort fra "
+            "denne e-posten.\n\n"
+            f"Har du mistet lenken til statussiden, kan du få en ny her: {find_url}\n",
         )
     return (
         f"Confirm your request ({reference})",
         f"We have received a request about personal data with reference {reference}.\n\n"
         f"Confirm that you sent it by opening the link and pressing the button:\n{link}\n\n"
         f"Or enter this code on the status page: {code}\n\n"
+        "When you confirm, we search for data about you linked to this e-mail address, and the answer is "
+        "sent to this address.\n\n"
         f"The link and the code work once, for {hours} hours. Our deadline to answer runs from your "
-        "confirmation. If you did not send the request, ignore this e-mail.\n",
+        "confirmation. If you did not send the request, do not confirm it: ignore this e-mail.\n\n"
+        f"If you have lost the link to the status page, you can get a new one here: {find_url}\n",
+    )
+
+
+def footer(lang: str, *, reference: str, link: str) -> str:
+    """The last lines of every later mail about a request: its reference and where to follow it."""
+    if _lang(lang) == "nb":
+        return f"\nReferanse: {reference}\nSe status for henvendelsen: {link}\n"
+    return f"\nReference: {reference}\nSee the status of your request: {link}\n"
+
+
+def find_mail(lang: str, *, reference: str, link: str) -> tuple[str, str]:
+    """A fresh link to a request's status page, asked for on the "find my request" page."""
+    if _lang(lang) == "nb":
+        return (
+            f"Lenke til henvendelsen din ({reference})",
+            f"Noen ba om en ny lenke til henvendelsen {reference}. Her er den:\n{link}\n\n"
+            "Lenken virker i 60 dager. Ba du ikke om den, kan du se bort fra denne e-posten.\n",
+        )
+    return (
+        f"Link to your request ({reference})",
+        f"Someone asked for a new link to the request {reference}. Here it is:\n{link}\n\n"
+        "The link works for 60 days. If you did not ask for it, ignore this e-mail.\n",
     )
 
 
@@ -109,18 +141,18 @@ def reminder_mail(items: list[tuple[str, str, date, str]], *, today: date) -> tu
     )
 
 
-def answered_mail(lang: str, *, reference: str) -> tuple[str, str]:
-    """The answer is ready: no data in the mail, only where to read it."""
+def answered_mail(lang: str, *, reference: str, link: str) -> tuple[str, str]:
+    """The answer is ready: no data in the mail, only the link to it (for this address alone)."""
     if _lang(lang) == "nb":
         return (
             f"Svar på henvendelsen din ({reference})",
-            f"Henvendelsen din {reference} er besvart. Du finner svaret på statussiden, via lenken du fikk "
-            "da du sendte henvendelsen. Har du ikke lenken, kontakt oss og oppgi referansen.\n\n"
+            f"Henvendelsen din {reference} er besvart. Du kan lese og laste ned svaret her:\n{link}\n\n"
+            "Lenken er bare til deg: ikke del den med andre. Den virker i 60 dager.\n\n"
             f"{_COMPLAIN['nb']}\n",
         )
     return (
         f"Your request has been answered ({reference})",
-        f"Your request {reference} has been answered. The answer is on its status page, through the link you "
-        f"got when you sent it. If you no longer have the link, contact us with the reference.\n\n"
+        f"Your request {reference} has been answered. You can read and download the answer here:\n{link}\n\n"
+        "The link is for you alone: do not share it. It works for 60 days.\n\n"
         f"{_COMPLAIN['en']}\n",
     )

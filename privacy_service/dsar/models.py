@@ -24,6 +24,10 @@ STATUSES = (
 OPEN_STATUSES = ("received", "awaiting_identity", "in_progress", "awaiting_decision")
 CHANNELS = ("web", "api", "portal", "letter", "phone", "email", "in_person")
 REJECTION_GROUNDS = ("manifestly_unfounded", "excessive", "identity_not_established")
+IDENTIFIER_KINDS = ("email", "national_id")  # what a request may name its subject by
+# How an identifier was proved (DESIGN.md §7): a one-time e-mail link or code, an ID-porten or HelseID login
+# (the pid claim), a portal with the scope requests:write:verified, or an officer who names the document seen.
+VERIFICATION_METHODS = ("email_code", "idporten", "helseid", "portal_verified", "officer")
 
 
 class DsarRequest(SQLModel, table=True):
@@ -45,7 +49,15 @@ class DsarRequest(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     received_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
     identity_status: str = Field(default="unverified", max_length=20)  # unverified | pending | verified
-    identity_method: str | None = Field(default=None, max_length=20)  # email | officer | portal
+    identity_method: str | None = Field(default=None, max_length=20)  # one of VERIFICATION_METHODS
+    # Each identifier with how and when it was proved; only proved identifiers ever search the data map.
+    email_verified_by: str | None = Field(default=None, max_length=20)
+    email_verified_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    national_id_verified_by: str | None = Field(default=None, max_length=20)
+    national_id_verified_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    # Whoever holds the status link has proved to be the verified person (typed the code from the mailbox,
+    # or came through a verified login): only then does the status page show the answer.
+    submitter_verified: bool = False
     identity_asked_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     identity_arrived_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     due_on: date = Field(sa_column=Column(Date, nullable=False, index=True))
@@ -87,8 +99,20 @@ class DsarChallenge(SQLModel, table=True):
     code_hash: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
     expires_at: datetime = Field(sa_column=tz_column())
-    attempts: int = 0
+    attempts: int = 0  # counted by one UPDATE in the database, never read-modify-write
+    address_key: str | None = Field(default=None, max_length=64, index=True)  # keyed hash of the address
     used_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+
+
+class DsarCodeFailures(SQLModel, table=True):
+    """Wrong codes per verified address and day (Europe/Oslo), across all its requests and checks: past the
+    daily bound only an officer can verify the address. The address is a keyed hash, never in clear."""
+
+    __tablename__ = "dsar_code_failures"
+
+    address_key: str = Field(primary_key=True, max_length=64)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    failures: int = 0
 
 
 class DsarSequence(SQLModel, table=True):

@@ -119,6 +119,7 @@ def _table_line(
         "system": table_rows.system,
         "table": table_rows.table,
         "rows": len(keys),
+        "matched_by": dict(table_rows.matched),  # identity kind -> rows it found (only proved ones search)
         "held": dict(by_hold),
         "strategy": tables_by_id[table_rows.data_table_id].erasure,
     }
@@ -160,7 +161,7 @@ def _outcome(
 
 def protect_request_evidence(session: Session, req: DsarRequest, actor: Actor) -> Hold | None:
     """An open erasure request keeps the subject's data from retention until it is decided."""
-    if req.type != "erasure" or not req.subject_email:
+    if req.type != "erasure" or not lifecycle.verified_email(req):
         return None
     existing = own_hold(session, req)
     if existing is not None:
@@ -171,7 +172,7 @@ def protect_request_evidence(session: Session, req: DsarRequest, actor: Actor) -
             "kind": "request_pending",
             "scope": "subject",
             "subject_kind": "email",
-            "subject_value": req.subject_email,
+            "subject_value": lifecycle.verified_email(req),
             "basis": f"Erasure request {req.reference}: kept as evidence until the request is decided",
             "reference": req.reference,
             "source": "request",

@@ -6,6 +6,7 @@ Links carry random tokens, never the subject's identity.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -32,13 +33,22 @@ from privacy_service.audit import Actor
 from privacy_service.db import get_session
 from privacy_service.dsar import service
 from privacy_service.dsar.api import send_document
-from privacy_service.dsar.labels import EVENT_LABELS, OUTCOME_LABELS, RIGHTS, STATUS_LABELS
+from privacy_service.dsar.labels import (
+    EVENT_LABELS,
+    IDENTIFIER_LABELS,
+    IDENTITY_LABELS,
+    METHOD_LABELS,
+    OUTCOME_LABELS,
+    RIGHTS,
+    STATUS_LABELS,
+)
 from privacy_service.errors import Conflict, DomainError, NotFound
 from privacy_service.http import app_links
 from privacy_service.kernel import valid_national_id
 from privacy_service.security.access import public
 
 bp = Blueprint("dsar_pages", __name__, template_folder="templates")
+REFERENCE_RE = re.compile(r"DSR-\d{4}-\d{6}")
 
 
 class RequestForm(FlaskForm):
@@ -150,6 +160,10 @@ def _problem(reason: str) -> tuple[str, int]:
         "expired": _("This link has expired. Ask for a new one on your request's status page."),
         "locked": _("Too many wrong codes. Ask for a new code on the status page."),
         "closed": _("This request no longer waits for a confirmation."),
+        "locked_day": _(
+            "Too many wrong codes have been entered for this e-mail address today. To protect you, only our "
+            "privacy team can confirm the request now: contact us and give the reference."
+        ),
     }
     status = {"invalid": 404, "used": 410, "expired": 410}.get(reason, 409)
     return render_template("dsar/verify.html", step="problem", message=messages[reason], lang=_lang()), status
@@ -191,22 +205,70 @@ def _no_request() -> tuple[str, int]:
 @bp.get("/requests/status/<token>")
 @public
 def status(token: str) -> Any:
-    """The subject's view of the request: where it stands, the deadline and every step."""
-    session = get_session()
+    """The subject's view of the request: where it stands, the deadline and every step; the answer only
+    when whoever holds this link proved to be the verified person."""
     req = _request_for(token)
     if req is None:
         return _no_request()
+    visible = service.answer_visible_to_submitter(req)
+    return _status_page(req, token=token, show_answer=visible, message=request.args.get("m"))
+
+
+def _status_page(req: Any, *, token: str | None, show_answer: bool, message: str | None = None) -> str:
+    session = get_session()
     return render_template(
         "dsar/status.html",
         req=req,
         token=token,
         events=service.timeline(session, req, subject_view=True),
         outcomes=service.outcomes(session, req),
-        downloads=_download_links(req),
+        downloads=_download_links(req) if show_answer else {},
+        answer_elsewhere=service.downloadable(req) and not show_answer,
         rights=RIGHTS,
-        message=request.args.get("m"),
+        message=message,
         lang=_lang(),
     )
+
+
+@bp.get("/requests/mine/<token>")
+@public
+def mailbox(token: str) -> Any:
+    """The request and its answer, through the link sent to the verified address (answer mail, find page)."""
+    try:
+        req = service.request_by_mailbox_link(
+            get_session(), token=token, secret_key=current_app.config["SECRET_KEY"]
+        )
+    except NotFound:
+        message = _("This link is not valid or has expired. You can ask for a new one.")
+        return render_template("dsar/verify.html", step="problem", message=message, lang=_lang()), 404
+    return _status_page(req, token=None, show_answer=True)
+
+
+@bp.route("/requests/find", methods=["GET", "POST"])
+@public
+def find() -> Any:
+    """Get back to a request: a fresh link goes to the address it was confirmed from. The page answers the
+    same whether or not the reference and address match (it never tells who asked us what)."""
+    form = FlaskForm()
+    reference, email = (request.form.get("reference") or "")[:20], (request.form.get("email") or "")[:254]
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            errors["form"] = [_("The form has expired. Reload the page and try again.")]
+        if not REFERENCE_RE.fullmatch(reference.strip().upper()):
+            errors["reference"] = [
+                _("Write the reference as it stands in our e-mail, such as DSR-2026-000123.")
+            ]
+        try:
+            Email()(email.strip())
+        except ValidationError:
+            errors["email"] = [_("Write a valid e-mail address, such as ola@example.no.")]
+        if not errors:
+            service.send_find_link(get_session(), reference=reference, email=email, links=app_links())
+            return render_template("dsar/find.html", sent=True, lang=_lang())
+    page = render_template("dsar/find.html", sent=False, errors=errors, reference=reference, email=email,
+                           lang=_lang())  # fmt: skip
+    return page, 422 if errors else 200
 
 
 DOWNLOAD_SALT = "privacy-service.dsar-download.v1"
@@ -312,4 +374,7 @@ def _labels() -> dict[str, Any]:
         "status_label": lambda s: str(STATUS_LABELS.get(s, s)),
         "event_label": lambda k: str(EVENT_LABELS.get(k, k.replace("_", " "))),
         "outcome_label": lambda o: str(OUTCOME_LABELS.get(o, o)),
+        "identifier_label": lambda k: str(IDENTIFIER_LABELS.get(k, k)),
+        "method_label": lambda m: str(METHOD_LABELS.get(m, m)),
+        "identity_label": lambda s: str(IDENTITY_LABELS.get(s, s)),
     }

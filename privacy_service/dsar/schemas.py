@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from privacy_service.dsar.models import CHANNELS, REJECTION_GROUNDS, STATUSES, TYPES
+from privacy_service.dsar.models import CHANNELS, IDENTIFIER_KINDS, REJECTION_GROUNDS, STATUSES, TYPES
 from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
 
 OFFICER_CHANNELS = ("letter", "phone", "email", "in_person")
@@ -112,7 +112,17 @@ class VerifyInSchema(StrictSchema):
             "description": "officer: verified by hand (note required); email: send the subject a check"
         },
     )
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=2000),
+        metadata={"description": "officer: the document seen, e.g. 'Passport shown at the front desk'"},
+    )
+    identifiers = fields.List(
+        fields.String(validate=validate.OneOf(IDENTIFIER_KINDS)),
+        load_default=list,
+        validate=validate.Length(max=2),
+        metadata={"description": "officer: which of the request's identifiers the document proved"},
+    )
 
 
 class ExtendInSchema(StrictSchema):
@@ -137,6 +147,17 @@ class TimelineEventSchema(Schema):
     details = fields.Dict()
 
 
+class IdentifierSchema(Schema):
+    kind = fields.String(metadata={"description": "email | national_id (its value never leaves the service)"})
+    verified_by = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "email_code | idporten | helseid | portal_verified | officer; null: unverified"
+        },
+    )
+    verified_at = fields.AwareDateTime(allow_none=True)
+
+
 class RequestSchema(Schema):
     reference = fields.String()
     type = fields.String()
@@ -148,7 +169,14 @@ class RequestSchema(Schema):
     details = fields.Dict()
     received_at = fields.DateTime()
     identity_status = fields.String(metadata={"description": "unverified | pending | verified"})
-    identity_method = fields.String(allow_none=True)
+    identity_method = fields.String(
+        allow_none=True,
+        metadata={"description": "email_code | idporten | helseid | portal_verified | officer"},
+    )
+    identifiers = fields.List(
+        fields.Nested(IdentifierSchema),
+        metadata={"description": "The identifiers the request names; only verified ones search the data"},
+    )
     due_at = fields.Date(metadata={"description": "The last day to answer (Europe/Oslo)"})
     overdue = fields.Boolean()
     extension = fields.Dict(allow_none=True)

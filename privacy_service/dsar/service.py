@@ -30,6 +30,7 @@ from privacy_service.dsar.lifecycle import (
     Links,
     counts,
     get_request,
+    identifiers,
     is_overdue,
     list_requests,
     request_by_status_token,
@@ -53,6 +54,7 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "document",
     "downloadable",
     "get_request",
+    "identifiers",
     "is_overdue",
     "local_date",
     "list_requests",
@@ -81,10 +83,15 @@ def create_request(
     actor: Actor,
     links: Links,
     verified_by: str | None = None,
+    verified_note: str | None = None,
 ) -> Created:
     """Register a request (validated by RequestIn). Web and API requests with an e-mail get a challenge;
-    a portal whose user logged in through ID-porten/HelseID passes `verified_by`; letters and calls wait for
-    an officer to verify them by hand."""
+    letters and calls wait for an officer to verify them by hand. An authenticated channel passes
+    `verified_by`: "idporten" or "helseid" (the subject logged in here: the national identity number is the
+    pid claim, which proves the national identity number only) or "portal_verified" (a portal with
+    requests:write:verified whose user logged in through ID-porten or HelseID vouches for each identifier it
+    sends).
+    Such a request needs no e-mail check and its deadline counts from receipt."""
     plan.check_scope(session, data)
     subject = data["subject"]
     received = as_utc(data.get("received_at")) or utcnow()
@@ -118,9 +125,11 @@ def create_request(
         at=received,
     )
     if verified_by:
+        proved = ("email", "national_id") if verified_by == "portal_verified" else ("national_id",)
         identity.verified(
-            session, req, actor, method="portal", note=f"Logged in through {verified_by}.", at=received
-        )
+            session, req, actor, method=verified_by, proved=proved, note=verified_note, submitter=True,
+            at=received,
+        )  # fmt: skip
     elif req.subject_email and req.channel in ("web", "api", "portal", "email"):
         identity.challenge(session, req, actor, links=links, at=received)
     return Created(req, token)
@@ -129,15 +138,37 @@ def create_request(
 # --- identity (Art. 12(6)) ----------------------------------------------------------------------------------
 
 
-def verify_by_officer(session: Session, *, reference: str, note: str, actor: Actor) -> DsarRequest:
-    """An officer has established the subject's identity by other means (a letter, a call, ID shown)."""
+def verify_by_officer(
+    session: Session, *, reference: str, note: str, identifiers: list[str], actor: Actor
+) -> DsarRequest:
+    """An officer has established the subject's identity by other means (a letter, a call, ID shown): the
+    note names the document seen, and `identifiers` says which of the request's identifiers it proved;
+    only those will search the data."""
+    fields: dict[str, list[str]] = {}
     if not (note or "").strip():
-        raise ValidationFailed("Say how the identity was established.", fields={"note": ["Required."]})
+        fields["note"] = ["Name the document seen (for example a passport shown at the counter)."]
+    if not identifiers:
+        fields["identifiers"] = ["Say which identifier was checked: email, national_id or both."]
+    if fields:
+        raise ValidationFailed("Say what was checked, and how.", fields=fields)
     req = lifecycle.get_request(session, reference=reference, for_update=True)
-    if req.identity_status == "verified":
+    given = {i["kind"] for i in lifecycle.identifiers(req)}
+    if missing := sorted(set(identifiers) - given):
+        raise ValidationFailed(
+            "The request does not name that identifier.",
+            fields={"identifiers": [f"Request {req.reference} gives no {kind}." for kind in missing]},
+        )
+    if req.identity_status == "verified" and all(
+        i["verified_by"] for i in lifecycle.identifiers(req) if i["kind"] in identifiers
+    ):
         raise Conflict(f"Request {req.reference} is verified already.")
+    if req.status not in OPEN_STATUSES:
+        raise Conflict(f"Request {req.reference} is closed.")
     identity.close_challenges(session, req)
-    identity.verified(session, req, actor, method="officer", note=note.strip())
+    if req.identity_status == "verified":  # a second identifier proved later: plan again with it
+        identity.proved_later(session, req, actor, method="officer", proved=tuple(identifiers), note=note)
+    else:
+        identity.verified(session, req, actor, method="officer", proved=tuple(identifiers), note=note.strip())
     return req
 
 
@@ -146,55 +177,137 @@ def ask_identity(session: Session, *, reference: str, actor: Actor, links: Links
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status != "received":
         raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+    _refuse_locked_address(session, req, links)
     identity.challenge(session, req, actor, links=links, at=utcnow())
     return req
 
 
 def resend_challenge(session: Session, *, reference: str, actor: Actor, links: Links) -> DsarRequest:
-    """Send a new check (the old link and code stop working)."""
+    """Send a new check (the old link and code stop working). A new check brings no new daily tries."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in ("received", "awaiting_identity"):
         raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+    _refuse_locked_address(session, req, links)
     now = utcnow()
     identity.close_challenges(session, req, at=now)
     identity.challenge(session, req, actor, links=links, at=now)
     return req
 
 
-def check_link(session: Session, *, token: str) -> DsarRequest:
+def _refuse_locked_address(session: Session, req: DsarRequest, links: Links) -> None:
+    key = lifecycle.address_key(links.secret_key, req.subject_email or "")
+    if identity.daily_failures(session, key, day=local_date(utcnow())) >= identity.MAX_DAILY_FAILURES:
+        raise ChallengeProblem(
+            "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
+        )
+
+
+def check_link(session: Session, *, token: str, now: datetime | None = None) -> DsarRequest:
     """The request a confirmation link would confirm now, or ChallengeProblem (the page before the button)."""
     found, req = identity.challenge_request(session, token=token)
-    identity.check_usable(found, req)
+    identity.check_usable(found, req, now)
+    _check_address_open(session, found, now)
     return req
 
 
 def verify_link(session: Session, *, token: str, now: datetime | None = None) -> DsarRequest:
-    """Confirm the subject's e-mail address by the link: single use, expiring."""
+    """Confirm the subject's e-mail address by the link: single use, expiring. The link proves the mailbox,
+    not the submitter: the answer goes to the address, and the status page does not show it."""
     found, req = identity.challenge_request(session, token=token)
     identity.check_usable(found, req, now)
+    _check_address_open(session, found, now)
     found.used_at = now or utcnow()
-    identity.verified(session, req, Actor("subject", req.reference), method="email", note=None, at=now)
+    subject = Actor("subject", req.reference)
+    identity.verified(session, req, subject, method="email_code", proved=("email",), note=None, at=now)
     return req
+
+
+def _check_address_open(session: Session, found: Any, now: datetime | None) -> None:
+    day = local_date(now or utcnow())
+    if identity.daily_failures(session, found.address_key, day=day) >= identity.MAX_DAILY_FAILURES:
+        raise ChallengeProblem(
+            "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
+        )
 
 
 def verify_code(
     session: Session, *, status_token: str, code: str, secret_key: str, now: datetime | None = None
 ) -> tuple[DsarRequest, bool]:
-    """Confirm by the six-digit code on the status page; return (request, accepted). A wrong code counts as
-    an attempt (that count is written even though the check fails); after five the code stops working."""
+    """Confirm by the six-digit code on the status page; return (request, accepted). Whoever types the
+    right code holds both the status link and the mailbox, so the status page will show the answer.
+
+    Each attempt is counted in the database before the code is compared, by single statements that
+    concurrent guesses cannot overwrite: five per check, and MAX_DAILY_FAILURES wrong codes per address and
+    day across all its checks and requests (resends and new requests bring no new tries). The counts are
+    written even though the check fails (the caller commits a refusal too)."""
     now = now or utcnow()
     req = lifecycle.request_by_status_token(session, token=status_token)
     found = identity.latest_challenge(session, req)
     identity.check_usable(found, req, now)
-    found.attempts += 1
     subject = Actor("subject", req.reference)
+    day = local_date(now)
+    failures_today = identity.reserve_daily_failure(session, found, day=day)
+    if failures_today is None:
+        raise ChallengeProblem(
+            "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
+        )
+    if not identity.count_attempt(session, found):
+        raise ChallengeProblem("locked", "Too many wrong codes: ask for a new one.")  # the caller rolls back
     if not identity.code_matches(found, code=code, secret_key=secret_key):
         lifecycle.record(session, req, "identity_attempt_failed", subject,
                          details={"attempts": found.attempts}, visible=False)  # fmt: skip
+        if found.attempts >= identity.MAX_CODE_ATTEMPTS:
+            _lock(session, req, subject, reason="check")
+        if failures_today >= identity.MAX_DAILY_FAILURES:
+            _lock(session, req, subject, reason="daily")
         return req, False
+    identity.give_back_daily_failure(session, found, day=day)
     found.used_at = now
-    identity.verified(session, req, subject, method="email", note=None, at=now)
+    identity.verified(
+        session, req, subject, method="email_code", proved=("email",), note=None, submitter=True, at=now
+    )
     return req, True
+
+
+def _lock(session: Session, req: DsarRequest, actor: Actor, *, reason: str) -> None:
+    """Record (once per request and bound) that guessing stopped, with its audit event; the officer sees it
+    on the timeline and can still verify by hand."""
+    kind = "identity_locked"
+    seen = session.scalar(
+        select(func.count()).where(
+            DsarEvent.request_id == req.id, DsarEvent.kind == kind, DsarEvent.note == reason
+        )
+    )
+    if not seen:
+        lifecycle.record(session, req, kind, actor, note=reason, details={"bound": reason}, visible=False)
+
+
+# --- getting back to a request -----------------------------------------------------------------------------
+
+
+def send_find_link(session: Session, *, reference: str, email: str, links: Links) -> bool:
+    """Mail a fresh link to the request's status and answer, if `email` is the address the request was
+    verified from; say nothing either way to the asker (the page answers the same), return whether a mail
+    went. A request with no verified address is reached through the officers."""
+    req = session.scalar(select(DsarRequest).where(DsarRequest.reference == reference.strip().upper()))
+    verified = lifecycle.verified_email(req) if req is not None else None
+    if req is None or verified is None or verified.strip().lower() != email.strip().lower():
+        return False
+    mail = messages.find_mail(req.language, reference=req.reference, link=links.mailbox_url(req))
+    lifecycle.tell(session, req, mail, verified_only=True)
+    lifecycle.record(session, req, "link_sent", Actor("subject", req.reference), visible=False)
+    return True
+
+
+def request_by_mailbox_link(session: Session, *, token: str, secret_key: str) -> DsarRequest:
+    """The request a link in a mail to its verified address names, or NotFound."""
+    return lifecycle.request_by_mailbox_token(session, secret_key=secret_key, token=token)
+
+
+def answer_visible_to_submitter(req: DsarRequest) -> bool:
+    """Whether the status page (the submitter's link) may show the answer: only when the submitter proved
+    to be the verified person."""
+    return req.submitter_verified and downloadable(req)
 
 
 # --- the plan, the decision and the answer ------------------------------------------------------------------
@@ -241,10 +354,17 @@ def approve(
 
 
 def complete(
-    session: Session, *, reference: str, actor: Actor, instance_path: Path, note: str | None = None
+    session: Session,
+    *,
+    reference: str,
+    actor: Actor,
+    instance_path: Path,
+    links: Links,
+    note: str | None = None,
 ) -> DsarRequest:
-    """Close an approved request as answered: the letter and the export are made and stored, and the subject
-    is told the answer is ready (the mail holds no personal data). Completing before approval is refused."""
+    """Close an approved request as answered: the letter and the export are made and stored, and the verified
+    address is sent a link to them (the mail holds no personal data; an address nobody proved gets nothing).
+    Completing before approval is refused."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.decided_at is None:
         raise Conflict(f"Request {req.reference} has no approved plan: approve it before completing.")
@@ -253,7 +373,9 @@ def complete(
     letter = render_letter(collected)
     answer.store(session, req, letter=letter, export=answer.build_export(collected, letter))
     lifecycle.record(session, req, "completed", actor, note=(note or "").strip() or None)
-    lifecycle.tell(session, req, messages.answered_mail(req.language, reference=req.reference))
+    if lifecycle.verified_email(req):
+        mail = messages.answered_mail(req.language, reference=req.reference, link=links.mailbox_url(req))
+        lifecycle.tell(session, req, mail, verified_only=True)
     return req
 
 
@@ -267,7 +389,9 @@ def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None
     return req
 
 
-def extend(session: Session, *, reference: str, months: int, reason: str, actor: Actor) -> DsarRequest:
+def extend(
+    session: Session, *, reference: str, months: int, reason: str, actor: Actor, links: Links | None = None
+) -> DsarRequest:
     """Extend once, by up to two months, within the first period; the subject is told why (Art. 12(3))."""
     fields: dict[str, list[str]] = {}
     if months not in range(1, MAX_EXTENSION_MONTHS + 1):
@@ -294,11 +418,19 @@ def extend(session: Session, *, reference: str, months: int, reason: str, actor:
     mail = messages.extension_mail(
         req.language, reference=req.reference, due_on=req.due_on, reason=req.extension_reason
     )
-    lifecycle.tell(session, req, mail)
+    lifecycle.tell(session, req, mail, links=links)
     return req
 
 
-def reject(session: Session, *, reference: str, ground: str, reason: str, actor: Actor) -> DsarRequest:
+def reject(
+    session: Session,
+    *,
+    reference: str,
+    ground: str,
+    reason: str,
+    actor: Actor,
+    links: Links | None = None,
+) -> DsarRequest:
     """Refuse to act, with the ground (Art. 12(5) or identity not established) and the reasons."""
     fields: dict[str, list[str]] = {}
     if ground not in REJECTION_GROUNDS:
@@ -315,7 +447,7 @@ def reject(session: Session, *, reference: str, ground: str, reason: str, actor:
     mail = messages.rejection_mail(
         req.language, reference=req.reference, ground=ground, reason=req.rejection_reason
     )
-    lifecycle.tell(session, req, mail)
+    lifecycle.tell(session, req, mail, links=links)
     return req
 
 

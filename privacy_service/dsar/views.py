@@ -146,6 +146,7 @@ def detail(reference: str) -> str:
         req=req,
         events=service.timeline(session, req),
         outcomes=service.outcomes(session, req),
+        identifiers=service.identifiers(req),
         rights=RIGHTS,
         grounds=REJECTION_GROUNDS,
         manage=_can_manage(),
@@ -162,17 +163,17 @@ def act(reference: str, action: str) -> Any:
     form, actor = request.form, current_actor()
     try:
         if action == "verify":
-            service.verify_by_officer(session, reference=reference, note=form.get("note", ""), actor=actor)
+            service.verify_by_officer(session, reference=reference, note=form.get("note", ""),
+                                      identifiers=form.getlist("identifiers"), actor=actor)  # fmt: skip
         elif action == "ask_identity":
             service.ask_identity(session, reference=reference, actor=actor, links=app_links())
         elif action == "extend":
             months = int(form["months"]) if form.get("months", "").isdigit() else 0
-            service.extend(
-                session, reference=reference, months=months, reason=form.get("reason", ""), actor=actor
-            )
+            service.extend(session, reference=reference, months=months, reason=form.get("reason", ""),
+                           actor=actor, links=app_links())  # fmt: skip
         elif action == "reject":
             service.reject(session, reference=reference, ground=form.get("ground", ""),
-                           reason=form.get("reason", ""), actor=actor)  # fmt: skip
+                           reason=form.get("reason", ""), actor=actor, links=app_links())  # fmt: skip
         elif action == "plan":
             try:
                 service.plan_request(
@@ -190,6 +191,7 @@ def act(reference: str, action: str) -> Any:
                 actor=actor,
                 note=form.get("note"),
                 instance_path=app_instance_path(),
+                links=app_links(),
             )
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))

@@ -1,6 +1,7 @@
 """A data-subject request end to end in real Chromium, with mail through a real SMTP server on loopback:
 Kari fills in the form in bokmål, confirms from the e-mail, an officer approves and completes, and Kari
-downloads the PDF letter and the ZIP from her status page; both are read back."""
+downloads the PDF letter and the ZIP through the link in the mail to her confirmed address; both are read
+back."""
 
 from __future__ import annotations
 
@@ -89,9 +90,17 @@ def test_kari_asks_for_access_confirms_and_downloads_her_answer(app, page, smtp,
 
     _deliver(app)  # the "answer ready" mail
     ready = [m for m in smtp.messages if reference in m["Subject"]][-1]
-    assert "besvart" in ready.get_body(preferencelist=("plain",)).get_content()
+    ready_text = ready.get_body(preferencelist=("plain",)).get_content()
+    assert "besvart" in ready_text and ready["To"] == KARI_EMAIL
 
+    # she confirmed by the link, which proves the mailbox, not who holds the status page: the status page
+    # says where the answer went, and the link in the mail to her address opens it
     page.goto(status_path + "?lang=nb")
+    assert page.locator("[data-status=completed]").count() == 1
+    assert page.locator("text=Last ned svaret (PDF)").count() == 0
+    assert page.locator("text=Svaret er sendt til den bekreftede e-postadressen").count() == 1
+    mine = re.search(r"https?://\S+/requests/mine/\S+", ready_text).group(0)  # type: ignore[union-attr]
+    page.goto(_path(mine) + "?lang=nb")
     assert page.locator("[data-status=completed]").count() == 1
     with page.expect_download() as pdf_download:
         page.click("text=Last ned svaret (PDF)")

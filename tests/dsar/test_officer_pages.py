@@ -48,7 +48,14 @@ def test_an_officer_registers_a_letter_verifies_and_extends_it(client, login) ->
     assert reference in page and "Delete your data" in page and "••••••12671" in page
     assert "15838512671" not in page  # the number is never shown whole
     act = f"/officer/requests/{reference}"
-    client.post(f"{act}/verify", data={"csrf_token": token, "note": "Signed letter, ID copy attached"})
+    unnamed = client.post(f"{act}/verify", data={"csrf_token": token, "note": "Signed letter, ID copy"})
+    assert unnamed.status_code == 302  # refused: the form did not say which identifier was checked
+    page = client.get(detail_url + "?lang=en").get_data(as_text=True)
+    assert "Say which identifier was checked" in page and 'data-verified="no"' in page
+    client.post(
+        f"{act}/verify",
+        data={"csrf_token": token, "note": "Signed letter, ID copy attached", "identifiers": "national_id"},
+    )
     client.post(
         f"{act}/extend", data={"csrf_token": token, "months": "1", "reason": "Four systems to search"}
     )

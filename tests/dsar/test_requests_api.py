@@ -98,7 +98,8 @@ def test_the_link_verifies_once_and_starts_the_clock(app, api) -> None:  # type:
     later = datetime.now(UTC) + timedelta(hours=47)  # within the link's 48 hours
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         req = service.verify_link(session, token=token, now=later)
-        assert req.status == "in_progress" and req.identity_method == "email"
+        assert req.status == "in_progress" and req.identity_method == "email_code"
+        assert req.email_verified_by == "email_code" and not req.submitter_verified  # the link proves the mailbox
     body = api.get(ref).get_json()
     received = local_date(datetime.now(UTC))
     assert body["due_at"] == deadline(received, identity_arrived=local_date(later)).isoformat()
@@ -184,9 +185,13 @@ def test_a_verified_portal_request_starts_in_progress_and_needs_its_scope(api) -
     body = response.get_json()
     assert (
         body["status"] == "in_progress"
-        and body["identity_method"] == "portal"
+        and body["identity_method"] == "portal_verified"
         and body["channel"] == "portal"
     )
+    assert {i["kind"]: i["verified_by"] for i in body["identifiers"]} == {
+        "email": "portal_verified",
+        "national_id": "portal_verified",
+    }
     assert body["subject"]["national_id_given"] is True and KARI_NID not in str(body)
 
 
@@ -199,12 +204,20 @@ def test_an_officer_registers_a_letter_and_verifies_it_by_hand(api) -> None:  # 
     ).get_json()
     assert body["status"] == "received" and body["identity_status"] == "unverified"
     assert body["due_at"] == deadline(local_date(received)).isoformat()  # the letter's date, not today's
-    no_note = api.act(body["reference"], "verify", note=" ")
+    no_note = api.act(body["reference"], "verify", note=" ", identifiers=["email"])
     assert no_note.status_code == 422 and "note" in no_note.get_json()["error"]["fields"]
-    done = api.act(body["reference"], "verify", note="ID card shown at the front desk").get_json()
+    unnamed = api.act(body["reference"], "verify", note="ID card shown at the front desk")
+    assert unnamed.status_code == 422 and "identifiers" in unnamed.get_json()["error"]["fields"]
+    not_given = api.act(body["reference"], "verify", note="ID card", identifiers=["national_id"])
+    assert not_given.status_code == 422  # the letter gave no national identity number
+    done = api.act(
+        body["reference"], "verify", note="ID card shown at the front desk", identifiers=["email"]
+    ).get_json()
     assert done["status"] == "in_progress" and done["identity_method"] == "officer"
+    assert done["identifiers"][0]["kind"] == "email" and done["identifiers"][0]["verified_by"] == "officer"
     assert done["due_at"] == body["due_at"]  # no identity was asked for: no pause
-    assert api.act(body["reference"], "verify", note="again").status_code == 409
+    again = api.act(body["reference"], "verify", note="again", identifiers=["email"])
+    assert again.status_code == 409
 
 
 def test_extension_once_within_the_first_month_and_the_subject_is_told(app, api) -> None:  # type: ignore[no-untyped-def]
@@ -230,7 +243,7 @@ def test_rejection_needs_a_ground_and_reasons_and_closes_the_request(app, api) -
     ).get_json()
     assert body["status"] == "rejected" and body["rejection"]["ground"] == "excessive"
     assert "Datatilsynet" in _mails(app, KARI["email"])[-1]["text"]
-    late = api.act(ref, "verify", note="too late")
+    late = api.act(ref, "verify", note="too late", identifiers=["email"])
     assert late.status_code == 409
     assert api.act(ref, "withdraw").status_code == 409  # closed requests stay closed
 
