@@ -26,6 +26,7 @@ RATE_LIMITS: dict[str, tuple[str, list[str]]] = {
     "dsar_pages.enter_code": ("10 per minute", ["POST"]),
     "dsar_pages.resend": ("3 per minute;10 per hour", ["POST"]),
     "dsar_pages.find": ("5 per minute;20 per hour", ["POST"]),
+    "subjects.callback": ("20 per minute", ["GET"]),
 }
 
 # Per account, wherever the attempts come from: a guess at one officer's password spread over many addresses

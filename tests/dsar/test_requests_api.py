@@ -99,7 +99,7 @@ def test_the_link_verifies_once_and_starts_the_clock(app, api) -> None:  # type:
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         req = service.verify_link(session, token=token, now=later)
         assert req.status == "in_progress" and req.identity_method == "email_code"
-        assert req.email_verified_by == "email_code" and not req.submitter_verified  # the link proves the mailbox
+        assert req.email_verified_by == "email_code" and not req.submitter_verified
     body = api.get(ref).get_json()
     received = local_date(datetime.now(UTC))
     assert body["due_at"] == deadline(received, identity_arrived=local_date(later)).isoformat()
