@@ -377,4 +377,6 @@ def _labels() -> dict[str, Any]:
         "identifier_label": lambda k: str(IDENTIFIER_LABELS.get(k, k)),
         "method_label": lambda m: str(METHOD_LABELS.get(m, m)),
         "identity_label": lambda s: str(IDENTITY_LABELS.get(s, s)),
+        "right_label": lambda r: str(RIGHTS[r][0]) if r in RIGHTS else r,
+        "right_choices": lambda: [(k, str(v[0])) for k, v in RIGHTS.items()],
     }

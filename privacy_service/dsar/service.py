@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
@@ -39,6 +40,7 @@ from privacy_service.dsar.lifecycle import (
 from privacy_service.dsar.lifecycle import outcomes_of as outcomes
 from privacy_service.dsar.models import OPEN_STATUSES, REJECTION_GROUNDS, DsarEvent, DsarRequest
 from privacy_service.dsar.pdf import render_letter
+from privacy_service.dsar.schemas import RequestInSchema
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.ropa import service as ropa
@@ -74,6 +76,15 @@ REMIND_DAYS = 7  # officers hear of a request a week before it falls due, and ag
 
 
 # --- intake -------------------------------------------------------------------------------------------------
+
+
+def load_request(raw: dict[str, Any]) -> dict[str, Any]:
+    """A request from another front door (Min side) checked as the API checks it (RequestIn), or
+    ValidationFailed with the fields."""
+    try:
+        return RequestInSchema().load(raw)
+    except MarshmallowError as err:
+        raise ValidationFailed("The request is not valid.", fields=err.normalized_messages()) from err
 
 
 def create_request(
@@ -517,6 +528,36 @@ def remind_officers(
 
 
 # --- reading ------------------------------------------------------------------------------------------------
+
+
+def requests_of_person(session: Session, *, national_id: str) -> list[DsarRequest]:
+    """A logged-in person's requests (Min side): those whose national identity number was proved to be hers,
+    and those verified from an e-mail address proved on one of them; newest first."""
+    own = list(
+        session.scalars(
+            select(DsarRequest).where(
+                DsarRequest.subject_national_id == national_id,
+                DsarRequest.national_id_verified_by.is_not(None),
+            )
+        )
+    )
+    emails = {e.lower() for r in own if (e := lifecycle.verified_email(r))}
+    more = (
+        session.scalars(
+            select(DsarRequest).where(
+                func.lower(DsarRequest.subject_email).in_(emails), DsarRequest.email_verified_by.is_not(None)
+            )
+        )
+        if emails
+        else []
+    )
+    found = {r.id: r for r in [*own, *more]}
+    return sorted(found.values(), key=lambda r: (r.received_at, r.id or 0), reverse=True)
+
+
+def verified_emails(requests: list[DsarRequest]) -> list[str]:
+    """The e-mail addresses proved on these requests, once each."""
+    return sorted({e.lower() for r in requests if (e := lifecycle.verified_email(r))})
 
 
 def request_by_id(session: Session, request_id: Any) -> DsarRequest | None:

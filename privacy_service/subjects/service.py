@@ -17,6 +17,9 @@ from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
+from privacy_service.consent import service as consent
+from privacy_service.dsar import service as dsar
+from privacy_service.errors import DomainError, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.subjects.models import SubjectSession
 from privacy_service.subjects.oidc import (
@@ -36,7 +39,13 @@ __all__ = [
     "ProviderUnavailable",
     "SessionPolicy",
     "Subject",
+    "MinSide",
     "begin_login",
+    "change_my_consent",
+    "min_side",
+    "my_document",
+    "my_request",
+    "new_request",
     "complete_login",
     "current_subject",
     "end_session",
@@ -254,3 +263,119 @@ def end_session(session: Session, cookie_value: str | None, *, policy: SessionPo
     session.delete(row)
     session.flush()
     return True
+
+
+# --- Min side: the person's requests and consents -----------------------------------------------------------
+
+
+@dataclass
+class MyConsent:
+    """One of the person's consents, under one of her proved addresses, with its history."""
+
+    state: Any  # consent.service's state row
+    activity: Any  # the registry's view of the purpose, or None if it has gone
+    history: list[Any]
+
+
+@dataclass
+class MinSide:
+    """What Min side shows a logged-in person."""
+
+    requests: list[Any]
+    emails: list[str]
+    consents: list[MyConsent]
+    activities: list[Any]  # what a new request can be about
+
+
+def min_side(session: Session, subject: Subject) -> MinSide:
+    """Everything about the logged-in person: her requests (found by her proved national identity number and
+    the addresses proved on them), and the consents recorded under those addresses."""
+    requests = dsar.requests_of_person(session, national_id=subject.pid)
+    emails = dsar.verified_emails(requests)
+    consents = []
+    for email in emails:
+        for state in consent.subject_states(session, subject=email):
+            try:
+                activity = consent.consent_activity(session, purpose=state.purpose)
+            except DomainError:
+                activity = None
+            history = consent.history(session, subject=email, purpose=state.purpose)
+            consents.append(MyConsent(state, activity, history))
+    return MinSide(requests, emails, consents, dsar.form_choices(session)[0])
+
+
+def my_request(session: Session, subject: Subject, *, reference: str) -> Any:
+    """One of the person's requests, or NotFound (another person's request is not hers to see)."""
+    for req in dsar.requests_of_person(session, national_id=subject.pid):
+        if req.reference == reference:
+            return req
+    raise NotFound(f"No request {reference} of yours.")
+
+
+def my_document(session: Session, subject: Subject, *, reference: str, kind: str) -> Any:
+    """The stored answer of one of the person's requests, or NotFound."""
+    req = my_request(session, subject, reference=reference)
+    doc = dsar.document(session, req, kind) if dsar.downloadable(req) else None
+    if doc is None:
+        raise NotFound(f"Request {reference} has no answer to download.")
+    return doc
+
+
+def change_my_consent(
+    session: Session, subject: Subject, *, state_id: int, status: str, links: Any, lang: str
+) -> Any:
+    """Give or withdraw one of the person's consents from Min side (a withdrawal sets off what it always
+    does: the survey data are erased unless held, the portals are told). Only a consent recorded under an
+    address proved to be hers can be changed; anything else is NotFound."""
+    if status not in ("given", "withdrawn"):
+        raise ValidationFailed("Give or withdraw.", fields={"status": ["given | withdrawn"]})
+    state = consent.state_by_id(session, state_id=state_id)
+    emails = dsar.verified_emails(dsar.requests_of_person(session, national_id=subject.pid))
+    if state is None or state.subject.lower() not in emails:
+        raise NotFound("No such consent of yours.")
+    return consent.change_consent(
+        session,
+        subject=state.subject,
+        purpose=state.purpose,
+        status=status,
+        channel="web",
+        actor=subject.actor,
+        links=links,
+        evidence={"min_side": subject.method, "acr": subject.acr},
+        lang=lang,
+    )
+
+
+def new_request(
+    session: Session,
+    subject: Subject,
+    *,
+    type: str,
+    activities: list[str],
+    email: str | None,
+    text: str | None,
+    lang: str,
+    links: Any,
+) -> Any:
+    """A request made on Min side: verified from the start by the login (the national identity number is the
+    pid claim), its deadline counted from receipt. An address given here is kept for notices but proves
+    nothing until it is confirmed; the answer waits on Min side."""
+    data = dsar.load_request(
+        {
+            "type": type,
+            "subject": {"national_id": subject.pid, **({"email": email} if email else {})},
+            "activities": activities,
+            "details": {"text": text} if text else {},
+            "channel": "web",
+            "language": lang,
+        }
+    )
+    created = dsar.create_request(
+        session,
+        data=data,
+        actor=subject.actor,
+        links=links,
+        verified_by=subject.method,
+        verified_note="Logged in on Min side.",
+    )
+    return created.request

@@ -21,10 +21,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from privacy_service.db import get_session, keep_changes
+from privacy_service.errors import DomainError, NotFound
+from privacy_service.http import app_links, send_download
 from privacy_service.security.access import current_actor, public
 from privacy_service.subjects import labels, service
 
@@ -154,16 +156,88 @@ def logout() -> Any:
 @bp.get("/me")
 @public
 def me() -> Any:
-    """Min side: who is logged in, how, and (to come) the subject's requests and consents."""
+    """Min side: who is logged in and how, her requests with their answers, her consents with their history;
+    she can give or withdraw a consent and make a new request, verified by the login."""
     client = _require_client()
     subject = current_subject()
     if subject is None:
         return redirect(url_for(".login"))
+    lang = str(get_locale() or "nb")
     return render_template(
         "subjects/me.html",
         subject=subject,
         provider_name=labels.PROVIDER_NAMES.get(subject.method, subject.method),
         assurance=labels.assurance_text(subject.acr),
-        lang=str(get_locale() or "nb"),
+        mine=service.min_side(get_session(), subject),
+        errors=g.pop("me_errors", {}),
+        lang=lang,
         client=client,
     )
+
+
+def _logged_in() -> service.Subject:
+    _require_client()
+    subject = current_subject()
+    if subject is None:
+        abort(403)
+    return subject
+
+
+@bp.post("/me/requests")
+@public
+def make_request() -> Any:
+    """A new request from Min side: verified by the login, answered on Min side."""
+    subject = _logged_in()
+    form = request.form
+    try:
+        req = service.new_request(
+            get_session(),
+            subject,
+            type=form.get("type", ""),
+            activities=form.getlist("activities"),
+            email=(form.get("email") or "").strip() or None,
+            text=(form.get("text") or "").strip()[:5000] or None,
+            lang=str(get_locale() or "nb"),
+            links=app_links(),
+        )
+    except DomainError:
+        g.me_errors = {
+            "request": [
+                _("Check the form: choose what you want to do, and a valid e-mail address if you give one.")
+            ]
+        }
+        return me(), 422
+    flash(
+        _(
+            "Request %(ref)s is registered. We answer by %(due)s.",
+            ref=req.reference,
+            due=format_date(req.due_on, "long"),
+        )
+    )
+    return redirect(url_for(".me"))
+
+
+@bp.get("/me/requests/<reference>/<any(letter, export):kind>")
+@public
+def download(reference: str, kind: str) -> Any:
+    """The answer to one of her requests (the reference is no secret: the page checks it is hers)."""
+    subject = _logged_in()
+    try:
+        doc = service.my_document(get_session(), subject, reference=reference, kind=kind)
+    except NotFound:
+        abort(404)
+    return send_download(doc.content, mimetype=doc.media_type, filename=doc.filename)
+
+
+@bp.post("/me/consents/<int:state_id>/<any(given, withdrawn):status>")
+@public
+def change_consent(state_id: int, status: str) -> Any:
+    """Give or withdraw one of her consents."""
+    subject = _logged_in()
+    try:
+        service.change_my_consent(get_session(), subject, state_id=state_id, status=status,
+                                  links=app_links(), lang=str(get_locale() or "nb"))  # fmt: skip
+    except NotFound:
+        abort(404)
+    flash(_("Your consent is withdrawn.") if status == "withdrawn" else _("Your consent is given."))
+    return redirect(url_for(".me"))

@@ -40,6 +40,9 @@ EXPECTED: dict[str, str] = {
     "GET /me/login": "public",
     "GET /me/callback": "public",
     "POST /me/logout": "public",
+    "POST /me/requests": "public",
+    "GET /me/requests/<reference>/<any(letter, export):kind>": "public",
+    "POST /me/consents/<int:state_id>/<any(given, withdrawn):status>": "public",
     # the data subject's pages: the unguessable token in the URL is the credential
     "GET /consent/withdraw/<token>": "public",
     "POST /consent/withdraw/<token>": "public",
@@ -243,6 +246,8 @@ def world(
             "signed": "not-a-signed-link",
             "action": "verify",
             "kind": "letter",
+            "state_id": "1",
+            "status": "withdrawn",
         },
         "consent_link": "/consent/" + consent["withdraw_url"].split("/consent/", 1)[1],
         "webhook": webhook["id"],

@@ -48,7 +48,7 @@ def test_kari_logs_in_and_min_side_shows_her_masked_number_and_level(app, client
     assert page.status_code == 200
     assert "My page" in html and "158385 *****" in html and KARI not in html
     assert "substantial (idporten-loa-substantial)" in html and "ID-porten" in html
-    assert 'data-placeholder="requests"' in html
+    assert "You have no requests yet." in html  # Min side lists her requests (none yet)
     assert "Min side" in client.get("/me?lang=nb").get_data(as_text=True)
 
     with Session(app.extensions["engine"]) as session:
