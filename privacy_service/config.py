@@ -57,6 +57,9 @@ class Settings:
     oidc_issuer: str | None = field(default_factory=lambda: _env("PRIVACY_OIDC_ISSUER"))
     oidc_client_id: str | None = field(default_factory=lambda: _env("PRIVACY_OIDC_CLIENT_ID"))
     oidc_client_secret: str | None = field(default_factory=lambda: _env("PRIVACY_OIDC_CLIENT_SECRET"))
+    # A private key file (PEM or JWK): the client then authenticates with private_key_jwt (HelseID requires
+    # it) instead of the secret.
+    oidc_client_key_file: str | None = field(default_factory=lambda: _env("PRIVACY_OIDC_CLIENT_KEY_FILE"))
     # idporten | helseid: recorded as how an identity was verified
     oidc_provider: str = field(default_factory=lambda: _env("PRIVACY_OIDC_PROVIDER", "idporten") or "")
     # The lowest assurance level (`acr`) accepted, and every level the provider uses from lowest to highest.
@@ -130,6 +133,7 @@ class Settings:
             "PRIVACY_OIDC_ISSUER": (self.oidc_issuer or "").rstrip("/") or None,
             "PRIVACY_OIDC_CLIENT_ID": self.oidc_client_id,
             "PRIVACY_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+            "PRIVACY_OIDC_CLIENT_KEY_FILE": self.oidc_client_key_file,
             "PRIVACY_OIDC_PROVIDER": self.oidc_provider,
             "PRIVACY_OIDC_ACR": self.oidc_acr,
             "PRIVACY_OIDC_ACR_VALUES": self.oidc_acr_values,

@@ -7,6 +7,7 @@ the tests that need the provider, they never skip.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,10 +23,12 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from joserfc.jwk import RSAKey
 
 HERE = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "privacy-service"
 CLIENT_SECRET = "a-test-secret-that-is-long-enough-for-hs256-0123456789"
+JWT_CLIENT_ID = "privacy-service-jwt"  # authenticates with private_key_jwt, as HelseID requires
 
 
 @dataclass
@@ -35,6 +38,16 @@ class OpenIdProvider:
     issuer: str
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
+    jwt_key_file: str = ""  # the private key of the private_key_jwt client (PEM)
+
+    def app_config_private_key_jwt(self, **overrides: Any) -> dict[str, Any]:
+        """Return the app settings of the client that authenticates with a signed JWT instead of a secret."""
+        settings = {
+            "PRIVACY_OIDC_CLIENT_ID": JWT_CLIENT_ID,
+            "PRIVACY_OIDC_CLIENT_SECRET": None,
+            "PRIVACY_OIDC_CLIENT_KEY_FILE": self.jwt_key_file,
+        }
+        return self.app_config(**{**settings, **overrides})
 
     def app_config(self, **overrides: Any) -> dict[str, Any]:
         """Return the app settings that make it log subjects in through this provider."""
@@ -98,9 +111,20 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdPr
             "the test provider's packages are missing: run `npm ci --prefix tests/oidc` (./run-tests does)"
         )
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}
+    folder = tmp_path_factory.mktemp("oidc-provider")
+    jwt_key = RSAKey.generate_key(2048, private=True, parameters={"kid": "client-key-1"})
+    key_file = folder / "client-key.pem"
+    key_file.write_bytes(jwt_key.as_pem(private=True))
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "CLIENT_ID": CLIENT_ID,
+        "CLIENT_SECRET": CLIENT_SECRET,
+        "JWT_CLIENT_ID": JWT_CLIENT_ID,
+        "JWT_CLIENT_JWKS": json.dumps({"keys": [jwt_key.as_dict(private=False)]}),
+    }
     env.pop("NODE_OPTIONS", None)
-    log = tmp_path_factory.mktemp("oidc-provider") / "provider.log"
+    log = folder / "provider.log"
     with log.open("w") as out:  # a file, not a pipe: a full pipe would stall the provider
         process = subprocess.Popen(
             [node, str(HERE / "provider.js")], cwd=HERE, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -108,7 +132,7 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdPr
     issuer = f"http://127.0.0.1:{port}"
     try:
         _wait_for(issuer, process, log)
-        yield OpenIdProvider(issuer=issuer)
+        yield OpenIdProvider(issuer=issuer, jwt_key_file=str(key_file))
     finally:
         process.terminate()
         try:

@@ -5,14 +5,17 @@ claims; its JOSE library, joserfc, checks the signature against the provider's p
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import (
@@ -24,7 +27,7 @@ from joserfc.errors import (
     JoseError,
     UnsupportedAlgorithmError,
 )
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 
 # Asymmetric signatures only: `none` and the HMAC family (keyed with the client secret) are never accepted.
@@ -54,6 +57,7 @@ class OidcSettings:
     client_id: str
     client_secret: str
     redirect_uri: str
+    client_key_file: str = ""  # set: authenticate with private_key_jwt (RFC 7523) instead of the secret
     provider: str = "idporten"
     acr: str = "idporten-loa-substantial"
     acr_order: tuple[str, ...] = ("idporten-loa-low", "idporten-loa-substantial", "idporten-loa-high")
@@ -72,6 +76,7 @@ class OidcSettings:
             issuer=issuer,
             client_id=config.get("PRIVACY_OIDC_CLIENT_ID") or "",
             client_secret=config.get("PRIVACY_OIDC_CLIENT_SECRET") or "",
+            client_key_file=config.get("PRIVACY_OIDC_CLIENT_KEY_FILE") or "",
             redirect_uri=f"{str(config.get('PRIVACY_BASE_URL') or '').rstrip('/')}/me/callback",
             provider=config.get("PRIVACY_OIDC_PROVIDER") or "idporten",
             acr=config.get("PRIVACY_OIDC_ACR") or "idporten-loa-substantial",
@@ -123,6 +128,7 @@ class OidcClient:
         self.settings = settings
         self._metadata: dict[str, Any] | None = None
         self._keys: KeySet | None = None
+        self._signing_key: RSAKey | None = None
         self._lock = threading.Lock()
 
     def _get_json(self, url: str) -> dict[str, Any]:
@@ -155,6 +161,21 @@ class OidcClient:
         return self._keys
 
     def _session(self) -> OAuth2Session:
+        if self.settings.client_key_file:  # a signed client assertion (private_key_jwt), as HelseID requires
+            key = self._client_key()
+            session = OAuth2Session(
+                client_id=self.settings.client_id,
+                client_secret=key,
+                token_endpoint_auth_method="private_key_jwt",  # noqa: S106 - a method's name, not a secret
+                redirect_uri=self.settings.redirect_uri,
+                scope="openid",
+                code_challenge_method="S256",
+            )
+            headers = {"kid": key.kid} if key.kid else None
+            session.register_client_auth_method(
+                PrivateKeyJWT(self.metadata()["token_endpoint"], headers=headers)
+            )
+            return session
         return OAuth2Session(
             client_id=self.settings.client_id,
             client_secret=self.settings.client_secret,
@@ -163,6 +184,14 @@ class OidcClient:
             scope="openid",
             code_challenge_method="S256",
         )
+
+    def _client_key(self) -> RSAKey:
+        """The client's private key (PEM or JWK), read once from PRIVACY_OIDC_CLIENT_KEY_FILE."""
+        if self._signing_key is None:
+            raw = Path(self.settings.client_key_file).read_text(encoding="utf-8")
+            value: Any = json.loads(raw) if raw.lstrip().startswith("{") else raw
+            self._signing_key = RSAKey.import_key(value)
+        return self._signing_key
 
     def authorization_url(self, pending: PendingLogin, *, locale: str | None = None) -> str:
         """Return the provider's login address for this attempt (state, nonce, PKCE S256, acr_values)."""

@@ -10,7 +10,8 @@
 //                                 {"nonce": "x"}, {"alg": "none"} (unsigned), {"foreign_key": true} (signed with
 //                                 another key under the provider's kid), {"drop": ["pid"]}
 //
-// Settings from the environment: PORT (required), CLIENT_ID, CLIENT_SECRET.
+// Settings from the environment: PORT (required), CLIENT_ID, CLIENT_SECRET, and JWT_CLIENT_ID with JWT_CLIENT_JWKS
+// (the public keys of a second client that authenticates with private_key_jwt, as HelseID requires).
 
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -41,7 +42,15 @@ const configuration = {
     response_types: ['code'],
     grant_types: ['authorization_code'],
     token_endpoint_auth_method: 'client_secret_basic',
-  }],
+  }, ...(process.env.JWT_CLIENT_JWKS ? [{
+    client_id: process.env.JWT_CLIENT_ID || 'privacy-service-jwt',
+    redirect_uris: ['http://localhost:5000/me/callback'],
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'RS256',
+    jwks: JSON.parse(process.env.JWT_CLIENT_JWKS),
+  }] : [])],
   jwks: { keys: [privateJwk] },
   cookies: { keys: ['test-cookie-signing-key'] },
   pkce: { required: () => true },

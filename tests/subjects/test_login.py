@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from joserfc.jwk import RSAKey
 from sqlmodel import Session, select
 from tests_support import csrf_token
 
@@ -106,3 +107,28 @@ def test_the_login_button_is_on_the_home_page_and_the_request_form(client) -> No
     for path in ("/?lang=en", "/requests/new?lang=en"):
         html = client.get(path).get_data(as_text=True)
         assert 'href="/me/login"' in html and "Log in with ID-porten" in html, path
+
+
+def test_a_client_with_a_private_key_logs_in_with_a_signed_assertion(  # type: ignore[no-untyped-def]
+    make_app, oidc_provider, tmp_path
+) -> None:
+    """HelseID authenticates clients by private_key_jwt (RFC 7523): no shared secret is sent."""
+    app = make_app(**oidc_provider.app_config_private_key_jwt())
+    client = app.test_client()
+    start = client.get("/me/login?lang=en")
+    back = oidc_provider.log_in(start.headers["Location"], pid=KARI)
+    answer = client.get("/" + back.split("/", 3)[3])
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/me"), answer.get_data(
+        as_text=True
+    )
+    assert "158385 *****" in client.get("/me?lang=en").get_data(as_text=True)
+
+    # a key the provider was never given: the token endpoint refuses the client, and no session starts
+    stranger = tmp_path / "other-key.pem"
+    stranger.write_bytes(RSAKey.generate_key(2048, private=True).as_pem(private=True))
+    other = make_app(**oidc_provider.app_config_private_key_jwt(PRIVACY_OIDC_CLIENT_KEY_FILE=str(stranger)))
+    other_client = other.test_client()
+    start = other_client.get("/me/login?lang=en")
+    back = oidc_provider.log_in(start.headers["Location"], pid=KARI)
+    refused = other_client.get("/" + back.split("/", 3)[3])
+    assert refused.status_code == 400 and session_rows(other) == 0
