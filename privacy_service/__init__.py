@@ -137,8 +137,6 @@ def _install_fast_paths(app: Flask) -> None:
     fast = ConsentFastPath(
         app.wsgi_app,
         dsn=engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
-        secret_key=app.config["SECRET_KEY"],
-        base_url=app.config["PRIVACY_BASE_URL"],
     )
     app.wsgi_app = fast  # type: ignore[method-assign]
     app.extensions["consent_fastpath"] = fast

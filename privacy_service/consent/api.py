@@ -48,7 +48,7 @@ class Consent(MethodView):
         tag = etag(state)
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={"ETag": tag})
-        return state_json(state, links=app_links()), 200, {"ETag": tag}
+        return state_json(state), 200, {"ETag": tag}  # never the withdrawal link: a reader must not withdraw
 
     @blp.arguments(ConsentChangeSchema)
     @blp.response(200, ConsentChangeOutSchema)

@@ -22,7 +22,6 @@ import psycopg
 from privacy_service.consent import rules
 from privacy_service.consent.models import StateRow
 from privacy_service.consent.schemas import etag, state_json
-from privacy_service.consent.tokens import Links
 from privacy_service.errors import envelope
 from privacy_service.security.service import KEY_PREFIX, key_digest
 from privacy_service.security.web import HSTS, SECURITY_HEADERS
@@ -44,9 +43,8 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 class ConsentFastPath:
     """WSGI middleware answering the consent status read; everything else passes to the wrapped app."""
 
-    def __init__(self, app: WSGIApp, *, dsn: str, secret_key: str, base_url: str) -> None:
+    def __init__(self, app: WSGIApp, *, dsn: str) -> None:
         self.app, self.dsn = app, dsn
-        self.links = Links(base_url=base_url, secret_key=secret_key)
         self.local = threading.local()
         self._opened: list[psycopg.Connection] = []
         self._lock = threading.Lock()
@@ -115,7 +113,7 @@ class ConsentFastPath:
         if tag in environ.get("HTTP_IF_NONE_MATCH", ""):
             headers.append(("ETag", tag))
             return self._respond(start_response, "304 NOT MODIFIED", headers, b"", content_type=None)
-        body = json.dumps(state_json(state, links=self.links), separators=(",", ":")).encode() + b"\n"
+        body = json.dumps(state_json(state), separators=(",", ":")).encode() + b"\n"
         headers.append(("ETag", tag))
         return self._respond(start_response, "200 OK", headers, body)
 

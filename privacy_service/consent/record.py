@@ -161,8 +161,8 @@ def _append_event(
         organisations=ropa.list_organisations(session),
         notice={"version": notice.version, "sha256": notice.text_sha256},
         policy_url=links.policy_url(activity.service),
-        withdrawal_method=(
-            f"{links.withdraw_url(state.id or 0, purpose)} (or PUT /api/v1/consents with status withdrawn)"
+        withdrawal_method=(  # a receipt is read with consent:read: it names the ways, never a signed link
+            f"The withdrawal link in the receipt mail, or the service where it was given ({links.base_url})"
         ),
         lang=lang,
     )

@@ -53,10 +53,15 @@ class ConsentStateSchema(Schema):
         metadata={"description": "A materially changed notice was published since: ask again."}
     )
     event_id = fields.Integer()
-    withdraw_url = fields.String(metadata={"description": "The signed one-click withdrawal link for mails"})
 
 
 class ConsentChangeOutSchema(ConsentStateSchema):
+    withdraw_url = fields.String(
+        metadata={
+            "description": "The signed one-click withdrawal link, only in the answer to the write that "
+            "recorded the consent (for the portal to show its own user); reads never carry it"
+        }
+    )
     changed = fields.Boolean(metadata={"description": "False when the PUT repeated the current status"})
     receipt = fields.Dict(metadata={"description": "Kantara Consent Receipt v1.1 + ISO/IEC TS 27560 record"})
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from privacy_service.consent.models import StateRow
-from privacy_service.consent.schemas import ConsentStateSchema, QueryItemSchema, etag, state_json
+from privacy_service.consent.schemas import (
+    ConsentChangeOutSchema,
+    ConsentStateSchema,
+    QueryItemSchema,
+    etag,
+    state_json,
+)
 from privacy_service.consent.tokens import Links, read_token
 
 STATE = StateRow(
@@ -22,9 +28,18 @@ STATE = StateRow(
 
 
 def test_a_state_is_written_in_the_order_of_its_schema_as_the_fast_path_needs() -> None:
-    body = state_json(STATE, links=Links(base_url="http://localhost", secret_key="test"))
+    body = state_json(STATE)
     assert list(body) == list(ConsentStateSchema().fields)
     assert body["since"] == "2026-01-02T03:04:05+00:00"
+    assert "withdraw_url" not in body  # a read never carries the withdrawal link (issue 14)
+
+
+def test_only_the_answer_to_a_write_carries_the_withdrawal_link() -> None:
+    body = state_json(STATE, links=Links(base_url="http://localhost", secret_key="test"))
+    assert (
+        "withdraw_url" in ConsentChangeOutSchema().fields
+        and "withdraw_url" not in ConsentStateSchema().fields
+    )
     assert read_token("test", body["withdraw_url"].rsplit("/", 1)[1]) == (7, "surveys")
 
 
