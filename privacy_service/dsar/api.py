@@ -22,7 +22,7 @@ from privacy_service.dsar.schemas import (
     VerifyInSchema,
     WithdrawInSchema,
 )
-from privacy_service.errors import Conflict
+from privacy_service.errors import Conflict, NotFound
 from privacy_service.http import app_instance_path, app_links, send_download
 from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
 
@@ -77,6 +77,23 @@ def outcome_view(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _own_only() -> str | None:
+    """A client without requests:manage sees only the requests it submitted: the actor it submitted them as.
+    Officers and requests:manage see all (None)."""
+    principal = current_principal()
+    if principal is not None and principal.via == "key" and "requests:manage" not in principal.scopes:
+        return str(principal.actor)
+    return None
+
+
+def _visible(req: Any) -> Any:
+    """The request, if the caller may see it; another client's request answers as if it did not exist."""
+    own = _own_only()
+    if own is not None and req.created_by != own:
+        raise NotFound(f"No request {req.reference}.")
+    return req
+
+
 def _scopes() -> frozenset[str]:
     principal = current_principal()
     return principal.scopes if principal else frozenset()
@@ -88,9 +105,10 @@ class Requests(MethodView):
     @blp.response(200, RequestSchema(many=True))
     @require("requests:read")
     def get(self, **filters: Any) -> list[dict[str, Any]]:
-        """The queue, soonest deadline first: ?status=, ?type=, ?overdue=true, ?due_within_days=N."""
+        """The queue, soonest deadline first: ?status=, ?type=, ?overdue=true, ?due_within_days=N. A client
+        sees the requests it submitted; requests:manage and officers see all."""
         session = get_session()
-        found = service.list_requests(session, **filters)
+        found = service.list_requests(session, created_by=_own_only(), **filters)
         return [request_view(session, r, with_timeline=False) for r in found]
 
     @blp.arguments(RequestInSchema)
@@ -130,7 +148,7 @@ class Requests(MethodView):
 def get_request(reference: str) -> dict[str, Any]:
     """One request with its timeline."""
     session = get_session()
-    return request_view(session, service.get_request(session, reference=reference))
+    return request_view(session, _visible(service.get_request(session, reference=reference)))
 
 
 def _done(req: Any) -> dict[str, Any]:
@@ -215,7 +233,7 @@ def package(reference: str, part: str) -> Response:
     """The answer: a ZIP with the PDF letter, the data as JSON and CSV per table, and manifest.json
     (?part=letter for the PDF alone). 409 until the request is completed."""
     session = get_session()
-    req = service.get_request(session, reference=reference)
+    req = _visible(service.get_request(session, reference=reference))
     doc = service.document(session, req, "letter" if part == "letter" else "export")
     if doc is None:
         raise Conflict(f"Request {req.reference} has no answer yet (it is {req.status.replace('_', ' ')}).")

@@ -289,10 +289,14 @@ def list_requests(
     due_within_days: int | None = None,
     today: date | None = None,
     limit: int = 500,
+    created_by: str | None = None,
 ) -> list[DsarRequest]:
-    """The queue: filter by status, type, overdue (open and past its deadline) or falling due soon."""
+    """The queue: filter by status, type, overdue (open and past its deadline) or falling due soon; with
+    `created_by`, only the requests that caller submitted."""
     today = today or local_date(utcnow())
     stmt = select(DsarRequest)
+    if created_by is not None:
+        stmt = stmt.where(DsarRequest.created_by == created_by)
     if status:
         stmt = stmt.where(DsarRequest.status == status)
     if type:

@@ -33,14 +33,14 @@ def api(client, make_key) -> Any:  # type: ignore[no-untyped-def]
             body.setdefault("subject", KARI)
             return client.post("/api/v1/requests", json=body, headers=who or portal)
 
-        def get(self, reference: str) -> Any:
-            return client.get(f"/api/v1/requests/{reference}", headers=portal)
+        def get(self, reference: str) -> Any:  # the privacy team's view: every client's requests
+            return client.get(f"/api/v1/requests/{reference}", headers=officer)
 
         def act(self, reference: str, action: str, **body: Any) -> Any:
             return client.post(f"/api/v1/requests/{reference}/{action}", json=body, headers=officer)
 
         def list(self, query: str = "") -> Any:
-            return client.get(f"/api/v1/requests{query}", headers=portal)
+            return client.get(f"/api/v1/requests{query}", headers=officer)
 
     api = Api()
     api.portal, api.verified, api.officer = portal, verified, officer  # type: ignore[attr-defined]
