@@ -210,6 +210,20 @@ def give_back_daily_failure(session: Session, found: DsarChallenge, *, day: date
         )
 
 
+def address_locked() -> ChallengeProblem:
+    """The refusal once an address has had its wrong codes for the day."""
+    return ChallengeProblem(
+        "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
+    )
+
+
+def check_address_open(session: Session, address_key: str | None, *, day: date) -> None:
+    """Raise ChallengeProblem("locked_day") when the address has had MAX_DAILY_FAILURES wrong codes today:
+    then no link, code or new check of it works until tomorrow, and only an officer can verify."""
+    if daily_failures(session, address_key, day=day) >= MAX_DAILY_FAILURES:
+        raise address_locked()
+
+
 def daily_failures(session: Session, address_key: str | None, *, day: date) -> int:
     """How many wrong codes the address has had today."""
     if address_key is None:

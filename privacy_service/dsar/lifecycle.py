@@ -201,10 +201,14 @@ MAILBOX_SALT = "privacy-service.dsar-mailbox.v1"
 MAILBOX_DAYS = 60  # a link in a mail to the verified address works for two months
 
 
+def _mailbox_signer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=MAILBOX_SALT)
+
+
 def mailbox_token(secret_key: str, req: DsarRequest) -> str:
     """A signed token naming the request and the verified address it was sent to (a keyed hash of it)."""
-    signer = URLSafeTimedSerializer(secret_key, salt=MAILBOX_SALT)
-    return str(signer.dumps({"r": req.reference, "a": address_key(secret_key, verified_email(req) or "")}))
+    payload = {"r": req.reference, "a": address_key(secret_key, verified_email(req) or "")}
+    return str(_mailbox_signer(secret_key).dumps(payload))
 
 
 def address_key(secret_key: str, email: str) -> str:
@@ -218,9 +222,8 @@ def request_by_mailbox_token(
 ) -> DsarRequest:
     """The request a mailbox link names, while its address is still the request's verified one; else
     NotFound (expired, forged, or the address is no longer the proved one)."""
-    signer = URLSafeTimedSerializer(secret_key, salt=MAILBOX_SALT)
     try:
-        payload = signer.loads(token, max_age=MAILBOX_DAYS * 86400)
+        payload = _mailbox_signer(secret_key).loads(token, max_age=MAILBOX_DAYS * 86400)
     except BadSignature as exc:  # SignatureExpired is a BadSignature
         raise NotFound("This link is not valid or has expired.") from exc
     if not isinstance(payload, dict):

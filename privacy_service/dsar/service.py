@@ -188,7 +188,7 @@ def ask_identity(session: Session, *, reference: str, actor: Actor, links: Links
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status != "received":
         raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
-    _refuse_locked_address(session, req, links)
+    _check_address_open(session, req, links)
     identity.challenge(session, req, actor, links=links, at=utcnow())
     return req
 
@@ -198,26 +198,23 @@ def resend_challenge(session: Session, *, reference: str, actor: Actor, links: L
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in ("received", "awaiting_identity"):
         raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
-    _refuse_locked_address(session, req, links)
+    _check_address_open(session, req, links)
     now = utcnow()
     identity.close_challenges(session, req, at=now)
     identity.challenge(session, req, actor, links=links, at=now)
     return req
 
 
-def _refuse_locked_address(session: Session, req: DsarRequest, links: Links) -> None:
+def _check_address_open(session: Session, req: DsarRequest, links: Links) -> None:
     key = lifecycle.address_key(links.secret_key, req.subject_email or "")
-    if identity.daily_failures(session, key, day=local_date(utcnow())) >= identity.MAX_DAILY_FAILURES:
-        raise ChallengeProblem(
-            "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
-        )
+    identity.check_address_open(session, key, day=local_date(utcnow()))
 
 
 def check_link(session: Session, *, token: str, now: datetime | None = None) -> DsarRequest:
     """The request a confirmation link would confirm now, or ChallengeProblem (the page before the button)."""
     found, req = identity.challenge_request(session, token=token)
     identity.check_usable(found, req, now)
-    _check_address_open(session, found, now)
+    identity.check_address_open(session, found.address_key, day=local_date(now or utcnow()))
     return req
 
 
@@ -226,19 +223,11 @@ def verify_link(session: Session, *, token: str, now: datetime | None = None) ->
     not the submitter: the answer goes to the address, and the status page does not show it."""
     found, req = identity.challenge_request(session, token=token)
     identity.check_usable(found, req, now)
-    _check_address_open(session, found, now)
+    identity.check_address_open(session, found.address_key, day=local_date(now or utcnow()))
     found.used_at = now or utcnow()
     subject = Actor("subject", req.reference)
     identity.verified(session, req, subject, method="email_code", proved=("email",), note=None, at=now)
     return req
-
-
-def _check_address_open(session: Session, found: Any, now: datetime | None) -> None:
-    day = local_date(now or utcnow())
-    if identity.daily_failures(session, found.address_key, day=day) >= identity.MAX_DAILY_FAILURES:
-        raise ChallengeProblem(
-            "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
-        )
 
 
 def verify_code(
@@ -259,9 +248,7 @@ def verify_code(
     day = local_date(now)
     failures_today = identity.reserve_daily_failure(session, found, day=day)
     if failures_today is None:
-        raise ChallengeProblem(
-            "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
-        )
+        raise identity.address_locked()
     if not identity.count_attempt(session, found):
         raise ChallengeProblem("locked", "Too many wrong codes: ask for a new one.")  # the caller rolls back
     if not identity.code_matches(found, code=code, secret_key=secret_key):
