@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests_support import csrf_token
 
 from privacy_service import close_app, create_app
 from privacy_service.audit import Actor
+from privacy_service.datamap.demo import create_demo_data
 from privacy_service.db import make_engine, transaction
 from privacy_service.migrate import upgrade
 from privacy_service.policies import load_policies
@@ -302,3 +304,12 @@ def login(client: FlaskClient, make_user: Callable[..., dict[str, str]]) -> Call
         return user
 
     return do
+
+
+@pytest.fixture
+def demo(app: Flask) -> Path:
+    """The demo data systems in the app's instance folder (Kari Nordmann is always there); retention and
+    consent override it with their own seeds."""
+    instance = Path(app.config["PRIVACY_INSTANCE_PATH"])
+    create_demo_data(instance_path=instance, seed=7, people=40, anchor=date(2026, 11, 1))
+    return instance

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask.testing import FlaskClient
+
+
+def link_and_code(mail: dict[str, Any]) -> tuple[str, str]:
+    """The confirmation link's token and the six-digit code in a request's verification mail (bokmål or
+    English)."""
+    token = re.search(r"/requests/verify/([\w-]+)", mail["text"])
+    code = re.search(r"(?:statussiden|status page): (\d{6})\n", mail["text"])
+    assert token and code, mail["text"]
+    return token.group(1), code.group(1)
 
 
 def bearer(key: str) -> dict[str, str]:

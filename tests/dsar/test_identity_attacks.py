@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import bearer, csrf_token
+from tests_support import bearer, csrf_token, link_and_code
 
 from privacy_service import notify
 from privacy_service.audit import AuditEvent
@@ -33,13 +33,6 @@ def _mails(app, to: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email"))
         return [m.payload for m in rows if m.payload["to"] == to]
-
-
-def _link_and_code(mail: dict[str, Any]) -> tuple[str, str]:
-    token = re.search(r"/requests/verify/([\w-]+)", mail["text"])
-    code = re.search(r"(?:statussiden|status page): (\d{6})\n", mail["text"])
-    assert token and code, mail["text"]
-    return token.group(1), code.group(1)
 
 
 def _confirm(client, link: str) -> Any:  # type: ignore[no-untyped-def]
@@ -91,7 +84,7 @@ def test_own_address_beside_anothers_national_id_finds_none_of_her_rows(  # type
     created = client.post("/api/v1/requests", json=body, headers=keys["portal"])
     assert created.status_code == 201, created.get_json()
     ref = created.get_json()["reference"]
-    token, __ = _link_and_code(_mails(app, MALLORY)[-1])
+    token, __ = link_and_code(_mails(app, MALLORY)[-1])
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         service.verify_link(session, token=token)  # Mallory proves his own mailbox, nothing more
     _deliver(app)  # the plan
@@ -127,7 +120,7 @@ def test_the_public_form_with_anothers_national_id_finds_none_of_her_rows(app, c
     assert response.status_code == 200, response.get_data(as_text=True)
     ref = re.search(r"DSR-\d{4}-\d{6}", response.get_data(as_text=True))
     assert ref
-    link, __ = _link_and_code(_mails(app, MALLORY)[-1])
+    link, __ = link_and_code(_mails(app, MALLORY)[-1])
     _confirm(client, link)
     _deliver(app)
     plan = client.get(f"/api/v1/requests/{ref.group(0)}", headers=keys["officer"]).get_json()
@@ -145,7 +138,7 @@ def test_an_unsolicited_confirmation_does_not_hand_her_answer_to_the_stranger(
     created = client.post("/api/v1/requests", json=body, headers=keys["portal"]).get_json()
     status_path = "/requests/status/" + created["status_url"].rsplit("/", 1)[1]
     ref = created["reference"]
-    link, __ = _link_and_code(_mails(app, KARI_EMAIL)[-1])
+    link, __ = link_and_code(_mails(app, KARI_EMAIL)[-1])
     confirm_page = client.get(f"/requests/verify/{link}?lang=en").get_data(as_text=True)
     assert "the answer will be sent to this address" in confirm_page and KARI_EMAIL in confirm_page
     _confirm(client, link)
@@ -172,7 +165,7 @@ def test_the_submitter_who_typed_the_code_sees_the_answer(app, client, keys, dem
     body = {"type": "access", "subject": {"email": KARI_EMAIL, "name": "Kari"}, "activities": ["accounts"]}
     created = client.post("/api/v1/requests", json=body, headers=keys["portal"]).get_json()
     status_path = "/requests/status/" + created["status_url"].rsplit("/", 1)[1]
-    __, code = _link_and_code(_mails(app, KARI_EMAIL)[-1])
+    __, code = link_and_code(_mails(app, KARI_EMAIL)[-1])
     token = csrf_token(client, status_path)
     client.post(f"{status_path}/code", data={"csrf_token": token, "code": code})
     _deliver(app)
@@ -197,7 +190,7 @@ def test_find_my_request_sends_a_link_only_to_the_verified_address(app, client, 
     before = len(_mails(app, KARI_EMAIL))
     unverified = ask(KARI_EMAIL)  # not confirmed yet: nobody proved the address
     assert len(_mails(app, KARI_EMAIL)) == before
-    link, __ = _link_and_code(_mails(app, KARI_EMAIL)[-1])
+    link, __ = link_and_code(_mails(app, KARI_EMAIL)[-1])
     _confirm(client, link)
     assert ask(MALLORY) == unverified  # the same answer whoever asks
     assert _mails(app, MALLORY) == []
@@ -233,7 +226,7 @@ def _wrong(code: str) -> str:
 @pytest.mark.parametrize("engine_name", ["postgresql"])  # concurrent writers: SQLite serialises them all
 def test_forty_concurrent_wrong_codes_leave_the_count_exact(app, client, keys, engine_name) -> None:  # type: ignore[no-untyped-def]
     ref, status_token = _submit_for_codes(client, keys)
-    __, code = _link_and_code(_mails(app, KARI_EMAIL)[-1])
+    __, code = link_and_code(_mails(app, KARI_EMAIL)[-1])
     barrier = threading.Barrier(40)
     results: list[str] = []
 
@@ -260,7 +253,7 @@ def test_forty_concurrent_wrong_codes_leave_the_count_exact(app, client, keys, e
 
 def test_resends_and_new_requests_do_not_reset_the_daily_bound(app, client, keys) -> None:  # type: ignore[no-untyped-def]
     ref, status_token = _submit_for_codes(client, keys)
-    __, code = _link_and_code(_mails(app, KARI_EMAIL)[-1])
+    __, code = link_and_code(_mails(app, KARI_EMAIL)[-1])
     for __ in range(identity.MAX_CODE_ATTEMPTS):
         assert _try(app, status_token, _wrong(code)) == "wrong"
     with app.app_context(), transaction(app.extensions["engine"]) as session:  # five fresh tries on the check
@@ -270,12 +263,12 @@ def test_resends_and_new_requests_do_not_reset_the_daily_bound(app, client, keys
             actor=service.Actor("subject", ref),
             links=service.Links("http://x", app.config["SECRET_KEY"]),
         )
-    __, code = _link_and_code(_mails(app, KARI_EMAIL)[-1])
+    __, code = link_and_code(_mails(app, KARI_EMAIL)[-1])
     for __ in range(identity.MAX_DAILY_FAILURES - identity.MAX_CODE_ATTEMPTS):
         assert _try(app, status_token, _wrong(code)) == "wrong"
     # a new request from the same address brings no new tries for the day, and neither does its link
     ref2, status_token2 = _submit_for_codes(client, keys)
-    link2, code2 = _link_and_code(_mails(app, KARI_EMAIL)[-1])
+    link2, code2 = link_and_code(_mails(app, KARI_EMAIL)[-1])
     assert _try(app, status_token2, code2) == "locked_day"
     locked_page = client.get(f"/requests/verify/{link2}?lang=en")
     assert locked_page.status_code == 409 and "only our privacy team" in locked_page.get_data(as_text=True)

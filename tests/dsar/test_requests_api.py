@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from tests_support import bearer
+from tests_support import bearer, link_and_code
 
 from privacy_service.audit import AuditEvent
 from privacy_service.db import transaction
@@ -55,13 +55,6 @@ def _mails(app, to: str | None = None) -> list[dict[str, Any]]:  # type: ignore[
         return [m.payload for m in rows if to is None or m.payload["to"] == to]
 
 
-def _link_and_code(mail: dict[str, Any]) -> tuple[str, str]:
-    token = re.search(r"/requests/verify/([\w-]+)", mail["text"])
-    code = re.search(r"(?:statussiden|status page): (\d{6})\n", mail["text"])
-    assert token and code, mail["text"]
-    return token.group(1), code.group(1)
-
-
 def _count(app, model: Any) -> int:  # type: ignore[no-untyped-def]
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
@@ -80,7 +73,7 @@ def test_a_portal_request_gets_a_reference_a_deadline_and_an_email_check(app, ap
     assert [e["kind"] for e in body["timeline"]] == ["received", "identity_requested"]
     [mail] = _mails(app, KARI["email"])
     assert body["reference"] in mail["subject"] and "Kari" not in mail["text"]  # no personal data in the mail
-    _link_and_code(mail)
+    link_and_code(mail)
     second = api.submit(type="erasure").get_json()
     assert int(second["reference"][-6:]) == int(body["reference"][-6:]) + 1
     audit = _audit_details(app)
@@ -94,7 +87,7 @@ def _audit_details(app) -> str:  # type: ignore[no-untyped-def]
 
 def test_the_link_verifies_once_and_starts_the_clock(app, api) -> None:  # type: ignore[no-untyped-def]
     ref = api.submit().get_json()["reference"]
-    token, __ = _link_and_code(_mails(app)[-1])
+    token, __ = link_and_code(_mails(app)[-1])
     later = datetime.now(UTC) + timedelta(hours=47)  # within the link's 48 hours
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         req = service.verify_link(session, token=token, now=later)
@@ -116,9 +109,9 @@ def test_the_link_verifies_once_and_starts_the_clock(app, api) -> None:  # type:
 
 def test_a_second_request_from_the_same_address_needs_its_own_check(app, api) -> None:  # type: ignore[no-untyped-def]
     first = api.submit().get_json()["reference"]
-    first_token, __ = _link_and_code(_mails(app)[-1])
+    first_token, __ = link_and_code(_mails(app)[-1])
     second = api.submit(type="erasure").get_json()["reference"]
-    second_token, __ = _link_and_code(_mails(app)[-1])
+    second_token, __ = link_and_code(_mails(app)[-1])
     assert first_token != second_token
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         service.verify_link(session, token=first_token)
@@ -136,7 +129,7 @@ def test_a_second_request_from_the_same_address_needs_its_own_check(app, api) ->
 def test_wrong_codes_count_and_lock_the_check(app, api) -> None:  # type: ignore[no-untyped-def]
     created = api.submit().get_json()
     status_token = created["status_url"].rsplit("/", 1)[1]
-    __, code = _link_and_code(_mails(app)[-1])
+    __, code = link_and_code(_mails(app)[-1])
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     secret = app.config["SECRET_KEY"]
     for attempt in range(identity.MAX_CODE_ATTEMPTS):
@@ -159,7 +152,7 @@ def test_wrong_codes_count_and_lock_the_check(app, api) -> None:  # type: ignore
             actor=service.Actor("subject", created["reference"]),
             links=service.Links("http://localhost:5000", secret),
         )
-    __, new_code = _link_and_code(_mails(app)[-1])
+    __, new_code = link_and_code(_mails(app)[-1])
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         req, ok = service.verify_code(session, status_token=status_token, code=new_code, secret_key=secret)
         assert ok and req.status == "in_progress"
@@ -167,7 +160,7 @@ def test_wrong_codes_count_and_lock_the_check(app, api) -> None:  # type: ignore
 
 def test_an_expired_link_is_refused(app, api) -> None:  # type: ignore[no-untyped-def]
     api.submit()
-    token, __ = _link_and_code(_mails(app)[-1])
+    token, __ = link_and_code(_mails(app)[-1])
     with (
         app.app_context(),
         transaction(app.extensions["engine"]) as session,

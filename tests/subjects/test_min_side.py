@@ -4,25 +4,16 @@ makes a request that is verified by the login, and downloads its answer; another
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 from tests_support import bearer
 
 from privacy_service import notify
-from privacy_service.datamap.demo import create_demo_data
 from privacy_service.dsar.deadlines import deadline, local_date
 
 KARI_NID, KARI_EMAIL = "15838512671", "kari.nordmann@example.no"
 OLA_NID = "01010112345"
-
-
-@pytest.fixture
-def demo(app) -> Path:  # type: ignore[no-untyped-def]
-    instance = Path(app.config["PRIVACY_INSTANCE_PATH"])
-    create_demo_data(instance_path=instance, seed=7, people=40, anchor=date(2026, 11, 1))
-    return instance
 
 
 @pytest.fixture
