@@ -48,7 +48,7 @@ def verification_mail(
             f"Lenken og koden kan brukes én gang og virker i {hours} timer. Fristen for å svare deg "
             "løper fra du har bekreftet. Sendte du ikke henvendelsen, skal du ikke bekrefte: se bort fra "
             "denne e-posten.\n\n"
-            f"Har du mistet lenken til statussiden, kan du få en ny her: {find_url}\n",
+            f"Når du har bekreftet, kan du alltid få en ny lenke til henvendelsen her: {find_url}\n",
         )
     return (
         f"Confirm your request ({reference})",
@@ -59,7 +59,7 @@ def verification_mail(
         "sent to this address.\n\n"
         f"The link and the code work once, for {hours} hours. Our deadline to answer runs from your "
         "confirmation. If you did not send the request, do not confirm it: ignore this e-mail.\n\n"
-        f"If you have lost the link to the status page, you can get a new one here: {find_url}\n",
+        f"Once you have confirmed, you can always get a new link to the request here: {find_url}\n",
     )
 
 
@@ -70,18 +70,18 @@ def footer(lang: str, *, reference: str, link: str) -> str:
     return f"\nReference: {reference}\nSee the status of your request: {link}\n"
 
 
-def find_mail(lang: str, *, reference: str, link: str) -> tuple[str, str]:
+def find_mail(lang: str, *, reference: str, link: str, days: int) -> tuple[str, str]:
     """A fresh link to a request's status page, asked for on the "find my request" page."""
     if _lang(lang) == "nb":
         return (
             f"Lenke til henvendelsen din ({reference})",
             f"Noen ba om en ny lenke til henvendelsen {reference}. Her er den:\n{link}\n\n"
-            "Lenken virker i 60 dager. Ba du ikke om den, kan du se bort fra denne e-posten.\n",
+            f"Lenken virker i {days} dager. Ba du ikke om den, kan du se bort fra denne e-posten.\n",
         )
     return (
         f"Link to your request ({reference})",
         f"Someone asked for a new link to the request {reference}. Here it is:\n{link}\n\n"
-        "The link works for 60 days. If you did not ask for it, ignore this e-mail.\n",
+        f"The link works for {days} days. If you did not ask for it, ignore this e-mail.\n",
     )
 
 
@@ -141,18 +141,19 @@ def reminder_mail(items: list[tuple[str, str, date, str]], *, today: date) -> tu
     )
 
 
-def answered_mail(lang: str, *, reference: str, link: str) -> tuple[str, str]:
-    """The answer is ready: no data in the mail, only the link to it (for this address alone)."""
+def answered_mail(lang: str, *, reference: str, link: str, days: int) -> tuple[str, str]:
+    """The answer is ready: no data in the mail, only the link to it (for this address alone), and how long
+    the answer is kept for download (`days`)."""
     if _lang(lang) == "nb":
         return (
             f"Svar på henvendelsen din ({reference})",
             f"Henvendelsen din {reference} er besvart. Du kan lese og laste ned svaret her:\n{link}\n\n"
-            "Lenken er bare til deg: ikke del den med andre. Den virker i 60 dager.\n\n"
+            f"Lenken er bare til deg: ikke del den med andre. Svaret kan lastes ned i {days} dager.\n\n"
             f"{_COMPLAIN['nb']}\n",
         )
     return (
         f"Your request has been answered ({reference})",
         f"Your request {reference} has been answered. You can read and download the answer here:\n{link}\n\n"
-        "The link is for you alone: do not share it. It works for 60 days.\n\n"
+        f"The link is for you alone: do not share it. The answer can be downloaded for {days} days.\n\n"
         f"{_COMPLAIN['en']}\n",
     )

@@ -240,7 +240,9 @@ def mailbox(token: str) -> Any:
         )
     except NotFound:
         message = _("This link is not valid or has expired. You can ask for a new one.")
-        return render_template("dsar/verify.html", step="problem", message=message, lang=_lang()), 404
+        page = render_template("dsar/verify.html", step="problem", message=message, heading=_("Your request"),
+                               lang=_lang())  # fmt: skip
+        return page, 404
     return _status_page(req, token=None, show_answer=True)
 
 

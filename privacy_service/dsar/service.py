@@ -291,7 +291,9 @@ def send_find_link(session: Session, *, reference: str, email: str, links: Links
     verified = lifecycle.verified_email(req) if req is not None else None
     if req is None or verified is None or verified.strip().lower() != email.strip().lower():
         return False
-    mail = messages.find_mail(req.language, reference=req.reference, link=links.mailbox_url(req))
+    mail = messages.find_mail(
+        req.language, reference=req.reference, link=links.mailbox_url(req), days=lifecycle.MAILBOX_DAYS
+    )
     lifecycle.tell(session, req, mail, verified_only=True)
     lifecycle.record(session, req, "link_sent", Actor("subject", req.reference), visible=False)
     return True
@@ -372,7 +374,9 @@ def complete(
     answer.store(session, req, letter=letter, export=answer.build_export(collected, letter))
     lifecycle.record(session, req, "completed", actor, note=(note or "").strip() or None)
     if lifecycle.verified_email(req):
-        mail = messages.answered_mail(req.language, reference=req.reference, link=links.mailbox_url(req))
+        mail = messages.answered_mail(
+            req.language, reference=req.reference, link=links.mailbox_url(req), days=answer.ANSWER_DAYS
+        )
         lifecycle.tell(session, req, mail, verified_only=True)
     return req
 
