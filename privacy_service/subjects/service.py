@@ -285,6 +285,7 @@ class MinSide:
     emails: list[str]
     consents: list[MyConsent]
     activities: list[Any]  # what a new request can be about
+    downloadable: set[str]  # the references whose answer can still be downloaded
 
 
 def min_side(session: Session, subject: Subject) -> MinSide:
@@ -301,7 +302,8 @@ def min_side(session: Session, subject: Subject) -> MinSide:
                 activity = None
             history = consent.history(session, subject=email, purpose=state.purpose)
             consents.append(MyConsent(state, activity, history))
-    return MinSide(requests, emails, consents, dsar.form_choices(session)[0])
+    ready = {r.reference for r in requests if dsar.downloadable(r)}
+    return MinSide(requests, emails, consents, dsar.form_choices(session)[0], ready)
 
 
 def my_request(session: Session, subject: Subject, *, reference: str) -> Any:
