@@ -3,6 +3,7 @@
 from privacy_service import (
     audit,  # noqa: F401
     notify,  # noqa: F401
+    webhooks,  # noqa: F401
 )
 from privacy_service.consent import models as consent_models  # noqa: F401
 from privacy_service.datamap import models as datamap_models  # noqa: F401

@@ -80,6 +80,20 @@ class Settings:
         default_factory=lambda: int(_env("PRIVACY_SUBJECT_MAX_MINUTES", "120") or 120)
     )
 
+    # Webhooks (webhooks.py): https only unless ALLOW_HTTP=1; receivers on loopback, private or link-local
+    # addresses only with ALLOW_PRIVATE=1 (tests, a developer's machine); the most active subscriptions one
+    # client may hold; how many deliveries the webhook lane makes at once.
+    webhook_allow_http: bool = field(default_factory=lambda: _env("PRIVACY_WEBHOOK_ALLOW_HTTP", "0") == "1")
+    webhook_allow_private: bool = field(
+        default_factory=lambda: _env("PRIVACY_WEBHOOK_ALLOW_PRIVATE", "0") == "1"
+    )
+    webhook_max_subscriptions: int = field(
+        default_factory=lambda: int(_env("PRIVACY_WEBHOOK_MAX_SUBSCRIPTIONS", "10") or 10)
+    )
+    webhook_concurrency: int = field(
+        default_factory=lambda: int(_env("PRIVACY_WEBHOOK_CONCURRENCY", "4") or 4)
+    )
+
     def resolved_policies_path(self) -> Path:
         """Return the policies folder: the setting, ./policies, the source tree's, or the wheel's copy."""
         if self.policies_path:
@@ -138,6 +152,10 @@ class Settings:
             "PRIVACY_OIDC_ACR": self.oidc_acr,
             "PRIVACY_OIDC_ACR_VALUES": self.oidc_acr_values,
             "PRIVACY_OIDC_PID_CLAIM": self.oidc_pid_claim,
+            "PRIVACY_WEBHOOK_ALLOW_HTTP": self.webhook_allow_http,
+            "PRIVACY_WEBHOOK_ALLOW_PRIVATE": self.webhook_allow_private,
+            "PRIVACY_WEBHOOK_MAX_SUBSCRIPTIONS": self.webhook_max_subscriptions,
+            "PRIVACY_WEBHOOK_CONCURRENCY": self.webhook_concurrency,
             "PRIVACY_SUBJECT_IDLE_MINUTES": self.subject_idle_minutes,
             "PRIVACY_SUBJECT_MAX_MINUTES": self.subject_max_minutes,
         }

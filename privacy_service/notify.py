@@ -1,41 +1,36 @@
-"""E-mail and signed webhooks through a durable outbox, delivered with retry and backoff.
+"""E-mail and follow-up tasks through a durable outbox, delivered with retry and backoff.
 
 A message is written to the outbox in the same transaction as the change it reports, so a change is never
 committed without its notifications, and a notification never goes out for a change that rolled back.
 The dispatcher (`privacy-service outbox deliver`, and the scheduler) sends what is due, one row per short
 transaction; on PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED: no message is sent twice.
 
-Webhook requests carry `X-Privacy-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` keyed with
-the subscription's secret, `X-Privacy-Event` and `X-Privacy-Delivery` (the outbox id: receivers drop repeats).
+Webhooks wait in the same outbox (written in the change's transaction) but are delivered in a lane of their
+own, so mail and tasks never wait behind a slow receiver: see webhooks.py. They carry
+`X-Privacy-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">` keyed with the subscription's
+secret, `X-Privacy-Event` and `X-Privacy-Delivery` (the outbox id: receivers drop repeats).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
-import secrets
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
 from sqlmodel import Field, Session, SQLModel
 
-from privacy_service.audit import Actor, record_event
 from privacy_service.columns import json_column, tz_column
-from privacy_service.errors import DomainError, NotFound, ValidationFailed
+from privacy_service.errors import DomainError
 from privacy_service.kernel import utcnow
 from privacy_service.mail import MailError, build_message, send_message
 
-EVENTS = ("consent.changed", "subject.erased")
 # Work queued with a change and done after it, with the same retries: kind "task", handled by name.
 TaskHandler = Callable[[Session, dict[str, Any], "Transport"], None]
 TASKS: dict[str, TaskHandler] = {}
@@ -50,20 +45,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 30
 FIRST_DELAY = timedelta(seconds=10)
 MAX_DELAY = timedelta(hours=1)
-
-
-class WebhookSubscription(SQLModel, table=True):
-    """A portal service's subscription to events, delivered to its URL and signed with its secret."""
-
-    __tablename__ = "webhook_subscription"
-
-    id: int | None = Field(default=None, primary_key=True)
-    client: str = Field(max_length=100, index=True)  # the API client that owns it
-    url: str = Field(max_length=500)
-    secret: str = Field(max_length=64)  # needed to sign, so kept; shown to its owner once
-    events: list[str] = Field(default_factory=list, sa_column=json_column())
-    active: bool = True
-    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -98,83 +79,7 @@ class DeliveryAttempt(SQLModel, table=True):
     duration_ms: int = 0
 
 
-# --- subscriptions ------------------------------------------------------------------------------------------
-
-
-def _check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValidationFailed("Not a webhook URL.", fields={"url": ["Use an http:// or https:// URL."]})
-    return url
-
-
-def subscribe(
-    session: Session, *, client: str, url: str, events: list[str], actor: Actor
-) -> WebhookSubscription:
-    """Subscribe a client's URL to events; the new secret is on the returned object (show it once)."""
-    unknown = sorted(set(events) - set(EVENTS))
-    if unknown or not events:
-        raise ValidationFailed("Unknown event.", fields={"events": [f"Choose from: {', '.join(EVENTS)}."]})
-    sub = WebhookSubscription(
-        client=client, url=_check_url(url), secret=secrets.token_hex(32), events=sorted(set(events))
-    )
-    session.add(sub)
-    session.flush()
-    record_event(
-        session,
-        actor=actor,
-        action="webhook.subscribe",
-        object_type="webhook_subscription",
-        object_id=str(sub.id),
-        details={"client": client, "host": urlsplit(url).netloc, "events": sub.events},
-    )
-    return sub
-
-
-def list_subscriptions(session: Session, *, client: str | None = None) -> list[WebhookSubscription]:
-    """Return subscriptions (one client's, or all), oldest first."""
-    stmt = select(WebhookSubscription).order_by(WebhookSubscription.id)
-    if client is not None:
-        stmt = stmt.where(WebhookSubscription.client == client)
-    return list(session.scalars(stmt))
-
-
-def unsubscribe(session: Session, *, subscription_id: int, client: str | None, actor: Actor) -> None:
-    """Deactivate a subscription (a client may end only its own); pending deliveries are still made."""
-    sub = session.get(WebhookSubscription, subscription_id)
-    if sub is None or (client is not None and sub.client != client) or not sub.active:
-        raise NotFound("No active subscription has this id.")
-    sub.active = False
-    record_event(
-        session,
-        actor=actor,
-        action="webhook.unsubscribe",
-        object_type="webhook_subscription",
-        object_id=str(sub.id),
-        details={"client": sub.client},
-    )
-
-
-# --- enqueueing (in the caller's transaction) ---------------------------------------------------------------
-
-
-def enqueue_event(session: Session, *, event: str, data: dict[str, Any]) -> int:
-    """Queue one webhook delivery per active subscription to the event; return how many."""
-    subs = [
-        s
-        for s in session.scalars(select(WebhookSubscription).where(WebhookSubscription.active))
-        if event in s.events
-    ]
-    for sub in subs:
-        session.add(
-            OutboxMessage(
-                kind="webhook",
-                event=event,
-                subscription_id=sub.id,
-                payload={"event": event, "created_at": utcnow().isoformat(), "data": data},
-            )
-        )
-    return len(subs)
+# --- enqueueing (in the caller's transaction; webhooks: see webhooks.py) ---------------------------------
 
 
 def enqueue_email(
@@ -213,12 +118,15 @@ def enqueue_task(session: Session, *, task: str, payload: dict[str, Any]) -> Non
 
 @dataclass(frozen=True)
 class Transport:
-    """Where mail goes and how long a webhook may take."""
+    """Where mail goes, and how webhooks are sent (webhooks.py)."""
 
     smtp_url: str | None
     outbox_dir: Path
     sender: str = "personvern@localhost"
     http_timeout: float = 5.0
+    webhook_allow_http: bool = False  # PRIVACY_WEBHOOK_ALLOW_HTTP
+    webhook_allow_private: bool = False  # PRIVACY_WEBHOOK_ALLOW_PRIVATE
+    webhook_concurrency: int = 4  # PRIVACY_WEBHOOK_CONCURRENCY
     instance_path: Path | None = None  # for tasks that reach the data systems
     base_url: str = "http://localhost:5000"
     secret_key: str = ""
@@ -234,6 +142,9 @@ def transport_for(config: Any) -> Transport:
         instance_path=instance,
         base_url=config.get("PRIVACY_BASE_URL", ""),
         secret_key=config.get("SECRET_KEY", ""),
+        webhook_allow_http=bool(config.get("PRIVACY_WEBHOOK_ALLOW_HTTP")),
+        webhook_allow_private=bool(config.get("PRIVACY_WEBHOOK_ALLOW_PRIVATE")),
+        webhook_concurrency=int(config.get("PRIVACY_WEBHOOK_CONCURRENCY") or 4),
     )
 
 
@@ -262,24 +173,6 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
 
 
-def _post_webhook(message: OutboxMessage, sub: WebhookSubscription, timeout: float) -> int:
-    body = json.dumps({**message.payload, "delivery": message.id}, separators=(",", ":")).encode()
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked on subscribe
-        sub.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "privacy-service webhooks",
-            "X-Privacy-Event": message.event,
-            "X-Privacy-Delivery": str(message.id),
-            "X-Privacy-Signature": sign(sub.secret, body, int(time.time())),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked on subscribe
-        return response.status
-
-
 def _send(message: OutboxMessage, session: Session, transport: Transport) -> int | None:
     if message.kind == "task":
         handler = TASKS.get(message.event)
@@ -298,16 +191,14 @@ def _send(message: OutboxMessage, session: Session, transport: Transport) -> int
         )
         send_message(mail, smtp_url=transport.smtp_url, outbox_dir=transport.outbox_dir)
         return None
-    sub = session.get(WebhookSubscription, message.subscription_id)
-    if sub is None:
-        raise RuntimeError("the subscription is gone")
-    return _post_webhook(message, sub, transport.http_timeout)
+    raise RuntimeError(f"{message.kind} messages are not delivered in this lane")
 
 
 def _claim(session: Session, now: datetime, after_id: int) -> OutboxMessage | None:
     stmt = (
         select(OutboxMessage)
         .where(
+            OutboxMessage.kind != "webhook",  # webhooks have their own lane (webhooks.py)
             OutboxMessage.status == "pending",
             OutboxMessage.next_attempt_at <= now,
             OutboxMessage.id > after_id,
@@ -340,10 +231,7 @@ def deliver_due(
             try:
                 status_code = _send(message, session, transport)
                 savepoint.commit()
-            except urllib.error.HTTPError as err:
-                savepoint.rollback()
-                status_code, error = err.code, f"HTTP {err.code}"
-            except (urllib.error.URLError, OSError, MailError, RuntimeError, DomainError) as err:
+            except (OSError, MailError, RuntimeError, DomainError) as err:
                 savepoint.rollback()
                 error = f"{type(err).__name__}: {str(err)[:300]}"
             except Exception as err:  # noqa: BLE001 - a bug in one task must not stall the whole outbox

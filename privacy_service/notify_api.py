@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from privacy_service import notify
+from privacy_service import notify, webhooks
 from privacy_service.db import get_session
 from privacy_service.kernel import StrictSchema
 from privacy_service.security.access import current_actor, current_principal, require
@@ -23,7 +24,9 @@ class SubscriptionInSchema(StrictSchema):
         required=True, schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=500)
     )
     events = fields.List(
-        fields.String(validate=validate.OneOf(notify.EVENTS)), required=True, validate=validate.Length(min=1)
+        fields.String(validate=validate.OneOf(webhooks.EVENTS)),
+        required=True,
+        validate=validate.Length(min=1),
     )
 
 
@@ -76,18 +79,25 @@ class Webhooks(MethodView):
     @require("consent:read")
     def get(self) -> list[Any]:
         """The caller's subscriptions (an officer sees all)."""
-        return notify.list_subscriptions(get_session(), client=_client())
+        return webhooks.list_subscriptions(get_session(), client=_client())
 
     @blp.arguments(SubscriptionInSchema)
     @blp.response(201, NewSubscriptionSchema)
     @require("consent:read", sessions=False)
     def post(self, data: dict[str, Any]) -> Any:
-        """Subscribe a URL to events; the answer holds the signing secret, shown this once."""
-        session = get_session()
-        sub = notify.subscribe(
-            session, client=_client() or "", url=data["url"], events=data["events"], actor=current_actor()
+        """Subscribe a URL to events; the answer holds the signing secret, shown this once.
+
+        The URL must be https, without user name or password, on a host with public addresses only; a
+        client holds at most PRIVACY_WEBHOOK_MAX_SUBSCRIPTIONS active subscriptions (409 beyond)."""
+        return webhooks.subscribe(
+            get_session(),
+            client=_client() or "",
+            url=data["url"],
+            events=data["events"],
+            actor=current_actor(),
+            policy=webhooks.TargetPolicy.from_config(current_app.config),
+            limit=int(current_app.config.get("PRIVACY_WEBHOOK_MAX_SUBSCRIPTIONS") or 10),
         )
-        return sub
 
 
 @blp.route("/webhooks/<int:subscription_id>", methods=["DELETE"])
@@ -96,7 +106,7 @@ class Webhooks(MethodView):
 def delete_webhook(subscription_id: int) -> None:
     """End a subscription (a client ends only its own); deliveries already queued are still made."""
     session = get_session()
-    notify.unsubscribe(session, subscription_id=subscription_id, client=_client(), actor=current_actor())
+    webhooks.unsubscribe(session, subscription_id=subscription_id, client=_client(), actor=current_actor())
 
 
 @blp.route("/deliveries")

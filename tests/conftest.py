@@ -216,6 +216,9 @@ def make_app(make_db_url: Callable[..., str], tmp_path: Path) -> Iterator[Callab
                 "SQLALCHEMY_DATABASE_URI": make_db_url(template),
                 "PRIVACY_INSTANCE_PATH": str(instance),
                 "PRIVACY_POLICIES": str(POLICIES),
+                # the test receivers listen on http://127.0.0.1 (tests/isolation turns these off again)
+                "PRIVACY_WEBHOOK_ALLOW_HTTP": True,
+                "PRIVACY_WEBHOOK_ALLOW_PRIVATE": True,
                 **config,
             }
         )

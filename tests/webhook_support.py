@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,12 +26,15 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers 500 to the first `fail_first` deliveries, then 204; stop() takes it down, start() up again."""
+    """Answers 500 to the first `fail_first` deliveries, then 204; stop() takes it down, start() up again.
+    With `redirect_to` it answers every POST 302 to that URL instead; with `hang` it never answers."""
 
     port: int = field(default_factory=free_port)
     fail_first: int = 0
     received: list[Received] = field(default_factory=list)
     refused: int = 0
+    redirect_to: str | None = None
+    hang: float = 0.0
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -41,9 +45,20 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - a followed redirect may arrive as a GET
+                receiver.received.append(Received(dict(self.headers.items()), b""))
+                self.send_response(204)
+                self.end_headers()
+
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if receiver.refused < receiver.fail_first:
+                if receiver.hang:
+                    time.sleep(receiver.hang)
+                    return
+                if receiver.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", receiver.redirect_to)
+                elif receiver.refused < receiver.fail_first:
                     receiver.refused += 1
                     self.send_response(500)
                 else:
@@ -66,8 +81,10 @@ class Receiver:
 
 
 @contextmanager
-def webhook_receiver(fail_first: int = 0) -> Iterator[Receiver]:
-    receiver = Receiver(fail_first=fail_first)
+def webhook_receiver(
+    fail_first: int = 0, redirect_to: str | None = None, hang: float = 0.0
+) -> Iterator[Receiver]:
+    receiver = Receiver(fail_first=fail_first, redirect_to=redirect_to, hang=hang)
     receiver.start()
     try:
         yield receiver

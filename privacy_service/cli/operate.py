@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -206,26 +207,54 @@ def outbox_group() -> None:
 @outbox_group.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep delivering until stopped.")
 @click.option("--interval", default=5.0, show_default=True, type=float, help="Seconds between rounds.")
+@click.option(
+    "--lane",
+    type=click.Choice(["all", "mail", "webhooks"]),
+    default="all",
+    show_default=True,
+    help="Mail and tasks, webhooks, or both (with --loop, webhooks run in a thread of their own).",
+)
 @with_appcontext
-def outbox_deliver(loop: bool, interval: float) -> None:
+def outbox_deliver(loop: bool, interval: float, lane: str) -> None:
     """Send what is due (with retry and backoff); print what happened."""
+    import threading
+
+    from privacy_service import notify, webhooks
+
+    transport, engine = notify.transport_for(current_app.config), get_engine()
+    lanes = {"mail": notify.deliver_due, "webhooks": webhooks.deliver_webhooks}
+    chosen = list(lanes) if lane == "all" else [lane]
+    if not loop:
+        for name in chosen:
+            counts = lanes[name](engine, transport)
+            click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return
+    threads = [
+        threading.Thread(
+            target=_deliver_forever, args=(name, lanes[name], engine, transport, interval), daemon=True
+        )
+        for name in chosen
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _deliver_forever(name: str, deliver: Any, engine: Any, transport: Any, interval: float) -> None:
+    """One lane's loop: deliver, print what happened, wait; a database away is waited out, never an exit."""
     import time
 
-    from privacy_service import notify
-
-    transport = notify.transport_for(current_app.config)
     from sqlalchemy.exc import OperationalError
 
     while True:
         try:
-            counts = notify.deliver_due(get_engine(), transport)
-        except OperationalError as exc:  # the database is away: wait and try again, never exit the loop
-            if not loop:
-                raise
-            click.echo(f"database unavailable ({type(exc.orig).__name__}); retrying in {interval}s", err=True)
+            counts = deliver(engine, transport)
+        except OperationalError as exc:
+            click.echo(
+                f"{name}: database unavailable ({type(exc.orig).__name__}); retrying in {interval}s", err=True
+            )
             counts = {}
-        if any(counts.values()) or not loop:
-            click.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
-        if not loop:
-            return
+        if any(counts.values()):
+            click.echo(f"{name}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         time.sleep(interval)

@@ -1,6 +1,7 @@
 """What a consent change sets off, queued in the change's own transaction (notify's outbox).
 
-- every change: the consent.changed webhook to subscribed portal services;
+- every change: the consent.changed webhook to the portal services that recorded a consent of this subject
+  for this purpose (no other client hears of it);
 - consent given, the subject an e-mail address: the receipt by e-mail, with a one-click withdrawal link
   (RFC 8058 List-Unsubscribe-Post);
 - consent withdrawn: the activity's `on_withdrawal` action. `erase` runs as a task: the subject's rows of the
@@ -13,11 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
-from privacy_service import notify
+from privacy_service import notify, webhooks
 from privacy_service.audit import SYSTEM, record_event
 from privacy_service.consent import messages
+from privacy_service.consent.models import ConsentEvent
 from privacy_service.consent.record import Change
 from privacy_service.consent.tokens import Links
 from privacy_service.datamap.actions import erase_subject_rows
@@ -31,14 +34,25 @@ def subject_identity(subject: str) -> dict[str, str]:
     return {"email": subject} if "@" in subject else {"account_id": subject}
 
 
+def recording_clients(session: Session, *, subjects: list[str], purpose: str | None = None) -> set[str]:
+    """The API clients that recorded a consent of these subjects (for one purpose, or any)."""
+    if not subjects:
+        return set()
+    stmt = select(ConsentEvent.actor).distinct().where(ConsentEvent.subject.in_(subjects))
+    if purpose is not None:
+        stmt = stmt.where(ConsentEvent.purpose == purpose)
+    return {client for actor in session.scalars(stmt) if (client := webhooks.client_of(actor))}
+
+
 def after_change(session: Session, change: Change, *, links: Links, notify_subject: bool = True) -> None:
     """Queue the webhook, the subject's mail and the withdrawal action of a recorded change."""
     if not change.changed:
         return
     event, state, activity = change.event, change.state, change.activity
-    notify.enqueue_event(
+    webhooks.enqueue_event(
         session,
         event="consent.changed",
+        clients=recording_clients(session, subjects=[event.subject], purpose=event.purpose),
         data={
             "subject": event.subject,
             "purpose": event.purpose,

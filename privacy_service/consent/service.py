@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from privacy_service import notify
+from privacy_service import notify, webhooks
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent import effects, rules
 from privacy_service.consent.effects import ERASE_TASK, erase_after_withdrawal
@@ -143,6 +143,11 @@ def withdraw_by_link(
     )
 
 
+def recording_clients(session: Session, *, subjects: list[str]) -> set[str]:
+    """The API clients that recorded a consent of any of these subjects (webhook audiences)."""
+    return effects.recording_clients(session, subjects=subjects)
+
+
 def receipt_pdf(event: ConsentEvent) -> bytes:
     """Render the receipt of one change as PDF, in the language it was issued in."""
     from privacy_service.consent.pdf import render_receipt_pdf  # reportlab loads on the first PDF
@@ -156,7 +161,7 @@ def delivery_log(session: Session) -> dict[str, Any]:
     return {
         "messages": messages,
         "attempts": notify.attempts_for(session, [m.id for m in messages if m.id is not None]),
-        "subscriptions": notify.list_subscriptions(session),
+        "subscriptions": webhooks.list_subscriptions(session),
     }
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from privacy_service import notify
+from privacy_service import notify, webhooks
 from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
@@ -74,6 +74,28 @@ def carry_out(
     plan.release_request_evidence(session, req, actor)
 
 
+def _clients_knowing(session: Session, req: DsarRequest) -> set[str]:
+    """The API clients that already know this subject: they recorded a consent of her proved address, or
+    submitted a request for one of her proved identifiers (only they hear of her erasure)."""
+    email, national_id = lifecycle.verified_email(req), lifecycle.verified_national_id(req)
+    found = consent.recording_clients(session, subjects=sorted({email, email.lower()})) if email else set()
+    matches = []
+    if email:
+        matches.append(
+            (func.lower(DsarRequest.subject_email) == email.lower())
+            & DsarRequest.email_verified_by.is_not(None)
+        )
+    if national_id:
+        matches.append(
+            (DsarRequest.subject_national_id == national_id)
+            & DsarRequest.national_id_verified_by.is_not(None)
+        )
+    if matches:
+        creators = session.scalars(select(DsarRequest.created_by).distinct().where(or_(*matches)))
+        found |= {client for actor in creators if (client := webhooks.client_of(actor))}
+    return found
+
+
 def _after_erasure(
     session: Session,
     req: DsarRequest,
@@ -83,19 +105,19 @@ def _after_erasure(
     instance_path: Path,
     links: lifecycle.Links,
 ) -> None:
-    """Record the erasure in the ledger (keyed hashes only), tell subscribed portals so they end the subject's
-    sessions, and stop the subject's other open confirmation links."""
+    """Record the erasure in the ledger (keyed hashes only), tell the portals that know the subject (in their
+    own pseudonym of her) so they end her sessions, and stop her other open confirmation links."""
     entry = ledger.record_erasure(
         req, activities=activities, secret_key=links.secret_key, instance_path=instance_path, at=utcnow()
     )
-    notify.enqueue_event(
+    email, creator = lifecycle.verified_email(req), webhooks.client_of(req.created_by)
+    webhooks.enqueue_event(
         session,
         event="subject.erased",
-        data={
-            "reference": req.reference,
-            "subject": lifecycle.verified_email(req),
-            "activities": sorted(activities),
-        },
+        data={"activities": sorted(activities)},
+        clients=_clients_knowing(session, req),
+        subject_email=email,
+        client_only={creator: {"reference": req.reference}} if creator else None,
     )
     others = session.scalars(
         select(DsarChallenge)

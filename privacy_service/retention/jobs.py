@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
-from privacy_service import notify
+from privacy_service import notify, webhooks
 from privacy_service.retention import service
 
 log = logging.getLogger(__name__)
@@ -53,5 +53,10 @@ def periodic_job(name: str) -> None:
 
 
 def outbox_job() -> None:
-    """Deliver due mail, webhooks and follow-up tasks."""
+    """Deliver due mail and follow-up tasks (webhooks have their own job: they never hold these up)."""
     notify.deliver_due(current_app.extensions["engine"], notify.transport_for(current_app.config))
+
+
+def webhook_job() -> None:
+    """One round of the webhook lane."""
+    webhooks.deliver_webhooks(current_app.extensions["engine"], notify.transport_for(current_app.config))

@@ -26,6 +26,7 @@ from privacy_service.retention import jobs, service
 from privacy_service.retention.slots import OSLO, trigger_for
 
 OUTBOX_JOB = "outbox"
+WEBHOOK_JOB = "webhooks"
 
 # Job stores written before the jobs moved to jobs.py name them in this module. The names stay resolvable so
 # those jobs load (with the next run time they had: a run missed meanwhile still fires), and sync_jobs moves
@@ -68,7 +69,11 @@ def make_scheduler(app: Flask, **kwargs: Any) -> BackgroundScheduler:
         },
         # Two jobs at a time: a rule's run holds up to four pooled connections (locks, session, audit), and
         # the app's pool has fifteen; more threads would wait on the pool, not run faster.
-        executors={"default": AppExecutor(app, max_workers=2)},
+        # Webhooks have an executor of their own: a hanging receiver never takes a rule's or mail's thread.
+        executors={
+            "default": AppExecutor(app, max_workers=2),
+            "webhooks": AppExecutor(app, max_workers=1),
+        },
         job_defaults={"coalesce": True, "misfire_grace_time": 7 * 24 * 3600, "max_instances": 1},
         timezone=OSLO,
         **kwargs,
@@ -88,6 +93,15 @@ def sync_jobs(scheduler: BaseScheduler, app: Flask) -> dict[str, int]:
     _sync_periodic_jobs(scheduler, app, existing)
     if OUTBOX_JOB not in existing:
         scheduler.add_job(jobs.outbox_job, "interval", seconds=5, id=OUTBOX_JOB, name="outbox delivery")
+    if WEBHOOK_JOB not in existing:
+        scheduler.add_job(
+            jobs.webhook_job,
+            "interval",
+            seconds=5,
+            id=WEBHOOK_JOB,
+            name="webhook delivery",
+            executor="webhooks",
+        )
     return counts
 
 

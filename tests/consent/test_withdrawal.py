@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from tests_support import bearer
 from webhook_support import webhook_receiver
 
-from privacy_service import notify
+from privacy_service import notify, webhooks
 from privacy_service.audit import Actor
 from privacy_service.consent.tokens import make_token
 from privacy_service.datamap.demo import create_demo_data
@@ -44,7 +44,7 @@ def _deliver(app, sink=None, now=None) -> dict[str, int]:  # type: ignore[no-unt
     config = dict(app.config)
     if sink is not None:
         config["PRIVACY_SMTP_URL"] = sink.url
-    return notify.deliver_due(app.extensions["engine"], notify.transport_for(config), now=now)
+    return webhooks.deliver_all(app.extensions["engine"], notify.transport_for(config), now=now)
 
 
 def _survey_rows(instance: Path, email: str) -> int:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from tests_support import bearer
 
-from privacy_service import notify
+from privacy_service import notify, webhooks
 from privacy_service.audit import Actor
 from privacy_service.db import transaction
 from privacy_service.dsar import ledger
@@ -63,10 +63,13 @@ def _totals(demo) -> dict[str, int]:  # type: ignore[no-untyped-def]
 def test_an_erasure_is_replayed_after_a_restore_and_held_rows_stay(
     app, client, runner, make_key, demo
 ) -> None:  # type: ignore[no-untyped-def]
-    key = bearer(make_key("requests:read", "requests:write", "requests:write:verified", "requests:manage"))
-    webhooks = bearer(make_key("consent:read"))
+    key = bearer(
+        make_key(
+            "requests:read", "requests:write", "requests:write:verified", "requests:manage", "consent:read"
+        )
+    )
     hook = {"url": "http://127.0.0.1:9/hook", "events": ["subject.erased"]}
-    subscribed = client.post("/api/v1/webhooks", headers=webhooks, json=hook)
+    subscribed = client.post("/api/v1/webhooks", headers=key, json=hook)
     assert subscribed.status_code == 201, subscribed.get_json()
     pending = client.post("/api/v1/requests", headers=key, json={"type": "access", "subject": KARI})
     assert pending.get_json()["status"] == "awaiting_identity"  # an open confirmation link of hers
@@ -97,7 +100,11 @@ def test_an_erasure_is_replayed_after_a_restore_and_held_rows_stay(
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         events = [m for m in session.scalars(select(notify.OutboxMessage)) if m.event == "subject.erased"]
         open_links = session.scalars(select(DsarChallenge).where(DsarChallenge.used_at.is_(None))).all()
-    assert events and events[0].payload["data"]["reference"] == ref  # portals end her sessions
+    [erased_event] = events  # the portal that submitted her request ends her sessions
+    secret = subscribed.get_json()["secret"]
+    assert erased_event.payload["data"]["reference"] == ref
+    assert erased_event.payload["data"]["subject_pseudonym"] == webhooks.pseudonym(secret, KARI["email"])
+    assert KARI["email"] not in json.dumps(erased_event.payload)
     assert open_links == []  # her other request's confirmation link no longer works
 
     for file in FILES:  # the restore from the backup brings her rows back

@@ -159,11 +159,13 @@ def test_jobs_stored_under_their_old_module_move_to_jobs_and_keep_a_missed_run(a
     store.start(sched.make_scheduler(app), "default")
     missed = {}
     for job in store.get_all_jobs():  # as a scheduler from before jobs.py stored them
+        missed[job.id] = job.next_run_time
+        if job.id == sched.WEBHOOK_JOB:  # born after the move
+            continue
         job.func_ref = job.func_ref.replace(
             "privacy_service.retention.jobs:", "privacy_service.retention.scheduler:"
         )
         store.update_job(job)
-        missed[job.id] = job.next_run_time
     scheduler = sched.make_scheduler(app)
     scheduler.start(paused=True)
     try:

@@ -224,7 +224,7 @@ def world(
     other = make_key("consent:read", name="another-client")
     webhook = client.post(
         "/api/v1/webhooks",
-        json={"url": "https://other.example/hook", "events": ["consent.changed"]},
+        json={"url": "http://127.0.0.1:9/other-client-hook", "events": ["consent.changed"]},
         headers=bearer(other),
     ).get_json()
     return {
