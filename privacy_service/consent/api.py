@@ -29,7 +29,7 @@ from privacy_service.consent.schemas import (
 from privacy_service.db import get_session
 from privacy_service.errors import NotFound
 from privacy_service.http import app_links, send_download
-from privacy_service.security.access import current_actor, require
+from privacy_service.security.access import calling_client, current_actor, require
 
 blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
 
@@ -82,9 +82,16 @@ class Consent(MethodView):
 @blp.response(200, HistorySchema)
 @require("consent:read")
 def consent_history(subject: str, purpose: str) -> dict[str, Any]:
-    """Every consent event of a subject and purpose, oldest first, with its receipt id."""
+    """Every consent event of a subject and purpose, oldest first, with its receipt id.
+
+    A client sees the history of the consents it recorded (a consent recorded only by other clients answers
+    404, as one never recorded); of the events others made it sees the kind of actor, not who, and no
+    receipt id. An officer sees everything."""
     subject = service.check_subject(subject)
     events = service.history(get_session(), subject=subject, purpose=purpose)
+    caller = calling_client()
+    if caller is not None and not any(e.actor == str(caller) for e in events):
+        events = []
     if not events:
         raise NotFound("No consent is recorded for this subject and purpose.")
     return {
@@ -93,18 +100,22 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
         "events": [
             {
                 "event_id": e.id,
-                "receipt_id": e.receipt_id,
+                "receipt_id": e.receipt_id if _own(e, caller) else None,
                 "status": e.status,
                 "dpv_status": e.dpv_status,
                 "at": e.at.isoformat(),
                 "notice_version": e.notice_version,
                 "notice_sha256": e.notice_sha256,
                 "channel": e.channel,
-                "actor": e.actor,
+                "actor": e.actor if _own(e, caller) else e.actor.partition(":")[0],
             }
             for e in events
         ],
     }
+
+
+def _own(event: Any, caller: Any) -> bool:
+    return caller is None or event.actor == str(caller)
 
 
 @blp.route("/consents:query", methods=["POST"])
@@ -125,8 +136,15 @@ def consent_query(data: dict[str, Any]) -> Response:
 @blp.alt_response(200, content_type="application/pdf", description="The receipt as PDF")
 @require("consent:read")
 def consent_receipt(receipt_id: str) -> Any:
-    """One consent receipt as JSON, or as PDF with Accept: application/pdf."""
-    event = service.get_receipt(get_session(), receipt_id=receipt_id)
+    """One consent receipt as JSON, or as PDF with Accept: application/pdf. A client reads the receipts of
+    the consents it recorded (another's answers 404, as an unknown id); an officer reads every receipt."""
+    session = get_session()
+    event = service.get_receipt(session, receipt_id=receipt_id)
+    caller = calling_client()
+    if caller is not None and not service.recorded_by(
+        session, subject=event.subject, purpose=event.purpose, actor=str(caller)
+    ):
+        raise NotFound("No consent receipt has this id.")
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
         name = f"consent-receipt-{event.receipt_id}.pdf"
         return send_download(service.receipt_pdf(event), mimetype="application/pdf", filename=name)

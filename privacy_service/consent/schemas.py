@@ -146,14 +146,16 @@ def etag(state: Any) -> str:
 
 class EventSchema(Schema):
     event_id = fields.Integer()
-    receipt_id = fields.String()
+    receipt_id = fields.String(allow_none=True, metadata={"description": "null for another client's event"})
     status = fields.String()
     dpv_status = fields.String()
     at = fields.String()
     notice_version = fields.String(allow_none=True)
     notice_sha256 = fields.String(allow_none=True)
     channel = fields.String()
-    actor = fields.String()
+    actor = fields.String(
+        metadata={"description": "who recorded it; for another client's or an officer's event only the kind"}
+    )
 
 
 class HistorySchema(Schema):

@@ -70,6 +70,16 @@ def state_by_id(session: Session, *, state_id: int) -> ConsentState | None:
     return state if state is not None and state.status is not None else None
 
 
+def recorded_by(session: Session, *, subject: str, purpose: str, actor: str) -> bool:
+    """Whether this actor recorded a consent event of the subject for the purpose."""
+    stmt = select(ConsentEvent.id).where(
+        ConsentEvent.subject == rules.normalise_subject(subject),
+        ConsentEvent.purpose == purpose,
+        ConsentEvent.actor == actor,
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def get_receipt(session: Session, *, receipt_id: str) -> ConsentEvent:
     """Return the event a receipt id names, or raise NotFound."""
     event = session.scalar(select(ConsentEvent).where(ConsentEvent.receipt_id == receipt_id))

@@ -91,6 +91,13 @@ def current_principal() -> Principal | None:
     return g.get("principal")
 
 
+def calling_client() -> Actor | None:
+    """The API client calling (its actor), or None for an officer's session: what a client may see of what
+    other clients did is narrower than what an officer may."""
+    principal = current_principal()
+    return principal.actor if principal is not None and principal.via == "key" else None
+
+
 def current_actor() -> Actor:
     """Return the actor of this request for audit events."""
     principal = current_principal()

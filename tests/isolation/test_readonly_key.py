@@ -22,15 +22,18 @@ def test_no_read_hands_out_the_withdrawal_link(app, client, make_key, engine_nam
     receipt_id = given.get_json()["receipt"]["consentReceiptID"]
     reads = {
         "state": client.get(f"/api/v1/consents/{KARI}/surveys", headers=reader),
-        "history": client.get(f"/api/v1/consents/{KARI}/surveys/history", headers=reader),
+        "history": client.get(f"/api/v1/consents/{KARI}/surveys/history", headers=writer),
         "query": client.post(
             "/api/v1/consents:query",
             json={"pairs": [{"subject": KARI, "purpose": "surveys"}]},
             headers=reader,
         ),  # fmt: skip
-        "receipt": client.get(f"/api/v1/consent-receipts/{receipt_id}", headers=reader),
+        "receipt": client.get(f"/api/v1/consent-receipts/{receipt_id}", headers=writer),
         "processing": client.get(f"/api/v1/subjects/{KARI}/processing?activity=surveys", headers=reader),
     }
+    # the reader recorded nothing: the history and receipt of another client's consent are not its to read
+    assert client.get(f"/api/v1/consents/{KARI}/surveys/history", headers=reader).status_code == 404
+    assert client.get(f"/api/v1/consent-receipts/{receipt_id}", headers=reader).status_code == 404
     for name, response in reads.items():
         text = response.get_data(as_text=True)
         assert response.status_code == 200, (name, response.status_code, text)

@@ -255,7 +255,8 @@ def test_a_webhook_is_retried_while_the_receiver_is_down_and_arrives_once(
     make_deployment: Callable[..., Deployment],
 ) -> None:
     port = free_port()
-    deployment = make_deployment(PRIVACY_WEBHOOK_ALLOW_HTTP="1", PRIVACY_WEBHOOK_ALLOW_PRIVATE="1")  # loopback
+    # the receiver listens on loopback
+    deployment = make_deployment(PRIVACY_WEBHOOK_ALLOW_HTTP="1", PRIVACY_WEBHOOK_ALLOW_PRIVATE="1")
     deployment.demo(people=10)
     key = {"Authorization": f"Bearer {deployment.api_key(*SCOPES)}"}
     web = deployment.serve(workers=1)
