@@ -1,0 +1,130 @@
+"""Issue 14 against the running deployment: gunicorn `serve` and the `scheduler` on one PostgreSQL, two portal
+clients with different scopes, receivers on loopback (allowed by the setting on one instance only), a
+redirecting receiver and hanging receivers.
+
+One database, two `serve` instances: the strict one runs with the defaults (https, public hosts only), the
+other and the scheduler allow loopback so the tests' receivers can be reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from deployment import Deployment, call, wait_until
+from webhook_support import webhook_receiver
+
+from privacy_service import webhooks
+
+pytestmark = pytest.mark.ops
+
+KARI = "kari.nordmann@example.no"
+PER = "per.portal@example.no"  # no consent of his in the demo data (Kari's survey consent is given there)
+LOOPBACK = {"PRIVACY_WEBHOOK_ALLOW_HTTP": "1", "PRIVACY_WEBHOOK_ALLOW_PRIVATE": "1"}
+HANGING = 8
+
+
+def _bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _mails(instance: Path) -> list[Path]:
+    return sorted((instance / "outbox").glob("*.eml")) if (instance / "outbox").is_dir() else []
+
+
+def test_each_client_sees_and_changes_only_what_it_may(make_deployment: Callable[..., Deployment]) -> None:
+    deployment = make_deployment()
+    deployment.demo(people=10)
+    portal_a = _bearer(
+        deployment.api_key(
+            "consent:read", "consent:write", "requests:read", "requests:write", name="portal-a"
+        )
+    )
+    portal_b = _bearer(deployment.api_key("consent:read", "consent:write", "requests:read", name="portal-b"))
+    reader = _bearer(deployment.api_key("consent:read", name="status-reader"))
+    strict = deployment.serve(workers=2)
+    loose = deployment.serve(workers=1, env=LOOPBACK, name="loose")
+
+    # item 2: the strict instance refuses every private target, and a password in the URL
+    for url in ("http://127.0.0.1:9/h", "https://localhost/h", "https://169.254.169.254/latest",
+                "https://[::1]/h", "https://user:pw@93.184.215.14/h"):  # fmt: skip
+        hook = {"url": url, "events": ["consent.changed"]}
+        answer = call(strict.url + "/api/v1/webhooks", "POST", body=hook, headers=portal_a)
+        assert answer.status == 422, (url, answer.status, answer.body)
+
+    def subscribe(url: str, headers: dict[str, str], events: tuple[str, ...] = ("consent.changed",)) -> int:
+        answer = call(loose.url + "/api/v1/webhooks", "POST", body={"url": url, "events": list(events)},
+                      headers=headers)  # fmt: skip
+        assert answer.status == 201, answer.body
+        return int(answer.json()["id"])
+
+    with ExitStack() as stack:
+        to_a, to_b, elsewhere = (stack.enter_context(webhook_receiver()) for _ in range(3))
+        redirecting = stack.enter_context(webhook_receiver(redirect_to=elsewhere.url))
+        hanging = [stack.enter_context(webhook_receiver(hang=30)) for _ in range(HANGING)]
+        subscribe(to_a.url, portal_a)
+        subscribe(redirecting.url, portal_a)
+        subscribe(to_b.url, portal_b)
+        for receiver in hanging:
+            subscribe(receiver.url, portal_a)
+        # item 4: a client holds at most ten subscriptions
+        hook = {"url": to_a.url + "?again", "events": ["consent.changed"]}
+        capped = call(loose.url + "/api/v1/webhooks", "POST", body=hook, headers=portal_a)
+        assert capped.status == 409 and capped.json()["error"]["code"] == "too_many_subscriptions"
+
+        # A records Per's consent: ten webhooks are queued for A, eight of them to hanging receivers; after
+        # them a request, with its verification mail
+        given = call(f"{strict.url}/api/v1/consents/{PER}/surveys", "PUT", body={"status": "given"},
+                     headers=portal_a)  # fmt: skip
+        assert given.status == 200 and "withdraw_url" in given.json()
+        request = call(strict.url + "/api/v1/requests", "POST",
+                       body={"type": "access", "subject": {"email": KARI}}, headers=portal_a)  # fmt: skip
+        assert request.status == 201, request.body
+        reference = request.json()["reference"]
+
+        deployment.scheduler(env=LOOPBACK)
+        # the mail goes out while eight receivers hang (in the one shared loop each held it 5 s a try: 40 s)
+        wait_until(lambda: _mails(deployment.instance), timeout=30, what="the verification mail")
+        wait_until(lambda: len(to_a.received) == 1, timeout=30, what="portal A's delivery")
+        # item 3: B recorded nothing of Per and hears nothing of him
+        assert to_b.received == []
+        # item 2: the redirect was not followed
+        wait_until(lambda: _last_error(deployment, redirecting.url), timeout=30, what="the redirect refused")
+        assert _last_error(deployment, redirecting.url) == "HTTP 302: redirects are not followed"
+        assert elsewhere.received == []
+
+    # item 1: a read-only key gets no withdrawal link from any read (the fast path answers on PostgreSQL)
+    for path in (f"/api/v1/consents/{PER}/surveys", f"/api/v1/subjects/{PER}/processing?activity=surveys"):
+        read = call(strict.url + path, headers=reader)
+        assert read.status == 200 and b"withdraw" not in read.body, (path, read.body)
+    assert call(f"{strict.url}/api/v1/consents/{PER}/surveys", "PUT", body={"status": "withdrawn"},
+                headers=reader).status == 403  # fmt: skip
+    # another client's consent records, request and subscriptions answer as if they did not exist
+    assert call(f"{strict.url}/api/v1/consents/{PER}/surveys/history", headers=portal_b).status == 404
+    receipt = given.json()["receipt"]["consentReceiptID"]
+    assert call(f"{strict.url}/api/v1/consent-receipts/{receipt}", headers=portal_b).status == 404
+    # item 6: B does not see A's request
+    assert call(f"{strict.url}/api/v1/requests/{reference}", headers=portal_b).status == 404
+    assert reference not in call(strict.url + "/api/v1/requests", headers=portal_b).body.decode()
+    theirs = call(strict.url + "/api/v1/webhooks", headers=portal_b).json()
+    assert [s["url"] for s in theirs] == [to_b.url]
+    a_first = call(strict.url + "/api/v1/webhooks", headers=portal_a).json()[0]["id"]
+    assert call(f"{strict.url}/api/v1/webhooks/{a_first}", "DELETE", headers=portal_b).status == 404
+
+    # each hanging receiver's failures count against its own target's circuit, not the lane
+    with deployment.connect() as conn:
+        targets = {t for (t,) in conn.execute("SELECT target FROM webhook_target WHERE failures > 0")}
+    assert {webhooks.target_of(r.url) for r in hanging} <= targets
+    assert webhooks.target_of(to_a.url) not in targets
+
+
+def _last_error(deployment: Deployment, url: str) -> str | None:
+    with deployment.connect() as conn:
+        row = conn.execute(
+            "SELECT m.last_error FROM outbox_message m"
+            " JOIN webhook_subscription s ON s.id = m.subscription_id WHERE s.url = %s",
+            (url,),
+        ).fetchone()
+    return row[0] if row else None
