@@ -16,6 +16,7 @@ from privacy_service.config import Settings
 from privacy_service.http import (
     Api,
     Int32Converter,
+    refuse_deep_json,
     refuse_nul_characters,
     register_error_handlers,
     require_json_body,
@@ -105,6 +106,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager = LoginManager(app)
     init_security(app, csrf=csrf, login_manager=login_manager)
     register_error_handlers(app)
+    app.before_request(refuse_deep_json)  # first: the others parse the body
     app.before_request(refuse_nul_characters)
     app.before_request(require_json_body)
     app.before_request(enforce_access)

@@ -43,6 +43,11 @@ class Settings:
     ratelimit_storage: str = field(
         default_factory=lambda: _env("PRIVACY_RATELIMIT_STORAGE", "database://") or ""
     )
+    # How often one address may fetch the public notice PDFs (Flask-Limiter notation, e.g. "30 per minute"):
+    # plenty for people, too few for a script that would keep the workers busy.
+    notice_pdf_rate_limit: str = field(
+        default_factory=lambda: _env("PRIVACY_NOTICE_PDF_RATE_LIMIT", "30 per minute") or ""
+    )
     # Largest request body accepted, in bytes.
     max_content_length: int = field(
         default_factory=lambda: int(_env("PRIVACY_MAX_CONTENT_LENGTH", str(1024 * 1024)) or 0)
@@ -135,6 +140,7 @@ class Settings:
             "PRIVACY_OFFICER_EMAIL": self.officer_email or self.mail_from,
             "PRIVACY_BASE_URL": self.base_url.rstrip("/"),
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
+            "PRIVACY_NOTICE_PDF_RATE_LIMIT": self.notice_pdf_rate_limit,
             "PRIVACY_TRUSTED_PROXIES": self.trusted_proxies,
             "MAX_CONTENT_LENGTH": self.max_content_length,
             "SESSION_COOKIE_HTTPONLY": True,

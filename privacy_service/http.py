@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +169,49 @@ class Int32Converter(IntegerConverter):
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+# Far deeper than any body the API takes, and far below the interpreter's recursion limit, which json and
+# marshmallow reach at about 1,000 levels.
+MAX_JSON_DEPTH = 64
+# A string, or an unterminated one up to the end: every quote that starts a match ends with a match, so the
+# scan stays linear however the quotes and backslashes are arranged.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Tell whether a JSON text nests arrays and objects more than `limit` levels deep, without parsing it."""
+    if body.count(b"[") + body.count(b"{") <= limit:  # most bodies: too few brackets to nest that deep
+        return False
+    # Decoded as json.loads decodes bytes (UTF-8, -16 or -32), so no other encoding can hide a bracket.
+    text = body.decode(json.detect_encoding(body), errors="replace")
+    depth = 0
+    for char in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):  # brackets outside strings, in order
+        depth += 1 if char in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def refuse_deep_json() -> Any:
+    """Refuse a JSON body nested too deep before anything parses it (a before_request hook, the first).
+
+    Parsing or validating it would recurse until Python gives up: a 500 and a traceback per request, for
+    anyone, before authentication.
+    """
+    if not request.is_json or not json_too_deep(request.get_data(cache=True)):
+        return None
+    log.info(
+        "refused a JSON body nested deeper than %d levels on %s %s",
+        MAX_JSON_DEPTH,
+        request.method,
+        request.url_rule,
+    )
+    message = f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels."
+    if is_api_request():
+        return json_error(400, message, {"json": ["Invalid JSON body."]})
+    return html_error(400, message)
 
 
 def _has_nul(value: Any) -> bool:

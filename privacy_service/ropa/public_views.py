@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 
 from privacy_service.db import get_session
@@ -43,18 +44,30 @@ def notice(svc: str) -> str:
     )
 
 
+@bp.record_once
+def _make_notice_cache(state: BlueprintSetupState) -> None:
+    state.app.extensions["notice_pdfs"] = service.RenderCache()
+
+
 @bp.get("/privacy/<svc>.pdf")
 @public
 def notice_pdf(svc: str) -> Response:
-    """Download the public privacy notice of a service as PDF."""
-    doc = service.notice_document(get_session(), service=svc)
-    if not doc.activities:
-        abort(404)
-    return Response(
-        service.render_notice(doc, lang=_lang()),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="privacy-{svc}-{_lang()}.pdf"'},
-    )
+    """Download the public privacy notice of a service as PDF (rendered once per registry version)."""
+    session, lang = get_session(), _lang()
+    version = service.notice_version(session, service=svc)
+    tag = service.notice_etag(version, lang)
+    if request.if_none_match.contains_weak(tag):
+        response = Response(status=304)
+    else:
+        cache = current_app.extensions["notice_pdfs"]
+        response = Response(service.notice_pdf(session, service=svc, lang=lang, version=version, cache=cache))
+        response.mimetype = "application/pdf"
+        response.headers["Content-Disposition"] = f'inline; filename="privacy-{svc}-{lang}.pdf"'
+    response.set_etag(tag, weak=True)
+    # private: the language may come from the session cookie, which a shared cache must never keep
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
 
 
 @bp.app_template_filter("retention_rule")

@@ -8,11 +8,12 @@ module but the tables and the code lists, so no circle forms.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import defer
 from sqlmodel import Session
 
@@ -337,6 +338,27 @@ def notice_document(session: Session, *, service: str) -> Notice:
     query = _in_order(ActivityFilter(service=service, status="active"))
     activities = [activity_record(a) for a in session.scalars(query)]
     return Notice(service, header, list_organisations(session), activities)
+
+
+def notice_version(session: Session, *, service: str) -> str:
+    """Return a digest of what the service's notice is made of, in one query; raise NotFound without one.
+
+    The notice header, every organisation and the service's active activities, by their content hashes: any
+    change to what the notice shows gives a new digest, a write that changes nothing keeps it.
+    """
+    parts = union_all(
+        select(literal_column("'n'"), ServiceNotice.service, ServiceNotice.content_hash).where(
+            ServiceNotice.service == service
+        ),
+        select(literal_column("'o'"), Organisation.slug, Organisation.content_hash),
+        select(literal_column("'a'"), ProcessingActivity.slug, ProcessingActivity.content_hash).where(
+            ProcessingActivity.service == service, ProcessingActivity.status == "active"
+        ),
+    )
+    rows = sorted(tuple(row) for row in session.execute(parts))
+    if not any(row[0] == "n" for row in rows):
+        raise NotFound(f"No privacy notice for service {service!r}.")
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
 def jsonable(record: dict[str, Any]) -> dict[str, Any]:

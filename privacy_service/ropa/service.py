@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import export, pdf
 from privacy_service.ropa.models import ActivityVersion, Organisation, ProcessingActivity, ServiceNotice
+from privacy_service.ropa.notice_cache import RenderCache, notice_etag
 from privacy_service.ropa.records import (
     Activity,
     ActivityFilter,
@@ -43,6 +44,7 @@ from privacy_service.ropa.records import (
     list_organisations,
     list_services,
     notice_document,
+    notice_version,
     ropa_document,
 )
 from privacy_service.ropa.rules import STATUSES
@@ -55,6 +57,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "ActivityNotFound",
     "Notice",
     "Processor",
+    "RenderCache",
     "Retention",
     "RetentionRule",
     "Right",
@@ -70,6 +73,8 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "list_organisations",
     "list_services",
     "notice_document",
+    "notice_etag",
+    "notice_version",
     "retention_rule_text",
     "ropa_document",
 ]
@@ -359,3 +364,15 @@ def render_notice(notice: Notice, *, lang: str) -> bytes:
         generated_at=utcnow(),
         lang=lang,
     )
+
+
+def notice_pdf(session: Session, *, service: str, lang: str, version: str, cache: RenderCache) -> bytes:
+    """Return a service's notice PDF at a registry version, rendered only if this process has not yet."""
+
+    def render() -> bytes:
+        doc = notice_document(session, service=service)
+        if not doc.activities:
+            raise NotFound(f"The service {service!r} publishes no activities yet.")
+        return render_notice(doc, lang=lang)
+
+    return cache.get((service, lang, version), render)

@@ -29,6 +29,12 @@ RATE_LIMITS: dict[str, tuple[str, list[str]]] = {
     "subjects.callback": ("20 per minute", ["GET"]),
 }
 
+# Limits whose value is a setting: endpoint -> (config key, methods).
+CONFIGURED_LIMITS: dict[str, tuple[str, list[str]]] = {
+    # anyone may fetch a notice PDF: it is rendered once per version, but a flood of them still costs
+    "public.notice_pdf": ("PRIVACY_NOTICE_PDF_RATE_LIMIT", ["GET"]),
+}
+
 # Per account, wherever the attempts come from: a guess at one officer's password spread over many addresses
 # stalls too. (Someone can lock an officer out for the hour this way; the audit log shows the failed logins.)
 ACCOUNT_LIMITS: dict[str, str] = {"auth.login": "30 per hour"}
@@ -77,6 +83,10 @@ def apply_rate_limits(app: Flask) -> None:
     limiter: Limiter = app.extensions["privacy_limiter"]
     for endpoint, (limit, methods) in RATE_LIMITS.items():
         app.view_functions[endpoint] = limiter.limit(limit, methods=methods)(app.view_functions[endpoint])
+    for endpoint, (key, methods) in CONFIGURED_LIMITS.items():
+        if app.config.get(key):  # empty: no limit
+            view = app.view_functions[endpoint]
+            app.view_functions[endpoint] = limiter.limit(app.config[key], methods=methods)(view)
     for endpoint, limit in ACCOUNT_LIMITS.items():
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(limit, key_func=_account_key, methods=["POST"])(view)
