@@ -14,14 +14,17 @@ submitted a request for one of her proved identifiers, and it names her by `subj
 HMAC-SHA256 keyed with the subscription's secret of "email:" + the address in lower case, never the address.
 
 Lane. Webhooks are delivered apart from mail and tasks: their own scheduler job and their own threads, at
-most PRIVACY_WEBHOOK_CONCURRENCY at once and one at a time per target. A delivery is claimed with a lease in a
-short transaction, so no HTTP call holds a database connection. After FAILURES_TO_OPEN failures in a row a
-target's circuit opens: its deliveries wait, spending no attempts, until the cool-down ends; then one is
-tried again.
+most PRIVACY_WEBHOOK_CONCURRENCY at once and one at a time per circuit. A delivery is claimed with a lease in
+a short transaction, so no HTTP call holds a database connection, and it has a hard deadline however slowly a
+receiver drips its answer. A circuit is a client's target (scheme://host:port): after FAILURES_TO_OPEN
+failures in a row it opens, and its deliveries wait, spending no attempts, until the cool-down ends; then one
+is tried again. Circuits are per client so that one client cannot open another's by pointing a subscription at
+the other's host and failing there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -31,6 +34,7 @@ import logging
 import secrets
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -39,7 +43,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
@@ -52,7 +56,7 @@ from privacy_service.kernel import utcnow
 from privacy_service.notify import MAX_ATTEMPTS, DeliveryAttempt, OutboxMessage, Transport, backoff, sign
 
 EVENTS = ("consent.changed", "subject.erased")
-FAILURES_TO_OPEN = 5  # failures in a row that open a target's circuit
+FAILURES_TO_OPEN = 5  # failures in a row that open a circuit
 FIRST_COOLDOWN = timedelta(seconds=30)
 MAX_COOLDOWN = timedelta(minutes=30)
 LEASE = timedelta(seconds=120)  # a claimed delivery is not claimed again before this (a crashed sender)
@@ -77,10 +81,11 @@ class WebhookSubscription(SQLModel, table=True):
 
 
 class WebhookTarget(SQLModel, table=True):
-    """The circuit breaker of one receiving host: failures in a row, and until when it rests."""
+    """The circuit breaker of one client's receiving host: failures in a row, and until when it rests."""
 
     __tablename__ = "webhook_target"
 
+    client: str = Field(primary_key=True, max_length=100)
     target: str = Field(primary_key=True, max_length=300)
     failures: int = 0
     open_until: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
@@ -315,8 +320,13 @@ class _Claimed:
     event: str
     payload: dict[str, Any]
     url: str
+    client: str
     target: str
     secret: str
+
+    @property
+    def circuit(self) -> tuple[str, str]:
+        return self.client, self.target
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -341,27 +351,43 @@ class _PinnedHTTP(http.client.HTTPConnection):
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, policy: TargetPolicy, timeout: float) -> int:
-    """POST to a checked address of the URL's host (never following a redirect); return the status."""
+    """POST to a checked address of the URL's host (never following a redirect); return the status.
+
+    `timeout` bounds each wait on the socket, and twice it the whole exchange: a receiver that drips its
+    answer a byte at a time has the connection cut under it."""
     scheme, host, port, address = resolve(url, policy)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
     conn = kind(host, port, address, timeout)
+    watchdog = threading.Timer(2 * timeout, _cut, args=(conn,))
+    watchdog.start()
     try:
         conn.request("POST", path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read(64 * 1024)
-        return response.status
+        return conn.getresponse().status  # the body is not read: only the status counts
     finally:
+        watchdog.cancel()
         conn.close()
 
 
-def _claim(session: Session, now: datetime, busy: set[str]) -> _Claimed | None:
-    """Lease the oldest due delivery whose target is neither busy in this process nor resting."""
+def _cut(conn: http.client.HTTPConnection) -> None:
+    """Wake a read blocked on a connection past its deadline (shutdown, unlike close, does)."""
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _claim(session: Session, now: datetime, busy: set[tuple[str, str]]) -> _Claimed | None:
+    """Lease the oldest due delivery whose circuit is neither busy in this process nor resting."""
     stmt = (
         select(OutboxMessage, WebhookSubscription)
         .join(WebhookSubscription, WebhookSubscription.id == OutboxMessage.subscription_id)
-        .outerjoin(WebhookTarget, WebhookTarget.target == WebhookSubscription.target)
+        .outerjoin(
+            WebhookTarget,
+            (WebhookTarget.client == WebhookSubscription.client)
+            & (WebhookTarget.target == WebhookSubscription.target),
+        )
         .where(
             OutboxMessage.kind == "webhook",
             OutboxMessage.status == "pending",
@@ -372,7 +398,7 @@ def _claim(session: Session, now: datetime, busy: set[str]) -> _Claimed | None:
         .limit(1)
     )
     if busy:
-        stmt = stmt.where(WebhookSubscription.target.not_in(sorted(busy)))
+        stmt = stmt.where(tuple_(WebhookSubscription.client, WebhookSubscription.target).not_in(sorted(busy)))
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=OutboxMessage, skip_locked=True)
     row = session.execute(stmt).first()
@@ -386,7 +412,9 @@ def _claim(session: Session, now: datetime, busy: set[str]) -> _Claimed | None:
     )
     if leased.rowcount != 1:  # another sender took it between the read and the lease (SQLite)
         return None
-    return _Claimed(message.id, message.event, dict(message.payload), sub.url, sub.target, sub.secret)
+    return _Claimed(
+        message.id, message.event, dict(message.payload), sub.url, sub.client, sub.target, sub.secret
+    )
 
 
 def _send(claimed: _Claimed, transport: Transport, policy: TargetPolicy) -> tuple[int | None, str | None]:
@@ -411,26 +439,29 @@ def _send(claimed: _Claimed, transport: Transport, policy: TargetPolicy) -> tupl
     return status, f"HTTP {status}"
 
 
-def _upsert_target(session: Session, target: str, error: str | None, now: datetime) -> None:
+def _upsert_circuit(session: Session, circuit: tuple[str, str], error: str | None, now: datetime) -> None:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    client, target = circuit
+    key = ["client", "target"]
     if error is None:
         values: dict[str, Any] = {"failures": 0, "open_until": None, "last_error": None, "updated_at": now}
-        stmt = insert(WebhookTarget).values(target=target, **values)
-        session.execute(stmt.on_conflict_do_update(index_elements=["target"], set_=values))
+        stmt = insert(WebhookTarget).values(client=client, target=target, **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=key, set_=values))
         return
-    stmt = insert(WebhookTarget).values(target=target, failures=1, last_error=error, updated_at=now)
+    stmt = insert(WebhookTarget).values(
+        client=client, target=target, failures=1, last_error=error, updated_at=now
+    )
     session.execute(
         stmt.on_conflict_do_update(
-            index_elements=["target"],
+            index_elements=key,
             set_={"failures": WebhookTarget.failures + 1, "last_error": error, "updated_at": now},
         )
     )
-    failures = session.scalar(select(WebhookTarget.failures).where(WebhookTarget.target == target)) or 0
+    this = (WebhookTarget.client == client) & (WebhookTarget.target == target)
+    failures = session.scalar(select(WebhookTarget.failures).where(this)) or 0
     if failures >= FAILURES_TO_OPEN:
         rest = min(FIRST_COOLDOWN * 2 ** (failures - FAILURES_TO_OPEN), MAX_COOLDOWN)
-        session.execute(
-            update(WebhookTarget).where(WebhookTarget.target == target).values(open_until=now + rest)
-        )
+        session.execute(update(WebhookTarget).where(this).values(open_until=now + rest))
 
 
 def _record(
@@ -447,7 +478,7 @@ def _record(
                 message_id=claimed.id, ok=error is None, status_code=status, error=error, duration_ms=ms
             )
         )
-        _upsert_target(session, claimed.target, error, now)
+        _upsert_circuit(session, claimed.circuit, error, now)
         if error is None:
             message.status, message.delivered_at, message.last_error = "delivered", now, None
             return "delivered"
@@ -474,11 +505,11 @@ def deliver_webhooks(
     budget: float = ROUND_BUDGET,
 ) -> dict[str, int]:
     """One round of the webhook lane: start due deliveries (at most the transport's concurrency at once, one
-    per target) for up to `budget` seconds, wait for those started; return counts delivered, retrying, failed.
-    """
+    per circuit) for up to `budget` seconds and wait for those started; return counts delivered, retrying,
+    failed."""
     concurrency = max(transport.webhook_concurrency, 1)
     counts = {"delivered": 0, "retrying": 0, "failed": 0}
-    busy: dict[Future[str], str] = {}
+    busy: dict[Future[str], tuple[str, str]] = {}
     deadline = time.monotonic() + budget
     started = 0
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook") as pool:
@@ -489,7 +520,7 @@ def deliver_webhooks(
                 if claimed is None:
                     break
                 started += 1
-                busy[pool.submit(_deliver_one, engine, claimed, transport, now)] = claimed.target
+                busy[pool.submit(_deliver_one, engine, claimed, transport, now)] = claimed.circuit
             if not busy:
                 return counts
             done, _ = wait(list(busy), return_when=FIRST_COMPLETED)

@@ -35,6 +35,7 @@ class Receiver:
     refused: int = 0
     redirect_to: str | None = None
     hang: float = 0.0
+    drip: float = 0.0  # seconds between the bytes of a never-ending status line
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -54,6 +55,15 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.hang:
                     time.sleep(receiver.hang)
+                    return
+                if receiver.drip:
+                    for _ in range(200):
+                        try:
+                            self.wfile.write(b"H")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(receiver.drip)
                     return
                 if receiver.redirect_to:
                     self.send_response(302)
@@ -82,9 +92,9 @@ class Receiver:
 
 @contextmanager
 def webhook_receiver(
-    fail_first: int = 0, redirect_to: str | None = None, hang: float = 0.0
+    fail_first: int = 0, redirect_to: str | None = None, hang: float = 0.0, drip: float = 0.0
 ) -> Iterator[Receiver]:
-    receiver = Receiver(fail_first=fail_first, redirect_to=redirect_to, hang=hang)
+    receiver = Receiver(fail_first=fail_first, redirect_to=redirect_to, hang=hang, drip=drip)
     receiver.start()
     try:
         yield receiver

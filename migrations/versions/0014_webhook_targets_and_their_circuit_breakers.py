@@ -1,4 +1,4 @@
-"""Webhook targets: each subscription names its receiving host, and each host has a circuit breaker
+"""Webhook targets: each subscription names its receiving host, and each client's host has a circuit breaker
 
 Revision ID: 0014
 Revises: 0013
@@ -30,12 +30,13 @@ def _target(url: str) -> str:
 
 def upgrade() -> None:
     op.create_table('webhook_target',
+    sa.Column('client', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('open_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('target')
+    sa.PrimaryKeyConstraint('client', 'target')
     )
     with op.batch_alter_table('webhook_subscription', schema=None) as batch_op:
         batch_op.add_column(sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False, server_default=''))

@@ -236,7 +236,7 @@ def test_a_hanging_receiver_neither_holds_up_others_nor_is_called_while_its_circ
         assert len(healthy.received) == 1
         assert first == {"delivered": 1, "retrying": webhooks.FAILURES_TO_OPEN, "failed": 0}
         with transaction(engine) as session:
-            target = session.get(webhooks.WebhookTarget, webhooks.target_of(hanging.url))
+            target = session.get(webhooks.WebhookTarget, ("portal-a", webhooks.target_of(hanging.url)))
             attempts = sum(m.attempts for m in session.scalars(select(notify.OutboxMessage)))
         assert target is not None and target.failures == webhooks.FAILURES_TO_OPEN
         assert target.open_until is not None and attempts == 1 + webhooks.FAILURES_TO_OPEN
@@ -246,3 +246,49 @@ def test_a_hanging_receiver_neither_holds_up_others_nor_is_called_while_its_circ
         assert resting == {"delivered": 0, "retrying": 0, "failed": 0}
         retried = webhooks.deliver_webhooks(engine, transport, now=target.open_until + timedelta(minutes=1))
         assert retried == {"delivered": 0, "retrying": 1, "failed": 0}
+
+
+def _fast_transport(app, **overrides: Any) -> notify.Transport:  # type: ignore[no-untyped-def]
+    settings: dict[str, Any] = {
+        "http_timeout": 0.3,
+        "webhook_allow_http": True,
+        "webhook_allow_private": True,
+        "webhook_concurrency": 2,
+        **overrides,
+    }
+    return notify.Transport(smtp_url=None, outbox_dir=app.instance_path, **settings)
+
+
+def test_another_client_cannot_open_my_circuit_by_failing_at_my_host(app, client, make_key) -> None:  # type: ignore[no-untyped-def]
+    """The attacker subscribes to the victim's host and its deliveries fail there (here: the host's first
+    answers are 500); the attacker's circuit opens, the victim's deliveries to the same host still go."""
+    attacker = bearer(make_key("consent:read", "consent:write", name="attacker"))
+    victim = bearer(make_key("consent:read", "consent:write", name="victim"))
+    engine = app.extensions["engine"]
+    with webhook_receiver(fail_first=webhooks.FAILURES_TO_OPEN) as host:
+        _subscribe(client, attacker, host.url + "?not-yours")
+        for i in range(webhooks.FAILURES_TO_OPEN + 1):
+            client.put(f"/api/v1/consents/a-{i}/surveys", json={"status": "given"}, headers=attacker)
+        _subscribe(client, victim, host.url)
+        client.put("/api/v1/consents/v-1/surveys", json={"status": "given"}, headers=victim)
+        counts = webhooks.deliver_webhooks(engine, _fast_transport(app, webhook_concurrency=1))
+        assert counts["retrying"] == webhooks.FAILURES_TO_OPEN and counts["delivered"] == 1
+        assert [r.json["data"]["subject"] for r in host.received] == ["v-1"]
+    with transaction(engine) as session:
+        circuits = {(t.client, t.failures, t.open_until is not None) for t in session.scalars(
+            select(webhooks.WebhookTarget))}  # fmt: skip
+    assert circuits == {("attacker", webhooks.FAILURES_TO_OPEN, True), ("victim", 0, False)}
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline(app, client, make_key) -> None:  # type: ignore[no-untyped-def]
+    """Each byte comes before the socket timeout, so only the whole-exchange deadline (twice the timeout)
+    ends it; without it the lane's thread was held for the 40 s the drip lasts."""
+    portal = bearer(make_key("consent:read", "consent:write"))
+    with webhook_receiver(drip=0.2) as dripping:
+        _subscribe(client, portal, dripping.url)
+        client.put("/api/v1/consents/drip-1/surveys", json={"status": "given"}, headers=portal)
+        counts = webhooks.deliver_webhooks(app.extensions["engine"], _fast_transport(app))
+    assert counts == {"delivered": 0, "retrying": 1, "failed": 0}
+    with transaction(app.extensions["engine"]) as session:
+        [attempt] = session.scalars(select(notify.DeliveryAttempt))
+    assert not attempt.ok and attempt.duration_ms < 5000, attempt.duration_ms
