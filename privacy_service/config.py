@@ -79,6 +79,13 @@ class Settings:
     subject_max_minutes: int = field(
         default_factory=lambda: int(_env("PRIVACY_SUBJECT_MAX_MINUTES", "120") or 120)
     )
+    # Signs the audit chain's anchors (audit_anchor.py). Keep it from the database's administrators, and apart
+    # from PRIVACY_SECRET_KEY (kept with the backups' keys); unset: anchors are signed with a key derived from
+    # the secret key, and `audit verify` says the anchor is not keyed.
+    audit_anchor_key: str | None = field(default_factory=lambda: _env("PRIVACY_AUDIT_ANCHOR_KEY"))
+    # The append-only file the chain's head is written to on every verify and daily (default:
+    # <instance>/audit-anchor.log). Put it on storage the database administrators cannot rewrite.
+    audit_anchor_file: str | None = field(default_factory=lambda: _env("PRIVACY_AUDIT_ANCHOR_FILE"))
 
     def resolved_policies_path(self) -> Path:
         """Return the policies folder: the setting, ./policies, the source tree's, or the wheel's copy."""
@@ -140,6 +147,8 @@ class Settings:
             "PRIVACY_OIDC_PID_CLAIM": self.oidc_pid_claim,
             "PRIVACY_SUBJECT_IDLE_MINUTES": self.subject_idle_minutes,
             "PRIVACY_SUBJECT_MAX_MINUTES": self.subject_max_minutes,
+            "PRIVACY_AUDIT_ANCHOR_KEY": self.audit_anchor_key,
+            "PRIVACY_AUDIT_ANCHOR_FILE": self.audit_anchor_file,
         }
 
 

@@ -115,7 +115,15 @@ def test_audit_verify_api_names_the_bad_sequence_number(app: Flask, client, make
     assert body["ok"] is True and body["events"] > 0
     _tamper(app, "UPDATE audit_event SET action = 'rewritten' WHERE seq = 2")
     body = client.get("/api/v1/audit/verify", headers=headers).get_json()
-    assert body == {"ok": False, "events": 2, "first_bad_seq": 2, "reason": body["reason"]}
+    assert {k: body[k] for k in ("ok", "events", "first_bad_seq", "head_seq")} == {
+        "ok": False,
+        "events": 2,
+        "first_bad_seq": 2,
+        "head_seq": None,
+    }
+    assert (
+        "edited" in body["reason"] and body["anchor"]["written_seq"] is None
+    )  # a broken chain is not anchored
 
 
 def test_audit_list_pages_through_events_without_personal_data(client, make_key) -> None:  # type: ignore[no-untyped-def]
