@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+from tests_support import tamper_audit
 
 from privacy_service.audit import SYSTEM, count_events, record_event, verify_chain
 
@@ -25,16 +26,7 @@ def _append(app: Flask, n: int) -> None:
 
 
 def _tamper(app: Flask, *statements: str) -> None:
-    """Change history the way someone with database owner rights could: around the append-only triggers."""
-    engine = app.extensions["engine"]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change"))
-        else:
-            conn.execute(text("DROP TRIGGER audit_event_no_update"))
-            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
-        for statement in statements:
-            conn.execute(text(statement))
+    tamper_audit(app.extensions["engine"], *statements)
 
 
 def _base(app: Flask) -> int:
