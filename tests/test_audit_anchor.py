@@ -22,6 +22,7 @@ from tests_support import bearer, tamper_audit
 from privacy_service.audit import SYSTEM, count_events, record_event, verify_chain
 from privacy_service.audit_anchor import Anchor, anchor_key, append_anchor, read_anchors
 from privacy_service.retention.jobs import periodic_job, periodic_jobs
+from privacy_service.retention.scheduler import make_scheduler, sync_jobs
 
 ANCHOR_KEY = "anchor-key-the-dba-does-not-hold"
 
@@ -150,6 +151,13 @@ def test_without_an_anchor_key_verify_says_the_anchor_is_not_keyed(make_app: Cal
 def test_the_daily_job_verifies_and_anchors_the_head(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
     schedule, _ = periodic_jobs(app)["audit.anchor"]
     assert schedule == "30 2 * * *"
+    scheduler = make_scheduler(app)
+    scheduler.start(paused=True)
+    try:
+        sync_jobs(scheduler, app)
+        assert "periodic:audit.anchor" in {job.id for job in scheduler.get_jobs()}
+    finally:
+        scheduler.shutdown(wait=False)
     head = _append(app, 2)
     with app.app_context():
         periodic_job("audit.anchor")
