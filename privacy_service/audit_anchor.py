@@ -98,9 +98,10 @@ def append_anchor(path: Path, key: AnchorKey, anchor: Anchor) -> None:
 
 
 def read_anchors(path: Path, key: AnchorKey) -> tuple[Anchor | None, AnchorReport]:
-    """Check the file's lines from its end back to the newest one signed with this key, and return that one.
+    """Check the file's lines from its end back to the newest block with a line signed with this key, and
+    return that block's highest anchor.
 
-    Every line of the blocks read is checked; older blocks are not read once the newest anchor is found.
+    Every line of the blocks read is checked; older blocks are not read once an anchor is found.
     """
     report = AnchorReport(keyed=key.keyed)
     if not path.exists():
@@ -116,8 +117,8 @@ def read_anchors(path: Path, key: AnchorKey) -> tuple[Anchor | None, AnchorRepor
                 report.bad_lines.append(number)
             elif state == "other_key":
                 report.other_key_lines += 1
-            elif newest is None:
-                newest = anchor
+            elif newest is None or (anchor is not None and anchor.seq > newest.seq):
+                newest = anchor  # the highest: two verifies at once may append their heads out of order
         if newest is not None:
             break
     return newest, report
@@ -148,7 +149,7 @@ def _check_line(raw: bytes, key: AnchorKey) -> tuple[str, Anchor | None]:
         anchor = Anchor(
             seq=int(fields["seq"]), hash=str(fields["hash"]), at=str(fields["at"]), count=int(fields["count"])
         )
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError, RecursionError):
         return "bad", None
     if fields["kid"] != key.kid:
         return "other_key", None

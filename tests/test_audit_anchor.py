@@ -184,3 +184,26 @@ def test_a_long_anchor_file_is_read_from_its_end(app: Flask) -> None:
     assert newest is not None and newest.seq == head
     assert 0 < report.lines_checked < 1000 and report.bad_lines == []
     assert _verify(app).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "not an anchor",
+        "[1, 2]",
+        '{"seq": 1e999, "hash": "x", "at": "x", "count": 1, "kid": "{kid}", "mac": "x"}',
+    ],
+    ids=["text", "list", "huge-number"],
+)
+def test_a_garbage_anchor_line_is_reported_not_a_crash(
+    app: Flask, make_key: Callable[..., str], line: str
+) -> None:
+    headers = bearer(make_key("audit:read"))
+    client = app.test_client()
+    assert client.get("/api/v1/audit/verify", headers=headers).get_json()["ok"] is True
+    with _anchor_file(app).open("a") as fh:
+        fh.write(line.replace("{kid}", anchor_key(ANCHOR_KEY, "unused").kid) + "\n")
+    resp = client.get("/api/v1/audit/verify", headers=headers)
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["ok"] is False and body["anchor"]["bad_lines"] == [1] and "HMAC" in body["reason"]
