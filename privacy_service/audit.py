@@ -146,6 +146,7 @@ class AnchorReport:
     bad_lines: list[int] = field(default_factory=list)  # line numbers whose HMAC does not match
     other_key_lines: int = 0  # signed with another key (before a key change): not checked
     written_seq: int | None = None  # the head this verify anchored; None when it found a fault
+    written_line: str | None = None  # the signed line appended to the file
     warnings: list[str] = field(default_factory=list)
 
 

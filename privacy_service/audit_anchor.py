@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from privacy_service.audit import AnchorReport, VerifyResult, verify_chain
+from privacy_service import notify
+from privacy_service.audit import SYSTEM, AnchorReport, VerifyResult, record_event, verify_chain
 from privacy_service.kernel import utcnow
 
 if TYPE_CHECKING:
@@ -84,8 +85,9 @@ def anchor_settings(config: Mapping[str, Any]) -> tuple[Path, AnchorKey]:
     return path, anchor_key(config.get("PRIVACY_AUDIT_ANCHOR_KEY"), config["SECRET_KEY"])
 
 
-def append_anchor(path: Path, key: AnchorKey, anchor: Anchor) -> None:
-    """Append one signed line; O_APPEND and a single write, so concurrent writers never interleave."""
+def append_anchor(path: Path, key: AnchorKey, anchor: Anchor) -> str:
+    """Append one signed line and return it; O_APPEND and a single write, so concurrent writers never
+    interleave."""
     fields = {"seq": anchor.seq, "hash": anchor.hash, "at": anchor.at, "count": anchor.count, "kid": key.kid}
     line = json.dumps({**fields, "mac": key.sign(fields)}, sort_keys=True, separators=(",", ":")) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +97,7 @@ def append_anchor(path: Path, key: AnchorKey, anchor: Anchor) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return line.rstrip("\n")
 
 
 def read_anchors(path: Path, key: AnchorKey) -> tuple[Anchor | None, AnchorReport]:
@@ -181,7 +184,8 @@ def verify_anchored(session: Session, *, path: Path, key: AnchorKey) -> VerifyRe
         return result
     at = utcnow().isoformat(timespec="seconds")
     assert result.head_seq is not None
-    append_anchor(path, key, Anchor(seq=result.head_seq, hash=result.head_hash, at=at, count=result.events))
+    head = Anchor(seq=result.head_seq, hash=result.head_hash, at=at, count=result.events)
+    report.written_line = append_anchor(path, key, head)
     report.written_seq = result.head_seq
     return result
 
@@ -208,9 +212,35 @@ def _anchor_fault(
 
 
 def anchor_job(app: Flask) -> None:
-    """Verify the chain and anchor its head (daily); a fault is logged, and nothing is anchored."""
+    """Verify the chain and anchor its head (daily); a fault is logged, and nothing is anchored. With
+    PRIVACY_AUDIT_ANCHOR_MAIL set, the anchor line or the fault is mailed there too."""
     path, key = anchor_settings(app.config)
+    mail_to = app.config.get("PRIVACY_AUDIT_ANCHOR_MAIL")
     with Session(app.extensions["engine"]) as session, session.begin():
         result = verify_anchored(session, path=path, key=key)
+        if mail_to:
+            _mail_anchor(session, to=mail_to, result=result)
     if not result.ok:
         log.error("audit verify failed at event %s: %s", result.first_bad_seq, result.reason)
+
+
+def _mail_anchor(session: Session, *, to: str, result: VerifyResult) -> None:
+    """Queue the anchor (or the fault) for the mailbox, recorded in the chain in the same transaction."""
+    assert result.anchor is not None
+    if result.ok:
+        subject = f"Audit trail anchored at event {result.head_seq}"
+        text = f"The audit trail verified and was anchored. Keep this line:\n\n{result.anchor.written_line}\n"
+    else:
+        subject = "Audit trail verification FAILED"
+        text = f"The audit trail did not verify at event {result.first_bad_seq}:\n\n{result.reason}\n"
+    text += "".join(f"\nwarning: {w}" for w in result.anchor.warnings)
+    notify.enqueue_email(session, event="audit.anchor", to=to, subject=subject, text=text)
+    details = {"ok": result.ok, "anchored_seq": result.anchor.written_seq}
+    record_event(
+        session,
+        actor=SYSTEM,
+        action="audit.anchor_mailed",
+        object_type="audit",
+        object_id="anchor",
+        details=details,
+    )

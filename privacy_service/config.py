@@ -86,6 +86,9 @@ class Settings:
     # The append-only file the chain's head is written to on every verify and daily (default:
     # <instance>/audit-anchor.log). Put it on storage the database administrators cannot rewrite.
     audit_anchor_file: str | None = field(default_factory=lambda: _env("PRIVACY_AUDIT_ANCHOR_FILE"))
+    # A mailbox outside the database administrators' reach: the daily anchor job mails it the anchor line it
+    # wrote, or the fault it found (through the outbox). Unset: no mail.
+    audit_anchor_mail: str | None = field(default_factory=lambda: _env("PRIVACY_AUDIT_ANCHOR_MAIL"))
 
     def resolved_policies_path(self) -> Path:
         """Return the policies folder: the setting, ./policies, the source tree's, or the wheel's copy."""
@@ -149,6 +152,7 @@ class Settings:
             "PRIVACY_SUBJECT_MAX_MINUTES": self.subject_max_minutes,
             "PRIVACY_AUDIT_ANCHOR_KEY": self.audit_anchor_key,
             "PRIVACY_AUDIT_ANCHOR_FILE": self.audit_anchor_file,
+            "PRIVACY_AUDIT_ANCHOR_MAIL": self.audit_anchor_mail,
         }
 
 

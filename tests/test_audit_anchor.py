@@ -6,11 +6,14 @@ the anchor key nor the right to rewrite the anchor file.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import hmac
 import json
 import logging
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from flask import Flask
 from sqlmodel import Session
 from tests_support import bearer, tamper_audit
 
+from privacy_service import notify
 from privacy_service.audit import SYSTEM, count_events, record_event, verify_chain
 from privacy_service.audit_anchor import Anchor, anchor_key, append_anchor, read_anchors
 from privacy_service.retention.jobs import periodic_job, periodic_jobs
@@ -43,6 +47,12 @@ def _append(app: Flask, n: int) -> int:
         for i in range(n):
             record_event(session, actor=SYSTEM, action="test.event", object_type="thing", object_id=str(i))
         return count_events(session)
+
+
+def _mail(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def _verify(app: Flask) -> Any:
@@ -207,3 +217,30 @@ def test_a_garbage_anchor_line_is_reported_not_a_crash(
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["ok"] is False and body["anchor"]["bad_lines"] == [1] and "HMAC" in body["reason"]
+
+
+def test_the_daily_job_mails_the_anchor_line_and_a_fault(make_app: Callable[..., Flask]) -> None:
+    app = make_app(PRIVACY_AUDIT_ANCHOR_KEY=ANCHOR_KEY, PRIVACY_AUDIT_ANCHOR_MAIL="audit-anchors@example.no")
+    head = _append(app, 2)
+    outbox = Path(app.config["PRIVACY_INSTANCE_PATH"]) / "outbox"
+    with app.app_context():
+        periodic_job("audit.anchor")
+    notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
+    [mail] = [_mail(m) for m in outbox.glob("*.eml")]
+    [line] = _anchor_file(app).read_text().splitlines()
+    assert (
+        mail["To"] == "audit-anchors@example.no"
+        and mail["Subject"] == f"Audit trail anchored at event {head}"
+    )
+    assert line in mail.get_content()  # the signed line itself, kept where the database cannot reach
+    with Session(app.extensions["engine"]) as session:  # the mail is a write: recorded in the chain
+        chain = verify_chain(session)
+        assert chain.ok and chain.head_seq == head + 1
+
+    tamper_audit(app.extensions["engine"], f"DELETE FROM audit_event WHERE seq >= {head}")
+    with app.app_context():
+        periodic_job("audit.anchor")
+    notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
+    failed = [mail for m in outbox.glob("*.eml") if "FAILED" in (mail := _mail(m))["Subject"]]
+    assert len(failed) == 1 and "events were removed" in failed[0].get_content()
+    assert len(_anchor_file(app).read_text().splitlines()) == 1
