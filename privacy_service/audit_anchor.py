@@ -165,7 +165,12 @@ def verify_anchored(session: Session, *, path: Path, key: AnchorKey) -> VerifyRe
     """Verify the chain and hold it to its newest anchor; when both hold, anchor the head verified now."""
     # The file is read before the chain: an anchor written meanwhile by another verify may name events this
     # walk does not see yet, and must not count against it.
-    newest, report = read_anchors(path, key)
+    try:
+        newest, report = read_anchors(path, key)
+    except OSError as err:  # the chain cannot be held to its anchor: that is a failed verify, not a crash
+        log.error("the audit anchor file cannot be read: %s", err.strerror)
+        reason = f"the anchor file cannot be read: {err.strerror}"
+        return VerifyResult(False, 0, reason=reason, anchor=AnchorReport(keyed=key.keyed))
     result = verify_chain(session, mark_seq=newest.seq if newest else 0)
     result.anchor = report
     if newest is not None:
@@ -176,18 +181,26 @@ def verify_anchored(session: Session, *, path: Path, key: AnchorKey) -> VerifyRe
         report.warnings.append(
             f"{report.other_key_lines} anchor line(s) signed with another key were not checked"
         )
-    if not result.ok:
-        return result
-    fault = _anchor_fault(result, newest, report)
+    fault = _anchor_fault(result, newest, report) if result.ok else None
     if fault is not None:
         result.ok, result.first_bad_seq, result.reason = False, fault[0], fault[1]
-        return result
-    at = utcnow().isoformat(timespec="seconds")
-    assert result.head_seq is not None
-    head = Anchor(seq=result.head_seq, hash=result.head_hash, at=at, count=result.events)
-    report.written_line = append_anchor(path, key, head)
-    report.written_seq = result.head_seq
+    if result.ok:
+        _anchor_head(result, path=path, key=key)
     return result
+
+
+def _anchor_head(result: VerifyResult, *, path: Path, key: AnchorKey) -> None:
+    """Append the verified head; a file that cannot be written leaves the chain verified, with a warning."""
+    assert result.anchor is not None and result.head_seq is not None
+    at = utcnow().isoformat(timespec="seconds")
+    head = Anchor(seq=result.head_seq, hash=result.head_hash, at=at, count=result.events)
+    try:
+        result.anchor.written_line = append_anchor(path, key, head)
+    except OSError as err:  # only this anchor is lost, which the operator must hear of
+        log.error("the audit anchor file cannot be written: %s", err.strerror)
+        result.anchor.warnings.append(f"the anchor was not written: {err.strerror}")
+        return
+    result.anchor.written_seq = result.head_seq
 
 
 def _anchor_fault(

@@ -244,3 +244,19 @@ def test_the_daily_job_mails_the_anchor_line_and_a_fault(make_app: Callable[...,
     failed = [mail for m in outbox.glob("*.eml") if "FAILED" in (mail := _mail(m))["Subject"]]
     assert len(failed) == 1 and "events were removed" in failed[0].get_content()
     assert len(_anchor_file(app).read_text().splitlines()) == 1
+
+
+def test_an_anchor_file_that_cannot_be_read_fails_verify_and_one_not_written_warns(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    """Unreadable: the chain cannot be held to its anchor (failed, no crash). Unwritable: it holds."""
+    unreadable = make_app(PRIVACY_AUDIT_ANCHOR_KEY=ANCHOR_KEY, PRIVACY_AUDIT_ANCHOR_FILE=str(tmp_path))
+    result = _verify(unreadable)
+    assert result.exit_code == 1 and "the anchor file cannot be read" in result.output
+    (tmp_path / "a-file").write_text("")
+    unwritable = make_app(
+        PRIVACY_AUDIT_ANCHOR_KEY=ANCHOR_KEY, PRIVACY_AUDIT_ANCHOR_FILE=str(tmp_path / "a-file" / "x")
+    )
+    result = _verify(unwritable)
+    assert result.exit_code == 0 and "warning: the anchor was not written" in result.output
+    assert "not anchored" in result.output

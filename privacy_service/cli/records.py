@@ -68,7 +68,10 @@ def audit_verify() -> None:
         where = f"event {result.first_bad_seq}" if result.first_bad_seq is not None else "the anchor file"
         click.echo(f"BROKEN at {where}: {result.reason}")
         sys.exit(1)
-    click.echo(f"anchored event {anchor.written_seq}" + ("" if anchor.keyed else " (not keyed)"))
+    if anchor.written_seq is None:
+        click.echo("not anchored: the anchor file could not be written (see the warning)")
+    else:
+        click.echo(f"anchored event {anchor.written_seq}" + ("" if anchor.keyed else " (not keyed)"))
     click.echo(f"ok: {result.events} events, chain intact")
 
 
