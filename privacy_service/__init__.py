@@ -206,6 +206,7 @@ def _register_tasks_and_jobs(app: Flask) -> None:
     """The outbox tasks (work queued with a change, done after it commits) and the periodic jobs the
     scheduler process runs for this app: every package's are named here, none registers itself on import."""
     from privacy_service import notify
+    from privacy_service.audit_anchor import anchor_job
     from privacy_service.consent import jobs as consent_jobs
     from privacy_service.dsar import jobs as dsar_jobs
     from privacy_service.retention.jobs import register_periodic
@@ -215,6 +216,7 @@ def _register_tasks_and_jobs(app: Flask) -> None:
             notify.register_task(name, handler)
     for name, (schedule, job) in dsar_jobs.JOBS.items():
         register_periodic(app, name, schedule, job)
+    register_periodic(app, "audit.anchor", "30 2 * * *", anchor_job)  # daily, also when nobody verifies
 
 
 def _declare_docs_endpoints(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -135,6 +135,22 @@ def record_event(
 
 
 @dataclass
+class AnchorReport:
+    """What the chain was checked against outside the database (audit_anchor.py)."""
+
+    keyed: bool  # signed with PRIVACY_AUDIT_ANCHOR_KEY, not with the key derived from the secret key
+    anchored_seq: int | None = None  # the newest valid anchor the chain was held to
+    anchored_hash: str | None = None
+    anchored_at: str | None = None
+    lines_checked: int = 0
+    bad_lines: list[int] = field(default_factory=list)  # line numbers whose HMAC does not match
+    other_key_lines: int = 0  # signed with another key (before a key change): not checked
+    written_seq: int | None = None  # the head this verify anchored; None when it found a fault
+    written_line: str | None = None  # the signed line appended to the file
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
 class VerifyResult:
     """The outcome of checking the whole chain."""
 
@@ -142,14 +158,19 @@ class VerifyResult:
     events: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    head_seq: int | None = None  # the last event, when the chain holds
+    head_hash: str = GENESIS_HASH
+    marked_hash: str | None = None  # the hash of the event verify_chain was asked to mark
+    anchor: AnchorReport | None = None
 
 
-def verify_chain(session: Session, *, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in order and name the first event that does not fit."""
+def verify_chain(session: Session, *, batch: int = 5000, mark_seq: int = 0) -> VerifyResult:
+    """Walk the chain in order and name the first event that does not fit; keep the hash at `mark_seq`."""
     prev = GENESIS_HASH
     expected_seq = 1
     count = 0
     last_seq = 0
+    marked = None
     while True:
         # Plain rows, not ORM objects: a long trail must not fill the session's identity map.
         rows = session.execute(
@@ -178,10 +199,12 @@ def verify_chain(session: Session, *, batch: int = 5000) -> VerifyResult:
             )
             if digest != ev.hash:
                 return VerifyResult(False, count, ev.seq, "content does not match its hash (edited)")
+            if ev.seq == mark_seq:
+                marked = ev.hash
             prev = ev.hash
             expected_seq += 1
             last_seq = ev.seq
-    return VerifyResult(True, count)
+    return VerifyResult(True, count, head_seq=last_seq, head_hash=prev, marked_hash=marked)
 
 
 def count_events(session: Session) -> int:

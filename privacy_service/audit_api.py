@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
-from privacy_service.audit import AuditEvent, count_events, verify_chain
+from privacy_service.audit import AuditEvent, count_events
+from privacy_service.audit_anchor import anchor_settings, verify_anchored
 from privacy_service.db import get_session
 from privacy_service.security.access import require
 
@@ -44,11 +46,33 @@ class AuditPageSchema(Schema):
     next_after_seq = fields.Integer(allow_none=True)
 
 
+class AnchorSchema(Schema):
+    keyed = fields.Boolean(
+        metadata={"description": "Signed with PRIVACY_AUDIT_ANCHOR_KEY (not a derived key)"}
+    )
+    anchored_seq = fields.Integer(
+        allow_none=True, metadata={"description": "The newest valid anchor's event"}
+    )
+    anchored_hash = fields.String(allow_none=True)
+    anchored_at = fields.String(allow_none=True)
+    lines_checked = fields.Integer()
+    bad_lines = fields.List(
+        fields.Integer(), metadata={"description": "Lines, counted from the file's end, whose HMAC fails"}
+    )
+    other_key_lines = fields.Integer(metadata={"description": "Lines signed with another key, not checked"})
+    written_seq = fields.Integer(allow_none=True, metadata={"description": "The head anchored by this call"})
+    warnings = fields.List(fields.String())
+
+
 class VerifySchema(Schema):
     ok = fields.Boolean()
     events = fields.Integer(metadata={"description": "Events checked"})
     first_bad_seq = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
+    head_seq = fields.Integer(
+        allow_none=True, metadata={"description": "The last event, when the chain holds"}
+    )
+    anchor = fields.Nested(AnchorSchema)
 
 
 @blp.route("/audit")
@@ -74,5 +98,6 @@ def list_audit(after_seq: int, limit: int, **filters: Any) -> dict[str, Any]:
 @blp.response(200, VerifySchema)
 @require("audit:read")
 def verify_audit() -> Any:
-    """Check the whole hash chain and name the first event that does not fit."""
-    return verify_chain(get_session())
+    """Check the whole hash chain and its anchor; name the first event that does not fit; anchor the head."""
+    path, key = anchor_settings(current_app.config)
+    return verify_anchored(get_session(), path=path, key=key)

@@ -84,6 +84,16 @@ class Settings:
     subject_max_minutes: int = field(
         default_factory=lambda: int(_env("PRIVACY_SUBJECT_MAX_MINUTES", "120") or 120)
     )
+    # Signs the audit chain's anchors (audit_anchor.py). Keep it from the database's administrators, and apart
+    # from PRIVACY_SECRET_KEY (kept with the backups' keys); unset: anchors are signed with a key derived from
+    # the secret key, and `audit verify` says the anchor is not keyed.
+    audit_anchor_key: str | None = field(default_factory=lambda: _env("PRIVACY_AUDIT_ANCHOR_KEY"))
+    # The append-only file the chain's head is written to on every verify and daily (default:
+    # <instance>/audit-anchor.log). Put it on storage the database administrators cannot rewrite.
+    audit_anchor_file: str | None = field(default_factory=lambda: _env("PRIVACY_AUDIT_ANCHOR_FILE"))
+    # A mailbox outside the database administrators' reach: the daily anchor job mails it the anchor line it
+    # wrote, or the fault it found (through the outbox). Unset: no mail.
+    audit_anchor_mail: str | None = field(default_factory=lambda: _env("PRIVACY_AUDIT_ANCHOR_MAIL"))
 
     # Webhooks (webhooks.py): https only unless ALLOW_HTTP=1; receivers on loopback, private or link-local
     # addresses only with ALLOW_PRIVATE=1 (tests, a developer's machine); the most active subscriptions one
@@ -164,6 +174,9 @@ class Settings:
             "PRIVACY_WEBHOOK_CONCURRENCY": self.webhook_concurrency,
             "PRIVACY_SUBJECT_IDLE_MINUTES": self.subject_idle_minutes,
             "PRIVACY_SUBJECT_MAX_MINUTES": self.subject_max_minutes,
+            "PRIVACY_AUDIT_ANCHOR_KEY": self.audit_anchor_key,
+            "PRIVACY_AUDIT_ANCHOR_FILE": self.audit_anchor_file,
+            "PRIVACY_AUDIT_ANCHOR_MAIL": self.audit_anchor_mail,
         }
 
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
 
 
 def link_and_code(mail: dict[str, Any]) -> tuple[str, str]:
@@ -54,3 +55,16 @@ def minimal_activity(**overrides: object) -> dict:
     }
     record.update(overrides)
     return record
+
+
+def tamper_audit(engine: Engine, *statements: str) -> None:
+    """Change the audit trail the way someone with database owner rights could: around its append-only
+    triggers."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_event_no_update"))
+            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
+        for statement in statements:
+            conn.execute(text(statement))

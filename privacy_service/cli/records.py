@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from privacy_service.audit import Actor, verify_chain
+from privacy_service.audit import Actor
+from privacy_service.audit_anchor import anchor_settings, verify_anchored
 from privacy_service.cli.common import CLI_ACTOR, fail
 from privacy_service.db import get_engine, transaction
 from privacy_service.errors import DomainError
@@ -49,14 +50,29 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Check the hash chain; name the first bad event; exit 1 if broken."""
+    """Check the hash chain and its anchor; name the first bad event; anchor the head; exit 1 if broken."""
+    path, key = anchor_settings(current_app.config)
     with transaction(get_engine()) as session:
-        result = verify_chain(session)
-    if result.ok:
-        click.echo(f"ok: {result.events} events, chain intact")
+        result = verify_anchored(session, path=path, key=key)
+    anchor = result.anchor
+    assert anchor is not None
+    for warning in anchor.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if anchor.anchored_seq is not None:
+        click.echo(
+            f"anchor: newest valid anchor is event {anchor.anchored_seq} of {anchor.anchored_at} ({path})"
+        )
     else:
-        click.echo(f"BROKEN at event {result.first_bad_seq}: {result.reason}")
+        click.echo(f"anchor: none yet in {path}")
+    if not result.ok:
+        where = f"event {result.first_bad_seq}" if result.first_bad_seq is not None else "the anchor file"
+        click.echo(f"BROKEN at {where}: {result.reason}")
         sys.exit(1)
+    if anchor.written_seq is None:
+        click.echo("not anchored: the anchor file could not be written (see the warning)")
+    else:
+        click.echo(f"anchored event {anchor.written_seq}" + ("" if anchor.keyed else " (not keyed)"))
+    click.echo(f"ok: {result.events} events, chain intact")
 
 
 @click.group("retention")
