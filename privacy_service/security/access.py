@@ -91,6 +91,12 @@ def current_principal() -> Principal | None:
     return g.get("principal")
 
 
+def has_scope(scope: str) -> bool:
+    """Whether the caller of this request holds the scope (an officer through the role's scopes)."""
+    principal = current_principal()
+    return principal is not None and scope in principal.scopes
+
+
 def current_actor() -> Actor:
     """Return the actor of this request for audit events."""
     principal = current_principal()
