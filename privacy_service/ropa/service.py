@@ -64,6 +64,7 @@ from privacy_service.ropa.rulechanges import (
     pending_for,
     proposed_view,
     record_dry_run,
+    rules_differ,
 )
 from privacy_service.ropa.rules import STATUSES
 from privacy_service.ropa.texts import retention_rule_text
@@ -83,6 +84,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "pending_for",
     "proposed_view",
     "record_dry_run",
+    "rules_differ",
     "Activity",
     "ActivityFilter",
     "ActivityNotFound",

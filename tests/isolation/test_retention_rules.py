@@ -8,6 +8,7 @@ rule change until a dry run of it has been made on the activity as it is, and so
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -239,3 +240,23 @@ def test_reviving_a_retired_activity_brings_its_rules_back_only_through_a_rule_c
     assert revived.get_json()["retention"]["rules"] == []  # none run until the change is applied
     rules = client.get("/api/v1/retention/rules", headers=dpo).get_json()
     assert not [r for r in rules if r["activity"] == "support"]
+
+
+def test_an_operators_policy_load_applies_a_rule_change_and_prints_its_dry_run(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    policies = tmp_path / "policies"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "policies", policies)
+    path = policies / "activities" / "helsedata.yaml"
+    shipped = "table: support_enquiries, anchor: answered_at, period: P3M"
+    assert shipped in path.read_text()
+    path.write_text(path.read_text().replace(shipped, shipped.replace("P3M", "P2M")))
+    app = make_app("loaded", PRIVACY_POLICIES=str(policies))
+    create_demo_data(
+        instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]), seed=5, people=20, anchor=date.today()
+    )
+    before = _support_rows(Path(app.config["PRIVACY_INSTANCE_PATH"]))
+    result = app.test_cli_runner().invoke(args=["init"])
+    assert result.exit_code == 0, result.output
+    assert "retention rules changed (in force now): support" in result.output
+    assert "support:helsedata-support.support_enquiries:delete: after P2M, due" in result.output
+    assert _support_rows(Path(app.config["PRIVACY_INSTANCE_PATH"])) == before  # a dry run: nothing touched
+    assert "rule_change.load" in _actions(app)
