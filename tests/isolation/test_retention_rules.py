@@ -260,3 +260,20 @@ def test_an_operators_policy_load_applies_a_rule_change_and_prints_its_dry_run(m
     assert "support:helsedata-support.support_enquiries:delete: after P2M, due" in result.output
     assert _support_rows(Path(app.config["PRIVACY_INSTANCE_PATH"])) == before  # a dry run: nothing touched
     assert "rule_change.load" in _actions(app)
+
+
+def test_an_officer_reviving_an_activity_on_the_edit_page_leaves_its_rules_waiting(client, login) -> None:  # type: ignore[no-untyped-def]
+    from tests.ropa.test_views import _edit_form
+
+    login("officer")  # the officer role may run retention: the change is proposed, not refused
+    for status in ("retired", "active"):
+        form = _edit_form(client, "support")
+        form["status"] = status
+        saved = client.post("/officer/activities/support/edit?lang=nb", data=form, follow_redirects=True)
+        assert saved.status_code == 200, saved.get_data(as_text=True)
+    page = saved.get_data(as_text=True)
+    assert "venter på en prøvekjøring" in page  # the nb text of the pending rule change
+    rules = client.get("/api/v1/retention/rules").get_json()
+    assert not [r for r in rules if r["activity"] == "support"]
+    changes = client.get(f"{CHANGES}?activity=support&status=pending").get_json()
+    assert changes[0]["rules"][0]["period"] == "P3M"
