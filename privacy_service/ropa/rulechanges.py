@@ -156,14 +156,21 @@ def propose(
     return change
 
 
-def record_loaded(
-    session: Session, *, slug: str, before: list[dict[str, Any]], after: list[dict[str, Any]], actor: Actor
+def record_at_once(
+    session: Session,
+    *,
+    slug: str,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    actor: Actor,
+    why: str,
 ) -> None:
-    """Record that a policy load changed an activity's live rules at once (an operator's action)."""
+    """Record live rules changed at once: by an operator's policy load ("load"), or stopped by a retirement
+    ("retire")."""
     record_event(
         session,
         actor=actor,
-        action="rule_change.load",
+        action=f"rule_change.{why}",
         object_type="activity",
         object_id=slug,
         details={"before": _keys(slug, before), "after": _keys(slug, after)},

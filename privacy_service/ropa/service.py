@@ -247,7 +247,7 @@ def create_activity(
     session.add(activity)
     session.flush()
     _keep_version(session, activity, change=change, actor=actor)
-    _after_rules(session, activity, split, before=None, actor=actor)
+    _after_rules(session, activity, split, before=None, actor=actor, mode=rules)
     return activity
 
 
@@ -258,17 +258,20 @@ def _after_rules(
     *,
     before: dict[str, Any] | None,
     actor: Actor,
+    mode: RuleMode,
 ) -> RuleChange | None:
-    """Keep proposed rules as a pending change, or record that a policy load changed them at once."""
+    """Keep proposed rules as a pending change, or record that a policy load or a retirement changed them at
+    once."""
     if split.proposed is not None:
         return rulechanges.propose(session, activity=activity, rules=split.proposed, actor=actor)
-    if split.changed:
-        rulechanges.record_loaded(
+    if split.changed:  # a policy load, or a retirement: in force at once
+        rulechanges.record_at_once(
             session,
             slug=activity.slug,
             before=rulechanges.live_rules(before),
             after=rulechanges.live_rules(activity.data),
             actor=actor,
+            why="retire" if activity.status == "retired" and mode != "apply" else "load",
         )
     return None
 
@@ -295,7 +298,7 @@ def update_activity(
     before = activity.data
     split = rulechanges.split_rules(before, data, mode=rules)
     changed = _write(session, activity, split.record, actor=actor, change=change)
-    return activity, changed, _after_rules(session, activity, split, before=before, actor=actor)
+    return activity, changed, _after_rules(session, activity, split, before=before, actor=actor, mode=rules)
 
 
 def _write(

@@ -226,11 +226,12 @@ def test_a_rule_that_fails_its_dry_run_cannot_be_applied(client, make_key, demo)
 
 
 def test_reviving_a_retired_activity_brings_its_rules_back_only_through_a_rule_change(
-    client, make_key
+    app, client, make_key
 ) -> None:  # type: ignore[no-untyped-def]
     dpo = bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run"))
     registry = bearer(make_key("registry:read", "registry:write"))
     assert client.delete(SUPPORT, headers=dpo).status_code == 200  # stops its rules at once: deletes nothing
+    assert "rule_change.retire" in _actions(app)
     body, __ = _body(client, registry)
     assert body["retention"]["rules"], "a retired activity keeps its rules on record"
     body["status"] = "active"
