@@ -38,6 +38,9 @@ class LoadReport:
     """What a load changed, per kind of record."""
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # activities that existed and whose live retention rules the load changed (in force at once: an operator's
+    # action); `init` prints a dry run of them
+    rule_changes: list[str] = field(default_factory=list)
 
     def add(self, kind: str, outcome: str) -> None:
         bucket = self.counts.setdefault(kind, {"created": 0, "updated": 0, "unchanged": 0})
@@ -149,6 +152,14 @@ def read_policies(root: Path) -> dict[str, Any]:
     }
 
 
+def _live_rules(session: Session, slug: str) -> list[dict[str, Any]] | None:
+    """The rules in force for an activity before the load; None when it does not exist yet."""
+    try:
+        return ropa_service.live_rules(ropa_service.activity_view(session, slug=slug).record)
+    except ropa_service.ActivityNotFound:
+        return None
+
+
 def load_policies(session: Session, *, root: Path, instance_path: Path, actor: Actor) -> LoadReport:
     """Validate policies/ and write it into the registry and the data map in the caller's transaction."""
     docs = read_policies(root)
@@ -159,7 +170,10 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
         report.add("notices", ropa_service.upsert_notice(session, service=service, data=notice, actor=actor))
     for record in docs["activities"]:
         try:
+            before = _live_rules(session, record["slug"])
             report.add("activities", ropa_service.apply_activity(session, data=record, actor=actor))
+            if before is not None and ropa_service.rules_differ(before, ropa_service.live_rules(record)):
+                report.rule_changes.append(record["slug"])
         except ValidationFailed as exc:
             raise PolicyError(
                 f"{root}: activity '{record['slug']}': {exc.message} {exc.fields}", fields=exc.fields

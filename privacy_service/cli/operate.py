@@ -8,7 +8,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
@@ -18,8 +18,11 @@ from privacy_service.cli.common import APP_FACTORY, CLI_ACTOR, fail
 from privacy_service.db import get_engine, transaction
 from privacy_service.errors import DomainError
 
+if TYPE_CHECKING:
+    from privacy_service.policies import LoadReport
 
-def init_database(app: Flask) -> dict:
+
+def init_database(app: Flask) -> LoadReport:
     """Upgrade the schema and load policies/; return what the load changed."""
     from privacy_service.migrate import upgrade
     from privacy_service.policies import load_policies
@@ -33,7 +36,7 @@ def init_database(app: Flask) -> dict:
             instance_path=app.extensions["instance_path"],
             actor=CLI_ACTOR,
         )
-    return report.counts
+    return report
 
 
 @click.command("init")
@@ -41,11 +44,34 @@ def init_database(app: Flask) -> dict:
 def init_command() -> None:
     """Upgrade the database schema and load policies/."""
     try:
-        counts = init_database(current_app)
+        report = init_database(current_app)
     except DomainError as exc:
         fail(exc)
-    for kind, c in counts.items():
+    for kind, c in report.counts.items():
         click.echo(f"{kind}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged")
+    if report.rule_changes:
+        _print_rule_changes(report.rule_changes)
+
+
+def _print_rule_changes(slugs: list[str]) -> None:
+    """Show what the retention rules the load changed will do, by a dry run of them (docs/retention.md)."""
+    from privacy_service.retention import service
+
+    click.echo("retention rules changed (in force now): " + ", ".join(slugs))
+    with transaction(get_engine()) as session:
+        keys = [r.key for r in service.list_rules(session) if r.activity in slugs]
+    if not keys:
+        return
+    run = service.run_retention(
+        get_engine(), instance_path=current_app.extensions["instance_path"], actor=CLI_ACTOR, dry_run=True,
+        only=keys, trigger="cli",
+    )  # fmt: skip
+    with transaction(get_engine()) as session:
+        __, results = service.get_run(session, run.id or 0)
+    click.echo(f"dry run {run.id} of them, as of now:")
+    for r in results:
+        what = f"{r.action} {r.acted}, held {r.held}" if not r.error else f"FAILED: {r.error}"
+        click.echo(f"  {r.rule}: after {r.period}, due {r.candidates}: {what}")
 
 
 @click.group("policies")

@@ -16,6 +16,8 @@ from privacy_service.retention.schemas import (
     HoldSchema,
     ReleaseInSchema,
     ReleaseOutSchema,
+    RuleChangeListArgsSchema,
+    RuleChangeSchema,
     RuleSchema,
     RunInSchema,
     RunSchema,
@@ -109,3 +111,51 @@ class Runs(MethodView):
 def get_run(run_id: int) -> dict[str, Any]:
     """One run with what it did per rule."""
     return _run_view(*service.get_run(get_session(), run_id))
+
+
+# --- changes to the rules: dry run, then apply or discard (docs/retention.md) -------------------------------
+
+
+@blp.route("/retention/rule-changes")
+@blp.arguments(RuleChangeListArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, RuleChangeSchema(many=True))
+@require("retention:read")
+def rule_changes(status: str | None, activity: str | None) -> list[Any]:
+    """Changes to retention rules, newest first: pending ones wait for a dry run and an apply."""
+    return service.list_rule_changes(get_session(), status=status, activity=activity)
+
+
+@blp.route("/retention/rule-changes/<int:change_id>")
+@blp.response(200, RuleChangeSchema)
+@require("retention:read")
+def rule_change(change_id: int) -> Any:
+    """One rule change, with what its dry run found."""
+    return service.get_rule_change(get_session(), change_id=change_id)
+
+
+@blp.route("/retention/rule-changes/<int:change_id>/dry-run", methods=["POST"])
+@blp.response(200, RuleChangeSchema)
+@require("retention:run")
+def dry_run_rule_change(change_id: int) -> Any:
+    """Count what the proposed rules would do now (rows acted on, rows held back); touches no data."""
+    get_session().close()  # the dry run manages its own transactions
+    service.dry_run_rule_change(
+        get_engine(), change_id=change_id, actor=current_actor(), instance_path=app_instance_path()
+    )
+    return service.get_rule_change(get_session(), change_id=change_id)
+
+
+@blp.route("/retention/rule-changes/<int:change_id>/apply", methods=["POST"])
+@blp.response(200, RuleChangeSchema)
+@require("retention:run")
+def apply_rule_change(change_id: int) -> Any:
+    """Put the rule change into force; 409 unless a dry run was made on the activity as it is now."""
+    return service.apply_rule_change(get_session(), change_id=change_id, actor=current_actor())
+
+
+@blp.route("/retention/rule-changes/<int:change_id>/discard", methods=["POST"])
+@blp.response(200, RuleChangeSchema)
+@require("retention:run")
+def discard_rule_change(change_id: int) -> Any:
+    """Drop the rule change; the rules in force stay."""
+    return service.discard_rule_change(get_session(), change_id=change_id, actor=current_actor())

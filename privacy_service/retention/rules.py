@@ -61,15 +61,25 @@ class Rule:
         return f"{self.activity}:{self.system}.{self.table}:{self.action}"
 
 
+def _tables(session: Session) -> dict[tuple[str, str], Any]:
+    return {(s.name, t.table_name): t for s, t in datamap.mapped_tables(session)}
+
+
 def list_rules(session: Session) -> list[Rule]:
     """Every rule of every activity that is not retired, checked against the data map."""
-    tables = {(s.name, t.table_name): t for s, t in datamap.mapped_tables(session)}
+    tables = _tables(session)
     rules: list[Rule] = []
     # one query: the rule list is read on every run and page view
     for activity in ropa.activities_for(session, include_retired=False):
         for index, rule in enumerate(activity.retention.rules):
             rules.append(_rule(activity, index, rule, tables))
     return rules
+
+
+def rules_of(session: Session, activity: ropa.Activity) -> list[Rule]:
+    """The rules of one activity view (a proposed rule change's, for its dry run), checked the same way."""
+    tables = _tables(session)
+    return [_rule(activity, index, rule, tables) for index, rule in enumerate(activity.retention.rules)]
 
 
 def _rule(

@@ -44,8 +44,14 @@ def run_retention(
     now: datetime | None = None,
     scheduled_for: datetime | None = None,
     batch: int = BATCH,
+    rules: list[Rule] | None = None,
 ) -> RetentionRun:
-    """Run the retention rules (all, or those whose key is in `only`) and return the recorded run."""
+    """Run the retention rules (all, or those whose key is in `only`) and return the recorded run.
+
+    `rules` replaces the registry's rules with given ones, for the dry run of a proposed rule change only.
+    """
+    if rules is not None and not dry_run:
+        raise ValueError("Rules that are not the registry's can only be dry-run.")
     with locks.RunLock(engine) as lock:
         run = RetentionRun(
             dry_run=dry_run,
@@ -55,19 +61,26 @@ def run_retention(
             scheduled_for=scheduled_for,
             rule_filter=list(only or []),
         )
-        rules = _start(engine, lock, run, actor=actor, only=only)
+        rules = _start(engine, lock, run, actor=actor, only=only, given=rules)
         failures = _run_rules(engine, run, rules, actor=actor, instance_path=instance_path, batch=batch)
         return _finish(engine, run, actor=actor, failures=failures)
 
 
 def _start(
-    engine: Engine, lock: locks.RunLock, run: RetentionRun, *, actor: Actor, only: list[str] | None
+    engine: Engine,
+    lock: locks.RunLock,
+    run: RetentionRun,
+    *,
+    actor: Actor,
+    only: list[str] | None,
+    given: list[Rule] | None = None,
 ) -> list[Rule]:
     """Record the run as running (under its lock) and return the rules it runs."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if not run.dry_run:
             _mark_interrupted(engine, session)
-        rules = [r for r in list_rules(session) if only is None or r.key in only]
+        known = list_rules(session) if given is None else given
+        rules = [r for r in known if only is None or r.key in only]
         if only is not None and len(rules) != len(set(only)):
             unknown = sorted(set(only) - {r.key for r in rules})
             raise NotFound(f"No retention rule {', '.join(unknown)}.")

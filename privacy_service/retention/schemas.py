@@ -8,6 +8,9 @@ from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from privacy_service.kernel import SLUG, JsonBoolean, StrictSchema
+from privacy_service.ropa.schemas import RuleChangeListArgsSchema, RuleChangeSchema
+
+__all__ = ["RuleChangeListArgsSchema", "RuleChangeSchema"]  # the registry keeps rule changes; shown here too
 
 KINDS = ("archive_law", "legal", "request_pending", "other")
 SCOPES = ("activity", "table", "subject", "records")

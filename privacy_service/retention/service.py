@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from privacy_service.audit import verify_chain
+from privacy_service.audit import Actor, verify_chain
 from privacy_service.retention.holds import (
     apply_policy_holds,
     held_keys,
@@ -31,9 +31,10 @@ from privacy_service.retention.holds import (
 from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
 from privacy_service.retention.outlook import outlook, rows_due_after_release
 from privacy_service.retention.pdf import render_run_pdf
-from privacy_service.retention.rules import Rule, list_rules, rule_problems
+from privacy_service.retention.rules import Rule, list_rules, rule_problems, rules_of
 from privacy_service.retention.runner import BATCH, get_run, list_runs, run_retention
 from privacy_service.retention.slots import OSLO, latest_fire_time, next_fire_time, run_rule_slot
+from privacy_service.ropa import service as ropa
 
 __all__ = [  # what the API, the pages, the jobs, the CLI and other packages use besides the functions below
     "BATCH",
@@ -68,11 +69,82 @@ def next_runs(rules: list[Rule], *, now: datetime | None = None) -> dict[str, da
 
 
 def last_results(session: Session) -> dict[str, RetentionRunRule]:
-    """What each rule did in the latest run that ran it, by rule key."""
+    """What each rule did in the latest run that ran it, by rule key (a proposed rule's dry run aside)."""
     last: dict[str, RetentionRunRule] = {}
-    for result in session.scalars(select(RetentionRunRule).order_by(RetentionRunRule.id)):
+    query = (
+        select(RetentionRunRule)
+        .join(RetentionRun, RetentionRun.id == RetentionRunRule.run_id)
+        .where(RetentionRun.trigger != RULE_CHANGE_TRIGGER)
+        .order_by(RetentionRunRule.id)
+    )
+    for result in session.scalars(query):
         last[result.rule] = result
     return last
+
+
+# --- changes to the rules: a dry run first, then a confirmation (ropa keeps them, rulechanges.py) -----------
+
+RULE_CHANGE_TRIGGER = "rule_change"
+
+
+def dry_run_rule_change(
+    engine: Engine, *, change_id: int, actor: Actor, instance_path: Path
+) -> ropa.RuleChange:
+    """Dry-run a pending rule change on the activity as it is now and keep what it found with the change:
+    per rule, the rows it would delete, anonymise or deposit and the rows holds keep back."""
+    with Session(engine) as session:
+        change = ropa.pending_change(session, change_id=change_id)
+        row = ropa.get_activity(session, slug=change.activity)
+        version, rules = row.version, rules_of(session, ropa.proposed_view(row, change))
+    run = run_retention(
+        engine,
+        instance_path=instance_path,
+        actor=actor,
+        dry_run=True,
+        rules=rules,
+        trigger=RULE_CHANGE_TRIGGER,
+    )
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        __, results = get_run(session, run.id or 0)
+        figures = [
+            {
+                "rule": r.rule,
+                "action": r.action,
+                "period": r.period,
+                "candidates": r.candidates,
+                "acted": r.acted,
+                "held": r.held,
+                "error": r.error,
+            }
+            for r in results
+        ]
+        change = ropa.pending_change(session, change_id=change_id)
+        return ropa.record_dry_run(
+            session, change=change, run_id=run.id or 0, version=version, results=figures, actor=actor
+        )
+
+
+def apply_rule_change(session: Session, *, change_id: int, actor: Actor) -> ropa.RuleChange:
+    """Put a dry-run rule change into force (the registry refuses one without a dry run on its version)."""
+    ropa.apply_rule_change(session, change_id=change_id, actor=actor)
+    return ropa.get_rule_change(session, change_id=change_id)
+
+
+def discard_rule_change(session: Session, *, change_id: int, actor: Actor) -> ropa.RuleChange:
+    """Drop a pending rule change; the rules in force stay."""
+    return ropa.discard_rule_change(session, change_id=change_id, actor=actor)
+
+
+def list_rule_changes(
+    session: Session, *, status: str | None = None, activity: str | None = None
+) -> list[ropa.RuleChange]:
+    """Rule changes, newest first."""
+    return ropa.list_rule_changes(session, status=status, activity=activity)
+
+
+def get_rule_change(session: Session, *, change_id: int) -> ropa.RuleChange:
+    """One rule change; raise NotFound."""
+    return ropa.get_rule_change(session, change_id=change_id)
 
 
 @dataclass

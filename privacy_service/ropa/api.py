@@ -18,12 +18,13 @@ from privacy_service.ropa.schemas import (
     ActivityOutSchema,
     ActivitySchema,
     ActivityUpdateSchema,
+    ActivityWrittenSchema,
     OrganisationOutSchema,
     OrganisationSchema,
     RopaArgsSchema,
     VersionListSchema,
 )
-from privacy_service.security.access import current_actor, require
+from privacy_service.security.access import current_actor, has_scope, require
 
 blp = Blueprint("ropa", __name__, description="The records of processing (GDPR Art. 30)")
 
@@ -49,6 +50,19 @@ def _with_etag(record: dict[str, Any], status: int = 200) -> tuple[dict[str, Any
     return record, status, {"ETag": _etag(record["version"])}
 
 
+def _rule_mode() -> service.RuleMode:
+    """Retention rules change only for a caller who may run retention, and then wait for a dry run."""
+    return "propose" if has_scope(service.RULE_SCOPE) else "refuse"
+
+
+def _written(activity: Any, change: Any, status: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The written record; 202 with the pending rule change when the rules wait for a dry run and apply."""
+    record = service.activity_record(activity)
+    if change is None:
+        return _with_etag(record, status)
+    return _with_etag({**record, "pending_rule_change": change}, 202)
+
+
 @blp.route("/activities")
 class Activities(MethodView):
     @blp.arguments(ActivityListArgsSchema, location="query", as_kwargs=True)
@@ -63,13 +77,15 @@ class Activities(MethodView):
         return {"items": summaries, "total": total, "page": page, "per_page": per_page}
 
     @blp.arguments(ActivitySchema)
-    @blp.response(201, ActivityOutSchema)
+    @blp.response(201, ActivityWrittenSchema)
+    @blp.alt_response(202, schema=ActivityWrittenSchema, description="Created; its retention rules wait")
     @require("registry:write")
     def post(self, data: dict[str, Any]) -> Any:
-        """Create a processing activity (version 1)."""
+        """Create a processing activity (version 1). Retention rules need retention:run and start only once
+        a dry run of them is applied: the answer is then 202 with the pending rule change."""
         session = get_session()
-        activity = service.create_activity(session, data=data, actor=current_actor())
-        return _with_etag(service.activity_record(activity), 201)
+        activity = service.create_activity(session, data=data, actor=current_actor(), rules=_rule_mode())
+        return _written(activity, service.pending_for(session, slug=activity.slug), 201)
 
 
 @blp.route("/activities/<slug>")
@@ -81,23 +97,35 @@ class Activity(MethodView):
         return _with_etag(service.activity_record(service.get_activity(get_session(), slug=slug)))
 
     @blp.arguments(ActivityUpdateSchema)
-    @blp.response(200, ActivityOutSchema)
+    @blp.response(200, ActivityWrittenSchema)
+    @blp.alt_response(202, schema=ActivityWrittenSchema, description="Saved; the rule change waits")
     @require("registry:write")
     def put(self, data: dict[str, Any], slug: str) -> Any:
-        """Replace an activity's record; the prior version is kept. Send If-Match to avoid lost updates."""
+        """Replace an activity's record; the prior version is kept. Send If-Match to avoid lost updates.
+
+        A change to the retention rules (period, action, anchor, schedule, a rule added or removed, or the
+        activity revived) needs retention:run, and waits: the record keeps the rules in force, and the
+        answer is 202 with the pending rule change to dry-run and apply under /api/v1/retention/rule-changes.
+        """
         data["slug"] = data.get("slug") or slug
         session = get_session()
-        activity, _ = service.update_activity(
-            session, slug=slug, data=data, actor=current_actor(), expected_version=_expected_version()
+        activity, _, change = service.update_activity(
+            session,
+            slug=slug,
+            data=data,
+            actor=current_actor(),
+            expected_version=_expected_version(),
+            rules=_rule_mode(),
         )
-        return _with_etag(service.activity_record(activity))
+        return _written(activity, change, 200)
 
     @blp.response(200, ActivityOutSchema)
     @require("registry:write")
     def delete(self, slug: str) -> Any:
-        """Retire an activity: it stays readable, with its history."""
+        """Retire an activity: it stays readable, with its history. Its retention rules stop, so an activity
+        that has any needs retention:run as well."""
         session = get_session()
-        activity = service.retire_activity(session, slug=slug, actor=current_actor())
+        activity = service.retire_activity(session, slug=slug, actor=current_actor(), rules=_rule_mode())
         return _with_etag(service.activity_record(activity))
 
 

@@ -77,3 +77,29 @@ class ServiceNotice(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     content_hash: str = Field(max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+
+
+class RuleChange(SQLModel, table=True):
+    """A change to an activity's machine retention rules that waits for a dry run and a confirmation.
+
+    The activity's record keeps the rules in force until the change is applied (DESIGN §7): the runner and
+    the scheduler only ever read the record.
+    """
+
+    __tablename__ = "rule_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity: str = Field(max_length=64, index=True)  # the activity's slug (slugs never change)
+    # pending | applied | discarded | superseded
+    status: str = Field(default="pending", max_length=20, index=True)
+    rules: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())  # proposed
+    before: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())  # then in force
+    proposed_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    proposed_by: str = Field(max_length=200)
+    dry_run_id: int | None = None  # the dry retention run that showed what the rules will do
+    dry_run_version: int | None = None  # the activity version that dry run was made on
+    dry_run_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    dry_run_by: str | None = Field(default=None, max_length=200)
+    dry_run_result: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
+    decided_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    decided_by: str | None = Field(default=None, max_length=200)

@@ -302,6 +302,50 @@ class ActivityOutSchema(ActivitySchema):
     review_date = fields.String(allow_none=True)
 
 
+class RuleChangeResultSchema(Schema):
+    """What the dry run of a rule change found for one rule."""
+
+    rule = fields.String()
+    action = fields.String()
+    period = fields.String()
+    candidates = fields.Integer(metadata={"description": "rows due under the new rule"})
+    acted = fields.Integer(metadata={"description": "rows it would delete, anonymise or deposit"})
+    held = fields.Integer(metadata={"description": "due rows a hold keeps back"})
+    error = fields.String(allow_none=True)
+
+
+class RuleChangeSchema(Schema):
+    """A change to an activity's retention rules, waiting for its dry run and confirmation (or decided)."""
+
+    id = fields.Integer()
+    activity = fields.String()
+    status = fields.String(metadata={"description": "pending | applied | discarded | superseded"})
+    rules = fields.List(fields.Nested(RetentionRuleSchema), metadata={"description": "the proposed rules"})
+    before = fields.List(fields.Nested(RetentionRuleSchema), metadata={"description": "the rules in force"})
+    proposed_at = fields.DateTime()
+    proposed_by = fields.String()
+    dry_run_id = fields.Integer(allow_none=True, metadata={"description": "the dry retention run"})
+    dry_run_version = fields.Integer(allow_none=True, metadata={"description": "activity version it saw"})
+    dry_run_at = fields.DateTime(allow_none=True)
+    dry_run_by = fields.String(allow_none=True)
+    dry_run_result = fields.List(fields.Nested(RuleChangeResultSchema))
+    decided_at = fields.DateTime(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+
+
+class RuleChangeListArgsSchema(StrictSchema):
+    status = fields.String(
+        load_default=None, validate=_one_of(("pending", "applied", "discarded", "superseded"), "status")
+    )
+    activity = fields.String(load_default=None, validate=SLUG)
+
+
+class ActivityWrittenSchema(ActivityOutSchema):
+    """An activity as a write returns it, with the rule change the write left waiting, if any."""
+
+    pending_rule_change = fields.Nested(RuleChangeSchema, allow_none=True, dump_only=True)
+
+
 class ActivitySummarySchema(Schema):
     slug = fields.String()
     service = fields.String()

@@ -20,8 +20,14 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
-from privacy_service.ropa import export, pdf
-from privacy_service.ropa.models import ActivityVersion, Organisation, ProcessingActivity, ServiceNotice
+from privacy_service.ropa import export, pdf, rulechanges
+from privacy_service.ropa.models import (
+    ActivityVersion,
+    Organisation,
+    ProcessingActivity,
+    RuleChange,
+    ServiceNotice,
+)
 from privacy_service.ropa.notice_cache import RenderCache, notice_etag
 from privacy_service.ropa.records import (
     Activity,
@@ -47,11 +53,40 @@ from privacy_service.ropa.records import (
     notice_version,
     ropa_document,
 )
+from privacy_service.ropa.rulechanges import (
+    RULE_SCOPE,
+    DryRunNeeded,
+    RetentionRunNeeded,
+    RuleChangeClosed,
+    RuleMode,
+    get_rule_change,
+    list_rule_changes,
+    live_rules,
+    pending_change,
+    pending_for,
+    proposed_view,
+    record_dry_run,
+    rules_differ,
+)
 from privacy_service.ropa.rules import STATUSES
 from privacy_service.ropa.texts import retention_rule_text
 
 __all__ = [  # what readers, the API, the pages and the command line use besides the writes below
+    "RULE_SCOPE",
     "STATUSES",
+    "DryRunNeeded",
+    "RetentionRunNeeded",
+    "RuleChange",
+    "RuleChangeClosed",
+    "RuleMode",
+    "get_rule_change",
+    "list_rule_changes",
+    "live_rules",
+    "pending_change",
+    "pending_for",
+    "proposed_view",
+    "record_dry_run",
+    "rules_differ",
     "Activity",
     "ActivityFilter",
     "ActivityNotFound",
@@ -199,18 +234,51 @@ def _keep_version(session: Session, activity: ProcessingActivity, *, change: str
 
 
 def create_activity(
-    session: Session, *, data: dict[str, Any], actor: Actor, change: str = "create"
+    session: Session,
+    *,
+    data: dict[str, Any],
+    actor: Actor,
+    change: str = "create",
+    rules: RuleMode = "refuse",
 ) -> ProcessingActivity:
-    """Create an activity from validated data, as version 1."""
+    """Create an activity from validated data, as version 1; its retention rules as `rules` allows
+    (rulechanges.py: refused, proposed for a dry run, or applied by a policy load)."""
     if session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.slug == data["slug"])):
         raise Conflict(f"An activity {data['slug']!r} already exists.", fields={"slug": ["Already in use."]})
     check_references(session, data)
+    split = rulechanges.split_rules(None, data, mode=rules)
     activity = ProcessingActivity(slug=data["slug"], version=1)
-    _apply(activity, data, content_hash(data), actor)
+    _apply(activity, split.record, content_hash(split.record), actor)
     session.add(activity)
     session.flush()
     _keep_version(session, activity, change=change, actor=actor)
+    _after_rules(session, activity, split, before=None, actor=actor, mode=rules)
     return activity
+
+
+def _after_rules(
+    session: Session,
+    activity: ProcessingActivity,
+    split: rulechanges.RuleSplit,
+    *,
+    before: dict[str, Any] | None,
+    actor: Actor,
+    mode: RuleMode,
+) -> RuleChange | None:
+    """Keep proposed rules as a pending change, or record that a policy load or a retirement changed them at
+    once."""
+    if split.proposed is not None:
+        return rulechanges.propose(session, activity=activity, rules=split.proposed, actor=actor)
+    if split.changed:  # a policy load, or a retirement: in force at once
+        rulechanges.record_at_once(
+            session,
+            slug=activity.slug,
+            before=rulechanges.live_rules(before),
+            after=rulechanges.live_rules(activity.data),
+            actor=actor,
+            why="retire" if activity.status == "retired" and mode != "apply" else "load",
+        )
+    return None
 
 
 def update_activity(
@@ -221,8 +289,10 @@ def update_activity(
     actor: Actor,
     expected_version: int | None = None,
     change: str = "update",
-) -> tuple[ProcessingActivity, bool]:
-    """Replace an activity's record; keep the prior version; return it and whether anything changed."""
+    rules: RuleMode = "refuse",
+) -> tuple[ProcessingActivity, bool, RuleChange | None]:
+    """Replace an activity's record and keep the prior version; return it, whether the record changed, and
+    the rule change the write left pending (its rules as `rules` allows, see rulechanges.py)."""
     activity = get_activity(session, slug=slug)
     if expected_version is not None and expected_version != activity.version:
         raise VersionConflict(
@@ -230,37 +300,79 @@ def update_activity(
         )
     if data["slug"] != slug:
         raise ValidationFailed("The slug of an activity cannot change.", fields={"slug": ["Cannot change."]})
+    before = activity.data
+    split = rulechanges.split_rules(before, data, mode=rules)
+    changed = _write(session, activity, split.record, actor=actor, change=change)
+    return activity, changed, _after_rules(session, activity, split, before=before, actor=actor, mode=rules)
+
+
+def _write(
+    session: Session, activity: ProcessingActivity, data: dict[str, Any], *, actor: Actor, change: str
+) -> bool:
+    """Store a new version of the record unless it is unchanged; return whether it changed."""
     digest = content_hash(data)
     if digest == activity.content_hash:
-        return activity, False
+        return False
     check_references(session, data)
     activity.version += 1
     _apply(activity, data, digest, actor)
     session.flush()
     kept = "retire" if data["status"] == "retired" and change == "update" else change
     _keep_version(session, activity, change=kept, actor=actor)
-    return activity, True
+    return True
 
 
 def apply_activity(session: Session, *, data: dict[str, Any], actor: Actor) -> str:
-    """Create or update an activity from a policy file; return created, updated or unchanged."""
+    """Create or update an activity from a policy file (an operator's action: its rules apply at once, and
+    the change is recorded); return created, updated or unchanged."""
     exists = session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.slug == data["slug"]))
     if not exists:
-        create_activity(session, data=data, actor=actor, change="policy_load")
+        create_activity(session, data=data, actor=actor, change="policy_load", rules="apply")
         return "created"
-    _, changed = update_activity(session, slug=data["slug"], data=data, actor=actor, change="policy_load")
+    _, changed, __ = update_activity(
+        session, slug=data["slug"], data=data, actor=actor, change="policy_load", rules="apply"
+    )
     return "updated" if changed else "unchanged"
 
 
-def retire_activity(session: Session, *, slug: str, actor: Actor) -> ProcessingActivity:
-    """Retire an activity: it stays readable with its history, and is marked retired."""
+def retire_activity(
+    session: Session, *, slug: str, actor: Actor, rules: RuleMode = "refuse"
+) -> ProcessingActivity:
+    """Retire an activity: it stays readable with its history, and is marked retired. Its retention rules
+    stop at once, which needs `retention:run` when it has any (mode "propose" or "apply")."""
     activity = get_activity(session, slug=slug)
     if activity.status == "retired":
         raise Conflict(f"The activity {slug!r} is already retired.")
-    activity, _ = update_activity(
-        session, slug=slug, data={**activity.data, "status": "retired"}, actor=actor, change="retire"
+    activity, _, __ = update_activity(
+        session,
+        slug=slug,
+        data={**activity.data, "status": "retired"},
+        actor=actor,
+        change="retire",
+        rules=rules,
     )
     return activity
+
+
+# --- retention rule changes waiting for their dry run (rulechanges.py) ---------------------------------
+
+
+def apply_rule_change(session: Session, *, change_id: int, actor: Actor) -> ProcessingActivity:
+    """Put a pending rule change into the activity's record after its dry run; the runner uses it from now."""
+    change = rulechanges.pending_change(session, change_id=change_id)
+    activity = get_activity(session, slug=change.activity)
+    rulechanges.check_dry_run(change, activity)
+    _write(session, activity, rulechanges.with_rules(activity.data, change.rules), actor=actor,
+           change="rule_change")  # fmt: skip
+    rulechanges.close(session, change, status="applied", actor=actor, version=activity.version,
+                      dry_run=change.dry_run_id)  # fmt: skip
+    return activity
+
+
+def discard_rule_change(session: Session, *, change_id: int, actor: Actor) -> RuleChange:
+    """Drop a pending rule change; the rules in force stay."""
+    change = rulechanges.pending_change(session, change_id=change_id)
+    return rulechanges.close(session, change, status="discarded", actor=actor)
 
 
 def diff_records(before: dict[str, Any] | None, after: dict[str, Any]) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from privacy_service.ropa.forms import (
     form_values,
 )
 from privacy_service.ropa.schemas import activity_schema
-from privacy_service.security.access import current_actor, page
+from privacy_service.security.access import current_actor, has_scope, page
 
 bp = Blueprint("officer", __name__, url_prefix="/officer", template_folder="templates")
 
@@ -79,6 +79,26 @@ def activity(slug: str) -> str:
     )
 
 
+def _rule_mode() -> service.RuleMode:
+    """Officers change retention rules only with the right to run retention, and then after a dry run."""
+    return "propose" if has_scope(service.RULE_SCOPE) else "refuse"
+
+
+def _rule_change_waits(change_id: int | None) -> str:
+    return _(
+        "The change to the retention rules waits for a dry run and a confirmation (rule change %(id)s); "
+        "until then the rules in force stay.",
+        id=change_id,
+    )
+
+
+def _retention_run_needed() -> str:
+    return _(
+        "This changes what the retention rules delete (a rule, the status or the disposal decision), which "
+        "needs the right to run retention (retention:run). Nothing was saved."
+    )
+
+
 def _show_errors(form: ActivityForm, mapped: dict[str, list[str]]) -> list[str]:
     """Put mapped messages on their form fields; return the ones that belong to no field."""
     record_errors: list[str] = []
@@ -104,11 +124,17 @@ def new_activity() -> Any:
         try:
             record = apply_form({"slug": form.slug.data.strip(), "service": form.service.data}, form)
             data = activity_schema.load(record)
-            created = service.create_activity(session, data=data, actor=current_actor())
+            created = service.create_activity(session, data=data, actor=current_actor(), rules=_rule_mode())
             flash(_("Activity recorded as version 1."))
+            change = service.pending_for(session, slug=created.slug)
+            if change is not None:
+                flash(_rule_change_waits(change.id))
             return redirect(url_for("officer.activity", slug=created.slug))
         except DetailsError as err:
             mapped = {"details": [str(err)]}
+        except service.RetentionRunNeeded:
+            session.rollback()
+            mapped = {"_record": [_retention_run_needed()]}
         except ValidationError as err:
             mapped = errors_to_fields(err.messages)
             mapped.update({k: [str(v) for v in err.messages[k]] for k in ("slug",) if k in err.messages})
@@ -139,15 +165,25 @@ def edit_activity(slug: str) -> Any:
             # the version the officer loaded (an int when the post left the hidden field out)
             version = str(form.version.data or "")
             expected = int(version) if version.isdigit() else None
-            __, changed = service.update_activity(
-                session, slug=slug, data=data, actor=current_actor(), expected_version=expected
+            __, changed, change = service.update_activity(
+                session,
+                slug=slug,
+                data=data,
+                actor=current_actor(),
+                expected_version=expected,
+                rules=_rule_mode(),
             )
             flash(_("Saved as a new version.") if changed else _("Nothing changed."))
+            if change is not None:
+                flash(_rule_change_waits(change.id))
             return redirect(url_for("officer.activity", slug=slug))
         except DetailsError as err:
             mapped = {"details": [str(err)]}
         except ValidationError as err:
             mapped = errors_to_fields(err.messages)
+        except service.RetentionRunNeeded:
+            session.rollback()
+            mapped = {"_record": [_retention_run_needed()]}
         except ValidationFailed as err:
             session.rollback()  # the page is drawn again from this session: leave the failed write
             mapped = errors_to_fields(err.fields) or {"_record": [err.message]}

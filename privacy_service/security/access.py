@@ -98,6 +98,12 @@ def calling_client() -> Actor | None:
     return principal.actor if principal is not None and principal.via == "key" else None
 
 
+def has_scope(scope: str) -> bool:
+    """Whether the caller of this request holds the scope (an officer through the role's scopes)."""
+    principal = current_principal()
+    return principal is not None and scope in principal.scopes
+
+
 def current_actor() -> Actor:
     """Return the actor of this request for audit events."""
     principal = current_principal()

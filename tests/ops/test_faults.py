@@ -320,7 +320,8 @@ def test_the_scheduler_killed_mid_run_leaves_no_half_run_and_the_next_slot_finis
              for i in range(20_000)],
         )  # fmt: skip
         held = [r[0] for r in conn.execute("SELECT id FROM support_enquiries WHERE id % 997 = 0")]
-    key = {"Authorization": f"Bearer {deployment.api_key('registry:read', 'registry:write', 'holds:manage')}"}
+    scopes = ("registry:read", "registry:write", "holds:manage", "retention:run")
+    key = {"Authorization": f"Bearer {deployment.api_key(*scopes)}"}
     web = deployment.serve(workers=1)
     hold = {
         "kind": "legal",
@@ -342,7 +343,10 @@ def test_the_scheduler_killed_mid_run_leaves_no_half_run_and_the_next_slot_finis
         body=record,
         headers={**key, "If-Match": activity.headers["ETag"]},
     )
-    assert changed.status == 200, changed.body
+    assert changed.status == 202, changed.body  # a rule change waits for its dry run and an apply
+    change = f"{web.url}/api/v1/retention/rule-changes/{changed.json()['pending_rule_change']['id']}"
+    assert call(change + "/dry-run", "POST", body={}, headers=key).status == 200
+    assert call(change + "/apply", "POST", body={}, headers=key).status == 200
 
     # a write lock on the data system holds the run at its first batch; then the scheduler is killed
     blocker = sqlite3.connect(support, isolation_level=None)

@@ -63,7 +63,7 @@ def test_an_unknown_slug_has_no_view(db: Session) -> None:
 def test_active_activities_leave_out_drafts_and_retired_ones(db: Session) -> None:
     draft = activity_schema.load(minimal_activity(slug="a-draft", status="draft"))
     ropa.create_activity(db, data=draft, actor=ACTOR)
-    ropa.retire_activity(db, slug="support", actor=ACTOR)
+    ropa.retire_activity(db, slug="support", actor=ACTOR, rules="propose")  # it has rules: they stop
     active = [a.slug for a in ropa.active_activities(db)]
     assert "accounts" in active and "a-draft" not in active and "support" not in active
     unretired = [a.slug for a in ropa.activities_for(db, include_retired=False)]

@@ -91,6 +91,11 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/retention/runs": "retention:read",
     "POST /api/v1/retention/runs": "retention:read",  # a dry run; a real one also needs retention:run
     "GET /api/v1/retention/runs/<int:run_id>": "retention:read",
+    "GET /api/v1/retention/rule-changes": "retention:read",
+    "GET /api/v1/retention/rule-changes/<int:change_id>": "retention:read",
+    "POST /api/v1/retention/rule-changes/<int:change_id>/dry-run": "retention:run",
+    "POST /api/v1/retention/rule-changes/<int:change_id>/apply": "retention:run",
+    "POST /api/v1/retention/rule-changes/<int:change_id>/discard": "retention:run",
     # data-subject requests
     "GET /api/v1/requests": "requests:read",
     "POST /api/v1/requests": "requests:write",
@@ -221,6 +226,11 @@ def world(
         headers=bearer(everything),
     ).get_json()
     run = client.post("/api/v1/retention/runs", json={"dry_run": True}, headers=bearer(everything)).get_json()
+    support = client.get("/api/v1/activities/support", headers=bearer(everything)).get_json()
+    support = {k: v for k, v in support.items() if k not in ("version", "created_at", "updated_at",
+                                                             "updated_by", "rights")}  # fmt: skip
+    support["retention"]["rules"][0]["period"] = "P1Y"
+    change = client.put("/api/v1/activities/support", json=support, headers=bearer(everything)).get_json()
     other = make_key("consent:read", name="another-client")
     webhook = client.post(
         "/api/v1/webhooks",
@@ -241,6 +251,7 @@ def world(
             "reference": created["reference"],
             "hold_id": str(hold["id"]),
             "run_id": str(run["id"]),
+            "change_id": str(change["pending_rule_change"]["id"]),
             "subscription_id": str(webhook["id"]),
             "token": created["status_url"].rsplit("/", 1)[1],
             "signed": "not-a-signed-link",
