@@ -49,8 +49,9 @@ def call(
     headers: dict[str, str] | None = None,
     timeout: float = 10,
 ) -> Response:
-    """One HTTP request over loopback; HTTP errors are answers, not exceptions."""
-    data = json.dumps(body).encode() if body is not None else None
+    """One HTTP request over loopback (a JSON body: an object, or bytes sent as they are); HTTP errors are
+    answers, not exceptions."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))  # noqa: S310
     if data is not None:
         request.add_header("Content-Type", "application/json")

@@ -94,6 +94,10 @@ def test_each_client_sees_and_changes_only_what_it_may(make_deployment: Callable
         wait_until(lambda: _last_error(deployment, redirecting.url), timeout=30, what="the redirect refused")
         assert _last_error(deployment, redirecting.url) == "HTTP 302: redirects are not followed"
         assert elsewhere.received == []
+        # each hanging receiver's failures count against its own circuit (portal A's target), not the lane
+        hung = {("portal-a", webhooks.target_of(r.url)) for r in hanging}
+        wait_until(lambda: hung <= _failing(deployment), timeout=90, what="a failure on each hanging circuit")
+        assert ("portal-a", webhooks.target_of(to_a.url)) not in _failing(deployment)
 
     # item 1: a read-only key gets no withdrawal link from any read (the fast path answers on PostgreSQL)
     for path in (f"/api/v1/consents/{PER}/surveys", f"/api/v1/subjects/{PER}/processing?activity=surveys"):
@@ -113,11 +117,10 @@ def test_each_client_sees_and_changes_only_what_it_may(make_deployment: Callable
     a_first = call(strict.url + "/api/v1/webhooks", headers=portal_a).json()[0]["id"]
     assert call(f"{strict.url}/api/v1/webhooks/{a_first}", "DELETE", headers=portal_b).status == 404
 
-    # each hanging receiver's failures count against its own target's circuit, not the lane
+
+def _failing(deployment: Deployment) -> set[tuple[str, str]]:
     with deployment.connect() as conn:
-        targets = {t for (t,) in conn.execute("SELECT target FROM webhook_target WHERE failures > 0")}
-    assert {webhooks.target_of(r.url) for r in hanging} <= targets
-    assert webhooks.target_of(to_a.url) not in targets
+        return set(conn.execute("SELECT client, target FROM webhook_target WHERE failures > 0").fetchall())
 
 
 def _last_error(deployment: Deployment, url: str) -> str | None:
@@ -128,3 +131,48 @@ def _last_error(deployment: Deployment, url: str) -> str | None:
             (url,),
         ).fetchone()
     return row[0] if row else None
+
+
+def test_rules_the_audit_head_and_hostile_bodies_hold_on_the_deployment(
+    make_deployment: Callable[..., Deployment],
+) -> None:
+    deployment = make_deployment(PRIVACY_AUDIT_ANCHOR_KEY="anchor-key-the-dba-does-not-hold")
+    deployment.demo(people=10)
+    registry = _bearer(deployment.api_key("registry:read", "registry:write", name="registry-editor"))
+    web = deployment.serve(workers=2)
+
+    # item 5: a registry key cannot make the scheduler delete a table
+    support = call(web.url + "/api/v1/activities/support", headers=registry)
+    body = {k: v for k, v in support.json().items() if k not in ("version", "created_at", "updated_at",
+                                                                  "updated_by", "rights")}  # fmt: skip
+    body["retention"]["rules"][0].update(period="P1D", schedule="* * * * *")
+    refused = call(web.url + "/api/v1/activities/support", "PUT", body=body,
+                   headers={**registry, "If-Match": support.headers["ETag"]})  # fmt: skip
+    assert refused.status == 403 and "retention:run" in refused.json()["error"]["message"]
+    again = call(web.url + "/api/v1/activities/support", headers=registry).json()
+    assert again["retention"]["rules"][0]["period"] == "P3M"
+
+    # item 8: a deeply nested body is a 400 in the envelope, with or without a key, and no traceback
+    for depth in (1_000, 100_000):
+        for headers in ({}, registry):
+            deep = call(web.url + "/api/v1/activities", "POST", body=_nested(depth), headers=headers)
+            assert deep.status == 400 and deep.json()["error"]["fields"] == {"json": ["Invalid JSON body."]}
+    logs = "".join(p.log.read_text() for p in deployment.processes)
+    assert "Traceback" not in logs and "RecursionError" not in logs
+    # the notice PDF is rendered once per version: a repeat with its ETag is a 304
+    pdf = call(web.url + "/privacy/helsedata.pdf?lang=nb")
+    assert pdf.status == 200 and pdf.body.startswith(b"%PDF")
+    same = call(web.url + "/privacy/helsedata.pdf?lang=nb", headers={"If-None-Match": pdf.headers["ETag"]})
+    assert same.status == 304
+
+    # item 7: the audit head is anchored outside the database; cutting the newest events is found
+    assert "chain intact" in deployment.cli("audit", "verify")
+    with deployment.connect() as conn:
+        conn.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_change")
+        conn.execute("DELETE FROM audit_event WHERE seq > (SELECT max(seq) - 3 FROM audit_event)")
+    cut = deployment.cli("audit", "verify", check=False)
+    assert "events were removed" in cut, cut
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
