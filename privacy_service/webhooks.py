@@ -125,10 +125,15 @@ class UnsafeTarget(Exception):
     """A webhook URL that may not be called; the message says why, in words fit for the client."""
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
         embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:  # a NAT64 gateway would carry it to this IPv4 address
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             return _public(str(embedded))
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)

@@ -63,6 +63,8 @@ REFUSED = [
     "https://0.0.0.0/hook",
     "https://224.0.0.1/hook",
     "https://[fe80::1]/hook",
+    "https://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+    "https://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
     "https://[fc00::1]/hook",
     "https://no-such-host.invalid/hook",
     "http://93.184.215.14/hook",  # public, but plain http
