@@ -330,6 +330,33 @@ def test_another_clients_key_neither_sees_nor_ends_a_webhook(world: dict[str, An
     assert client.delete(f"/api/v1/webhooks/{world['webhook']}", headers=mine).status_code == 404
 
 
+def test_another_clients_request_and_consent_records_answer_as_if_they_did_not_exist(
+    world: dict[str, Any], client: FlaskClient, login: Callable[[str], dict[str, str]]
+) -> None:
+    """The request and the consent of the world were made by another client (the one with every scope): a
+    client holding the scope to read such things gets 404 for them; an officer gets them."""
+    values, keys = world["values"], world["keys"]
+    reference, subject = values["reference"], values["subject"]
+    reads = {
+        "requests:read": [f"/api/v1/requests/{reference}", f"/api/v1/requests/{reference}/package"],
+        "consent:read": [
+            f"/api/v1/consents/{subject}/surveys/history",
+            f"/api/v1/consent-receipts/{values['receipt_id']}",
+        ],
+    }
+    for scope, paths in reads.items():
+        for path in paths:
+            assert client.get(path, headers=bearer(keys[scope])).status_code == 404, path
+    listed = client.get("/api/v1/requests", headers=bearer(keys["requests:read"])).get_json()
+    assert reference not in [r["reference"] for r in listed]
+    # the state of her consent is one answer for every portal
+    state = client.get(f"/api/v1/consents/{subject}/surveys", headers=bearer(keys["consent:read"]))
+    assert state.status_code == 200 and state.get_json()["status"] == "given"
+    login("auditor")
+    for path in (f"/api/v1/requests/{reference}", *reads["consent:read"]):
+        assert client.get(path).status_code == 200, path
+
+
 def test_a_status_link_opens_its_own_request_only(world: dict[str, Any]) -> None:
     client = world["app"].test_client()
     token = world["values"]["token"]
