@@ -95,7 +95,7 @@ def _rule_change_waits(change_id: int | None) -> str:
 def _retention_run_needed() -> str:
     return _(
         "This changes what the retention rules delete (a rule, the status or the disposal decision), which "
-        "needs the right to run retention (retention:run). Nothing was saved."
+        "needs the right to run deletion, which officers and administrators have. Nothing was saved."
     )
 
 
