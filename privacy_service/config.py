@@ -109,6 +109,11 @@ class Settings:
         default_factory=lambda: int(_env("PRIVACY_WEBHOOK_CONCURRENCY", "4") or 4)
     )
 
+    # How often the scheduler process brings its jobs in line with the retention rules (an applied change).
+    scheduler_resync_seconds: float = field(
+        default_factory=lambda: float(_env("PRIVACY_SCHEDULER_RESYNC_SECONDS", "60") or 60)
+    )
+
     def resolved_policies_path(self) -> Path:
         """Return the policies folder: the setting, ./policies, the source tree's, or the wheel's copy."""
         if self.policies_path:
@@ -168,6 +173,7 @@ class Settings:
             "PRIVACY_OIDC_ACR": self.oidc_acr,
             "PRIVACY_OIDC_ACR_VALUES": self.oidc_acr_values,
             "PRIVACY_OIDC_PID_CLAIM": self.oidc_pid_claim,
+            "PRIVACY_SCHEDULER_RESYNC_SECONDS": self.scheduler_resync_seconds,
             "PRIVACY_WEBHOOK_ALLOW_HTTP": self.webhook_allow_http,
             "PRIVACY_WEBHOOK_ALLOW_PRIVATE": self.webhook_allow_private,
             "PRIVACY_WEBHOOK_MAX_SUBSCRIPTIONS": self.webhook_max_subscriptions,

@@ -220,7 +220,16 @@ def scheduler_command() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    # An applied rule change (a new schedule, a new rule, a retired activity) reaches the job store within
+    # PRIVACY_SCHEDULER_RESYNC_SECONDS, without a restart; unchanged jobs are left alone.
+    while not stop.wait(float(app.config.get("PRIVACY_SCHEDULER_RESYNC_SECONDS") or 60)):
+        try:
+            counts = sync_jobs(scheduler, app)
+        except Exception as exc:  # noqa: BLE001 - the database away: keep the jobs as they are, try again
+            click.echo(f"retention jobs not synchronised ({type(exc).__name__}); retrying", err=True)
+            continue
+        if counts["added"] or counts["changed"] or counts["removed"]:
+            click.echo("retention jobs: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     scheduler.shutdown(wait=True)
     click.echo("scheduler stopped")
 

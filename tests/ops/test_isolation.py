@@ -151,6 +151,20 @@ def test_rules_the_audit_head_and_hostile_bodies_hold_on_the_deployment(
     assert refused.status == 403 and "retention:run" in refused.json()["error"]["message"]
     again = call(web.url + "/api/v1/activities/support", headers=registry).json()
     assert again["retention"]["rules"][0]["period"] == "P3M"
+    # with retention:run a new schedule waits for its dry run and apply, then reaches the running scheduler
+    scheduler = deployment.scheduler(env={"PRIVACY_SCHEDULER_RESYNC_SECONDS": "1"})
+    runner = _bearer(
+        deployment.api_key("registry:read", "registry:write", "retention:run", name="officer-key")
+    )
+    body["retention"]["rules"][0].update(period="P3M", schedule="45 3 * * *")
+    proposed = call(web.url + "/api/v1/activities/support", "PUT", body=body, headers=runner)
+    assert proposed.status == 202, proposed.body
+    change = proposed.json()["pending_rule_change"]["id"]
+    changes = f"{web.url}/api/v1/retention/rule-changes/{change}"
+    assert call(changes + "/apply", "POST", body={}, headers=runner).status == 409  # no dry run yet
+    assert call(changes + "/dry-run", "POST", body={}, headers=runner).status == 200
+    assert call(changes + "/apply", "POST", body={}, headers=runner).status == 200
+    wait_until(lambda: "changed 1" in scheduler.log.read_text(), timeout=60, what="the scheduler's resync")
 
     # item 8: a deeply nested body is a 400 in the envelope, with or without a key, and no traceback
     for depth in (1_000, 100_000):
