@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
@@ -88,7 +89,11 @@ class Api(SmorestApi):
         # Keep the exception's own headers, e.g. the Allow list a 405 must carry (RFC 9110 §15.5.6).
         extra = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         if not is_api_request():
-            page, _ = html_error(status, error.description or error.name)
+            if status == 429:  # the limiter's description ("30 per 1 minute") says nothing to a person
+                message = gettext("You have sent many requests in a short time. Wait a minute and try again.")
+            else:
+                message = error.description or error.name
+            page, _ = html_error(status, message)
             return page, status, extra
         data = getattr(error, "data", None) or {}
         fields_ = _flatten_webargs(data["messages"]) if "messages" in data else data.get("errors")
@@ -136,7 +141,7 @@ def register_error_handlers(app: Flask) -> None:
         message = "The form or request is missing a valid CSRF token; reload the page and try again."
         if is_api_request():
             return json_error(400, message, {"csrf_token": [exc.description]}, "csrf_failed")
-        return html_error(400, message)
+        return html_error(400, gettext("The form has expired. Reload the page and try again."))
 
     @app.errorhandler(sa_exc.OperationalError)
     @app.errorhandler(sa_exc.InterfaceError)
@@ -149,7 +154,8 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request():
             response = json_error(503, message)
         else:
-            response = app.make_response(html_error(503, message))
+            page = gettext("The service is briefly unavailable; try again in a few seconds.")
+            response = app.make_response(html_error(503, page))
         response.headers["Retry-After"] = "5"
         return response
 
@@ -160,7 +166,7 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url_rule)
         if is_api_request():
             return json_error(500, "Something went wrong on our side; the error has been logged.")
-        return html_error(500, "Something went wrong on our side; the error has been logged.")
+        return html_error(500, gettext("Something went wrong on our side; the error has been logged."))
 
 
 class Int32Converter(IntegerConverter):
@@ -211,7 +217,7 @@ def refuse_deep_json() -> Any:
     message = f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels."
     if is_api_request():
         return json_error(400, message, {"json": ["Invalid JSON body."]})
-    return html_error(400, message)
+    return html_error(400, gettext("The request could not be read."))
 
 
 def _has_nul(value: Any) -> bool:

@@ -102,6 +102,10 @@ def test_the_notice_pdf_is_rate_limited_per_address(make_app: Callable[..., Flas
     assert statuses == [200] * 30 + [429]  # the default: 30 a minute
     refused = client.get(PDF)
     assert refused.status_code == 429 and refused.mimetype == "text/html" and "Retry-After" in refused.headers
+    # the page says what to do, in the reader's language, not the limiter's "30 per 1 minute"
+    for lang, words in (("nb", "Vent et minutt og prøv igjen."), ("en", "Wait a minute and try again.")):
+        text = client.get(f"/privacy/helsedata.pdf?lang={lang}").get_data(as_text=True)
+        assert words in text and "per 1 minute" not in text
     assert client.get("/privacy/helsedata?lang=en").status_code == 200  # the page is not counted with it
 
 

@@ -68,6 +68,11 @@ def test_a_deeply_nested_json_body_to_a_page_is_a_400_page(client, caplog) -> No
     response = client.post("/requests/new", data=nested_list(1_000), content_type="application/json")
     assert response.status_code == 400 and response.mimetype == "text/html"
     assert_no_traceback(caplog)
+    for lang, words in (("nb", "Forespørselen kunne ikke leses."), ("en", "The request could not be read.")):
+        page = client.post(
+            f"/requests/new?lang={lang}", data=nested_list(1_000), content_type="application/json"
+        )
+        assert words in page.get_data(as_text=True) and "JSON" not in page.get_data(as_text=True)
 
 
 def test_brackets_inside_strings_and_bodies_up_to_the_bound_pass_the_check(client, make_key) -> None:  # type: ignore[no-untyped-def]
