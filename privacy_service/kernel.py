@@ -8,6 +8,7 @@ It imports nothing of the service, so any package may import it without making a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,34 +111,125 @@ def valid_national_id(number: str) -> bool:
     return True
 
 
-def _right(right: str, article: str, applies: bool, reason: str) -> dict:
-    return {"right": right, "article": article, "applies": applies, "reason": reason}
+# Personal Data Act § 17: purposes under GDPR Art. 89 that limit some rights (the record's `art89_purposes`)
+ART89_PURPOSES: dict[str, dict[str, str]] = {
+    "archiving": {"en": "archiving in the public interest", "nb": "arkivformål i allmennhetens interesse"},
+    "research": {
+        "en": "scientific or historical research",
+        "nb": "vitenskapelige eller historiske forskningsformål",
+    },
+    "statistics": {"en": "statistics", "nb": "statistiske formål"},
+}
+PDA_17 = "Personal Data Act § 17"
+# The reasons below are stable sentences: the record PDF translates them by their text (ropa/pdf/labels.py).
+_EVERY = "Applies to every activity."
+_S17_ACCESS = (
+    "Applies; under the Personal Data Act § 17 the officer may refuse it where the processing serves only "
+    "archiving, research or statistics and giving access would take a disproportionate effort."
+)
+_S17_IMPAIR = (
+    "Applies; under the Personal Data Act § 17 the officer may refuse it where the processing serves only "
+    "archiving, research or statistics and the right would make the purpose impossible or seriously "
+    "impair it."
+)
+_PARTLY_CONSENT = (
+    "Part of the processing rests on consent: withdrawing it ends that part, not what rests on the other "
+    "legal bases."
+)
 
 
-def rights_for(legal_basis: str, *, art9_condition: str | None = None, automated: bool = True) -> list[dict]:
-    """Derive which data-subject rights apply from the legal basis (DESIGN.md §3)."""
-    consent = legal_basis == "6(1)(a)" or art9_condition == "9(2)(a)"
-    objection = legal_basis in ("6(1)(e)", "6(1)(f)")
-    portable = (consent or legal_basis == "6(1)(b)") and automated
-    every = "Applies to every activity."
+def _right(right: str, article: str, applies: bool, reason: str, limit: str | None = None) -> dict:
+    return {"right": right, "article": article, "applies": applies, "reason": reason, "limit": limit}
+
+
+def _codes(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """One code or several as a tuple without repeats, in the order given."""
+    if not value:
+        return ()
+    items = (value,) if isinstance(value, str) else tuple(value)
+    return tuple(dict.fromkeys(items))
+
+
+def _basis_rights(basis: str, art9: tuple[str, ...], automated: bool) -> dict[str, tuple[bool, str]]:
+    """Whether each right applies under one Art. 6(1) basis (with the activity's Art. 9(2) conditions)."""
+    consent = basis == "6(1)(a)" or "9(2)(a)" in art9
+    objection = basis in ("6(1)(e)", "6(1)(f)")
+    # Art. 20(1)(a)/(b): consent (Art. 6(1)(a) or 9(2)(a)) or contract; Art. 20(3) excludes a public task, and
+    # a legal obligation is not in Art. 20(1): 9(2)(a) consent to special categories does not change either.
+    portable = automated and (
+        basis in ("6(1)(a)", "6(1)(b)") or (consent and basis in ("6(1)(d)", "6(1)(f)"))
+    )
+    return {
+        "objection": (objection, "The processing rests on Art. 6(1)(e) or (f)." if objection
+                      else "Consent-based: withdraw consent instead (Art. 7(3))." if basis == "6(1)(a)"
+                      else "Art. 21(1) covers only processing based on Art. 6(1)(e) or (f)."),
+        "portability": (portable,
+                        "Based on consent or contract and carried out by automated means." if portable
+                        else "Art. 20(3): does not apply to processing necessary for a public task."
+                        if basis == "6(1)(e)"
+                        else "Art. 20(1): applies only to processing based on consent or contract."),
+        "consent_withdrawal": (consent, "The processing rests on consent." if consent
+                               else "The processing does not rest on consent."),
+    }  # fmt: skip
+
+
+def rights_for(
+    legal_basis: str | Sequence[str],
+    *,
+    art9_condition: str | Sequence[str] | None = None,
+    art89_purposes: Sequence[str] = (),
+    automated: bool = True,
+) -> list[dict]:
+    """Derive which data-subject rights apply from the legal basis or bases (DESIGN.md §3, §7).
+
+    With several bases the rights follow the most restrictive: a right applies only if it applies under every
+    basis, and the reason is the first basis's that excludes it. Consent withdrawal is the exception: consent
+    given can always be withdrawn (Art. 7(3)), so it applies when any basis is consent. The Personal Data Act
+    § 17 limit turns on the purpose (archiving, research, statistics), not on the Art. 9 condition: the right
+    applies and names § 17 as a ground the officer may invoke.
+    """
+    bases, art9 = _codes(legal_basis), _codes(art9_condition)
+    per_basis = [_basis_rights(b, art9, automated) for b in bases] or [_basis_rights("", art9, automated)]
+    derived: dict[str, tuple[bool, str]] = {}
+    for name in ("objection", "portability", "consent_withdrawal"):
+        results = [r[name] for r in per_basis]
+        if name == "consent_withdrawal":
+            found = next((r for r in results if r[0]), results[0])
+            partly = found[0] and not all(r[0] for r in results)
+            derived[name] = (True, _PARTLY_CONSENT) if partly else found
+        else:
+            derived[name] = next((r for r in results if not r[0]), results[0])
+    limited = bool(_codes(art89_purposes))
+    s17 = PDA_17 if limited else None
+    objection, portable, withdrawal = (
+        derived["objection"],
+        derived["portability"],
+        derived["consent_withdrawal"],
+    )
     return [
-        _right("access", "Art. 15", True, every),
-        _right("rectification", "Art. 16", True, every),
+        _right("access", "Art. 15", True, _S17_ACCESS if limited else _EVERY, s17),
+        _right("rectification", "Art. 16", True, _S17_IMPAIR if limited else _EVERY, s17),
         _right("erasure", "Art. 17", True,
                "Applies unless an exception in Art. 17(3) covers the data (e.g. an archive duty)."),
-        _right("restriction", "Art. 18", True, every),
-        _right("objection", "Art. 21", objection,
-               "The processing rests on Art. 6(1)(e) or (f)." if objection
-               else "Consent-based: withdraw consent instead (Art. 7(3))." if consent
-               else "Art. 21(1) covers only processing based on Art. 6(1)(e) or (f)."),
-        _right("portability", "Art. 20", portable,
-               "Based on consent or contract and carried out by automated means." if portable
-               else "Art. 20(3): does not apply to processing necessary for a public task."
-               if legal_basis == "6(1)(e)"
-               else "Art. 20(1): applies only to processing based on consent or contract."),
-        _right("consent_withdrawal", "Art. 7(3)", consent,
-               "The processing rests on consent." if consent else "The processing does not rest on consent."),
+        _right("restriction", "Art. 18", True, _S17_IMPAIR if limited else _EVERY, s17),
+        _right("objection", "Art. 21", objection[0],
+               _S17_IMPAIR if limited and objection[0] else objection[1], s17 if objection[0] else None),
+        _right("portability", "Art. 20", *portable),
+        _right("consent_withdrawal", "Art. 7(3)", *withdrawal),
     ]  # fmt: skip
+
+
+def record_bases(record: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Art. 6(1) bases and Art. 9(2) conditions a stored record names, the primary first."""
+    bases = _codes([record.get("legal_basis") or "", *(record.get("legal_bases") or ())])
+    art9 = _codes([record.get("art9_condition") or "", *(record.get("art9_conditions") or ())])
+    return tuple(b for b in bases if b), tuple(c for c in art9 if c)
+
+
+def record_rights(record: Mapping[str, Any]) -> list[dict]:
+    """The rights that apply to a stored activity record: its bases, conditions and Art. 89 purposes."""
+    bases, art9 = record_bases(record)
+    return rights_for(bases, art9_condition=art9, art89_purposes=record.get("art89_purposes") or ())
 
 
 # --- patterns ----------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Whether a right applies to an activity, and what the plan says for it (DESIGN.md §3).
 
 The registry's rights (ropa's Activity.rights: Art. 15–22 and 7(3) from the legal basis) are refined by the
-exceptions a request meets: an archive preservation duty and a legal obligation to keep (Art. 17(3)(b), (d))
-against erasure, Personal Data Act § 17 against rectification of archives, research and statistics. Then the
-data decide: no rows is `no_data`; rows under a hold are not erased (`refused` or `partial`, naming the hold).
+exceptions a request meets: an archive preservation duty and a legal obligation to keep (Art. 17(3)(b),
+(d)) against erasure, under any of the activity's legal bases (the rights follow the most restrictive). The
+Personal Data Act § 17 limit for archiving, research and statistics is the registry's (Right.limit): the right
+applies and the officer may refuse it on that ground. Then the data decide: no rows is `no_data`; rows under a
+hold are not erased (`refused` or `partial`, naming the hold).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Decision:
 
 def decide(right: str, activity: Activity) -> Decision:
     """The legal decision for one right and one activity, before looking at any data."""
-    basis, art9 = activity.legal_basis, activity.art9_condition
+    bases = activity.legal_bases
     found = activity.right(right)
     if not found.applies:
         return Decision(False, found.article, found.reason)
@@ -41,7 +43,7 @@ def decide(right: str, activity: Activity) -> Decision:
             "archive in the public interest (Archives Act § 6).",
             refusal=True,
         )
-    if right == "erasure" and basis == "6(1)(c)":
+    if right == "erasure" and "6(1)(c)" in bases:
         retention = activity.retention.text.get("en") or "the retention period"
         return Decision(
             False,
@@ -49,15 +51,7 @@ def decide(right: str, activity: Activity) -> Decision:
             f"A legal obligation requires the data to be kept ({retention}).",
             refusal=True,
         )
-    if right == "rectification" and art9 == "9(2)(j)":
-        return Decision(
-            False,
-            "Personal Data Act § 17",
-            "Rectification does not apply to archiving, research or statistics where it would defeat "
-            "the purpose.",
-            refusal=True,
-        )
-    if right == "erasure" and basis == "6(1)(e)":
+    if right == "erasure" and "6(1)(e)" in bases:
         return Decision(
             True,
             "Art. 17(1)(a), 17(3)(b)",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from privacy_service.errors import NotFound
-from privacy_service.kernel import rights_for
+from privacy_service.kernel import record_bases, record_rights
 from privacy_service.ropa.models import Organisation, ProcessingActivity, ServiceNotice
 from privacy_service.ropa.rules import DEFAULT_SCHEDULE
 
@@ -42,6 +42,7 @@ class Right:
     article: str  # "Art. 15" …
     applies: bool
     reason: str
+    limit: str | None = None  # a ground the officer may invoke against it (e.g. Personal Data Act § 17)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class Activity:
     purposes: tuple[Text, ...]  # Art. 30(1)(b), the first one primary
     legal_basis: str  # Art. 6(1) code, e.g. "6(1)(e)"
     art9_condition: str | None  # Art. 9(2) code, when special categories are processed
+    legal_bases: tuple[str, ...]  # every Art. 6(1) basis, legal_basis first; the rights follow the strictest
+    art9_conditions: tuple[str, ...]  # every Art. 9(2) condition, art9_condition first
+    art89_purposes: tuple[str, ...]  # archiving | research | statistics, when it serves only these (PDA § 17)
     national_basis: Text | None  # Art. 6(3), for a legal obligation or public task
     consent_purpose: str | None  # a consent-based activity's purpose: its slug
     on_withdrawal: str | None  # erase | stop: what a consent withdrawal does (consent-based only)
@@ -133,7 +137,7 @@ class Activity:
         """The view of a registry row."""
         data = row.data
         retention = data.get("retention") or {}
-        basis, art9 = data["legal_basis"], data.get("art9_condition")
+        bases, conditions = record_bases(data)
         return cls(
             slug=row.slug,
             service=row.service,
@@ -143,8 +147,11 @@ class Activity:
             controller=data["controller"],
             joint_controllers=tuple(data.get("joint_controllers") or ()),
             purposes=tuple(data.get("purposes") or ()),
-            legal_basis=basis,
-            art9_condition=art9,
+            legal_basis=data["legal_basis"],
+            art9_condition=data.get("art9_condition"),
+            legal_bases=bases,
+            art9_conditions=conditions,
+            art89_purposes=tuple(data.get("art89_purposes") or ()),
             national_basis=data.get("national_basis"),
             consent_purpose=data.get("consent_purpose"),
             on_withdrawal=data.get("on_withdrawal"),
@@ -157,7 +164,7 @@ class Activity:
                 rules=tuple(RetentionRule.of(r) for r in retention.get("rules") or []),
             ),
             disposal_decision=(data.get("disposal") or {}).get("decision"),
-            rights=tuple(Right(**r) for r in rights_for(basis, art9_condition=art9)),
+            rights=tuple(Right(**r) for r in record_rights(data)),
             record=dict(data),
         )
 
@@ -288,7 +295,7 @@ def activity_record(activity: ProcessingActivity) -> dict[str, Any]:
         "created_at": activity.created_at,
         "updated_at": activity.updated_at,
         "updated_by": activity.updated_by,
-        "rights": rights_for(data["legal_basis"], art9_condition=data.get("art9_condition")),
+        "rights": record_rights(data),
     }
 
 

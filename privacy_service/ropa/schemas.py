@@ -17,6 +17,7 @@ from marshmallow import (
 
 from privacy_service.kernel import (
     ART9_CONDITIONS,
+    ART89_PURPOSES,
     ISO_PERIOD,
     LEGAL_BASES,
     SERVICES_RE,
@@ -179,11 +180,34 @@ class ActivitySchema(StrictSchema):
     representative = fields.String(load_default=None, allow_none=True)
     processors = fields.List(fields.Nested(ProcessorSchema), load_default=list)
     purposes = _non_empty_list(LocalisedSchema, required=True)
-    legal_basis = fields.String(required=True, validate=_one_of(LEGAL_BASES, "legal basis"))
+    legal_basis = fields.String(
+        required=True,
+        validate=_one_of(LEGAL_BASES, "legal basis"),
+        metadata={"description": "The primary Art. 6(1) basis; with legal_bases, the first of them"},
+    )
+    legal_bases = fields.List(
+        fields.String(validate=_one_of(LEGAL_BASES, "legal basis")),
+        validate=validate.Length(min=1, max=6, error="Give between one and six legal bases."),
+        metadata={"description": "Every Art. 6(1) basis, the primary first; the rights follow the most "
+                  "restrictive. Left out when there is one."},
+    )  # fmt: skip
     national_basis = Localised(load_default=None, allow_none=True)
     art9_condition = fields.String(
         load_default=None, allow_none=True, validate=_one_of(ART9_CONDITIONS, "Art. 9 condition")
     )
+    art9_conditions = fields.List(
+        fields.String(validate=_one_of(ART9_CONDITIONS, "Art. 9 condition")),
+        validate=validate.Length(min=1, max=10, error="Give between one and ten Art. 9 conditions."),
+        metadata={
+            "description": "Every Art. 9(2) condition, art9_condition first. Left out when there is one."
+        },
+    )
+    art89_purposes = fields.List(
+        fields.String(validate=_one_of(ART89_PURPOSES, "Art. 89 purpose")),
+        validate=validate.Length(min=1, error="Give at least one, or leave the field out."),
+        metadata={"description": "archiving | research | statistics, when the activity serves only these "
+                  "(Personal Data Act § 17)"},
+    )  # fmt: skip
     art10 = JsonBoolean(load_default=False)
     consent_purpose = fields.String(load_default=None, allow_none=True, validate=SLUG)
     on_withdrawal = fields.String(
@@ -221,19 +245,39 @@ class ActivitySchema(StrictSchema):
     review_date = fields.Date(load_default=None, allow_none=True)
     systems = fields.List(fields.Nested(SystemRefSchema), load_default=list)
 
+    @pre_load
+    def _primary_from_lists(self, data: Any, **_: Any) -> Any:
+        # A record may give only the lists: the primary basis and condition are their first entries.
+        if not isinstance(data, dict):
+            return data
+        for one, many in (("legal_basis", "legal_bases"), ("art9_condition", "art9_conditions")):
+            listed = data.get(many)
+            if data.get(one) is None and isinstance(listed, list) and listed and isinstance(listed[0], str):
+                data = {**data, one: listed[0]}
+        return data
+
     @validates_schema
     def _legal_rules(self, data: dict, **_: Any) -> None:
         errors: dict[str, list[str]] = {}
+        bases = [data.get("legal_basis"), *(data.get("legal_bases") or [])]
+        for one, many in (("legal_basis", "legal_bases"), ("art9_condition", "art9_conditions")):
+            if data.get(many) and data.get(one) != data[many][0]:
+                errors[many] = [f"List {one} first (it is the primary one)."]
         special = any(c.get("special") for c in data.get("data_categories") or [])
         if special and not data.get("art9_condition"):
             errors["art9_condition"] = [
                 "Special categories of data are processed: name the Art. 9(2) condition."
             ]
-        if data.get("legal_basis") == "6(1)(a)" and not data.get("consent_purpose"):
+        if "6(1)(a)" in bases and data.get("legal_basis") != "6(1)(a)":
+            errors["legal_bases"] = [
+                "List consent (6(1)(a)) first: the consent purpose and its withdrawal follow the primary "
+                "basis."
+            ]
+        if "6(1)(a)" in bases and not data.get("consent_purpose"):
             errors["consent_purpose"] = ["A consent-based activity must name its consent purpose."]
         if data.get("on_withdrawal") and data.get("legal_basis") != "6(1)(a)":
             errors["on_withdrawal"] = ["Only a consent-based activity has a withdrawal action."]
-        if data.get("legal_basis") in ("6(1)(c)", "6(1)(e)") and not data.get("national_basis"):
+        if {"6(1)(c)", "6(1)(e)"} & set(bases) and not data.get("national_basis"):
             errors["national_basis"] = [
                 "Art. 6(3): a legal obligation or public task needs its national legal basis."
             ]
@@ -242,6 +286,18 @@ class ActivitySchema(StrictSchema):
             errors["data_categories"] = ["Each data category key must be unique within the activity."]
         if errors:
             raise ValidationError(errors)
+
+    @post_load
+    def _one_code_is_no_list(self, data: dict, **_: Any) -> dict:
+        # A list of one says no more than the single field: store it as a single-basis record always was, so
+        # its content hash (and version) does not change.
+        for key in ("legal_bases", "art9_conditions", "art89_purposes"):
+            if key in data:
+                data[key] = list(dict.fromkeys(data[key]))
+        for key in ("legal_bases", "art9_conditions"):
+            if len(data.get(key) or []) <= 1:
+                data.pop(key, None)
+        return data
 
     @post_load
     def _dates_as_text(self, data: dict, **_: Any) -> dict:
@@ -286,6 +342,12 @@ class RightSchema(Schema):
     article = fields.String()
     applies = fields.Boolean()
     reason = fields.String()
+    limit = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "A ground the officer may invoke against the right, e.g. Personal Data Act § 17"
+        },
+    )
 
 
 class ActivityOutSchema(ActivitySchema):

@@ -106,7 +106,14 @@ def test_a_complete_activity_passes() -> None:
             "6(1)(e)", None, True, False, False, id="Art. 21(1) public task; Art. 20(3) not portable"
         ),
         pytest.param("6(1)(f)", None, True, False, False, id="Art. 21(1) legitimate interests"),
-        pytest.param("6(1)(e)", "9(2)(a)", True, True, True, id="Art. 9(2)(a) explicit consent"),
+        pytest.param(
+            "6(1)(e)",
+            "9(2)(a)",
+            True,
+            False,
+            True,
+            id="Art. 9(2)(a) explicit consent; Art. 20(3) still public",
+        ),
     ],
 )
 def test_rights_follow_from_the_legal_basis(basis, art9, objection, portability, withdrawal) -> None:  # type: ignore[no-untyped-def]
