@@ -195,8 +195,8 @@ def rights_for(
         results = [r[name] for r in per_basis]
         if name == "consent_withdrawal":
             found = next((r for r in results if r[0]), results[0])
-            partly = found[0] and not all(r[0] for r in results)
-            derived[name] = (True, _PARTLY_CONSENT) if partly else found
+            only_consent = set(bases) <= {"6(1)(a)"} and set(art9) <= {"9(2)(a)"}
+            derived[name] = (True, _PARTLY_CONSENT) if found[0] and not only_consent else found
         else:
             derived[name] = next((r for r in results if not r[0]), results[0])
     limited = bool(_codes(art89_purposes))

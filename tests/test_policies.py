@@ -13,6 +13,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, AuditEvent
 from privacy_service.policies import PolicyError, load_policies, read_policies
 from privacy_service.ropa.models import ActivityVersion, ProcessingActivity
+from privacy_service.ropa.service import activity_view
 
 FIXTURE = Path(__file__).parent / "fixtures" / "policies"
 SHIPPED = Path(__file__).resolve().parent.parent / "policies"
@@ -216,3 +217,71 @@ def test_bad_retention_rules_and_holds_are_refused_and_nothing_is_written(
     for fragment in expected:
         assert fragment in str(err.value), (case, str(err.value))
     assert _count(empty_app, ProcessingActivity) == 0 and _count(empty_app, AuditEvent) == 0
+
+
+def _rights(app: Flask, slug: str) -> dict[str, bool]:
+    with Session(app.extensions["engine"]) as session:
+        return {r.right: r.applies for r in activity_view(session, slug=slug).rights}
+
+
+def test_an_activity_may_rest_on_several_legal_bases_and_the_strictest_decides(
+    empty_app: Flask, policies: Path
+) -> None:
+    path = policies / "activities" / "tiny.yaml"
+    path.write_text(
+        path.read_text().replace(
+            'legal_basis: "6(1)(e)"',
+            'legal_bases: ["6(1)(e)", "6(1)(c)"]\n    art89_purposes: [statistics]',
+            1,
+        )
+    )
+    assert _load(empty_app, policies).counts["activities"]["created"] == 2
+    with Session(empty_app.extensions["engine"]) as session:
+        activity = activity_view(session, slug="call-log")
+        assert activity.legal_basis == "6(1)(e)"  # the first is the primary: lists and filters use it
+        assert activity.legal_bases == ("6(1)(e)", "6(1)(c)")
+        assert activity.right("rectification").limit == "Personal Data Act § 17"
+    # Art. 21(1) covers the public task, but not the legal obligation beside it
+    assert _rights(empty_app, "call-log")["objection"] is False
+    assert _load(empty_app, policies).changed == 0
+
+
+def test_a_single_basis_given_as_a_list_of_one_is_stored_as_before(empty_app: Flask, policies: Path) -> None:
+    _load(empty_app, policies)
+    path = policies / "activities" / "tiny.yaml"
+    path.write_text(
+        path.read_text().replace(
+            'legal_basis: "6(1)(e)"', 'legal_basis: "6(1)(e)"\n    legal_bases: ["6(1)(e)"]'
+        )
+    )
+    assert _load(empty_app, policies).changed == 0  # same record, same hash, no new version
+    assert _count(empty_app, ActivityVersion) == 2
+
+
+@pytest.mark.parametrize(
+    ("new", "fragment"),
+    [
+        pytest.param('legal_bases: ["6(1)(e)", "6(1)(z)"]', "Unknown legal basis", id="Art. 6(1) has no (z)"),
+        pytest.param(
+            'legal_basis: "6(1)(e)"\n    legal_bases: ["6(1)(c)", "6(1)(e)"]', "legal_basis first",
+            id="the primary basis is listed first",
+        ),
+        pytest.param(
+            'legal_bases: ["6(1)(e)", "6(1)(a)"]\n    consent_purpose: call-log', "consent (6(1)(a)) first",
+            id="Art. 6(1)(a) consent is the primary basis",
+        ),
+        pytest.param(
+            'legal_basis: "6(1)(e)"\n    art89_purposes: [marketing]', "Unknown Art. 89 purpose",
+            id="Art. 89 purposes only",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_legal_bases_name_the_field_and_write_nothing(
+    empty_app: Flask, policies: Path, new: str, fragment: str
+) -> None:
+    path = policies / "activities" / "tiny.yaml"
+    path.write_text(path.read_text().replace('legal_basis: "6(1)(e)"', new, 1))
+    with pytest.raises(PolicyError) as err:
+        _load(empty_app, policies)
+    assert "call-log" in str(err.value) and fragment in str(err.value), str(err.value)
+    assert _count(empty_app, ProcessingActivity) == 0

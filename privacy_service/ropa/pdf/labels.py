@@ -177,6 +177,23 @@ REASONS_NB = {
     ),
     "The processing rests on consent.": "Behandlingen bygger på samtykke.",
     "The processing does not rest on consent.": "Behandlingen bygger ikke på samtykke.",
+    "Part of the processing rests on consent: withdrawing it ends that part, not what rests on the other "
+    "legal bases.": (
+        "En del av behandlingen bygger på samtykke: trekker du samtykket tilbake, stanser den delen, men "
+        "ikke det som bygger på de andre behandlingsgrunnlagene."
+    ),
+    "Applies; under the Personal Data Act § 17 the officer may refuse it where the processing serves only "
+    "archiving, research or statistics and giving access would take a disproportionate effort.": (
+        "Gjelder; etter personopplysningsloven § 17 kan personvernombudet avslå når behandlingen bare skjer "
+        "for arkiv, forskning eller statistikk og det vil kreve en uforholdsmessig stor innsats å gi innsyn."
+    ),
+    "Applies; under the Personal Data Act § 17 the officer may refuse it where the processing serves only "
+    "archiving, research or statistics and the right would make the purpose impossible or seriously "
+    "impair it.": (
+        "Gjelder; etter personopplysningsloven § 17 kan personvernombudet avslå når behandlingen bare skjer "
+        "for arkiv, forskning eller statistikk og retten vil gjøre det umulig eller i alvorlig grad hindre "
+        "at formålet nås."
+    ),
 }
 
 # --- the public privacy notice ---------------------------------------------------------------------------
