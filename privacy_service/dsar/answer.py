@@ -3,8 +3,8 @@
 For access and portability the answer carries the subject's rows per activity and table (JSON and CSV, with
 a manifest describing every file); access adds what Art. 15(1) lists from the registry, the subject's consents
 with their history, and their earlier requests. The documents are stored with the request (so every instance
-serves the same answer, and later changes to the data do not alter what was sent) and removed after
-ANSWER_DAYS by the scheduler.
+serves the same answer, and later changes to the data do not alter what was sent); the data export is removed
+after ANSWER_DAYS by the scheduler, the letter stays with the request as a case document.
 """
 
 from __future__ import annotations
@@ -206,7 +206,14 @@ def downloadable(req: DsarRequest, *, now: datetime | None = None) -> bool:
 
 
 def purge_old_answers(session: Session, *, now: datetime | None = None) -> int:
-    """Remove stored answers older than ANSWER_DAYS (they hold personal data; the outcomes stay)."""
+    """Remove stored data exports older than ANSWER_DAYS; the letter stays with the request.
+
+    The closed request and its letter are case documents of the request-handling activity (its record in
+    policies/: kept under the Archives Act); the ZIP is a copy of the subject's data made only to be handed
+    over, so it goes once the download period has passed.
+    """
     limit = (now or utcnow()) - timedelta(days=ANSWER_DAYS)
-    result = session.execute(delete(DsarDocument).where(DsarDocument.created_at < limit))
+    result = session.execute(
+        delete(DsarDocument).where(DsarDocument.kind == "export", DsarDocument.created_at < limit)
+    )
     return result.rowcount or 0

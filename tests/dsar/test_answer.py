@@ -119,8 +119,10 @@ def test_the_subject_downloads_through_expiring_links(app, client, officer, demo
     assert client.get(links[0]).status_code == 410  # expired
     monkeypatch.undo()
     with app.app_context(), transaction(app.extensions["engine"]) as session:
-        assert answer.purge_old_answers(session, now=datetime.now(UTC) + timedelta(days=31)) == 2
-    assert client.get(links[0]).status_code == 410  # the stored answer is gone after 30 days
+        assert answer.purge_old_answers(session, now=datetime.now(UTC) + timedelta(days=31)) == 1
+    # after 30 days the data export is gone; the letter stays with the request as a case document
+    assert client.get(links[1]).status_code == 410
+    assert client.get(links[0]).status_code == 200
 
 
 def test_no_package_before_completion_and_formulas_are_neutralised(app, client, officer, demo) -> None:  # type: ignore[no-untyped-def]
