@@ -25,8 +25,8 @@ from typing import Any
 from privacy_service.kernel import neutralise
 from privacy_service.ropa.jsonld import ropa_graph
 from privacy_service.ropa.texts import (
-    art9_text,
-    legal_basis_text,
+    art9_conditions_text,
+    legal_bases_text,
     main_controller,
     org_name,
     retention_rule_text,
@@ -169,9 +169,9 @@ def _basis_cells(a: dict[str, Any], organisations: dict[str, dict[str, Any]], la
         "description": loc(a.get("description")),
         "service": a.get("service") or "",
         "status": a.get("status") or "",
-        "legal_basis": legal_basis_text(a.get("legal_basis"), lang),
+        "legal_basis": legal_bases_text(a, lang),
         "national_basis": loc(a.get("national_basis")),
-        "art9_condition": art9_text(a.get("art9_condition"), lang),
+        "art9_condition": art9_conditions_text(a, lang),
         "art10": yes_no(bool(a.get("art10")), lang),
         "special_categories": yes_no(special_categories(a), lang),
         "source": loc(a.get("source")),

@@ -43,6 +43,9 @@ OPTIONAL_GROUPS = {"national_basis"}  # an empty localised text means "none"
 # (lists of processors, purposes, data categories, transfers...). Slug and service never change.
 FIXED_KEYS = ("slug", "service")
 DETAIL_KEYS: tuple[str, ...] = (
+    "legal_bases",  # several bases: the primary (the select above) first
+    "art9_conditions",
+    "art89_purposes",
     "controller",
     "joint_controllers",
     "representative",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from privacy_service.kernel import record_bases
 from privacy_service.ropa.texts import main_controller
 
 DPV = "https://w3id.org/dpv#"
@@ -151,7 +152,8 @@ def _subjects(a: dict[str, Any]) -> list[dict[str, Any]]:
 def process_node(a: dict[str, Any], base_url: str) -> dict[str, Any]:
     """Return one activity as a dpv:Process with its purposes, legal bases, parties, data and conditions."""
     iri = f"{base_url}/api/v1/activities/{a['slug']}"
-    bases = [t for t in (article_term(a.get("legal_basis")), article_term(a.get("art9_condition"))) if t]
+    legal, art9 = record_bases(a)
+    bases = [t for t in map(article_term, (*legal, *art9)) if t]
     return _node(
         ["dpv:Process", "dpv:PersonalDataProcess"],
         **{

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from privacy_service.kernel import LEGAL_BASES
+from privacy_service.kernel import ART89_PURPOSES, LEGAL_BASES, record_bases
 from privacy_service.wording import localised
 
 ART9_TEXTS: dict[str, dict[str, str]] = {
@@ -56,6 +56,21 @@ def art9_text(code: str | None, lang: str) -> str:
     article = f"art. {parts[0]} nr. {parts[1]} {parts[2]}" if nb_style else f"Art. {code}"
     label = ART9_TEXTS.get(code, {}).get(lang)
     return f"{article}: {label}" if label else article
+
+
+def legal_bases_text(record: dict[str, Any], lang: str) -> str:
+    """Every Art. 6(1) basis of a record with its article, the primary first, joined by "; "."""
+    return "; ".join(legal_basis_text(code, lang) for code in record_bases(record)[0])
+
+
+def art9_conditions_text(record: dict[str, Any], lang: str) -> str:
+    """Every Art. 9(2) condition of a record with its article, joined by "; "."""
+    return "; ".join(art9_text(code, lang) for code in record_bases(record)[1])
+
+
+def art89_text(record: dict[str, Any], lang: str) -> str:
+    """The Art. 89 purposes an activity serves only (Personal Data Act § 17), in words; empty when none."""
+    return ", ".join(localised(ART89_PURPOSES.get(p), lang) or p for p in record.get("art89_purposes") or [])
 
 
 def transfer_text(transfer: dict[str, Any], lang: str) -> str:

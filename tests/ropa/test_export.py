@@ -139,6 +139,30 @@ def test_jsonld_gives_each_process_its_eu_gdpr_legal_basis(
     assert set(graph.objects(process, DPV.hasLegalBasis)) == {EU_GDPR[term] for term in expected}
 
 
+def test_an_activity_on_several_bases_lists_them_all_in_csv_and_jsonld(
+    organisations, make_activity, generated_at
+) -> None:
+    ombud = make_activity(
+        legal_basis="6(1)(a)",
+        legal_bases=["6(1)(a)", "6(1)(b)", "6(1)(c)"],
+        art9_condition="9(2)(a)",
+        art9_conditions=["9(2)(a)", "9(2)(j)"],
+        consent_purpose="x",
+    )
+    rows = _rows(export_csv(organisations=organisations, activities=[ombud], lang="en"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Legal basis (Art. 6(1))"] == (
+        "Consent (GDPR Art. 6(1)(a)); Contract (GDPR Art. 6(1)(b)); Legal obligation (GDPR Art. 6(1)(c))"
+    )
+    assert row["Art. 9(2) condition"] == (
+        "Art. 9(2)(a): explicit consent; Art. 9(2)(j): archiving, research or statistics"
+    )
+    graph = _graph(organisations, [ombud], generated_at)
+    process = URIRef(f"{BASE}/api/v1/activities/{ombud['slug']}")
+    terms = {"A6-1-a", "A6-1-b", "A6-1-c", "A9-2-a", "A9-2-j"}
+    assert set(graph.objects(process, DPV.hasLegalBasis)) == {EU_GDPR[t] for t in terms}
+
+
 def test_jsonld_is_a_ropa_whose_parts_are_processes(organisations, make_activity, generated_at) -> None:
     activities = [make_activity(), make_activity(legal_basis="6(1)(c)")]
     graph = _graph(organisations, activities, generated_at)

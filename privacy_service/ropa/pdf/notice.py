@@ -11,7 +11,7 @@ from reportlab.platypus import CondPageBreak, Flowable, Spacer
 from privacy_service.documents import build_pdf, contact_rows, dpo_text, key_value_table, letterhead, para
 from privacy_service.kernel import RIGHTS
 from privacy_service.ropa.pdf.labels import DATATILSYNET, NOTICE_LABELS
-from privacy_service.ropa.texts import art9_text, legal_basis_text, org_name, transfer_text
+from privacy_service.ropa.texts import art9_conditions_text, legal_bases_text, org_name, transfer_text
 from privacy_service.wording import localised, period_text, text
 
 
@@ -20,8 +20,8 @@ def _labels(lang: str) -> dict[str, Any]:
 
 
 def _legal_basis(a: dict[str, Any], lang: str) -> list[str]:
-    out = [legal_basis_text(a.get("legal_basis"), lang), localised(a.get("national_basis"), lang)]
-    out.append(art9_text(a.get("art9_condition"), lang))
+    out = [legal_bases_text(a, lang), localised(a.get("national_basis"), lang)]
+    out.append(art9_conditions_text(a, lang))
     return [line for line in out if line]
 
 

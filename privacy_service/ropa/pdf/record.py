@@ -21,8 +21,9 @@ from privacy_service.documents import (
 )
 from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
 from privacy_service.ropa.texts import (
-    art9_text,
-    legal_basis_text,
+    art9_conditions_text,
+    art89_text,
+    legal_bases_text,
     main_controller,
     org_name,
     retention_rule_text,
@@ -57,9 +58,10 @@ def _purposes(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
     return [
         L["s_b"],
         (L["purposes"], [localised(p, lang) for p in a.get("purposes") or []]),
-        (L["legal_basis"], legal_basis_text(a.get("legal_basis"), lang)),
+        (L["legal_basis"], legal_bases_text(a, lang)),
         (L["national_basis"], localised(a.get("national_basis"), lang)),
-        (L["art9"], art9_text(a.get("art9_condition"), lang)),
+        (L["art9"], art9_conditions_text(a, lang)),
+        (L["art89"], art89_text(a, lang)),
         (L["art10"], yes_no(bool(a.get("art10")), lang)),
         (L["consent_purpose"], a.get("consent_purpose")),
         (L["legitimate_interest"], localised(a.get("legitimate_interest"), lang)),
