@@ -24,7 +24,7 @@ from privacy_service.consent.models import ConsentEvent
 from privacy_service.consent.record import Change
 from privacy_service.consent.tokens import Links
 from privacy_service.datamap.actions import erase_subject_rows
-from privacy_service.retention.service import holds_by_id, protector
+from privacy_service.retention.service import holds_by_id, protector, public_text
 
 ERASE_TASK = "consent.erase"
 
@@ -138,7 +138,11 @@ def erase_after_withdrawal(session: Session, payload: dict[str, Any], transport:
             lang,
             activity=payload["activity_name"],
             erased=sum(r.erased for r in results),
-            kept=[(sum(r.held.get(h.id, 0) for r in results), h.basis) for h in kept if h is not None],
+            kept=[  # what the subject may read about each hold: its public text, never its basis
+                (sum(r.held.get(h.id, 0) for r in results), public_text(h.kind, h.public_text, lang))
+                for h in kept
+                if h is not None
+            ],
         )
         notify.enqueue_email(
             session, event="consent.withdrawn", to=payload["subject"], subject=subject, text=text

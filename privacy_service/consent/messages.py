@@ -45,7 +45,8 @@ def receipt_mail(lang: str, *, activity: str, receipt: dict[str, Any], withdraw_
 def withdrawn_mail(
     lang: str, *, activity: str, erased: int | None, kept: list[tuple[int, str]]
 ) -> tuple[str, str]:
-    """The confirmation of a withdrawal: what was erased, and what was kept under a hold and why."""
+    """The confirmation of a withdrawal: what was erased, and what was kept under a hold and why (`kept`: rows
+    and the hold's public text, never its internal basis)."""
     lang = _lang(lang)
     nb = lang == "nb"
     lines = [
@@ -61,11 +62,9 @@ def withdrawn_mail(
             if nb
             else f"We have erased {erased} record(s) holding data about you."
         )
-    for count, basis in kept:
+    for count, why in kept:  # `why` is the hold's text for the subject
         lines.append(
-            f"{count} registrering(er) er beholdt fordi vi har plikt til å ta vare på dem: {basis}"
-            if nb
-            else f"{count} record(s) were kept because we are required to keep them: {basis}"
+            f"{count} registrering(er) er beholdt. {why}" if nb else f"{count} record(s) were kept. {why}"
         )
     lines.append(_DATATILSYNET[lang])
     subject = "Samtykket ditt er trukket tilbake" if nb else "Your consent has been withdrawn"

@@ -11,6 +11,7 @@ from reportlab.platypus import Flowable, Spacer
 from privacy_service.documents import build_pdf, data_table, key_value_table, letterhead, para
 from privacy_service.dsar.answer import Answer
 from privacy_service.kernel import LEGAL_BASES, rights_for
+from privacy_service.retention.service import public_text
 from privacy_service.wording import format_datetime, localised, period_text
 
 MAX_ROWS_IN_LETTER = 200  # more rows are in the attached files only
@@ -41,7 +42,7 @@ L: dict[str, dict[str, Any]] = {
             "not_applicable": "Retten gjelder ikke", "no_data": "Vi har ingen opplysninger",
         },
         "kept": "Opplysninger vi må beholde",
-        "kept_text": "{n} registrering(er) i «{activity}» er beholdt: {basis}",
+        "kept_text": "{n} registrering(er) i «{activity}» er beholdt: {why}",
         "told": "Vi har varslet disse som behandler opplysningene for oss (art. 19): {names}.",
         "about": "Om behandlingen",
         "purposes": "Formål", "basis": "Rettslig grunnlag", "categories": "Opplysninger",
@@ -85,7 +86,7 @@ L: dict[str, dict[str, Any]] = {
             "not_applicable": "The right does not apply", "no_data": "We hold no data",
         },
         "kept": "Data we must keep",
-        "kept_text": "{n} record(s) in “{activity}” are kept: {basis}",
+        "kept_text": "{n} record(s) in “{activity}” are kept: {why}",
         "told": "We have told those who process the data for us (Art. 19): {names}.",
         "about": "About the processing",
         "purposes": "Purposes", "basis": "Legal basis", "categories": "Data",
@@ -144,10 +145,8 @@ def render_letter(answer: Answer) -> bytes:
             widths=[42 * mm, 28 * mm, 82 * mm, 18 * mm],
         )
     )
-    kept = [
-        t["kept_text"].format(
-            n=o.held, activity=names[o.activity], basis="; ".join(h["basis"] for h in holds)
-        )
+    kept = [  # the hold's text for the subject, never its basis: that is an internal note
+        t["kept_text"].format(n=o.held, activity=names[o.activity], why=_kept_because(holds, lang))
         for o in answer.outcomes
         if o.held and (holds := o.details.get("holds") or [])
     ]
@@ -162,6 +161,11 @@ def render_letter(answer: Answer) -> bytes:
         story += [Spacer(1, 3 * mm), para(t["files"], "muted")]
     story += [para(t["complain_head"], "h1"), para(t["complain"])]
     return build_pdf(story, title=f"{t['title']} {req.reference}", lang=lang, footer=req.reference)
+
+
+def _kept_because(holds: list[dict[str, Any]], lang: str) -> str:
+    texts = (public_text(h.get("kind", "other"), h.get("public_text"), lang) for h in holds)
+    return " ".join(dict.fromkeys(texts))
 
 
 def _access_sections(answer: Answer, lang: str, names: dict[str, str]) -> list[Flowable]:

@@ -136,7 +136,7 @@ def _outcome(
     """The planned outcome of one activity, from the legal decision and the rows the data map found."""
     decision = rules.decide(req.type, activity)
     holds_seen = {
-        hold.id: {"id": hold.id, "kind": hold.kind, "basis": hold.basis}
+        hold.id: {"id": hold.id, "kind": hold.kind, "basis": hold.basis, "public_text": hold.public_text}
         for __, protected in tables
         for hold in protected.values()
     }

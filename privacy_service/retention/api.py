@@ -27,10 +27,19 @@ from privacy_service.security.access import AccessDenied, current_actor, current
 blp = Blueprint("retention", __name__, description="Holds, retention rules and retention runs")
 
 
+_DERIVED = ("public_text", "public_text_standard", "active")
+
+
 def hold_view(hold: Any) -> dict[str, Any]:
     """A hold as the API shows it (the subject's identity value stays out)."""
-    view = {k: getattr(hold, k) for k in HoldSchema().fields if k != "active"}
-    return {**view, "active": service.is_active(hold)}
+    view = {k: getattr(hold, k) for k in HoldSchema().fields if k not in _DERIVED}
+    own = hold.public_text or {}
+    return {
+        **view,
+        "public_text": {lang: service.public_text(hold.kind, own, lang) for lang in ("nb", "en")},
+        "public_text_standard": [lang for lang in ("nb", "en") if not own.get(lang)],
+        "active": service.is_active(hold),
+    }
 
 
 @blp.route("/holds")

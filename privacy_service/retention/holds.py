@@ -20,6 +20,41 @@ from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.models import Hold
 from privacy_service.retention.schemas import KINDS, SCOPES, scope_errors
 
+# What the subject reads about a hold when the hold gives no text of its own in her language. The basis is an
+# internal note (case numbers, parties, evidence) and never reaches a letter or a mail.
+STANDARD_PUBLIC_TEXT: dict[str, dict[str, str]] = {
+    "archive_law": {
+        "nb": "Arkivlova pålegger oss å bevare dem (personvernforordningen art. 17 nr. 3 bokstav b).",
+        "en": "The Archives Act requires us to preserve them (Art. 17(3)(b)).",
+    },
+    "legal": {
+        "nb": "De trengs for et rettskrav eller en rettssak "
+        "(personvernforordningen art. 17 nr. 3 bokstav e).",
+        "en": "They are needed for a legal claim or case (Art. 17(3)(e)).",
+    },
+    "request_pending": {
+        "nb": "De beholdes til en henvendelse fra deg om sletting er avgjort.",
+        "en": "They are kept until a request from you for erasure has been decided.",
+    },
+    "other": {
+        "nb": "Vi har plikt til å ta vare på dem (personvernforordningen art. 17 nr. 3).",
+        "en": "We are required to keep them (Art. 17(3)).",
+    },
+}
+
+
+def public_text(kind: str, texts: dict[str, str] | None, lang: str) -> str:
+    """What the subject reads about a hold in her language: its own text, else the kind's standard text."""
+    lang = lang if lang in ("nb", "en") else "nb"
+    own = (texts or {}).get(lang)
+    return own or STANDARD_PUBLIC_TEXT.get(kind, STANDARD_PUBLIC_TEXT["other"])[lang]
+
+
+def _public_texts(value: Any) -> dict[str, str] | None:
+    """The hold's own texts for the subject, trimmed; None when it gives none."""
+    texts = {lang: str(value[lang]).strip() for lang in ("nb", "en") if (value or {}).get(lang)}
+    return {lang: text for lang, text in texts.items() if text} or None
+
 
 @dataclass(frozen=True)
 class TableRef:
@@ -31,7 +66,8 @@ class TableRef:
 
 
 def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
-    """Set a hold from validated fields (kind, scope and what the scope needs, basis, optional times)."""
+    """Set a hold from validated fields (kind, scope and what the scope needs, basis, optional public text for
+    the subject and times)."""
     errors: dict[str, list[str]] = {}
     if data.get("kind") not in KINDS:
         errors["kind"] = [f"Must be one of: {', '.join(KINDS)}."]
@@ -55,6 +91,7 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
         subject_value=(data.get("subject_value") or "").strip().lower() or None,
         record_keys=[str(k) for k in data.get("record_keys") or []],
         basis=data["basis"].strip(),
+        public_text=_public_texts(data.get("public_text")),
         reference=data.get("reference"),
         source=data.get("source", "api"),
         starts_at=starts,
@@ -76,6 +113,8 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
             "table": f"{hold.system}.{hold.table_name}" if hold.table_name else None,
             "records": len(hold.record_keys),
             "reference": hold.reference,
+            # the languages of its own text only: the basis and the texts may name people
+            "public_text": sorted(hold.public_text or {}),
         },
     )
     return hold
@@ -89,7 +128,7 @@ def is_active(hold: Hold, at: datetime | None = None) -> bool:
 
 _POLICY_FIELDS = (
     "kind", "scope", "activity", "system", "table_name", "subject_kind", "subject_value", "record_keys",
-    "basis", "ends_at",
+    "basis", "public_text", "ends_at",
 )  # fmt: skip
 
 
@@ -108,6 +147,7 @@ def apply_policy_holds(session: Session, *, holds: list[dict[str, Any]], actor: 
         fields = {k: data.get(k) for k in _POLICY_FIELDS}
         fields["record_keys"] = [str(k) for k in fields["record_keys"] or []]
         fields["subject_value"] = (fields["subject_value"] or "").strip().lower() or None
+        fields["public_text"] = _public_texts(fields["public_text"])
         existing = current.get(reference)
         if existing is not None:
             same = all(getattr(existing, k) == v for k, v in fields.items() if k != "ends_at")

@@ -24,7 +24,10 @@ class Hold(SQLModel, table=True):
     subject_kind: str | None = Field(default=None, max_length=20)  # identity kind for scope subject
     subject_value: str | None = Field(default=None, max_length=254)
     record_keys: list[str] = Field(default_factory=list, sa_column=json_column())
-    basis: str = Field(max_length=1000)
+    basis: str = Field(max_length=1000)  # internal: case notes and references, never shown to the subject
+    # what the subject reads in a letter or mail, {"nb", "en"}; null or a language left out: the standard
+    # text for the kind (holds.STANDARD_PUBLIC_TEXT)
+    public_text: dict[str, str] | None = Field(default=None, sa_column=json_column(nullable=True))
     reference: str | None = Field(default=None, max_length=60)  # case, request or policy reference
     source: str = Field(default="api", max_length=20)  # policies | api | officer | request
     starts_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

@@ -34,8 +34,16 @@ def scope_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+class PublicTextSchema(StrictSchema):
+    """What the subject reads about a hold, per language; a missing one is the kind's standard text."""
+
+    nb = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    en = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
 class HoldInSchema(StrictSchema):
-    """A hold to set: what it covers (scope), why (basis), from when to when."""
+    """A hold to set: what it covers (scope), why (basis: internal), what the subject reads (public_text),
+    from when to when."""
 
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
@@ -45,7 +53,20 @@ class HoldInSchema(StrictSchema):
     subject_kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(IDENTITY_KINDS))
     subject_value = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
     record_keys = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list)
-    basis = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+    basis = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=1000),
+        metadata={"description": "Internal note: why the data must be kept; never shown to the subject"},
+    )
+    public_text = fields.Nested(
+        PublicTextSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The text for the subject's letters and mails, {nb, en}; a language left out gets "
+            "the standard text for the kind"
+        },
+    )
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
     starts_at = fields.AwareDateTime(load_default=None, allow_none=True)
     ends_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -76,7 +97,17 @@ class HoldSchema(Schema):
     table_name = fields.String(allow_none=True)
     subject_kind = fields.String(allow_none=True)
     record_keys = fields.List(fields.String())
-    basis = fields.String()
+    basis = fields.String(metadata={"description": "Internal note; never shown to the subject"})
+    public_text = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "What the subject reads, {nb, en}: the hold's own text or the kind's standard one"
+        },
+    )
+    public_text_standard = fields.List(
+        fields.String(), metadata={"description": "The languages in which the standard text is used"}
+    )
     reference = fields.String(allow_none=True)
     source = fields.String()
     starts_at = fields.DateTime()

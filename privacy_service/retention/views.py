@@ -35,7 +35,19 @@ class HoldForm(FlaskForm):
     subject_value = StringField(_l("Subject identity"), validators=[Optional(), Length(max=254)])
     record_keys = StringField(_l("Record keys (comma-separated)"), validators=[Optional(), Length(max=5000)])
     basis = TextAreaField(
-        _l("Basis (why the data must be kept)"), validators=[DataRequired(), Length(min=3, max=1000)]
+        _l("Internal note (never shown to the subject)"),
+        validators=[DataRequired(), Length(min=3, max=1000)],
+        description=_l("Why the data must be kept: the law, the case, its number and parties."),
+    )
+    public_text_nb = TextAreaField(
+        _l("Text for the subject's letter (bokmål)"),
+        validators=[Optional(), Length(max=1000)],
+        description=_l("Leave empty for the standard text for the kind."),
+    )
+    public_text_en = TextAreaField(
+        _l("Text for the subject's letter (English)"),
+        validators=[Optional(), Length(max=1000)],
+        description=_l("Leave empty for the standard text for the kind."),
     )
     reference = StringField(_l("Case reference"), validators=[Optional(), Length(max=60)])
     ends_at = DateTimeLocalField(_l("Ends (optional)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
@@ -121,6 +133,7 @@ def set_hold() -> Any:
     form = HoldForm()
     if form.validate_on_submit():
         data = {k: (v or None) for k, v in form.data.items() if k not in ("csrf_token",)}
+        data["public_text"] = {"nb": data.pop("public_text_nb"), "en": data.pop("public_text_en")}
         data["record_keys"] = [k.strip() for k in (form.record_keys.data or "").split(",") if k.strip()]
         if data.get("ends_at"):
             data["ends_at"] = data["ends_at"].replace(tzinfo=service.OSLO)
@@ -145,6 +158,7 @@ def _holds_page(form: HoldForm, status: int) -> tuple[str, int]:
         release_form=ReleaseForm(),
         holds=service.list_holds(get_session()),
         is_active=service.is_active,
+        public_text=service.public_text,
         can_manage=principal is not None and "holds:manage" in principal.scopes,
         lang=_lang(),
     ), status

@@ -117,7 +117,20 @@ def test_withdrawing_from_the_page_erases_the_survey_answers_and_tells_the_subje
     assert erase[0]["details"]["tables"][0]["erased"] == 1 and KARI not in str(erase)
 
 
-def test_a_hold_keeps_the_rows_and_the_mail_says_why(app, client, make_key, demo, sink) -> None:  # type: ignore[no-untyped-def]
+NOTE = "Tvist om brukerstøtte, sak 26/1234 — bevis sikres"  # an officers' note: never in a mail to her
+STANDARD = {
+    "nb": "De trengs for et rettskrav eller en rettssak (personvernforordningen art. 17 nr. 3 bokstav e).",
+    "en": "They are needed for a legal claim or case (Art. 17(3)(e)).",
+}
+OWN = {"nb": "Svarene dine tas vare på fordi de trengs i en rettssak.",
+       "en": "Your answers are kept because they are needed in a court case."}  # fmt: skip
+
+
+@pytest.mark.parametrize("own_text", [False, True], ids=["standard-text", "own-text"])
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_a_hold_keeps_the_rows_and_the_mail_says_why_in_words_for_her(  # type: ignore[no-untyped-def]
+    app, client, make_key, demo, sink, lang: str, own_text: bool
+) -> None:
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         hold = set_hold(
             session,
@@ -127,17 +140,24 @@ def test_a_hold_keeps_the_rows_and_the_mail_says_why(app, client, make_key, demo
                 "activity": "surveys",
                 "subject_kind": "email",
                 "subject_value": KARI,
-                "basis": "Litigation hold, case 26/123",
+                "basis": NOTE,
+                "public_text": OWN if own_text else None,
             },
             actor=Actor("user", "dpo"),
         )
-    body = _give(client, make_key)
-    client.post(_link_path(body["withdraw_url"]), data={"List-Unsubscribe": "One-Click"})
+    key = bearer(make_key("consent:read", "consent:write"))
+    _give(client, make_key, key=key)
+    withdrawn = client.put(f"/api/v1/consents/{KARI}/surveys", headers=key,
+                           json={"status": "withdrawn", "channel": "web", "language": lang})  # fmt: skip
+    assert withdrawn.status_code == 200, withdrawn.get_json()
     _deliver(app, sink)
     _deliver(app, sink)
     assert _survey_rows(demo, KARI) == 1
     confirmation = next(m for m in sink.messages if "List-Unsubscribe" not in m)
-    assert "Litigation hold, case 26/123" in confirmation.get_body(preferencelist=("plain",)).get_content()
+    text_body = " ".join(confirmation.get_body(preferencelist=("plain",)).get_content().split())
+    assert NOTE not in text_body and "26/1234" not in text_body
+    assert f"1 {'registrering(er) er beholdt' if lang == 'nb' else 'record(s) were kept'}" in text_body
+    assert (OWN if own_text else STANDARD)[lang] in text_body
     auditor = bearer(make_key("audit:read"))
     erase = client.get("/api/v1/audit?action=consent.withdrawal.erase", headers=auditor).get_json()["items"]
     assert erase[0]["details"]["holds"] == [hold.id]

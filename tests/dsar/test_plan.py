@@ -130,8 +130,8 @@ def test_a_legal_hold_makes_erasure_partial_and_names_its_basis(app, client, mak
     _deliver(app)
     support = _plan(client, made)["support"]
     assert support["held"] == 1 and support["holds"] == [
-        {"id": hold.id, "kind": "legal", "basis": "Complaint case 26/1234"}
-    ]
+        {"id": hold.id, "kind": "legal", "basis": "Complaint case 26/1234", "public_text": None}
+    ]  # the preview is for officers: it names the basis; the letter takes only the public text
     assert support["outcome"] in ("partial", "refused")
     assert support["outcome"] == ("refused" if support["records"] == 1 else "partial")
 

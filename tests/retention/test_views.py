@@ -6,7 +6,7 @@ import io
 import re
 
 from pypdf import PdfReader
-from tests_support import csrf_token
+from tests_support import bearer, csrf_token
 
 
 def test_the_dashboard_shows_rules_outlook_and_holds(client, login, demo) -> None:  # type: ignore[no-untyped-def]
@@ -91,3 +91,38 @@ def test_an_auditor_cannot_set_holds(client, login, demo) -> None:  # type: igno
         },
     )
     assert response.status_code == 403
+
+
+def test_the_hold_form_keeps_the_internal_note_apart_from_the_text_for_the_subject(  # type: ignore[no-untyped-def]
+    client, login, make_key, demo
+) -> None:
+    login("officer")
+    form = client.get("/officer/retention/holds?lang=en").get_data(as_text=True)
+    assert "Internal note (never shown to the subject)" in form
+    assert "Text for the subject's letter (bokmål)" in form
+    assert "Text for the subject's letter (English)" in form
+    bokmaal = client.get("/officer/retention/holds?lang=nb").get_data(as_text=True)
+    assert "Internt notat (vises aldri for den registrerte)" in bokmaal and "Internal note" not in bokmaal
+    ok = client.post(
+        "/officer/retention/holds?lang=en",
+        data={
+            "csrf_token": csrf_token(client, "/officer/retention/holds"),
+            "kind": "legal",
+            "scope": "activity",
+            "activity": "support",
+            "subject_kind": "",
+            "basis": "Tvist om brukerstøtte, sak 26/1234 — bevis sikres",
+            "public_text_nb": "Henvendelsene tas vare på fordi de trengs i en rettssak.",
+            "public_text_en": "",  # left empty: the standard text for a legal hold
+        },
+    )
+    assert ok.status_code == 302, ok.get_data(as_text=True)
+    reader = bearer(make_key("retention:read"))
+    [hold] = client.get("/api/v1/holds?active=true&activity=support", headers=reader).get_json()
+    assert hold["basis"] == "Tvist om brukerstøtte, sak 26/1234 — bevis sikres"
+    assert hold["public_text"] == {
+        "nb": "Henvendelsene tas vare på fordi de trengs i en rettssak.",
+        "en": "They are needed for a legal claim or case (Art. 17(3)(e)).",
+    }
+    listed = client.get("/officer/retention/holds?lang=en").get_data(as_text=True)
+    assert 'a legal claim or case (Art. 17(3)(e)). <span class="muted">(standard text)' in listed

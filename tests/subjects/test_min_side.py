@@ -3,10 +3,12 @@ makes a request that is verified by the login, and downloads its answer; another
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime
 
 import pytest
+from pypdf import PdfReader
 from tests_support import bearer
 
 from privacy_service import notify
@@ -18,7 +20,8 @@ OLA_NID = "01010112345"
 
 @pytest.fixture
 def officer(make_key) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return bearer(make_key("requests:read", "requests:write", "requests:write:verified", "requests:manage"))
+    return bearer(make_key("requests:read", "requests:write", "requests:write:verified", "requests:manage",
+                           "holds:manage"))  # fmt: skip
 
 
 def _deliver(app) -> None:  # type: ignore[no-untyped-def]
@@ -129,3 +132,51 @@ def test_min_side_in_bokmaal_speaks_bokmaal(client, log_in) -> None:  # type: ig
     for english in ("Your requests", "Make a new request", "Your consents", "What do you want to do?"):
         assert english not in page
     assert "Send henvendelsen" in page
+
+
+NOTE = "Tvist om brukerstøtte, sak 26/1234 — bevis sikres"  # an officers' note on a hold
+
+
+@pytest.mark.parametrize(
+    ("lang", "kept"),
+    [
+        ("nb", "De trengs for et rettskrav eller en rettssak (personvernforordningen art. 17 nr. 3"),
+        ("en", "They are needed for a legal claim or case (Art. 17(3)(e))"),
+    ],
+    ids=["nb", "en"],
+)
+def test_min_side_and_the_letter_on_it_never_show_a_holds_internal_note(  # type: ignore[no-untyped-def]
+    app, client, log_in, officer, demo, lang: str, kept: str
+) -> None:
+    held = client.post(
+        "/api/v1/holds",
+        headers=officer,
+        json={
+            "kind": "legal",
+            "scope": "records",
+            "system": "helsedata-support",
+            "table_name": "support_enquiries",
+            "record_keys": ["1"],
+            "basis": NOTE,
+        },
+    )
+    assert held.status_code == 201, held.get_json()
+    portal = {  # a portal that logged her in proved her number and her address
+        "type": "access",
+        "subject": {"email": KARI_EMAIL, "national_id": KARI_NID},
+        "verified_by": "ID-porten",
+        "language": lang,
+        "activities": ["support"],
+    }
+    ref = client.post("/api/v1/requests", json=portal, headers=officer).get_json()["reference"]
+    _deliver(app)
+    assert client.post(f"/api/v1/requests/{ref}/approve", headers=officer, json={}).status_code == 200
+    assert client.post(f"/api/v1/requests/{ref}/complete", headers=officer, json={}).status_code == 200
+    log_in(pid=KARI_NID)
+    page = client.get(f"/me?lang={lang}").get_data(as_text=True)
+    assert f"/me/requests/{ref}/letter" in page and NOTE not in page and "26/1234" not in page
+    letter = client.get(f"/me/requests/{ref}/letter")
+    assert letter.status_code == 200
+    pages = PdfReader(io.BytesIO(letter.data)).pages
+    text = " ".join(" ".join(p.extract_text() or "" for p in pages).split())
+    assert NOTE not in text and "26/1234" not in text and kept in text
