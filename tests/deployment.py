@@ -26,6 +26,7 @@ from urllib.request import HTTPCookieProcessor, Request, build_opener
 
 import psycopg
 from pgcluster import free_port, unique_dbname
+from tests_support import settle_with
 
 REPO = Path(__file__).resolve().parent.parent
 _ids = itertools.count()
@@ -60,6 +61,17 @@ def call(
             return Response(answer.status, dict(answer.headers), answer.read())
     except urllib.error.HTTPError as err:
         return Response(err.code, dict(err.headers), err.read())
+
+
+def settle_over_http(url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """tests_support.settle() against a running service: `url` is the request's API address."""
+
+    def post(path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        answer = call(f"{url}/{path}", "POST", body=payload, headers=headers)
+        assert answer.status == 200, answer.body
+        return answer.json()
+
+    return settle_with(call(url, headers=headers).json(), post)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -68,3 +69,33 @@ def tamper_audit(engine: Engine, *statements: str) -> None:
             conn.execute(text("DROP TRIGGER audit_event_no_delete"))
         for statement in statements:
             conn.execute(text(statement))
+
+
+def settle(client: FlaskClient, reference: str, headers: dict[str, str], **results: str) -> dict[str, Any]:
+    """Make a planned request ready to approve, as an officer would: record a search by hand for every
+    activity outside the data map (`none_found`, or the result named per activity in `results`) and uphold
+    every activity still waiting for a decision. Returns the request as the API then shows it."""
+    url = f"/api/v1/requests/{reference}"
+
+    def post(path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"{url}/{path}", headers=headers, json=payload)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return settle_with(client.get(url, headers=headers).get_json(), post, **results)
+
+
+def settle_with(
+    body: dict[str, Any], post: Callable[[str, dict[str, Any]], dict[str, Any]], **results: str
+) -> dict[str, Any]:
+    """settle() for any HTTP client: `post(path, payload)` posts to the request's `path` and returns the
+    request."""
+    unchecked = [o["activity"] for o in body["outcomes"] if o["outcome"] == "not_checked"]
+    if unchecked:
+        found = [{"activity": a, "result": results.get(a, "none_found")} for a in unchecked]
+        body = post("manual-results", {"results": found})
+    waiting = ("pending", "partial", "not_checked")
+    undecided = [o["activity"] for o in body["outcomes"] if o["decision"] is None and o["outcome"] in waiting]
+    if undecided:
+        body = post("decisions", {"decisions": [{"activity": a, "decision": "uphold"} for a in undecided]})
+    return body

@@ -1,7 +1,7 @@
 """A hold has a public text for the subject, separate from its internal basis
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05 09:00:00
 
 Issue 15, item 4: a hold's internal case note ("Tvist om brukerstøtte, sak 26/1234 — bevis sikres") was printed
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -2,9 +2,10 @@
 
 `carry_out` runs on a request the front door has loaded and found waiting for a decision. Per planned
 activity it erases (never a held row: the request's own request_pending hold is the one hold erasure may
-pass), rectifies, restricts, records an upheld objection, or withdraws consent; activities outside the data
-map are attested as handled by hand. Each activity's outcome then says what was done, and processors of the
-activities whose data changed are told through the outbox; the subject sees who was told.
+pass), rectifies, restricts, records an upheld objection, or withdraws consent; an activity the officer
+refused is left alone and names the refusal's ground; an activity outside the data map is done only if
+the search by hand found and handled records. Each activity's outcome then says what was done, and
+processors of the activities whose data changed are told through the outbox; the subject sees who was told.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from privacy_service import notify, webhooks
 from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
-from privacy_service.dsar import ledger, lifecycle, plan
+from privacy_service.dsar import decisions, ledger, lifecycle, plan
 from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
 from privacy_service.kernel import utcnow
@@ -50,11 +51,12 @@ def carry_out(
     told: dict[str, str] = {}
     acted: list[str] = []
     for outcome in lifecycle.outcomes_of(session, req):
+        if outcome.decision == "refuse" and outcome.outcome in (*ACTIONABLE, "not_checked"):
+            _refuse(outcome)
         if outcome.outcome not in ACTIONABLE:
             continue
-        if outcome.records is None:  # not in the data map: the officer's approval attests it was handled
-            outcome.outcome = "done"
-            outcome.reason += " Handled by hand: the activity is not in the data map."
+        if decisions.manual(outcome):  # not in the data map: done only as the search by hand recorded it
+            outcome.outcome = "done" if outcome.manual_result == "found_handled" else outcome.outcome
         else:
             _act(session, req, outcome, instance_path=instance_path, links=links, actor=actor)
         outcome.updated_at = utcnow()
@@ -72,6 +74,13 @@ def carry_out(
     if told:
         lifecycle.record(session, req, "recipients_told", actor, details={"organisations": sorted(told)})
     plan.release_request_evidence(session, req, actor)
+
+
+def _refuse(outcome: DsarOutcome) -> None:
+    """The officer refused the right for this activity: nothing is done, and the answer names the ground."""
+    ground = decisions.GROUNDS[outcome.decision_ground or ""]
+    outcome.outcome, outcome.legal_ground = "refused", ground["article"]
+    outcome.reason = outcome.decision_reasons or ground["en"]
 
 
 def _clients_knowing(session: Session, req: DsarRequest) -> set[str]:

@@ -13,7 +13,9 @@ from privacy_service.dsar import service
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
     CreatedSchema,
+    DecisionsInSchema,
     ExtendInSchema,
+    ManualResultsInSchema,
     PackageArgsSchema,
     RejectInSchema,
     RequestInSchema,
@@ -74,6 +76,21 @@ def outcome_view(outcome: Any) -> dict[str, Any]:
         "tables": outcome.details.get("tables", []),
         "holds": outcome.details.get("holds", []),
         "told": outcome.details.get("told", []),
+        "decision": outcome.decision,
+        "ground": outcome.decision_ground,
+        "reasons": outcome.decision_reasons,
+        "decided_by": outcome.decided_by,
+        "decided_at": outcome.decided_at,
+        "suggestion": outcome.details.get("suggestion"),
+        "manual": {
+            "result": outcome.manual_result,
+            "records": outcome.manual_records,
+            "controller": outcome.manual_controller,
+            "recorded_by": outcome.manual_by,
+            "recorded_at": outcome.manual_at,
+        }
+        if outcome.records is None
+        else None,
     }
 
 
@@ -189,13 +206,40 @@ def make_plan(reference: str) -> dict[str, Any]:
     return _done(req)
 
 
+@blp.route("/requests/<reference>/decisions", methods=["POST"])
+@blp.arguments(DecisionsInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def decide(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Decide per activity before approval: uphold, or refuse with a `ground` from the closed list and
+    `reasons`. An objection to 6(1)(e)/(f) processing waits for this; approval is refused until then."""
+    req = service.decide_outcomes(
+        get_session(), reference=reference, items=data["decisions"], actor=current_actor()
+    )
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/manual-results", methods=["POST"])
+@blp.arguments(ManualResultsInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def manual_results(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Record what a search by hand found in an activity outside the data map: found_handled (with
+    `records`), none_found, or sent_to_controller (with `controller`). Until then it is not_checked."""
+    req = service.record_manual_results(
+        get_session(), reference=reference, items=data["results"], actor=current_actor()
+    )
+    return _done(req)
+
+
 @blp.route("/requests/<reference>/approve", methods=["POST"])
 @blp.arguments(WithdrawInSchema, required=False)
 @blp.response(200, RequestSchema)
 @require("requests:manage")
 def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Approve the plan and carry it out through the data map (erasure never touches held rows); processors
-    of changed activities are told (Art. 19)."""
+    of changed activities are told (Art. 19). 409 `undecided_outcomes` while an activity waits for a
+    decision or a search by hand (`fields.undecided`, `fields.not_checked`)."""
     req = service.approve(
         get_session(),
         reference=reference,

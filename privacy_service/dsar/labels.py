@@ -77,6 +77,8 @@ EVENT_LABELS = {
     "recipients_told": _l("We told those who process the data for us"),
     "identity_attempt_failed": _l("A wrong confirmation code was entered"),
     "identity_locked": _l("Too many wrong codes: only an officer can verify now"),
+    "decided": _l("An officer decided per activity"),
+    "checked_by_hand": _l("An officer recorded a search by hand"),
 }
 OUTCOME_LABELS = {
     "pending": _l("Not finished"),
@@ -85,6 +87,17 @@ OUTCOME_LABELS = {
     "refused": _l("Refused"),
     "not_applicable": _l("The right does not apply"),
     "no_data": _l("We hold no data"),
+    "not_checked": _l("Not yet checked"),
+    "forwarded": _l("Sent on to another controller"),
+}
+DECISION_LABELS = {
+    "uphold": _l("Uphold"),
+    "refuse": _l("Refuse"),
+}
+MANUAL_LABELS = {
+    "found_handled": _l("Searched: found records and handled them"),
+    "none_found": _l("Searched: none found"),
+    "sent_to_controller": _l("Sent to another controller"),
 }
 IDENTIFIER_LABELS = {
     "email": _l("E-mail address"),

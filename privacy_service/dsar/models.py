@@ -132,7 +132,7 @@ class DsarOutcome(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="dsar_request.id", index=True)
     activity: str = Field(max_length=64)
-    outcome: str = Field(max_length=20)  # pending | done | partial | refused | not_applicable | no_data
+    outcome: str = Field(max_length=20)  # one of rules.OUTCOMES
     applies: bool
     legal_ground: str = Field(max_length=300)
     reason: str = Field(max_length=1000)
@@ -140,6 +140,18 @@ class DsarOutcome(SQLModel, table=True):
     held: int = 0
     details: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    # The decision on this activity (dsar/decisions.py): None while the officer has yet to decide.
+    decision: str | None = Field(default=None, max_length=10)  # uphold | refuse
+    decision_ground: str | None = Field(default=None, max_length=30)  # a key of decisions.GROUNDS
+    decision_reasons: str | None = Field(default=None, max_length=2000)
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    # What a search by hand found, for an activity outside the data map (None: not yet checked).
+    manual_result: str | None = Field(default=None, max_length=20)  # a key of decisions.MANUAL_RESULTS
+    manual_records: int | None = None  # found_handled: how many records
+    manual_controller: str | None = Field(default=None, max_length=200)  # sent_to_controller: to whom
+    manual_by: str | None = Field(default=None, max_length=200)
+    manual_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
 
 
 class DsarDocument(SQLModel, table=True):

@@ -9,7 +9,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from privacy_service.documents import build_pdf, data_table, key_value_table, letterhead, para
+from privacy_service.dsar import decisions
 from privacy_service.dsar.answer import Answer
+from privacy_service.dsar.models import DsarOutcome
 from privacy_service.kernel import LEGAL_BASES, rights_for
 from privacy_service.retention.service import public_text
 from privacy_service.wording import format_datetime, localised, period_text
@@ -40,7 +42,9 @@ L: dict[str, dict[str, Any]] = {
         "outcomes": {
             "done": "Utført", "partial": "Delvis utført", "refused": "Avslått", "pending": "Ikke ferdig",
             "not_applicable": "Retten gjelder ikke", "no_data": "Vi har ingen opplysninger",
+            "not_checked": "Ikke kontrollert ennå", "forwarded": "Sendt videre",
         },
+        "refused_on": "Avslått fordi {ground}. Begrunnelse: {reasons}",
         "kept": "Opplysninger vi må beholde",
         "kept_text": "{n} registrering(er) i «{activity}» er beholdt: {why}",
         "told": "Vi har varslet disse som behandler opplysningene for oss (art. 19): {names}.",
@@ -84,7 +88,9 @@ L: dict[str, dict[str, Any]] = {
         "outcomes": {
             "done": "Done", "partial": "Partly done", "refused": "Refused", "pending": "Not finished",
             "not_applicable": "The right does not apply", "no_data": "We hold no data",
+            "not_checked": "Not yet checked", "forwarded": "Sent on",
         },
+        "refused_on": "Refused because of {ground}. Reasons: {reasons}",
         "kept": "Data we must keep",
         "kept_text": "{n} record(s) in “{activity}” are kept: {why}",
         "told": "We have told those who process the data for us (Art. 19): {names}.",
@@ -137,8 +143,8 @@ def render_letter(answer: Answer) -> bytes:
                 [
                     names[o.activity],
                     t["outcomes"].get(o.outcome, o.outcome),
-                    f"{o.legal_ground}: {o.reason}",
-                    "–" if o.records is None else str(o.records),
+                    _ground(o, lang),
+                    _records(o),
                 ]  # fmt: skip
                 for o in answer.outcomes
             ],
@@ -166,6 +172,24 @@ def render_letter(answer: Answer) -> bytes:
 def _kept_because(holds: list[dict[str, Any]], lang: str) -> str:
     texts = (public_text(h.get("kind", "other"), h.get("public_text"), lang) for h in holds)
     return " ".join(dict.fromkeys(texts))
+
+
+def _ground(o: DsarOutcome, lang: str) -> str:
+    """The ground column: the officer's refusal in words, what the search by hand found, or the rule."""
+    if o.outcome == "refused" and o.decision == "refuse":
+        reasons = o.decision_reasons or ""
+        return L[lang]["refused_on"].format(
+            ground=decisions.ground_text(o.decision_ground, lang), reasons=reasons
+        )
+    if o.manual_result:
+        return decisions.manual_text(o, lang)
+    return f"{o.legal_ground}: {o.reason}"
+
+
+def _records(o: DsarOutcome) -> str:
+    if o.records is not None:
+        return str(o.records)
+    return str(o.manual_records) if o.manual_records is not None else "–"
 
 
 def _access_sections(answer: Answer, lang: str, names: dict[str, str]) -> list[Flowable]:

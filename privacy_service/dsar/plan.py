@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import lifecycle, rules
+from privacy_service.dsar import decisions, lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.retention import service as retention
@@ -76,6 +76,9 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
         rows_by_activity[table_rows.activity].append(table_rows)
     tables_by_id = {t.id: t for __, t in datamap.mapped_tables(session)}  # read once for every activity
     mapped = {t.activity_slug for t in tables_by_id.values()}
+    earlier = {o.activity: o for o in lifecycle.outcomes_of(session, req)}
+    for old in earlier.values():
+        session.expunge(old)  # read before the delete: decisions and searches by hand carry over
     session.execute(delete(DsarOutcome).where(DsarOutcome.request_id == req.id))
     protect_request_evidence(session, req, actor)
     outcomes = []
@@ -83,6 +86,8 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
         found_here = rows_by_activity.get(activity.slug, [])
         tables = [_table_line(session, req, t, identity, tables_by_id) for t in found_here]
         outcome = _outcome(req, activity, tables, mapped=activity.slug in mapped)
+        decisions.propose(outcome, req, activity, actor=actor)
+        decisions.carry_over(outcome, earlier.get(activity.slug))
         session.add(outcome)
         outcomes.append(outcome)
     summary: dict[str, int] = defaultdict(int)

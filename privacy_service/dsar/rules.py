@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from privacy_service.ropa.service import Activity
 
 # outcomes, as the API reports them (DESIGN.md §5)
-OUTCOMES = ("pending", "done", "partial", "refused", "not_applicable", "no_data")
+# not_checked: outside the data map and not yet searched by hand; forwarded: sent on to another controller
+OUTCOMES = ("pending", "done", "partial", "refused", "not_applicable", "no_data", "not_checked", "forwarded")
 ACTING_RIGHTS = ("rectification", "erasure", "restriction", "objection")  # these change data: Art. 19 applies
 
 

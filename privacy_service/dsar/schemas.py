@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from privacy_service.dsar.decisions import DECISIONS, GROUNDS, MANUAL_RESULTS
 from privacy_service.dsar.models import CHANNELS, IDENTIFIER_KINDS, REJECTION_GROUNDS, STATUSES, TYPES
 from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
 
@@ -139,6 +140,52 @@ class WithdrawInSchema(StrictSchema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class DecisionInSchema(StrictSchema):
+    activity = fields.String(required=True, validate=SLUG)
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    ground = fields.String(
+        load_default=None,
+        validate=validate.OneOf(tuple(GROUNDS)),
+        metadata={"description": "refuse: the ground, one of " + ", ".join(GROUNDS)},
+    )
+    reasons = fields.String(
+        load_default=None,
+        validate=validate.Length(max=2000),
+        metadata={"description": "refuse: the written reasons the subject is told (required)"},
+    )
+
+
+class DecisionsInSchema(StrictSchema):
+    """POST /requests/{ref}/decisions."""
+
+    decisions = fields.List(
+        fields.Nested(DecisionInSchema), required=True, validate=validate.Length(min=1, max=500)
+    )
+
+
+class ManualResultInSchema(StrictSchema):
+    activity = fields.String(required=True, validate=SLUG)
+    result = fields.String(required=True, validate=validate.OneOf(tuple(MANUAL_RESULTS)))
+    records = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=1_000_000),
+        metadata={"description": "found_handled: how many records were found and handled"},
+    )
+    controller = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "sent_to_controller: the controller the request was sent to"},
+    )
+
+
+class ManualResultsInSchema(StrictSchema):
+    """POST /requests/{ref}/manual-results."""
+
+    results = fields.List(
+        fields.Nested(ManualResultInSchema), required=True, validate=validate.Length(min=1, max=500)
+    )
+
+
 class TimelineEventSchema(Schema):
     at = fields.DateTime()
     kind = fields.String()
@@ -185,7 +232,10 @@ class RequestSchema(Schema):
         fields.Dict(),
         metadata={
             "description": "Per activity, from the plan on: activity, outcome (pending | done | partial | "
-            "refused | not_applicable | no_data), legal_ground, reason, records, held, tables, holds"
+            "refused | not_applicable | no_data | not_checked | forwarded), legal_ground, reason, records, "
+            "held, tables, holds; decision (uphold | refuse | null: undecided), ground, reasons, decided_by, "
+            "decided_at, suggestion; manual (outside the data map: result, records, controller, "
+            "recorded_by, recorded_at)"
         },
     )
     timeline = fields.List(fields.Nested(TimelineEventSchema))

@@ -21,9 +21,10 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import act, answer, identity, lifecycle, messages, plan
+from privacy_service.dsar import act, answer, decisions, identity, lifecycle, messages, plan
 from privacy_service.dsar.answer import document, downloadable, purge_old_answers
 from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, OSLO, deadline, local_date
+from privacy_service.dsar.decisions import GROUNDS, MANUAL_RESULTS, UndecidedOutcomes
 from privacy_service.dsar.identity import ChallengeProblem
 from privacy_service.dsar.lifecycle import (
     PLAN_TASK,
@@ -49,8 +50,11 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "OPEN_STATUSES",
     "OSLO",
     "PLAN_TASK",
+    "GROUNDS",
+    "MANUAL_RESULTS",
     "ChallengeProblem",
     "Created",
+    "UndecidedOutcomes",
     "Links",
     "counts",
     "document",
@@ -342,14 +346,35 @@ def approve(
     links: Links,
     note: str | None = None,
 ) -> DsarRequest:
-    """Carry out the plan an officer approved; raise Conflict unless the request waits for a decision."""
+    """Carry out the plan an officer approved; raise Conflict unless the request waits for a decision, and
+    UndecidedOutcomes while an activity waits for a decision or, outside the data map, a search by hand."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status != "awaiting_decision":
         raise Conflict(
             f"Request {req.reference} is {req.status.replace('_', ' ')}: only a planned request waiting "
             "for a decision can be approved."
         )
+    decisions.check_decided(session, req)
     act.carry_out(session, req, actor=actor, instance_path=instance_path, links=links, note=note)
+    return req
+
+
+def decide_outcomes(
+    session: Session, *, reference: str, items: list[dict[str, Any]], actor: Actor
+) -> DsarRequest:
+    """Record the officer's decision per activity: uphold, or refuse with a ground from GROUNDS and
+    reasons."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    decisions.decide(session, req, items=items, actor=actor)
+    return req
+
+
+def record_manual_results(
+    session: Session, *, reference: str, items: list[dict[str, Any]], actor: Actor
+) -> DsarRequest:
+    """Record what a search by hand found for activities outside the data map (MANUAL_RESULTS)."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    decisions.record_manual(session, req, items=items, actor=actor)
     return req
 
 

@@ -17,9 +17,17 @@ from wtforms.validators import DataRequired, Length, Optional
 from privacy_service.db import get_session
 from privacy_service.dsar import service
 from privacy_service.dsar.api import send_document
-from privacy_service.dsar.labels import RIGHTS
-from privacy_service.dsar.schemas import OFFICER_CHANNELS, REJECTION_GROUNDS, STATUSES, TYPES, RequestInSchema
-from privacy_service.errors import Conflict, DomainError
+from privacy_service.dsar.labels import DECISION_LABELS, MANUAL_LABELS, OUTCOME_LABELS, RIGHTS
+from privacy_service.dsar.schemas import (
+    OFFICER_CHANNELS,
+    REJECTION_GROUNDS,
+    STATUSES,
+    TYPES,
+    DecisionInSchema,
+    ManualResultInSchema,
+    RequestInSchema,
+)
+from privacy_service.errors import Conflict, DomainError, ValidationFailed
 from privacy_service.http import app_instance_path, app_links
 from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
@@ -125,6 +133,14 @@ def register() -> Any:
     return render_template("dsar/register.html", form=form, errors=errors, lang=_lang())
 
 
+def _load(schema: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """A form's fields checked as the API checks them; ValidationFailed with the fields otherwise."""
+    try:
+        return dict(schema.load({k: v for k, v in raw.items() if v is not None}))
+    except ValidationError as err:
+        raise ValidationFailed(_("The form is not valid."), fields=err.normalized_messages()) from err
+
+
 def _flat(messages: Any, prefix: str = "") -> list[str]:
     if isinstance(messages, dict):
         return [
@@ -149,6 +165,12 @@ def detail(reference: str) -> str:
         identifiers=service.identifiers(req),
         rights=RIGHTS,
         grounds=REJECTION_GROUNDS,
+        refusal_grounds={
+            k: g[_lang() if _lang() in ("nb", "en") else "nb"] for k, g in service.GROUNDS.items()
+        },
+        decision_labels=DECISION_LABELS,
+        manual_labels=MANUAL_LABELS,
+        outcome_labels=OUTCOME_LABELS,
         manage=_can_manage(),
         overdue=service.is_overdue(req),
         lang=_lang(),
@@ -158,7 +180,8 @@ def detail(reference: str) -> str:
 @bp.post("/<reference>/<action>")
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
-    """verify | ask_identity | plan | approve | complete | extend | reject | withdraw (detail page forms)."""
+    """verify | ask_identity | plan | decide | manual | approve | complete | extend | reject | withdraw
+    (detail page forms)."""
     session = get_session()
     form, actor = request.form, current_actor()
     try:
@@ -181,6 +204,18 @@ def act(reference: str, action: str) -> Any:
                 )
             except service.NotPlannable as err:
                 raise Conflict(_("A plan needs a confirmed, open request.")) from err
+        elif action == "decide":
+            item = {"activity": form.get("activity", ""), "decision": form.get("decision", ""),
+                    "ground": form.get("ground") or None, "reasons": form.get("reasons", "")}  # fmt: skip
+            decided = _load(DecisionInSchema(), item)
+            service.decide_outcomes(session, reference=reference, items=[decided], actor=actor)
+        elif action == "manual":
+            records = form.get("records", "")
+            item = {"activity": form.get("activity", ""), "result": form.get("result", ""),
+                    "records": int(records) if records.isdigit() else None,
+                    "controller": form.get("controller") or None}  # fmt: skip
+            result = _load(ManualResultInSchema(), item)
+            service.record_manual_results(session, reference=reference, items=[result], actor=actor)
         elif action == "approve":
             service.approve(session, reference=reference, actor=actor, note=form.get("note"),
                             instance_path=app_instance_path(), links=app_links())  # fmt: skip

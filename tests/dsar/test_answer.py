@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from tests_support import bearer
+from tests_support import bearer, settle
 
 from privacy_service import notify
 from privacy_service.db import transaction
@@ -38,6 +38,7 @@ def _answered(app, client, officer, **body: Any) -> dict[str, Any]:  # type: ign
                           json={"subject": KARI, "verified_by": "ID-porten", **body}).get_json()  # fmt: skip
     ref = created["reference"]
     notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
+    settle(client, ref, officer)
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=officer, json={}).status_code == 200
     done = client.post(f"/api/v1/requests/{ref}/complete", headers=officer, json={})
     assert done.status_code == 200, done.get_json()
@@ -132,6 +133,7 @@ def test_no_package_before_completion_and_formulas_are_neutralised(app, client, 
     ref = made["reference"]
     assert client.get(f"/api/v1/requests/{ref}/package", headers=officer).status_code == 409
     notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
+    settle(client, ref, officer)
     client.post(f"/api/v1/requests/{ref}/approve", headers=officer, json={})
     body = _answered(app, client, officer, type="access", activities=["accounts"])
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/v1/requests/{body['reference']}/package",

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import bearer, csrf_token, link_and_code
+from tests_support import bearer, csrf_token, link_and_code, settle
 
 from privacy_service import notify
 from privacy_service.audit import AuditEvent
@@ -96,6 +96,7 @@ def test_own_address_beside_anothers_national_id_finds_none_of_her_rows(  # type
     ids = {i["kind"]: i["verified_by"] for i in plan["identifiers"]}
     assert ids == {"email": "email_code", "national_id": None}  # kept, shown unverified, never searching
     assert not any(t.get("matched_by", {}).get("national_id") for o in plan["outcomes"] for t in o["tables"])
+    settle(client, ref, keys["officer"])
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=keys["officer"], json={}).status_code == 200
     done = client.post(f"/api/v1/requests/{ref}/complete", headers=keys["officer"], json={})
     assert done.status_code == 200, done.get_json()
@@ -143,6 +144,7 @@ def test_an_unsolicited_confirmation_does_not_hand_her_answer_to_the_stranger(
     assert "the answer will be sent to this address" in confirm_page and KARI_EMAIL in confirm_page
     _confirm(client, link)
     _deliver(app)
+    settle(client, ref, keys["officer"])
     client.post(f"/api/v1/requests/{ref}/approve", headers=keys["officer"], json={})
     assert (
         client.post(f"/api/v1/requests/{ref}/complete", headers=keys["officer"], json={}).status_code == 200
@@ -169,6 +171,7 @@ def test_the_submitter_who_typed_the_code_sees_the_answer(app, client, keys, dem
     token = csrf_token(client, status_path)
     client.post(f"{status_path}/code", data={"csrf_token": token, "code": code})
     _deliver(app)
+    settle(client, created["reference"], keys["officer"])
     client.post(f"/api/v1/requests/{created['reference']}/approve", headers=keys["officer"], json={})
     client.post(f"/api/v1/requests/{created['reference']}/complete", headers=keys["officer"], json={})
     assert "/requests/download/" in client.get(status_path).get_data(as_text=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from tests_support import bearer
+from tests_support import bearer, settle
 
 from privacy_service import notify, webhooks
 from privacy_service.audit import Actor
@@ -84,6 +84,7 @@ def test_an_erasure_is_replayed_after_a_restore_and_held_rows_stay(
     body = {"type": "erasure", "subject": KARI, "verified_by": "ID-porten", "activities": scope}
     ref = client.post("/api/v1/requests", headers=key, json=body).get_json()["reference"]
     notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
+    settle(client, ref, key)
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=key, json={}).status_code == 200
     erased = _kari_rows(demo)
     assert erased == {"accounts": 0, "applications": 1, "support": 0, "surveys": 0}

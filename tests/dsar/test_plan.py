@@ -114,7 +114,7 @@ def test_karis_erasure_plan_keeps_the_archived_application(app, client, make_key
     assert plan["applications"]["outcome"] == "refused"
     assert plan["applications"]["legal_ground"] == "Art. 17(3)(d)" and plan["applications"]["records"] == 1
     assert plan["surveys"]["outcome"] == "pending" and plan["surveys"]["legal_ground"] == "Art. 17"
-    assert plan["website-visits"]["records"] is None and plan["website-visits"]["outcome"] == "pending"
+    assert plan["website-visits"]["records"] is None and plan["website-visits"]["outcome"] == "not_checked"
     assert plan["support"]["tables"][0]["strategy"] in ("delete", "mask")
 
 

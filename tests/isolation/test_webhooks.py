@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import bearer
+from tests_support import bearer, settle
 from webhook_support import webhook_receiver
 
 from privacy_service import notify, webhooks
@@ -165,6 +165,7 @@ def test_subject_erased_names_her_by_each_clients_own_pseudonym(app, client, mak
     body = {"type": "erasure", "subject": KARI, "verified_by": "ID-porten", "activities": ["accounts"]}
     ref = client.post("/api/v1/requests", headers=submitter, json=body).get_json()["reference"]
     notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))  # the plan
+    settle(client, ref, submitter)
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=submitter, json={}).status_code == 200
 
     got = {sub_id: payload["data"] for sub_id, payload, _, _ in _messages(app, "subject.erased")}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from deployment import Deployment, call, wait_until
+from deployment import Deployment, call, settle_over_http, wait_until
 from pgcluster import pg_bin
 
 pytestmark = pytest.mark.ops
@@ -72,6 +72,7 @@ def test_a_restore_from_pg_dump_and_the_erasure_replay_erase_again(
     wait_until(
         lambda: call(url, headers=key).json()["status"] == "awaiting_decision", timeout=60, what="plan"
     )
+    settle_over_http(url, key)
     assert call(url + "/approve", "POST", body={}, headers=key).status == 200
     erased = _kari(deployment.instance)
     assert erased["accounts"] == 0 and erased["survey_responses"] == 0

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from deployment import Browser, Deployment, call, wait_until
+from deployment import Browser, Deployment, call, settle_over_http, wait_until
 
 from privacy_service.security.service import SCOPES
 
@@ -86,6 +86,7 @@ def test_the_logs_of_a_full_run_name_none_of_the_demo_persons(
             timeout=60,
             what=f"{reference} planned by the scheduler",
         )
+        settle_over_http(f"{api}/requests/{reference}", key)
         assert call(f"{api}/requests/{reference}/approve", "POST", body={}, headers=key).status == 200
     access = next(r for r in references if r != erasure["reference"])
     assert call(f"{api}/requests/{access}/complete", "POST", body={}, headers=key).status == 200

@@ -102,6 +102,8 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/requests/<reference>": "requests:read",
     "GET /api/v1/requests/<reference>/package": "requests:read",
     "POST /api/v1/requests/<reference>/approve": "requests:manage",
+    "POST /api/v1/requests/<reference>/decisions": "requests:manage",
+    "POST /api/v1/requests/<reference>/manual-results": "requests:manage",
     "POST /api/v1/requests/<reference>/complete": "requests:manage",
     "POST /api/v1/requests/<reference>/extend": "requests:manage",
     "POST /api/v1/requests/<reference>/plan": "requests:manage",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
-from tests_support import bearer
+from tests_support import bearer, settle
 
 from privacy_service import notify
 from privacy_service.dsar.deadlines import deadline, local_date
@@ -63,6 +63,7 @@ def test_kari_makes_a_verified_request_on_min_side_and_downloads_the_answer(  # 
     plan = client.get(f"/api/v1/requests/{ref.group(1)}", headers=officer).get_json()
     accounts = next(o for o in plan["outcomes"] if o["activity"] == "accounts")
     assert accounts["records"] == 1 and accounts["tables"][0]["matched_by"] == {"national_id": 1}
+    settle(client, ref.group(1), officer)
     assert (
         client.post(f"/api/v1/requests/{ref.group(1)}/approve", headers=officer, json={}).status_code == 200
     )
