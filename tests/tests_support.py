@@ -99,3 +99,15 @@ def settle_with(
     if undecided:
         body = post("decisions", {"decisions": [{"activity": a, "decision": "uphold"} for a in undecided]})
     return body
+
+
+def complete(client: Any, reference: str, headers: dict[str, str], **body: Any) -> Any:
+    """Answer a request as an officer does: make the draft (POST …/draft), then send that draft (POST
+    …/complete with the draft letter's SHA-256). Returns the first response that was not 200, or the
+    answer to …/complete."""
+    url = f"/api/v1/requests/{reference}"
+    drafted = client.post(f"{url}/draft", headers=headers, json={})
+    if drafted.status_code != 200:
+        return drafted
+    sha = drafted.get_json()["draft"]["sha256"]
+    return client.post(f"{url}/complete", headers=headers, json={**body, "draft": sha})

@@ -26,6 +26,7 @@ from privacy_service.consent import service as consent
 from privacy_service.datamap import service as datamap
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest
+from privacy_service.errors import NotFound
 from privacy_service.kernel import neutralise, utcnow
 from privacy_service.ropa import service as ropa
 
@@ -44,6 +45,7 @@ class Answer:
     rows: dict[str, list[datamap.SubjectRows]] = field(default_factory=dict)  # slug -> tables
     consents: list[dict[str, Any]] = field(default_factory=list)
     earlier: list[dict[str, Any]] = field(default_factory=list)
+    purposes: dict[str, Any] = field(default_factory=dict)  # consent purpose -> its activity's name {nb, en}
     generated_at: datetime = field(default_factory=utcnow)
 
 
@@ -85,6 +87,12 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
                     ],
                 }
             )
+            if state.purpose not in activities:
+                try:
+                    named = ropa.activity_view(session, slug=state.purpose).record.get("name")
+                except NotFound:
+                    named = None
+                answer.purposes[state.purpose] = named or state.purpose
     if req.type == "access":
         others = session.scalars(
             select(DsarRequest)
@@ -172,23 +180,65 @@ def build_export(answer: Answer, letter: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def store(session: Session, req: DsarRequest, *, letter: bytes, export: bytes) -> None:
-    """Keep the answer with the request (replacing an earlier one)."""
-    session.execute(delete(DsarDocument).where(DsarDocument.request_id == req.id))
-    for kind, name, content, media in (
-        ("letter", f"{req.reference}.pdf", letter, "application/pdf"),
-        ("export", f"{req.reference}.zip", export, "application/zip"),
-    ):
-        session.add(
-            DsarDocument(
-                request_id=req.id or 0,
-                kind=kind,
-                filename=name,
-                media_type=media,
-                content=content,
-                sha256=hashlib.sha256(content).hexdigest(),
-            )  # fmt: skip
+# The draft: the letter (PDF and HTML) and the export as the officer reads them before sending.
+DRAFT_KINDS = {"draft": "letter", "draft_zip": "export", "draft_html": None}
+_FILES = {
+    "letter": ("{ref}.pdf", "application/pdf"),
+    "export": ("{ref}.zip", "application/zip"),
+    "draft": ("{ref}-draft.pdf", "application/pdf"),
+    "draft_zip": ("{ref}-draft.zip", "application/zip"),
+    "draft_html": ("{ref}-draft.html", "text/html; charset=utf-8"),
+}
+
+
+def _add(session: Session, req: DsarRequest, kind: str, content: bytes) -> DsarDocument:
+    name, media = _FILES[kind]
+    doc = DsarDocument(
+        request_id=req.id or 0,
+        kind=kind,
+        filename=name.format(ref=req.reference),
+        media_type=media,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    session.add(doc)
+    return doc
+
+
+def store_draft(
+    session: Session, req: DsarRequest, *, letter: bytes, export: bytes, html: str
+) -> DsarDocument:
+    """Keep a draft answer (replacing an earlier draft); returns the draft letter."""
+    discard_draft(session, req)
+    _add(session, req, "draft_zip", export)
+    _add(session, req, "draft_html", html.encode())
+    return _add(session, req, "draft", letter)
+
+
+def discard_draft(session: Session, req: DsarRequest) -> int:
+    """Remove the draft: whatever changes the answer (a withholding, a decision) makes it stale."""
+    result = session.execute(
+        delete(DsarDocument).where(DsarDocument.request_id == req.id, DsarDocument.kind.in_(DRAFT_KINDS))
+    )
+    return result.rowcount or 0
+
+
+def publish_draft(session: Session, req: DsarRequest) -> None:
+    """The draft the officer read becomes the answer: its letter and export, unchanged, dated now."""
+    session.execute(
+        delete(DsarDocument).where(
+            DsarDocument.request_id == req.id, DsarDocument.kind.in_(("letter", "export"))
         )
+    )
+    for doc in session.scalars(
+        select(DsarDocument).where(DsarDocument.request_id == req.id, DsarDocument.kind.in_(DRAFT_KINDS))
+    ):
+        final = DRAFT_KINDS[doc.kind]
+        if final is None:
+            session.delete(doc)
+            continue
+        name, _media = _FILES[final]
+        doc.kind, doc.filename, doc.created_at = final, name.format(ref=req.reference), utcnow()
 
 
 def document(session: Session, req: DsarRequest, kind: str) -> DsarDocument | None:

@@ -12,8 +12,10 @@ from privacy_service.db import get_session
 from privacy_service.dsar import service
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
+    CompleteInSchema,
     CreatedSchema,
     DecisionsInSchema,
+    DraftArgsSchema,
     ExtendInSchema,
     ManualResultsInSchema,
     PackageArgsSchema,
@@ -59,8 +61,15 @@ def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[
         if req.rejection_ground
         else None,
         "outcomes": [outcome_view(o) for o in service.outcomes(session, req)],
+        "draft": _draft_view(service.draft_of(session, req)),
         "timeline": service.timeline(session, req) if with_timeline else [],
     }
+
+
+def _draft_view(doc: Any) -> dict[str, Any] | None:
+    if doc is None:
+        return None
+    return {"sha256": doc.sha256, "created_at": doc.created_at.isoformat(), "bytes": len(doc.content)}
 
 
 def outcome_view(outcome: Any) -> dict[str, Any]:
@@ -251,17 +260,49 @@ def approve(data: dict[str, Any], reference: str) -> dict[str, Any]:
     return _done(req)
 
 
+@blp.route("/requests/<reference>/draft", methods=["POST"])
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def make_draft(reference: str) -> dict[str, Any]:
+    """Make the answer as a draft for the officer to read (GET …/draft): the letter as HTML and PDF, and the
+    export. The subject is told nothing until the draft is sent (POST …/complete). 409 before approval."""
+    req = service.make_draft(
+        get_session(), reference=reference, actor=current_actor(), instance_path=app_instance_path()
+    )
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/draft")
+@blp.arguments(DraftArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, content_type="application/pdf")
+@blp.alt_response(200, content_type="text/html", description="?format=html: the letter as HTML")
+@blp.alt_response(200, content_type="application/zip", description="?format=zip: the export")
+@require("requests:manage")
+def read_draft(reference: str, format: str) -> Response:
+    """The draft answer: the letter as PDF (default) or HTML, or the export the subject would get."""
+    session = get_session()
+    req = service.get_request(session, reference=reference)
+    kind = {"pdf": "draft", "html": "draft_html", "zip": "draft_zip"}[format]
+    doc = service.draft_of(session, req, kind)
+    if doc is None:
+        raise NotFound(f"Request {req.reference} has no draft answer.")
+    return send_document(doc)
+
+
 @blp.route("/requests/<reference>/complete", methods=["POST"])
-@blp.arguments(WithdrawInSchema, required=False)
+@blp.arguments(CompleteInSchema, required=False)
 @blp.response(200, RequestSchema)
 @require("requests:manage")
 def complete(data: dict[str, Any], reference: str) -> dict[str, Any]:
-    """Close an approved request as answered; the subject is told the answer is ready."""
+    """Send the draft answer: it becomes the answer and the subject is told it is ready. 409 `no_draft`
+    without a draft; with `draft` (the SHA-256 the draft showed), 409 `draft_changed` if it is not the
+    current draft."""
     req = service.complete(
         get_session(),
         reference=reference,
         actor=current_actor(),
         note=data["note"],
+        draft=data["draft"],
         instance_path=app_instance_path(),
         links=app_links(),
     )

@@ -72,6 +72,7 @@ EVENT_LABELS = {
     "closed_unverified": _l("The request was closed because it was not confirmed"),
     "withdrawn": _l("The request was withdrawn"),
     "completed": _l("We answered the request"),
+    "drafted": _l("We made a draft answer"),
     "planned": _l("We checked where your data is and which rules apply"),
     "approved": _l("We decided and carried out the request"),
     "recipients_told": _l("We told those who process the data for us"),

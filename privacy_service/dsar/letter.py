@@ -40,6 +40,9 @@ def texts(blocks: Iterable[Block]) -> list[str]:
     return out
 
 
+LABEL_WIDTH = 62 * mm  # wide enough that no label in a letter breaks inside a word
+
+
 def to_flowables(blocks: Sequence[Block]) -> list[Flowable]:
     """The blocks as reportlab flowables (every text escaped)."""
     story: list[Flowable] = []
@@ -50,7 +53,10 @@ def to_flowables(blocks: Sequence[Block]) -> list[Flowable]:
             story += [para(content), Spacer(1, 2 * mm)]
         elif kind == "pairs":
             if content:
-                story += [key_value_table([(str(k), v) for k, v in content]), Spacer(1, 3 * mm)]
+                story += [
+                    key_value_table([(str(k), v) for k, v in content], label_width=LABEL_WIDTH),
+                    Spacer(1, 3 * mm),
+                ]
         elif kind == "list":
             if content:
                 story += [lines(content, "body"), Spacer(1, 2 * mm)]

@@ -1,253 +1,627 @@
-"""The answer letter (reportlab), in the subject's language: per activity what was done, what was not and
-under which article or hold; for access the data and everything Art. 15(1) lists; the right to complain."""
+"""The answer letter, in the subject's language only: what we found, did or refused and why, in plain words
+with the article in brackets; for access the data as label/value pairs and everything Art. 15(1) lists;
+whom to contact and where to complain.
+
+The letter is built as blocks (letter.py) and rendered as PDF for the subject and as HTML for the officer's
+draft, so what the officer reads is what the subject gets. The main part holds only the activities where
+something was found, decided or refused; the rest is summarised in a sentence per kind. No text here comes
+from the plan's English reasons, a hold's internal note, a slug or a column name.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
+from markupsafe import Markup
+from reportlab.platypus import Flowable
 
-from privacy_service.documents import build_pdf, data_table, key_value_table, letterhead, para
+from privacy_service.documents import build_pdf, contact_rows, dpo_text, letterhead
 from privacy_service.dsar import decisions
 from privacy_service.dsar.answer import Answer
+from privacy_service.dsar.letter import Block, to_flowables, to_html
 from privacy_service.dsar.models import DsarOutcome
-from privacy_service.kernel import LEGAL_BASES, rights_for
+from privacy_service.kernel import LEGAL_BASES, record_bases, record_rights
 from privacy_service.retention.service import public_text
-from privacy_service.wording import format_datetime, localised, period_text
+from privacy_service.wording import OSLO, localised, period_text, yes_no
 
-MAX_ROWS_IN_LETTER = 200  # more rows are in the attached files only
+MAX_ROWS_IN_LETTER = 25  # per table; every row is in the attached files
 
 L: dict[str, dict[str, Any]] = {
     "nb": {
         "title": "Svar på henvendelsen din",
-        "reference": "Referanse",
+        "to": "Til",
+        "date": "Dato",
+        "reference": "Vår referanse",
         "received": "Mottatt",
-        "answered": "Besvart",
-        "asked": "Du ba om",
+        "opening": "Du ba {received} om {type}. Her er svaret vårt.",
         "types": {
             "access": "innsyn i opplysningene vi har om deg (art. 15)",
-            "rectification": "retting av opplysninger (art. 16)",
-            "erasure": "sletting av opplysninger (art. 17)",
-            "restriction": "begrensning av behandlingen (art. 18)",
-            "objection": "å protestere mot behandlingen (art. 21)",
+            "rectification": "retting av opplysninger om deg (art. 16)",
+            "erasure": "sletting av opplysninger om deg (art. 17)",
+            "restriction": "begrensning av behandlingen av opplysninger om deg (art. 18)",
+            "objection": "å protestere mot behandlingen av opplysninger om deg (art. 21)",
             "portability": "å få utlevert opplysningene dine i en fil (art. 20)",
-            "consent_withdrawal": "å trekke tilbake samtykke (art. 7 nr. 3)",
+            "consent_withdrawal": "å trekke tilbake samtykket ditt (art. 7 nr. 3)",
         },
-        "summary": "Dette har vi gjort, per behandling",
-        "activity": "Behandling",
-        "outcome": "Utfall",
-        "ground": "Grunnlag",
-        "rows": "Registreringer",
-        "outcomes": {
-            "done": "Utført", "partial": "Delvis utført", "refused": "Avslått", "pending": "Ikke ferdig",
-            "not_applicable": "Retten gjelder ikke", "no_data": "Vi har ingen opplysninger",
-            "not_checked": "Ikke kontrollert ennå", "forwarded": "Sendt videre",
+        "reviewed": "Vi har gått gjennom {n} behandlinger av personopplysninger.",
+        "main_some": "Nedenfor står de {n} behandlingene der vi fant opplysninger om deg, gjorde noe eller "
+        "sa nei.",
+        "main_one": "Nedenfor står den ene behandlingen der vi fant opplysninger om deg, gjorde noe eller "
+        "sa nei.",
+        "main_none": "Vi fant ingen opplysninger om deg, og det var ingenting å gjøre.",
+        "what": "Dette har vi gjort",
+        "found": "Dette fant vi",
+        "result": "Resultat",
+        "why": "Begrunnelse",
+        "records": "Antall registreringer",
+        "kept": "Beholdt",
+        "kept_text": "{n} registrering(er): {why}",
+        "done": {
+            "access": "Vi fant opplysninger om deg. De står nedenfor.",
+            "portability": "Vi fant opplysninger om deg. De ligger i den vedlagte filen.",
+            "erasure": "Slettet.",
+            "rectification": "Rettet.",
+            "restriction": "Behandlingen er begrenset: vi lagrer opplysningene, men bruker dem ikke.",
+            "objection": "Vi har tatt protesten din til følge og stanset behandlingen.",
+            "consent_withdrawal": "Samtykket er trukket tilbake.",
         },
-        "refused_on": "Avslått fordi {ground}. Begrunnelse: {reasons}",
-        "kept": "Opplysninger vi må beholde",
-        "kept_text": "{n} registrering(er) i «{activity}» er beholdt: {why}",
-        "told": "Vi har varslet disse som behandler opplysningene for oss (art. 19): {names}.",
+        "partial": {
+            "erasure": "Delvis slettet: noe må vi beholde (se nedenfor).",
+            "default": "Delvis utført.",
+        },
+        "refused": "Vi har sagt nei.",
+        "refused_ground": "Vi har sagt nei fordi {ground}. {reasons}",
+        "archive": "Opplysningene er arkivverdige og skal bevares for ettertiden (arkivloven § 6), så de "
+        "slettes ikke (art. 17 nr. 3 d).",
+        "obligation": "Vi har plikt etter lov til å beholde opplysningene ({retention}), så de slettes ikke "
+        "(art. 17 nr. 3 b).",
+        "obligation_default": "så lenge loven krever",
+        "all_held": "Alle opplysningene må beholdes inntil videre; se under «Beholdt».",
+        "no_data_rest": "I {n} andre behandlinger fant vi ingen opplysninger om deg: {names}.",
+        "no_data_rest_one": "I én annen behandling fant vi ingen opplysninger om deg: {names}.",
+        "na_rest": "Retten gjelder ikke for {names}, fordi {why}.",
+        "na_objection": "protestretten gjelder bare behandling som bygger på en oppgave i allmennhetens "
+        "interesse eller en berettiget interesse (art. 21 nr. 1)",
+        "na_objection_consent": "behandlingen bygger på samtykke, og du kan trekke samtykket tilbake i "
+        "stedet (art. 7 nr. 3)",
+        "na_portability_task": "retten til å få opplysningene i en fil gjelder ikke behandling som er "
+        "nødvendig for en oppgave i allmennhetens interesse (art. 20 nr. 3)",
+        "na_portability": "retten til å få opplysningene i en fil gjelder bare behandling som bygger på "
+        "samtykke eller avtale (art. 20 nr. 1)",
+        "na_withdrawal": "behandlingen bygger ikke på samtykke (art. 7 nr. 3)",
+        "na_default": "retten ikke gjelder for denne behandlingen",
+        "told": "Vi har fortalt dette videre til dem som behandler opplysningene for oss (art. 19): {names}.",
         "about": "Om behandlingen",
-        "purposes": "Formål", "basis": "Rettslig grunnlag", "categories": "Opplysninger",
-        "recipients": "Mottakere", "retention": "Lagringstid", "source": "Hvor opplysningene kommer fra",
-        "rights": "Dine rettigheter", "automated": "Automatiserte avgjørelser",
-        "none": "Ingen", "no_automated": "Ingen automatiserte avgjørelser eller profilering.",
-        "automated_yes": "Ja: se personvernerklæringen for logikken og betydningen (art. 22).",
+        "purposes": "Formål",
+        "basis": "Rettslig grunnlag",
+        "national": "Lov som gir grunnlaget",
+        "special": "Særlige kategorier",
+        "categories": "Opplysninger vi behandler",
+        "recipients": "Mottakere",
+        "retention": "Hvor lenge vi lagrer",
+        "source": "Hvor opplysningene kommer fra",
+        "rights": "Dine rettigheter",
+        "automated": "Automatiserte avgjørelser",
+        "no_automated": "Ingen automatiserte avgjørelser eller profilering.",
+        "automated_yes": "Ja: personvernerklæringen beskriver logikken og hva den betyr for deg (art. 22).",
+        "none": "Ingen",
         "data": "Opplysningene vi har om deg",
-        "more_rows": "Viser {shown} av {total} rader; alle ligger i den vedlagte filen.",
-        "consents": "Samtykkene dine", "consent_line": "{purpose}: {status} (sist endret {at})",
+        "record": "Registrering {i} av {n}",
+        "more_rows": "Her vises {shown} av {total} registreringer; alle ligger i den vedlagte filen.",
+        "consents": "Samtykkene dine",
+        "consent_line": "{purpose}: {status} (sist endret {at})",
+        "consent_status": {"given": "gitt", "withdrawn": "trukket tilbake"},
         "earlier": "Tidligere henvendelser fra deg",
-        "files": "Opplysningene ligger også i den vedlagte ZIP-filen, som JSON og CSV per tabell, med en "
-        "beskrivelse av hver fil (manifest.json).",
-        "complain_head": "Klage",
+        "earlier_line": "{reference}: {type}, mottatt {received} ({status})",
+        "status": {
+            "received": "mottatt",
+            "awaiting_identity": "venter på bekreftelse",
+            "in_progress": "under behandling",
+            "awaiting_decision": "venter på avgjørelse",
+            "completed": "besvart",
+            "rejected": "avvist",
+            "withdrawn": "trukket tilbake",
+        },
+        "earlier_types": {
+            "access": "innsyn",
+            "rectification": "retting",
+            "erasure": "sletting",
+            "restriction": "begrensning",
+            "objection": "protest",
+            "portability": "dataportabilitet",
+            "consent_withdrawal": "tilbaketrekking av samtykke",
+        },
+        "files": "Opplysningene ligger også i den vedlagte ZIP-filen, som JSON og CSV, med en beskrivelse av "
+        "hver fil (manifest.json).",
+        "contact_head": "Spørsmål",
+        "contact": "Har du spørsmål om svaret, kan du kontakte oss{email}. Oppgi referansen {reference}.",
+        "contact_dpo": " Du kan også kontakte personvernombudet vårt: {dpo}.",
+        "complain_head": "Klage til Datatilsynet",
         "complain": "Du kan klage til Datatilsynet om du mener vi behandler personopplysningene dine i strid "
         "med reglene: Datatilsynet, Postboks 458 Sentrum, 0105 Oslo, telefon 22 39 69 00, "
         "postkasse@datatilsynet.no, www.datatilsynet.no.",
+        "months": (
+            "januar",
+            "februar",
+            "mars",
+            "april",
+            "mai",
+            "juni",
+            "juli",
+            "august",
+            "september",
+            "oktober",
+            "november",
+            "desember",
+        ),
+        "date_format": "{d}. {month} {y}",
+        "rights_words": {
+            "access": "innsyn (art. 15)",
+            "rectification": "retting (art. 16)",
+            "erasure": "sletting (art. 17)",
+            "restriction": "begrensning (art. 18)",
+            "objection": "å protestere (art. 21)",
+            "portability": "å få opplysningene i en fil (art. 20)",
+            "consent_withdrawal": "å trekke tilbake samtykke (art. 7 nr. 3)",
+        },
+        "art9": {
+            "9(2)(a)": "uttrykkelig samtykke (art. 9 nr. 2 a)",
+            "9(2)(b)": "arbeidsrett og trygderett (art. 9 nr. 2 b)",
+            "9(2)(c)": "vitale interesser (art. 9 nr. 2 c)",
+            "9(2)(d)": "ideell organisasjon (art. 9 nr. 2 d)",
+            "9(2)(e)": "opplysninger du selv har offentliggjort (art. 9 nr. 2 e)",
+            "9(2)(f)": "rettskrav (art. 9 nr. 2 f)",
+            "9(2)(g)": "viktige allmenne interesser (art. 9 nr. 2 g)",
+            "9(2)(h)": "helse- og omsorgstjenester (art. 9 nr. 2 h)",
+            "9(2)(i)": "folkehelse (art. 9 nr. 2 i)",
+            "9(2)(j)": "arkiv, forskning eller statistikk (art. 9 nr. 2 j)",
+        },
     },
     "en": {
         "title": "Answer to your request",
-        "reference": "Reference",
+        "to": "To",
+        "date": "Date",
+        "reference": "Our reference",
         "received": "Received",
-        "answered": "Answered",
-        "asked": "You asked for",
+        "opening": "On {received} you asked for {type}. Here is our answer.",
         "types": {
             "access": "access to the data we hold about you (Art. 15)",
-            "rectification": "rectification of data (Art. 16)",
-            "erasure": "erasure of data (Art. 17)",
-            "restriction": "restriction of processing (Art. 18)",
-            "objection": "to object to the processing (Art. 21)",
+            "rectification": "rectification of data about you (Art. 16)",
+            "erasure": "erasure of data about you (Art. 17)",
+            "restriction": "restriction of the processing of data about you (Art. 18)",
+            "objection": "to object to the processing of data about you (Art. 21)",
             "portability": "your data in a file (Art. 20)",
-            "consent_withdrawal": "to withdraw consent (Art. 7(3))",
+            "consent_withdrawal": "to withdraw your consent (Art. 7(3))",
         },
-        "summary": "What we did, per processing activity",
-        "activity": "Activity",
-        "outcome": "Outcome",
-        "ground": "Ground",
-        "rows": "Records",
-        "outcomes": {
-            "done": "Done", "partial": "Partly done", "refused": "Refused", "pending": "Not finished",
-            "not_applicable": "The right does not apply", "no_data": "We hold no data",
-            "not_checked": "Not yet checked", "forwarded": "Sent on",
+        "reviewed": "We went through {n} activities that process personal data.",
+        "main_some": "Below are the {n} activities where we found data about you, acted or said no.",
+        "main_one": "Below is the one activity where we found data about you, acted or said no.",
+        "main_none": "We found no data about you, and there was nothing to do.",
+        "what": "What we did",
+        "found": "What we found",
+        "result": "Result",
+        "why": "Reasons",
+        "records": "Number of records",
+        "kept": "Kept",
+        "kept_text": "{n} record(s): {why}",
+        "done": {
+            "access": "We found data about you. It is set out below.",
+            "portability": "We found data about you. It is in the attached file.",
+            "erasure": "Erased.",
+            "rectification": "Corrected.",
+            "restriction": "The processing is restricted: we store the data but do not use it.",
+            "objection": "We upheld your objection and stopped the processing.",
+            "consent_withdrawal": "The consent is withdrawn.",
         },
-        "refused_on": "Refused because of {ground}. Reasons: {reasons}",
-        "kept": "Data we must keep",
-        "kept_text": "{n} record(s) in “{activity}” are kept: {why}",
-        "told": "We have told those who process the data for us (Art. 19): {names}.",
+        "partial": {
+            "erasure": "Partly erased: some data we must keep (see below).",
+            "default": "Partly done.",
+        },
+        "refused": "We said no.",
+        "refused_ground": "We said no because of {ground}. {reasons}",
+        "archive": "The records are to be preserved for the archive (Archives Act § 6), so they are not "
+        "erased (Art. 17(3)(d)).",
+        "obligation": "The law requires us to keep the data ({retention}), so it is not erased (Art. "
+        "17(3)(b)).",
+        "obligation_default": "as long as the law requires",
+        "all_held": "All the data must be kept for now; see “Kept”.",
+        "no_data_rest": "In {n} other activities we found no data about you: {names}.",
+        "no_data_rest_one": "In one other activity we found no data about you: {names}.",
+        "na_rest": "The right does not apply to {names}, because {why}.",
+        "na_objection": "the right to object covers only processing based on a task in the public interest "
+        "or on legitimate interests (Art. 21(1))",
+        "na_objection_consent": "the processing rests on your consent, which you can withdraw instead "
+        "(Art. 7(3))",
+        "na_portability_task": "the right to your data in a file does not apply to processing necessary for "
+        "a task in the public interest (Art. 20(3))",
+        "na_portability": "the right to your data in a file applies only to processing based on consent or a "
+        "contract (Art. 20(1))",
+        "na_withdrawal": "the processing does not rest on consent (Art. 7(3))",
+        "na_default": "the right does not apply to this processing",
+        "told": "We have passed this on to those who process the data for us (Art. 19): {names}.",
         "about": "About the processing",
-        "purposes": "Purposes", "basis": "Legal basis", "categories": "Data",
-        "recipients": "Recipients", "retention": "Retention", "source": "Where the data comes from",
-        "rights": "Your rights", "automated": "Automated decisions",
-        "none": "None", "no_automated": "No automated decisions or profiling.",
-        "automated_yes": "Yes: the privacy notice describes the logic and its consequences (Art. 22).",
+        "purposes": "Purposes",
+        "basis": "Legal basis",
+        "national": "The law it rests on",
+        "special": "Special categories",
+        "categories": "Data we process",
+        "recipients": "Recipients",
+        "retention": "How long we keep it",
+        "source": "Where the data comes from",
+        "rights": "Your rights",
+        "automated": "Automated decisions",
+        "no_automated": "No automated decisions or profiling.",
+        "automated_yes": "Yes: the privacy notice describes the logic and what it means for you (Art. 22).",
+        "none": "None",
         "data": "The data we hold about you",
-        "more_rows": "Showing {shown} of {total} rows; all are in the attached file.",
-        "consents": "Your consents", "consent_line": "{purpose}: {status} (last changed {at})",
+        "record": "Record {i} of {n}",
+        "more_rows": "Showing {shown} of {total} records; all are in the attached file.",
+        "consents": "Your consents",
+        "consent_line": "{purpose}: {status} (last changed {at})",
+        "consent_status": {"given": "given", "withdrawn": "withdrawn"},
         "earlier": "Your earlier requests",
-        "files": "The data is also in the attached ZIP file, as JSON and CSV per table, with a description "
-        "of each file (manifest.json).",
-        "complain_head": "Complaints",
+        "earlier_line": "{reference}: {type}, received {received} ({status})",
+        "status": {
+            "received": "received",
+            "awaiting_identity": "waiting for confirmation",
+            "in_progress": "being handled",
+            "awaiting_decision": "waiting for a decision",
+            "completed": "answered",
+            "rejected": "rejected",
+            "withdrawn": "withdrawn",
+        },
+        "earlier_types": {
+            "access": "access",
+            "rectification": "rectification",
+            "erasure": "erasure",
+            "restriction": "restriction",
+            "objection": "objection",
+            "portability": "data portability",
+            "consent_withdrawal": "consent withdrawal",
+        },
+        "files": "The data is also in the attached ZIP file, as JSON and CSV, with a description of each "
+        "file (manifest.json).",
+        "contact_head": "Questions",
+        "contact": "If you have questions about this answer, contact us{email}. Quote the reference "
+        "{reference}.",
+        "contact_dpo": " You may also contact our data protection officer: {dpo}.",
+        "complain_head": "Complaints to Datatilsynet",
         "complain": "You may complain to the Norwegian Data Protection Authority if you believe we process "
         "your personal data unlawfully: Datatilsynet, Postboks 458 Sentrum, 0105 Oslo, Norway, "
         "phone +47 22 39 69 00, postkasse@datatilsynet.no, www.datatilsynet.no.",
+        "months": (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        "date_format": "{d} {month} {y}",
+        "rights_words": {
+            "access": "access (Art. 15)",
+            "rectification": "rectification (Art. 16)",
+            "erasure": "erasure (Art. 17)",
+            "restriction": "restriction (Art. 18)",
+            "objection": "to object (Art. 21)",
+            "portability": "your data in a file (Art. 20)",
+            "consent_withdrawal": "to withdraw consent (Art. 7(3))",
+        },
+        "art9": {
+            "9(2)(a)": "explicit consent (Art. 9(2)(a))",
+            "9(2)(b)": "employment and social security law (Art. 9(2)(b))",
+            "9(2)(c)": "vital interests (Art. 9(2)(c))",
+            "9(2)(d)": "not-for-profit body (Art. 9(2)(d))",
+            "9(2)(e)": "data you made public yourself (Art. 9(2)(e))",
+            "9(2)(f)": "legal claims (Art. 9(2)(f))",
+            "9(2)(g)": "substantial public interest (Art. 9(2)(g))",
+            "9(2)(h)": "health or social care (Art. 9(2)(h))",
+            "9(2)(i)": "public health (Art. 9(2)(i))",
+            "9(2)(j)": "archiving, research or statistics (Art. 9(2)(j))",
+        },
     },
-}  # fmt: skip
+}
+
+MAIN = ("done", "partial", "refused", "forwarded")  # outcomes the letter's main part sets out
+
+
+def language(answer: Answer) -> str:
+    """The letter's language: the request's, bokmål unless it is English."""
+    return answer.request.language if answer.request.language in L else "nb"
 
 
 def render_letter(answer: Answer) -> bytes:
     """The answer letter as PDF bytes."""
-    req = answer.request
-    lang = req.language if req.language in L else "nb"
-    t = L[lang]
-    first = next(iter(answer.activities.values()), {})
-    controller = answer.organisations.get(first.get("controller") or "helsedir") or answer.organisations.get(
-        "helsedir"
-    )
+    lang = language(answer)
+    t, req = L[lang], answer.request
     story: list[Flowable] = letterhead(
-        controller,
-        title=f"{t['title']} ({req.reference})",
-        lang=lang,
-        generated_at=answer.generated_at,
-        extra_rows=[
-            (t["reference"], req.reference),
-            (t["received"], format_datetime(req.received_at, lang)),
-            (t["answered"], format_datetime(answer.generated_at, lang)),
-        ],
+        controller(answer), title=f"{t['title']}", lang=lang, extra_rows=head_rows(answer)
     )
-    story += [para(f"{t['asked']} {t['types'][req.type]}."), Spacer(1, 4 * mm), para(t["summary"], "h1")]
-    names = {slug: localised(a.get("name"), lang) for slug, a in answer.activities.items()}
-    story.append(
-        data_table(
-            [t["activity"], t["outcome"], t["ground"], t["rows"]],
-            [
-                [
-                    names[o.activity],
-                    t["outcomes"].get(o.outcome, o.outcome),
-                    _ground(o, lang),
-                    _records(o),
-                ]  # fmt: skip
-                for o in answer.outcomes
-            ],
-            widths=[42 * mm, 28 * mm, 82 * mm, 18 * mm],
-        )
-    )
-    kept = [  # the hold's text for the subject, never its basis: that is an internal note
-        t["kept_text"].format(n=o.held, activity=names[o.activity], why=_kept_because(holds, lang))
-        for o in answer.outcomes
-        if o.held and (holds := o.details.get("holds") or [])
-    ]
-    if kept:
-        story += [para(t["kept"], "h2"), *[para(k) for k in kept]]
-    told = sorted({name for o in answer.outcomes for name in o.details.get("told", [])})
-    if told:
-        story += [Spacer(1, 3 * mm), para(t["told"].format(names=", ".join(told)))]
-    if req.type == "access":
-        story += _access_sections(answer, lang, names)
-    if answer.rows:
-        story += [Spacer(1, 3 * mm), para(t["files"], "muted")]
-    story += [para(t["complain_head"], "h1"), para(t["complain"])]
+    story += to_flowables(letter_blocks(answer))
     return build_pdf(story, title=f"{t['title']} {req.reference}", lang=lang, footer=req.reference)
 
 
-def _kept_because(holds: list[dict[str, Any]], lang: str) -> str:
-    texts = (public_text(h.get("kind", "other"), h.get("public_text"), lang) for h in holds)
-    return " ".join(dict.fromkeys(texts))
+def render_letter_html(answer: Answer) -> Markup:
+    """The same letter as an HTML fragment, for the officer to read before it is sent."""
+    lang = language(answer)
+    org = controller(answer)
+    head: list[Block] = [("p", localised(org.get("name"), lang))] if org else []
+    head += [("pairs", [*contact_rows(org, lang), *head_rows(answer)]), ("h1", L[lang]["title"])]
+    return to_html(head + letter_blocks(answer))
 
 
-def _ground(o: DsarOutcome, lang: str) -> str:
-    """The ground column: the officer's refusal in words, what the search by hand found, or the rule."""
+def controller(answer: Answer) -> dict[str, Any]:
+    """The organisation that answers: the controller of the first activity, else the Directorate."""
+    first = next(iter(answer.activities.values()), {})
+    orgs = answer.organisations
+    return orgs.get(first.get("controller") or "helsedir") or orgs.get("helsedir") or {}
+
+
+def head_rows(answer: Answer) -> list[tuple[str, str]]:
+    """To whom, the date, our reference."""
+    lang, req = language(answer), answer.request
+    t = L[lang]
+    rows = []
+    if addressee := req.subject_name or req.subject_email:
+        rows.append((t["to"], addressee))
+    return rows + [(t["date"], long_date(answer.generated_at, lang)), (t["reference"], req.reference)]
+
+
+def long_date(value: datetime | date | str, lang: str) -> str:
+    """A date as a letter writes it: "5. desember 2026", "5 December 2026" (Norwegian time)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZoneInfo(OSLO))
+    t = L[lang]
+    return t["date_format"].format(d=value.day, month=t["months"][value.month - 1], y=value.year)
+
+
+def letter_blocks(answer: Answer) -> list[Block]:
+    """The letter below its head: opening, what we did, the rest in a sentence, the data, whom to contact,
+    where to complain."""
+    lang, req = language(answer), answer.request
+    t = L[lang]
+    names = {slug: localised(a.get("name"), lang) or slug for slug, a in answer.activities.items()}
+    blocks: list[Block] = [
+        ("p", t["opening"].format(received=long_date(req.received_at, lang), type=t["types"][req.type]))
+    ]
+    main = [o for o in answer.outcomes if _in_main(o)]
+    rest = [o for o in answer.outcomes if not _in_main(o)]
+    summary = t["reviewed"].format(n=len(answer.outcomes)) + " "
+    summary += (
+        t["main_none"]
+        if not main
+        else t["main_one"]
+        if len(main) == 1
+        else t["main_some"].format(n=len(main))
+    )
+    blocks.append(("p", summary))
+    blocks += _rest_sentences(rest, answer, names, lang)
+    if main:
+        blocks.append(("h1", t["found"] if req.type == "access" else t["what"]))
+    for o in main:
+        blocks += _activity_blocks(o, answer, names, lang)
+    told = sorted(
+        {_org_name(answer, name, lang) for o in answer.outcomes for name in o.details.get("told", [])}
+    )
+    if told:
+        blocks.append(("p", t["told"].format(names=", ".join(told))))
+    if req.type == "access":
+        blocks += _consents_and_earlier(answer, names, lang)
+    if answer.rows:
+        blocks.append(("muted", t["files"]))
+    blocks += _contact_blocks(answer, lang)
+    return blocks
+
+
+def _in_main(o: DsarOutcome) -> bool:
+    return o.outcome in MAIN or o.decision == "refuse"
+
+
+def _rest_sentences(rest: list[DsarOutcome], answer: Answer, names: dict[str, str], lang: str) -> list[Block]:
+    """One sentence for the activities where nothing was found, one per reason a right does not apply."""
+    t = L[lang]
+    out: list[Block] = []
+    empty = [names[o.activity] for o in rest if o.outcome == "no_data"]
+    if empty:
+        key = "no_data_rest_one" if len(empty) == 1 else "no_data_rest"
+        out.append(("p", t[key].format(n=len(empty), names=_join(empty, lang))))
+    groups: dict[str, list[str]] = {}
+    for o in rest:
+        if o.outcome == "not_applicable":
+            why = _not_applicable_why(answer.request.type, answer.activities.get(o.activity, {}), lang)
+            groups.setdefault(why, []).append(names[o.activity])
+    for why, group in groups.items():
+        out.append(("p", t["na_rest"].format(names=_join(group, lang), why=why)))
+    return out
+
+
+def _join(items: list[str], lang: str) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + (" og " if lang == "nb" else " and ") + items[-1]
+
+
+def _not_applicable_why(right: str, record: Mapping[str, Any], lang: str) -> str:
+    t = L[lang]
+    bases, _art9 = record_bases(record)
+    if right == "objection":
+        return t["na_objection_consent"] if set(bases) == {"6(1)(a)"} else t["na_objection"]
+    if right == "portability":
+        return t["na_portability_task"] if "6(1)(e)" in bases else t["na_portability"]
+    if right == "consent_withdrawal":
+        return t["na_withdrawal"]
+    return t["na_default"]
+
+
+def _activity_blocks(o: DsarOutcome, answer: Answer, names: dict[str, str], lang: str) -> list[Block]:
+    """One activity of the main part: the result, the reasons, what was kept; for access its data."""
+    t, right = L[lang], answer.request.type
+    record = answer.activities.get(o.activity, {})
+    pairs: list[tuple[str, Any]] = [(t["result"], _result(o, right, record, lang))]
+    count = o.records if o.records is not None else o.manual_records
+    if count and o.outcome in ("done", "partial") and right not in ("access", "portability"):
+        pairs.append((t["records"], str(count)))
+    if right == "erasure" and o.held and (holds := o.details.get("holds") or []):
+        texts = (public_text(h.get("kind", "other"), h.get("public_text"), lang) for h in holds)
+        pairs.append((t["kept"], t["kept_text"].format(n=o.held, why=" ".join(dict.fromkeys(texts)))))
+    blocks: list[Block] = [("h2", names[o.activity]), ("pairs", pairs)]
+    if right == "access" and o.outcome in ("done", "partial"):
+        blocks += _about(record, answer, lang)
+        blocks += _data(o, answer, record, lang)
+    return blocks
+
+
+def _result(o: DsarOutcome, right: str, record: Mapping[str, Any], lang: str) -> str:
+    """The result of one activity in words: done, partly, refused with its ground, sent on."""
+    t = L[lang]
     if o.outcome == "refused" and o.decision == "refuse":
-        reasons = o.decision_reasons or ""
-        return L[lang]["refused_on"].format(
+        reasons = (o.decision_reasons or "").strip()
+        return t["refused_ground"].format(
             ground=decisions.ground_text(o.decision_ground, lang), reasons=reasons
         )
-    if o.manual_result:
+    if o.outcome == "refused":
+        if o.legal_ground == "Art. 17(3)(d)":
+            return t["archive"]
+        if o.legal_ground == "Art. 17(3)(b)":
+            kept = localised((record.get("retention") or {}).get("text"), lang) or t["obligation_default"]
+            return t["obligation"].format(retention=kept.rstrip("."))
+        return t["all_held"] if o.held else t["refused"]
+    if o.outcome == "forwarded" or o.manual_result in ("sent_to_controller", "found_handled"):
         return decisions.manual_text(o, lang)
-    return f"{o.legal_ground}: {o.reason}"
+    if o.outcome == "partial":
+        return t["partial"].get(right, t["partial"]["default"])
+    return t["done"][right]
 
 
-def _records(o: DsarOutcome) -> str:
-    if o.records is not None:
-        return str(o.records)
-    return str(o.manual_records) if o.manual_records is not None else "–"
-
-
-def _access_sections(answer: Answer, lang: str, names: dict[str, str]) -> list[Flowable]:
+def _about(record: Mapping[str, Any], answer: Answer, lang: str) -> list[Block]:
+    """What Art. 15(1)(a)–(h) asks for, from the activity's record."""
     t = L[lang]
-    story: list[Flowable] = []
-    for o in answer.outcomes:
-        activity = answer.activities[o.activity]
-        if o.outcome not in ("done", "partial"):
-            continue
-        basis = activity.get("legal_basis", "")
-        rights = [r for r in rights_for(basis, art9_condition=activity.get("art9_condition")) if r["applies"]]
-        retention = activity.get("retention") or {}
-        kept_for = localised(retention.get("text"), lang) or period_text(retention.get("period"), lang)
-        recipients = [localised(r, lang) for r in activity.get("recipients") or []]
-        story += [
-            para(names[o.activity], "h1"),
-            key_value_table(
-                [
-                    t["about"],
-                    (t["purposes"], [localised(p, lang) for p in activity.get("purposes") or []]),
-                    (t["basis"], LEGAL_BASES.get(basis, {}).get(lang, basis)),
-                    (
-                        t["categories"],
-                        [localised(c.get("name"), lang) for c in activity.get("data_categories") or []],
-                    ),
-                    (t["recipients"], recipients or t["none"]),
-                    (t["retention"], kept_for),
-                    (t["source"], localised(activity.get("source"), lang) or t["none"]),
-                    (t["rights"], [f"{r['article']}: {r['right'].replace('_', ' ')}" for r in rights]),
-                    (
-                        t["automated"],
-                        t["automated_yes"] if activity.get("automated_decisions") else t["no_automated"],
-                    ),
-                ]
-            ),
-        ]
-        for table in answer.rows.get(o.activity, []):
-            columns = [table.key, *(c for c in table.categories if c != table.key)]
-            shown = table.rows[:MAX_ROWS_IN_LETTER]
-            story += [
-                para(f"{t['data']}: {table.system}.{table.table}", "h2"),
-                data_table(columns, [[r.get(c) for c in columns] for r in shown]),
-            ]
-            if len(table.rows) > len(shown):
-                story.append(para(t["more_rows"].format(shown=len(shown), total=len(table.rows)), "muted"))
+    bases, art9 = record_bases(record)
+    retention = record.get("retention") or {}
+    kept_for = localised(retention.get("text"), lang) or period_text(retention.get("period"), lang)
+    rights = [t["rights_words"][r["right"]] for r in record_rights(record) if r["applies"]]
+    pairs: list[tuple[str, Any]] = [
+        (t["purposes"], [localised(p, lang) for p in record.get("purposes") or []] or t["none"]),
+        (t["basis"], [LEGAL_BASES.get(b, {}).get(lang, b) for b in bases] or t["none"]),
+    ]
+    if national := localised(record.get("national_basis"), lang):
+        pairs.append((t["national"], national))
+    if art9:
+        pairs.append((t["special"], [t["art9"].get(c, c) for c in art9]))
+    pairs += [
+        (t["categories"], [localised(c.get("name"), lang) for c in record.get("data_categories") or []]),
+        (t["recipients"], [_recipient(r, answer, lang) for r in record.get("recipients") or []] or t["none"]),
+        (t["retention"], kept_for),
+        (t["source"], localised(record.get("source"), lang) or t["none"]),
+        (t["rights"], rights),
+        (t["automated"], t["automated_yes"] if record.get("automated_decisions") else t["no_automated"]),
+    ]
+    return [("muted", t["about"]), ("pairs", pairs)]
+
+
+def _recipient(value: Any, answer: Answer, lang: str) -> str:
+    """A recipient as the record names it: a text, or an organisation of the registry."""
+    if isinstance(value, Mapping) and "organisation" in value:
+        return _org_name(answer, str(value["organisation"]), lang)
+    return localised(value, lang)
+
+
+def _org_name(answer: Answer, key: str, lang: str) -> str:
+    org = answer.organisations.get(key)
+    return localised(org.get("name"), lang) if org else key
+
+
+def _data(o: DsarOutcome, answer: Answer, record: Mapping[str, Any], lang: str) -> list[Block]:
+    """The subject's rows, each as label/value pairs named by the data map's category labels."""
+    t = L[lang]
+    labels = {c.get("key"): localised(c.get("name"), lang) for c in record.get("data_categories") or []}
+    blocks: list[Block] = []
+    for table in answer.rows.get(o.activity, []):
+        shown = table.rows[:MAX_ROWS_IN_LETTER]
+        if shown:
+            blocks.append(("muted", t["data"]))
+        for i, row in enumerate(shown, start=1):
+            grouped: dict[str, list[str]] = {}  # columns of one category are one pair, in column order
+            for column, category in table.categories.items():
+                if column != table.key and row.get(column) not in (None, ""):
+                    label = labels.get(category) or labels.get(column) or t["data"]
+                    grouped.setdefault(label, []).append(_value(row[column], lang))
+            if len(shown) > 1:
+                blocks.append(("muted", t["record"].format(i=i, n=len(table.rows))))
+            blocks.append(("pairs", [(k, v[0] if len(v) == 1 else v) for k, v in grouped.items()]))
+        if len(table.rows) > len(shown):
+            blocks.append(("muted", t["more_rows"].format(shown=len(shown), total=len(table.rows))))
+    return blocks
+
+
+def _value(value: Any, lang: str) -> str:
+    """A stored value as a person reads it: dates in Norwegian time, yes/no for flags; a structured value
+    (answers stored as JSON) by its values alone, never its keys."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return "; ".join(_value(v, lang) for v in value if v not in (None, ""))
+    if isinstance(value, bool):
+        return yes_no(value, lang)
+    if isinstance(value, datetime | date):
+        return long_date(value, lang) + (f" {value:%H:%M}" if isinstance(value, datetime) else "")
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T ":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return _value(moment, lang)
+    return str(value)
+
+
+def _consents_and_earlier(answer: Answer, names: dict[str, str], lang: str) -> list[Block]:
+    t = L[lang]
+    blocks: list[Block] = []
     if answer.consents:
-        story.append(para(t["consents"], "h1"))
+        lines = []
         for c in answer.consents:
-            last = c["history"][-1]["at"] if c["history"] else ""
-            story.append(para(t["consent_line"].format(purpose=c["purpose"], status=c["status"],
-                                                       at=format_datetime(last, lang))))  # fmt: skip
+            last = c["history"][-1]["at"] if c["history"] else None
+            purpose = names.get(c["purpose"]) or localised(answer.purposes.get(c["purpose"]), lang)
+            status = t["consent_status"].get(c["status"], c["status"])
+            lines.append(t["consent_line"].format(purpose=purpose, status=status,
+                                                  at=long_date(last, lang) if last else "–"))  # fmt: skip
+        blocks += [("h1", t["consents"]), ("list", lines)]
     if answer.earlier:
-        story += [
-            para(t["earlier"], "h1"),
-            data_table(
-                [t["reference"], t["asked"], t["outcome"], t["received"]],
-                [[e["reference"], e["type"], e["status"], format_datetime(e["received_at"], lang)]
-                 for e in answer.earlier],
-            ),
-        ]  # fmt: skip
-    return story
+        lines = [
+            t["earlier_line"].format(
+                reference=e["reference"],
+                type=t["earlier_types"].get(e["type"], e["type"]),
+                received=long_date(e["received_at"], lang),
+                status=t["status"].get(e["status"], e["status"]),
+            )
+            for e in answer.earlier
+        ]
+        blocks += [("h1", t["earlier"]), ("list", lines)]
+    return blocks
+
+
+def _contact_blocks(answer: Answer, lang: str) -> list[Block]:
+    t, org = L[lang], controller(answer)
+    email = org.get("email")
+    at = (" på " if lang == "nb" else " at ") + email if email else ""
+    text = t["contact"].format(email=at, reference=answer.request.reference)
+    if dpo := dpo_text(org):
+        text += t["contact_dpo"].format(dpo=dpo)
+    return [("h1", t["contact_head"]), ("p", text), ("h1", t["complain_head"]), ("p", t["complain"])]

@@ -140,6 +140,18 @@ class WithdrawInSchema(StrictSchema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class CompleteInSchema(WithdrawInSchema):
+    draft = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Give the SHA-256 of the draft letter, in hex."),
+        metadata={"description": "The SHA-256 of the draft letter the officer read (the request's draft)"},
+    )
+
+
+class DraftArgsSchema(Schema):
+    format = fields.String(load_default="pdf", validate=validate.OneOf(("pdf", "html", "zip")))
+
+
 class DecisionInSchema(StrictSchema):
     activity = fields.String(required=True, validate=SLUG)
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
@@ -237,6 +249,10 @@ class RequestSchema(Schema):
             "decided_at, suggestion; manual (outside the data map: result, records, controller, "
             "recorded_by, recorded_at)"
         },
+    )
+    draft = fields.Dict(
+        allow_none=True,
+        metadata={"description": "The draft answer waiting to be sent: sha256, created_at, bytes (or null)"},
     )
     timeline = fields.List(fields.Nested(TimelineEventSchema))
 

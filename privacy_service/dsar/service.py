@@ -40,7 +40,7 @@ from privacy_service.dsar.lifecycle import (
 )
 from privacy_service.dsar.lifecycle import outcomes_of as outcomes
 from privacy_service.dsar.models import OPEN_STATUSES, REJECTION_GROUNDS, DsarEvent, DsarRequest
-from privacy_service.dsar.pdf import render_letter
+from privacy_service.dsar.pdf import render_letter, render_letter_html
 from privacy_service.dsar.schemas import RequestInSchema
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
@@ -69,6 +69,16 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "request_by_status_token",
     "timeline",
 ]
+
+
+class NoDraft(Conflict):
+    """Completing sends the draft the officer read: there must be one, and it must be the one they read."""
+
+    code = "no_draft"
+
+
+class DraftChanged(Conflict):
+    code = "draft_changed"
 
 
 class NotPlannable(Conflict):
@@ -378,6 +388,33 @@ def record_manual_results(
     return req
 
 
+def make_draft(session: Session, *, reference: str, actor: Actor, instance_path: Path) -> DsarRequest:
+    """Make the answer as a draft (the letter as PDF and HTML, and the export) for the officer to read; the
+    subject is told nothing. A new draft replaces the last one. Drafting before approval is refused."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    if req.decided_at is None or req.status != "in_progress":
+        raise Conflict(
+            f"Request {req.reference} is {req.status.replace('_', ' ')}: only an approved request that is "
+            "not yet answered can have a draft answer."
+        )
+    collected = answer.collect(session, req, instance_path=instance_path)
+    letter = render_letter(collected)
+    draft = answer.store_draft(
+        session,
+        req,
+        letter=letter,
+        export=answer.build_export(collected, letter),
+        html=str(render_letter_html(collected)),
+    )
+    lifecycle.record(session, req, "drafted", actor, visible=False, details={"sha256": draft.sha256})
+    return req
+
+
+def draft_of(session: Session, req: DsarRequest, kind: str = "draft") -> Any:
+    """The request's draft letter (`draft`), its HTML (`draft_html`) or export (`draft_zip`), or None."""
+    return answer.document(session, req, kind)
+
+
 def complete(
     session: Session,
     *,
@@ -386,18 +423,29 @@ def complete(
     instance_path: Path,
     links: Links,
     note: str | None = None,
+    draft: str | None = None,
 ) -> DsarRequest:
-    """Close an approved request as answered: the letter and the export are made and stored, and the verified
-    address is sent a link to them (the mail holds no personal data; an address nobody proved gets nothing).
-    Completing before approval is refused."""
+    """Send the draft the officer read: it becomes the stored answer (letter and export, unchanged) and the
+    verified address is sent a link to it (the mail holds no personal data; an address nobody proved gets
+    nothing). Refused before approval, without a draft, and when `draft` (the SHA-256 of the draft letter the
+    officer read) is not the current draft."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.decided_at is None:
         raise Conflict(f"Request {req.reference} has no approved plan: approve it before completing.")
+    current = answer.document(session, req, "draft")
+    if req.status == "in_progress" and current is None:
+        raise NoDraft(
+            f"Request {req.reference} has no draft answer: make the draft and read it before sending it."
+        )
+    if draft is not None and current is not None and draft != current.sha256:
+        raise DraftChanged(
+            f"The draft answer of {req.reference} has changed since it was read: read the new draft.",
+            fields={"draft": [current.sha256]},
+        )
     lifecycle.move(req, "completed")
-    collected = answer.collect(session, req, instance_path=instance_path)
-    letter = render_letter(collected)
-    answer.store(session, req, letter=letter, export=answer.build_export(collected, letter))
-    lifecycle.record(session, req, "completed", actor, note=(note or "").strip() or None)
+    answer.publish_draft(session, req)
+    lifecycle.record(session, req, "completed", actor, note=(note or "").strip() or None,
+                     details={"sha256": current.sha256 if current else None})  # fmt: skip
     if lifecycle.verified_email(req):
         mail = messages.answered_mail(
             req.language, reference=req.reference, link=links.mailbox_url(req), days=answer.ANSWER_DAYS

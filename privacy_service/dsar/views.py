@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from marshmallow import ValidationError
 from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -162,6 +163,7 @@ def detail(reference: str) -> str:
         req=req,
         events=service.timeline(session, req),
         outcomes=service.outcomes(session, req),
+        draft=service.draft_of(session, req),
         identifiers=service.identifiers(req),
         rights=RIGHTS,
         grounds=REJECTION_GROUNDS,
@@ -219,12 +221,17 @@ def act(reference: str, action: str) -> Any:
         elif action == "approve":
             service.approve(session, reference=reference, actor=actor, note=form.get("note"),
                             instance_path=app_instance_path(), links=app_links())  # fmt: skip
+        elif action == "draft":
+            service.make_draft(session, reference=reference, actor=actor, instance_path=app_instance_path())
+            flash(_("The draft answer is ready: read it, then send it."))
+            return redirect(url_for("dsar_officer.draft", reference=reference))
         elif action == "complete":
             service.complete(
                 session,
                 reference=reference,
                 actor=actor,
                 note=form.get("note"),
+                draft=form.get("draft") or "",
                 instance_path=app_instance_path(),
                 links=app_links(),
             )
@@ -240,10 +247,33 @@ def act(reference: str, action: str) -> Any:
     return redirect(url_for("dsar_officer.detail", reference=reference))
 
 
-@bp.get("/<reference>/<any(letter, export):kind>")
+@bp.get("/<reference>/draft")
+@page("requests:manage")
+def draft(reference: str) -> Any:
+    """The draft answer as the subject will read it, with the button that sends it."""
+    session = get_session()
+    req = service.get_request(session, reference=reference)
+    html = service.draft_of(session, req, "draft_html")
+    letter = service.draft_of(session, req, "draft")
+    if html is None or letter is None:
+        flash(_("There is no draft answer: make one first."))
+        return redirect(url_for("dsar_officer.detail", reference=reference))
+    return render_template(
+        "dsar/draft.html",
+        req=req,
+        letter_html=Markup(html.content.decode()),  # noqa: S704 - made by dsar/letter.py, every text escaped
+        letter=letter,
+        rights=RIGHTS,
+        lang=_lang(),
+    )
+
+
+@bp.get("/<reference>/<any(letter, export, draft, draft_zip):kind>")
 @page("requests:read")
 def document(reference: str, kind: str) -> Any:
-    """The stored answer of a completed request."""
+    """The stored answer of a completed request, or (for officers) the draft letter and export."""
+    if kind.startswith("draft") and not _can_manage():
+        return render_template("error.html", status=403, message=_("Only an officer can read a draft.")), 403
     session = get_session()
     doc = service.document(session, service.get_request(session, reference=reference), kind)
     if doc is None:

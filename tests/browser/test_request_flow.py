@@ -85,7 +85,13 @@ def test_kari_asks_for_access_confirms_and_downloads_her_answer(app, page, smtp,
     assert page.locator("tr[data-outcome=pending]").count() == 3
     page.click("text=Godkjenn planen og gjennomfør den")
     page.wait_for_selector("text=Utført.")
-    page.click("text=Fullfør: si fra til den registrerte at svaret er klart")
+    page.click("text=Lag utkast til svar")
+    page.wait_for_selector("text=Utkastet til svar er klart")
+    _deliver(app)
+    assert not [m for m in smtp.messages if "besvart" in m.get_body(preferencelist=("plain",)).get_content()]
+    draft = page.locator("article.letter").inner_text()
+    assert "Svar på henvendelsen din" in draft and "Kari Nordmann" in draft
+    page.click("text=Send svaret til den registrerte")
     page.wait_for_selector("text=Utført.")
 
     _deliver(app)  # the "answer ready" mail

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from oidc_support import OpenIdProvider, oidc_provider  # noqa: F401  (the provider, one per worker)
 from pypdf import PdfReader
-from tests_support import bearer, settle
+from tests_support import bearer, complete, settle
 
 from privacy_service import notify
 from privacy_service.datamap.demo import create_demo_data
@@ -98,7 +98,7 @@ def test_kari_withdraws_a_consent_requests_access_and_downloads_the_answer_on_mi
     notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))  # the plan
     settle(api, reference, officer)
     assert api.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={}).status_code == 200
-    assert api.post(f"/api/v1/requests/{reference}/complete", headers=officer, json={}).status_code == 200
+    assert complete(api, reference, officer).status_code == 200
 
     page.goto("/me?lang=nb")
     with page.expect_download() as pdf_download:

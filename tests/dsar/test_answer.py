@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from tests_support import bearer, settle
+from tests_support import bearer, complete, settle
 
 from privacy_service import notify
 from privacy_service.db import transaction
@@ -40,7 +40,7 @@ def _answered(app, client, officer, **body: Any) -> dict[str, Any]:  # type: ign
     notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
     settle(client, ref, officer)
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=officer, json={}).status_code == 200
-    done = client.post(f"/api/v1/requests/{ref}/complete", headers=officer, json={})
+    done = complete(client, ref, officer)
     assert done.status_code == 200, done.get_json()
     return {**done.get_json(), "status_url": created["status_url"]}
 
@@ -83,7 +83,7 @@ def test_an_access_answer_holds_the_data_the_registry_facts_and_the_consents(
 
     letter = _pdf_text(archive.read("letter.pdf"))
     assert "Svar på henvendelsen din" in letter and ref in letter  # her language: bokmål
-    assert "Formål" in letter and "Lagringstid" in letter and "Mottakere" in letter  # Art. 15(1)
+    assert "Formål" in letter and "Hvor lenge vi lagrer" in letter and "Mottakere" in letter  # Art. 15(1)
     assert "Kari Nordmann" in letter and "Samtykkene dine" in letter and "Tidligere henvendelser" in letter
     assert "Datatilsynet" in letter and "postkasse@datatilsynet.no" in letter
     alone = client.get(f"/api/v1/requests/{ref}/package?part=letter", headers=officer)
@@ -96,8 +96,10 @@ def test_an_erasure_letter_says_what_was_kept_and_why(app, client, officer, demo
     )
     letter = client.get(f"/api/v1/requests/{body['reference']}/package?part=letter", headers=officer)
     text = _pdf_text(letter.data)
-    assert "Answer to your request" in text and "Art. 17(3)(d)" in text and "Refused" in text
-    assert "Done" in text and "Art. 19" in text  # accounts erased, its processors told
+    assert (
+        "Answer to your request" in text and "Art. 17(3)(d)" in text and "preserved for the archive" in text
+    )
+    assert "Erased." in text and "Art. 19" in text  # accounts erased, its processors told
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/api/v1/requests/{body['reference']}/package",
                                                     headers=officer).data))  # fmt: skip
     assert sorted(archive.namelist()) == ["letter.pdf", "manifest.json"]  # erasure returns no data

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import bearer, csrf_token, link_and_code, settle
+from tests_support import bearer, complete, csrf_token, link_and_code, settle
 
 from privacy_service import notify
 from privacy_service.audit import AuditEvent
@@ -98,7 +98,7 @@ def test_own_address_beside_anothers_national_id_finds_none_of_her_rows(  # type
     assert not any(t.get("matched_by", {}).get("national_id") for o in plan["outcomes"] for t in o["tables"])
     settle(client, ref, keys["officer"])
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=keys["officer"], json={}).status_code == 200
-    done = client.post(f"/api/v1/requests/{ref}/complete", headers=keys["officer"], json={})
+    done = complete(client, ref, keys["officer"])
     assert done.status_code == 200, done.get_json()
     assert _karis_rows(app, demo) == before  # nothing of hers changed, erased, masked or flagged
     package = client.get(f"/api/v1/requests/{ref}/package", headers=keys["officer"])
@@ -146,9 +146,7 @@ def test_an_unsolicited_confirmation_does_not_hand_her_answer_to_the_stranger(
     _deliver(app)
     settle(client, ref, keys["officer"])
     client.post(f"/api/v1/requests/{ref}/approve", headers=keys["officer"], json={})
-    assert (
-        client.post(f"/api/v1/requests/{ref}/complete", headers=keys["officer"], json={}).status_code == 200
-    )
+    assert complete(client, ref, keys["officer"]).status_code == 200
     page = client.get(status_path + "?lang=en").get_data(as_text=True)
     assert "/requests/download/" not in page  # the submitter holds the status link, not the mailbox
     assert "sent to the confirmed e-mail address" in page
@@ -173,7 +171,7 @@ def test_the_submitter_who_typed_the_code_sees_the_answer(app, client, keys, dem
     _deliver(app)
     settle(client, created["reference"], keys["officer"])
     client.post(f"/api/v1/requests/{created['reference']}/approve", headers=keys["officer"], json={})
-    client.post(f"/api/v1/requests/{created['reference']}/complete", headers=keys["officer"], json={})
+    complete(client, created["reference"], keys["officer"])
     assert "/requests/download/" in client.get(status_path).get_data(as_text=True)
 
 

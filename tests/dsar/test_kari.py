@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from tests_support import bearer, settle
+from tests_support import bearer, complete, settle
 
 from privacy_service import notify
 from privacy_service.db import transaction
@@ -82,7 +82,7 @@ def test_erasure_deletes_what_may_go_and_keeps_the_archived_application(app, cli
     ):  # her evidence is held meanwhile
         own = session.scalars(select(Hold).where(Hold.reference == reference)).one()
         assert own.kind == "request_pending" and own.released_at is None
-    early = client.post(f"/api/v1/requests/{reference}/complete", headers=officer, json={})
+    early = complete(client, reference, officer)
     assert early.status_code == 409 and "approve" in early.get_json()["error"]["message"]
 
     body = _approve(app, client, officer, reference)
@@ -113,7 +113,7 @@ def test_erasure_deletes_what_may_go_and_keeps_the_archived_application(app, cli
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         own = session.scalars(select(Hold).where(Hold.reference == reference)).one()
         assert own.released_at is not None  # decided: the evidence hold is released
-    finished = client.post(f"/api/v1/requests/{reference}/complete", headers=officer, json={})
+    finished = complete(client, reference, officer)
     assert finished.status_code == 200 and finished.get_json()["status"] == "completed"
 
 
@@ -172,4 +172,4 @@ def test_access_and_portability_are_approved_and_completed(app, client, officer,
     assert _rows(demo, "helsedata_portal.db", "SELECT count(*) FROM applications WHERE id = 1") == [(1,)]
     again = client.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={})
     assert again.status_code == 409  # approved once
-    assert client.post(f"/api/v1/requests/{reference}/complete", headers=officer, json={}).status_code == 200
+    assert complete(client, reference, officer).status_code == 200

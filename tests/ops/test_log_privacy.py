@@ -89,7 +89,10 @@ def test_the_logs_of_a_full_run_name_none_of_the_demo_persons(
         settle_over_http(f"{api}/requests/{reference}", key)
         assert call(f"{api}/requests/{reference}/approve", "POST", body={}, headers=key).status == 200
     access = next(r for r in references if r != erasure["reference"])
-    assert call(f"{api}/requests/{access}/complete", "POST", body={}, headers=key).status == 200
+    drafted = call(f"{api}/requests/{access}/draft", "POST", body={}, headers=key)
+    assert drafted.status == 200
+    sha = drafted.json()["draft"]["sha256"]
+    assert call(f"{api}/requests/{access}/complete", "POST", body={"draft": sha}, headers=key).status == 200
     assert call(f"{api}/requests/{access}/package", headers=key).status == 200
 
     # 3. Consents with the e-mail address in the URL, read back, queried, and the processing status.

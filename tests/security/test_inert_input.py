@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import func, select
-from tests_support import bearer, csrf_token, minimal_activity, settle
+from tests_support import bearer, complete, csrf_token, minimal_activity, settle
 
 from privacy_service.audit import AuditEvent
 from privacy_service.ropa.models import ProcessingActivity
@@ -98,7 +98,7 @@ def test_markup_in_a_subjects_data_and_words_is_inert_in_the_letter_and_the_offi
     settle(client, reference, key)
     approved = client.post(f"/api/v1/requests/{reference}/approve", json={}, headers=key)
     assert approved.status_code == 200, approved.get_json()
-    assert client.post(f"/api/v1/requests/{reference}/complete", json={}, headers=key).status_code == 200
+    assert complete(client, reference, key).status_code == 200
     letter = client.get(f"/api/v1/requests/{reference}/package?part=letter", headers=key)
     assert letter.status_code == 200 and letter.mimetype == "application/pdf"
     text = _pdf_text(letter.data).replace("\n", "")

@@ -105,6 +105,8 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/requests/<reference>/decisions": "requests:manage",
     "POST /api/v1/requests/<reference>/manual-results": "requests:manage",
     "POST /api/v1/requests/<reference>/complete": "requests:manage",
+    "POST /api/v1/requests/<reference>/draft": "requests:manage",
+    "GET /api/v1/requests/<reference>/draft": "requests:manage",
     "POST /api/v1/requests/<reference>/extend": "requests:manage",
     "POST /api/v1/requests/<reference>/plan": "requests:manage",
     "POST /api/v1/requests/<reference>/reject": "requests:manage",

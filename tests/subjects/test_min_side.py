@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pypdf import PdfReader
-from tests_support import bearer, settle
+from tests_support import bearer, complete, settle
 
 from privacy_service import notify
 from privacy_service.dsar.deadlines import deadline, local_date
@@ -67,9 +67,7 @@ def test_kari_makes_a_verified_request_on_min_side_and_downloads_the_answer(  # 
     assert (
         client.post(f"/api/v1/requests/{ref.group(1)}/approve", headers=officer, json={}).status_code == 200
     )
-    assert (
-        client.post(f"/api/v1/requests/{ref.group(1)}/complete", headers=officer, json={}).status_code == 200
-    )
+    assert complete(client, ref.group(1), officer).status_code == 200
     page = client.get("/me?lang=en").get_data(as_text=True)
     letter = client.get(f"/me/requests/{ref.group(1)}/letter")
     assert letter.status_code == 200 and letter.data.startswith(b"%PDF")
@@ -172,7 +170,7 @@ def test_min_side_and_the_letter_on_it_never_show_a_holds_internal_note(  # type
     ref = client.post("/api/v1/requests", json=portal, headers=officer).get_json()["reference"]
     _deliver(app)
     assert client.post(f"/api/v1/requests/{ref}/approve", headers=officer, json={}).status_code == 200
-    assert client.post(f"/api/v1/requests/{ref}/complete", headers=officer, json={}).status_code == 200
+    assert complete(client, ref, officer).status_code == 200
     log_in(pid=KARI_NID)
     page = client.get(f"/me?lang={lang}").get_data(as_text=True)
     assert f"/me/requests/{ref}/letter" in page and NOTE not in page and "26/1234" not in page
