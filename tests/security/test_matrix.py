@@ -110,6 +110,9 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/requests/<reference>/reject": "requests:manage",
     "POST /api/v1/requests/<reference>/verify": "requests:manage",
     "POST /api/v1/requests/<reference>/withdraw": "requests:manage",
+    "GET /api/v1/requests/<reference>/withholdings": "requests:read",
+    "POST /api/v1/requests/<reference>/withholdings": "requests:manage",
+    "DELETE /api/v1/requests/<reference>/withholdings/<int:withholding_id>": "requests:manage",
     # officer pages
     "GET /officer/": "page registry:read",
     "GET /officer/activities": "page registry:read",
@@ -255,6 +258,7 @@ def world(
             "run_id": str(run["id"]),
             "change_id": str(change["pending_rule_change"]["id"]),
             "subscription_id": str(webhook["id"]),
+            "withholding_id": "1",
             "token": created["status_url"].rsplit("/", 1)[1],
             "signed": "not-a-signed-link",
             "action": "verify",
