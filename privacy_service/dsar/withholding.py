@@ -135,8 +135,8 @@ def remove(session: Session, req: DsarRequest, *, withholding_id: int, actor: Ac
 
 
 def listed(session: Session, req: DsarRequest) -> list[DsarWithholding]:
-    """The request's withholdings, oldest first."""
-    return withholdings_of(session, req)
+    """The request's withholdings, oldest first (only access and portability answers have any)."""
+    return withholdings_of(session, req) if req.type in DATA_RIGHTS else []
 
 
 def tables_of(session: Session, req: DsarRequest) -> list[dict[str, Any]]:
