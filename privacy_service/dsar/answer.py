@@ -25,13 +25,31 @@ from sqlmodel import Session
 from privacy_service.consent import service as consent
 from privacy_service.datamap import service as datamap
 from privacy_service.dsar import lifecycle
-from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest
+from privacy_service.dsar.decisions import GROUNDS
+from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest, DsarWithholding
 from privacy_service.errors import NotFound
 from privacy_service.kernel import neutralise, utcnow
 from privacy_service.ropa import service as ropa
 
 ANSWER_DAYS = 30  # the subject can download the answer for this long after completion
 DATA_RIGHTS = ("access", "portability")
+
+
+@dataclass
+class Withheld:
+    """What one withholding kept out of the answer: where, which data categories, how many records (a count,
+    never the values), the ground and the reasons."""
+
+    id: int
+    activity: str
+    system: str
+    table: str
+    kind: str  # table | column | rows
+    column: str | None
+    categories: list[str]  # the data categories kept out (keys of the data map)
+    ground: str
+    reasons: str
+    records: int = 0  # rows withheld whole, or rows whose column was withheld
 
 
 @dataclass
@@ -46,6 +64,7 @@ class Answer:
     consents: list[dict[str, Any]] = field(default_factory=list)
     earlier: list[dict[str, Any]] = field(default_factory=list)
     purposes: dict[str, Any] = field(default_factory=dict)  # consent purpose -> its activity's name {nb, en}
+    withheld: list[Withheld] = field(default_factory=list)  # Art. 15(4), Personal Data Act § 16
     generated_at: datetime = field(default_factory=utcnow)
 
 
@@ -68,6 +87,7 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
         for table_rows in found:
             if table_rows.activity in wanted:
                 answer.rows.setdefault(table_rows.activity, []).append(table_rows)
+        answer.withheld = withhold(answer.rows, withholdings_of(session, req))
     if req.type == "access" and (email := lifecycle.verified_email(req)):
         for state in consent.subject_states(session, subject=email):
             events = consent.history(session, subject=email, purpose=state.purpose)
@@ -109,6 +129,58 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
             for r in others
         ]
     return answer
+
+
+def withholdings_of(session: Session, req: DsarRequest) -> list[DsarWithholding]:
+    """The request's withholdings, oldest first."""
+    return list(
+        session.scalars(
+            select(DsarWithholding)
+            .where(DsarWithholding.request_id == req.id)
+            .order_by(DsarWithholding.created_at, DsarWithholding.id)
+        )
+    )
+
+
+def withholding_kind(w: DsarWithholding) -> str:
+    """table | column | rows."""
+    return "column" if w.column else "rows" if w.row_keys else "table"
+
+
+def withhold(rows: dict[str, list[datamap.SubjectRows]], found: list[DsarWithholding]) -> list[Withheld]:
+    """Take withheld tables, rows and columns out of the answer's rows (in that order, each counted once),
+    and return what each withholding kept out."""
+    order = {"table": 0, "rows": 1, "column": 2}
+    out: dict[int, Withheld] = {}
+    for w in sorted(found, key=lambda w: order[withholding_kind(w)]):
+        kind = withholding_kind(w)
+        tables = rows.get(w.activity, [])
+        t = next((t for t in tables if (t.system, t.table) == (w.system, w.table)), None)
+        kept = Withheld(w.id or 0, w.activity, w.system, w.table, kind, w.column, [], w.ground, w.reasons)
+        out[kept.id] = kept
+        if kind == "column":
+            kept.categories = [t.categories[w.column]] if t and w.column in t.categories else []
+        else:
+            kept.categories = sorted(set(t.categories.values())) if t else []
+        if t is None:
+            continue
+        if kind == "table":
+            kept.records = len(t.rows)
+            tables.remove(t)
+        elif kind == "rows":
+            keys = set(w.row_keys or [])
+            before = len(t.rows)
+            t.rows = [r for r in t.rows if str(r.get(t.key)) not in keys]
+            kept.records = before - len(t.rows)
+        elif w.column in t.categories:
+            kept.records = sum(1 for r in t.rows if w.column in r)
+            t.rows = [{c: v for c, v in r.items() if c != w.column} for r in t.rows]
+            t.categories = {c: v for c, v in t.categories.items() if c != w.column}
+    for slug, tables in list(rows.items()):  # a table with nothing left is left out, as one never found is
+        tables[:] = [t for t in tables if t.rows]
+        if not tables:
+            del rows[slug]
+    return [out[w.id or 0] for w in found]
 
 
 class _Zip:
@@ -175,6 +247,21 @@ def build_export(answer: Answer, letter: bytes) -> bytes:
                 for o in answer.outcomes
             ],  # fmt: skip
             "files": out.files,
+            "withheld": [  # what was kept out and why; never the withheld values
+                {
+                    "activity": w.activity,
+                    "system": w.system,
+                    "table": w.table,
+                    "kind": w.kind,
+                    "column": w.column,
+                    "categories": w.categories,
+                    "records": w.records,
+                    "ground": GROUNDS[w.ground]["article"] if w.ground in GROUNDS else w.ground,
+                    "reasons": w.reasons,
+                }
+                for w in answer.withheld
+                if w.records
+            ],
         }
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return buffer.getvalue()

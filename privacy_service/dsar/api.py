@@ -25,6 +25,8 @@ from privacy_service.dsar.schemas import (
     RequestSchema,
     VerifyInSchema,
     WithdrawInSchema,
+    WithholdingInSchema,
+    WithholdingSchema,
 )
 from privacy_service.errors import Conflict, NotFound
 from privacy_service.http import app_instance_path, app_links, send_download
@@ -62,6 +64,7 @@ def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[
         else None,
         "outcomes": [outcome_view(o) for o in service.outcomes(session, req)],
         "draft": _draft_view(service.draft_of(session, req)),
+        "withholdings": [withholding_view(w, req.language) for w in service.withholdings(session, req)],
         "timeline": service.timeline(session, req) if with_timeline else [],
     }
 
@@ -100,6 +103,24 @@ def outcome_view(outcome: Any) -> dict[str, Any]:
         }
         if outcome.records is None
         else None,
+    }
+
+
+def withholding_view(w: Any, lang: str) -> dict[str, Any]:
+    """Data kept out of the answer: where, what kind, the row keys the officer listed, ground and reasons."""
+    return {
+        "id": w.id,
+        "activity": w.activity,
+        "system": w.system,
+        "table": w.table,
+        "kind": service.withholding_kind(w),
+        "column": w.column,
+        "rows": w.row_keys,
+        "ground": w.ground,
+        "ground_text": service.ground_text(w.ground, lang),
+        "reasons": w.reasons,
+        "created_by": w.created_by,
+        "created_at": w.created_at,
     }
 
 
@@ -358,3 +379,37 @@ def withdraw(data: dict[str, Any], reference: str) -> dict[str, Any]:
     """Record that the subject withdrew the request (by letter or call)."""
     req = service.withdraw(get_session(), reference=reference, actor=current_actor(), note=data["note"])
     return _done(req)
+
+
+@blp.route("/requests/<reference>/withholdings")
+class Withholdings(MethodView):
+    @blp.response(200, WithholdingSchema(many=True))
+    @require("requests:read")
+    def get(self, reference: str) -> list[dict[str, Any]]:
+        """What is withheld from the request's answer, with grounds and reasons."""
+        session = get_session()
+        req = _visible(service.get_request(session, reference=reference))
+        return [withholding_view(w, req.language) for w in service.withholdings(session, req)]
+
+    @blp.arguments(WithholdingInSchema)
+    @blp.response(201, WithholdingSchema)
+    @require("requests:manage")
+    def post(self, data: dict[str, Any], reference: str) -> dict[str, Any]:
+        """Withhold a table, a `column` or `rows` (their key values) of an activity's data from an approved
+        access or portability answer, with a `ground` (art_15_4, pdl_16_a … pdl_16_f) and `reasons`. The
+        letter tells the subject what kind of data, how many records, the ground and the reasons; the ZIP
+        leaves the data out. 409 unless the request is an approved access or portability request not yet
+        completed."""
+        session = get_session()
+        withheld = service.withhold(session, reference=reference, data=data, actor=current_actor())
+        return withholding_view(withheld, service.get_request(session, reference=reference).language)
+
+
+@blp.route("/requests/<reference>/withholdings/<int:withholding_id>", methods=["DELETE"])
+@blp.response(204)
+@require("requests:manage")
+def remove_withholding(reference: str, withholding_id: int) -> None:
+    """Put withheld data back into the answer (409 once the request is completed)."""
+    service.remove_withholding(
+        get_session(), reference=reference, withholding_id=withholding_id, actor=current_actor()
+    )

@@ -80,6 +80,8 @@ EVENT_LABELS = {
     "identity_locked": _l("Too many wrong codes: only an officer can verify now"),
     "decided": _l("An officer decided per activity"),
     "checked_by_hand": _l("An officer recorded a search by hand"),
+    "withheld": _l("An officer withheld data from the answer"),
+    "withholding_removed": _l("An officer put withheld data back into the answer"),
 }
 OUTCOME_LABELS = {
     "pending": _l("Not finished"),

@@ -167,3 +167,23 @@ class DsarDocument(SQLModel, table=True):
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     sha256: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+
+
+class DsarWithholding(SQLModel, table=True):
+    """Data the officer keeps out of an access or portability answer (dsar/withholding.py): a whole table, one
+    column, or the rows with the listed key values, with a ground (Art. 15(4) or Personal Data Act § 16) and
+    the reasons the subject is told."""
+
+    __tablename__ = "dsar_withholding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="dsar_request.id", index=True)
+    activity: str = Field(max_length=64)
+    system: str = Field(max_length=100)
+    table: str = Field(max_length=100)
+    column: str | None = Field(default=None, max_length=100)  # None: the whole table, or the rows listed
+    row_keys: list[str] | None = Field(default=None, sa_column=json_column(nullable=True))
+    ground: str = Field(max_length=30)  # a key of withholding.GROUNDS
+    reasons: str = Field(max_length=2000)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

@@ -20,7 +20,7 @@ from markupsafe import Markup
 from reportlab.platypus import Flowable
 
 from privacy_service.documents import build_pdf, contact_rows, dpo_text, letterhead
-from privacy_service.dsar import decisions
+from privacy_service.dsar import decisions, withholding
 from privacy_service.dsar.answer import Answer
 from privacy_service.dsar.letter import Block, to_flowables, to_html
 from privacy_service.dsar.models import DsarOutcome
@@ -59,6 +59,7 @@ L: dict[str, dict[str, Any]] = {
         "why": "Begrunnelse",
         "records": "Antall registreringer",
         "kept": "Beholdt",
+        "kept_longer": "Lagres lenger",
         "kept_text": "{n} registrering(er): {why}",
         "done": {
             "access": "Vi fant opplysninger om deg. De står nedenfor.",
@@ -207,6 +208,7 @@ L: dict[str, dict[str, Any]] = {
         "why": "Reasons",
         "records": "Number of records",
         "kept": "Kept",
+        "kept_longer": "Kept longer",
         "kept_text": "{n} record(s): {why}",
         "done": {
             "access": "We found data about you. It is set out below.",
@@ -419,6 +421,7 @@ def letter_blocks(answer: Answer) -> list[Block]:
         blocks.append(("p", t["told"].format(names=", ".join(told))))
     if req.type == "access":
         blocks += _consents_and_earlier(answer, names, lang)
+    blocks += withholding.letter_blocks(answer, lang)  # what was withheld and why (Art. 12(4))
     if answer.rows:
         blocks.append(("muted", t["files"]))
     blocks += _contact_blocks(answer, lang)
@@ -473,9 +476,11 @@ def _activity_blocks(o: DsarOutcome, answer: Answer, names: dict[str, str], lang
     count = o.records if o.records is not None else o.manual_records
     if count and o.outcome in ("done", "partial") and right not in ("access", "portability"):
         pairs.append((t["records"], str(count)))
-    if right == "erasure" and o.held and (holds := o.details.get("holds") or []):
+    if o.held and (holds := o.details.get("holds") or []) and right in ("erasure", "access"):
+        # erasure: what could not go; access: data kept beyond its retention (Art. 15(1)(d)), and why
         texts = (public_text(h.get("kind", "other"), h.get("public_text"), lang) for h in holds)
-        pairs.append((t["kept"], t["kept_text"].format(n=o.held, why=" ".join(dict.fromkeys(texts)))))
+        label = t["kept"] if right == "erasure" else t["kept_longer"]
+        pairs.append((label, t["kept_text"].format(n=o.held, why=" ".join(dict.fromkeys(texts)))))
     blocks: list[Block] = [("h2", names[o.activity]), ("pairs", pairs)]
     if right == "access" and o.outcome in ("done", "partial"):
         blocks += _about(record, answer, lang)

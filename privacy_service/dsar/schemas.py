@@ -9,6 +9,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from privacy_service.dsar.decisions import DECISIONS, GROUNDS, MANUAL_RESULTS
 from privacy_service.dsar.models import CHANNELS, IDENTIFIER_KINDS, REJECTION_GROUNDS, STATUSES, TYPES
+from privacy_service.dsar.withholding import GROUNDS as WITHHOLDING_GROUNDS
+from privacy_service.dsar.withholding import MAX_ROWS as WITHHOLDING_MAX_ROWS
 from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
 
 OFFICER_CHANNELS = ("letter", "phone", "email", "in_person")
@@ -198,6 +200,57 @@ class ManualResultsInSchema(StrictSchema):
     )
 
 
+def _row_key(value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        raise ValidationError("A row's key value: a text or a whole number.")
+    if len(str(value)) > 200:
+        raise ValidationError("Longer than 200 characters.")
+
+
+class WithholdingInSchema(StrictSchema):
+    """POST /requests/{ref}/withholdings."""
+
+    activity = fields.String(required=True, validate=SLUG)
+    system = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    table = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    column = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "A data column of the table to withhold; absent: the whole table, or rows"},
+    )
+    rows = fields.List(
+        fields.Raw(validate=_row_key),
+        load_default=None,
+        validate=validate.Length(min=1, max=WITHHOLDING_MAX_ROWS),
+        metadata={"description": "The key values of the rows to withhold; absent: the whole table or column"},
+    )
+    ground = fields.String(
+        required=True,
+        validate=validate.OneOf(WITHHOLDING_GROUNDS),
+        metadata={"description": "One of " + ", ".join(WITHHOLDING_GROUNDS)},
+    )
+    reasons = fields.String(
+        required=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "The written reasons the subject is told (required)"},
+    )
+
+
+class WithholdingSchema(Schema):
+    id = fields.Integer()
+    activity = fields.String()
+    system = fields.String()
+    table = fields.String()
+    kind = fields.String(metadata={"description": "table | column | rows"})
+    column = fields.String(allow_none=True)
+    rows = fields.List(fields.String(), allow_none=True, metadata={"description": "The key values withheld"})
+    ground = fields.String()
+    ground_text = fields.String(metadata={"description": "The ground in words, in the request's language"})
+    reasons = fields.String()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
 class TimelineEventSchema(Schema):
     at = fields.DateTime()
     kind = fields.String()
@@ -253,6 +306,10 @@ class RequestSchema(Schema):
     draft = fields.Dict(
         allow_none=True,
         metadata={"description": "The draft answer waiting to be sent: sha256, created_at, bytes (or null)"},
+    )
+    withholdings = fields.List(
+        fields.Nested(WithholdingSchema),
+        metadata={"description": "Data kept out of an access or portability answer, with ground and reasons"},
     )
     timeline = fields.List(fields.Nested(TimelineEventSchema))
 

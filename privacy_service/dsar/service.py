@@ -21,10 +21,10 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import act, answer, decisions, identity, lifecycle, messages, plan
-from privacy_service.dsar.answer import document, downloadable, purge_old_answers
+from privacy_service.dsar import act, answer, decisions, identity, lifecycle, messages, plan, withholding
+from privacy_service.dsar.answer import document, downloadable, purge_old_answers, withholding_kind
 from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, OSLO, deadline, local_date
-from privacy_service.dsar.decisions import GROUNDS, MANUAL_RESULTS, UndecidedOutcomes
+from privacy_service.dsar.decisions import GROUNDS, MANUAL_RESULTS, UndecidedOutcomes, ground_text
 from privacy_service.dsar.identity import ChallengeProblem
 from privacy_service.dsar.lifecycle import (
     PLAN_TASK,
@@ -39,7 +39,13 @@ from privacy_service.dsar.lifecycle import (
     timeline,
 )
 from privacy_service.dsar.lifecycle import outcomes_of as outcomes
-from privacy_service.dsar.models import OPEN_STATUSES, REJECTION_GROUNDS, DsarEvent, DsarRequest
+from privacy_service.dsar.models import (
+    OPEN_STATUSES,
+    REJECTION_GROUNDS,
+    DsarEvent,
+    DsarRequest,
+    DsarWithholding,
+)
 from privacy_service.dsar.pdf import render_letter, render_letter_html
 from privacy_service.dsar.schemas import RequestInSchema
 from privacy_service.errors import Conflict, ValidationFailed
@@ -51,6 +57,7 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "OSLO",
     "PLAN_TASK",
     "GROUNDS",
+    "WITHHOLDING_GROUNDS",
     "MANUAL_RESULTS",
     "ChallengeProblem",
     "Created",
@@ -60,6 +67,7 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "document",
     "downloadable",
     "get_request",
+    "ground_text",
     "identifiers",
     "is_overdue",
     "local_date",
@@ -68,7 +76,11 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "purge_old_answers",
     "request_by_status_token",
     "timeline",
+    "withholding_kind",
 ]
+
+
+WITHHOLDING_GROUNDS = withholding.GROUNDS
 
 
 class NoDraft(Conflict):
@@ -386,6 +398,30 @@ def record_manual_results(
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     decisions.record_manual(session, req, items=items, actor=actor)
     return req
+
+
+def withhold(session: Session, *, reference: str, data: dict[str, Any], actor: Actor) -> DsarWithholding:
+    """Keep a table, a column or rows out of an approved access or portability answer, with a ground
+    (Art. 15(4), Personal Data Act § 16(1)(a)–(f)) and reasons; the letter tells the subject."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    return withholding.add(session, req, data=data, actor=actor)
+
+
+def remove_withholding(session: Session, *, reference: str, withholding_id: int, actor: Actor) -> DsarRequest:
+    """Put withheld data back into the answer, before the request is completed."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    withholding.remove(session, req, withholding_id=withholding_id, actor=actor)
+    return req
+
+
+def withholdings(session: Session, req: DsarRequest) -> list[DsarWithholding]:
+    """What the officer withholds from the request's answer."""
+    return withholding.listed(session, req)
+
+
+def withholdable_tables(session: Session, req: DsarRequest) -> list[dict[str, Any]]:
+    """The tables (with their data columns) the officer may withhold from in the request's answer."""
+    return withholding.tables_of(session, req)
 
 
 def make_draft(session: Session, *, reference: str, actor: Actor, instance_path: Path) -> DsarRequest:

@@ -27,6 +27,7 @@ from privacy_service.dsar.schemas import (
     DecisionInSchema,
     ManualResultInSchema,
     RequestInSchema,
+    WithholdingInSchema,
 )
 from privacy_service.errors import Conflict, DomainError, ValidationFailed
 from privacy_service.http import app_instance_path, app_links
@@ -51,6 +52,18 @@ class LetterForm(FlaskForm):
     text = TextAreaField(
         _l("What the subject asked (no more personal data than needed)"), validators=[Length(max=5000)]
     )
+
+
+# What the withholding form says of a field it refused, in the officer's language.
+WITHHOLD_PROBLEMS = {
+    "activity": _l("The request does not cover that activity."),
+    "system": _l("Choose a table of the activity's data."),
+    "table": _l("Choose a table of the activity's data."),
+    "column": _l("Not a data column of that table. To withhold the key, withhold the rows or the table."),
+    "rows": _l("Withhold a column or rows, not both; list the rows' key values separated by commas."),
+    "ground": _l("Choose a ground for withholding."),
+    "reasons": _l("Give the reasons; the subject is told them."),
+}
 
 
 def _lang() -> str:
@@ -174,6 +187,11 @@ def detail(reference: str) -> str:
         manual_labels=MANUAL_LABELS,
         outcome_labels=OUTCOME_LABELS,
         manage=_can_manage(),
+        withholdings=service.withholdings(session, req),
+        withholdable=service.withholdable_tables(session, req),
+        withholding_grounds={
+            k: refusal for k in service.WITHHOLDING_GROUNDS if (refusal := service.ground_text(k, _lang()))
+        },  # fmt: skip
         overdue=service.is_overdue(req),
         lang=_lang(),
     )
@@ -182,8 +200,8 @@ def detail(reference: str) -> str:
 @bp.post("/<reference>/<action>")
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
-    """verify | ask_identity | plan | decide | manual | approve | complete | extend | reject | withdraw
-    (detail page forms)."""
+    """verify | ask_identity | plan | decide | manual | approve | withhold | unwithhold | complete | extend |
+    reject | withdraw (detail page forms)."""
     session = get_session()
     form, actor = request.form, current_actor()
     try:
@@ -235,6 +253,12 @@ def act(reference: str, action: str) -> Any:
                 instance_path=app_instance_path(),
                 links=app_links(),
             )
+        elif action == "withhold":
+            _withhold(reference, form, actor)
+        elif action == "unwithhold":
+            wid = form.get("withholding", "")
+            service.remove_withholding(session, reference=reference, actor=actor,
+                                       withholding_id=int(wid) if wid.isdigit() else 0)  # fmt: skip
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
         else:
@@ -266,6 +290,29 @@ def draft(reference: str) -> Any:
         rights=RIGHTS,
         lang=_lang(),
     )
+
+
+def _withhold(reference: str, form: Any, actor: Any) -> None:
+    """The withholding form: a table (activity/system/table), an optional column or row keys (comma
+    separated), a ground and reasons; refused fields come back in the officer's language."""
+    activity, __, where = form.get("target", "").partition("/")
+    system, __, table = where.partition("/")
+    rows = [k.strip() for k in form.get("rows", "").split(",") if k.strip()]
+    raw = {
+        "activity": activity,
+        "system": system,
+        "table": table,
+        "column": form.get("column") or None,
+        "rows": rows or None,
+        "ground": form.get("ground", ""),
+        "reasons": form.get("reasons", ""),
+    }
+    try:
+        data = _load(WithholdingInSchema(), raw)
+        service.withhold(get_session(), reference=reference, data=data, actor=actor)
+    except ValidationFailed as err:
+        said = dict.fromkeys(str(WITHHOLD_PROBLEMS.get(k, _("The form is not valid."))) for k in err.fields)
+        raise ValidationFailed(_("The withholding is not valid."), fields={"_schema": list(said)}) from err
 
 
 @bp.get("/<reference>/<any(letter, export, draft, draft_zip):kind>")
