@@ -9,8 +9,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
 from privacy_service.documents import build_pdf, data_table, key_value_table, letterhead, para
-from privacy_service.dsar import decisions
+from privacy_service.dsar import appeals, decisions
 from privacy_service.dsar.answer import Answer
+from privacy_service.dsar.letter import to_flowables
 from privacy_service.dsar.models import DsarOutcome
 from privacy_service.kernel import LEGAL_BASES, rights_for
 from privacy_service.retention.service import public_text
@@ -165,6 +166,7 @@ def render_letter(answer: Answer) -> bytes:
         story += _access_sections(answer, lang, names)
     if answer.rows:
         story += [Spacer(1, 3 * mm), para(t["files"], "muted")]
+    story += to_flowables(appeals.letter_blocks(answer, lang))
     story += [para(t["complain_head"], "h1"), para(t["complain"])]
     return build_pdf(story, title=f"{t['title']} {req.reference}", lang=lang, footer=req.reference)
 

@@ -110,6 +110,9 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/requests/<reference>/reject": "requests:manage",
     "POST /api/v1/requests/<reference>/verify": "requests:manage",
     "POST /api/v1/requests/<reference>/withdraw": "requests:manage",
+    "POST /api/v1/requests/<reference>/appeals": "requests:manage",
+    "POST /api/v1/requests/<reference>/appeals/<int:appeal_id>/steps": "requests:manage",
+    "GET /api/v1/appeals": "requests:read",
     # officer pages
     "GET /officer/": "page registry:read",
     "GET /officer/activities": "page registry:read",
