@@ -255,6 +255,7 @@ def world(
             "receipt_id": consent["receipt"]["consentReceiptID"],
             "reference": created["reference"],
             "hold_id": str(hold["id"]),
+            "appeal_id": "1",  # no such appeal: the scope is checked before the 404
             "run_id": str(run["id"]),
             "change_id": str(change["pending_rule_change"]["id"]),
             "subscription_id": str(webhook["id"]),
