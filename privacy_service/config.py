@@ -109,6 +109,16 @@ class Settings:
         default_factory=lambda: int(_env("PRIVACY_WEBHOOK_CONCURRENCY", "4") or 4)
     )
 
+    # Appeals against refusals on statutory health registries (dsar/appeals.py): the days we allow ourselves
+    # from receiving an appeal to reversing the decision or sending the case on ("without undue delay",
+    # forvaltningsloven § 33), and the days the appeal body is expected to take unless the officer gives one.
+    appeal_prepare_days: int = field(
+        default_factory=lambda: int(_env("PRIVACY_APPEAL_PREPARE_DAYS", "21") or 21)
+    )
+    appeal_decision_days: int = field(
+        default_factory=lambda: int(_env("PRIVACY_APPEAL_DECISION_DAYS", "90") or 90)
+    )
+
     # How often the scheduler process brings its jobs in line with the retention rules (an applied change).
     scheduler_resync_seconds: float = field(
         default_factory=lambda: float(_env("PRIVACY_SCHEDULER_RESYNC_SECONDS", "60") or 60)
@@ -183,6 +193,8 @@ class Settings:
             "PRIVACY_AUDIT_ANCHOR_KEY": self.audit_anchor_key,
             "PRIVACY_AUDIT_ANCHOR_FILE": self.audit_anchor_file,
             "PRIVACY_AUDIT_ANCHOR_MAIL": self.audit_anchor_mail,
+            "PRIVACY_APPEAL_PREPARE_DAYS": self.appeal_prepare_days,
+            "PRIVACY_APPEAL_DECISION_DAYS": self.appeal_decision_days,
         }
 
 

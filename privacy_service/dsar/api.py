@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -12,6 +12,10 @@ from privacy_service.db import get_session
 from privacy_service.dsar import service
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
+    AppealInSchema,
+    AppealListArgsSchema,
+    AppealSchema,
+    AppealStepInSchema,
     CompleteInSchema,
     CreatedSchema,
     DecisionsInSchema,
@@ -66,6 +70,9 @@ def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[
         "draft": _draft_view(service.draft_of(session, req)),
         "withholdings": [withholding_view(w, req.language) for w in service.withholdings(session, req)],
         "timeline": service.timeline(session, req) if with_timeline else [],
+        "appeals": [service.appeal_view(a, req.reference) for a in service.appeals_of(session, req)]
+        if with_timeline
+        else [],
     }
 
 
@@ -413,3 +420,44 @@ def remove_withholding(reference: str, withholding_id: int) -> None:
     service.remove_withholding(
         get_session(), reference=reference, withholding_id=withholding_id, actor=current_actor()
     )
+
+
+@blp.route("/requests/<reference>/appeals", methods=["POST"])
+@blp.arguments(AppealInSchema)
+@blp.response(201, AppealSchema)
+@require("requests:manage")
+def register_appeal(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Register an appeal against the refusals on statutory health registries of a completed request (an
+    individual decision, forvaltningsloven § 28). 409 `not_appealable` when nothing such was refused; an
+    appeal received after the three weeks is registered with `late: true` (§ 31)."""
+    days = int(current_app.config.get("PRIVACY_APPEAL_PREPARE_DAYS", 21))
+    req, appeal = service.register_appeal(
+        get_session(), reference=reference, actor=current_actor(), prepare_days=days, **data
+    )
+    return service.appeal_view(appeal, req.reference)
+
+
+@blp.route("/requests/<reference>/appeals/<int:appeal_id>/steps", methods=["POST"])
+@blp.arguments(AppealStepInSchema)
+@blp.response(200, AppealSchema)
+@require("requests:manage")
+def advance_appeal(data: dict[str, Any], reference: str, appeal_id: int) -> dict[str, Any]:
+    """Take an appeal's next step: prepared, sent_to_appeal_body (with `decision_expected_on`), decided (with
+    `outcome`); `date` defaults to today. 409 `appeal_step_not_allowed` out of order."""
+    days = int(current_app.config.get("PRIVACY_APPEAL_DECISION_DAYS", 90))
+    req, appeal = service.advance_appeal(
+        get_session(), reference=reference, appeal_id=appeal_id, actor=current_actor(),
+        decision_days=days, **data,
+    )  # fmt: skip
+    return service.appeal_view(appeal, req.reference)
+
+
+@blp.route("/appeals")
+@blp.arguments(AppealListArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, AppealSchema(many=True))
+@require("requests:read")
+def list_appeals(**filters: Any) -> list[dict[str, Any]]:
+    """Appeals, soonest deadline first: ?overdue=true (past the deadline to prepare them, or the appeal
+    body's expected decision), ?status=. A client sees appeals on the requests it submitted."""
+    found = service.list_appeals(get_session(), created_by=_own_only(), **filters)
+    return [service.appeal_view(a, ref) for a, ref in found]

@@ -82,6 +82,21 @@ EVENT_LABELS = {
     "checked_by_hand": _l("An officer recorded a search by hand"),
     "withheld": _l("An officer withheld data from the answer"),
     "withholding_removed": _l("An officer put withheld data back into the answer"),
+    "appeal_received": _l("We received your appeal"),
+    "appeal_prepared": _l("We prepared your appeal"),
+    "appeal_sent": _l("We sent your appeal to the appeal body"),
+    "appeal_decided": _l("Your appeal was decided"),
+}
+APPEAL_STATUS_LABELS = {
+    "received": _l("Received"),
+    "prepared": _l("Prepared"),
+    "sent_to_appeal_body": _l("Sent to the appeal body"),
+    "decided": _l("Decided"),
+}
+APPEAL_OUTCOME_LABELS = {
+    "upheld": _l("The refusal stands"),
+    "reversed": _l("Reversed"),
+    "partly": _l("Partly reversed"),
 }
 OUTCOME_LABELS = {
     "pending": _l("Not finished"),

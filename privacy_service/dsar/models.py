@@ -187,3 +187,32 @@ class DsarWithholding(SQLModel, table=True):
     reasons: str = Field(max_length=2000)
     created_by: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+
+
+APPEAL_STATUSES = ("received", "prepared", "sent_to_appeal_body", "decided")
+APPEAL_OUTCOMES = ("upheld", "reversed", "partly")  # upheld: the refusal stands
+
+
+class DsarAppeal(SQLModel, table=True):
+    """An appeal against a refusal on a statutory health registry (an individual decision, Public
+    Administration Act §§ 28–34): received, prepared, sent to the appeal body, decided. Each step is kept with
+    who and when in `steps`; notes are the officers' and never reach the subject."""
+
+    __tablename__ = "dsar_appeal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="dsar_request.id", index=True)
+    activities: list[str] = Field(default_factory=list, sa_column=json_column())  # the refusals appealed
+    status: str = Field(default="received", max_length=20, index=True)  # one of APPEAL_STATUSES
+    received_on: date = Field(sa_column=Column(Date, nullable=False))
+    appeal_deadline: date = Field(sa_column=Column(Date, nullable=False))  # three weeks (§ 29)
+    late: bool = False  # received after appeal_deadline: the officer may still consider it (§ 31)
+    prepare_by: date = Field(sa_column=Column(Date, nullable=False, index=True))  # reverse or send on by then
+    sent_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    decision_expected_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True, index=True))
+    decided_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    outcome: str | None = Field(default=None, max_length=10)  # one of APPEAL_OUTCOMES
+    steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

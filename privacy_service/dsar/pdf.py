@@ -20,7 +20,7 @@ from markupsafe import Markup
 from reportlab.platypus import Flowable
 
 from privacy_service.documents import build_pdf, contact_rows, dpo_text, letterhead
-from privacy_service.dsar import decisions, withholding
+from privacy_service.dsar import appeals, decisions, withholding
 from privacy_service.dsar.answer import Answer
 from privacy_service.dsar.letter import Block, to_flowables, to_html
 from privacy_service.dsar.models import DsarOutcome
@@ -422,6 +422,7 @@ def letter_blocks(answer: Answer) -> list[Block]:
     if req.type == "access":
         blocks += _consents_and_earlier(answer, names, lang)
     blocks += withholding.letter_blocks(answer, lang)  # what was withheld and why (Art. 12(4))
+    blocks += appeals.letter_blocks(answer, lang)  # an individual decision: how to appeal it
     if answer.rows:
         blocks.append(("muted", t["files"]))
     blocks += _contact_blocks(answer, lang)

@@ -8,7 +8,15 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from privacy_service.dsar.decisions import DECISIONS, GROUNDS, MANUAL_RESULTS
-from privacy_service.dsar.models import CHANNELS, IDENTIFIER_KINDS, REJECTION_GROUNDS, STATUSES, TYPES
+from privacy_service.dsar.models import (
+    APPEAL_OUTCOMES,
+    APPEAL_STATUSES,
+    CHANNELS,
+    IDENTIFIER_KINDS,
+    REJECTION_GROUNDS,
+    STATUSES,
+    TYPES,
+)
 from privacy_service.dsar.withholding import GROUNDS as WITHHOLDING_GROUNDS
 from privacy_service.dsar.withholding import MAX_ROWS as WITHHOLDING_MAX_ROWS
 from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
@@ -312,7 +320,82 @@ class RequestSchema(Schema):
         metadata={"description": "Data kept out of an access or portability answer, with ground and reasons"},
     )
     timeline = fields.List(fields.Nested(TimelineEventSchema))
+    appeals = fields.List(
+        fields.Nested("AppealSchema"), metadata={"description": "Appeals against refusals on registries"}
+    )
 
 
 class CreatedSchema(RequestSchema):
     status_url = fields.String(metadata={"description": "The subject's status page; shown this once"})
+
+
+# --- appeals (dsar/appeals.py) ------------------------------------------------------------------------------
+
+
+class AppealInSchema(StrictSchema):
+    """POST /requests/{ref}/appeals."""
+
+    received_on = fields.Date(required=True, metadata={"description": "The day the appeal reached us"})
+    activities = fields.List(
+        fields.String(validate=SLUG),
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The refusals appealed against; left out: every refusal on a registry"},
+    )
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class AppealStepInSchema(StrictSchema):
+    """POST /requests/{ref}/appeals/{id}/steps."""
+
+    step = fields.String(required=True, validate=validate.OneOf(APPEAL_STATUSES[1:]))
+    on = fields.Date(data_key="date", load_default=None, metadata={"description": "Default: today"})
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    outcome = fields.String(
+        load_default=None,
+        validate=validate.OneOf(APPEAL_OUTCOMES),
+        metadata={"description": "decided: upheld | reversed | partly (required)"},
+    )
+    decision_expected_on = fields.Date(
+        load_default=None, metadata={"description": "sent_to_appeal_body: when the appeal body should decide"}
+    )
+
+    @validates_schema
+    def _outcome_with_decision(self, data: dict[str, Any], **_: Any) -> None:
+        if data["step"] == "decided" and not data.get("outcome"):
+            raise ValidationError("A decided appeal needs its outcome.", "outcome")
+        if data["step"] != "decided" and data.get("outcome"):
+            raise ValidationError("Only a decided appeal has an outcome.", "outcome")
+        if data["step"] != "sent_to_appeal_body" and data.get("decision_expected_on"):
+            raise ValidationError("Only an appeal sent on has an expected decision.", "decision_expected_on")
+
+
+class AppealListArgsSchema(Schema):
+    overdue = fields.Boolean(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(APPEAL_STATUSES))
+
+
+class AppealStepSchema(Schema):
+    step = fields.String()
+    on = fields.String()
+    at = fields.String()
+    by = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class AppealSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    activities = fields.List(fields.String())
+    status = fields.String(metadata={"description": "received | prepared | sent_to_appeal_body | decided"})
+    received_on = fields.Date()
+    appeal_deadline = fields.Date(metadata={"description": "Three weeks after the letter (fvl. § 29)"})
+    late = fields.Boolean(metadata={"description": "Received after appeal_deadline (fvl. § 31)"})
+    prepare_by = fields.Date(metadata={"description": "By when we reverse or send the case on"})
+    sent_on = fields.Date(allow_none=True)
+    decision_expected_on = fields.Date(allow_none=True)
+    decided_on = fields.Date(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"description": "upheld | reversed | partly"})
+    due_on = fields.Date(allow_none=True, metadata={"description": "The current deadline"})
+    overdue = fields.Boolean()
+    steps = fields.List(fields.Nested(AppealStepSchema))

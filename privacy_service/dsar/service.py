@@ -21,7 +21,17 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar import act, answer, decisions, identity, lifecycle, messages, plan, withholding
+from privacy_service.dsar import (
+    act,
+    answer,
+    appeals,
+    decisions,
+    identity,
+    lifecycle,
+    messages,
+    plan,
+    withholding,
+)
 from privacy_service.dsar.answer import document, downloadable, purge_old_answers, withholding_kind
 from privacy_service.dsar.deadlines import MAX_EXTENSION_MONTHS, OSLO, deadline, local_date
 from privacy_service.dsar.decisions import GROUNDS, MANUAL_RESULTS, UndecidedOutcomes, ground_text
@@ -52,7 +62,16 @@ from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.ropa import service as ropa
 
+appeals_of, appeal_view, appeal_counts = appeals.appeals_of, appeals.view, appeals.counts
+list_appeals, appealable, activity_names = appeals.list_appeals, appeals.appealable, appeals.activity_names
+
 __all__ = [  # what the API, the pages, the jobs and the command line use besides the actions below
+    "appeal_counts",
+    "appeal_view",
+    "appealable",
+    "activity_names",
+    "appeals_of",
+    "list_appeals",
     "OPEN_STATUSES",
     "OSLO",
     "PLAN_TASK",
@@ -488,6 +507,32 @@ def complete(
         )
         lifecycle.tell(session, req, mail, verified_only=True)
     return req
+
+
+def register_appeal(
+    session: Session,
+    *,
+    reference: str,
+    received_on: date,
+    actor: Actor,
+    activities: list[str] | None = None,
+    note: str | None = None,
+    prepare_days: int = appeals.PREPARE_DAYS,
+) -> tuple[DsarRequest, Any]:
+    """Register an appeal against the request's refusals on statutory health registries (NotAppealable
+    unless the request is completed with such a refusal); a late one is flagged, not refused."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    appeal = appeals.register(session, req, received_on=received_on, actor=actor, activities=activities,
+                              note=note, prepare_days=prepare_days)  # fmt: skip
+    return req, appeal
+
+
+def advance_appeal(
+    session: Session, *, reference: str, appeal_id: int, step: str, actor: Actor, **data: Any
+) -> tuple[DsarRequest, Any]:
+    """Take an appeal's next step (prepared, sent_to_appeal_body, decided), with its date and note."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    return req, appeals.advance(session, req, appeal_id=appeal_id, step=step, actor=actor, **data)
 
 
 def withdraw(session: Session, *, reference: str, actor: Actor, note: str | None = None) -> DsarRequest:

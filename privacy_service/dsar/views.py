@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,12 +18,21 @@ from wtforms.validators import DataRequired, Length, Optional
 from privacy_service.db import get_session
 from privacy_service.dsar import service
 from privacy_service.dsar.api import send_document
-from privacy_service.dsar.labels import DECISION_LABELS, MANUAL_LABELS, OUTCOME_LABELS, RIGHTS
+from privacy_service.dsar.labels import (
+    APPEAL_OUTCOME_LABELS,
+    APPEAL_STATUS_LABELS,
+    DECISION_LABELS,
+    MANUAL_LABELS,
+    OUTCOME_LABELS,
+    RIGHTS,
+)
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
     REJECTION_GROUNDS,
     STATUSES,
     TYPES,
+    AppealInSchema,
+    AppealStepInSchema,
     DecisionInSchema,
     ManualResultInSchema,
     RequestInSchema,
@@ -94,6 +103,13 @@ def queue() -> str:
         "dsar/queue.html",
         found=found,
         counts=service.counts(session),
+        appeals=[
+            service.appeal_view(a, ref)
+            for a, ref in service.list_appeals(session, status=None)
+            if a.status != "decided"
+        ],
+        appeal_counts=service.appeal_counts(session),
+        appeal_status_labels=APPEAL_STATUS_LABELS,
         today=service.local_date(utcnow()),
         statuses=STATUSES,
         types=TYPES,
@@ -193,6 +209,11 @@ def detail(reference: str) -> str:
             k: refusal for k in service.WITHHOLDING_GROUNDS if (refusal := service.ground_text(k, _lang()))
         },  # fmt: skip
         overdue=service.is_overdue(req),
+        appeals=[service.appeal_view(a, req.reference) for a in service.appeals_of(session, req)],
+        appealable=(appealable := service.appealable(session, req)),
+        activity_names=service.activity_names(session, appealable, _lang()),
+        appeal_status_labels=APPEAL_STATUS_LABELS,
+        appeal_outcome_labels=APPEAL_OUTCOME_LABELS,
         lang=_lang(),
     )
 
@@ -200,8 +221,8 @@ def detail(reference: str) -> str:
 @bp.post("/<reference>/<action>")
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
-    """verify | ask_identity | plan | decide | manual | approve | withhold | unwithhold | complete | extend |
-    reject | withdraw (detail page forms)."""
+    """verify | ask_identity | plan | decide | manual | approve | withhold | unwithhold | draft | complete |
+    extend | reject | withdraw | appeal | appeal_step (detail page forms)."""
     session = get_session()
     form, actor = request.form, current_actor()
     try:
@@ -259,6 +280,19 @@ def act(reference: str, action: str) -> Any:
             wid = form.get("withholding", "")
             service.remove_withholding(session, reference=reference, actor=actor,
                                        withholding_id=int(wid) if wid.isdigit() else 0)  # fmt: skip
+        elif action == "appeal":
+            data = _load(AppealInSchema(), {"received_on": form.get("received_on") or None,
+                                            "activities": form.getlist("activities") or None,
+                                            "note": form.get("note") or None})  # fmt: skip
+            days = int(current_app.config.get("PRIVACY_APPEAL_PREPARE_DAYS", 21))
+            service.register_appeal(session, reference=reference, actor=actor, prepare_days=days, **data)
+        elif action == "appeal_step":
+            appeal_id = int(form["appeal"]) if form.get("appeal", "").isdigit() else 0
+            fields = ("step", "date", "note", "outcome", "decision_expected_on")
+            data = _load(AppealStepInSchema(), {k: form.get(k) or None for k in fields})
+            days = int(current_app.config.get("PRIVACY_APPEAL_DECISION_DAYS", 90))
+            service.advance_appeal(session, reference=reference, appeal_id=appeal_id, actor=actor,
+                                   decision_days=days, **data)  # fmt: skip
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
         else:

@@ -66,6 +66,7 @@ DETAIL_KEYS: tuple[str, ...] = (
     "disposal",
     "business_process",
     "systems",
+    "statutory_registry",  # the act and the appeal body of a statutory health registry
 )
 
 NEW_ACTIVITY_DETAILS: dict[str, Any] = {

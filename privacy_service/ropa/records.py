@@ -173,6 +173,12 @@ class Activity:
         """Whether the records are archive-worthy (Noark 5 'Bevares'): only a deposit may remove them."""
         return self.disposal_decision == "Bevares"
 
+    @property
+    def statutory_registry(self) -> Mapping[str, Text] | None:
+        """The act and the appeal body of a statutory health registry, or None: refusals on such a registry
+        are individual decisions that can be appealed."""
+        return self.record.get("statutory_registry")
+
     def right(self, name: str) -> Right:
         """Return the right with this name; every activity lists all seven."""
         return next(r for r in self.rights if r.right == name)

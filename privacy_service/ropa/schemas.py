@@ -160,6 +160,16 @@ class SystemRefSchema(StrictSchema):
     location = fields.String(load_default=None, allow_none=True)
 
 
+class StatutoryRegistrySchema(StrictSchema):
+    """A statutory health registry: refusals of the subject's rights on it are individual decisions
+    (enkeltvedtak) that can be appealed (Public Administration Act §§ 24–29)."""
+
+    act = Localised(required=True, metadata={"description": "The act establishing the registry"})
+    appeal_body = Localised(
+        required=True, metadata={"description": "The body that hears appeals against the controller"}
+    )
+
+
 def _non_empty_list(nested: type[Schema] | fields.Field, **kwargs: Any) -> fields.List:
     item = fields.Nested(nested) if isinstance(nested, type) else nested
     return fields.List(item, validate=validate.Length(min=1, error="Give at least one."), **kwargs)
@@ -244,6 +254,12 @@ class ActivitySchema(StrictSchema):
     owner = fields.String(load_default=None, allow_none=True)
     review_date = fields.Date(load_default=None, allow_none=True)
     systems = fields.List(fields.Nested(SystemRefSchema), load_default=list)
+    # Left out of a record that is no statutory registry: records loaded before keep their hash.
+    statutory_registry = fields.Nested(
+        StatutoryRegistrySchema,
+        allow_none=True,
+        metadata={"description": "Set for a statutory health registry: the act and the appeal body"},
+    )
 
     @pre_load
     def _primary_from_lists(self, data: Any, **_: Any) -> Any:
@@ -297,6 +313,8 @@ class ActivitySchema(StrictSchema):
         for key in ("legal_bases", "art9_conditions"):
             if len(data.get(key) or []) <= 1:
                 data.pop(key, None)
+        if data.get("statutory_registry", False) is None:  # the API answers null for "none": same record
+            data.pop("statutory_registry")
         return data
 
     @post_load
@@ -362,6 +380,7 @@ class ActivityOutSchema(ActivitySchema):
     updated_by = fields.String(dump_only=True)
     rights = fields.List(fields.Nested(RightSchema), dump_only=True)
     review_date = fields.String(allow_none=True)
+    statutory_registry = fields.Nested(StatutoryRegistrySchema, allow_none=True, dump_default=None)
 
 
 class RuleChangeResultSchema(Schema):

@@ -115,6 +115,9 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/requests/<reference>/withholdings": "requests:read",
     "POST /api/v1/requests/<reference>/withholdings": "requests:manage",
     "DELETE /api/v1/requests/<reference>/withholdings/<int:withholding_id>": "requests:manage",
+    "POST /api/v1/requests/<reference>/appeals": "requests:manage",
+    "POST /api/v1/requests/<reference>/appeals/<int:appeal_id>/steps": "requests:manage",
+    "GET /api/v1/appeals": "requests:read",
     # officer pages
     "GET /officer/": "page registry:read",
     "GET /officer/activities": "page registry:read",
@@ -258,6 +261,7 @@ def world(
             "receipt_id": consent["receipt"]["consentReceiptID"],
             "reference": created["reference"],
             "hold_id": str(hold["id"]),
+            "appeal_id": "1",  # no such appeal: the scope is checked before the 404
             "run_id": str(run["id"]),
             "change_id": str(change["pending_rule_change"]["id"]),
             "subscription_id": str(webhook["id"]),
