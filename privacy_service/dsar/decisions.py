@@ -6,8 +6,9 @@ processing under Art. 6(1)(e) or (f) starts undecided, because Art. 21(1) asks t
 subject's grounds. An activity outside the data map is "not_checked" until a search by hand is recorded
 (MANUAL_RESULTS): nothing nobody searched is ever reported as done.
 
-The ropa registry has no flag for statutory health registries, so the suggested refusal text rests on the
-Art. 21(1) ground for every 6(1)(e)/(f) activity; the officer edits it.
+The suggested refusal names the Health Register Act § 25 for activities the registry flags as statutory
+health registries (`statutory_registry`), Art. 17(3)(b) for an erasure from public-task processing, and
+Art. 21(1) for an objection; the officer edits it or upholds.
 """
 
 from __future__ import annotations
@@ -138,6 +139,23 @@ SUGGESTED_REFUSAL = {
     "and compelling legitimate grounds for continuing the processing override your interests.",
 }
 
+# Rectification and erasure in NPR, KPR and IPLOS follow the Health Register Act § 25: the subject must give
+# reasons and document that its conditions are met (the Directorate's privacy statement).
+SUGGESTED_HRL_25 = {
+    "nb": "Opplysningene er registrert i {registry}, et lovpålagt helseregister. Krav om retting, sletting "
+    "eller protest i registeret er regulert i helseregisterloven § 25, og du må dokumentere at vilkårene der "
+    "er oppfylt. Det du har sendt oss, viser ikke det.",
+    "en": "The data is recorded in {registry}, a statutory health registry. Requests to correct, erase or "
+    "object in the registry are governed by the Health Register Act § 25, and you must document that its "
+    "conditions are met. What you sent us does not show that.",
+}
+SUGGESTED_TASK = {
+    "nb": "Vi sletter det vi ikke lenger trenger. Opplysningene som står igjen, trenger vi fortsatt for å "
+    "utføre den lovpålagte oppgaven, og de slettes når lagringstiden er ute.",
+    "en": "We erase what we no longer need. The data that remains is still needed to carry out our statutory "
+    "task, and it is erased when its retention period ends.",
+}
+
 
 class UndecidedOutcomes(Conflict):
     """Approval needs a decision on every activity and a search by hand on every activity outside the map."""
@@ -151,23 +169,41 @@ def manual(outcome: DsarOutcome) -> bool:
 
 
 def needs_weighing(right: str, activity: Activity) -> bool:
-    """An objection to public-task or legitimate-interest processing is weighed by the officer
-    (Art. 21(1))."""
-    return right == "objection" and activity.legal_basis in ("6(1)(e)", "6(1)(f)")
+    """What the officer weighs rather than the rules: an objection to public-task or legitimate-interest
+    processing (Art. 21(1)); an erasure from public-task processing (what the task still needs is kept,
+    Art. 17(3)(b)); rectification, erasure and objection in a statutory health registry (Health Register Act
+    § 25: the subject must show that its conditions are met)."""
+    bases = set(activity.legal_bases)
+    if activity.statutory_registry and right in ("rectification", "erasure", "objection"):
+        return True
+    if right == "objection":
+        return bool(bases & {"6(1)(e)", "6(1)(f)"})
+    return right == "erasure" and "6(1)(e)" in bases
+
+
+def suggestion(right: str, activity: Activity) -> dict[str, Any]:
+    """The ground and reasons the officer starts from when the rules leave the decision to her."""
+    if activity.statutory_registry and right in ("rectification", "erasure", "objection"):
+        name = activity.name
+        reasons = {
+            lang: text.format(registry=name.get(lang) or name.get("nb") or activity.slug)
+            for lang, text in SUGGESTED_HRL_25.items()
+        }
+        return {"ground": "hrl_25", "reasons": reasons}
+    if right == "erasure":
+        return {"ground": "art_17_3_b", "reasons": SUGGESTED_TASK}
+    return {"ground": "art_21_1", "reasons": SUGGESTED_REFUSAL}
 
 
 def propose(outcome: DsarOutcome, req: DsarRequest, activity: Activity, *, actor: Actor) -> None:
-    """The plan's proposal: uphold where the rules need no weighing; an objection waits for the officer,
-    with a suggested refusal text. Outside the data map the activity is not checked yet."""
+    """The plan's proposal: uphold where the rules need no weighing; otherwise the activity waits for the
+    officer, with a suggested refusal text. Outside the data map the activity is not checked yet."""
     if outcome.outcome not in NEEDS_DECISION:
         return
     if manual(outcome):
         outcome.outcome = "not_checked"
     if needs_weighing(req.type, activity):
-        outcome.details = {
-            **outcome.details,
-            "suggestion": {"ground": "art_21_1", "reasons": SUGGESTED_REFUSAL},
-        }
+        outcome.details = {**outcome.details, "suggestion": suggestion(req.type, activity)}
         return
     outcome.decision, outcome.decided_by, outcome.decided_at = "uphold", str(actor), utcnow()
 
