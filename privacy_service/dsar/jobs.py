@@ -1,5 +1,6 @@
 """The requests' entry points for the scheduler and the outbox: close unconfirmed requests, remind the privacy
-team of deadlines, remove old answers, and make the plan once a request's identity is confirmed.
+team of deadlines, remove old answers, make the plan once a request's identity is confirmed, and retry the
+erasures a hold blocked once it is released.
 
 The app factory registers them (privacy_service/__init__.py); importing this module registers nothing.
 """
@@ -50,4 +51,16 @@ JOBS = {
     "dsar.reminders": ("0 7 * * 1-5", reminder_job),
     "dsar.purge_answers": ("45 3 * * *", purge_answers_job),
 }
-TASKS = {PLAN_TASK: plan_task}
+
+
+def retry_erasures_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
+    """The outbox task a released hold queues: erase what it kept in the erasures it blocked (retried while a
+    data system cannot be reached)."""
+    if transport.instance_path is None:
+        raise RuntimeError("the erasure retry needs the instance path (data systems)")
+    service.retry_blocked_erasures(
+        session, hold_id=int(payload["hold_id"]), instance_path=transport.instance_path
+    )
+
+
+TASKS = {PLAN_TASK: plan_task, service.HOLD_RELEASED_TASK: retry_erasures_task}

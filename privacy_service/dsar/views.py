@@ -17,7 +17,17 @@ from wtforms.validators import DataRequired, Length, Optional
 from privacy_service.db import get_session
 from privacy_service.dsar import service
 from privacy_service.dsar.api import send_document
-from privacy_service.dsar.labels import DECISION_LABELS, MANUAL_LABELS, OUTCOME_LABELS, RIGHTS
+from privacy_service.dsar.labels import (
+    DECISION_LABELS,
+    HOLD_KINDS,
+    MANUAL_LABELS,
+    NOT_TOLD_LABELS,
+    OUTCOME_LABELS,
+    RECIPIENT_KINDS,
+    RECIPIENT_STATES,
+    RETRY_STATES,
+    RIGHTS,
+)
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
     REJECTION_GROUNDS,
@@ -25,6 +35,7 @@ from privacy_service.dsar.schemas import (
     TYPES,
     DecisionInSchema,
     ManualResultInSchema,
+    NotToldInSchema,
     RequestInSchema,
 )
 from privacy_service.errors import Conflict, DomainError, ValidationFailed
@@ -151,6 +162,19 @@ def _flat(messages: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}{messages}"]
 
 
+@bp.get("/blocked-erasures")
+@page("requests:read")
+def blocked() -> str:
+    """The erasures a hold blocked: which request and activity, rows held, the hold and the retry's state."""
+    return render_template(
+        "dsar/blocked.html",
+        found=service.blocked_erasures(get_session()),
+        hold_kinds=HOLD_KINDS,
+        retry_states=RETRY_STATES,
+        lang=_lang() if _lang() in ("nb", "en") else "nb",
+    )
+
+
 @bp.get("/<reference>")
 @page("requests:read")
 def detail(reference: str) -> str:
@@ -171,6 +195,10 @@ def detail(reference: str) -> str:
         decision_labels=DECISION_LABELS,
         manual_labels=MANUAL_LABELS,
         outcome_labels=OUTCOME_LABELS,
+        restricted=service.restricted_activities(session, req),
+        recipient_states=RECIPIENT_STATES,
+        recipient_kinds=RECIPIENT_KINDS,
+        not_told_labels=NOT_TOLD_LABELS,
         manage=_can_manage(),
         overdue=service.is_overdue(req),
         lang=_lang(),
@@ -180,8 +208,8 @@ def detail(reference: str) -> str:
 @bp.post("/<reference>/<action>")
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
-    """verify | ask_identity | plan | decide | manual | approve | complete | extend | reject | withdraw
-    (detail page forms)."""
+    """verify | ask_identity | plan | decide | manual | approve | complete | extend | reject | withdraw |
+    lift_notice | lift | not_told (detail page forms)."""
     session = get_session()
     form, actor = request.form, current_actor()
     try:
@@ -228,6 +256,19 @@ def act(reference: str, action: str) -> Any:
                 instance_path=app_instance_path(),
                 links=app_links(),
             )
+        elif action == "lift_notice":
+            channel = form.get("channel", "email")
+            service.send_lift_notice(session, reference=reference, activities=form.getlist("activities"),
+                                     channel=channel, actor=actor, links=app_links())  # fmt: skip
+        elif action == "lift":
+            service.lift_restriction(session, reference=reference, activities=form.getlist("activities"),
+                                     reasons=form.get("reasons", ""), actor=actor,
+                                     instance_path=app_instance_path())  # fmt: skip
+        elif action == "not_told":
+            item = {"activity": form.get("activity", ""), "recipient": form.get("recipient", ""),
+                    "reason": form.get("reason", ""), "reasons": form.get("reasons", "")}  # fmt: skip
+            recorded = _load(NotToldInSchema(), item)
+            service.record_recipients_not_told(session, reference=reference, items=[recorded], actor=actor)
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
         else:

@@ -110,6 +110,10 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/requests/<reference>/reject": "requests:manage",
     "POST /api/v1/requests/<reference>/verify": "requests:manage",
     "POST /api/v1/requests/<reference>/withdraw": "requests:manage",
+    "POST /api/v1/requests/<reference>/lift-restriction/notice": "requests:manage",
+    "POST /api/v1/requests/<reference>/lift-restriction": "requests:manage",
+    "POST /api/v1/requests/<reference>/recipients": "requests:manage",
+    "GET /api/v1/requests/blocked-erasures": "requests:read",
     # officer pages
     "GET /officer/": "page registry:read",
     "GET /officer/activities": "page registry:read",
@@ -127,6 +131,7 @@ EXPECTED: dict[str, str] = {
     "GET /officer/consents/deliveries": "page audit:read",
     "GET /officer/requests/": "page requests:read",
     "GET /officer/requests/<reference>": "page requests:read",
+    "GET /officer/requests/blocked-erasures": "page requests:read",
     "GET /officer/requests/<reference>/<any(letter, export):kind>": "page requests:read",
     "POST /officer/requests/<reference>/<action>": "page requests:manage",
     "GET /officer/requests/new": "page requests:manage",
