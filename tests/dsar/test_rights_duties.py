@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from tests_support import bearer, settle
+from tests_support import bearer, csrf_token, settle
 
 from privacy_service import notify
 from privacy_service.audit import AuditEvent
@@ -207,3 +207,21 @@ def test_the_officer_sees_the_blocked_erasures(app, client, officer, demo, login
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert reference in html and NOTE not in html and KARI["email"] not in html
+
+
+def test_the_officer_lifts_a_restriction_on_the_request_page_notice_first(app, client, officer, demo, login):  # type: ignore[no-untyped-def]
+    reference = _restricted(app, client, officer)
+    login("officer")
+    page = f"/officer/requests/{reference}"
+    html = client.get(page).get_data(as_text=True)
+    assert "Varsle den registrerte om at begrensningen oppheves" in html  # bokmål by default
+    assert "Tell the subject" not in html
+    token = csrf_token(client, page)
+    form = {"csrf_token": token, "activities": "accounts", "reasons": "Riktigheten er kontrollert"}
+    client.post(f"{page}/lift", data=form)
+    assert _rows(demo, "helsedata_portal.db", "SELECT restricted FROM accounts WHERE id = 1") == [(1,)]
+    notice = {"csrf_token": token, "activities": "accounts", "channel": "email"}
+    client.post(f"{page}/lift_notice", data=notice)
+    client.post(f"{page}/lift", data=form)
+    assert _rows(demo, "helsedata_portal.db", "SELECT restricted FROM accounts WHERE id = 1") == [(0,)]
+    assert "Begrensningen ble opphevet" in client.get(page).get_data(as_text=True)
