@@ -37,14 +37,16 @@ def hold_ids(outcome: DsarOutcome) -> set[int]:
     return {int(h["id"]) for h in outcome.details.get("holds", []) if h.get("id") is not None}
 
 
-def _erasures(session: Session) -> list[tuple[DsarRequest, DsarOutcome]]:
-    """Erasure outcomes that a hold blocked, now or before a retry."""
-    rows = session.execute(
+def _erasures(session: Session, *, lock: bool = False) -> list[tuple[DsarRequest, DsarOutcome]]:
+    """Erasure outcomes that a hold blocked, now or before a retry (`lock`: for the retry, which changes
+    them; two workers never retry the same outcome at once on PostgreSQL)."""
+    stmt = (
         select(DsarRequest, DsarOutcome)
         .join(DsarOutcome, DsarOutcome.request_id == DsarRequest.id)
         .where(DsarRequest.type == "erasure", DsarRequest.decided_at.is_not(None))
         .order_by(DsarRequest.id, DsarOutcome.id)
-    ).all()
+    )
+    rows = session.execute(stmt.with_for_update() if lock else stmt).all()
     # the right applied and the officer upheld it: only a hold stood in the way (all rows held: "refused")
     return [
         (req, o)
@@ -56,9 +58,24 @@ def _erasures(session: Session) -> list[tuple[DsarRequest, DsarOutcome]]:
 def retry_after_release(session: Session, *, hold_id: int, instance_path: Path) -> list[str]:
     """Erase what the released hold kept in every erasure it blocked; return the references retried."""
     done = []
-    for req, outcome in _erasures(session):
+    for req, outcome in _erasures(session, lock=True):
         if outcome.held and hold_id in hold_ids(outcome):
             retry(session, req, outcome, hold_id=hold_id, instance_path=instance_path)
+            done.append(req.reference)
+    return done
+
+
+def retry_unblocked(session: Session, *, instance_path: Path) -> list[str]:
+    """Retry the blocked erasures none of whose holds is active any more, whatever ended them: a hold that
+    ran out at its end time queues no task, and a hold released before the request was approved found nothing
+    to retry then (the daily job)."""
+    pairs = _erasures(session, lock=True)
+    holds = retention.holds_by_id(session, {i for __, o in pairs for i in hold_ids(o)})
+    done = []
+    for req, outcome in pairs:
+        named = [holds[i] for i in sorted(hold_ids(outcome)) if i in holds]
+        if outcome.held and named and not any(retention.is_active(h) for h in named):
+            retry(session, req, outcome, hold_id=named[0].id or 0, instance_path=instance_path)
             done.append(req.reference)
     return done
 

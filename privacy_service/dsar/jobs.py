@@ -7,6 +7,7 @@ The app factory registers them (privacy_service/__init__.py); importing this mod
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -37,6 +38,12 @@ def purge_answers_job(app: Flask) -> None:
         service.purge_old_answers(session)
 
 
+def retry_erasures_job(app: Flask) -> None:
+    """Retry the erasures whose holds ended without a release, or were released before approval (daily)."""
+    with transaction(app.extensions["engine"]) as session:
+        service.retry_unblocked_erasures(session, instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]))
+
+
 def plan_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
     """The outbox task queued when a request's identity is confirmed: make its plan (retried while a data
     system cannot be read)."""
@@ -50,6 +57,7 @@ JOBS = {
     "dsar.close_unverified": ("15 3 * * *", close_unverified_job),
     "dsar.reminders": ("0 7 * * 1-5", reminder_job),
     "dsar.purge_answers": ("45 3 * * *", purge_answers_job),
+    "dsar.retry_erasures": ("15 4 * * *", retry_erasures_job),
 }
 
 

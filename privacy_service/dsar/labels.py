@@ -136,7 +136,7 @@ NOT_TOLD_LABELS = {  # Art. 19
 }
 RETRY_STATES = {
     "waiting": _l("Waiting: the hold is active"),
-    "queued": _l("The hold is released: erasure queued"),
+    "queued": _l("The hold has ended: erasure queued"),
     "retried": _l("Erased after the hold was released"),
 }
 HOLD_KINDS = {

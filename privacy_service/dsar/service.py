@@ -663,6 +663,11 @@ def retry_blocked_erasures(session: Session, *, hold_id: int, instance_path: Pat
     return blocked.retry_after_release(session, hold_id=hold_id, instance_path=instance_path)
 
 
+def retry_unblocked_erasures(session: Session, *, instance_path: Path) -> list[str]:
+    """Retry the blocked erasures whose holds have all ended or been released (the daily job)."""
+    return blocked.retry_unblocked(session, instance_path=instance_path)
+
+
 def blocked_erasures(session: Session) -> list[dict[str, Any]]:
     """The erasures a hold blocked, with the hold's kind and public text and the state of the retry."""
     return blocked.blocked_erasures(session)

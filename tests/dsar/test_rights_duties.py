@@ -4,6 +4,7 @@ retried when the hold is released, and listed for the officer meanwhile."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from tests_support import bearer, csrf_token, settle
 from privacy_service import notify
 from privacy_service.audit import AuditEvent
 from privacy_service.db import transaction
+from privacy_service.dsar.jobs import retry_erasures_job
+from privacy_service.kernel import utcnow
+from privacy_service.retention.models import Hold
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 NOTE = "Tvist om brukerstøtte, sak 26/1234 — bevis sikres"  # the hold's internal basis
@@ -225,3 +229,20 @@ def test_the_officer_lifts_a_restriction_on_the_request_page_notice_first(app, c
     client.post(f"{page}/lift", data=form)
     assert _rows(demo, "helsedata_portal.db", "SELECT restricted FROM accounts WHERE id = 1") == [(0,)]
     assert "Begrensningen ble opphevet" in client.get(page).get_data(as_text=True)
+
+
+def test_a_hold_that_ran_out_is_retried_by_the_daily_job(app, client, officer, demo) -> None:  # type: ignore[no-untyped-def]
+    hold = client.post("/api/v1/holds", headers=officer, json={
+        "kind": "legal", "scope": "records", "system": "helsedata-support", "table_name": "support_enquiries",
+        "record_keys": ["1"], "basis": NOTE})  # fmt: skip
+    reference, __ = _carried_out(app, client, officer, type="erasure", activities=["support"])
+    _deliver(app)
+    with transaction(app.extensions["engine"]) as session:  # it ended at its end time: nobody released it
+        session.get(Hold, hold.get_json()["id"]).ends_at = utcnow() - timedelta(minutes=1)
+    [queued] = [b for b in client.get("/api/v1/requests/blocked-erasures", headers=officer).get_json()
+                if b["reference"] == reference]  # fmt: skip
+    assert queued["state"] == "queued"
+    retry_erasures_job(app)
+    assert _rows(demo, "helsedata_support.db", "SELECT id FROM support_enquiries WHERE id = 1") == []
+    after = client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()
+    assert next(o for o in after["outcomes"] if o["activity"] == "support")["outcome"] == "done"
