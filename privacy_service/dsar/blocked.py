@@ -46,7 +46,9 @@ def _erasures(session: Session, *, lock: bool = False) -> list[tuple[DsarRequest
         .where(DsarRequest.type == "erasure", DsarRequest.decided_at.is_not(None))
         .order_by(DsarRequest.id, DsarOutcome.id)
     )
-    rows = session.execute(stmt.with_for_update() if lock else stmt).all()
+    if lock:  # only what still holds rows can be retried; lock just those outcomes
+        stmt = stmt.where(DsarOutcome.held > 0).with_for_update(of=DsarOutcome)
+    rows = session.execute(stmt).all()
     # the right applied and the officer upheld it: only a hold stood in the way (all rows held: "refused")
     return [
         (req, o)
