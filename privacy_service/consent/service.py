@@ -65,6 +65,7 @@ __all__ = [
     "get_state",
     "history",
     "lift_flag",
+    "lift_flags",
     "list_notices",
     "processing_status",
     "publish_notice",
@@ -244,3 +245,19 @@ def lift_flag(session: Session, *, flag_id: int, actor: Actor) -> ProcessingFlag
         details={"activity": flag.activity, "reference": flag.reference},
     )
     return flag
+
+
+def lift_flags(session: Session, *, reference: str, activity: str, kind: str, actor: Actor) -> int:
+    """Lift the active flags of one kind a request set in an activity (for a restriction, the request must
+    have told the subject first, Art. 18(3)); return how many."""
+    ids = session.scalars(
+        select(ProcessingFlag.id).where(
+            ProcessingFlag.reference == reference,
+            ProcessingFlag.activity == activity,
+            ProcessingFlag.kind == kind,
+            ProcessingFlag.lifted_at.is_(None),
+        )
+    ).all()
+    for flag_id in ids:
+        lift_flag(session, flag_id=flag_id, actor=actor)
+    return len(ids)

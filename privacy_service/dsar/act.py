@@ -4,8 +4,9 @@
 activity it erases (never a held row: the request's own request_pending hold is the one hold erasure may
 pass), rectifies, restricts, records an upheld objection, or withdraws consent; an activity the officer
 refused is left alone and names the refusal's ground; an activity outside the data map is done only if
-the search by hand found and handled records. Each activity's outcome then says what was done, and
-processors of the activities whose data changed are told through the outbox; the subject sees who was told.
+the search by hand found and handled records. Each activity's outcome then says what was done, and the
+recipients of the activities whose data changed are told through the outbox, or listed for the officer
+(recipients.py); the subject sees who was told.
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from privacy_service import notify, webhooks
+from privacy_service import webhooks
 from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
-from privacy_service.dsar import decisions, ledger, lifecycle, plan
+from privacy_service.dsar import decisions, ledger, lifecycle, plan, recipients
 from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
 from privacy_service.kernel import utcnow
 from privacy_service.retention.service import protector
-from privacy_service.ropa import service as ropa
 
 ACTIONABLE = ("pending", "partial")
 # the consent channel a withdrawal by request came through
@@ -48,7 +48,7 @@ def carry_out(
     note: str | None = None,
 ) -> None:
     """Carry out the plan an officer approved, activity by activity, and record the decision."""
-    told: dict[str, str] = {}
+    told: set[str] = set()
     acted: list[str] = []
     for outcome in lifecycle.outcomes_of(session, req):
         if outcome.decision == "refuse" and outcome.outcome in (*ACTIONABLE, "not_checked"):
@@ -62,7 +62,7 @@ def carry_out(
         outcome.updated_at = utcnow()
         if req.type in ACTING_RIGHTS and outcome.outcome in ("done", "partial"):
             acted.append(outcome.activity)
-            told.update(_tell_processors(session, req, outcome))
+            told.update(recipients.tell(session, req, outcome))
     req.decided_at, req.decided_by = utcnow(), str(actor)
     if req.type == "erasure":
         erased = [o.activity for o in lifecycle.outcomes_of(session, req) if o.outcome in ("done", "partial")]
@@ -73,6 +73,9 @@ def carry_out(
     lifecycle.record(session, req, "approved", actor, note=(note or "").strip() or None, details=details)
     if told:
         lifecycle.record(session, req, "recipients_told", actor, details={"organisations": sorted(told)})
+    if waiting := recipients.untold(session, req):  # no contact address: the officer decides (Art. 19)
+        lifecycle.record(session, req, "recipients_pending", actor, visible=False,
+                         details={"recipients": len(waiting)})  # fmt: skip
     plan.release_request_evidence(session, req, actor)
 
 
@@ -231,26 +234,3 @@ def _withdraw_consent(
         lang=req.language,
     )
     return "done"
-
-
-def _tell_processors(session: Session, req: DsarRequest, outcome: DsarOutcome) -> dict[str, str]:
-    """Art. 19: tell the activity's processors (by their registry e-mail) that data changed; never whose."""
-    activity = ropa.activity_view(session, slug=outcome.activity)
-    organisations = ropa.list_organisations(session)
-    told: dict[str, str] = {}
-    for processor in activity.processors:
-        org = organisations.get(processor.organisation or "", {})
-        email = org.get("email")
-        if not email:
-            continue
-        subject = f"Art. 19 notice: {req.type} in {outcome.activity} ({req.reference})"
-        text = (
-            f"Under GDPR Art. 19 we tell you that we have carried out a request for {req.type} concerning "
-            f"personal data in the processing activity '{outcome.activity}', reference {req.reference}.\n\n"
-            "Apply the same change to the data you process on our behalf. Contact the privacy team through "
-            "the agreed secure channel for the identity of the data subject: it is not sent by e-mail.\n"
-        )
-        notify.enqueue_email(session, event="dsar.art19", to=email, subject=subject, text=text)
-        told[processor.organisation] = email
-    outcome.details = {**outcome.details, "told": sorted(told)}
-    return told

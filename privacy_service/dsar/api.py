@@ -16,13 +16,17 @@ from privacy_service.dsar.schemas import (
     AppealListArgsSchema,
     AppealSchema,
     AppealStepInSchema,
+    BlockedErasureSchema,
     CompleteInSchema,
     CreatedSchema,
     DecisionsInSchema,
     DraftArgsSchema,
     ExtendInSchema,
+    LiftInSchema,
+    LiftNoticeInSchema,
     ManualResultsInSchema,
     PackageArgsSchema,
+    RecipientsInSchema,
     RejectInSchema,
     RequestInSchema,
     RequestListArgsSchema,
@@ -95,6 +99,9 @@ def outcome_view(outcome: Any) -> dict[str, Any]:
         "tables": outcome.details.get("tables", []),
         "holds": outcome.details.get("holds", []),
         "told": outcome.details.get("told", []),
+        "recipients": outcome.details.get("recipients", []),
+        "restriction": outcome.details.get("restriction"),
+        "retries": outcome.details.get("retries", []),
         "decision": outcome.decision,
         "ground": outcome.decision_ground,
         "reasons": outcome.decision_reasons,
@@ -194,6 +201,20 @@ class Requests(MethodView):
             **request_view(session, created.request),
             "status_url": app_links().status_url(created.status_token),
         }
+
+
+@blp.route("/requests/blocked-erasures")
+@blp.response(200, BlockedErasureSchema(many=True))
+@require("requests:read")
+def blocked_erasures() -> list[dict[str, Any]]:
+    """The erasures a hold blocked: reference, activity, rows held, the hold (kind and the text the subject
+    reads, never its basis nor a subject identifier) and the retry's state. Releasing a hold retries them."""
+    own = _own_only()
+    found = service.blocked_erasures(get_session())
+    if own is not None:
+        mine = {r.reference for r in service.list_requests(get_session(), created_by=own)}
+        found = [b for b in found if b["reference"] in mine]
+    return found
 
 
 @blp.route("/requests/<reference>")
@@ -461,3 +482,54 @@ def list_appeals(**filters: Any) -> list[dict[str, Any]]:
     body's expected decision), ?status=. A client sees appeals on the requests it submitted."""
     found = service.list_appeals(get_session(), created_by=_own_only(), **filters)
     return [service.appeal_view(a, ref) for a, ref in found]
+
+
+@blp.route("/requests/<reference>/lift-restriction/notice", methods=["POST"])
+@blp.arguments(LiftNoticeInSchema, required=False)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def lift_notice(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Art. 18(3), step one: tell the subject the restriction will be lifted (the standard notice in the
+    request's language, through the outbox; `channel: letter` records that it went by post). 409
+    `no_verified_address` for e-mail without a proved address, `not_restricted` if nothing is restricted."""
+    req = service.send_lift_notice(
+        get_session(),
+        reference=reference,
+        activities=data.get("activities"),
+        channel=data.get("channel", "email"),
+        actor=current_actor(),
+        links=app_links(),
+    )
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/lift-restriction", methods=["POST"])
+@blp.arguments(LiftInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def lift_restriction(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Art. 18(3), step two: lift the restriction (the data systems' restriction column back to false, the
+    "restricted" processing flag lifted). 409 `restriction_notice_missing` until the notice was sent."""
+    req = service.lift_restriction(
+        get_session(),
+        reference=reference,
+        activities=data["activities"],
+        reasons=data["reasons"],
+        actor=current_actor(),
+        instance_path=app_instance_path(),
+    )
+    return _done(req)
+
+
+@blp.route("/requests/<reference>/recipients", methods=["POST"])
+@blp.arguments(RecipientsInSchema)
+@blp.response(200, RequestSchema)
+@require("requests:manage")
+def recipients_not_told(data: dict[str, Any], reference: str) -> dict[str, Any]:
+    """Art. 19: record recipients that are not told, each with a reason (impossible |
+    disproportionate_effort) and written reasons. A recipient without a contact address is listed as
+    `pending` in the outcome's `recipients` until this is recorded."""
+    req = service.record_recipients_not_told(
+        get_session(), reference=reference, items=data["recipients"], actor=current_actor()
+    )
+    return _done(req)

@@ -1,11 +1,13 @@
 """The requests' entry points for the scheduler and the outbox: close unconfirmed requests, remind the privacy
-team of deadlines, remove old answers, and make the plan once a request's identity is confirmed.
+team of deadlines, remove old answers, make the plan once a request's identity is confirmed, and retry the
+erasures a hold blocked once it is released.
 
 The app factory registers them (privacy_service/__init__.py); importing this module registers nothing.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -36,6 +38,12 @@ def purge_answers_job(app: Flask) -> None:
         service.purge_old_answers(session)
 
 
+def retry_erasures_job(app: Flask) -> None:
+    """Retry the erasures whose holds ended without a release, or were released before approval (daily)."""
+    with transaction(app.extensions["engine"]) as session:
+        service.retry_unblocked_erasures(session, instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]))
+
+
 def plan_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
     """The outbox task queued when a request's identity is confirmed: make its plan (retried while a data
     system cannot be read)."""
@@ -49,5 +57,18 @@ JOBS = {
     "dsar.close_unverified": ("15 3 * * *", close_unverified_job),
     "dsar.reminders": ("0 7 * * 1-5", reminder_job),
     "dsar.purge_answers": ("45 3 * * *", purge_answers_job),
+    "dsar.retry_erasures": ("15 4 * * *", retry_erasures_job),
 }
-TASKS = {PLAN_TASK: plan_task}
+
+
+def retry_erasures_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
+    """The outbox task a released hold queues: erase what it kept in the erasures it blocked (retried while a
+    data system cannot be reached)."""
+    if transport.instance_path is None:
+        raise RuntimeError("the erasure retry needs the instance path (data systems)")
+    service.retry_blocked_erasures(
+        session, hold_id=int(payload["hold_id"]), instance_path=transport.instance_path
+    )
+
+
+TASKS = {PLAN_TASK: plan_task, service.HOLD_RELEASED_TASK: retry_erasures_task}

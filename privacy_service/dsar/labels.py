@@ -86,6 +86,11 @@ EVENT_LABELS = {
     "appeal_prepared": _l("We prepared your appeal"),
     "appeal_sent": _l("We sent your appeal to the appeal body"),
     "appeal_decided": _l("Your appeal was decided"),
+    "recipients_pending": _l("Some recipients have no contact address: an officer decides"),
+    "recipients_not_told": _l("An officer recorded why some recipients are not told"),
+    "restriction_lift_notified": _l("We told you that the restriction will be lifted"),
+    "restriction_lifted": _l("The restriction was lifted"),
+    "erasure_retried": _l("Data that was kept has now been erased"),
 }
 APPEAL_STATUS_LABELS = {
     "received": _l("Received"),
@@ -132,4 +137,29 @@ IDENTITY_LABELS = {
     "unverified": _l("Not verified"),
     "pending": _l("Waiting for the e-mail confirmation"),
     "verified": _l("Verified"),
+}
+RECIPIENT_STATES = {
+    "told": _l("Told"),
+    "not_told": _l("Not told"),
+    "pending": _l("Not told yet: no contact address"),
+}
+RECIPIENT_KINDS = {
+    "processor": _l("Processor"),
+    "sub_processor": _l("Sub-processor"),
+    "recipient": _l("Recipient"),
+}
+NOT_TOLD_LABELS = {  # Art. 19
+    "impossible": _l("Impossible"),
+    "disproportionate_effort": _l("Disproportionate effort"),
+}
+RETRY_STATES = {
+    "waiting": _l("Waiting: the hold is active"),
+    "queued": _l("The hold has ended: erasure queued"),
+    "retried": _l("Erased after the hold was released"),
+}
+HOLD_KINDS = {
+    "archive_law": _l("Archive law"),
+    "legal": _l("Legal claim or case"),
+    "request_pending": _l("A request is pending"),
+    "other": _l("Other duty to keep"),
 }

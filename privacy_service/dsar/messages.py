@@ -157,3 +157,29 @@ def answered_mail(lang: str, *, reference: str, link: str, days: int) -> tuple[s
         f"The link is for you alone: do not share it. The answer can be downloaded for {days} days.\n\n"
         f"{_COMPLAIN['en']}\n",
     )
+
+
+def restriction_lift_mail(lang: str, *, reference: str, activities: list[str]) -> tuple[str, str]:
+    """Tell the subject, before it happens, that a restriction she asked for will be lifted (Art. 18(3));
+    `activities` are the activities' names in her language."""
+    names = "\n".join(f"- {name}" for name in activities)
+    if _lang(lang) == "nb":
+        return (
+            f"Begrensningen av behandlingen oppheves ({reference})",
+            f"Du ba oss begrense behandlingen av personopplysningene dine (henvendelse {reference}). "
+            f"Vi varsler deg om at begrensningen vil bli opphevet for:\n{names}\n\n"
+            "Når begrensningen er opphevet, kan vi igjen behandle opplysningene på vanlig måte. "
+            "Vi sender dette varselet før begrensningen oppheves, "
+            "slik personvernforordningen art. 18 nr. 3 krever.\n\n"
+            "Mener du at begrensningen fortsatt bør gjelde, kan du svare oss på denne henvendelsen. "
+            f"{_COMPLAIN['nb']}\n",
+        )
+    return (
+        f"The restriction of processing will be lifted ({reference})",
+        f"You asked us to restrict the processing of your personal data (request {reference}). "
+        f"We are telling you that the restriction will be lifted for:\n{names}\n\n"
+        "Once the restriction is lifted, we may process the data as usual again. We send this notice before "
+        "the restriction is lifted, as GDPR Art. 18(3) requires.\n\n"
+        f"If you think the restriction should still apply, you can reply to us about this request. "
+        f"{_COMPLAIN['en']}\n",
+    )

@@ -17,6 +17,8 @@ from privacy_service.dsar.models import (
     STATUSES,
     TYPES,
 )
+from privacy_service.dsar.recipients import NOT_TOLD_REASONS
+from privacy_service.dsar.restriction import NOTICE_CHANNELS
 from privacy_service.dsar.withholding import GROUNDS as WITHHOLDING_GROUNDS
 from privacy_service.dsar.withholding import MAX_ROWS as WITHHOLDING_MAX_ROWS
 from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
@@ -259,6 +261,81 @@ class WithholdingSchema(Schema):
     created_at = fields.DateTime()
 
 
+class LiftNoticeInSchema(StrictSchema):
+    """POST /requests/{ref}/lift-restriction/notice."""
+
+    activities = fields.List(
+        fields.String(validate=SLUG),
+        load_default=None,
+        metadata={
+            "description": "The activities whose restriction will be lifted; default: all still restricted"
+        },
+    )
+    channel = fields.String(
+        load_default="email",
+        validate=validate.OneOf(NOTICE_CHANNELS),
+        metadata={"description": "email: the standard notice to the proved address; letter: sent by post"},
+    )
+
+
+class LiftInSchema(StrictSchema):
+    """POST /requests/{ref}/lift-restriction."""
+
+    activities = fields.List(
+        fields.String(validate=SLUG),
+        load_default=None,
+        metadata={"description": "The activities to lift; default: all still restricted"},
+    )
+    reasons = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "Why the restriction is lifted (for the record)"},
+    )
+
+
+class NotToldInSchema(StrictSchema):
+    activity = fields.String(required=True, validate=SLUG)
+    recipient = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The recipient's key as the outcome lists it (details.recipients[].key)"},
+    )
+    reason = fields.String(
+        required=True,
+        validate=validate.OneOf(NOT_TOLD_REASONS),
+        metadata={"description": "Art. 19: " + " | ".join(NOT_TOLD_REASONS)},
+    )
+    reasons = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class RecipientsInSchema(StrictSchema):
+    """POST /requests/{ref}/recipients."""
+
+    recipients = fields.List(
+        fields.Nested(NotToldInSchema), required=True, validate=validate.Length(min=1, max=500)
+    )
+
+
+class BlockedHoldSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    active = fields.Boolean()
+    released_at = fields.AwareDateTime(allow_none=True)
+    public_text = fields.Dict(metadata={"description": "What the subject reads about the hold, nb and en"})
+
+
+class BlockedErasureSchema(Schema):
+    reference = fields.String()
+    activity = fields.String()
+    held = fields.Integer(metadata={"description": "Rows a hold still keeps"})
+    erased = fields.Integer(metadata={"description": "Rows erased so far"})
+    state = fields.String(
+        metadata={"description": "waiting (a hold is active) | queued (released, retry pending) | retried"}
+    )
+    retried_at = fields.String(allow_none=True)
+    holds = fields.List(fields.Nested(BlockedHoldSchema))
+
+
 class TimelineEventSchema(Schema):
     at = fields.DateTime()
     kind = fields.String()
@@ -306,9 +383,11 @@ class RequestSchema(Schema):
         metadata={
             "description": "Per activity, from the plan on: activity, outcome (pending | done | partial | "
             "refused | not_applicable | no_data | not_checked | forwarded), legal_ground, reason, records, "
-            "held, tables, holds; decision (uphold | refuse | null: undecided), ground, reasons, decided_by, "
-            "decided_at, suggestion; manual (outside the data map: result, records, controller, "
-            "recorded_by, recorded_at)"
+            "held, tables, holds; told (organisation keys told, Art. 19), recipients (per recipient: key, "
+            "organisation, name, kind, state told | not_told | pending, told_at or reason and reasons), "
+            "restriction (notice_at, notice_channel, lifted_at, reasons), retries; decision (uphold | "
+            "refuse | null: undecided), ground, reasons, decided_by, decided_at, suggestion; manual "
+            "(outside the data map: result, records, controller, recorded_by, recorded_at)"
         },
     )
     draft = fields.Dict(

@@ -25,11 +25,14 @@ from privacy_service.dsar import (
     act,
     answer,
     appeals,
+    blocked,
     decisions,
     identity,
     lifecycle,
     messages,
     plan,
+    recipients,
+    restriction,
     withholding,
 )
 from privacy_service.dsar.answer import document, downloadable, purge_old_answers, withholding_kind
@@ -57,9 +60,12 @@ from privacy_service.dsar.models import (
     DsarWithholding,
 )
 from privacy_service.dsar.pdf import render_letter, render_letter_html
+from privacy_service.dsar.recipients import NOT_TOLD_REASONS
+from privacy_service.dsar.restriction import NOTICE_CHANNELS
 from privacy_service.dsar.schemas import RequestInSchema
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
+from privacy_service.retention.service import RELEASED_TASK as HOLD_RELEASED_TASK
 from privacy_service.ropa import service as ropa
 
 appeals_of, appeal_view, appeal_counts = appeals.appeals_of, appeals.view, appeals.counts
@@ -77,7 +83,10 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "PLAN_TASK",
     "GROUNDS",
     "WITHHOLDING_GROUNDS",
+    "HOLD_RELEASED_TASK",
     "MANUAL_RESULTS",
+    "NOT_TOLD_REASONS",
+    "NOTICE_CHANNELS",
     "ChallengeProblem",
     "Created",
     "UndecidedOutcomes",
@@ -714,3 +723,72 @@ def form_choices(session: Session) -> tuple[list[ropa.Activity], list[str]]:
     """What the public form offers: the active activities, and the data items the data map knows."""
     columns = sorted({c for __, t in datamap.mapped_tables(session) for c in t.columns})
     return ropa.active_activities(session), columns
+
+
+# --- the rights' further duties (Art. 18(3), Art. 19, erasure after a hold) ---------------------------------
+
+
+def send_lift_notice(
+    session: Session,
+    *,
+    reference: str,
+    activities: list[str] | None,
+    actor: Actor,
+    links: Links,
+    channel: str = "email",
+) -> DsarRequest:
+    """Tell the subject that the restriction of the named activities (default: all still restricted) will be
+    lifted (Art. 18(3)): the standard notice in her language through the outbox, or recorded as sent by
+    letter. Lifting is refused until this is done."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    restriction.send_notice(session, req, activities=activities, channel=channel, actor=actor, links=links)
+    return req
+
+
+def lift_restriction(
+    session: Session,
+    *,
+    reference: str,
+    activities: list[str] | None,
+    reasons: str,
+    actor: Actor,
+    instance_path: Path,
+) -> DsarRequest:
+    """Lift the restriction of the named activities (default: all still restricted) after the notice: the
+    data systems' restriction column back to false and the "restricted" flag lifted. 409
+    restriction_notice_missing while an activity's notice has not been sent."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    restriction.lift(
+        session, req, activities=activities, reasons=reasons, actor=actor, instance_path=instance_path
+    )
+    return req
+
+
+def restricted_activities(session: Session, req: DsarRequest) -> list[Any]:
+    """The outcomes a carried-out restriction request still restricts (for the detail page)."""
+    return restriction.restricted(session, req)
+
+
+def record_recipients_not_told(
+    session: Session, *, reference: str, items: list[dict[str, Any]], actor: Actor
+) -> DsarRequest:
+    """Record, per recipient the officer does not tell, the reason (impossible or disproportionate effort,
+    Art. 19) and the written reasons."""
+    req = lifecycle.get_request(session, reference=reference, for_update=True)
+    recipients.record_not_told(session, req, items=items, actor=actor)
+    return req
+
+
+def retry_blocked_erasures(session: Session, *, hold_id: int, instance_path: Path) -> list[str]:
+    """Erase what a released hold kept in the erasures it blocked; return the references retried."""
+    return blocked.retry_after_release(session, hold_id=hold_id, instance_path=instance_path)
+
+
+def retry_unblocked_erasures(session: Session, *, instance_path: Path) -> list[str]:
+    """Retry the blocked erasures whose holds have all ended or been released (the daily job)."""
+    return blocked.retry_unblocked(session, instance_path=instance_path)
+
+
+def blocked_erasures(session: Session) -> list[dict[str, Any]]:
+    """The erasures a hold blocked, with the hold's kind and public text and the state of the retry."""
+    return blocked.blocked_erasures(session)

@@ -22,8 +22,13 @@ from privacy_service.dsar.labels import (
     APPEAL_OUTCOME_LABELS,
     APPEAL_STATUS_LABELS,
     DECISION_LABELS,
+    HOLD_KINDS,
     MANUAL_LABELS,
+    NOT_TOLD_LABELS,
     OUTCOME_LABELS,
+    RECIPIENT_KINDS,
+    RECIPIENT_STATES,
+    RETRY_STATES,
     RIGHTS,
 )
 from privacy_service.dsar.schemas import (
@@ -35,6 +40,7 @@ from privacy_service.dsar.schemas import (
     AppealStepInSchema,
     DecisionInSchema,
     ManualResultInSchema,
+    NotToldInSchema,
     RequestInSchema,
     WithholdingInSchema,
 )
@@ -181,6 +187,19 @@ def _flat(messages: Any, prefix: str = "") -> list[str]:
     return [f"{prefix}{messages}"]
 
 
+@bp.get("/blocked-erasures")
+@page("requests:read")
+def blocked() -> str:
+    """The erasures a hold blocked: which request and activity, rows held, the hold and the retry's state."""
+    return render_template(
+        "dsar/blocked.html",
+        found=service.blocked_erasures(get_session()),
+        hold_kinds=HOLD_KINDS,
+        retry_states=RETRY_STATES,
+        lang=_lang() if _lang() in ("nb", "en") else "nb",
+    )
+
+
 @bp.get("/<reference>")
 @page("requests:read")
 def detail(reference: str) -> str:
@@ -202,6 +221,10 @@ def detail(reference: str) -> str:
         decision_labels=DECISION_LABELS,
         manual_labels=MANUAL_LABELS,
         outcome_labels=OUTCOME_LABELS,
+        restricted=service.restricted_activities(session, req),
+        recipient_states=RECIPIENT_STATES,
+        recipient_kinds=RECIPIENT_KINDS,
+        not_told_labels=NOT_TOLD_LABELS,
         manage=_can_manage(),
         withholdings=service.withholdings(session, req),
         withholdable=service.withholdable_tables(session, req),
@@ -222,7 +245,7 @@ def detail(reference: str) -> str:
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
     """verify | ask_identity | plan | decide | manual | approve | withhold | unwithhold | draft | complete |
-    extend | reject | withdraw | appeal | appeal_step (detail page forms)."""
+    extend | reject | withdraw | appeal | appeal_step | lift_notice | lift | not_told (detail page forms)."""
     session = get_session()
     form, actor = request.form, current_actor()
     try:
@@ -293,6 +316,19 @@ def act(reference: str, action: str) -> Any:
             days = int(current_app.config.get("PRIVACY_APPEAL_DECISION_DAYS", 90))
             service.advance_appeal(session, reference=reference, appeal_id=appeal_id, actor=actor,
                                    decision_days=days, **data)  # fmt: skip
+        elif action == "lift_notice":
+            channel = form.get("channel", "email")
+            service.send_lift_notice(session, reference=reference, activities=form.getlist("activities"),
+                                     channel=channel, actor=actor, links=app_links())  # fmt: skip
+        elif action == "lift":
+            service.lift_restriction(session, reference=reference, activities=form.getlist("activities"),
+                                     reasons=form.get("reasons", ""), actor=actor,
+                                     instance_path=app_instance_path())  # fmt: skip
+        elif action == "not_told":
+            item = {"activity": form.get("activity", ""), "recipient": form.get("recipient", ""),
+                    "reason": form.get("reason", ""), "reasons": form.get("reasons", "")}  # fmt: skip
+            recorded = _load(NotToldInSchema(), item)
+            service.record_recipients_not_told(session, reference=reference, items=[recorded], actor=actor)
         elif action == "withdraw":
             service.withdraw(session, reference=reference, actor=actor, note=form.get("note"))
         else:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
@@ -54,6 +55,11 @@ def _public_texts(value: Any) -> dict[str, str] | None:
     """The hold's own texts for the subject, trimmed; None when it gives none."""
     texts = {lang: str(value[lang]).strip() for lang in ("nb", "en") if (value or {}).get(lang)}
     return {lang: text for lang, text in texts.items() if text} or None
+
+
+# The outbox task a released hold queues: whoever kept work waiting on the hold (an erasure request it
+# blocked) registers the handler; retention knows none of them.
+RELEASED_TASK = "retention.hold_released"
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,8 @@ def apply_policy_holds(session: Session, *, holds: list[dict[str, Any]], actor: 
 
 
 def release_hold(session: Session, *, hold_id: int, actor: Actor, note: str) -> Hold:
-    """Release an active hold; what it protected becomes due at the next retention run, not now."""
+    """Release an active hold; what it protected becomes due at the next retention run, not now, and the
+    erasures it blocked are retried after the release commits (RELEASED_TASK)."""
     hold = session.get(Hold, hold_id)
     if hold is None:
         raise NotFound("No hold has this id.")
@@ -194,6 +201,8 @@ def release_hold(session: Session, *, hold_id: int, actor: Actor, note: str) -> 
         object_id=str(hold.id),
         details={"kind": hold.kind, "scope": hold.scope},
     )
+    if RELEASED_TASK in notify.TASKS:  # registered by the app factory
+        notify.enqueue_task(session, task=RELEASED_TASK, payload={"hold_id": hold.id})
     return hold
 
 

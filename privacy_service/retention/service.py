@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, verify_chain
 from privacy_service.retention.holds import (
+    RELEASED_TASK,
     apply_policy_holds,
     held_keys,
     holds_by_id,
@@ -39,6 +40,7 @@ from privacy_service.ropa import service as ropa
 
 __all__ = [  # what the API, the pages, the jobs, the CLI and other packages use besides the functions below
     "BATCH",
+    "RELEASED_TASK",
     "OSLO",
     "Hold",
     "Rule",

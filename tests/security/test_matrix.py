@@ -118,6 +118,10 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/requests/<reference>/appeals": "requests:manage",
     "POST /api/v1/requests/<reference>/appeals/<int:appeal_id>/steps": "requests:manage",
     "GET /api/v1/appeals": "requests:read",
+    "POST /api/v1/requests/<reference>/lift-restriction/notice": "requests:manage",
+    "POST /api/v1/requests/<reference>/lift-restriction": "requests:manage",
+    "POST /api/v1/requests/<reference>/recipients": "requests:manage",
+    "GET /api/v1/requests/blocked-erasures": "requests:read",
     # officer pages
     "GET /officer/": "page registry:read",
     "GET /officer/activities": "page registry:read",
@@ -137,6 +141,7 @@ EXPECTED: dict[str, str] = {
     "GET /officer/requests/<reference>": "page requests:read",
     "GET /officer/requests/<reference>/<any(letter, export, draft, draft_zip):kind>": "page requests:read",
     "GET /officer/requests/<reference>/draft": "page requests:manage",
+    "GET /officer/requests/blocked-erasures": "page requests:read",
     "POST /officer/requests/<reference>/<action>": "page requests:manage",
     "GET /officer/requests/new": "page requests:manage",
     "POST /officer/requests/new": "page requests:manage",
