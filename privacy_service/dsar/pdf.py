@@ -96,6 +96,11 @@ L: dict[str, dict[str, Any]] = {
         "na_withdrawal": "behandlingen bygger ikke på samtykke (art. 7 nr. 3)",
         "na_default": "retten ikke gjelder for denne behandlingen",
         "told": "Vi har fortalt dette videre til dem som behandler opplysningene for oss (art. 19): {names}.",
+        "not_told": "Vi har ikke fortalt det videre til {name}, fordi {why} (art. 19).",
+        "not_told_why": {
+            "impossible": "det er umulig",
+            "disproportionate_effort": "det ville kreve en uforholdsmessig stor innsats",
+        },
         "about": "Om behandlingen",
         "purposes": "Formål",
         "basis": "Rettslig grunnlag",
@@ -245,6 +250,11 @@ L: dict[str, dict[str, Any]] = {
         "na_withdrawal": "the processing does not rest on consent (Art. 7(3))",
         "na_default": "the right does not apply to this processing",
         "told": "We have passed this on to those who process the data for us (Art. 19): {names}.",
+        "not_told": "We have not passed it on to {name}, because {why} (Art. 19).",
+        "not_told_why": {
+            "impossible": "it is impossible",
+            "disproportionate_effort": "it would take a disproportionate effort",
+        },
         "about": "About the processing",
         "purposes": "Purposes",
         "basis": "Legal basis",
@@ -414,11 +424,7 @@ def letter_blocks(answer: Answer) -> list[Block]:
         blocks.append(("h1", t["found"] if req.type == "access" else t["what"]))
     for o in main:
         blocks += _activity_blocks(o, answer, names, lang)
-    told = sorted(
-        {_org_name(answer, name, lang) for o in answer.outcomes for name in o.details.get("told", [])}
-    )
-    if told:
-        blocks.append(("p", t["told"].format(names=", ".join(told))))
+    blocks += _recipients(answer, lang)
     if req.type == "access":
         blocks += _consents_and_earlier(answer, names, lang)
     blocks += withholding.letter_blocks(answer, lang)  # what was withheld and why (Art. 12(4))
@@ -427,6 +433,22 @@ def letter_blocks(answer: Answer) -> list[Block]:
         blocks.append(("muted", t["files"]))
     blocks += _contact_blocks(answer, lang)
     return blocks
+
+
+def _recipients(answer: Answer, lang: str) -> list[Block]:
+    """Art. 19: whom we told of the change, and whom not and why (impossible, or a disproportionate
+    effort); recipients the officer has yet to decide on are left out."""
+    t = L[lang]
+    told = sorted({_org_name(answer, n, lang) for o in answer.outcomes for n in o.details.get("told", [])})
+    out: list[Block] = [("p", t["told"].format(names=_join(told, lang)))] if told else []
+    untold = {
+        (localised(r.get("name"), lang) or _org_name(answer, str(r.get("organisation")), lang), r["reason"])
+        for o in answer.outcomes
+        for r in o.details.get("recipients") or []
+        if r.get("state") == "not_told" and r.get("reason") in t["not_told_why"]
+    }
+    out += [("p", t["not_told"].format(name=n, why=t["not_told_why"][why])) for n, why in sorted(untold)]
+    return out
 
 
 def _in_main(o: DsarOutcome) -> bool:

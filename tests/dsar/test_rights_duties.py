@@ -4,11 +4,13 @@ retried when the hold is released, and listed for the officer meanwhile."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import create_engine, select, text
 from tests_support import bearer, complete, csrf_token, settle
 
@@ -152,6 +154,14 @@ def test_a_recipient_without_contact_is_listed_as_not_told_yet(app, client, offi
     assert recorded.status_code == 200, recorded.get_json()
     nhn = next(r for o in recorded.get_json()["outcomes"] for r in o["recipients"] if r["key"] == "nhn")
     assert nhn["state"] == "not_told" and nhn["reason"] == "disproportionate_effort" and nhn["recorded_by"]
+
+    # her letter names both: whom we told, and whom not and why (Art. 19), by name, never by key
+    assert complete(client, reference, officer).status_code == 200
+    pdf = client.get(f"/api/v1/requests/{reference}/package?part=letter", headers=officer).data
+    letter = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Direktoratet for e-helse (Helsedataservice)" in letter and "(art. 19)" in letter
+    assert "Vi har ikke fortalt det videre til Norsk helsenett" in letter
+    assert "uforholdsmessig stor innsats" in letter and "ehelse" not in letter and "nhn" not in letter
 
 
 def test_the_officer_page_shows_who_was_told_and_who_was_not(app, client, officer, demo, login) -> None:  # type: ignore[no-untyped-def]
