@@ -75,6 +75,7 @@ L: dict[str, dict[str, Any]] = {
             "default": "Delvis utført.",
         },
         "refused": "Vi har sagt nei.",
+        "unfinished": "Ikke ferdig behandlet.",
         "refused_ground": "Vi har sagt nei fordi {ground}. {reasons}",
         "archive": "Opplysningene er arkivverdige og skal bevares for ettertiden (arkivloven § 6), så de "
         "slettes ikke (art. 17 nr. 3 d).",
@@ -84,6 +85,7 @@ L: dict[str, dict[str, Any]] = {
         "all_held": "Alle opplysningene må beholdes inntil videre; se under «Beholdt».",
         "no_data_rest": "I {n} andre behandlinger fant vi ingen opplysninger om deg: {names}.",
         "no_data_rest_one": "I én annen behandling fant vi ingen opplysninger om deg: {names}.",
+        "no_data_all": "Vi fant ingen opplysninger om deg i {names}.",
         "na_rest": "Retten gjelder ikke for {names}, fordi {why}.",
         "na_objection": "protestretten gjelder bare behandling som bygger på en oppgave i allmennhetens "
         "interesse eller en berettiget interesse (art. 21 nr. 1)",
@@ -229,6 +231,7 @@ L: dict[str, dict[str, Any]] = {
             "default": "Partly done.",
         },
         "refused": "We said no.",
+        "unfinished": "Not finished.",
         "refused_ground": "We said no because of {ground}. {reasons}",
         "archive": "The records are to be preserved for the archive (Archives Act § 6), so they are not "
         "erased (Art. 17(3)(d)).",
@@ -238,6 +241,7 @@ L: dict[str, dict[str, Any]] = {
         "all_held": "All the data must be kept for now; see “Kept”.",
         "no_data_rest": "In {n} other activities we found no data about you: {names}.",
         "no_data_rest_one": "In one other activity we found no data about you: {names}.",
+        "no_data_all": "We found no data about you in {names}.",
         "na_rest": "The right does not apply to {names}, because {why}.",
         "na_objection": "the right to object covers only processing based on a task in the public interest "
         "or on legitimate interests (Art. 21(1))",
@@ -419,7 +423,7 @@ def letter_blocks(answer: Answer) -> list[Block]:
         else t["main_some"].format(n=len(main))
     )
     blocks.append(("p", summary))
-    blocks += _rest_sentences(rest, answer, names, lang)
+    blocks += _rest_sentences(rest, answer, names, lang, others=bool(main))
     if main:
         blocks.append(("h1", t["found"] if req.type == "access" else t["what"]))
     for o in main:
@@ -452,16 +456,19 @@ def _recipients(answer: Answer, lang: str) -> list[Block]:
 
 
 def _in_main(o: DsarOutcome) -> bool:
-    return o.outcome in MAIN or o.decision == "refuse"
+    """Found, done or refused; an officer's refusal where nothing was found is moot: the rest says so."""
+    return o.outcome in MAIN
 
 
-def _rest_sentences(rest: list[DsarOutcome], answer: Answer, names: dict[str, str], lang: str) -> list[Block]:
+def _rest_sentences(
+    rest: list[DsarOutcome], answer: Answer, names: dict[str, str], lang: str, *, others: bool
+) -> list[Block]:
     """One sentence for the activities where nothing was found, one per reason a right does not apply."""
     t = L[lang]
     out: list[Block] = []
     empty = [names[o.activity] for o in rest if o.outcome == "no_data"]
     if empty:
-        key = "no_data_rest_one" if len(empty) == 1 else "no_data_rest"
+        key = "no_data_all" if not others else "no_data_rest_one" if len(empty) == 1 else "no_data_rest"
         out.append(("p", t[key].format(n=len(empty), names=_join(empty, lang))))
     groups: dict[str, list[str]] = {}
     for o in rest:
@@ -499,7 +506,8 @@ def _activity_blocks(o: DsarOutcome, answer: Answer, names: dict[str, str], lang
     count = o.records if o.records is not None else o.manual_records
     if count and o.outcome in ("done", "partial") and right not in ("access", "portability"):
         pairs.append((t["records"], str(count)))
-    if o.held and (holds := o.details.get("holds") or []) and right in ("erasure", "access"):
+    by_rule = o.outcome == "refused" and o.legal_ground in ("Art. 17(3)(b)", "Art. 17(3)(d)")  # said above
+    if o.held and (holds := o.details.get("holds") or []) and right in ("erasure", "access") and not by_rule:
         # erasure: what could not go; access: data kept beyond its retention (Art. 15(1)(d)), and why
         texts = (public_text(h.get("kind", "other"), h.get("public_text"), lang) for h in holds)
         label = t["kept"] if right == "erasure" else t["kept_longer"]
@@ -530,7 +538,7 @@ def _result(o: DsarOutcome, right: str, record: Mapping[str, Any], lang: str) ->
         return decisions.manual_text(o, lang)
     if o.outcome == "partial":
         return t["partial"].get(right, t["partial"]["default"])
-    return t["done"][right]
+    return t["done"][right] if o.outcome == "done" else t["unfinished"]
 
 
 def _about(record: Mapping[str, Any], answer: Answer, lang: str) -> list[Block]:

@@ -59,8 +59,8 @@ CASES = [
                  "pending", False, "done", "Vi fant opplysninger om deg", "We found data about you",
                  id="Art. 15 public task: found"),
     pytest.param("access", ("6(1)(e)",), (), (), {}, 0, 0, None,
-                 "no_data", False, "no_data", "fant vi ingen opplysninger om deg",
-                 "we found no data about you",
+                 "no_data", False, "no_data", "Vi fant ingen opplysninger om deg i Registeret.",
+                 "We found no data about you in The register.",
                  id="Art. 15 nothing found: one sentence"),
     pytest.param("access", ("6(1)(e)",), (), ("research",), {}, 2, 0,
                  ("pdl_17", "Registeret er til forskning."),
@@ -95,6 +95,10 @@ CASES = [
     pytest.param("objection", ("6(1)(e)",), (), (), {}, 2, 0, ("art_21_1", "Oppgaven er lovpålagt."),
                  "pending", True, "refused", "tvingende berettigede grunner", "compelling legitimate grounds",
                  id="Art. 21(1) weighed and refused"),
+    pytest.param("objection", ("6(1)(e)",), (), (), {"statutory_registry": NPR}, 0, 0, ("hrl_25", "Nei."),
+                 "no_data", False, "no_data", "Vi fant ingen opplysninger om deg i Registeret.",
+                 "We found no data about you in The register.",
+                 id="Art. 21 refused where nothing was found: none found, never 'upheld'"),
     pytest.param("objection", ("6(1)(f)",), (), (), {}, 2, 0, "uphold",
                  "pending", True, "done", "tatt protesten din til følge", "upheld your objection",
                  id="Art. 21(1) weighed and upheld"),
@@ -203,8 +207,10 @@ def test_right_basis_art9_purpose_hold_decision_give_the_outcome_and_the_letter(
         body = body.replace("Helseregisterloven", "")  # the act's name, quoted in both languages
         body = body.replace(outcome.decision_reasons or "\0", "")  # the officer writes her reasons herself
         assert not other.findall(body), (lang, other.findall(body), letter)
-        if outcome.decision == "refuse":
+        if outcome.outcome == "refused" and outcome.decision == "refuse":
             assert outcome.decision_reasons in letter  # the officer's reasons, in her words
+        if outcome.outcome != "done":
+            assert "tatt protesten din til følge" not in letter and "upheld your objection" not in letter
         if record.get("statutory_registry") and outcome.outcome == "refused":
             assert ("tre uker" if lang == "nb" else "three weeks") in letter  # the appeal notice
         else:
