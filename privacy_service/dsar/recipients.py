@@ -85,13 +85,34 @@ def tell(session: Session, req: DsarRequest, outcome: DsarOutcome) -> list[str]:
     return told_now
 
 
+# What was done, in the words of the Art. 19 notice (bokmål first: the recipients are Norwegian bodies and
+# their processors; English below it for those who work in English).
+_DONE = {
+    "nb": {"erasure": "slettet", "rectification": "rettet", "restriction": "begrenset behandlingen av",
+           "objection": "stanset behandlingen av (protest etter art. 21)"},
+    "en": {"erasure": "erased", "rectification": "corrected", "restriction": "restricted the processing of",
+           "objection": "stopped processing (an objection under Art. 21)"},
+}  # fmt: skip
+
+
 def _mail(session: Session, req: DsarRequest, outcome: DsarOutcome, *, to: str) -> None:
-    subject = f"Art. 19 notice: {req.type} in {outcome.activity} ({req.reference})"
+    """The Art. 19 notice: which activity, what was done, the reference; never whose data."""
+    try:
+        name = ropa.activity_view(session, slug=outcome.activity).name
+    except ropa.ActivityNotFound:
+        name = {"nb": outcome.activity, "en": outcome.activity}
+    nb, en = _DONE["nb"].get(req.type, "endret"), _DONE["en"].get(req.type, "changed")
+    subject = f"Melding etter personvernforordningen art. 19 / Notice under GDPR Art. 19 ({req.reference})"
     text = (
-        f"Under GDPR Art. 19 we tell you that we have carried out a request for {req.type} concerning "
-        f"personal data in the processing activity '{outcome.activity}', reference {req.reference}.\n\n"
-        "Apply the same change to the data you process on our behalf. Contact the privacy team through "
-        "the agreed secure channel for the identity of the data subject: it is not sent by e-mail.\n"
+        f"Etter personvernforordningen art. 19 melder vi at vi har {nb} personopplysninger om en registrert "
+        f"i behandlingen «{name.get('nb') or name.get('en')}» (vår referanse {req.reference}).\n\n"
+        "Gjør den samme endringen i opplysningene dere behandler for oss. Hvem endringen gjelder, får dere "
+        "fra personvernteamet gjennom den avtalte sikre kanalen: det sendes ikke på e-post.\n\n"
+        "---\n\n"
+        f"Under GDPR Art. 19 we tell you that we have {en} personal data about a data subject in the "
+        f"processing activity “{name.get('en') or name.get('nb')}” (our reference {req.reference}).\n\n"
+        "Apply the same change to the data you process on our behalf. The privacy team gives you the "
+        "identity of the data subject through the agreed secure channel: it is not sent by e-mail.\n"
     )
     notify.enqueue_email(session, event="dsar.art19", to=to, subject=subject, text=text)
 

@@ -107,6 +107,8 @@ def test_erasure_deletes_what_may_go_and_keeps_the_archived_application(app, cli
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         art19 = [m.payload for m in session.scalars(select(notify.OutboxMessage)) if m.event == "dsar.art19"]
     assert art19 and all(reference in m["text"] and "Kari" not in m["text"] for m in art19)
+    assert any("«Brukerkonto på helsedata.no»" in m["text"] for m in art19)  # names, not keys
+    assert not [m for m in art19 if "'accounts'" in m["text"] or "for erasure" in m["text"]]
     assert "service@helsedata.no" in {m["to"] for m in art19}  # the Directorate for e-Health, processor
     told = [e for e in body["timeline"] if e["kind"] == "recipients_told"]
     assert told and "ehelse" in told[0]["details"]["organisations"]
