@@ -33,7 +33,6 @@ from privacy_service.dsar.labels import (
 )
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
-    REJECTION_GROUNDS,
     STATUSES,
     TYPES,
     AppealInSchema,
@@ -214,7 +213,8 @@ def detail(reference: str) -> str:
         draft=service.draft_of(session, req),
         identifiers=service.identifiers(req),
         rights=RIGHTS,
-        grounds=REJECTION_GROUNDS,
+        grounds=service.rejection_texts(_lang()),
+        right_reason=lambda reason: service.rule_reason(reason, _lang()),
         refusal_grounds={
             k: g[_lang() if _lang() in ("nb", "en") else "nb"] for k, g in service.GROUNDS.items()
         },
