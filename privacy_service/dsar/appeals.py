@@ -211,8 +211,10 @@ def appealable(session: Session, req: DsarRequest) -> list[str]:
 
 
 def activity_names(session: Session, slugs: list[str], lang: str) -> dict[str, str]:
-    """The registry's names of the activities, in the reader's language (never their slugs)."""
-    return {slug: localised(ropa.activity_view(session, slug=slug).name, lang) for slug in slugs}
+    """The registry's names of the activities, in the reader's language (never their slugs), in one query."""
+    if not slugs:
+        return {}
+    return {a.slug: localised(a.name, lang) for a in ropa.activities_for(session, slugs=slugs)}
 
 
 def register(

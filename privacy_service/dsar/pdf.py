@@ -48,6 +48,7 @@ L: dict[str, dict[str, Any]] = {
             "consent_withdrawal": "å trekke tilbake samtykket ditt (art. 7 nr. 3)",
         },
         "reviewed": "Vi har gått gjennom {n} behandlinger av personopplysninger.",
+        "reviewed_one": "Vi har gått gjennom 1 behandling av personopplysninger.",
         "main_some": "Nedenfor står de {n} behandlingene der vi fant opplysninger om deg, gjorde noe eller "
         "sa nei.",
         "main_one": "Nedenfor står den ene behandlingen der vi fant opplysninger om deg, gjorde noe eller "
@@ -206,6 +207,7 @@ L: dict[str, dict[str, Any]] = {
             "consent_withdrawal": "to withdraw your consent (Art. 7(3))",
         },
         "reviewed": "We went through {n} activities that process personal data.",
+        "reviewed_one": "We went through 1 activity that processes personal data.",
         "main_some": "Below are the {n} activities where we found data about you, acted or said no.",
         "main_one": "Below is the one activity where we found data about you, acted or said no.",
         "main_none": "We found no data about you, and there was nothing to do.",
@@ -414,7 +416,8 @@ def letter_blocks(answer: Answer) -> list[Block]:
     ]
     main = [o for o in answer.outcomes if _in_main(o)]
     rest = [o for o in answer.outcomes if not _in_main(o)]
-    summary = t["reviewed"].format(n=len(answer.outcomes)) + " "
+    reviewed = t["reviewed_one"] if len(answer.outcomes) == 1 else t["reviewed"]
+    summary = reviewed.format(n=len(answer.outcomes)) + " "
     summary += (
         t["main_none"]
         if not main

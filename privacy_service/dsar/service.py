@@ -419,6 +419,16 @@ def decide_outcomes(
     return req
 
 
+def rule_reason(reason: str, lang: str) -> str:
+    """Why a right applies or not, as the rules give it, in the reader's language."""
+    return ropa.right_reason_text(reason, lang)
+
+
+def rejection_texts(lang: str) -> dict[str, str]:
+    """The Art. 12(5)/(6) grounds for rejecting a whole request, in the reader's words (as the mail says)."""
+    return dict(messages.GROUNDS["en" if lang == "en" else "nb"])
+
+
 def record_manual_results(
     session: Session, *, reference: str, items: list[dict[str, Any]], actor: Actor
 ) -> DsarRequest:

@@ -33,7 +33,6 @@ from privacy_service.dsar.labels import (
 )
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
-    REJECTION_GROUNDS,
     STATUSES,
     TYPES,
     AppealInSchema,
@@ -210,11 +209,12 @@ def detail(reference: str) -> str:
         "dsar/detail.html",
         req=req,
         events=service.timeline(session, req),
-        outcomes=service.outcomes(session, req),
+        outcomes=(outcomes := service.outcomes(session, req)),
         draft=service.draft_of(session, req),
         identifiers=service.identifiers(req),
         rights=RIGHTS,
-        grounds=REJECTION_GROUNDS,
+        grounds=service.rejection_texts(_lang()),
+        right_reason=lambda reason: service.rule_reason(reason, _lang()),
         refusal_grounds={
             k: g[_lang() if _lang() in ("nb", "en") else "nb"] for k, g in service.GROUNDS.items()
         },
@@ -233,8 +233,8 @@ def detail(reference: str) -> str:
         },  # fmt: skip
         overdue=service.is_overdue(req),
         appeals=[service.appeal_view(a, req.reference) for a in service.appeals_of(session, req)],
-        appealable=(appealable := service.appealable(session, req)),
-        activity_names=service.activity_names(session, appealable, _lang()),
+        appealable=service.appealable(session, req),
+        activity_names=service.activity_names(session, [o.activity for o in outcomes], _lang()),
         appeal_status_labels=APPEAL_STATUS_LABELS,
         appeal_outcome_labels=APPEAL_OUTCOME_LABELS,
         lang=_lang(),
@@ -244,8 +244,9 @@ def detail(reference: str) -> str:
 @bp.post("/<reference>/<action>")
 @page("requests:manage")
 def act(reference: str, action: str) -> Any:
-    """verify | ask_identity | plan | decide | manual | approve | withhold | unwithhold | draft | complete |
-    extend | reject | withdraw | appeal | appeal_step | lift_notice | lift | not_told (detail page forms)."""
+    """verify | ask_identity | plan | decide | manual | manual_bulk | approve | withhold | unwithhold |
+    draft | complete | extend | reject | withdraw | appeal | appeal_step | lift_notice | lift | not_told
+    (detail page forms)."""
     session = get_session()
     form, actor = request.form, current_actor()
     try:
@@ -280,6 +281,13 @@ def act(reference: str, action: str) -> Any:
                     "controller": form.get("controller") or None}  # fmt: skip
             result = _load(ManualResultInSchema(), item)
             service.record_manual_results(session, reference=reference, items=[result], actor=actor)
+        elif action == "manual_bulk":
+            # every activity ticked, searched by hand and none found, in one transaction and one event
+            items = [_load(ManualResultInSchema(), {"activity": a, "result": "none_found"})
+                     for a in dict.fromkeys(form.getlist("activities"))]  # fmt: skip
+            if not items:
+                raise ValidationFailed(_("Tick at least one activity."))
+            service.record_manual_results(session, reference=reference, items=items, actor=actor)
         elif action == "approve":
             service.approve(session, reference=reference, actor=actor, note=form.get("note"),
                             instance_path=app_instance_path(), links=app_links())  # fmt: skip

@@ -29,6 +29,7 @@ from privacy_service.ropa.models import (
     ServiceNotice,
 )
 from privacy_service.ropa.notice_cache import RenderCache, notice_etag
+from privacy_service.ropa.pdf.labels import REASONS_NB
 from privacy_service.ropa.records import (
     Activity,
     ActivityFilter,
@@ -111,6 +112,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "notice_etag",
     "notice_version",
     "retention_rule_text",
+    "right_reason_text",
     "ropa_document",
 ]
 
@@ -120,6 +122,11 @@ class VersionConflict(Conflict):
 
     code = "version_conflict"
     status = 412
+
+
+def right_reason_text(reason: str, lang: str) -> str:
+    """A reason the rules give for a right, in the reader's language (the rules derive it in English)."""
+    return REASONS_NB.get(reason, reason) if lang == "nb" else reason
 
 
 def content_hash(data: dict[str, Any]) -> str:

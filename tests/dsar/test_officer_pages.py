@@ -122,3 +122,37 @@ def test_the_detail_page_shows_the_plan_and_replans(app, client, login, make_key
     client.post(f"/officer/requests/{reference}/plan", data={"csrf_token": token.group(1)})
     timeline = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
     assert timeline.count("We checked where your data is") == 2
+
+
+def test_one_form_records_none_found_for_every_activity_not_yet_checked(
+    app, client, login, make_key, demo
+) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service import notify
+
+    key = make_key("requests:read", "requests:write", "requests:write:verified")
+    reference = _submit(client, key, verified_by="ID-porten", subject={**KARI, "national_id": "15838512671"})
+    notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))  # the plan
+    login("officer")
+    page = f"/officer/requests/{reference}"
+    html = client.get(page + "?lang=nb").get_data(as_text=True)
+    form = html[html.index('data-form="manual-bulk"') :]
+    form = form[: form.index("</form>")]
+    assert "Registrer «søkt manuelt: ingen funnet» for de valgte" in form
+    ticked = re.findall(r'name="activities" value="([^"]+)" checked', form)
+    assert len(ticked) > 20 and "entrance-camera" in ticked and "accounts" not in ticked
+    assert "Kameraovervåking av inngangspartiene" in form and "> entrance-camera<" not in form  # names
+    token = csrf_token(client, page)
+    done = client.post(f"{page}/manual_bulk", data={"csrf_token": token, "activities": ticked[1:]})
+    assert done.status_code == 302
+    body = client.get(f"/api/v1/requests/{reference}", headers=bearer(key)).get_json()
+    lines = {o["activity"]: o for o in body["outcomes"]}
+    assert lines[ticked[0]]["outcome"] == "not_checked"  # not ticked: left for a search of its own
+    assert {lines[a]["outcome"] for a in ticked[1:]} == {"no_data"}
+    assert {lines[a]["manual"]["result"] for a in ticked[1:]} == {"none_found"}
+    kinds = [e["kind"] for e in body["timeline"]]
+    assert kinds.count("checked_by_hand") == 1  # one recording, one transaction
+    after = client.get(page + "?lang=nb").get_data(as_text=True)
+    assert re.findall(r'data-form="manual-bulk".*?</form>', after, re.S)[0].count('name="activities"') == 1
+    empty = client.post(f"{page}/manual_bulk", data={"csrf_token": token})
+    assert empty.status_code == 302
+    assert "Kryss av for minst én behandling." in client.get(page + "?lang=nb").get_data(as_text=True)
