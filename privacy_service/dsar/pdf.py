@@ -57,6 +57,7 @@ L: dict[str, dict[str, Any]] = {
         "what": "Dette har vi gjort",
         "found": "Dette fant vi",
         "result": "Resultat",
+        "ground": "Grunnlag",
         "why": "Begrunnelse",
         "records": "Antall registreringer",
         "kept": "Beholdt",
@@ -77,7 +78,6 @@ L: dict[str, dict[str, Any]] = {
         },
         "refused": "Vi har sagt nei.",
         "unfinished": "Ikke ferdig behandlet.",
-        "refused_ground": "Vi har sagt nei fordi {ground}. {reasons}",
         "archive": "Opplysningene er arkivverdige og skal bevares for ettertiden (arkivloven § 6), så de "
         "slettes ikke (art. 17 nr. 3 d).",
         "obligation": "Vi har plikt etter lov til å beholde opplysningene ({retention}), så de slettes ikke "
@@ -214,6 +214,7 @@ L: dict[str, dict[str, Any]] = {
         "what": "What we did",
         "found": "What we found",
         "result": "Result",
+        "ground": "Ground",
         "why": "Reasons",
         "records": "Number of records",
         "kept": "Kept",
@@ -234,7 +235,6 @@ L: dict[str, dict[str, Any]] = {
         },
         "refused": "We said no.",
         "unfinished": "Not finished.",
-        "refused_ground": "We said no because of {ground}. {reasons}",
         "archive": "The records are to be preserved for the archive (Archives Act § 6), so they are not "
         "erased (Art. 17(3)(d)).",
         "obligation": "The law requires us to keep the data ({retention}), so it is not erased (Art. "
@@ -506,6 +506,10 @@ def _activity_blocks(o: DsarOutcome, answer: Answer, names: dict[str, str], lang
     t, right = L[lang], answer.request.type
     record = answer.activities.get(o.activity, {})
     pairs: list[tuple[str, Any]] = [(t["result"], _result(o, right, record, lang))]
+    if o.outcome == "refused" and o.decision == "refuse":
+        pairs.append((t["ground"], decisions.ground_text(o.decision_ground, lang)))
+        if reasons := (o.decision_reasons or "").strip():
+            pairs.append((t["why"], reasons))
     count = o.records if o.records is not None else o.manual_records
     if count and o.outcome in ("done", "partial") and right not in ("access", "portability"):
         pairs.append((t["records"], str(count)))
@@ -526,10 +530,7 @@ def _result(o: DsarOutcome, right: str, record: Mapping[str, Any], lang: str) ->
     """The result of one activity in words: done, partly, refused with its ground, sent on."""
     t = L[lang]
     if o.outcome == "refused" and o.decision == "refuse":
-        reasons = (o.decision_reasons or "").strip()
-        return t["refused_ground"].format(
-            ground=decisions.ground_text(o.decision_ground, lang), reasons=reasons
-        )
+        return t["refused"]  # the ground and the officer's reasons follow as their own lines
     if o.outcome == "refused":
         if o.legal_ground == "Art. 17(3)(d)":
             return t["archive"]
