@@ -82,6 +82,27 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# The channel and the DPV status in words: the receipt keeps the codes in its JSON; a person reads the PDF.
+WORDS: dict[str, dict[str, str]] = {
+    "nb": {
+        "web": "nettskjema", "app": "app", "email": "e-post", "api": "en portal (maskin-til-maskin)",
+        "paper": "papirskjema", "phone": "telefon", "in_person": "personlig oppmøte",
+        "dpv:ConsentGiven": "samtykke gitt", "dpv:RenewedConsentGiven": "samtykke fornyet",
+        "dpv:ConsentWithdrawn": "samtykke trukket tilbake",
+    },
+    "en": {
+        "web": "web form", "app": "app", "email": "e-mail", "api": "a portal (machine to machine)",
+        "paper": "paper form", "phone": "phone", "in_person": "in person",
+        "dpv:ConsentGiven": "consent given", "dpv:RenewedConsentGiven": "consent renewed",
+        "dpv:ConsentWithdrawn": "consent withdrawn",
+    },
+}  # fmt: skip
+
+
+def _word(value: Any, lang: str) -> str:
+    return WORDS.get(lang, WORDS["nb"]).get(str(value), _text(value))
+
+
 def _text(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "—"
@@ -105,8 +126,8 @@ def render_receipt_pdf(
         (L["receipt_id"], _text(receipt.get("consentReceiptID"))),
         (L["time"], format_datetime(event.get("time"), lang) or "—"),
         (L["subject"], _text(receipt.get("piiPrincipalId"))),
-        (L["method"], _text(receipt.get("collectionMethod"))),
-        (L["state"], _text(event.get("state"))),
+        (L["method"], _word(receipt.get("collectionMethod"), lang)),
+        (L["state"], _word(event.get("state"), lang)),
         (L["jurisdiction"], _text(receipt.get("jurisdiction"))),
         (L["schema"], f"{_text(receipt.get('version'))}; {_text(record.get('schema_version'))}"),
     ]

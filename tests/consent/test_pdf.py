@@ -106,3 +106,11 @@ def test_missing_optional_fields_render() -> None:
     bare = {"iso27560": {"event": {"type": "given"}}}
     text = _text(render_receipt_pdf(bare, lang="en"))
     assert "Consent receipt – consent given" in text and "—" in text
+
+
+@pytest.mark.parametrize(("lang", "method", "state"), [("nb", "nettskjema", "samtykke gitt"),
+                                                       ("en", "web form", "consent given")])  # fmt: skip
+def test_the_receipt_says_the_channel_and_the_status_in_words(lang: str, method: str, state: str) -> None:
+    text = _text(render_receipt_pdf(_receipt("given", lang), lang=lang))
+    assert method in text and state in text
+    assert "dpv:" not in text and "\nweb\n" not in text  # the codes stay in the receipt's JSON
