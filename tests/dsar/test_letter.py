@@ -207,3 +207,31 @@ def test_blocks_escape_everything_in_html() -> None:
     assert blocks.texts([("pairs", [("L", ["a", "b"])]), ("p", "x")]) == ["L", "a", "b", "x"]
     with pytest.raises(ValueError):
         blocks.to_html([("table", [])])
+
+
+def test_hostile_reasons_stay_text_in_the_draft_and_the_officers_draft_page(
+    app, client, officer, demo, login
+) -> None:  # type: ignore[no-untyped-def]
+    body = {"subject": KARI, "verified_by": "ID-porten", "type": "objection", "activities": ["accounts"]}
+    created = client.post("/api/v1/requests", headers=officer, json=body)
+    reference = created.get_json()["reference"]
+    notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config))
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    refusal = {"activity": "accounts", "decision": "refuse", "ground": "art_21_1", "reasons": hostile}
+    decided = client.post(
+        f"/api/v1/requests/{reference}/decisions", headers=officer, json={"decisions": [refusal]}
+    )
+    assert decided.status_code == 200, decided.get_json()
+    assert client.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={}).status_code == 200
+    assert client.post(f"/api/v1/requests/{reference}/draft", headers=officer, json={}).status_code == 200
+    api_html = client.get(f"/api/v1/requests/{reference}/draft?format=html", headers=officer).get_data(
+        as_text=True
+    )
+    login("officer")
+    page = client.get(f"/officer/requests/{reference}/draft?lang=nb").get_data(as_text=True)
+    for html in (api_html, page):
+        assert "<script>alert(1)" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as the text the officer typed
+    assert (
+        _text(client.get(f"/api/v1/requests/{reference}/draft", headers=officer).data).count("alert(1)") == 1
+    )
