@@ -393,14 +393,16 @@ def _withhold(reference: str, form: Any, actor: Any) -> None:
         raise ValidationFailed(_("The withholding is not valid."), fields={"_schema": list(said)}) from err
 
 
-@bp.get("/<reference>/<any(letter, export, draft, draft_zip):kind>")
+@bp.get("/<reference>/<any(letter, export, draft_letter, draft_zip):kind>")
 @page("requests:read")
 def document(reference: str, kind: str) -> Any:
-    """The stored answer of a completed request, or (for officers) the draft letter and export."""
+    """The stored answer of a completed request, or (for officers) the draft letter and export (…/draft
+    itself is the page that shows the draft)."""
     if kind.startswith("draft") and not _can_manage():
         return render_template("error.html", status=403, message=_("Only an officer can read a draft.")), 403
     session = get_session()
-    doc = service.document(session, service.get_request(session, reference=reference), kind)
+    stored = "draft" if kind == "draft_letter" else kind
+    doc = service.document(session, service.get_request(session, reference=reference), stored)
     if doc is None:
         return render_template("error.html", status=404, message=_("No answer is stored.")), 404
     return send_document(doc)

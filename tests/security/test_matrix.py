@@ -139,7 +139,7 @@ EXPECTED: dict[str, str] = {
     "GET /officer/consents/deliveries": "page audit:read",
     "GET /officer/requests/": "page requests:read",
     "GET /officer/requests/<reference>": "page requests:read",
-    "GET /officer/requests/<reference>/<any(letter, export, draft, draft_zip):kind>": "page requests:read",
+    "GET /officer/requests/<reference>/<any(letter, export, draft_letter, draft_zip):kind>": "page requests:read",  # noqa: E501
     "GET /officer/requests/<reference>/draft": "page requests:manage",
     "GET /officer/requests/blocked-erasures": "page requests:read",
     "POST /officer/requests/<reference>/<action>": "page requests:manage",
