@@ -16,6 +16,13 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, verify_chain
+from privacy_service.retention.deposits import (
+    get_deposit,
+    list_deposits,
+    record_receipt,
+    reject_deposit,
+    remake_deposit,
+)
 from privacy_service.retention.holds import (
     RELEASED_TASK,
     apply_policy_holds,
@@ -45,6 +52,11 @@ __all__ = [  # what the API, the pages, the jobs, the CLI and other packages use
     "Hold",
     "Rule",
     "apply_policy_holds",
+    "get_deposit",
+    "list_deposits",
+    "record_receipt",
+    "reject_deposit",
+    "remake_deposit",
     "get_run",
     "held_keys",
     "holds_by_id",
