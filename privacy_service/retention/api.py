@@ -87,8 +87,14 @@ def rules() -> list[service.Rule]:
     return service.list_rules(get_session())
 
 
-def _run_view(run: Any, results: list[Any]) -> dict[str, Any]:
-    return {**{k: getattr(run, k) for k in RunSchema().fields if k != "rules"}, "rules": results}
+def _run_view(run: Any, results: list[Any], pending: list[Any] | None = None) -> dict[str, Any]:
+    view = {k: getattr(run, k) for k in RunSchema().fields if k not in ("rules", "pending_deposits")}
+    return {**view, "rules": results, "pending_deposits": pending or []}
+
+
+def _report_view(run_id: int) -> dict[str, Any]:
+    report = service.run_report(get_session(), run_id=run_id)
+    return _run_view(report.run, report.results, report.pending)
 
 
 @blp.route("/retention/runs")
@@ -116,15 +122,15 @@ class Runs(MethodView):
             only=data["rules"],
             trigger="api",
         )
-        return _run_view(*service.get_run(get_session(), run.id or 0))
+        return _report_view(run.id or 0)
 
 
 @blp.route("/retention/runs/<int:run_id>")
 @blp.response(200, RunSchema)
 @require("retention:read")
 def get_run(run_id: int) -> dict[str, Any]:
-    """One run with what it did per rule."""
-    return _run_view(*service.get_run(get_session(), run_id))
+    """One run with what it did per rule, and the deposits still waiting for the archive's receipt."""
+    return _report_view(run_id)
 
 
 # --- changes to the rules: dry run, then apply or discard (docs/retention.md) -------------------------------

@@ -167,6 +167,10 @@ class RunSchema(Schema):
     status = fields.String(metadata={"description": "running | completed | failed | interrupted"})
     as_of = fields.DateTime()
     rules = fields.List(fields.Nested(RunRuleSchema))
+    pending_deposits = fields.List(
+        fields.Nested(lambda: DepositSchema()),
+        metadata={"description": "Deposits waiting for the archive's receipt: their rows are still kept"},
+    )
 
 
 class RuleSchema(Schema):

@@ -37,7 +37,7 @@ from privacy_service.retention.holds import (
     request_hold,
     set_hold,
 )
-from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
+from privacy_service.retention.models import Hold, RetentionDeposit, RetentionRun, RetentionRunRule
 from privacy_service.retention.outlook import outlook, rows_due_after_release
 from privacy_service.retention.pdf import render_run_pdf
 from privacy_service.retention.rules import Rule, list_rules, rule_problems, rules_of
@@ -170,19 +170,22 @@ class RunReport:
     run: RetentionRun
     results: list[RetentionRunRule]
     holds: dict[int, Hold]
+    pending: list[RetentionDeposit]  # deposits still waiting for the archive's receipt
 
 
 def run_report(session: Session, *, run_id: int) -> RunReport:
     """Return a run with its per-rule results and the holds they name."""
     run, results = get_run(session, run_id)
     holds = holds_by_id(session, {int(h) for r in results for h in (r.held_by or {})})
-    return RunReport(run, results, holds)
+    return RunReport(run, results, holds, list_deposits(session, status="pending_receipt"))
 
 
 def run_report_pdf(session: Session, *, run_id: int, lang: str) -> bytes:
     """Return the run report as a PDF to file as documentation of deletion, with the audit chain's state."""
     report = run_report(session, run_id=run_id)
-    return render_run_pdf(report.run, report.results, report.holds, verify_chain(session), lang=lang)
+    return render_run_pdf(
+        report.run, report.results, report.holds, verify_chain(session), lang=lang, pending=report.pending
+    )
 
 
 def run_scheduled_rule(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import bearer
+from tests_support import bearer, csrf_token
 
 from privacy_service.audit import Actor, AuditEvent
 from privacy_service.db import transaction
@@ -110,6 +110,8 @@ def test_a_deposit_waits_for_the_receipt_then_deletes_exactly_its_rows(app, clie
     again = _run(app, demo)  # pending rows are not deposited twice
     assert again.acted == 0 and again.held == len(ids)
     assert len(_deposits(client, officer)) == 1
+    report = client.get(f"/api/v1/retention/runs/{again.run_id}", headers=officer).get_json()
+    assert [(d["id"], d["rows"]) for d in report["pending_deposits"]] == [(deposit["id"], len(ids))]
 
     answer = client.post(f"/api/v1/retention/deposits/{deposit['id']}/receipt", json=RECEIPT, headers=officer)
     assert answer.status_code == 200, answer.get_json()
@@ -222,3 +224,21 @@ def test_a_key_without_retention_run_may_not_record_a_receipt(app, client, demo,
     answer = client.post("/api/v1/retention/deposits/1/receipt", json=RECEIPT, headers=reader)
     assert answer.status_code == 403
     assert len(_ids(demo)) > 0
+
+
+def test_an_officer_records_the_receipt_on_the_deposits_page_in_bokmal(app, client, demo, login) -> None:  # type: ignore[no-untyped-def]
+    _run(app, demo)
+    login("officer")
+    page = client.get("/officer/retention/deposits", headers={"Accept-Language": "nb"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Avleveringer" in html and "venter på kvittering" in html and "addml.xml" not in html
+    token = csrf_token(client, "/officer/retention/deposits")
+    refused = client.post("/officer/retention/deposits/1/receipt", data={"csrf_token": token})
+    assert refused.status_code == 302 and len(_ids(demo)) > 0
+    done = client.post(
+        "/officer/retention/deposits/1/receipt",
+        data={"csrf_token": token, "archive_reference": "AV 2060/19", "received_at": "2060-01-15"},
+    )
+    assert done.status_code == 302 and _ids(demo) == []
+    assert "AV 2060/19" in client.get("/officer/retention/deposits").get_data(as_text=True)

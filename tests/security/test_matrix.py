@@ -156,6 +156,9 @@ EXPECTED: dict[str, str] = {
     "POST /officer/retention/runs": "page retention:read",  # a dry run; a real one also needs retention:run
     "GET /officer/retention/runs/<int:run_id>": "page retention:read",
     "GET /officer/retention/runs/<int:run_id>.pdf": "page retention:read",
+    "GET /officer/retention/deposits": "page retention:run",
+    "POST /officer/retention/deposits/<int:deposit_id>/receipt": "page retention:run",
+    "POST /officer/retention/deposits/<int:deposit_id>/reject": "page retention:run",
 }
 
 
