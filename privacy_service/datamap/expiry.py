@@ -185,13 +185,16 @@ class DueTable:
             query = select(self.table).where(where).order_by(self.key)
             yield conn.execution_options(stream_results=True, yield_per=1000).execute(query)
 
-    def delete_keys(self, keys: list[str], batch: int) -> int:
-        """Delete exactly the rows with these keys, `batch` keys per transaction; return the rows deleted."""
+    def delete_keys(self, keys: list[str], batch: int, keep: Protection | None = None) -> int:
+        """Delete exactly the rows with these keys that `keep` does not protect, `batch` keys per transaction;
+        return the rows deleted."""
         python_type = column_type(self.key)
         values = [python_type(k) for k in keys if _fits(python_type, k)]
         deleted = 0
         for start in range(0, len(values), batch):
             chunk = self.key.in_(values[start : start + batch])
+            if keep is not None:
+                chunk = and_(chunk, not_(self.held(keep)))
             with self.engine.begin() as conn:
                 deleted += conn.execute(delete(self.table).where(chunk)).rowcount
         return deleted

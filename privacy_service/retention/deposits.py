@@ -24,6 +24,8 @@ from privacy_service.datamap.service import DataSystemError
 from privacy_service.errors import Conflict, NotFound
 from privacy_service.kernel import utcnow
 from privacy_service.retention import addml
+from privacy_service.retention.due import protection
+from privacy_service.retention.holds import TableRef, holds_for_table
 from privacy_service.retention.models import RetentionDeposit
 from privacy_service.retention.rules import list_rules
 from privacy_service.ropa import service as ropa
@@ -196,7 +198,10 @@ def delete_deposited(
                 session, system=deposit.system, table=deposit.table_name, anchor=None, cutoff=utcnow(),
                 action="delete", mask_columns=(), instance_path=instance_path,
             ) as due:  # fmt: skip
-                deleted = due.delete_keys(list(deposit.keys), DELETE_BATCH)
+                # a legal or other hold set since the extract still wins; the archive-law hold ends here
+                holds = [h for h in holds_for_table(session, _table_ref(deposit)) if h.kind != "archive_law"]
+                keep, __ = protection(holds, set(due.mapping.identity))
+                deleted = 0 if keep.everything else due.delete_keys(list(deposit.keys), DELETE_BATCH, keep)
         except DataSystemError:
             return deposit
     with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -204,6 +209,10 @@ def delete_deposited(
         deposit.deleted_rows, deposit.deleted_at = deleted, utcnow()
         _audit(session, deposit, actor, "retention.deposit.deleted", deleted=deleted)
     return deposit
+
+
+def _table_ref(deposit: RetentionDeposit) -> TableRef:
+    return TableRef(deposit.system, deposit.table_name, deposit.activity)
 
 
 def finish_received(engine: Engine, *, actor: Actor, instance_path: Path) -> int:

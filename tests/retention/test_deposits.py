@@ -242,3 +242,20 @@ def test_an_officer_records_the_receipt_on_the_deposits_page_in_bokmal(app, clie
     )
     assert done.status_code == 302 and _ids(demo) == []
     assert "AV 2060/19" in client.get("/officer/retention/deposits").get_data(as_text=True)
+
+
+def test_a_legal_hold_set_after_the_extract_still_wins_at_the_receipt(app, client, demo, officer) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service.retention.holds import set_hold
+
+    ids = _ids(demo)
+    _run(app, demo)
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        set_hold(
+            session,
+            data={"kind": "legal", "basis": "Case 26/80", "scope": "records", "system": "helsedata-portal",
+                  "table_name": "applications", "record_keys": [str(ids[0])]},
+            actor=DPO,
+        )  # fmt: skip
+    [deposit] = _deposits(client, officer)
+    done = client.post(f"/api/v1/retention/deposits/{deposit['id']}/receipt", json=RECEIPT, headers=officer)
+    assert done.get_json()["deleted_rows"] == len(ids) - 1 and _ids(demo) == [ids[0]]
