@@ -259,3 +259,19 @@ def test_a_legal_hold_set_after_the_extract_still_wins_at_the_receipt(app, clien
     [deposit] = _deposits(client, officer)
     done = client.post(f"/api/v1/retention/deposits/{deposit['id']}/receipt", json=RECEIPT, headers=officer)
     assert done.get_json()["deleted_rows"] == len(ids) - 1 and _ids(demo) == [ids[0]]
+
+
+def test_the_run_report_pdf_lists_the_deposits_waiting_for_a_receipt(app, client, demo, login) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from pypdf import PdfReader
+
+    result = _run(app, demo)
+    login("auditor")
+    pdf = client.get(f"/officer/retention/runs/{result.run_id}.pdf?lang=en")
+    assert pdf.status_code == 200
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Deposits waiting for the archive" in text and "helsedata-portal.applications" in text
+    assert "Pending deposits" in client.get(f"/officer/retention/runs/{result.run_id}?lang=en").get_data(
+        as_text=True
+    )
