@@ -7,8 +7,6 @@ transaction there: a crash leaves each row untouched or fully handled, and the n
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +39,6 @@ from privacy_service.datamap.connector import (
     identity_match,
     mapped_tables,
     masked_values,
-    plain_value,
     reflect_table,
     reporting,
     unmasked,
@@ -116,7 +113,7 @@ class DueTable:
             row = conn.execute(select(func.count(), *sums).select_from(self.table).where(where)).one()
         return row[0], [int(n) for n in row[1:]]
 
-    def act_all(self, where: ColumnElement[bool], batch: int, deposit_dir: Path | None) -> int:
+    def act_all(self, where: ColumnElement[bool], batch: int) -> int:
         """Act on every row matching `where`, in transactions of about `batch` rows; return the rows handled.
 
         Each transaction covers one slice of the table: on PostgreSQL a range of heap pages (ctid), read in
@@ -124,7 +121,7 @@ class DueTable:
         Each slice is re-checked against `where` as it is acted on, so a row changed meanwhile is left alone.
         """
         walk = self._walk_pages if self._plain_pg_table() else self._walk_keys
-        return walk(where, batch, lambda conn, part, n: self._act(conn, and_(where, part), deposit_dir, n))
+        return walk(where, batch, lambda conn, part, n: self._act(conn, and_(where, part)))
 
     def _plain_pg_table(self) -> bool:
         """A PostgreSQL heap table (partitioned tables and views have no pages of their own: walk keys)."""
@@ -173,43 +170,38 @@ class DueTable:
                 span = max(1, span * batch // done)
         return handled
 
-    def _act(
-        self, conn: Connection, batch: ColumnElement[bool], deposit_dir: Path | None, batch_no: int
-    ) -> int:
+    def _act(self, conn: Connection, batch: ColumnElement[bool]) -> int:
         if self.action == "anonymise":
             values = masked_values(self.table, self.mask_columns)
             return conn.execute(update(self.table).where(batch).values(**values)).rowcount
-        if self.action == "deposit":  # remove exactly the rows written to disk, in the same transaction
-            assert deposit_dir is not None
-            rows = conn.execute(select(self.table).where(batch).order_by(self.key).with_for_update())
-            path = deposit_dir / f"{self.mapping.table_name}-{batch_no:05d}.jsonl"
-            keys = _write_jsonl(path, rows, self.mapping.key_column)
-            return conn.execute(delete(self.table).where(self.key.in_(keys))).rowcount if keys else 0
+        if self.action == "deposit":  # a deposit never deletes here: the archive's receipt does (delete_keys)
+            raise DataSystemError("A deposit rule writes an extract; its rows are deleted on the receipt.")
         return conn.execute(delete(self.table).where(batch)).rowcount
+
+    @contextmanager
+    def rows(self, where: ColumnElement[bool]) -> Iterator[Any]:
+        """Stream the rows matching `where` in key order (for an archive extract)."""
+        with self.engine.connect() as conn:
+            query = select(self.table).where(where).order_by(self.key)
+            yield conn.execution_options(stream_results=True, yield_per=1000).execute(query)
+
+    def delete_keys(self, keys: list[str], batch: int, keep: Protection | None = None) -> int:
+        """Delete exactly the rows with these keys that `keep` does not protect, `batch` keys per transaction;
+        return the rows deleted."""
+        python_type = column_type(self.key)
+        values = [python_type(k) for k in keys if _fits(python_type, k)]
+        deleted = 0
+        for start in range(0, len(values), batch):
+            chunk = self.key.in_(values[start : start + batch])
+            if keep is not None:
+                chunk = and_(chunk, not_(self.held(keep)))
+            with self.engine.begin() as conn:
+                deleted += conn.execute(delete(self.table).where(chunk)).rowcount
+        return deleted
 
 
 def _fits(python_type: type, value: str) -> bool:
     return python_type is not int or str(value).lstrip("-").isdigit()
-
-
-def _write_jsonl(path: Path, rows: Any, key: str) -> list[Any]:
-    """Write rows as JSON lines, flushed to disk before the caller deletes them; return their keys."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    keys = []
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for row in rows:
-            keys.append(row._mapping[key])
-            fh.write(
-                json.dumps({k: plain_value(v) for k, v in row._mapping.items()}, ensure_ascii=False) + "\n"
-            )
-        fh.flush()
-        os.fsync(fh.fileno())
-    if not keys:  # a slice without due rows leaves no file behind
-        tmp.unlink()
-        return keys
-    os.replace(tmp, path)
-    return keys
 
 
 @contextmanager
@@ -218,7 +210,7 @@ def open_due_table(
     *,
     system: str,
     table: str,
-    anchor: str,
+    anchor: str | None,
     cutoff: datetime,
     action: str,
     mask_columns: tuple[str, ...],
@@ -233,10 +225,10 @@ def open_due_table(
         engine = engine_for(data_system)
         with reporting(system, table, "read"), engine.connect() as conn:
             reflected = reflect_table(conn, data_system, mapping)
-        missing = [c for c in (anchor, *mask_columns) if c not in reflected.c]
+        missing = [c for c in (anchor, *mask_columns) if c and c not in reflected.c]
         if missing:
             raise DataSystemError(f"Table {system}.{table} has no column {', '.join(missing)}.")
-        yield DueTable(data_system, mapping, reflected, engine, anchor, cutoff, action, mask_columns)
+        yield DueTable(data_system, mapping, reflected, engine, anchor or "", cutoff, action, mask_columns)
 
 
 def unheld(due: DueTable, protection: Protection) -> ColumnElement[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from flask.views import MethodView
@@ -11,6 +12,10 @@ from privacy_service.db import get_engine, get_session
 from privacy_service.http import app_instance_path
 from privacy_service.retention import service
 from privacy_service.retention.schemas import (
+    DepositListArgsSchema,
+    DepositReceiptInSchema,
+    DepositRejectInSchema,
+    DepositSchema,
     HoldInSchema,
     HoldListArgsSchema,
     HoldSchema,
@@ -82,8 +87,14 @@ def rules() -> list[service.Rule]:
     return service.list_rules(get_session())
 
 
-def _run_view(run: Any, results: list[Any]) -> dict[str, Any]:
-    return {**{k: getattr(run, k) for k in RunSchema().fields if k != "rules"}, "rules": results}
+def _run_view(run: Any, results: list[Any], pending: list[Any] | None = None) -> dict[str, Any]:
+    view = {k: getattr(run, k) for k in RunSchema().fields if k not in ("rules", "pending_deposits")}
+    return {**view, "rules": results, "pending_deposits": pending or []}
+
+
+def _report_view(run_id: int) -> dict[str, Any]:
+    report = service.run_report(get_session(), run_id=run_id)
+    return _run_view(report.run, report.results, report.pending)
 
 
 @blp.route("/retention/runs")
@@ -111,15 +122,15 @@ class Runs(MethodView):
             only=data["rules"],
             trigger="api",
         )
-        return _run_view(*service.get_run(get_session(), run.id or 0))
+        return _report_view(run.id or 0)
 
 
 @blp.route("/retention/runs/<int:run_id>")
 @blp.response(200, RunSchema)
 @require("retention:read")
 def get_run(run_id: int) -> dict[str, Any]:
-    """One run with what it did per rule."""
-    return _run_view(*service.get_run(get_session(), run_id))
+    """One run with what it did per rule, and the deposits still waiting for the archive's receipt."""
+    return _report_view(run_id)
 
 
 # --- changes to the rules: dry run, then apply or discard (docs/retention.md) -------------------------------
@@ -168,3 +179,54 @@ def apply_rule_change(change_id: int) -> Any:
 def discard_rule_change(change_id: int) -> Any:
     """Drop the rule change; the rules in force stay."""
     return service.discard_rule_change(get_session(), change_id=change_id, actor=current_actor())
+
+
+# --- deposits: an extract waits for the archive's receipt before its rows go (docs/retention.md) ---------
+
+
+@blp.route("/retention/deposits")
+@blp.arguments(DepositListArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, DepositSchema(many=True))
+@require("retention:run")
+def deposits(status: str | None) -> list[Any]:
+    """Deposits, newest first: each extract's table, rows, status and files with their SHA-256."""
+    return service.list_deposits(get_session(), status=status)
+
+
+@blp.route("/retention/deposits/<int:deposit_id>/receipt", methods=["POST"])
+@blp.arguments(DepositReceiptInSchema)
+@blp.response(200, DepositSchema)
+@require("retention:run")
+def deposit_receipt(data: dict[str, Any], deposit_id: int) -> Any:
+    """Record the archive's receipt; then exactly the deposited rows are deleted (409 unless pending)."""
+    get_session().close()  # the receipt and the deletion manage their own transactions
+    return service.record_receipt(
+        get_engine(),
+        deposit_id=deposit_id,
+        archive_reference=data["archive_reference"],
+        received_at=datetime.combine(data["received_at"], time(), tzinfo=UTC),
+        actor=current_actor(),
+        instance_path=app_instance_path(),
+    )
+
+
+@blp.route("/retention/deposits/<int:deposit_id>/reject", methods=["POST"])
+@blp.arguments(DepositRejectInSchema)
+@blp.response(200, DepositSchema)
+@require("retention:run")
+def deposit_reject(data: dict[str, Any], deposit_id: int) -> Any:
+    """Record that the archive rejected the extract; its rows may be deposited again (409 unless pending)."""
+    return service.reject_deposit(
+        get_session(), deposit_id=deposit_id, reason=data["reason"], actor=current_actor()
+    )
+
+
+@blp.route("/retention/deposits/<int:deposit_id>/remake", methods=["POST"])
+@blp.response(201, DepositSchema)
+@require("retention:run")
+def deposit_remake(deposit_id: int) -> Any:
+    """Make a new extract of a rejected deposit's rows (409 unless rejected and not yet remade)."""
+    get_session().close()  # the extract manages its own transactions
+    return service.remake_deposit(
+        get_engine(), deposit_id=deposit_id, actor=current_actor(), instance_path=app_instance_path()
+    )

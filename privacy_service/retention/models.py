@@ -75,3 +75,36 @@ class RetentionRunRule(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=1000)
     seconds: float = 0.0
     deposit_path: str | None = Field(default=None, max_length=500)
+
+
+class RetentionDeposit(SQLModel, table=True):
+    """One archive extract of one table's rows, waiting for (or holding) the archive's receipt.
+
+    The rows stay in the data system until the receipt is recorded; `keys` names exactly the rows deposited,
+    so that only they are deleted then (a JSON list: fine at the size of the tables deposited here; see
+    docs/retention.md).
+    """
+
+    __tablename__ = "retention_deposit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, foreign_key="retention_run.id", index=True)
+    activity: str = Field(max_length=64, index=True)
+    system: str = Field(max_length=100)
+    table_name: str = Field(max_length=100)
+    rule: str = Field(max_length=300)
+    rows: int = 0
+    keys: list[str] = Field(default_factory=list, sa_column=json_column())
+    status: str = Field(default="pending_receipt", max_length=20, index=True)  # | received | rejected
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    path: str = Field(max_length=500)  # the extract's folder
+    # per file of the extract: name, sha256, bytes
+    files: list[dict[str, object]] = Field(default_factory=list, sa_column=json_column())
+    remade_from: int | None = Field(default=None)  # the rejected deposit this one replaces
+    archive_reference: str | None = Field(default=None, max_length=200)
+    received_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    received_by: str | None = Field(default=None, max_length=200)
+    rejected_reason: str | None = Field(default=None, max_length=1000)
+    rejected_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    deleted_rows: int | None = None
+    deleted_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))

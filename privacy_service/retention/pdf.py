@@ -28,7 +28,9 @@ LABELS = {
         "holds": "Rader holdt tilbake",
         "hold_cols": ["Hold", "Type", "Grunnlag", "Regel", "Rader"],
         "errors": "Feil",
-        "deposits": "Avlevert til arkiv (eksportert før sletting)",
+        "deposits": "Arkivuttrekk laget (radene beholdes til arkivets kvittering)",
+        "pending": "Avleveringer som venter på arkivets kvittering",
+        "pending_row": "Avlevering {id}: {table}, {rows} rader, laget {at}",
         "chain": "Revisjonsloggen",
         "chain_ok": "Hash-kjeden er intakt ({n} hendelser). Hver regel i kjøringen er logget som hendelse.",
         "chain_bad": "Hash-kjeden er BRUTT ved hendelse {seq}: {reason}",
@@ -50,7 +52,9 @@ LABELS = {
         "holds": "Rows held back",
         "hold_cols": ["Hold", "Kind", "Basis", "Rule", "Rows"],
         "errors": "Errors",
-        "deposits": "Deposited with the archive (exported before removal)",
+        "deposits": "Archive extracts made (rows kept until the archive's receipt)",
+        "pending": "Deposits waiting for the archive's receipt",
+        "pending_row": "Deposit {id}: {table}, {rows} rows, made {at}",
         "chain": "Audit trail",
         "chain_ok": "The hash chain is intact ({n} events). Each rule of the run is logged as an event.",
         "chain_bad": "The hash chain is BROKEN at event {seq}: {reason}",
@@ -68,6 +72,7 @@ def render_run_pdf(
     *,
     lang: str = "nb",
     generated_at: datetime | None = None,
+    pending: list[Any] | None = None,
 ) -> bytes:
     """Render a run with its per-rule results, the holds that kept rows, and the audit chain's state."""
     L = LABELS.get(lang, LABELS["nb"])  # noqa: N806
@@ -87,6 +92,17 @@ def render_run_pdf(
     deposits = [f"{r.rule}: {r.acted} → {r.deposit_path}" for r in results if r.deposit_path]
     if deposits:
         story += [para(L["deposits"], "h1"), *[para(d) for d in deposits]]
+    if pending:
+        rows = [
+            L["pending_row"].format(
+                id=d.id,
+                table=f"{d.system}.{d.table_name}",
+                rows=d.rows,
+                at=format_datetime(d.created_at, lang),
+            )
+            for d in pending
+        ]
+        story += [para(L["pending"], "h1"), *[para(r) for r in rows]]
     chain_text = (
         L["chain_ok"].format(n=chain.events)
         if chain.ok

@@ -3,7 +3,8 @@
 A run records per rule: candidates (due rows), acted on, held (and by which hold), failures and time.
 A dry run counts the same way and touches nothing. Each batch commits on its own in the data system, so a run
 killed at any instant leaves every row untouched or fully handled, and the next run finishes the job.
-Which holds stop a rule is due.py's to say (an archive-law hold does not stop a deposit).
+Which holds stop a rule is due.py's to say (an archive-law hold does not stop a deposit). A deposit rule only
+writes an extract (deposits.py): its rows stay, untouchable by every rule, until the archive's receipt.
 
 On PostgreSQL each rule runs under an advisory lock, so two schedulers never run one rule at the same time;
 SQLite deployments run one scheduler.
@@ -11,8 +12,6 @@ SQLite deployments run one scheduler.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from privacy_service.datamap.expiry import DueTable, unheld
 from privacy_service.datamap.service import DataSystemError
 from privacy_service.errors import NotFound
 from privacy_service.kernel import utcnow
-from privacy_service.retention import locks
+from privacy_service.retention import deposits, locks
 from privacy_service.retention.due import open_rule_table, protection, rule_holds
 from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
 from privacy_service.retention.rules import Rule, cutoff, list_rules
@@ -62,6 +61,8 @@ def run_retention(
             rule_filter=list(only or []),
         )
         rules = _start(engine, lock, run, actor=actor, only=only, given=rules)
+        if not dry_run:  # a receipt whose deletion was cut short
+            deposits.finish_received(engine, actor=actor, instance_path=instance_path)
         failures = _run_rules(engine, run, rules, actor=actor, instance_path=instance_path, batch=batch)
         return _finish(engine, run, actor=actor, failures=failures)
 
@@ -144,7 +145,7 @@ def _run_rules(
             if not locked:
                 result = _result(run, rule, error="Skipped: another process is running this rule.")
             else:
-                result = _run_rule(engine, run, rule, instance_path=instance_path, batch=batch)
+                result = _run_rule(engine, run, rule, actor=actor, instance_path=instance_path, batch=batch)
         failures += result.error is not None
         with Session(engine, expire_on_commit=False) as session, session.begin():
             session.add(result)
@@ -181,7 +182,7 @@ def _result(run: RetentionRun, rule: Rule, *, error: str | None = None) -> Reten
 
 
 def _run_rule(
-    engine: Engine, run: RetentionRun, rule: Rule, *, instance_path: Path, batch: int
+    engine: Engine, run: RetentionRun, rule: Rule, *, actor: Actor, instance_path: Path, batch: int
 ) -> RetentionRunRule:
     result = _result(run, rule)
     started = time.perf_counter()
@@ -191,8 +192,13 @@ def _run_rule(
         with Session(engine) as session:
             # holds count at the moment of acting, whatever date the periods count from
             holds = rule_holds(session, rule)
+            waiting = deposits.waiting_keys(session, system=rule.system, table=rule.table)
             with open_rule_table(session, rule, cutoff=result.cutoff, instance_path=instance_path) as due:
-                _count_and_act(due, holds, result, run, instance_path=instance_path, batch=batch)
+                _count_and_act(
+                    due, holds, result, run, instance_path=instance_path, batch=batch, waiting=waiting
+                )
+                if due.action == "deposit" and not run.dry_run:
+                    _deposit(engine, due, holds, result, run, rule, actor=actor, instance_path=instance_path)
     except DataSystemError as exc:
         result.error, result.failed = (
             exc.message[:1000],
@@ -210,54 +216,47 @@ def _count_and_act(
     *,
     instance_path: Path,
     batch: int,
+    waiting: list[str] | None = None,
 ) -> None:
     held, each = protection(holds, set(due.mapping.identity))
+    held.keys += waiting or []  # deposited, awaiting the archive's receipt: held by the deposit
     # One scan counts the due rows, the held ones, and each hold's share (for the report).
-    parts = [due.held(held), *(due.held(p) for p in each.values())] if holds else []
+    parts = [due.held(held), *(due.held(p) for p in each.values())] if holds or waiting else []
     result.candidates, counts = due.counts(due.due(), parts)
     result.held = counts[0] if counts else 0
     result.held_by = {str(hold_id): n for hold_id, n in zip(each, counts[1:], strict=True) if n}
     if run.dry_run:
         result.acted = result.candidates - result.held
         return
+    if held.everything or due.action == "deposit":
+        return  # an activity or table hold: nothing here may be touched; a deposit is made by _deposit
+    result.acted = due.act_all(unheld(due, held), batch)
+
+
+def _deposit(
+    engine: Engine,
+    due: DueTable,
+    holds: list[Hold],
+    result: RetentionRunRule,
+    run: RetentionRun,
+    rule: Rule,
+    *,
+    actor: Actor,
+    instance_path: Path,
+) -> None:
+    """Write the extract of the due, unheld rows not already deposited; the rows stay until the receipt."""
+    with Session(engine) as session:
+        waiting = deposits.waiting_keys(session, system=rule.system, table=rule.table)
+    held, __ = protection(holds, set(due.mapping.identity))
     if held.everything:
-        return  # an activity or table hold: nothing here may be touched
-    deposit_dir = (
-        instance_path / "deposits" / f"run-{run.id}" / due.system.name if due.action == "deposit" else None
-    )
-    result.acted = due.act_all(unheld(due, held), batch, deposit_dir)
-    if deposit_dir is not None and result.acted:
-        result.deposit_path = str(deposit_dir)
-        _write_manifest(deposit_dir, due, run, result)
-
-
-def _write_manifest(folder: Path, due: DueTable, run: RetentionRun, result: RetentionRunRule) -> None:
-    """Describe one table's deposit files for the archive: columns, and per file its rows and SHA-256."""
-    table = due.mapping.table_name
-    files = []
-    for path in sorted(folder.glob(f"{table}-*.jsonl")):
-        digest, rows = hashlib.sha256(), 0
-        with open(path, "rb") as fh:
-            for line in fh:
-                digest.update(line)
-                rows += 1
-        files.append({"name": path.name, "rows": rows, "sha256": digest.hexdigest()})
-    manifest = {
-        "format": "privacy-service deposit 1 (JSON Lines, one object per row; see docs/retention.md)",
-        "run": run.id,
-        "rule": result.rule,
-        "activity": result.activity,
-        "system": due.system.name,
-        "table": table,
-        "key_column": due.mapping.key_column,
-        "anchor_column": due.anchor,
-        "cutoff": result.cutoff.isoformat(),
-        "columns": [{"name": c.name, "type": str(c.type)} for c in due.table.columns],
-        "rows": sum(f["rows"] for f in files),
-        "files": files,
-    }
-    path = folder / f"{table}-manifest.json"
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return
+    held.keys += waiting
+    deposit = deposits.make_deposit(
+        engine, due, unheld(due, held), activity=rule.activity, rule=rule.key, run_id=run.id,
+        instance_path=instance_path, actor=actor,
+    )  # fmt: skip
+    if deposit is not None:
+        result.acted, result.deposit_path = deposit.rows, deposit.path
 
 
 def get_run(session: Session, run_id: int) -> tuple[RetentionRun, list[RetentionRunRule]]:

@@ -167,6 +167,10 @@ class RunSchema(Schema):
     status = fields.String(metadata={"description": "running | completed | failed | interrupted"})
     as_of = fields.DateTime()
     rules = fields.List(fields.Nested(RunRuleSchema))
+    pending_deposits = fields.List(
+        fields.Nested(lambda: DepositSchema()),
+        metadata={"description": "Deposits waiting for the archive's receipt: their rows are still kept"},
+    )
 
 
 class RuleSchema(Schema):
@@ -185,3 +189,48 @@ class RuleSchema(Schema):
 hold_in_schema = HoldInSchema()
 policy_hold_schema = PolicyHoldSchema()
 holds_file_schema = HoldsFileSchema()
+
+
+class DepositFileSchema(Schema):
+    name = fields.String()
+    sha256 = fields.String()
+    bytes = fields.Integer()
+
+
+class DepositSchema(Schema):
+    """A deposit as the API shows it: never its keys (they identify people's records)."""
+
+    id = fields.Integer()
+    run_id = fields.Integer(allow_none=True)
+    activity = fields.String()
+    system = fields.String()
+    table = fields.String(attribute="table_name")
+    rule = fields.String()
+    rows = fields.Integer()
+    status = fields.String(metadata={"description": "pending_receipt | received | rejected"})
+    created_at = fields.DateTime()
+    files = fields.List(fields.Nested(DepositFileSchema))
+    remade_from = fields.Integer(allow_none=True)
+    archive_reference = fields.String(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    received_by = fields.String(allow_none=True)
+    rejected_reason = fields.String(allow_none=True)
+    deleted_rows = fields.Integer(allow_none=True)
+    deleted_at = fields.DateTime(allow_none=True)
+
+
+class DepositListArgsSchema(StrictSchema):
+    status = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(("pending_receipt", "received", "rejected")),
+    )
+
+
+class DepositReceiptInSchema(StrictSchema):
+    archive_reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    received_at = fields.Date(required=True)
+
+
+class DepositRejectInSchema(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))

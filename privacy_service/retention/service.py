@@ -16,6 +16,13 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, verify_chain
+from privacy_service.retention.deposits import (
+    get_deposit,
+    list_deposits,
+    record_receipt,
+    reject_deposit,
+    remake_deposit,
+)
 from privacy_service.retention.holds import (
     RELEASED_TASK,
     apply_policy_holds,
@@ -30,7 +37,7 @@ from privacy_service.retention.holds import (
     request_hold,
     set_hold,
 )
-from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
+from privacy_service.retention.models import Hold, RetentionDeposit, RetentionRun, RetentionRunRule
 from privacy_service.retention.outlook import outlook, rows_due_after_release
 from privacy_service.retention.pdf import render_run_pdf
 from privacy_service.retention.rules import Rule, list_rules, rule_problems, rules_of
@@ -45,6 +52,11 @@ __all__ = [  # what the API, the pages, the jobs, the CLI and other packages use
     "Hold",
     "Rule",
     "apply_policy_holds",
+    "get_deposit",
+    "list_deposits",
+    "record_receipt",
+    "reject_deposit",
+    "remake_deposit",
     "get_run",
     "held_keys",
     "holds_by_id",
@@ -158,19 +170,22 @@ class RunReport:
     run: RetentionRun
     results: list[RetentionRunRule]
     holds: dict[int, Hold]
+    pending: list[RetentionDeposit]  # deposits still waiting for the archive's receipt
 
 
 def run_report(session: Session, *, run_id: int) -> RunReport:
     """Return a run with its per-rule results and the holds they name."""
     run, results = get_run(session, run_id)
     holds = holds_by_id(session, {int(h) for r in results for h in (r.held_by or {})})
-    return RunReport(run, results, holds)
+    return RunReport(run, results, holds, list_deposits(session, status="pending_receipt"))
 
 
 def run_report_pdf(session: Session, *, run_id: int, lang: str) -> bytes:
     """Return the run report as a PDF to file as documentation of deletion, with the audit chain's state."""
     report = run_report(session, run_id=run_id)
-    return render_run_pdf(report.run, report.results, report.holds, verify_chain(session), lang=lang)
+    return render_run_pdf(
+        report.run, report.results, report.holds, verify_chain(session), lang=lang, pending=report.pending
+    )
 
 
 def run_scheduled_rule(

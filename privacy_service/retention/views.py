@@ -1,7 +1,8 @@
-"""Officer pages: the retention dashboard, run reports (HTML and PDF), and holds."""
+"""Officer pages: the retention dashboard, run reports (HTML and PDF), holds, deposits with the archive."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_engine, get_session
@@ -55,6 +56,17 @@ class HoldForm(FlaskForm):
 
 class ReleaseForm(FlaskForm):
     note = StringField(_l("Why the hold is released"), validators=[DataRequired(), Length(min=3, max=1000)])
+
+
+class ReceiptForm(FlaskForm):
+    archive_reference = StringField(_l("Archive reference"), validators=[DataRequired(), Length(max=200)])
+    received_at = DateField(_l("Received on"), validators=[DataRequired()])
+
+
+class RejectForm(FlaskForm):
+    reason = StringField(
+        _l("Why the archive rejected it"), validators=[DataRequired(), Length(min=3, max=1000)]
+    )
 
 
 def _lang() -> str:
@@ -107,7 +119,12 @@ def run_report(run_id: int) -> str:
     """One run: what each rule did, what was held and by which hold."""
     report = service.run_report(get_session(), run_id=run_id)
     return render_template(
-        "retention/run.html", run=report.run, results=report.results, holds=report.holds, lang=_lang()
+        "retention/run.html",
+        run=report.run,
+        results=report.results,
+        holds=report.holds,
+        pending=report.pending,
+        lang=_lang(),
     )
 
 
@@ -189,3 +206,62 @@ def release(hold_id: int) -> Any:
         )
     )
     return redirect(url_for("retention_officer.holds"))
+
+
+@bp.get("/deposits")
+@page("retention:run")
+def deposits() -> str:
+    """Deposits with the archive: record the receipt (the rows are deleted then) or the rejection."""
+    return render_template(
+        "retention/deposits.html",
+        deposits=service.list_deposits(get_session()),
+        receipt_form=ReceiptForm(),
+        reject_form=RejectForm(),
+        lang=_lang(),
+    )
+
+
+@bp.post("/deposits/<int:deposit_id>/receipt")
+@page("retention:run")
+def deposit_receipt(deposit_id: int) -> Any:
+    """Record the archive's receipt from the form; the deposited rows are deleted."""
+    form = ReceiptForm()
+    if not form.validate_on_submit():
+        flash(_("Give the archive's reference and the date of its receipt."))
+        return redirect(url_for("retention_officer.deposits"))
+    get_session().close()  # the receipt and the deletion manage their own transactions
+    try:
+        deposit = service.record_receipt(
+            get_engine(),
+            deposit_id=deposit_id,
+            archive_reference=form.archive_reference.data or "",
+            received_at=datetime.combine(form.received_at.data, time(), tzinfo=UTC),  # type: ignore[arg-type]
+            actor=current_actor(),
+            instance_path=app_instance_path(),
+        )
+    except DomainError as err:
+        flash(err.message)
+        return redirect(url_for("retention_officer.deposits"))
+    flash(_("Deposit %(id)s is received. Rows deleted: %(n)s.", id=deposit_id, n=deposit.deleted_rows or 0))
+    return redirect(url_for("retention_officer.deposits"))
+
+
+@bp.post("/deposits/<int:deposit_id>/reject")
+@page("retention:run")
+def deposit_reject(deposit_id: int) -> Any:
+    """Record the archive's rejection from the form; the next run makes a new extract."""
+    form = RejectForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the archive rejected the deposit."))
+        return redirect(url_for("retention_officer.deposits"))
+    session = get_session()
+    try:
+        service.reject_deposit(
+            session, deposit_id=deposit_id, reason=form.reason.data or "", actor=current_actor()
+        )
+    except DomainError as err:
+        session.rollback()  # the answer is a redirect: undo the refused change here
+        flash(err.message)
+        return redirect(url_for("retention_officer.deposits"))
+    flash(_("Deposit %(id)s is rejected. The next run makes a new extract.", id=deposit_id))
+    return redirect(url_for("retention_officer.deposits"))

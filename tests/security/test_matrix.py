@@ -96,6 +96,10 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/retention/rule-changes/<int:change_id>/dry-run": "retention:run",
     "POST /api/v1/retention/rule-changes/<int:change_id>/apply": "retention:run",
     "POST /api/v1/retention/rule-changes/<int:change_id>/discard": "retention:run",
+    "GET /api/v1/retention/deposits": "retention:run",
+    "POST /api/v1/retention/deposits/<int:deposit_id>/receipt": "retention:run",
+    "POST /api/v1/retention/deposits/<int:deposit_id>/reject": "retention:run",
+    "POST /api/v1/retention/deposits/<int:deposit_id>/remake": "retention:run",
     # data-subject requests
     "GET /api/v1/requests": "requests:read",
     "POST /api/v1/requests": "requests:write",
@@ -152,6 +156,9 @@ EXPECTED: dict[str, str] = {
     "POST /officer/retention/runs": "page retention:read",  # a dry run; a real one also needs retention:run
     "GET /officer/retention/runs/<int:run_id>": "page retention:read",
     "GET /officer/retention/runs/<int:run_id>.pdf": "page retention:read",
+    "GET /officer/retention/deposits": "page retention:run",
+    "POST /officer/retention/deposits/<int:deposit_id>/receipt": "page retention:run",
+    "POST /officer/retention/deposits/<int:deposit_id>/reject": "page retention:run",
 }
 
 
@@ -271,6 +278,7 @@ def world(
             "change_id": str(change["pending_rule_change"]["id"]),
             "subscription_id": str(webhook["id"]),
             "withholding_id": "1",
+            "deposit_id": "1",  # no such deposit: the scope is checked before the 404
             "token": created["status_url"].rsplit("/", 1)[1],
             "signed": "not-a-signed-link",
             "action": "verify",
