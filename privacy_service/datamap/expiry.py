@@ -18,8 +18,11 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Date,
+    DateTime,
     Engine,
     Table,
+    Time,
     and_,
     case,
     delete,
@@ -72,21 +75,31 @@ class DueTable:
     cutoff: datetime
     action: str
     mask_columns: tuple[str, ...]
+    fallback: str | None = None
+    # the other rules on this table, (anchor, fallback, cutoff) each: a row is due only when every rule is
+    also: tuple[tuple[str, str | None, datetime], ...] = ()
+    coarsen: tuple[str, ...] = ()  # anonymise: timestamp columns kept to the month
 
     @property
     def key(self) -> Any:
         return self.table.c[self.mapping.key_column]
 
     def due(self) -> ColumnElement[bool]:
-        """Rows past the cutoff (and, to anonymise, not yet anonymised)."""
-        anchor = self.table.c[self.anchor]
-        cutoff = self.cutoff
-        if cutoff.tzinfo is not None and not getattr(anchor.type, "timezone", False):
-            cutoff = cutoff.astimezone(UTC).replace(tzinfo=None)  # naive columns hold UTC
-        condition = anchor <= cutoff
+        """Rows past every rule's cutoff (and, to anonymise, not yet anonymised)."""
+        rules = ((self.anchor, self.fallback, self.cutoff), *self.also)
+        condition = and_(*(self._past(anchor, fallback, cutoff) for anchor, fallback, cutoff in rules))
         if self.action == "anonymise":
             condition = and_(condition, unmasked(self.table, self.mask_columns))
         return condition
+
+    def _past(self, anchor_name: str, fallback: str | None, cutoff: datetime) -> ColumnElement[bool]:
+        """The anchor (where NULL, the fallback) at or before the cutoff; NULL in both: never due."""
+        anchor: Any = self.table.c[anchor_name]
+        if cutoff.tzinfo is not None and not getattr(anchor.type, "timezone", False):
+            cutoff = cutoff.astimezone(UTC).replace(tzinfo=None)  # naive columns hold UTC
+        if fallback:
+            anchor = func.coalesce(anchor, self.table.c[fallback])
+        return anchor <= cutoff  # NULL <= x is not true: a row with no anchor is never due
 
     def held(self, protection: Protection) -> ColumnElement[bool]:
         """Rows the holds protect."""
@@ -178,6 +191,7 @@ class DueTable:
     ) -> int:
         if self.action == "anonymise":
             values = masked_values(self.table, self.mask_columns)
+            values |= {c: month_of(self.table.c[c], conn.dialect.name) for c in self.coarsen}
             return conn.execute(update(self.table).where(batch).values(**values)).rowcount
         if self.action == "deposit":  # remove exactly the rows written to disk, in the same transaction
             assert deposit_dir is not None
@@ -186,6 +200,14 @@ class DueTable:
             keys = _write_jsonl(path, rows, self.mapping.key_column)
             return conn.execute(delete(self.table).where(self.key.in_(keys))).rowcount if keys else 0
         return conn.execute(delete(self.table).where(batch)).rowcount
+
+
+def month_of(column: Any, dialect: str) -> Any:
+    """The column's timestamp kept only to its month (the first of the month, midnight)."""
+    if dialect == "postgresql":
+        return func.date_trunc("month", column)
+    # SQLite keeps SQLAlchemy DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text
+    return func.strftime("%Y-%m-01 00:00:00.000000", column)
 
 
 def _fits(python_type: type, value: str) -> bool:
@@ -223,6 +245,10 @@ def open_due_table(
     action: str,
     mask_columns: tuple[str, ...],
     instance_path: Path,
+    fallback: str | None = None,
+    also: tuple[tuple[str, str | None, datetime], ...] = (),
+    keep: tuple[str, ...] = (),
+    coarsen: tuple[str, ...] = (),
 ) -> Iterator[DueTable]:
     """Open a mapped table for a rule; raise DataSystemError when it or a named column is missing."""
     found = [(s, t) for s, t in mapped_tables(session) if s.name == system and t.table_name == table]
@@ -233,10 +259,42 @@ def open_due_table(
         engine = engine_for(data_system)
         with reporting(system, table, "read"), engine.connect() as conn:
             reflected = reflect_table(conn, data_system, mapping)
-        missing = [c for c in (anchor, *mask_columns) if c not in reflected.c]
+        anchors = [c for a, f, __ in ((anchor, fallback, cutoff), *also) for c in (a, f) if c]
+        missing = [c for c in (*anchors, *mask_columns, *keep, *coarsen) if c not in reflected.c]
         if missing:
             raise DataSystemError(f"Table {system}.{table} has no column {', '.join(missing)}.")
-        yield DueTable(data_system, mapping, reflected, engine, anchor, cutoff, action, mask_columns)
+        if action == "anonymise":
+            _check_anonymous(reflected, mapping.key_column, (*mask_columns, *keep, *coarsen), keep)
+        yield DueTable(
+            data_system,
+            mapping,
+            reflected,
+            engine,
+            anchor,
+            cutoff,
+            action,
+            mask_columns,
+            fallback,
+            also,
+            coarsen,
+        )
+
+
+def _check_anonymous(table: Table, key: str, named: tuple[str, ...], keep: tuple[str, ...]) -> None:
+    """Refuse an anonymisation that leaves a column unnamed, or keeps an exact timestamp as it is.
+
+    Every column but the key must be blanked, coarsened or kept; a kept column may not be a date or time.
+    (Free text in a kept column was reviewed by an officer: the rule's reviewed_free_text, checked by
+    policies check.)
+    """
+    unnamed = [c.name for c in table.columns if c.name != key and c.name not in named]
+    if unnamed:
+        raise DataSystemError(
+            f"Anonymising {table.name} leaves {', '.join(unnamed)} unnamed: blank, coarsen or keep each."
+        )
+    timestamps = [c for c in keep if isinstance(table.c[c].type, Date | DateTime | Time)]
+    if timestamps:
+        raise DataSystemError(f"Anonymising {table.name} keeps the exact time in {', '.join(timestamps)}.")
 
 
 def unheld(due: DueTable, protection: Protection) -> ColumnElement[bool]:

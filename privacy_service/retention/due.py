@@ -50,9 +50,18 @@ def protection(holds: list[Hold], identity_kinds: set[str]) -> tuple[Protection,
 
 @contextmanager
 def open_rule_table(
-    session: Session, rule: Rule, *, cutoff: datetime, instance_path: Path
+    session: Session,
+    rule: Rule,
+    *,
+    cutoff: datetime,
+    instance_path: Path,
+    others: tuple[tuple[Rule, datetime], ...] = (),
 ) -> Iterator[DueTable]:
-    """Open the rule's table with the rows anchored at or before `cutoff` as its due rows."""
+    """Open the rule's table with the rows past `cutoff` as its due rows.
+
+    `others` are the other rules on the same table with their cutoffs: a row is due only when every rule
+    is due for it, so the longest period wins (DESIGN §3).
+    """
     with open_due_table(
         session,
         system=rule.system,
@@ -62,5 +71,9 @@ def open_rule_table(
         action=rule.action,
         mask_columns=rule.mask_columns,
         instance_path=instance_path,
+        fallback=rule.anchor_fallback,
+        also=tuple((r.anchor or "", r.anchor_fallback, c) for r, c in others),
+        keep=(*rule.keep_columns, *rule.reviewed_free_text),
+        coarsen=tuple(c for c, __ in rule.coarsen),
     ) as due:
         yield due
