@@ -89,7 +89,10 @@ class DueTable:
         rules = ((self.anchor, self.fallback, self.cutoff), *self.also)
         condition = and_(*(self._past(anchor, fallback, cutoff) for anchor, fallback, cutoff in rules))
         if self.action == "anonymise":
-            condition = and_(condition, unmasked(self.table, self.mask_columns))
+            # a row whose blanked columns were empty anyway still has its timestamps to coarsen
+            dialect = self.engine.dialect.name
+            exact = [self.table.c[c] != month_of(self.table.c[c], dialect) for c in self.coarsen]
+            condition = and_(condition, or_(unmasked(self.table, self.mask_columns), *exact))
         return condition
 
     def _past(self, anchor_name: str, fallback: str | None, cutoff: datetime) -> ColumnElement[bool]:

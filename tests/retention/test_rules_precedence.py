@@ -195,3 +195,54 @@ def test_the_applications_count_from_the_decision_and_fall_back_to_submission(ap
     __, planned = _run(app, demo, only=[APPLICATIONS], dry_run=True)
     assert planned[APPLICATIONS].error is None
     assert planned[APPLICATIONS].candidates == base + 2
+
+
+def _set_rules(app: Flask, slug: str, rules: list[dict[str, Any]]) -> None:
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        record = ropa.activity_view(session, slug=slug).record
+        body = {**record, "retention": {**record["retention"], "rules": rules}}
+        ropa.update_activity(session, slug=slug, data=body, actor=DPO, rules="apply")
+
+
+ANONYMISE = {
+    "system": "helsedata-survey",
+    "table": "survey_responses",
+    "anchor": "submitted_at",
+    "period": "P1Y",
+    "action": "anonymise",
+    "mask_columns": ["name", "email"],
+    "keep_columns": ["restricted"],
+    "coarsen": {"submitted_at": "month", "consent_given_at": "month"},
+    "reviewed_free_text": ["answers"],
+    "note": "Answers reviewed by the DPO, case 26/81: no names or dates in them.",
+}
+
+
+def test_an_anonymise_rule_blanks_and_coarsens_every_column_it_names(app, demo) -> None:  # type: ignore[no-untyped-def]
+    _set_rules(app, "surveys", [ANONYMISE])
+    key = "surveys:helsedata-survey.survey_responses:anonymise"
+    __, done = _run(app, demo, only=[key])
+    assert done[key].error is None and done[key].acted > 0
+    rows = query(
+        demo,
+        "helsedata_survey.db",
+        "SELECT name, email, submitted_at, consent_given_at FROM survey_responses WHERE submitted_at <= :c",
+        c=str(NAIVE_NOW - timedelta(days=366)),
+    )
+    assert len(rows) >= done[key].acted
+    assert all(r[0] is None and r[1] is None for r in rows)
+    assert all(
+        str(r[2]).endswith("-01 00:00:00.000000") and str(r[3]).endswith("-01 00:00:00.000000") for r in rows
+    )
+    __, again = _run(app, demo, only=[key])
+    assert again[key].candidates == 0  # done once, whole
+
+
+def test_an_anonymise_rule_that_leaves_a_column_unnamed_fails_and_changes_nothing(app, demo) -> None:  # type: ignore[no-untyped-def]
+    rule = {**ANONYMISE, "coarsen": {"submitted_at": "month"}}  # consent_given_at neither blanked nor kept
+    _set_rules(app, "surveys", [rule])
+    before = query(demo, "helsedata_survey.db", "SELECT * FROM survey_responses ORDER BY id")
+    key = "surveys:helsedata-survey.survey_responses:anonymise"
+    run, done = _run(app, demo, only=[key])
+    assert run.status == "failed" and "consent_given_at unnamed" in done[key].error
+    assert query(demo, "helsedata_survey.db", "SELECT * FROM survey_responses ORDER BY id") == before
