@@ -17,7 +17,7 @@ from sqlmodel import Session
 from privacy_service.datamap.expiry import DueTable, Protection, open_due_table
 from privacy_service.retention.holds import TableRef, holds_for_table
 from privacy_service.retention.models import Hold
-from privacy_service.retention.rules import Rule
+from privacy_service.retention.rules import Rule, cutoff
 
 
 def rule_holds(session: Session, rule: Rule) -> list[Hold]:
@@ -77,3 +77,25 @@ def open_rule_table(
         coarsen=tuple(c for c, __ in rule.coarsen),
     ) as due:
         yield due
+
+
+@contextmanager
+def open_group(
+    session: Session, group: list[Rule], *, when: datetime, instance_path: Path
+) -> Iterator[DueTable]:
+    """Open the table of a group of rules (group_rules) with the rows every rule finds due at `when`."""
+    first, *others = group
+    with open_rule_table(
+        session,
+        first,
+        cutoff=cutoff(when, first.period),
+        instance_path=instance_path,
+        others=tuple((r, cutoff(when, r.period)) for r in others),
+    ) as due:
+        yield due
+
+
+def move_group(due: DueTable, group: list[Rule], *, when: datetime) -> None:
+    """Count the opened group's due rows at another moment."""
+    due.cutoff = cutoff(when, group[0].period)
+    due.also = tuple((r.anchor or "", r.anchor_fallback, cutoff(when, r.period)) for r in group[1:])

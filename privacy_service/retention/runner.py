@@ -26,7 +26,7 @@ from privacy_service.datamap.service import DataSystemError
 from privacy_service.errors import NotFound
 from privacy_service.kernel import utcnow
 from privacy_service.retention import locks
-from privacy_service.retention.due import open_rule_table, protection, rule_holds
+from privacy_service.retention.due import open_group, protection, rule_holds
 from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
 from privacy_service.retention.rules import Rule, cutoff, group_rules, list_rules
 
@@ -191,7 +191,7 @@ def _run_rule(
     engine: Engine, run: RetentionRun, group: list[Rule], *, instance_path: Path, batch: int
 ) -> RetentionRunRule:
     result = _result(run, group)
-    rule, others = group[0], tuple((r, cutoff(run.as_of, r.period)) for r in group[1:])
+    rule = group[0]
     started = time.perf_counter()
     try:
         problems = [p for r in group for p in r.problems]
@@ -200,10 +200,7 @@ def _run_rule(
         with Session(engine) as session:
             # holds count at the moment of acting, whatever date the periods count from
             holds = rule_holds(session, rule)
-            first = cutoff(run.as_of, rule.period)
-            with open_rule_table(
-                session, rule, cutoff=first, instance_path=instance_path, others=others
-            ) as due:
+            with open_group(session, group, when=run.as_of, instance_path=instance_path) as due:
                 _count_and_act(due, holds, result, run, instance_path=instance_path, batch=batch)
     except DataSystemError as exc:
         result.error, result.failed = (

@@ -246,3 +246,13 @@ def test_an_anonymise_rule_that_leaves_a_column_unnamed_fails_and_changes_nothin
     run, done = _run(app, demo, only=[key])
     assert run.status == "failed" and "consent_given_at unnamed" in done[key].error
     assert query(demo, "helsedata_survey.db", "SELECT * FROM survey_responses ORDER BY id") == before
+
+
+def test_the_dashboard_counts_the_rules_on_one_table_as_one(app, demo) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service.retention.outlook import outlook
+
+    before = outlook(app.extensions["engine"], instance_path=demo)[SUPPORT]
+    _add_rule(app, "support", {"system": "helsedata-support", "table": "support_enquiries",
+                               "anchor": "received_at", "period": "P50Y", "action": "delete"})  # fmt: skip
+    after = outlook(app.extensions["engine"], instance_path=demo)[SUPPORT]
+    assert before["due_now"] > 0 and after == {"due_now": 0, "due_soon": 0, "held": 0}
