@@ -169,8 +169,13 @@ def _check_rules(
     for slug, i, rule in rules:
         table = tables.get((rule.system, rule.table))
         if rule.action == "anonymise" and table is not None:
-            mapped = set(table["columns"])
-            problems += [(slug, i, p) for p in anonymise_problems(rule, key=table["key"], mapped=mapped)]
+            found = anonymise_problems(
+                rule,
+                key=table["key"],
+                mapped=set(table["columns"]),
+                identity=frozenset(table["identity"].values()),
+            )
+            problems += [(slug, i, p) for p in found]
     if problems:
         slug, i, message = problems[0]
         raise PolicyError(

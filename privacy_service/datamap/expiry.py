@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Table,
+    Text,
     Time,
     and_,
     case,
@@ -252,6 +253,7 @@ def open_due_table(
     also: tuple[tuple[str, str | None, datetime], ...] = (),
     keep: tuple[str, ...] = (),
     coarsen: tuple[str, ...] = (),
+    reviewed: tuple[str, ...] = (),
 ) -> Iterator[DueTable]:
     """Open a mapped table for a rule; raise DataSystemError when it or a named column is missing."""
     found = [(s, t) for s, t in mapped_tables(session) if s.name == system and t.table_name == table]
@@ -267,7 +269,7 @@ def open_due_table(
         if missing:
             raise DataSystemError(f"Table {system}.{table} has no column {', '.join(missing)}.")
         if action == "anonymise":
-            _check_anonymous(reflected, mapping.key_column, (*mask_columns, *keep, *coarsen), keep)
+            _check_anonymous(reflected, mapping.key_column, (*mask_columns, *keep, *coarsen), keep, reviewed)
         yield DueTable(
             data_system,
             mapping,
@@ -283,12 +285,13 @@ def open_due_table(
         )
 
 
-def _check_anonymous(table: Table, key: str, named: tuple[str, ...], keep: tuple[str, ...]) -> None:
-    """Refuse an anonymisation that leaves a column unnamed, or keeps an exact timestamp as it is.
+def _check_anonymous(
+    table: Table, key: str, named: tuple[str, ...], keep: tuple[str, ...], reviewed: tuple[str, ...]
+) -> None:
+    """Refuse an anonymisation that leaves a column unnamed, or keeps an exact timestamp or free text.
 
-    Every column but the key must be blanked, coarsened or kept; a kept column may not be a date or time.
-    (Free text in a kept column was reviewed by an officer: the rule's reviewed_free_text, checked by
-    policies check.)
+    Every column but the key must be blanked, coarsened or kept; a kept column may not be a date or time,
+    nor free text (a TEXT column) unless an officer reviewed it (the rule's reviewed_free_text).
     """
     unnamed = [c.name for c in table.columns if c.name != key and c.name not in named]
     if unnamed:
@@ -298,6 +301,9 @@ def _check_anonymous(table: Table, key: str, named: tuple[str, ...], keep: tuple
     timestamps = [c for c in keep if isinstance(table.c[c].type, Date | DateTime | Time)]
     if timestamps:
         raise DataSystemError(f"Anonymising {table.name} keeps the exact time in {', '.join(timestamps)}.")
+    free = [c for c in keep if isinstance(table.c[c].type, Text) and c not in reviewed]
+    if free:
+        raise DataSystemError(f"Anonymising {table.name} keeps unreviewed free text in {', '.join(free)}.")
 
 
 def unheld(due: DueTable, protection: Protection) -> ColumnElement[bool]:

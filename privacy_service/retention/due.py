@@ -75,6 +75,7 @@ def open_rule_table(
         also=tuple((r.anchor or "", r.anchor_fallback, c) for r, c in others),
         keep=(*rule.keep_columns, *rule.reviewed_free_text),
         coarsen=tuple(c for c, __ in rule.coarsen),
+        reviewed=rule.reviewed_free_text,
     ) as due:
         yield due
 

@@ -73,7 +73,9 @@ def group_rules(rules: list[Rule]) -> list[list[Rule]]:
     return list(groups.values())
 
 
-def anonymise_problems(rule: ropa.RetentionRule, *, key: str, mapped: set[str]) -> list[str]:
+def anonymise_problems(
+    rule: ropa.RetentionRule, *, key: str, mapped: set[str], identity: frozenset[str] = frozenset()
+) -> list[str]:
     """What an anonymise rule keeps that could single a person out (Recital 26; WP29 opinion 05/2014).
 
     Known without the data system: the key column, a column named as a timestamp (see is_timestamp_name)
@@ -82,6 +84,9 @@ def anonymise_problems(rule: ropa.RetentionRule, *, key: str, mapped: set[str]) 
     """
     where = f"table {rule.system}.{rule.table}"
     out = []
+    if key in identity:
+        # the key finds a person through the data map: the row stays linkable whatever is blanked
+        out.append(f"The key {key!r} of {where} identifies a person in the data map: delete instead.")
     for column in (*rule.keep_columns, *rule.reviewed_free_text):
         if column == key:
             out.append(f"An anonymise rule keeps the key column {column!r} of {where}: delete instead.")
@@ -185,7 +190,9 @@ def _rule(
     if rule.action == "anonymise" and not masks:
         problems.append("An anonymise rule needs the columns to blank (mask_columns).")
     if rule.action == "anonymise" and table is not None:
-        problems += anonymise_problems(rule, key=table.key_column, mapped=set(table.columns))
+        problems += anonymise_problems(
+            rule, key=table.key_column, mapped=set(table.columns), identity=frozenset(table.identity.values())
+        )
     return Rule(
         activity=activity.slug,
         index=index,

@@ -256,3 +256,30 @@ def test_the_dashboard_counts_the_rules_on_one_table_as_one(app, demo) -> None: 
                                "anchor": "received_at", "period": "P50Y", "action": "delete"})  # fmt: skip
     after = outlook(app.extensions["engine"], instance_path=demo)[SUPPORT]
     assert before["due_now"] > 0 and after == {"due_now": 0, "due_soon": 0, "held": 0}
+
+
+def test_policies_check_refuses_to_anonymise_a_table_whose_key_finds_a_person(tmp_path: Path) -> None:
+    new = "period: P1Y, action: anonymise, mask_columns: [name, email], keep_columns: [restricted],"
+    root = _policies(tmp_path, SURVEY_RULE, new)
+    systems = root / "systems.yaml"
+    old = "        identity:\n          email: email\n        columns:\n          name: name\n"
+    old += "          email: email\n          answers: answers\n"
+    assert systems.read_text().count(old) == 1
+    systems.write_text(
+        systems.read_text().replace(
+            old, old.replace("email: email\n", "email: email\n          account_id: id\n", 1), 1
+        )
+    )
+    with pytest.raises(PolicyError) as err:
+        read_policies(root)
+    assert "activity 'surveys'" in str(err.value) and "The key 'id'" in str(err.value), str(err.value)
+
+
+def test_an_anonymise_rule_keeping_unreviewed_free_text_fails_and_changes_nothing(app, demo) -> None:  # type: ignore[no-untyped-def]
+    rule = {**ANONYMISE, "keep_columns": ["restricted", "answers"], "reviewed_free_text": []}
+    _set_rules(app, "surveys", [rule])
+    before = query(demo, "helsedata_survey.db", "SELECT * FROM survey_responses ORDER BY id")
+    key = "surveys:helsedata-survey.survey_responses:anonymise"
+    run, done = _run(app, demo, only=[key])
+    assert run.status == "failed" and "'answers'" in done[key].error
+    assert query(demo, "helsedata_survey.db", "SELECT * FROM survey_responses ORDER BY id") == before
