@@ -17,8 +17,10 @@ from privacy_service.datamap import service as datamap_service
 from privacy_service.datamap.schemas import systems_file_schema
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.retention import service as retention_service
+from privacy_service.retention.rules import anonymise_problems, table_problems
 from privacy_service.retention.schemas import holds_file_schema, policy_hold_schema
 from privacy_service.ropa import service as ropa_service
+from privacy_service.ropa.records import RetentionRule
 from privacy_service.ropa.schemas import (
     activities_file_schema,
     activity_schema,
@@ -141,6 +143,7 @@ def read_policies(root: Path) -> dict[str, Any]:
         for i, item in enumerate(raw["holds"]):
             label = (item or {}).get("key", "?") if isinstance(item, dict) else "?"
             holds.append(_load(policy_hold_schema, item, holds_path, f"hold {i + 1} ({label}): "))
+    _check_rules(activities, systems, seen)
     return {
         "holds": holds,
         "activity_files": {slug: str(path) for slug, path in seen.items()},
@@ -150,6 +153,35 @@ def read_policies(root: Path) -> dict[str, Any]:
         "systems": systems,
         "consent_notices": consent_notices,
     }
+
+
+def _check_rules(
+    activities: list[dict[str, Any]], systems: list[dict[str, Any]], files: dict[str, Path]
+) -> None:
+    """Refuse rules that keep what could single a person out, or that cannot be one decision per table."""
+    tables = {(s["name"], t["table"]): t for s in systems for t in s["tables"]}
+    rules = [
+        (a["slug"], i, RetentionRule.of(raw))
+        for a in activities
+        for i, raw in enumerate((a.get("retention") or {}).get("rules") or [])
+    ]
+    problems = table_problems(rules)
+    for slug, i, rule in rules:
+        table = tables.get((rule.system, rule.table))
+        if rule.action == "anonymise" and table is not None:
+            found = anonymise_problems(
+                rule,
+                key=table["key"],
+                mapped=set(table["columns"]),
+                identity=frozenset(table["identity"].values()),
+            )
+            problems += [(slug, i, p) for p in found]
+    if problems:
+        slug, i, message = problems[0]
+        raise PolicyError(
+            f"{files[slug]}: activity '{slug}': retention rule {i + 1}: {message}",
+            fields={f"{s}.retention.rules.{n}": [m] for s, n, m in problems},
+        )
 
 
 def _live_rules(session: Session, slug: str) -> list[dict[str, Any]] | None:

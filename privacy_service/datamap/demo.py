@@ -63,7 +63,7 @@ _TABLES = {  # system -> table -> columns after id ("!" marks NOT NULL); every t
         "accounts": "name! email! phone national_id created_at! last_login_at",
         "applications": "account_id reference! name email phone postal_address organisation "
         "organisation_number position free_text attachment_name project_staff cv_summary "
-        "submitted_at! status!",
+        "submitted_at! decided_at status!",
     },
     "helsedata-support": {
         "support_enquiries": "name email phone subject! body received_at! answered_at",

@@ -126,6 +126,7 @@ def kari_rows(now: datetime) -> dict[str, list[dict[str, Any]]]:
                 "project_staff": "Ola Nordmann, Per Hansen",
                 "cv_summary": "Ph.d. i epidemiologi; ti års erfaring med registerforskning.",
                 "submitted_at": submitted,
+                "decided_at": submitted + timedelta(days=60),
                 "status": "approved",
             }
         ],
@@ -150,6 +151,13 @@ def kari_rows(now: datetime) -> dict[str, list[dict[str, Any]]]:
             }
         ],
     }
+
+
+def _decided(application: dict, now: datetime) -> datetime | None:
+    """When a closed case was decided: derived from its number, so the Faker stream stays as it was."""
+    if application["status"] in ("submitted", "in_review"):
+        return None
+    return min(application["submitted_at"] + timedelta(days=14 + application["id"] * 37 % 180), now)
 
 
 def _email(name: str, n: int, fake: Faker) -> str:
@@ -292,6 +300,7 @@ def _application(
             "status": fake.random_element(("submitted", "in_review", "approved", "rejected", "withdrawn")),
         }
     )
+    rows["applications"][-1]["decided_at"] = _decided(rows["applications"][-1], now)
     if fake.random_int(1, 100) <= 30:  # the survey is offered after submitting
         anonymous = fake.random_int(1, 100) <= 40
         answers = {

@@ -16,8 +16,12 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Date,
+    DateTime,
     Engine,
     Table,
+    Text,
+    Time,
     and_,
     case,
     delete,
@@ -69,21 +73,34 @@ class DueTable:
     cutoff: datetime
     action: str
     mask_columns: tuple[str, ...]
+    fallback: str | None = None
+    # the other rules on this table, (anchor, fallback, cutoff) each: a row is due only when every rule is
+    also: tuple[tuple[str, str | None, datetime], ...] = ()
+    coarsen: tuple[str, ...] = ()  # anonymise: timestamp columns kept to the month
 
     @property
     def key(self) -> Any:
         return self.table.c[self.mapping.key_column]
 
     def due(self) -> ColumnElement[bool]:
-        """Rows past the cutoff (and, to anonymise, not yet anonymised)."""
-        anchor = self.table.c[self.anchor]
-        cutoff = self.cutoff
+        """Rows past every rule's cutoff (and, to anonymise, not yet anonymised)."""
+        rules = ((self.anchor, self.fallback, self.cutoff), *self.also)
+        condition = and_(*(self._past(anchor, fallback, cutoff) for anchor, fallback, cutoff in rules))
+        if self.action == "anonymise":
+            # a row whose blanked columns were empty anyway still has its timestamps to coarsen
+            dialect = self.engine.dialect.name
+            exact = [self.table.c[c] != month_of(self.table.c[c], dialect) for c in self.coarsen]
+            condition = and_(condition, or_(unmasked(self.table, self.mask_columns), *exact))
+        return condition
+
+    def _past(self, anchor_name: str, fallback: str | None, cutoff: datetime) -> ColumnElement[bool]:
+        """The anchor (where NULL, the fallback) at or before the cutoff; NULL in both: never due."""
+        anchor: Any = self.table.c[anchor_name]
         if cutoff.tzinfo is not None and not getattr(anchor.type, "timezone", False):
             cutoff = cutoff.astimezone(UTC).replace(tzinfo=None)  # naive columns hold UTC
-        condition = anchor <= cutoff
-        if self.action == "anonymise":
-            condition = and_(condition, unmasked(self.table, self.mask_columns))
-        return condition
+        if fallback:
+            anchor = func.coalesce(anchor, self.table.c[fallback])
+        return anchor <= cutoff  # NULL <= x is not true: a row with no anchor is never due
 
     def held(self, protection: Protection) -> ColumnElement[bool]:
         """Rows the holds protect."""
@@ -173,6 +190,7 @@ class DueTable:
     def _act(self, conn: Connection, batch: ColumnElement[bool]) -> int:
         if self.action == "anonymise":
             values = masked_values(self.table, self.mask_columns)
+            values |= {c: month_of(self.table.c[c], conn.dialect.name) for c in self.coarsen}
             return conn.execute(update(self.table).where(batch).values(**values)).rowcount
         if self.action == "deposit":  # a deposit never deletes here: the archive's receipt does (delete_keys)
             raise DataSystemError("A deposit rule writes an extract; its rows are deleted on the receipt.")
@@ -200,6 +218,14 @@ class DueTable:
         return deleted
 
 
+def month_of(column: Any, dialect: str) -> Any:
+    """The column's timestamp kept only to its month (the first of the month, midnight)."""
+    if dialect == "postgresql":
+        return func.date_trunc("month", column)
+    # SQLite keeps SQLAlchemy DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text
+    return func.strftime("%Y-%m-01 00:00:00.000000", column)
+
+
 def _fits(python_type: type, value: str) -> bool:
     return python_type is not int or str(value).lstrip("-").isdigit()
 
@@ -215,6 +241,11 @@ def open_due_table(
     action: str,
     mask_columns: tuple[str, ...],
     instance_path: Path,
+    fallback: str | None = None,
+    also: tuple[tuple[str, str | None, datetime], ...] = (),
+    keep: tuple[str, ...] = (),
+    coarsen: tuple[str, ...] = (),
+    reviewed: tuple[str, ...] = (),
 ) -> Iterator[DueTable]:
     """Open a mapped table for a rule; raise DataSystemError when it or a named column is missing."""
     found = [(s, t) for s, t in mapped_tables(session) if s.name == system and t.table_name == table]
@@ -225,10 +256,46 @@ def open_due_table(
         engine = engine_for(data_system)
         with reporting(system, table, "read"), engine.connect() as conn:
             reflected = reflect_table(conn, data_system, mapping)
-        missing = [c for c in (anchor, *mask_columns) if c and c not in reflected.c]
+        anchors = [c for a, f, __ in ((anchor, fallback, cutoff), *also) for c in (a, f) if c]
+        missing = [c for c in (*anchors, *mask_columns, *keep, *coarsen) if c not in reflected.c]
         if missing:
             raise DataSystemError(f"Table {system}.{table} has no column {', '.join(missing)}.")
-        yield DueTable(data_system, mapping, reflected, engine, anchor or "", cutoff, action, mask_columns)
+        if action == "anonymise":
+            _check_anonymous(reflected, mapping.key_column, (*mask_columns, *keep, *coarsen), keep, reviewed)
+        yield DueTable(
+            data_system,
+            mapping,
+            reflected,
+            engine,
+            anchor or "",
+            cutoff,
+            action,
+            mask_columns,
+            fallback,
+            also,
+            coarsen,
+        )
+
+
+def _check_anonymous(
+    table: Table, key: str, named: tuple[str, ...], keep: tuple[str, ...], reviewed: tuple[str, ...]
+) -> None:
+    """Refuse an anonymisation that leaves a column unnamed, or keeps an exact timestamp or free text.
+
+    Every column but the key must be blanked, coarsened or kept; a kept column may not be a date or time,
+    nor free text (a TEXT column) unless an officer reviewed it (the rule's reviewed_free_text).
+    """
+    unnamed = [c.name for c in table.columns if c.name != key and c.name not in named]
+    if unnamed:
+        raise DataSystemError(
+            f"Anonymising {table.name} leaves {', '.join(unnamed)} unnamed: blank, coarsen or keep each."
+        )
+    timestamps = [c for c in keep if isinstance(table.c[c].type, Date | DateTime | Time)]
+    if timestamps:
+        raise DataSystemError(f"Anonymising {table.name} keeps the exact time in {', '.join(timestamps)}.")
+    free = [c for c in keep if isinstance(table.c[c].type, Text) and c not in reviewed]
+    if free:
+        raise DataSystemError(f"Anonymising {table.name} keeps unreviewed free text in {', '.join(free)}.")
 
 
 def unheld(due: DueTable, protection: Protection) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from privacy_service.datamap.expiry import DueTable, Protection, open_due_table
 from privacy_service.retention.holds import TableRef, holds_for_table
 from privacy_service.retention.models import Hold
-from privacy_service.retention.rules import Rule
+from privacy_service.retention.rules import Rule, cutoff
 
 
 def rule_holds(session: Session, rule: Rule) -> list[Hold]:
@@ -50,9 +50,18 @@ def protection(holds: list[Hold], identity_kinds: set[str]) -> tuple[Protection,
 
 @contextmanager
 def open_rule_table(
-    session: Session, rule: Rule, *, cutoff: datetime, instance_path: Path
+    session: Session,
+    rule: Rule,
+    *,
+    cutoff: datetime,
+    instance_path: Path,
+    others: tuple[tuple[Rule, datetime], ...] = (),
 ) -> Iterator[DueTable]:
-    """Open the rule's table with the rows anchored at or before `cutoff` as its due rows."""
+    """Open the rule's table with the rows past `cutoff` as its due rows.
+
+    `others` are the other rules on the same table with their cutoffs: a row is due only when every rule
+    is due for it, so the longest period wins (DESIGN §3).
+    """
     with open_due_table(
         session,
         system=rule.system,
@@ -62,5 +71,32 @@ def open_rule_table(
         action=rule.action,
         mask_columns=rule.mask_columns,
         instance_path=instance_path,
+        fallback=rule.anchor_fallback,
+        also=tuple((r.anchor or "", r.anchor_fallback, c) for r, c in others),
+        keep=(*rule.keep_columns, *rule.reviewed_free_text),
+        coarsen=tuple(c for c, __ in rule.coarsen),
+        reviewed=rule.reviewed_free_text,
     ) as due:
         yield due
+
+
+@contextmanager
+def open_group(
+    session: Session, group: list[Rule], *, when: datetime, instance_path: Path
+) -> Iterator[DueTable]:
+    """Open the table of a group of rules (group_rules) with the rows every rule finds due at `when`."""
+    first, *others = group
+    with open_rule_table(
+        session,
+        first,
+        cutoff=cutoff(when, first.period),
+        instance_path=instance_path,
+        others=tuple((r, cutoff(when, r.period)) for r in others),
+    ) as due:
+        yield due
+
+
+def move_group(due: DueTable, group: list[Rule], *, when: datetime) -> None:
+    """Count the opened group's due rows at another moment."""
+    due.cutoff = cutoff(when, group[0].period)
+    due.also = tuple((r.anchor or "", r.anchor_fallback, cutoff(when, r.period)) for r in group[1:])

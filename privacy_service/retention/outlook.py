@@ -12,23 +12,23 @@ from sqlmodel import Session
 from privacy_service.datamap.expiry import unheld
 from privacy_service.datamap.service import DataSystemError
 from privacy_service.kernel import utcnow
-from privacy_service.retention.due import open_rule_table, protection, rule_holds
+from privacy_service.retention.due import move_group, open_group, protection, rule_holds
 from privacy_service.retention.models import Hold
-from privacy_service.retention.rules import Rule, cutoff, list_rules
+from privacy_service.retention.rules import Rule, group_rules, list_rules
 
 
 def rows_due_after_release(engine: Engine, hold: Hold, *, instance_path: Path) -> dict[str, int]:
-    """Per rule, the due rows the released hold protected that no other active hold protects."""
+    """Per rule (the rules on one table as one), the due rows the released hold protected that no other
+    active hold protects."""
     out: dict[str, int] = {}
     with Session(engine) as session:
-        for rule in list_rules(session):
-            if rule.problems or not _covers(hold, rule):
+        for group in group_rules(list_rules(session)):
+            rule = group[0]
+            if any(r.problems for r in group) or not _covers(hold, rule):
                 continue
             others = rule_holds(session, rule)
             try:
-                with open_rule_table(
-                    session, rule, cutoff=cutoff(utcnow(), rule.period), instance_path=instance_path
-                ) as due:
+                with open_group(session, group, when=utcnow(), instance_path=instance_path) as due:
                     kinds = set(due.mapping.identity)
                     mine, __ = protection([hold], kinds)
                     rest, __ = protection(others, kinds)
@@ -47,21 +47,23 @@ def _covers(hold: Hold, rule: Rule) -> bool:
 
 
 def outlook(engine: Engine, *, instance_path: Path, days: int = 30) -> dict[str, dict[str, int | str]]:
-    """Per rule: rows due now, rows falling due in the next `days`, and rows held now (for the dashboard)."""
+    """Per rule (the rules on one table as one): rows due now, rows falling due in the next `days`, and rows
+    held now (for the dashboard)."""
     now = utcnow()
     out: dict[str, dict[str, int | str]] = {}
     with Session(engine) as session:
-        for rule in list_rules(session):
-            if rule.problems:
-                out[rule.key] = {"error": " ".join(rule.problems)}
+        for group in group_rules(list_rules(session)):
+            rule = group[0]
+            if problems := [p for r in group for p in r.problems]:
+                out[rule.key] = {"error": " ".join(problems)}
                 continue
             holds = rule_holds(session, rule)
-            by_then = cutoff(now + timedelta(days=days), rule.period)
+            by_then = now + timedelta(days=days)
             try:
-                with open_rule_table(session, rule, cutoff=by_then, instance_path=instance_path) as soon:
+                with open_group(session, group, when=by_then, instance_path=instance_path) as soon:
                     held, __ = protection(holds, set(soon.mapping.identity))
                     due_by_then = soon.count(unheld(soon, held))
-                    soon.cutoff = cutoff(now, rule.period)
+                    move_group(soon, group, when=now)
                     due_now = soon.count(unheld(soon, held))
                     held_now = soon.count(and_(soon.due(), soon.held(held))) if holds else 0
                 out[rule.key] = {"due_now": due_now, "due_soon": due_by_then - due_now, "held": held_now}

@@ -54,11 +54,98 @@ class Rule:
     note: str | None = None
     activity_status: str = "active"
     problems: tuple[str, ...] = field(default=())
+    anchor_fallback: str | None = None
+    keep_columns: tuple[str, ...] = ()
+    coarsen: tuple[tuple[str, str], ...] = ()
+    reviewed_free_text: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        """A stable name: activity, table and action (one rule per action and table)."""
+        """A stable name: activity, table and action; the rules on one table share it and run as one."""
         return f"{self.activity}:{self.system}.{self.table}:{self.action}"
+
+
+def group_rules(rules: list[Rule]) -> list[list[Rule]]:
+    """The rules by table, in first-seen order: the rules on one table are one decision (DESIGN §3)."""
+    groups: dict[tuple[str, str], list[Rule]] = {}
+    for rule in rules:
+        groups.setdefault((rule.system, rule.table), []).append(rule)
+    return list(groups.values())
+
+
+def anonymise_problems(
+    rule: ropa.RetentionRule, *, key: str, mapped: set[str], identity: frozenset[str] = frozenset()
+) -> list[str]:
+    """What an anonymise rule keeps that could single a person out (Recital 26; WP29 opinion 05/2014).
+
+    Known without the data system: the key column, a column named as a timestamp (see is_timestamp_name)
+    or a column the data map maps to a data category is never kept as it is. The runner checks the rest
+    against the table itself (every column named; no timestamp or free-text type kept).
+    """
+    where = f"table {rule.system}.{rule.table}"
+    out = []
+    if key in identity:
+        # the key finds a person through the data map: the row stays linkable whatever is blanked
+        out.append(f"The key {key!r} of {where} identifies a person in the data map: delete instead.")
+    for column in (*rule.keep_columns, *rule.reviewed_free_text):
+        if column == key:
+            out.append(f"An anonymise rule keeps the key column {column!r} of {where}: delete instead.")
+        elif is_timestamp_name(column):
+            out.append(
+                f"An anonymise rule keeps the exact timestamp {column!r} of {where}: coarsen or drop it."
+            )
+        elif column in mapped and column not in rule.reviewed_free_text:
+            out.append(f"An anonymise rule keeps {column!r} of {where}, personal data in the data map.")
+    for column, __ in rule.coarsen:
+        if column == key or not is_timestamp_name(column):
+            out.append(f"Only a timestamp can be coarsened; {column!r} of {where} is not one.")
+    return out
+
+
+def table_problems(rules: list[tuple[str, int, ropa.RetentionRule]]) -> list[tuple[str, int, str]]:
+    """Rules on one table that cannot be one decision: (activity, rule index, problem) for each.
+
+    The rules on a table run as one decision (a row goes when every rule is due), so they must agree on
+    what happens: the same action, and for anonymise the same columns kept, coarsened and blanked. Two
+    rules with the same anchor, fallback and period say the same thing twice. The data map gives a table
+    one key column, so rules cannot name different keys for it.
+    """
+    out: list[tuple[str, int, str]] = []
+    seen: dict[tuple[str, str], tuple[str, int, ropa.RetentionRule]] = {}
+    for slug, index, rule in rules:
+        first = seen.setdefault((rule.system, rule.table), (slug, index, rule))
+        other_slug, other_index, other = first
+        if first[2] is rule:
+            continue
+        where = f"{rule.system}.{rule.table} (and activity '{other_slug}' rule {other_index + 1})"
+        if rule.action != other.action:
+            out.append((slug, index, f"Rules on {where} conflict: {rule.action} and {other.action}."))
+        elif _columns(rule) != _columns(other):
+            out.append((slug, index, f"Anonymise rules on {where} keep different columns."))
+        elif (rule.anchor, rule.anchor_fallback, rule.period) == (
+            other.anchor,
+            other.anchor_fallback,
+            other.period,
+        ):
+            out.append((slug, index, f"Rules on {where} collide: the same anchor and period twice."))
+    return out
+
+
+def _columns(rule: ropa.RetentionRule) -> tuple[object, ...]:
+    return (
+        sorted(rule.mask_columns),
+        sorted(rule.keep_columns),
+        rule.coarsen,
+        sorted(rule.reviewed_free_text),
+    )
+
+
+TIMESTAMP_SUFFIXES = ("_at", "_on", "_date", "_time", "_timestamp")
+
+
+def is_timestamp_name(column: str) -> bool:
+    """A column the data map's naming convention marks as a point in time (`*_at`, `*_date`, …)."""
+    return column.lower().endswith(TIMESTAMP_SUFFIXES) or column.lower() in ("date", "time", "timestamp")
 
 
 def _tables(session: Session) -> dict[tuple[str, str], Any]:
@@ -102,6 +189,10 @@ def _rule(
     masks = tuple(rule.mask_columns or (table.mask_columns if table is not None else []) or [])
     if rule.action == "anonymise" and not masks:
         problems.append("An anonymise rule needs the columns to blank (mask_columns).")
+    if rule.action == "anonymise" and table is not None:
+        problems += anonymise_problems(
+            rule, key=table.key_column, mapped=set(table.columns), identity=frozenset(table.identity.values())
+        )
     return Rule(
         activity=activity.slug,
         index=index,
@@ -115,6 +206,10 @@ def _rule(
         note=rule.note,
         activity_status=activity.status,
         problems=tuple(problems),
+        anchor_fallback=rule.anchor_fallback,
+        keep_columns=rule.keep_columns,
+        coarsen=rule.coarsen,
+        reviewed_free_text=rule.reviewed_free_text,
     )
 
 

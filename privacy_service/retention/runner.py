@@ -25,9 +25,9 @@ from privacy_service.datamap.service import DataSystemError
 from privacy_service.errors import NotFound
 from privacy_service.kernel import utcnow
 from privacy_service.retention import deposits, locks
-from privacy_service.retention.due import open_rule_table, protection, rule_holds
+from privacy_service.retention.due import open_group, protection, rule_holds
 from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
-from privacy_service.retention.rules import Rule, cutoff, list_rules
+from privacy_service.retention.rules import Rule, cutoff, group_rules, list_rules
 
 BATCH = 10_000
 
@@ -82,7 +82,7 @@ def _start(
             _mark_interrupted(engine, session)
         known = list_rules(session) if given is None else given
         rules = [r for r in known if only is None or r.key in only]
-        if only is not None and len(rules) != len(set(only)):
+        if only is not None and len({r.key for r in rules}) != len(set(only)):
             unknown = sorted(set(only) - {r.key for r in rules})
             raise NotFound(f"No retention rule {', '.join(unknown)}.")
         session.add(run)
@@ -138,14 +138,19 @@ def _mark_interrupted(engine: Engine, session: Session) -> int:
 def _run_rules(
     engine: Engine, run: RetentionRun, rules: list[Rule], *, actor: Actor, instance_path: Path, batch: int
 ) -> int:
-    """Run each rule under its lock and record what it did; return how many failed."""
+    """Run the rules of each table as one, under its lock, and record what they did; return how many failed.
+
+    The rules on one table share a key (activity, table, action) and one result: a row is acted on only
+    when every rule on its table is due for it.
+    """
     failures = 0
-    for rule in rules:
+    for group in group_rules(rules):
+        rule = group[0]
         with locks.try_lock(engine, locks.RULE, rule.key) as locked:
             if not locked:
-                result = _result(run, rule, error="Skipped: another process is running this rule.")
+                result = _result(run, group, error="Skipped: another process is running this rule.")
             else:
-                result = _run_rule(engine, run, rule, actor=actor, instance_path=instance_path, batch=batch)
+                result = _run_rule(engine, run, group, actor=actor, instance_path=instance_path, batch=batch)
         failures += result.error is not None
         with Session(engine, expire_on_commit=False) as session, session.begin():
             session.add(result)
@@ -169,31 +174,35 @@ def _run_rules(
     return failures
 
 
-def _result(run: RetentionRun, rule: Rule, *, error: str | None = None) -> RetentionRunRule:
+def _result(run: RetentionRun, group: list[Rule], *, error: str | None = None) -> RetentionRunRule:
+    # the report shows the longest period's cutoff (the earliest), and every period of the table's rules
+    longest = min(group, key=lambda r: cutoff(run.as_of, r.period))
     return RetentionRunRule(
         run_id=run.id or 0,
-        rule=rule.key,
-        activity=rule.activity,
-        action=rule.action,
-        period=rule.period,
-        cutoff=cutoff(run.as_of, rule.period),
+        rule=longest.key,
+        activity=longest.activity,
+        action=longest.action,
+        period="+".join(r.period for r in group)[:20],
+        cutoff=cutoff(run.as_of, longest.period),
         error=error,
     )
 
 
 def _run_rule(
-    engine: Engine, run: RetentionRun, rule: Rule, *, actor: Actor, instance_path: Path, batch: int
+    engine: Engine, run: RetentionRun, group: list[Rule], *, actor: Actor, instance_path: Path, batch: int
 ) -> RetentionRunRule:
-    result = _result(run, rule)
+    result = _result(run, group)
+    rule = group[0]
     started = time.perf_counter()
     try:
-        if rule.problems:
-            raise DataSystemError(" ".join(rule.problems))
+        problems = [p for r in group for p in r.problems]
+        if problems or len({r.action for r in group}) > 1:
+            raise DataSystemError(" ".join(problems) or "The rules on this table name different actions.")
         with Session(engine) as session:
             # holds count at the moment of acting, whatever date the periods count from
             holds = rule_holds(session, rule)
             waiting = deposits.waiting_keys(session, system=rule.system, table=rule.table)
-            with open_rule_table(session, rule, cutoff=result.cutoff, instance_path=instance_path) as due:
+            with open_group(session, group, when=run.as_of, instance_path=instance_path) as due:
                 _count_and_act(
                     due, holds, result, run, instance_path=instance_path, batch=batch, waiting=waiting
                 )

@@ -179,10 +179,12 @@ class RuleSchema(Schema):
     system = fields.String()
     table = fields.String()
     anchor = fields.String(allow_none=True)
+    anchor_fallback = fields.String(allow_none=True)
     period = fields.String()
     action = fields.String()
     schedule = fields.String()
     mask_columns = fields.List(fields.String())
+    keep_columns = fields.List(fields.String())
     problems = fields.List(fields.String())
 
 

@@ -79,6 +79,10 @@ class RetentionRule:
     mask_columns: tuple[str, ...] = ()  # what anonymise blanks; empty: the table's mask_columns
     schedule: str = DEFAULT_SCHEDULE  # crontab, Europe/Oslo
     note: str | None = None
+    anchor_fallback: str | None = None  # counted from when the anchor (a case closure) is NULL
+    keep_columns: tuple[str, ...] = ()  # anonymise: kept as they are (never the key, a timestamp, free text)
+    coarsen: tuple[tuple[str, str], ...] = ()  # anonymise: (timestamp column, unit), kept to the month
+    reviewed_free_text: tuple[str, ...] = ()  # anonymise: free text an officer read and keeps (see note)
 
     @classmethod
     def of(cls, raw: Mapping[str, Any]) -> RetentionRule:
@@ -92,6 +96,10 @@ class RetentionRule:
             mask_columns=tuple(raw.get("mask_columns") or ()),
             schedule=raw.get("schedule") or DEFAULT_SCHEDULE,
             note=raw.get("note"),
+            anchor_fallback=raw.get("anchor_fallback"),
+            keep_columns=tuple(raw.get("keep_columns") or ()),
+            coarsen=tuple(sorted((raw.get("coarsen") or {}).items())),
+            reviewed_free_text=tuple(raw.get("reviewed_free_text") or ()),
         )
 
 

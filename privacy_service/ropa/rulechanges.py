@@ -53,8 +53,9 @@ class RuleChangeClosed(Conflict):
 
 def _canonical(rule: RetentionRule) -> tuple[Any, ...]:
     # everything that decides which rows go and when; the note is only words
-    return (rule.system, rule.table, rule.action, rule.period, rule.anchor or "", rule.schedule,
-            tuple(sorted(rule.mask_columns)))  # fmt: skip
+    return (rule.system, rule.table, rule.action, rule.period, rule.anchor or "", rule.anchor_fallback or "",
+            rule.schedule, tuple(sorted(rule.mask_columns)), tuple(sorted(rule.keep_columns)), rule.coarsen,
+            tuple(sorted(rule.reviewed_free_text)))  # fmt: skip
 
 
 def _rules(data: Mapping[str, Any] | None) -> list[dict[str, Any]]:

@@ -112,6 +112,10 @@ def _valid_cron(value: str) -> None:
         raise ValidationError(f"Not a crontab schedule (minute hour day month weekday): {err}") from err
 
 
+_COLUMN_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"
+COARSEN_UNITS = ("month",)
+
+
 class RetentionRuleSchema(StrictSchema):
     """A machine rule carried out by the retention runner on one mapped table of the activity."""
 
@@ -132,6 +136,38 @@ class RetentionRuleSchema(StrictSchema):
     )
     schedule = fields.String(load_default=DEFAULT_SCHEDULE, validate=_valid_cron)
     note = fields.String(load_default=None, allow_none=True)
+    anchor_fallback = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(_COLUMN_RE),
+        metadata={"description": "The column the period counts from when the anchor is NULL"},
+    )
+    keep_columns = fields.List(
+        fields.String(validate=validate.Regexp(_COLUMN_RE)),
+        load_default=list,
+        metadata={"description": "anonymise: columns kept as they are (never the key or a timestamp)"},
+    )
+    coarsen = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(_COLUMN_RE)),
+        values=fields.String(validate=validate.OneOf(COARSEN_UNITS)),
+        load_default=dict,
+        metadata={"description": "anonymise: timestamp columns kept only to the month ({column: month})"},
+    )
+    reviewed_free_text = fields.List(
+        fields.String(validate=validate.Regexp(_COLUMN_RE)),
+        load_default=list,
+        metadata={
+            "description": "anonymise: free-text columns an officer reviewed and keeps (say so in note)"
+        },
+    )
+
+    @validates_schema
+    def _check_anonymise(self, data: dict, **_: Any) -> None:
+        kept = {"keep_columns", "coarsen", "reviewed_free_text"}
+        if data.get("action") != "anonymise" and any(data.get(k) for k in kept):
+            raise ValidationError("Only an anonymise rule keeps columns.", "keep_columns")
+        if data.get("reviewed_free_text") and not data.get("note"):
+            raise ValidationError("Say in note who reviewed the free text, and when.", "note")
 
 
 class RetentionSchema(StrictSchema):

@@ -123,4 +123,6 @@ def retention_rule_text(rule: dict, lang: str = "en") -> str:
     action = _ACTIONS.get(lang, _ACTIONS["en"]).get(rule.get("action", ""), rule.get("action", ""))
     after = "etter" if lang == "nb" else "after"
     anchor = rule.get("anchor") or ("ankerkolonnen" if lang == "nb" else "the anchor column")
+    if rule.get("anchor_fallback"):
+        anchor += f" ({'ellers' if lang == 'nb' else 'else'} {rule['anchor_fallback']})"
     return f"{action} {rule.get('system')}.{rule.get('table')}: {rule.get('period')} {after} {anchor}"

@@ -15,7 +15,7 @@ ANCHOR = date(2026, 11, 1)
 # every rule the shipped policies declare: three on helsedata.no's systems, five on the Directorate's office
 ALL_RULES = {
     "support:helsedata-support.support_enquiries:delete",
-    "surveys:helsedata-survey.survey_responses:anonymise",
+    "surveys:helsedata-survey.survey_responses:delete",
     "applications:helsedata-portal.applications:deposit",
     "call-log:helsedir-office.call_log:delete",
     "visitor-list:helsedir-office.visitor_list:delete",

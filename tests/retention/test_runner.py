@@ -19,7 +19,7 @@ from .conftest import ALL_RULES, query
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)  # a day after the demo's anchor
 SUPPORT = "support:helsedata-support.support_enquiries:delete"
-SURVEYS = "surveys:helsedata-survey.survey_responses:anonymise"
+SURVEYS = "surveys:helsedata-survey.survey_responses:delete"
 APPLICATIONS = "applications:helsedata-portal.applications:deposit"
 DPO = Actor("user", "dpo")
 
@@ -71,18 +71,6 @@ def test_a_dry_run_counts_what_the_real_run_does(app, demo) -> None:  # type: ig
     )
     again, second = _run(app, demo)
     assert second[SUPPORT].candidates == 0 and second[SURVEYS].candidates == 0  # idempotent
-
-
-def test_anonymise_blanks_the_identifying_columns_and_keeps_the_answers(app, demo) -> None:  # type: ignore[no-untyped-def]
-    __, done = _run(app, demo, only=[SURVEYS])
-    rows = query(
-        demo,
-        "helsedata_survey.db",
-        "SELECT name, email, answers FROM survey_responses WHERE submitted_at <= :c",
-        c=str((NOW - timedelta(days=366)).replace(tzinfo=None)),
-    )
-    assert rows and done[SURVEYS].acted >= len(rows)
-    assert all(r[0] is None and r[1] is None and r[2] for r in rows)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ def test_the_dashboard_shows_rules_outlook_and_holds(client, login, demo) -> Non
     html = client.get("/officer/retention/?lang=en").get_data(as_text=True)
     for text in (
         "helsedata-support.support_enquiries",
-        "anonymise",
+        "deposit",
         "P25Y",
         "Due in 30 days",
         "Arkivlova § 6",

@@ -29,9 +29,8 @@ def test_the_view_of_a_consent_based_activity_reads_as_its_record(db: Session) -
             system="helsedata-survey",
             table="survey_responses",
             period="P1Y",
-            action="anonymise",
+            action="delete",
             anchor="submitted_at",
-            mask_columns=("name", "email"),
             schedule="20 2 * * *",
         ),
     )
