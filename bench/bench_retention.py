@@ -150,6 +150,7 @@ def _setup(url: str, instance: Path, held: list[int]) -> None:
 
 def _dry_run(url: str, instance: Path) -> float:
     from privacy_service.audit import Actor
+    from privacy_service.datamap.service import dispose_engines
     from privacy_service.db import make_engine
     from privacy_service.retention.runner import run_retention
 
@@ -158,6 +159,7 @@ def _dry_run(url: str, instance: Path) -> float:
     run_retention(engine, instance_path=instance, actor=Actor("cli", "bench"), only=[RULE], dry_run=True)
     seconds = time.perf_counter() - started
     engine.dispose()
+    dispose_engines()  # the data system's pooled connections, or the next size cannot drop its database
     return seconds
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     Time,
     and_,
+    bindparam,
     case,
     delete,
     false,
@@ -110,8 +111,9 @@ class DueTable:
         if protection.keys:
             python_type = column_type(self.key)
             keys = [python_type(k) for k in protection.keys if _fits(python_type, k)]
-            if keys:
-                parts.append(self.key.in_(keys))
+            if keys:  # as constants: PostgreSQL hashes a constant list, not a bound parameter's
+                held = bindparam("held_keys", keys, expanding=True, literal_execute=True, unique=True)
+                parts.append(self.key.in_(held))
         for kind, value in protection.subjects:
             column = self.mapping.identity.get(kind)
             if column and (match := identity_match(self.table.c[column], kind, value)) is not None:

@@ -16,7 +16,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, and_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
@@ -229,17 +230,27 @@ def _count_and_act(
 ) -> None:
     held, each = protection(holds, set(due.mapping.identity))
     held.keys += waiting or []  # deposited, awaiting the archive's receipt: held by the deposit
-    # One scan counts the due rows, the held ones, and each hold's share (for the report).
     parts = [due.held(held), *(due.held(p) for p in each.values())] if holds or waiting else []
-    result.candidates, counts = due.counts(due.due(), parts)
-    result.held = counts[0] if counts else 0
-    result.held_by = {str(hold_id): n for hold_id, n in zip(each, counts[1:], strict=True) if n}
-    if run.dry_run:
-        result.acted = result.candidates - result.held
-        return
-    if held.everything or due.action == "deposit":
-        return  # an activity or table hold: nothing here may be touched; a deposit is made by _deposit
-    result.acted = due.act_all(unheld(due, held), batch)
+
+    def count(where: ColumnElement[bool]) -> int:
+        """One scan: the rows matching `where`, the held ones, and each hold's share (for the report)."""
+        total, counts = due.counts(where, parts)
+        result.held = counts[0] if counts else 0
+        result.held_by = {str(hold_id): n for hold_id, n in zip(each, counts[1:], strict=True) if n}
+        return total
+
+    if run.dry_run or held.everything or due.action == "deposit":
+        result.candidates = count(due.due())
+        result.acted = result.candidates - result.held if run.dry_run else 0
+        return  # an activity or table hold touches nothing; a deposit is made by _deposit
+    try:
+        result.acted = due.act_all(unheld(due, held), batch)
+    except DataSystemError:
+        result.candidates = count(due.due())  # what is still due: the report's failed rows
+        raise
+    # After acting, what is still due is what the holds kept: count only that (found by the held keys),
+    # instead of a scan of the whole table before acting; the batches' row counts give the rest.
+    result.candidates = result.acted + (count(and_(due.due(), parts[0])) if parts else 0)
 
 
 def _deposit(
