@@ -152,12 +152,13 @@ def _tables(session: Session) -> dict[tuple[str, str], Any]:
     return {(s.name, t.table_name): t for s, t in datamap.mapped_tables(session)}
 
 
-def list_rules(session: Session) -> list[Rule]:
-    """Every rule of every activity that is not retired, checked against the data map."""
+def list_rules(session: Session, *, activities: set[str] | None = None) -> list[Rule]:
+    """Every rule of every activity that is not retired (or of the `activities` named), checked against the
+    data map."""
     tables = _tables(session)
     rules: list[Rule] = []
     # one query: the rule list is read on every run and page view
-    for activity in ropa.activities_for(session, include_retired=False):
+    for activity in ropa.activities_for(session, include_retired=False, slugs=activities):
         for index, rule in enumerate(activity.retention.rules):
             rules.append(_rule(activity, index, rule, tables))
     return rules

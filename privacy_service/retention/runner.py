@@ -81,7 +81,8 @@ def _start(
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if not run.dry_run:
             _mark_interrupted(engine, session)
-        known = list_rules(session) if given is None else given
+        named = {key.split(":", 1)[0] for key in only} if only is not None else None  # rule keys: activity:…
+        known = list_rules(session, activities=named) if given is None else given
         rules = [r for r in known if only is None or r.key in only]
         if only is not None and len({r.key for r in rules}) != len(set(only)):
             unknown = sorted(set(only) - {r.key for r in rules})
