@@ -14,6 +14,7 @@ from privacy_service.audit_anchor import anchor_settings, verify_anchored
 from privacy_service.cli.common import CLI_ACTOR, fail
 from privacy_service.db import get_engine, transaction
 from privacy_service.errors import DomainError
+from privacy_service.retention import BATCH
 
 
 @click.group("ropa")
@@ -96,7 +97,7 @@ def retention_rules() -> None:
 @retention_group.command("run")
 @click.option("--dry-run", is_flag=True, help="Count what would happen; change nothing.")
 @click.option("--rule", "rules", multiple=True, help="Run only this rule (its key); repeatable.")
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--batch-size", default=BATCH, show_default=True, type=click.IntRange(1, 100_000))
 @with_appcontext
 def retention_run(dry_run: bool, rules: tuple[str, ...], batch_size: int) -> None:
     """Run the retention rules now and print what each did; exit 1 if a rule failed."""

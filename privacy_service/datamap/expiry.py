@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    literal_column,
     not_,
     or_,
     select,
@@ -50,7 +51,7 @@ from privacy_service.datamap.connector import (
 )
 from privacy_service.datamap.models import DataSystem, DataTable
 
-_Act = Callable[[Connection, Any, int], int]
+_Act = Callable[[Any], int]
 
 
 @dataclass
@@ -111,7 +112,12 @@ class DueTable:
         if protection.keys:
             python_type = column_type(self.key)
             keys = [python_type(k) for k in protection.keys if _fits(python_type, k)]
-            if keys:  # as constants: PostgreSQL hashes a constant list, not a bound parameter's
+            if keys and python_type is int:
+                # as constants, written once: PostgreSQL hashes a constant list (not a bound parameter's),
+                # and every batch reuses the one compiled statement instead of rendering the list again
+                listed = literal_column("(" + ",".join(str(k) for k in keys) + ")")
+                parts.append(self.key.op("IN", is_comparison=True)(listed))
+            elif keys:
                 held = bindparam("held_keys", keys, expanding=True, literal_execute=True, unique=True)
                 parts.append(self.key.in_(held))
         for kind, value in protection.subjects:
@@ -138,55 +144,55 @@ class DueTable:
         Each transaction covers one slice of the table: on PostgreSQL a range of heap pages (ctid), read in
         physical order, so the whole run reads each page once; elsewhere a range of keys, walked in key order.
         Each slice is re-checked against `where` as it is acted on, so a row changed meanwhile is left alone.
+        The walk keeps one connection (one checkout and ping), committing each slice on its own.
         """
-        walk = self._walk_pages if self._plain_pg_table() else self._walk_keys
-        return walk(where, batch, lambda conn, part, n: self._act(conn, and_(where, part)))
-
-    def _plain_pg_table(self) -> bool:
-        """A PostgreSQL heap table (partitioned tables and views have no pages of their own: walk keys)."""
-        if self.engine.dialect.name != "postgresql":
-            return False
         with self.engine.connect() as conn:
-            kind = conn.execute(
-                text("SELECT relkind FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": self.table.name}
-            ).scalar()
+            walk = self._walk_pages if self._plain_pg_table(conn) else self._walk_keys
+            conn.rollback()  # the look at the catalogue ends before the first slice's transaction
+            return walk(conn, where, batch, lambda part: self._act(conn, and_(where, part)))
+
+    def _plain_pg_table(self, conn: Connection) -> bool:
+        """A PostgreSQL heap table (partitioned tables and views have no pages of their own: walk keys)."""
+        if conn.dialect.name != "postgresql":
+            return False
+        kind = conn.execute(
+            text("SELECT relkind FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": self.table.name}
+        ).scalar()
         return kind == "r"
 
-    def _walk_keys(self, where: ColumnElement[bool], batch: int, act: _Act) -> int:
-        handled, after, batch_no = 0, None, 0
+    def _walk_keys(self, conn: Connection, where: ColumnElement[bool], batch: int, act: _Act) -> int:
+        handled, after = 0, None
         while True:
             window = where if after is None else and_(where, self.key > after)
             page = select(self.key).where(window).order_by(self.key).limit(batch).subquery()
-            with self.engine.begin() as conn:
+            with conn.begin():
                 upper = conn.execute(select(func.max(page.c[self.key.name]))).scalar()
                 if upper is None:
                     return handled
-                batch_no += 1
                 keys = self.key <= upper if after is None else and_(self.key > after, self.key <= upper)
-                handled += act(conn, keys, batch_no)
+                handled += act(keys)
             after = upper
 
-    def _walk_pages(self, where: ColumnElement[bool], batch: int, act: _Act) -> int:
+    def _walk_pages(self, conn: Connection, where: ColumnElement[bool], batch: int, act: _Act) -> int:
         """Ranges of heap pages, sized as it goes so that each holds about `batch` matching rows."""
-        with self.engine.connect() as conn:
+        with conn.begin():
             pages = conn.execute(
                 text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"),
                 {"t": self.table.name},
             ).scalar_one()
-        handled, low, span, batch_no = 0, 0, 64, 0  # 64 pages hold at most ~18,600 rows, whatever their size
+        handled, low, span = 0, 0, 64  # 64 pages hold at most ~18,600 rows, whatever their size
         while low <= pages:
             high = low + span
             part = text("ctid >= CAST(:low AS tid) AND ctid < CAST(:high AS tid)").bindparams(
                 low=f"({low},0)", high=f"({high},0)"
             )
-            batch_no += 1
-            with self.engine.begin() as conn:
-                done = act(conn, part, batch_no)
+            with conn.begin():
+                done = act(part)
             handled, low = handled + done, high
-            if done < batch // 2:
-                span = min(span * 2, 1 << 20)
-            elif done > batch:
-                span = max(1, span * batch // done)
+            # the next range in proportion to what this one held, at most 4 times as wide: the first, small
+            # range finds the density of due rows, the rest each hold about `batch`. A dense stretch right
+            # after a sparse one can still give a slice more than `batch` rows; the cap keeps that to a few.
+            span = min(span * 4, 1 << 20) if done == 0 else max(1, min(span * 4, span * batch // done))
         return handled
 
     def _act(self, conn: Connection, batch: ColumnElement[bool]) -> int:

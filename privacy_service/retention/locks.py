@@ -7,6 +7,7 @@ lock is granted at once.
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,14 +25,20 @@ def lock_key(namespace: int, value: int) -> int:
 
 
 @contextmanager
-def try_lock(engine: Engine, namespace: int, name: str) -> Iterator[bool]:
-    """Hold the advisory lock for `name` while the block runs; yield False if another process has it."""
+def try_lock(engine: Engine, namespace: int, name: str, *, on: Connection | None = None) -> Iterator[bool]:
+    """Hold the advisory lock for `name` while the block runs; yield False if another process has it.
+
+    `on` is a connection this process already holds (the run's own): the lock is taken there instead of on a
+    connection of its own.
+    """
     if engine.dialect.name != "postgresql":
         yield True
         return
     args = {"key": lock_key(namespace, zlib.crc32(name.encode()))}
-    with engine.connect() as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), args).scalar_one():
+    with contextlib.nullcontext(on) if on is not None else engine.connect() as conn:
+        taken = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), args).scalar_one()
+        conn.commit()
+        if not taken:
             yield False
             return
         try:

@@ -25,12 +25,10 @@ from privacy_service.datamap.expiry import DueTable, unheld
 from privacy_service.datamap.service import DataSystemError
 from privacy_service.errors import NotFound
 from privacy_service.kernel import utcnow
-from privacy_service.retention import deposits, locks
+from privacy_service.retention import BATCH, deposits, locks
 from privacy_service.retention.due import open_group, protection, rule_holds
 from privacy_service.retention.models import Hold, RetentionRun, RetentionRunRule
 from privacy_service.retention.rules import Rule, cutoff, group_rules, list_rules
-
-BATCH = 10_000
 
 
 def run_retention(
@@ -64,7 +62,9 @@ def run_retention(
         rules = _start(engine, lock, run, actor=actor, only=only, given=rules)
         if not dry_run:  # a receipt whose deletion was cut short
             deposits.finish_received(engine, actor=actor, instance_path=instance_path)
-        failures = _run_rules(engine, run, rules, actor=actor, instance_path=instance_path, batch=batch)
+        failures = _run_rules(
+            engine, run, rules, actor=actor, instance_path=instance_path, batch=batch, lock=lock
+        )
         return _finish(engine, run, actor=actor, failures=failures)
 
 
@@ -138,7 +138,14 @@ def _mark_interrupted(engine: Engine, session: Session) -> int:
 
 
 def _run_rules(
-    engine: Engine, run: RetentionRun, rules: list[Rule], *, actor: Actor, instance_path: Path, batch: int
+    engine: Engine,
+    run: RetentionRun,
+    rules: list[Rule],
+    *,
+    actor: Actor,
+    instance_path: Path,
+    batch: int,
+    lock: locks.RunLock,
 ) -> int:
     """Run the rules of each table as one, under its lock, and record what they did; return how many failed.
 
@@ -148,7 +155,7 @@ def _run_rules(
     failures = 0
     for group in group_rules(rules):
         rule = group[0]
-        with locks.try_lock(engine, locks.RULE, rule.key) as locked:
+        with locks.try_lock(engine, locks.RULE, rule.key, on=lock.conn) as locked:
             if not locked:
                 result = _result(run, group, error="Skipped: another process is running this rule.")
             else:

@@ -10,9 +10,11 @@ from typing import Any
 import psycopg
 import pytest
 from pgcluster import unique_dbname
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import MetaData, Table, create_engine, select, text
 
 from privacy_service.datamap.demo import _metadata
+from privacy_service.datamap.expiry import DueTable
+from privacy_service.datamap.models import DataTable
 from privacy_service.retention import runner
 
 from .conftest import query
@@ -207,3 +209,52 @@ def test_the_page_walk_on_postgresql_leaves_what_the_key_walk_leaves(  # type: i
     again_run, again = _run(app, demo)  # nothing left to do
     assert all(again[k].acted == 0 for k in (SUPPORT, SURVEYS, APPLICATIONS))
     assert _state(pg_url) == lite_state
+
+
+class _Counted(DueTable):
+    """The real table and its real deletes; each slice's row count is written down."""
+
+    slices: list[int]
+
+    def _act(self, conn: Any, batch: Any) -> int:
+        done = super()._act(conn, batch)
+        self.slices.append(done)
+        return done
+
+
+def test_the_page_walk_sizes_each_slice_to_the_batch(ds_dbname, pg_server) -> None:  # type: ignore[no-untyped-def]
+    """A tenth of 60,000 rows due, evenly: each slice after the first (measuring) one holds about `batch`."""
+    with _admin(pg_server) as conn:
+        conn.execute(f"CREATE DATABASE {ds_dbname}")
+    url = f"postgresql+psycopg://{pg_server['user']}@{pg_server['host']}:{pg_server['port']}/{ds_dbname}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (id integer PRIMARY KEY, at timestamp NOT NULL)"))
+        conn.execute(
+            text(
+                "INSERT INTO t SELECT i, CASE WHEN i % 10 = 0 THEN timestamp '2000-01-01'"
+                " ELSE timestamp '2030-01-01' END FROM generate_series(1, 60000) i"
+            )
+        )
+    table = Table("t", MetaData(), autoload_with=engine)
+    walk = _Counted(
+        system=None,  # type: ignore[arg-type]  # not read by the walk
+        mapping=DataTable(key_column="id"),
+        table=table,
+        engine=engine,
+        anchor="at",
+        cutoff=datetime(2010, 1, 1),
+        action="delete",
+        mask_columns=(),
+    )
+    walk.slices = []
+    try:
+        assert walk.act_all(walk.due(), batch=500) == 6000
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM t WHERE id % 10 = 0")).scalar_one() == 0
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 54000
+        acting = [n for n in walk.slices if n]
+        assert sum(acting) == 6000 and len(acting) >= 8, walk.slices
+        assert all(250 <= n <= 1000 for n in acting[1:-1]), walk.slices  # about the batch, the last one less
+    finally:
+        engine.dispose()
