@@ -132,6 +132,17 @@ def test_a_deposit_waits_for_the_receipt_then_deletes_exactly_its_rows(app, clie
         assert not any("HDS-" in str(e.details) or "keys" in e.details for e in events)  # no personal data
 
 
+def test_the_dashboard_counts_rows_awaiting_the_receipt_as_held_not_due(app, demo) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service.retention.outlook import outlook
+
+    ids = _ids(demo)
+    before = outlook(app.extensions["engine"], instance_path=demo, now=FAR)[APPLICATIONS]
+    assert (before["due_now"], before["held"]) == (len(ids), 0)
+    _run(app, demo)
+    after = outlook(app.extensions["engine"], instance_path=demo, now=FAR)[APPLICATIONS]
+    assert (after["due_now"], after["held"]) == (0, len(ids))  # the run would not touch them: they wait
+
+
 def test_a_rejected_extract_is_remade_for_the_same_rows(app, client, demo, officer) -> None:  # type: ignore[no-untyped-def]
     ids = _ids(demo)
     _run(app, demo)
