@@ -227,8 +227,11 @@ class DueTable:
 
 
 def month_of(column: Any, dialect: str) -> Any:
-    """The column's timestamp kept only to its month (the first of the month, midnight)."""
+    """The column's timestamp kept only to its month (the first of the month, midnight UTC: naive columns
+    hold UTC)."""
     if dialect == "postgresql":
+        if getattr(column.type, "timezone", False):  # the month in UTC, whatever the session's time zone
+            return func.date_trunc("month", column, "UTC")
         return func.date_trunc("month", column)
     # SQLite keeps SQLAlchemy DateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' text
     return func.strftime("%Y-%m-01 00:00:00.000000", column)

@@ -222,21 +222,19 @@ class _Counted(DueTable):
         return done
 
 
-def test_the_page_walk_sizes_each_slice_to_the_batch(ds_dbname, pg_server) -> None:  # type: ignore[no-untyped-def]
-    """A tenth of 60,000 rows due, evenly: each slice after the first (measuring) one holds about `batch`."""
+def _pg_table(pg_server: dict[str, Any], dbname: str, *statements: str) -> tuple[Any, Table]:
+    """A database of its own holding table `t`, made by the statements; its engine and the reflected table."""
     with _admin(pg_server) as conn:
-        conn.execute(f"CREATE DATABASE {ds_dbname}")
-    url = f"postgresql+psycopg://{pg_server['user']}@{pg_server['host']}:{pg_server['port']}/{ds_dbname}"
+        conn.execute(f"CREATE DATABASE {dbname}")
+    url = f"postgresql+psycopg://{pg_server['user']}@{pg_server['host']}:{pg_server['port']}/{dbname}"
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE t (id integer PRIMARY KEY, at timestamp NOT NULL)"))
-        conn.execute(
-            text(
-                "INSERT INTO t SELECT i, CASE WHEN i % 10 = 0 THEN timestamp '2000-01-01'"
-                " ELSE timestamp '2030-01-01' END FROM generate_series(1, 60000) i"
-            )
-        )
-    table = Table("t", MetaData(), autoload_with=engine)
+        for statement in statements:
+            conn.execute(text(statement))
+    return engine, Table("t", MetaData(), autoload_with=engine)
+
+
+def _walker(engine: Any, table: Table, **rule: Any) -> _Counted:
     walk = _Counted(
         system=None,  # type: ignore[arg-type]  # not read by the walk
         mapping=DataTable(key_column="id"),
@@ -244,10 +242,22 @@ def test_the_page_walk_sizes_each_slice_to_the_batch(ds_dbname, pg_server) -> No
         engine=engine,
         anchor="at",
         cutoff=datetime(2010, 1, 1),
-        action="delete",
-        mask_columns=(),
+        **{"action": "delete", "mask_columns": (), **rule},
     )
     walk.slices = []
+    return walk
+
+
+def test_the_page_walk_sizes_each_slice_to_the_batch(ds_dbname, pg_server) -> None:  # type: ignore[no-untyped-def]
+    """A tenth of 60,000 rows due, evenly: each slice after the first (measuring) one holds about `batch`."""
+    engine, table = _pg_table(
+        pg_server,
+        ds_dbname,
+        "CREATE TABLE t (id integer PRIMARY KEY, at timestamp NOT NULL)",
+        "INSERT INTO t SELECT i, CASE WHEN i % 10 = 0 THEN timestamp '2000-01-01'"
+        " ELSE timestamp '2030-01-01' END FROM generate_series(1, 60000) i",
+    )
+    walk = _walker(engine, table)
     try:
         assert walk.act_all(walk.due(), batch=500) == 6000
         with engine.connect() as conn:
@@ -256,5 +266,33 @@ def test_the_page_walk_sizes_each_slice_to_the_batch(ds_dbname, pg_server) -> No
         acting = [n for n in walk.slices if n]
         assert sum(acting) == 6000 and len(acting) >= 8, walk.slices
         assert all(250 <= n <= 1000 for n in acting[1:-1]), walk.slices  # about the batch, the last one less
+    finally:
+        engine.dispose()
+
+
+def test_anonymising_on_postgresql_keeps_timestamps_only_to_the_month(ds_dbname, pg_server) -> None:  # type: ignore[no-untyped-def]
+    """Blanked names, timestamps (with and without a zone) cut to the first of their month; a rerun finds
+    nothing left to do, and rows not yet due keep everything."""
+    engine, table = _pg_table(
+        pg_server,
+        ds_dbname,
+        "CREATE TABLE t (id integer PRIMARY KEY, name text, at timestamp NOT NULL, seen timestamptz)",
+        "SET TIME ZONE 'Europe/Oslo'",
+        "INSERT INTO t VALUES (1, 'Kari', '2003-05-17 13:45:12.5', '2003-05-31 23:30:00+02'),"
+        " (2, NULL, '2004-02-09 08:15:00', '2004-02-01 00:00:00+00'),"
+        " (3, 'Ola', '2029-12-24 18:00:00', '2029-12-24 18:00:00+01')",
+    )
+    walk = _walker(engine, table, action="anonymise", mask_columns=("name",), coarsen=("at", "seen"))
+    try:
+        assert walk.act_all(walk.due(), batch=500) == 2  # the row with no name still had exact times
+        with engine.connect() as conn:
+            conn.execute(text("SET TIME ZONE 'UTC'"))
+            rows = conn.execute(text("SELECT id, name, at::text, seen::text FROM t ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [
+            (1, None, "2003-05-01 00:00:00", "2003-05-01 00:00:00+00"),
+            (2, None, "2004-02-01 00:00:00", "2004-02-01 00:00:00+00"),
+            (3, "Ola", "2029-12-24 18:00:00", "2029-12-24 17:00:00+00"),
+        ]
+        assert walk.act_all(walk.due(), batch=500) == 0
     finally:
         engine.dispose()
