@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,6 +142,33 @@ def test_the_dashboard_counts_rows_awaiting_the_receipt_as_held_not_due(app, dem
     _run(app, demo)
     after = outlook(app.extensions["engine"], instance_path=demo, now=FAR)[APPLICATIONS]
     assert (after["due_now"], after["held"]) == (0, len(ids))  # the run would not touch them: they wait
+
+
+def test_the_extract_validates_against_arkivverkets_addml_8_2_schema(app, demo) -> None:  # type: ignore[no-untyped-def]
+    """The addml.xml is valid ADDML 8.2 (Arkivverket's schema, as Arkade 5 ships it), and its checksum and
+    record count properties match the data files."""
+    from lxml import etree  # a test extra: missing, this test fails rather than skips
+
+    schema = etree.XMLSchema(etree.parse(str(Path(__file__).with_name("addml82.xsd"))))
+    ids = _ids(demo)
+    folder = Path(_run(app, demo).deposit_path)
+    document = etree.parse(str(folder / "addml.xml"))
+    valid = schema.validate(document)
+    assert valid, "\n".join(f"line {e.line}: {e.message}" for e in schema.error_log)
+    flat_files = document.findall(".//a:flatFile", NS)
+    assert [f.get("name") for f in flat_files] == ["applications"]
+    for flat in flat_files:
+        props = {p.get("name"): p for p in flat.find("a:properties", NS)}
+        data = (folder / props["fileName"].findtext("a:value", namespaces=NS)).read_bytes()
+        checksum = {
+            p.get("name"): p.findtext("a:value", namespaces=NS)
+            for p in props["checksum"].find("a:properties", NS)
+        }
+        assert checksum == {"algorithm": "SHA-256", "value": hashlib.sha256(data).hexdigest()}
+        text = io.StringIO(data.decode("utf-8"), newline="")  # a quoted field may hold a line break
+        records = list(csv.reader(text, delimiter=";", quotechar='"'))
+        assert len(records) == len(ids)
+        assert props["numberOfRecords"].findtext("a:value", namespaces=NS) == str(len(records))
 
 
 def test_a_rejected_extract_is_remade_for_the_same_rows(app, client, demo, officer) -> None:  # type: ignore[no-untyped-def]
