@@ -9,9 +9,10 @@ collected and receipted (the demo's survey tool) calls it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from privacy_service import notify, webhooks
@@ -261,3 +262,16 @@ def lift_flags(session: Session, *, reference: str, activity: str, kind: str, ac
     for flag_id in ids:
         lift_flag(session, flag_id=flag_id, actor=actor)
     return len(ids)
+
+
+def consent_counts(session: Session, *, since: datetime) -> dict[str, dict[str, int]]:
+    """Per purpose, the consents given and withdrawn since a moment (for the officers' start page)."""
+    rows = session.execute(
+        select(ConsentEvent.purpose, ConsentEvent.status, func.count())
+        .where(ConsentEvent.at >= since)
+        .group_by(ConsentEvent.purpose, ConsentEvent.status)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for purpose, status, count in rows:
+        out.setdefault(purpose, {"given": 0, "withdrawn": 0})[status] = count
+    return out

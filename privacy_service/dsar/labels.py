@@ -54,6 +54,36 @@ RIGHTS: dict[str, tuple[Any, Any]] = {
         _l("Stop something you agreed to, such as a survey. It is as easy as giving consent."),
     ),
 }
+# The rights by their names, for officers' lists, charts and reports (RIGHTS above speaks to the subject)
+RIGHT_NAMES = {
+    "access": _l("Access"),
+    "rectification": _l("Rectification"),
+    "erasure": _l("Erasure"),
+    "restriction": _l("Restriction of processing"),
+    "objection": _l("Objection"),
+    "portability": _l("Data portability"),
+    "consent_withdrawal": _l("Withdrawal of consent"),
+}
+# How a request reached us, in the officer's words
+CHANNEL_LABELS = {
+    "web": _l("Web form"),
+    "api": _l("API"),
+    "portal": _l("Portal"),
+    "letter": _l("Letter"),
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "in_person": _l("In person"),
+}
+# A request's status as the officer reads it (STATUS_LABELS below speaks to the subject)
+OFFICER_STATUS_LABELS = {
+    "received": _l("Received"),
+    "awaiting_identity": _l("Waiting for the subject to confirm"),
+    "in_progress": _l("Being handled"),
+    "awaiting_decision": _l("Waiting for a decision"),
+    "completed": _l("Answered"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
 STATUS_LABELS = {
     "received": _l("Received"),
     "awaiting_identity": _l("Waiting for you to confirm"),

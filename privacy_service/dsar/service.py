@@ -33,6 +33,7 @@ from privacy_service.dsar import (
     plan,
     recipients,
     restriction,
+    statistics,
     withholding,
 )
 from privacy_service.dsar.answer import document, downloadable, purge_old_answers, withholding_kind
@@ -63,6 +64,7 @@ from privacy_service.dsar.pdf import render_letter, render_letter_html
 from privacy_service.dsar.recipients import NOT_TOLD_REASONS
 from privacy_service.dsar.restriction import NOTICE_CHANNELS
 from privacy_service.dsar.schemas import RequestInSchema
+from privacy_service.dsar.statistics import month_starts
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.service import RELEASED_TASK as HOLD_RELEASED_TASK
@@ -92,6 +94,7 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "UndecidedOutcomes",
     "Links",
     "counts",
+    "month_starts",
     "document",
     "downloadable",
     "get_request",
@@ -802,3 +805,23 @@ def retry_unblocked_erasures(session: Session, *, instance_path: Path) -> list[s
 def blocked_erasures(session: Session) -> list[dict[str, Any]]:
     """The erasures a hold blocked, with the hold's kind and public text and the state of the retry."""
     return blocked.blocked_erasures(session)
+
+
+def requests_per_month(session: Session, *, today: date, months: int = 12) -> dict[date, Any]:
+    """Requests received per Oslo month and right, the last `months` months."""
+    return statistics.requests_per_month(session, today=today, months=months)
+
+
+def answer_times(session: Session, *, today: date, months: int = 12) -> list[statistics.AnswerMonth]:
+    """Per month of the answer: the median days taken and allowed, and how many answers were late."""
+    return statistics.answer_times(session, today=today, months=months)
+
+
+def search_requests(session: Session, *, query: str) -> list[DsarRequest]:
+    """Requests by reference, the subject's whole e-mail address or a part of the name."""
+    return statistics.search_requests(session, query=query)
+
+
+def request_log(session: Session, *, year: int) -> list[dict[str, Any]]:
+    """The year's requests for the annual report, without personal data."""
+    return statistics.request_log(session, year=year)

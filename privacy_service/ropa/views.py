@@ -36,13 +36,6 @@ def _lang() -> str:
     return str(get_locale() or "nb")
 
 
-@bp.get("/")
-@page("registry:read")
-def home() -> Any:
-    """Send officers to the activity list."""
-    return redirect(url_for("officer.activities"))
-
-
 @bp.get("/activities")
 @page("registry:read")
 def activities() -> str:

@@ -31,7 +31,7 @@ def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect after login is a phishing aid.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("officer.activities")
+    return url_for("start.overview")  # the start page: what is due
 
 
 @bp.route("/login", methods=["GET", "POST"])

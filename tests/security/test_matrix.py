@@ -128,6 +128,11 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/requests/blocked-erasures": "requests:read",
     # officer pages
     "GET /officer/": "page registry:read",
+    "POST /officer/search": "page requests:read",
+    "GET /officer/charts/requests.svg": "page requests:read",
+    "GET /officer/charts/answers.svg": "page requests:read",
+    "GET /officer/charts/consents.svg": "page consent:read",
+    "GET /officer/request-log.csv": "page requests:read",
     "GET /officer/activities": "page registry:read",
     "GET /officer/activities/<slug>": "page registry:read",
     "GET /officer/activities/<slug>/versions": "page registry:read",

@@ -1,0 +1,2 @@
+"""The registers a DPO keeps beside the record: breaches, DPIAs, the other records, and the officers' start
+page. It reads ropa, datamap and the other packages through their services; ropa never imports it."""
