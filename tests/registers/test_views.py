@@ -15,7 +15,8 @@ from tests_support import csrf_token
 ENGLISH = [
     "Breaches", "Record a breach", "Record the breach", "Deadline for Datatilsynet", "Time left",
     "Discovered", "What happened", "Likely consequences", "Measures taken or proposed", "hours left",
-    "hour left", "Overdue by", "Not running", "No breaches recorded", "Assess the risk", "Notify Datatilsynet",
+    "hour left", "Overdue by", "Not running", "No breaches recorded", "Assess the risk",
+    "Notify Datatilsynet",
     "Notify the data subjects", "Close the breach", "Processing activities concerned", "Approximate number",
     "No risk", "High risk", "Open", "Assessed", "not_required", "high_risk", "no_risk", "Not notified",
     "Reasons for the delay",
