@@ -25,6 +25,7 @@ from privacy_service.datamap.connector import (
     engines,
     mapped_tables,
     plain_value,
+    reflect_table,
     reporting,
     select_subject,
 )
@@ -195,6 +196,23 @@ def find_subject_rows(
                     )
                 )
     return found
+
+
+def identity_values(
+    session: Session, *, kind: str, activities: Collection[str], instance_path: Path
+) -> list[str]:
+    """Return the distinct non-empty values of one identity kind (e.g. every e-mail address) in the tables
+    mapped to `activities`: who a breach of those activities concerns (Art. 34)."""
+    values: set[str] = set()
+    with engines(instance_path) as engine_for:
+        for system, table in mapped_tables(session):
+            if table.activity_slug not in activities or kind not in table.identity:
+                continue
+            with reporting(system.name, table.table_name, "read"), engine_for(system).connect() as conn:
+                column = reflect_table(conn, system, table).c[table.identity[kind]]
+                rows = conn.execute(select(column).where(column.is_not(None)).distinct())
+                values.update(str(v).strip() for (v,) in rows if str(v).strip())
+    return sorted(values)
 
 
 @dataclass

@@ -34,6 +34,7 @@ SCOPES = (
     "holds:manage",
     "retention:read",
     "retention:run",
+    "breaches:manage",
     "admin",
 )
 
@@ -43,7 +44,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "officer": frozenset(
         _READ
         | {"registry:write", "consent:write", "requests:write", "requests:manage", "holds:manage"}
-        | {"retention:run"}
+        | {"retention:run", "breaches:manage"}
     ),
     "admin": frozenset(SCOPES),
 }
