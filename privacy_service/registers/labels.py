@@ -16,15 +16,17 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
     "not_required": {
         "34(3)(a)": {
-            "nb": "Art. 34(3)(a): opplysningene var beskyttet, f.eks. kryptert",
+            "nb": "Art. 34 nr. 3 bokstav a: opplysningene var beskyttet, f.eks. kryptert",
             "en": "Art. 34(3)(a): the data was protected, e.g. encrypted",
         },
         "34(3)(b)": {
-            "nb": "Art. 34(3)(b): senere tiltak gjør at den høye risikoen ikke lenger er sannsynlig",
+            "nb": "Art. 34 nr. 3 bokstav b: senere tiltak gjør at den høye risikoen ikke lenger er "
+            "sannsynlig",
             "en": "Art. 34(3)(b): later measures make the high risk no longer likely",
         },
         "34(3)(c)": {
-            "nb": "Art. 34(3)(c): det krever uforholdsmessig stor innsats; offentlig kunngjøring i stedet",
+            "nb": "Art. 34 nr. 3 bokstav c: det krever uforholdsmessig stor innsats; offentlig kunngjøring "
+            "i stedet",
             "en": "Art. 34(3)(c): it would involve disproportionate effort; a public communication instead",
         },
     },

@@ -3,7 +3,7 @@ charts. Reads through each package's front door; writes nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlmodel import Session
 from privacy_service.consent import service as consent
 from privacy_service.dsar import service as dsar
 from privacy_service.dsar.deadlines import OSLO
+from privacy_service.registers import service as registers
 from privacy_service.retention import deposits
 from privacy_service.ropa import service as ropa
 
@@ -26,7 +27,6 @@ class DueNow:
     due_this_week: list[Any]  # open requests falling due within a week (not overdue)
     blocked: list[dict[str, Any]]  # erasures a hold blocked
     deposits: list[Any]  # deposits waiting for the archive's receipt
-    extra: dict[str, Any] = field(default_factory=dict)  # the other registers' sections
 
 
 def due_now(session: Session, *, today: date) -> DueNow:
@@ -73,3 +73,9 @@ def search_requests(session: Session, *, query: str) -> list[Any]:
 def request_log(session: Session, *, year: int) -> list[dict[str, Any]]:
     """The year's requests for the annual report, without personal data."""
     return dsar.request_log(session, year=year)
+
+
+def open_breaches(session: Session) -> list[tuple[Any, Any]]:
+    """Breaches not yet closed, with where each stands against its 72 hours, the most urgent first."""
+    found = [(b, registers.countdown(b)) for b in registers.list_breaches(session) if b.status != "closed"]
+    return sorted(found, key=lambda pair: (not pair[1].running, pair[0].notify_authority_by))

@@ -18,6 +18,7 @@ from privacy_service.db import get_session
 from privacy_service.dsar.labels import CHANNEL_LABELS, OFFICER_STATUS_LABELS, RIGHT_NAMES
 from privacy_service.kernel import neutralise, utcnow
 from privacy_service.registers import charts, start
+from privacy_service.registers.service import label as registers_label
 from privacy_service.security.access import current_principal, page
 
 bp = Blueprint("start", __name__, url_prefix="/officer", template_folder="templates")
@@ -76,6 +77,8 @@ def _render(form: SearchForm, *, found: list[Any] | None) -> str:
         lang=_lang(),
         can_requests=can_requests,
         can_consents=_can("consent:read"),
+        breaches=start.open_breaches(session) if _can("breaches:manage") else None,
+        label=registers_label,
         years=[today.year - i for i in range(3)],
     )
 

@@ -170,3 +170,22 @@ def test_the_request_log_has_no_personal_data(client, login, requests_made) -> N
     if late:
         assert late[8:] == ["45", "nei"]
     assert client.get("/officer/request-log.csv?year=1700").status_code == 404
+
+
+def test_open_breaches_show_their_countdown_the_most_urgent_first(client, login, make_breach) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    later = make_breach(title="Later", discovered_at=(now - timedelta(hours=10)).isoformat())
+    urgent = make_breach(title="Urgent", discovered_at=(now - timedelta(hours=70, minutes=30)).isoformat())
+    login("officer")
+    html = client.get("/officer/?lang=nb").get_data(as_text=True)
+    section = html.split('id="breaches"')[1].split("</section>")[0]
+    assert section.index(urgent["reference"]) < section.index(later["reference"])
+    assert "1 time igjen" in section and "61 timer igjen" in section
+    assert "Åpent" in section and "open" not in section.replace("Åpent", "")
+
+
+def test_an_auditor_sees_no_breach_section(client, login, make_breach) -> None:  # type: ignore[no-untyped-def]
+    make_breach()
+    login("auditor")
+    html = client.get("/officer/?lang=en").get_data(as_text=True)
+    assert 'id="breaches"' not in html and "AVVIK-" not in html
