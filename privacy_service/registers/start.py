@@ -79,3 +79,23 @@ def open_breaches(session: Session) -> list[tuple[Any, Any]]:
     """Breaches not yet closed, with where each stands against its 72 hours, the most urgent first."""
     found = [(b, registers.countdown(b)) for b in registers.list_breaches(session) if b.status != "closed"]
     return sorted(found, key=lambda pair: (not pair[1].running, pair[0].notify_authority_by))
+
+
+@dataclass
+class Reviews:
+    """Active activities whose record is due for review: past the review date, or with none set."""
+
+    overdue: list[tuple[Any, date]]  # (activity, its review date), the oldest first
+    unset: list[Any]
+
+
+def reviews_due(session: Session, *, today: date) -> Reviews:
+    """Active activities past their review date, and those with no review date."""
+    overdue, unset = [], []
+    for activity in ropa.active_activities(session):
+        when = activity.record.get("review_date")
+        if not when:
+            unset.append(activity)
+        elif (day := date.fromisoformat(str(when))) < today:
+            overdue.append((activity, day))
+    return Reviews(overdue=sorted(overdue, key=lambda pair: pair[1]), unset=unset)

@@ -77,6 +77,7 @@ def _render(form: SearchForm, *, found: list[Any] | None) -> str:
         lang=_lang(),
         can_requests=can_requests,
         can_consents=_can("consent:read"),
+        reviews=start.reviews_due(session, today=today),
         breaches=start.open_breaches(session) if _can("breaches:manage") else None,
         label=registers_label,
         years=[today.year - i for i in range(3)],

@@ -189,3 +189,25 @@ def test_an_auditor_sees_no_breach_section(client, login, make_breach) -> None: 
     login("auditor")
     html = client.get("/officer/?lang=en").get_data(as_text=True)
     assert 'id="breaches"' not in html and "AVVIK-" not in html
+
+
+def _set_review_date(client, make_key, slug: str, day: str) -> None:  # type: ignore[no-untyped-def]
+    headers = bearer(make_key("registry:read", "registry:write"))
+    record = client.get(f"/api/v1/activities/{slug}", headers=headers).get_json()
+    dropped = ("version", "created_at", "updated_at", "updated_by", "rights", "slug")
+    body = {**{k: v for k, v in record.items() if k not in dropped}, "review_date": day}
+    answer = client.put(f"/api/v1/activities/{slug}", headers=headers, json=body)
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_activities_past_their_review_date_or_without_one_are_listed(client, login, make_key) -> None:  # type: ignore[no-untyped-def]
+    _set_review_date(client, make_key, "support", "2026-01-31")
+    _set_review_date(client, make_key, "accounts", "2099-01-31")
+    login("auditor")
+    html = client.get("/officer/?lang=nb").get_data(as_text=True)
+    section = html.split('id="reviews"')[1].split("</section>")[0]
+    overdue, unset = section.split("<details>")
+    assert "1 behandlingsaktivitet har passert datoen for gjennomgang" in overdue
+    assert "/officer/activities/support" in overdue and "31. januar 2026" in overdue
+    assert "/officer/activities/accounts" not in section  # reviewed later: neither overdue nor unset
+    assert "/officer/activities/applications" in unset and "har ingen dato for gjennomgang" in unset
