@@ -269,12 +269,17 @@ def _recipients(session: Session, breach: Breach, instance_path: Path) -> list[s
     return list(unique.values())
 
 
-def _mail(breach: Breach, texts: dict[str, str]) -> tuple[str, str]:
+def _mail(breach: Breach, texts: dict[str, str], controller: dict[str, Any]) -> tuple[str, str]:
     subject = f"Brudd på personopplysningssikkerheten / Personal data breach ({breach.reference})"
+    dpo = controller.get("dpo") or {}
+    # Art. 34(2) with 33(3)(b): whom the subject can ask, whatever the officer's text says
+    reach = ", ".join(str(v) for v in (dpo.get("name"), dpo.get("email"), dpo.get("phone")) if v)
+    ask_nb = f"Har du spørsmål, kontakt {reach}.\n\n" if reach else ""
+    ask_en = f"If you have questions, contact {reach}.\n\n" if reach else ""
     body = (
-        f"{texts['nb'].strip()}\n\nReferanse: {breach.reference}\n\n"
+        f"{texts['nb'].strip()}\n\n{ask_nb}Referanse: {breach.reference}\n\n"
         "-- English --\n\n"
-        f"{texts['en'].strip()}\n\nReference: {breach.reference}\n"
+        f"{texts['en'].strip()}\n\n{ask_en}Reference: {breach.reference}\n"
     )
     return subject, body
 
@@ -311,7 +316,7 @@ def notify_subjects(
             fields={"texts": ["Give both nb and en."]},
         )
     addresses = _recipients(session, breach, instance_path)  # read before anything is written
-    subject, body = _mail(breach, texts)
+    subject, body = _mail(breach, texts, dpo_contact(session, breach))
     for address in addresses:
         notify.enqueue_email(session, event="breach.subjects", to=address, subject=subject, text=body)
     breach.subject_text = {"nb": texts["nb"], "en": texts["en"]}

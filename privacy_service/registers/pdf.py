@@ -80,6 +80,7 @@ def render_notification_pdf(
     activity_names: dict[str, Any],
     lang: str = "nb",
     generated_at: datetime | None = None,
+    category_names: dict[str, Any] | None = None,
 ) -> bytes:
     """Render the notification with every Art. 33(3) item, the discovery time, the deadline and, when the
     notification is late, the reasons for the delay."""
@@ -105,7 +106,10 @@ def render_notification_pdf(
             [
                 (L["what"], breach.description),
                 (L["occurred"], format_datetime(breach.occurred_at, lang) or unknown),
-                (L["data_categories"], ", ".join(breach.data_categories) or unknown),
+                (
+                    L["data_categories"],
+                    _categories(breach.data_categories, category_names or {}, lang) or unknown,
+                ),
                 (L["subject_categories"], ", ".join(breach.subject_categories) or unknown),
                 (L["approx_subjects"], _number(breach.approx_subjects, unknown)),
                 (L["approx_records"], _number(breach.approx_records, unknown)),
@@ -145,5 +149,10 @@ def _number(value: int | None, unknown: str) -> str:
 
 
 def _activity(slug: str, names: dict[str, Any], lang: str) -> str:
-    name = localised(names.get(slug), lang)
-    return f"{name} ({slug})" if name else slug
+    return localised(names.get(slug), lang) or slug  # by its name: the authority does not know our keys
+
+
+def _categories(given: list[str], names: dict[str, Any] | None, lang: str) -> str:
+    """The categories as the officer wrote them, a data category's key by its name in the record."""
+    names = names or {}
+    return ", ".join(localised(names[c], lang) if c in names else c for c in given)

@@ -53,7 +53,10 @@ def activity_choices(session: Session) -> list[tuple[str, dict[str, str]]]:
 def notification_pdf(session: Session, *, reference: str, lang: str) -> bytes:
     """The notification to Datatilsynet of one breach as a PDF (Art. 33(3))."""
     breach = get_breach(session, reference=reference)
-    names = {a.slug: dict(a.name) for a in ropa.activities_for(session, slugs=breach.activities)}
+    activities = ropa.activities_for(session, slugs=breach.activities)
+    names = {a.slug: dict(a.name) for a in activities}
+    categories = {c["key"]: c["name"] for a in activities for c in a.record.get("data_categories") or []}
     return render_notification_pdf(
-        breach, controller=dpo_contact(session, breach), activity_names=names, lang=lang
-    )
+        breach, controller=dpo_contact(session, breach), activity_names=names, lang=lang,
+        category_names=categories,
+    )  # fmt: skip

@@ -221,6 +221,8 @@ def test_the_subjects_are_found_through_the_data_map_and_each_mailed_once(
     assert sorted(to) == sorted(expected)  # every address once
     body = mails[0]["text"]
     assert body.index(texts["nb"]) < body.index(texts["en"]) and ref in body and ref in mails[0]["subject"]
+    assert "kontakt Personvernombudet i Helsedirektoratet, personvernombud@helsedirektoratet.no" in body
+    assert "contact Personvernombudet i Helsedirektoratet, personvernombud@helsedirektoratet.no" in body
     assert (
         "Personal data breach" in mails[0]["subject"]
         and "personopplysningssikkerheten" in mails[0]["subject"]
@@ -314,6 +316,8 @@ def test_the_notification_pdf_holds_every_art_33_3_item(
     content = " ".join(content.split())
     for item in [*items, ref, "Loss of confidentiality", "mail routing changed"]:
         assert item in content, item
+    names = {"nb": "Navn, E-postadresse", "en": "Name, E-mail address"}[lang]  # the record's words, not keys
+    assert names in content and "(applications)" not in content
 
 
 def test_a_key_without_breaches_manage_is_refused(
