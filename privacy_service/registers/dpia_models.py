@@ -19,7 +19,7 @@ class DpiaAssessment(SQLModel, table=True):
     activity: str = Field(max_length=64, unique=True, index=True)  # the activity's slug in the registry
     # screening | not_required | required | in_progress | completed | prior_consultation
     status: str = Field(max_length=20, index=True)
-    # ids from dpias.DATATILSYNET_LIST and dpias.WP248_CRITERIA that apply
+    # ids from dpia_criteria.DATATILSYNET_LIST and dpia_criteria.WP248_CRITERIA that apply
     listed_items: list[str] = Field(default_factory=list, sa_column=json_column())
     criteria: list[str] = Field(default_factory=list, sa_column=json_column())
     screening_reasons: str | None = Field(default=None, max_length=5000)

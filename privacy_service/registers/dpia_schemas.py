@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from privacy_service.kernel import SLUG, StrictSchema
-from privacy_service.registers.dpias import CRITERIA_IDS, LISTED_IDS, RISKS, SAVED_STATUSES, STATUSES
+from privacy_service.registers.dpia_criteria import CRITERIA_IDS, LISTED_IDS
+from privacy_service.registers.dpias import RISKS, SAVED_STATUSES, STATUSES
 
 _TEXT = validate.Length(min=1, max=5000)
 

@@ -290,3 +290,18 @@ def test_an_auditor_reads_the_list_but_not_the_form(client: FlaskClient, login) 
     login("auditor")
     assert client.get("/officer/dpias/").status_code == 200
     assert client.get("/officer/dpias/npr").status_code == 403
+
+
+def test_the_officer_record_page_says_ikke_vurdert_until_the_register_has_an_assessment(  # type: ignore[no-untyped-def]
+    client: FlaskClient, login, writer: dict[str, str]
+) -> None:
+    login("officer")
+    page = client.get("/officer/activities/npr?lang=nb").get_data(as_text=True)
+    assert "<dt>DPIA</dt><dd>ikke vurdert</dd>" in page
+    client.post(
+        "/api/v1/dpias",
+        json={"activity": "npr", "status": "completed", "residual_risk": "low", **DPO},
+        headers=writer,
+    )
+    page = client.get("/officer/activities/npr?lang=nb").get_data(as_text=True)
+    assert "gjennomført: restrisiko lav" in page
