@@ -47,6 +47,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["links"] = Links.from_config(app.config)
     app.extensions["instance_path"] = Path(app.config["PRIVACY_INSTANCE_PATH"])
+    from privacy_service.registers.dpias import record_assessments
+
+    # the record of processing prints each activity's DPIA from the register; ropa never imports it (§7)
+    app.extensions["record_dpias"] = record_assessments
     _init_extensions(app)
     api = Api(
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
@@ -176,7 +180,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.dsar import views as dsar_views
     from privacy_service.notify_api import blp as webhooks_blp
     from privacy_service.registers import api as registers_api
-    from privacy_service.registers import start_views
+    from privacy_service.registers import dpia_api, dpia_views, start_views
     from privacy_service.registers import views as registers_views
     from privacy_service.retention import api as retention_api
     from privacy_service.retention import views as retention_views
@@ -199,6 +203,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(subject_views.bp)
     app.register_blueprint(start_views.bp)
     app.register_blueprint(registers_views.bp)
+    app.register_blueprint(dpia_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")
@@ -206,6 +211,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(retention_api.blp, url_prefix="/api/v1")
     api.register_blueprint(dsar_api.blp, url_prefix="/api/v1")
     api.register_blueprint(registers_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(dpia_api.blp, url_prefix="/api/v1")
 
 
 def _register_tasks_and_jobs(app: Flask) -> None:

@@ -83,8 +83,9 @@ def policies_group() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @with_appcontext
 def policies_check(path: Path | None) -> None:
-    """Validate policy files without writing anything."""
+    """Validate policy files without writing anything; name the activities that need a DPIA and have none."""
     from privacy_service.policies import read_policies
+    from privacy_service.registers.dpias import assessment_statuses, dpia_gaps, gap_text
 
     try:
         docs = read_policies(path or Path(current_app.config["PRIVACY_POLICIES"]))
@@ -94,6 +95,9 @@ def policies_check(path: Path | None) -> None:
         f"ok: {len(docs['organisations'])} organisations, {len(docs['activities'])} activities, "
         f"{len(docs['systems'])} systems"
     )
+    # Art. 35(1), (3): large-scale special categories, Art. 22 decisions and children call for a DPIA
+    for gap in dpia_gaps(docs["activities"], assessment_statuses(get_engine())):
+        click.echo(f"warning: {gap_text(gap)}")
 
 
 @click.command("serve")

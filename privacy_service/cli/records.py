@@ -30,11 +30,17 @@ def ropa_group() -> None:
 @with_appcontext
 def ropa_export(fmt: str, lang: str, service: str | None, output: Path | None) -> None:
     """Export the record of processing (to a file, or to standard output)."""
+    from privacy_service.registers.dpias import record_assessments
     from privacy_service.ropa.service import export_ropa
 
     with transaction(get_engine()) as session:
         body, _, _ = export_ropa(
-            session, fmt=fmt, lang=lang, service=service, base_url=current_app.config["PRIVACY_BASE_URL"]
+            session,
+            fmt=fmt,
+            lang=lang,
+            service=service,
+            base_url=current_app.config["PRIVACY_BASE_URL"],
+            dpias=record_assessments(session),
         )
     if output:
         output.write_bytes(body)

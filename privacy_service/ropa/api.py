@@ -175,7 +175,7 @@ def ropa(format: str, lang: str, service: str | None, include_retired: bool) -> 
 
 
 def service_export(fmt: str, lang: str, svc: str | None, include_retired: bool) -> tuple[bytes, str, str]:
-    """Render the ROPA for the current request."""
+    """Render the ROPA for the current request, with the DPIA register's assessments (see record_dpias)."""
     return service.export_ropa(
         get_session(),
         fmt=fmt,
@@ -183,4 +183,12 @@ def service_export(fmt: str, lang: str, svc: str | None, include_retired: bool) 
         service=svc,
         include_retired=include_retired,
         base_url=current_app.config["PRIVACY_BASE_URL"],
+        dpias=record_dpias(),
     )
+
+
+def record_dpias() -> dict[str, Any]:
+    """The DPIA register's assessments as plain data, from the reader the app factory names (ropa never
+    imports the register, DESIGN.md §7); none when the app has no register."""
+    reader = current_app.extensions.get("record_dpias")
+    return reader(get_session()) if reader is not None else {}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -26,6 +26,7 @@ from privacy_service.kernel import neutralise
 from privacy_service.ropa.jsonld import ropa_graph
 from privacy_service.ropa.texts import (
     art9_conditions_text,
+    dpia_texts,
     legal_bases_text,
     main_controller,
     org_name,
@@ -124,13 +125,18 @@ def _processor_text(p: dict[str, Any], organisations: dict[str, dict[str, Any]],
     return " | ".join(str(v) for v in parts if v)
 
 
-def csv_row(activity: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> dict[str, str]:
-    """Return one activity as a CSV row keyed like CSV_COLUMNS."""
+def csv_row(
+    activity: dict[str, Any],
+    organisations: dict[str, dict[str, Any]],
+    lang: str,
+    assessment: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """Return one activity as a CSV row keyed like CSV_COLUMNS (`assessment`: its DPIA from the register)."""
     return {
         **_art30_cells(activity, organisations, lang),
         **_basis_cells(activity, organisations, lang),
         **_retention_cells(activity, lang),
-        **_governance_cells(activity, lang),
+        **_governance_cells(activity, lang, assessment),
     }
 
 
@@ -193,14 +199,16 @@ def _retention_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
     }
 
 
-def _governance_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
+def _governance_cells(
+    a: dict[str, Any], lang: str, assessment: Mapping[str, Any] | None = None
+) -> dict[str, str]:
     """Risk and governance (DPIA, Art. 22, owner, review), the rights that apply and the record's version."""
-    dpia = a.get("dpia") or {}
+    dpia = dpia_texts(a, assessment, lang)
     return {
-        "dpia_required": yes_no(bool(dpia.get("required")), lang),
-        "dpia_reference": dpia.get("reference") or "",
-        "dpia_outcome": dpia.get("outcome") or "",
-        "dpia_prior_consultation": yes_no(bool(dpia.get("prior_consultation")), lang),
+        "dpia_required": dpia["required"] or "",
+        "dpia_reference": dpia["reference"] or "",
+        "dpia_outcome": dpia["outcome"] or "",
+        "dpia_prior_consultation": dpia["prior_consultation"] or "",
         "automated_decisions": yes_no(bool(a.get("automated_decisions")), lang),
         "business_process": a.get("business_process") or "",
         "owner": a.get("owner") or "",
@@ -220,14 +228,18 @@ def _governance_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
 
 
 def export_csv(
-    *, organisations: dict[str, dict[str, Any]], activities: list[dict[str, Any]], lang: str = "en"
+    *,
+    organisations: dict[str, dict[str, Any]],
+    activities: list[dict[str, Any]],
+    lang: str = "en",
+    dpias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes:
     """Return the record as CSV, one row per activity, UTF-8 with BOM so Excel shows æøå."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([nb if lang == "nb" else en for _, en, nb in CSV_COLUMNS])
     for activity in activities:
-        row = csv_row(activity, organisations, lang)
+        row = csv_row(activity, organisations, lang, (dpias or {}).get(activity.get("slug") or ""))
         writer.writerow([neutralise(row[key]) for key, _, _ in CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 

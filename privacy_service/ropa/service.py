@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +71,7 @@ from privacy_service.ropa.rulechanges import (
     rules_differ,
 )
 from privacy_service.ropa.rules import STATUSES
-from privacy_service.ropa.texts import retention_rule_text
+from privacy_service.ropa.texts import dpia_texts, retention_rule_text
 
 __all__ = [  # what readers, the API, the pages and the command line use besides the writes below
     "RULE_SCOPE",
@@ -112,6 +113,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "notice_etag",
     "notice_version",
     "retention_rule_text",
+    "dpia_texts",
     "right_reason_text",
     "ropa_document",
 ]
@@ -436,15 +438,21 @@ def export_ropa(
     service: str | None = None,
     include_retired: bool = True,
     base_url: str = "http://localhost:5000",
+    dpias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[bytes, str, str]:
-    """Render the record of processing; return the bytes, the media type and a file name."""
+    """Render the record of processing; return the bytes, the media type and a file name.
+
+    `dpias`: the DPIA register's assessments by activity slug, read by the caller (ropa never imports the
+    register); without them the PDF and CSV say "not assessed" where the record itself says nothing."""
     if fmt not in EXPORT_TYPES:
         raise ValidationFailed(
             f"Unknown format {fmt!r}.", fields={"format": ["Use pdf, csv, json or jsonld."]}
         )
     organisations, records = ropa_document(session, service=service, include_retired=include_retired)
     now = utcnow()
-    body = _render(fmt, organisations, [jsonable(r) for r in records], now, lang=lang, base_url=base_url)
+    body = _render(
+        fmt, organisations, [jsonable(r) for r in records], now, lang=lang, base_url=base_url, dpias=dpias
+    )
     media_type, ext = EXPORT_TYPES[fmt]
     stem = f"ropa-{service}" if service else "ropa"
     return body, media_type, f"{stem}-{now:%Y%m%d}.{ext}"
@@ -458,13 +466,18 @@ def _render(
     *,
     lang: str,
     base_url: str,
+    dpias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes:
     if fmt == "pdf":
         return pdf.render_ropa_pdf(
-            organisations=organisations, activities=activities, generated_at=generated_at, lang=lang
+            organisations=organisations,
+            activities=activities,
+            generated_at=generated_at,
+            lang=lang,
+            dpias=dpias,
         )
     if fmt == "csv":
-        return export.export_csv(organisations=organisations, activities=activities, lang=lang)
+        return export.export_csv(organisations=organisations, activities=activities, lang=lang, dpias=dpias)
     if fmt == "json":
         return export.export_json(
             organisations=organisations, activities=activities, generated_at=generated_at

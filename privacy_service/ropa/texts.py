@@ -8,10 +8,11 @@ module, so export, jsonld and the PDFs all stand on it without leaning on each o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from privacy_service.kernel import ART89_PURPOSES, LEGAL_BASES, record_bases
-from privacy_service.wording import localised
+from privacy_service.wording import localised, yes_no
 
 ART9_TEXTS: dict[str, dict[str, str]] = {
     "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
@@ -126,3 +127,67 @@ def retention_rule_text(rule: dict, lang: str = "en") -> str:
     if rule.get("anchor_fallback"):
         anchor += f" ({'ellers' if lang == 'nb' else 'else'} {rule['anchor_fallback']})"
     return f"{action} {rule.get('system')}.{rule.get('table')}: {rule.get('period')} {after} {anchor}"
+
+
+# The DPIA register's statuses in words. ropa never imports the register (DESIGN.md §7): its caller passes an
+# activity's assessment in as plain data ({"status", "required", "document_reference", "residual_risk",
+# "prior_consultation", "consultation_outcome"}), and nothing passed means nobody assessed it.
+DPIA_STATUSES = {
+    "en": {
+        "not_assessed": "not assessed",
+        "screening": "screening under way",
+        "not_required": "not required",
+        "required": "required, not started",
+        "in_progress": "assessment under way",
+        "completed": "completed",
+        "prior_consultation": "prior consultation with Datatilsynet",
+    },
+    "nb": {
+        "not_assessed": "ikke vurdert",
+        "screening": "forhåndsvurdering pågår",
+        "not_required": "ikke påkrevd",
+        "required": "påkrevd, ikke startet",
+        "in_progress": "vurdering pågår",
+        "completed": "gjennomført",
+        "prior_consultation": "forhåndsdrøfting med Datatilsynet",
+    },
+}
+_RISKS = {
+    "en": {"low": "residual risk low", "medium": "residual risk medium", "high": "residual risk high"},
+    "nb": {"low": "restrisiko lav", "medium": "restrisiko middels", "high": "restrisiko høy"},
+}
+
+
+def dpia_texts(
+    a: Mapping[str, Any], assessment: Mapping[str, Any] | None, lang: str
+) -> dict[str, str | None]:
+    """Whether a DPIA is required, its status, reference, outcome and Art. 36 consultation, in words.
+
+    Never "no" for an activity nobody assessed: without an assessment from the register, a record that
+    itself says a DPIA is required reads "yes", and anything else reads "not assessed".
+    """
+    words = DPIA_STATUSES.get(lang, DPIA_STATUSES["en"])
+    declared = a.get("dpia") or {}
+    if assessment is None:
+        required = yes_no(True, lang) if declared.get("required") else words["not_assessed"]
+        consulted = yes_no(True, lang) if declared.get("prior_consultation") else None
+        return {
+            "required": required,
+            "status": words["not_assessed"],
+            "reference": declared.get("reference"),
+            "outcome": declared.get("outcome"),
+            "prior_consultation": consulted,
+        }
+    status = assessment.get("status") or "not_assessed"
+    needed = assessment.get("required")
+    risk = _RISKS.get(lang, _RISKS["en"]).get(assessment.get("residual_risk") or "")
+    consulted = bool(assessment.get("prior_consultation"))
+    return {
+        "required": words["not_assessed"] if needed is None else yes_no(needed, lang),
+        "status": words.get(status, status),
+        "reference": assessment.get("document_reference") or declared.get("reference"),
+        "outcome": "; ".join(v for v in (risk, declared.get("outcome")) if v) or None,
+        "prior_consultation": ", ".join(
+            str(v) for v in (yes_no(consulted, lang), assessment.get("consultation_outcome")) if v
+        ),
+    }

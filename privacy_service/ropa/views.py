@@ -15,6 +15,7 @@ from privacy_service.db import get_session
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.ropa import service
+from privacy_service.ropa.api import record_dpias
 from privacy_service.ropa.forms import (
     NEW_ACTIVITY_DETAILS,
     ActivityForm,
@@ -65,6 +66,7 @@ def activity(slug: str) -> str:
     return render_template(
         "ropa/detail.html",
         a=record,
+        dpia=service.dpia_texts(record, record_dpias().get(slug), _lang()),
         organisations=service.list_organisations(session),
         lang=_lang(),
         art9=ART9_CONDITIONS,

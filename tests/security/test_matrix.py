@@ -85,6 +85,12 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/deliveries": "audit:read",
     # retention
     "GET /api/v1/breaches": "breaches:manage",
+    "GET /api/v1/dpias": "registry:read",
+    "POST /api/v1/dpias": "registry:write",
+    "GET /api/v1/dpias/<activity>": "registry:read",
+    "GET /officer/dpias/": "page registry:read",
+    "GET /officer/dpias/<activity>": "page registry:write",
+    "POST /officer/dpias/<activity>": "page registry:write",
     "POST /api/v1/breaches": "breaches:manage",
     "GET /api/v1/breaches/<reference>": "breaches:manage",
     "POST /api/v1/breaches/<reference>/assess": "breaches:manage",
@@ -288,6 +294,7 @@ def world(
         "make_user": make_user,
         "values": {
             "slug": "accounts",
+            "activity": "accounts",
             "svc": "helsedata",
             "filename": "swagger-ui.css",
             "subject": subject,

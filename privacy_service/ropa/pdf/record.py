@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
 from privacy_service.ropa.texts import (
     art9_conditions_text,
     art89_text,
+    dpia_texts,
     legal_bases_text,
     main_controller,
     org_name,
@@ -106,9 +108,11 @@ def _retention(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
     ]
 
 
-def _security_and_risk(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
+def _security_and_risk(
+    a: dict[str, Any], lang: str, assessment: Mapping[str, Any] | None
+) -> list[tuple[str, Any] | str]:
     L = _labels(lang)  # noqa: N806
-    dpia = a.get("dpia") or {}
+    dpia = dpia_texts(a, assessment, lang)
     systems = [
         ", ".join(str(v) for v in (s.get("name"), s.get("location")) if v) for s in a.get("systems") or []
     ]
@@ -117,10 +121,11 @@ def _security_and_risk(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | s
         (L["security"], [localised(m, lang) for m in a.get("security_measures") or []]),
         (L["systems"], systems),
         L["s_r"],
-        (L["dpia_required"], yes_no(bool(dpia.get("required")), lang)),
-        (L["dpia_reference"], dpia.get("reference")),
-        (L["dpia_outcome"], dpia.get("outcome")),
-        (L["prior_consultation"], yes_no(bool(dpia.get("prior_consultation")), lang)),
+        (L["dpia_required"], dpia["required"]),
+        (L["dpia_status"], dpia["status"]),
+        (L["dpia_reference"], dpia["reference"]),
+        (L["dpia_outcome"], dpia["outcome"]),
+        (L["prior_consultation"], dpia["prior_consultation"]),
         (L["automated"], yes_no(bool(a.get("automated_decisions")), lang)),
         (L["review_date"], a.get("review_date")),
     ]
@@ -170,16 +175,23 @@ def _meta(a: dict[str, Any], lang: str) -> str:
 
 
 def activity_section(
-    a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str, number: int
+    a: dict[str, Any],
+    orgs: dict[str, dict[str, Any]],
+    lang: str,
+    number: int,
+    assessment: Mapping[str, Any] | None = None,
 ) -> list[Flowable]:
-    """Return the flowables of one activity: every field of its record, its processors and the rights."""
+    """Return the flowables of one activity: every field of its record, its processors and the rights.
+
+    `assessment` is the activity's DPIA from the register, as plain data (ropa.texts.dpia_texts); none means
+    nobody assessed it."""
     L = _labels(lang)  # noqa: N806
     rows = [
         *_responsibility(a, orgs, lang),
         *_purposes(a, lang),
         *_data(a, lang),
         *_retention(a, lang),
-        *_security_and_risk(a, lang),
+        *_security_and_risk(a, lang, assessment),
     ]
     story: list[Flowable] = [
         heading(f"{number}. {localised(a.get('name'), lang)}", key=f"activity-{number}"),
@@ -237,8 +249,12 @@ def render_ropa_pdf(
     controller: str | None = None,
     generated_at: datetime,
     lang: str = "en",
+    dpias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes:
-    """Render the record of processing as a PDF: cover, contents, a section per activity, processors."""
+    """Render the record of processing as a PDF: cover, contents, a section per activity, processors.
+
+    `dpias` are the DPIA register's assessments by activity slug, passed in by the caller (ropa never reads
+    the register); an activity without one prints "not assessed", never "no"."""
     L = _labels(lang)  # noqa: N806
     keeper = main_controller(organisations, activities, controller)
     story: list[Flowable] = letterhead(
@@ -253,7 +269,8 @@ def render_ropa_pdf(
     if not activities:
         story.append(para(L["empty"]))
     for number, activity in enumerate(activities, start=1):
-        story += [PageBreak(), *activity_section(activity, organisations, lang, number)]
+        assessment = (dpias or {}).get(activity.get("slug") or "")
+        story += [PageBreak(), *activity_section(activity, organisations, lang, number, assessment)]
     story += processors_overview(organisations, activities, lang)
     name = localised((keeper or {}).get("name"), lang)
     return build_pdf(
