@@ -12,6 +12,7 @@ from sqlmodel import Session
 from privacy_service.consent import service as consent
 from privacy_service.dsar import service as dsar
 from privacy_service.dsar.deadlines import OSLO
+from privacy_service.registers import dpias
 from privacy_service.registers import service as registers
 from privacy_service.retention import deposits
 from privacy_service.ropa import service as ropa
@@ -99,3 +100,9 @@ def reviews_due(session: Session, *, today: date) -> Reviews:
         elif (day := date.fromisoformat(str(when))) < today:
             overdue.append((activity, day))
     return Reviews(overdue=sorted(overdue, key=lambda pair: pair[1]), unset=unset)
+
+
+def dpias_needing_attention(session: Session) -> list[Any]:
+    """Activities whose DPIA needs the officer: required by the record or the screening and not done, or
+    waiting for Datatilsynet."""
+    return [view for view in dpias.list_for_attention(session) if view.attention]

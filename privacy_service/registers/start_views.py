@@ -18,6 +18,7 @@ from privacy_service.db import get_session
 from privacy_service.dsar.labels import CHANNEL_LABELS, OFFICER_STATUS_LABELS, RIGHT_NAMES
 from privacy_service.kernel import neutralise, utcnow
 from privacy_service.registers import charts, start
+from privacy_service.registers.dpia_views import ATTENTION_WORDS, TRIGGER_WORDS
 from privacy_service.registers.service import label as registers_label
 from privacy_service.security.access import current_principal, page
 
@@ -78,6 +79,10 @@ def _render(form: SearchForm, *, found: list[Any] | None) -> str:
         can_requests=can_requests,
         can_consents=_can("consent:read"),
         reviews=start.reviews_due(session, today=today),
+        dpias=start.dpias_needing_attention(session),
+        attention_words=ATTENTION_WORDS,
+        can_assess=_can("registry:write"),
+        trigger_words=TRIGGER_WORDS,
         breaches=start.open_breaches(session) if _can("breaches:manage") else None,
         label=registers_label,
         years=[today.year - i for i in range(3)],

@@ -211,3 +211,15 @@ def test_activities_past_their_review_date_or_without_one_are_listed(client, log
     assert "/officer/activities/support" in overdue and "31. januar 2026" in overdue
     assert "/officer/activities/accounts" not in section  # reviewed later: neither overdue nor unset
     assert "/officer/activities/applications" in unset and "har ingen dato for gjennomgang" in unset
+
+
+def test_activities_needing_a_dpia_are_listed_in_words(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    html = client.get("/officer/?lang=nb").get_data(as_text=True)
+    section = html.split('id="dpias"')[1].split("</section>")[0]
+    assert "/officer/dpias/npr" in section and "/officer/dpias/blaresept" in section  # shipped, not assessed
+    assert "Protokollen tilsier en DPIA, og ingen er registrert (Automatiserte avgjørelser (art. 22)" in section
+    assert "automated_decisions" not in section and "triggers_unassessed" not in section
+    login("auditor")
+    read_only = client.get("/officer/?lang=en").get_data(as_text=True).split('id="dpias"')[1]
+    assert "/officer/dpias/npr" not in read_only.split("</section>")[0]  # no form an auditor may not open
