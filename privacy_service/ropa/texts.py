@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from privacy_service.kernel import ART89_PURPOSES, LEGAL_BASES, record_bases
-from privacy_service.wording import localised, yes_no
+from privacy_service.wording import localised, period_text, yes_no
 
 ART9_TEXTS: dict[str, dict[str, str]] = {
     "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
@@ -117,6 +117,25 @@ _ACTIONS = {
     "en": {"delete": "delete", "anonymise": "anonymise", "deposit": "deposit with the archive"},
     "nb": {"delete": "slett", "anonymise": "anonymiser", "deposit": "avlever til arkiv"},
 }
+
+
+_DONE = {
+    "en": {"delete": "Deleted", "anonymise": "Anonymised", "deposit": "Deposited with the archive"},
+    "nb": {"delete": "Slettes", "anonymise": "Anonymiseres", "deposit": "Avleveres til arkivet"},
+}
+
+
+def retention_rule_words(rule: dict, trigger: str | None, lang: str = "en") -> str:
+    """A retention rule as a reader of the record says it: "Slettes etter 30 dager; regnet fra: Samtalen".
+
+    The moment is the activity's trigger in words, never the column the runner reads."""
+    action = _DONE.get(lang, _DONE["en"]).get(rule.get("action", ""), rule.get("action", ""))
+    after = "etter" if lang == "nb" else "after"
+    text = f"{action} {after} {period_text(rule.get('period'), lang)}"
+    if trigger:
+        counted = "regnet fra" if lang == "nb" else "counted from"
+        text += f"; {counted}: {trigger}"
+    return text
 
 
 def retention_rule_text(rule: dict, lang: str = "en") -> str:

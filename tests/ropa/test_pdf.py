@@ -143,11 +143,11 @@ def test_every_field_of_the_record_is_in_its_section(organisations, make_activit
         "Registry owners",
         "US – Støttetjeneste Inc. (standard contractual clauses (Art. 46(2)(c)); EU SCC 2021)",
         "Deleted five years after closing.",
-        "P5Y (5 years)",
+        "5 years",
         "The case is closed",
         "Arkivforskriften § 15",
         "Bevares",
-        "P25Y (25 years)",
+        "25 years",
         "Arkivforskriften § 14",
         "Access control and logging",
         "Søknadsportalen, Norsk helsenett, Trondheim",
@@ -331,3 +331,18 @@ def test_timestamps_are_shown_in_norwegian_time() -> None:
         format_datetime(datetime.fromisoformat("2025-07-01T10:00:00+00:00"), "nb") == "01.07.2025 12:00 CEST"
     )
     assert format_datetime("2025-01-15T10:00:00+00:00", "en") == "2025-01-15 11:00 CET"
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_the_shipped_record_speaks_in_words_not_codes(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    """Periods and retention rules as a reader says them: no P30D, no system.table, no column or rule key."""
+    headers = {"Authorization": f"Bearer {make_key('registry:read')}"}
+    for lang, words in (
+        ("nb", "Slettes etter 30 dager; regnet fra: Samtalen"),
+        ("en", "Deleted after 30 days; counted from: The call"),
+    ):
+        pdf = client.get(f"/api/v1/ropa?format=pdf&lang={lang}&service=helsedirektoratet", headers=headers)
+        text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())
+        assert words in text
+        for code in ("P30D", "P25Y", "helsedir-office.", "ankerkolonnen", "anchor column", "Nøkkel:", "Key:"):
+            assert code not in text, (lang, code)

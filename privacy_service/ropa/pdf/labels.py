@@ -12,7 +12,7 @@ _RECORD_EN: dict[str, Any] = {
     "subtitle": "GDPR Article 30(1), kept by the controller and made available to Datatilsynet",
     "count": "Processing activities in this record",
     "empty": "The record has no processing activities.",
-    "meta": "Key: {slug} · Service: {service} · Status: {status} · Version {version} · Updated {at} by {by}",
+    "meta": "Status: {status} · Version {version} · Updated {at} by {by}",
     "s_a": "Controller and contacts (Art. 30(1)(a))",
     "s_b": "Purposes and legal basis (Art. 30(1)(b); Art. 6, 9, 10)",
     "s_c": "Data subjects and personal data (Art. 30(1)(c))",
@@ -86,8 +86,7 @@ _RECORD_NB: dict[str, Any] = {
     "tilgjengelig for Datatilsynet",
     "count": "Behandlingsaktiviteter i protokollen",
     "empty": "Protokollen har ingen behandlingsaktiviteter.",
-    "meta": "Nøkkel: {slug} · Tjeneste: {service} · Status: {status} · Versjon {version} · "
-    "Endret {at} av {by}",
+    "meta": "Status: {status} · Versjon {version} · Endret {at} av {by}",
     "s_a": "Behandlingsansvarlig og kontaktpunkter (art. 30 nr. 1 a)",
     "s_b": "Formål og rettslig grunnlag (art. 30 nr. 1 b; art. 6, 9 og 10)",
     "s_c": "Registrerte og personopplysninger (art. 30 nr. 1 c)",

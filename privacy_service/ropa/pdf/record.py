@@ -28,7 +28,7 @@ from privacy_service.ropa.texts import (
     legal_bases_text,
     main_controller,
     org_name,
-    retention_rule_text,
+    retention_rule_words,
     special_categories,
     transfer_text,
 )
@@ -95,15 +95,19 @@ def _retention(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
     L = _labels(lang)  # noqa: N806
     retention, disposal = a.get("retention") or {}, a.get("disposal") or {}
     period, keep = retention.get("period"), disposal.get("preservation_period")
+    trigger = localised(retention.get("trigger"), lang) or None
     return [
         L["s_f"],
         (L["retention"], localised(retention.get("text"), lang)),
-        (L["period"], f"{period} ({period_text(period, lang)})" if period else None),
-        (L["trigger"], localised(retention.get("trigger"), lang)),
+        (L["period"], period_text(period, lang) or None),  # in words: the reader never sees P30D
+        (L["trigger"], trigger),
         (L["retention_basis"], retention.get("legal_basis")),
-        (L["rules"], "\n".join(retention_rule_text(r, lang) for r in retention.get("rules") or []) or None),
+        (
+            L["rules"],
+            "\n".join(retention_rule_words(r, trigger, lang) for r in retention.get("rules") or []) or None,
+        ),
         (L["decision"], disposal.get("decision")),
-        (L["preservation"], f"{keep} ({period_text(keep, lang)})" if keep else None),
+        (L["preservation"], period_text(keep, lang) or None),
         (L["authority"], disposal.get("authority")),
     ]
 
