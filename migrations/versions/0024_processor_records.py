@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "processor_record",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", _text(64), nullable=True),
         sa.Column("processor", _text(64), nullable=False),
         sa.Column("controllers", _JSON, nullable=False),
         sa.Column("agreement_ref", _text(500), nullable=False),
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sa.Column("updated_at", _TS, nullable=False),
         sa.Column("updated_by", _text(200), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
     )
     with op.batch_alter_table("processor_record", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_processor_record_processor"), ["processor"], unique=False)

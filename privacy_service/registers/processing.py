@@ -17,7 +17,7 @@ from privacy_service.registers.processing_models import ProcessorRecord
 from privacy_service.ropa import service as ropa
 
 FIELDS = (
-    "processor", "controllers", "agreement_ref", "agreement_date", "categories", "sub_processors",
+    "key", "processor", "controllers", "agreement_ref", "agreement_date", "categories", "sub_processors",
     "transfers", "security_measures", "dpo", "status", "started_on", "ended_on",
 )  # fmt: skip
 
@@ -120,6 +120,19 @@ def update_processor_record(
     return record
 
 
-def processor_contact(session: Session, slug: str) -> dict[str, Any]:
-    """The processor's organisation record (name, contact, DPO) for the protocol's letterhead."""
-    return ropa.list_organisations(session).get(slug) or {"name": {"nb": slug, "en": slug}}
+def apply_processor_record(session: Session, *, data: dict[str, Any], actor: Actor) -> str:
+    """Create or update the record with data's key (policies/); return created, updated or unchanged."""
+    record = session.scalar(select(ProcessorRecord).where(ProcessorRecord.key == data["key"]))
+    if record is None:
+        create_processor_record(session, data=data, actor=actor)
+        return "created"
+    if all(_same(getattr(record, k), data.get(k)) for k in FIELDS):
+        return "unchanged"
+    update_processor_record(session, record_id=record.id or 0, data=data, actor=actor)
+    return "updated"
+
+
+def _same(stored: Any, given: Any) -> bool:
+    if isinstance(stored, list):
+        return list(stored) == list(given or [])
+    return stored == given

@@ -21,6 +21,7 @@ class ProcessorRecord(SQLModel, table=True):
     __tablename__ = "processor_record"
 
     id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=64, unique=True)  # set for records loaded from policies/
     processor: str = Field(max_length=64, index=True)  # organisation slug: who of us acts as processor
     controllers: list[str] = Field(default_factory=list, sa_column=json_column())  # Art. 30(2)(a)
     agreement_ref: str = Field(max_length=500)  # the data processing agreement (Art. 28(3))

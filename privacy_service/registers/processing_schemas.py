@@ -47,6 +47,12 @@ class DpoContactSchema(StrictSchema):
 class ProcessorRecordInSchema(StrictSchema):
     """A processor record, whole, as POST creates it and PUT replaces it."""
 
+    key = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=SLUG,
+        metadata={"description": "A stable key; policies/processor-records.yaml finds its records by it"},
+    )
     processor = fields.String(
         required=True,
         validate=SLUG,
@@ -117,6 +123,7 @@ class ProcessorRecordSchema(Schema):
     """A processor record as the API shows it: every field listed here, the row never dumped whole."""
 
     id = fields.Integer()
+    key = fields.String(allow_none=True)
     processor = fields.String()
     controllers = fields.List(fields.String())
     agreement_ref = fields.String()
@@ -135,7 +142,21 @@ class ProcessorRecordSchema(Schema):
     updated_by = fields.String()
 
 
+class ProcessorRecordsFileSchema(StrictSchema):
+    """policies/processor-records.yaml: each record is validated on its own, so errors name it."""
+
+    processor_records = fields.List(fields.Raw(), required=True)
+
+
+class PolicyProcessorRecordSchema(ProcessorRecordInSchema):
+    """A record in policies/: it must have its key, so loading twice changes nothing."""
+
+    key = fields.String(required=True, validate=SLUG)
+
+
 processor_record_in_schema = ProcessorRecordInSchema()
+processor_records_file_schema = ProcessorRecordsFileSchema()
+policy_processor_record_schema = PolicyProcessorRecordSchema()
 processor_record_schema = ProcessorRecordSchema()
 
 

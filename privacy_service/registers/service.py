@@ -29,6 +29,7 @@ from privacy_service.registers.pdf import render_notification_pdf
 from privacy_service.registers.processing import (
     ProcessorRecordNotFound,
     UnknownOrganisation,
+    apply_processor_record,
     create_processor_record,
     get_processor_record,
     list_processor_records,
@@ -50,6 +51,7 @@ __all__ = [
     "ProcessorRecord",
     "ProcessorRecordNotFound",
     "UnknownOrganisation",
+    "apply_processor_record",
     "assess_breach",
     "close_breach",
     "count_breaches",
