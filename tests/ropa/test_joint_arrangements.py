@@ -182,3 +182,22 @@ def test_the_officer_record_page_shows_the_arrangement(
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)))
     assert "Felles behandlingsansvar" in text and "Kontaktpunkt for de registrerte:" in text
     assert "Statens helsetilsyn" in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "phrases"),
+    [
+        pytest.param("nb", ["Slik deler de behandlingsansvarlige ansvaret", "Statens helsetilsyn",
+                            "Kontaktpunkt for deg"], id="nb"),
+        pytest.param("en", ["How the joint controllers share the responsibility", "Your contact point",
+                            "Norwegian Board of Health Supervision"], id="en"),
+    ],
+)  # fmt: skip
+def test_the_notice_pdf_carries_the_essence_too(client: FlaskClient, lang: str, phrases: list[str]) -> None:
+    resp = client.get(f"/privacy/helsedirektoratet.pdf?lang={lang}")
+    assert resp.status_code == 200
+    text = re.sub(
+        r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(resp.data)).pages)
+    )
+    for phrase in phrases:
+        assert phrase in text, phrase

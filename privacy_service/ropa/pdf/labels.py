@@ -227,6 +227,8 @@ _NOTICE_EN: dict[str, Any] = {
     "recipients": "Who receives the data",
     "transfers": "Transfers outside the EU/EEA",
     "processors": "Processors who handle the data for us",
+    "joint_essence": "How the joint controllers share the responsibility",
+    "joint_contact": "Your contact point",
     "special": "This includes special categories of personal data (Art. 9).",
     "all_processors": "Our processors",
     "processors_intro": "These organisations process personal data on our behalf, under a data processing "
@@ -270,6 +272,8 @@ _NOTICE_NB: dict[str, Any] = {
     "recipients": "Hvem som får opplysningene",
     "transfers": "Overføring ut av EU/EØS",
     "processors": "Databehandlere som behandler opplysningene for oss",
+    "joint_essence": "Slik deler de behandlingsansvarlige ansvaret",
+    "joint_contact": "Kontaktpunkt for deg",
     "special": "Dette omfatter særlige kategorier personopplysninger (art. 9).",
     "all_processors": "Våre databehandlere",
     "processors_intro": "Disse virksomhetene behandler personopplysninger på våre vegne, etter en "
