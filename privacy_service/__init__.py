@@ -180,7 +180,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.dsar import views as dsar_views
     from privacy_service.notify_api import blp as webhooks_blp
     from privacy_service.registers import api as registers_api
-    from privacy_service.registers import dpia_api, dpia_views, start_views
+    from privacy_service.registers import dpia_api, dpia_views, processing_api, processing_views, start_views
     from privacy_service.registers import views as registers_views
     from privacy_service.retention import api as retention_api
     from privacy_service.retention import views as retention_views
@@ -204,6 +204,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(start_views.bp)
     app.register_blueprint(registers_views.bp)
     app.register_blueprint(dpia_views.bp)
+    app.register_blueprint(processing_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")
@@ -212,6 +213,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(dsar_api.blp, url_prefix="/api/v1")
     api.register_blueprint(registers_api.blp, url_prefix="/api/v1")
     api.register_blueprint(dpia_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(processing_api.blp, url_prefix="/api/v1")
 
 
 def _register_tasks_and_jobs(app: Flask) -> None:

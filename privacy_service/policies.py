@@ -16,6 +16,11 @@ from privacy_service.consent.schemas import notice_in_schema, notices_file_schem
 from privacy_service.datamap import service as datamap_service
 from privacy_service.datamap.schemas import systems_file_schema
 from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.registers import service as registers_service
+from privacy_service.registers.processing_schemas import (
+    policy_processor_record_schema,
+    processor_records_file_schema,
+)
 from privacy_service.retention import service as retention_service
 from privacy_service.retention.rules import anonymise_problems, table_problems
 from privacy_service.retention.schemas import holds_file_schema, policy_hold_schema
@@ -145,6 +150,7 @@ def read_policies(root: Path) -> dict[str, Any]:
             holds.append(_load(policy_hold_schema, item, holds_path, f"hold {i + 1} ({label}): "))
     _check_rules(activities, systems, seen)
     return {
+        "processor_records": _read_processor_records(root / "processor-records.yaml"),
         "holds": holds,
         "activity_files": {slug: str(path) for slug, path in seen.items()},
         "organisations": organisations,
@@ -153,6 +159,19 @@ def read_policies(root: Path) -> dict[str, Any]:
         "systems": systems,
         "consent_notices": consent_notices,
     }
+
+
+def _read_processor_records(path: Path) -> list[dict[str, Any]]:
+    """The records of processing we carry out as a processor (Art. 30(2)), if the file is there."""
+    if not path.exists():
+        return []
+    raw = _load(processor_records_file_schema, _read_yaml(path), path)
+    items = raw["processor_records"]
+    keys = [(item or {}).get("key", "?") if isinstance(item, dict) else "?" for item in items]
+    return [
+        _load(policy_processor_record_schema, item, path, f"record {i + 1} ({keys[i]}): ")
+        for i, item in enumerate(items)
+    ]
 
 
 def _check_rules(
@@ -210,6 +229,15 @@ def load_policies(session: Session, *, root: Path, instance_path: Path, actor: A
             raise PolicyError(
                 f"{root}: activity '{record['slug']}': {exc.message} {exc.fields}", fields=exc.fields
             ) from exc
+    for record in docs["processor_records"]:
+        try:
+            outcome = registers_service.apply_processor_record(session, data=record, actor=actor)
+        except ValidationFailed as exc:
+            raise PolicyError(
+                f"{root / 'processor-records.yaml'}: record '{record['key']}': {exc.message} {exc.fields}",
+                fields=exc.fields,
+            ) from exc
+        report.add("processor records", outcome)
     for notice in docs["consent_notices"]:
         try:
             __, outcome = consent_service.publish_notice(session, actor=actor, **notice)

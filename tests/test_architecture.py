@@ -103,14 +103,27 @@ def _routes() -> list[str]:
         name
         for name in MODULES
         if name.split(".")[1:2] and name.split(".")[1] in DOMAINS
-        and name.rpartition(".")[2] in ("api", "views", "public_views")
+        and (name.rpartition(".")[2] in ("api", "views", "public_views") or _second_register(name))
     ]  # fmt: skip
+
+
+def _second_register(name: str) -> bool:
+    """processing_api and processing_views beside processing_schemas: a second register's routes and pages."""
+    room = name.rpartition(".")[2]
+    prefix = room.rsplit("_", 1)[0]
+    schemas = f"{name.rpartition('.')[0]}.{prefix}_schemas"
+    return room.endswith(("_api", "_views")) and schemas in MODULES
 
 
 @pytest.mark.parametrize("module", _routes())
 def test_routes_and_pages_call_only_their_own_front_door(module: str) -> None:
     package = module.rpartition(".")[0]
-    own = {f"{package}.{room}" for room in ("service", "schemas", "api", *PAGE_HELPERS)}
+    room = module.rpartition(".")[2]
+    # a second register in a package has its own rooms: processing_api -> processing_schemas
+    prefix = room.rsplit("_", 1)[0] + "_" if room.endswith(("_api", "_views")) else ""
+    # ... and its own front door, named for it (dpia_api -> dpias, processing_api -> processing)
+    doors = (prefix[:-1], prefix[:-1] + "s") if prefix else ()
+    own = {f"{package}.{r}" for r in ("service", "schemas", "api", f"{prefix}schemas", *doors, *PAGE_HELPERS)}
     stray = sorted(m for m in GRAPH[module] if m not in own | INFRASTRUCTURE | {module})
     assert stray == [], f"{module} reaches past {package}.service: {stray}"
 

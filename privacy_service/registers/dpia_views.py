@@ -16,7 +16,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
 from privacy_service.registers import dpias
-from privacy_service.registers.dpia_criteria import DATATILSYNET_LIST, WP248_CRITERIA
 from privacy_service.security.access import current_actor, page
 
 bp = Blueprint("dpia_officer", __name__, url_prefix="/officer/dpias", template_folder="templates")
@@ -85,8 +84,8 @@ def _form(view: dpias.DpiaView) -> DpiaForm:
     form.residual_risk.choices = [SelectChoice("", "—")] + [
         SelectChoice(r, str(RISK_WORDS[r])) for r in dpias.RISKS
     ]
-    form.listed_items.choices = [(i, nb if lang == "nb" else en) for i, nb, en in DATATILSYNET_LIST]
-    form.criteria.choices = [(i, nb if lang == "nb" else en) for i, nb, en in WP248_CRITERIA]
+    form.listed_items.choices = [(i, nb if lang == "nb" else en) for i, nb, en in dpias.DATATILSYNET_LIST]
+    form.criteria.choices = [(i, nb if lang == "nb" else en) for i, nb, en in dpias.WP248_CRITERIA]
     return form
 
 

@@ -19,6 +19,8 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, AuditEvent, record_event
 from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
+from privacy_service.registers.dpia_criteria import DATATILSYNET_LIST as DATATILSYNET_LIST  # for the pages
+from privacy_service.registers.dpia_criteria import WP248_CRITERIA as WP248_CRITERIA
 from privacy_service.registers.dpia_models import DpiaAssessment
 from privacy_service.ropa import service as ropa_service
 

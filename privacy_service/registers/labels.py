@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "processor_status": {
+        "active": {"nb": "Aktiv", "en": "Active"},
+        "ended": {"nb": "Avsluttet", "en": "Ended"},
+    },
     "risk": {
         "no_risk": {"nb": "Ingen risiko", "en": "No risk"},
         "risk": {"nb": "Risiko", "en": "Risk"},

@@ -187,6 +187,12 @@ class Activity:
         are individual decisions that can be appealed."""
         return self.record.get("statutory_registry")
 
+    @property
+    def joint_arrangement(self) -> Mapping[str, Any] | None:
+        """The arrangement between joint controllers (Art. 26): essence, responsibilities, contact point; None
+        when the activity has no joint controllers."""
+        return self.record.get("joint_arrangement")
+
     def right(self, name: str) -> Right:
         """Return the right with this name; every activity lists all seven."""
         return next(r for r in self.rights if r.right == name)

@@ -206,6 +206,38 @@ class StatutoryRegistrySchema(StrictSchema):
     )
 
 
+class ResponsibilitySchema(StrictSchema):
+    """What one party to a joint-controller arrangement answers for (Art. 26(1))."""
+
+    organisation = fields.String(required=True, validate=SLUG)
+    answers_for = Localised(required=True)
+
+
+class JointArrangementSchema(StrictSchema):
+    """The arrangement between joint controllers (Art. 26): its essence is made available to the data subjects
+    (Art. 26(2)), so the privacy notice publishes it."""
+
+    essence = Localised(
+        required=True, metadata={"description": "The essence of the arrangement (Art. 26(2))"}
+    )
+    responsibilities = fields.List(fields.Nested(ResponsibilitySchema), load_default=list)
+    contact_point = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=SLUG,
+        metadata={"description": "The organisation the data subjects contact (Art. 26(1)); null: not stated"},
+    )
+    agreement_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    agreed_on = fields.Date(load_default=None, allow_none=True)
+
+    @post_load
+    def _date_as_text(self, data: dict, **_: Any) -> dict:
+        # The record is stored as JSON: keep the date as ISO text.
+        if data.get("agreed_on") is not None:
+            data["agreed_on"] = data["agreed_on"].isoformat()
+        return data
+
+
 def _non_empty_list(nested: type[Schema] | fields.Field, **kwargs: Any) -> fields.List:
     item = fields.Nested(nested) if isinstance(nested, type) else nested
     return fields.List(item, validate=validate.Length(min=1, error="Give at least one."), **kwargs)
@@ -296,6 +328,12 @@ class ActivitySchema(StrictSchema):
         allow_none=True,
         metadata={"description": "Set for a statutory health registry: the act and the appeal body"},
     )
+    # Left out of a record without joint controllers: records loaded before keep their hash.
+    joint_arrangement = fields.Nested(
+        JointArrangementSchema,
+        allow_none=True,
+        metadata={"description": "Required with joint_controllers: the arrangement of Art. 26"},
+    )
 
     @pre_load
     def _primary_from_lists(self, data: Any, **_: Any) -> Any:
@@ -336,6 +374,7 @@ class ActivitySchema(StrictSchema):
         keys = [c.get("key") for c in data.get("data_categories") or []]
         if len(keys) != len(set(keys)):
             errors["data_categories"] = ["Each data category key must be unique within the activity."]
+        errors.update(_joint_arrangement_errors(data))
         if errors:
             raise ValidationError(errors)
 
@@ -349,8 +388,9 @@ class ActivitySchema(StrictSchema):
         for key in ("legal_bases", "art9_conditions"):
             if len(data.get(key) or []) <= 1:
                 data.pop(key, None)
-        if data.get("statutory_registry", False) is None:  # the API answers null for "none": same record
-            data.pop("statutory_registry")
+        for key in ("statutory_registry", "joint_arrangement"):
+            if data.get(key, False) is None:  # the API answers null for "none": same record
+                data.pop(key)
         return data
 
     @post_load
@@ -359,6 +399,19 @@ class ActivitySchema(StrictSchema):
         if data.get("review_date") is not None:
             data["review_date"] = data["review_date"].isoformat()
         return data
+
+
+def _joint_arrangement_errors(data: dict) -> dict[str, list[str]]:
+    """Art. 26(1): joint controllers determine their responsibilities in an arrangement (who its parties are
+    is checked with the other references, in service.check_references)."""
+    joint, arrangement = data.get("joint_controllers") or [], data.get("joint_arrangement")
+    if joint and not arrangement:
+        return {
+            "joint_arrangement": ["Joint controllers need their arrangement (Art. 26): give its essence."]
+        }
+    if arrangement and not joint:
+        return {"joint_arrangement": ["Only an activity with joint_controllers has a joint arrangement."]}
+    return {}
 
 
 class ActivityUpdateSchema(ActivitySchema):
@@ -404,6 +457,10 @@ class RightSchema(Schema):
     )
 
 
+class JointArrangementOutSchema(JointArrangementSchema):
+    agreed_on = fields.String(allow_none=True)  # stored as ISO text
+
+
 class ActivityOutSchema(ActivitySchema):
     """An activity as the API returns it: the record plus version metadata and derived rights."""
 
@@ -417,6 +474,7 @@ class ActivityOutSchema(ActivitySchema):
     rights = fields.List(fields.Nested(RightSchema), dump_only=True)
     review_date = fields.String(allow_none=True)
     statutory_registry = fields.Nested(StatutoryRegistrySchema, allow_none=True, dump_default=None)
+    joint_arrangement = fields.Nested(JointArrangementOutSchema, allow_none=True, dump_default=None)
 
 
 class RuleChangeResultSchema(Schema):

@@ -204,10 +204,23 @@ def check_references(session: Session, data: dict[str, Any]) -> None:
                 f"Processor {i + 1}: sub-processor of {p['sub_processor_of']!r}, "
                 "which is not listed as a processor."
             )
+    strays = _arrangement_strays(data)
+    if strays:  # Art. 26(1): the arrangement is between the joint controllers, and names no one else
+        errors["joint_arrangement"] = [
+            f"{s!r} is neither the controller nor one of the joint controllers." for s in strays
+        ]
     if data["legal_basis"] == "6(1)(a)" and data.get("consent_purpose") != data["slug"]:
         errors["consent_purpose"] = ["The consent purpose of a consent-based activity is its slug."]
     if errors:
         raise ValidationFailed("The activity refers to something that does not fit.", fields=errors)
+
+
+def _arrangement_strays(data: dict[str, Any]) -> list[str]:
+    arrangement = data.get("joint_arrangement") or {}
+    parties = {data["controller"], *(data.get("joint_controllers") or [])}
+    named = [r["organisation"] for r in arrangement.get("responsibilities") or []]
+    named += [arrangement["contact_point"]] if arrangement.get("contact_point") else []
+    return sorted({s for s in named if s not in parties})
 
 
 def _apply(activity: ProcessingActivity, data: dict[str, Any], digest: str, actor: Actor) -> None:

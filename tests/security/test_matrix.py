@@ -98,6 +98,11 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/breaches/<reference>/notify-subjects": "breaches:manage",
     "POST /api/v1/breaches/<reference>/close": "breaches:manage",
     "GET /api/v1/breaches/<reference>/notification.pdf": "breaches:manage",
+    "GET /api/v1/processor-records": "registry:read",
+    "POST /api/v1/processor-records": "registry:write",
+    "GET /api/v1/processor-records/<int:record_id>": "registry:read",
+    "PUT /api/v1/processor-records/<int:record_id>": "registry:write",
+    "GET /api/v1/processor-records/protocol.pdf": "registry:read",
     "GET /api/v1/holds": "retention:read",
     "POST /api/v1/holds": "holds:manage",
     "POST /api/v1/holds/<int:hold_id>/release": "holds:manage",
@@ -177,6 +182,12 @@ EXPECTED: dict[str, str] = {
     "POST /officer/breaches/<reference>/notify-subjects": "page breaches:manage",
     "POST /officer/breaches/<reference>/close": "page breaches:manage",
     "GET /officer/breaches/<reference>/notification.pdf": "page breaches:manage",
+    # the processor records (GDPR Art. 30(2))
+    "GET /officer/processor-records/": "page registry:read",
+    "POST /officer/processor-records/": "page registry:write",
+    "GET /officer/processor-records/<int:record_id>": "page registry:read",
+    "POST /officer/processor-records/<int:record_id>": "page registry:write",
+    "GET /officer/processor-records/protocol.pdf": "page registry:read",
     "GET /officer/retention/": "page retention:read",
     "GET /officer/retention/holds": "page retention:read",
     "POST /officer/retention/holds": "page holds:manage",
@@ -308,6 +319,7 @@ def world(
             "subscription_id": str(webhook["id"]),
             "withholding_id": "1",
             "deposit_id": "1",  # no such deposit: the scope is checked before the 404
+            "record_id": "1",  # no such processor record: the scope is checked before the 404
             "token": created["status_url"].rsplit("/", 1)[1],
             "signed": "not-a-signed-link",
             "action": "verify",

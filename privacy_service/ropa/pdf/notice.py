@@ -32,6 +32,19 @@ def _retention(a: dict[str, Any], lang: str) -> str:
     return f"{text_} ({period})" if period and period not in text_ else text_
 
 
+def _joint_rows(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str) -> list[tuple[str, Any]]:
+    """Art. 26(2): the essence of the joint controllers' arrangement, and the subjects' contact point."""
+    L = _labels(lang)  # noqa: N806
+    arrangement = a.get("joint_arrangement")
+    if not arrangement:
+        return []
+    contact = arrangement.get("contact_point")
+    return [
+        (L["joint_essence"], localised(arrangement.get("essence"), lang)),
+        (L["joint_contact"], _org_line(orgs, contact, lang) if contact else ""),
+    ]
+
+
 def activity_block(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str) -> list[Flowable]:
     """Return one activity explained for data subjects: what, why, on which basis, how long, who gets it."""
     L = _labels(lang)  # noqa: N806 - reads as a label table
@@ -50,6 +63,7 @@ def activity_block(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str
         (L["recipients"], [localised(r, lang) for r in a.get("recipients") or []]),
         (L["transfers"], [transfer_text(t, lang) for t in a.get("transfers") or []]),
         (L["processors"], processors),
+        *_joint_rows(a, orgs, lang),
     ]
     rows = [(label, value) for label, value in rows if value]
     story: list[Flowable] = [

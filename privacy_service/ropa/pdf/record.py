@@ -48,10 +48,36 @@ def _responsibility(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: st
         L["s_a"],
         (L["controller"], f"{name} ({contact})" if contact else name),
         (L["joint_controllers"], [org_name(orgs, s, lang) for s in a.get("joint_controllers") or []]),
+        *_joint_arrangement(a, orgs, lang),
         (L["representative"], a.get("representative")),
         (L["dpo"], dpo_text(controller)),
         (L["owner"], a.get("owner")),
         (L["business_process"], a.get("business_process")),
+    ]
+
+
+def _joint_arrangement(
+    a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str
+) -> list[tuple[str, Any]]:
+    L = _labels(lang)  # noqa: N806
+    arrangement = a.get("joint_arrangement")
+    if not arrangement:
+        return []
+    agreement = ", ".join(
+        str(v) for v in (arrangement.get("agreement_ref"), arrangement.get("agreed_on")) if v
+    )
+    return [
+        (L["joint_essence"], localised(arrangement.get("essence"), lang)),
+        (
+            L["joint_responsibilities"],
+            [
+                f"{org_name(orgs, r['organisation'], lang)}: {localised(r['answers_for'], lang)}"
+                for r in arrangement.get("responsibilities") or []
+            ]
+            or L["not_stated"],
+        ),
+        (L["joint_contact"], org_name(orgs, arrangement.get("contact_point"), lang) or L["not_stated"]),
+        (L["joint_agreement"], agreement or L["not_stated"]),
     ]
 
 
