@@ -76,6 +76,12 @@ def retention_rule(rule: dict, lang: str | None = None) -> str:
     return service.retention_rule_text(rule, lang or _lang())
 
 
+@bp.app_template_filter("safeguard")
+def safeguard(value: str | None, lang: str | None = None) -> str:
+    """A transfer's safeguard in words, in the page's language."""
+    return service.safeguard_text(value, lang or _lang())
+
+
 @bp.app_template_filter("loc")
 def localised(value: Any, lang: str | None = None) -> str:
     """Pick the text in the page's language from a {nb, en} mapping."""

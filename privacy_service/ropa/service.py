@@ -71,7 +71,7 @@ from privacy_service.ropa.rulechanges import (
     rules_differ,
 )
 from privacy_service.ropa.rules import STATUSES
-from privacy_service.ropa.texts import dpia_texts, retention_rule_text
+from privacy_service.ropa.texts import SAFEGUARD_TEXTS, dpia_texts, retention_rule_text
 
 __all__ = [  # what readers, the API, the pages and the command line use besides the writes below
     "RULE_SCOPE",
@@ -113,6 +113,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "notice_etag",
     "notice_version",
     "retention_rule_text",
+    "safeguard_text",
     "dpia_texts",
     "right_reason_text",
     "ropa_document",
@@ -521,3 +522,9 @@ def notice_pdf(session: Session, *, service: str, lang: str, version: str, cache
         return render_notice(doc, lang=lang)
 
     return cache.get((service, lang, version), render)
+
+
+def safeguard_text(safeguard: str | None, lang: str) -> str:
+    """A transfer's Chapter V tool in words ("standard personvernbestemmelser (art. 46)"), never its code."""
+    texts = SAFEGUARD_TEXTS.get(safeguard or "")
+    return (texts.get(lang) or texts.get("en") or "") if texts else (safeguard or "")

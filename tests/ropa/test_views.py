@@ -248,3 +248,15 @@ def test_the_audit_page_shows_an_intact_chain(client, login) -> None:  # type: i
     html = client.get("/officer/audit?lang=en").get_data(as_text=True)
     assert "is intact" in html
     assert csrf_token(client, "/officer/audit")
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("nb", "(unntak (art. 49))"), ("en", "(derogation (Art. 49))")],
+)
+def test_a_transfer_safeguard_is_named_in_words_on_the_notice(client, login, lang: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    notice = client.get(f"/privacy/helsedirektoratet?lang={lang}").get_data(as_text=True)
+    assert words in notice and "(derogation)" not in notice
+    login("auditor")
+    record = client.get(f"/officer/activities/alcohol-tobacco-licences?lang={lang}").get_data(as_text=True)
+    assert words in record and "(derogation)" not in record
