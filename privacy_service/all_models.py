@@ -8,7 +8,7 @@ from privacy_service import (
 from privacy_service.consent import models as consent_models  # noqa: F401
 from privacy_service.datamap import models as datamap_models  # noqa: F401
 from privacy_service.dsar import models as dsar_models  # noqa: F401
-from privacy_service.registers import dpia_models  # noqa: F401
+from privacy_service.registers import dpia_models, lia_models, transfer_models  # noqa: F401
 from privacy_service.registers import models as register_models  # noqa: F401
 from privacy_service.retention import models as retention_models  # noqa: F401
 from privacy_service.ropa import models as ropa_models  # noqa: F401
