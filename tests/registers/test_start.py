@@ -218,7 +218,9 @@ def test_activities_needing_a_dpia_are_listed_in_words(client, login) -> None:  
     html = client.get("/officer/?lang=nb").get_data(as_text=True)
     section = html.split('id="dpias"')[1].split("</section>")[0]
     assert "/officer/dpias/npr" in section and "/officer/dpias/blaresept" in section  # shipped, not assessed
-    assert "Protokollen tilsier en DPIA, og ingen er registrert (Automatiserte avgjørelser (art. 22)" in section
+    assert (
+        "Protokollen tilsier en DPIA, og ingen er registrert (Automatiserte avgjørelser (art. 22)" in section
+    )
     assert "automated_decisions" not in section and "triggers_unassessed" not in section
     login("auditor")
     read_only = client.get("/officer/?lang=en").get_data(as_text=True).split('id="dpias"')[1]
