@@ -47,10 +47,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["links"] = Links.from_config(app.config)
     app.extensions["instance_path"] = Path(app.config["PRIVACY_INSTANCE_PATH"])
+    from privacy_service.registers import lias
     from privacy_service.registers.dpias import record_assessments
 
-    # the record of processing prints each activity's DPIA from the register; ropa never imports it (§7)
+    # the record of processing prints each activity's DPIA and LIA from the registers; ropa never imports
+    # them (§7)
     app.extensions["record_dpias"] = record_assessments
+    app.extensions["record_lias"] = lias.record_assessments
     _init_extensions(app)
     api = Api(
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
@@ -180,7 +183,17 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.dsar import views as dsar_views
     from privacy_service.notify_api import blp as webhooks_blp
     from privacy_service.registers import api as registers_api
-    from privacy_service.registers import dpia_api, dpia_views, processing_api, processing_views, start_views
+    from privacy_service.registers import (
+        dpia_api,
+        dpia_views,
+        lia_api,
+        lia_views,
+        processing_api,
+        processing_views,
+        start_views,
+        transfer_api,
+        transfer_views,
+    )
     from privacy_service.registers import views as registers_views
     from privacy_service.retention import api as retention_api
     from privacy_service.retention import views as retention_views
@@ -205,6 +218,8 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     app.register_blueprint(registers_views.bp)
     app.register_blueprint(dpia_views.bp)
     app.register_blueprint(processing_views.bp)
+    app.register_blueprint(lia_views.bp)
+    app.register_blueprint(transfer_views.bp)
     api.register_blueprint(ropa_api.blp, url_prefix="/api/v1")
     api.register_blueprint(audit_blp, url_prefix="/api/v1")
     api.register_blueprint(consent_api.blp, url_prefix="/api/v1")
@@ -214,6 +229,8 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(registers_api.blp, url_prefix="/api/v1")
     api.register_blueprint(dpia_api.blp, url_prefix="/api/v1")
     api.register_blueprint(processing_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(lia_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(transfer_api.blp, url_prefix="/api/v1")
 
 
 def _register_tasks_and_jobs(app: Flask) -> None:

@@ -10,7 +10,9 @@ from privacy_service.datamap import models as datamap_models  # noqa: F401
 from privacy_service.dsar import models as dsar_models  # noqa: F401
 from privacy_service.registers import (
     dpia_models,  # noqa: F401
+    lia_models,  # noqa: F401
     processing_models,  # noqa: F401
+    transfer_models,  # noqa: F401
 )
 from privacy_service.registers import models as register_models  # noqa: F401
 from privacy_service.retention import models as retention_models  # noqa: F401

@@ -3,7 +3,7 @@ spelled out, timestamps in Norwegian time, and the labels every document shares.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -99,3 +99,15 @@ def format_datetime(value: datetime | str | None, lang: str = "en") -> str:
         value = value.astimezone(UTC)
     pattern = "%d.%m.%Y %H:%M %Z" if lang == "nb" else "%Y-%m-%d %H:%M %Z"
     return value.strftime(pattern)
+
+
+def format_date(value: date | str | None, lang: str = "en") -> str:
+    """Show a day as dd.mm.yyyy for nb and as the ISO date for en; ISO text is parsed first."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%d.%m.%Y") if lang == "nb" else value.isoformat()

@@ -83,8 +83,9 @@ def policies_group() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @with_appcontext
 def policies_check(path: Path | None) -> None:
-    """Validate policy files without writing anything; name the activities that need a DPIA and have none."""
+    """Validate policy files without writing anything; name the assessments (DPIA, LIA, transfers) missing."""
     from privacy_service.policies import read_policies
+    from privacy_service.registers import lias, transfers
     from privacy_service.registers.dpias import assessment_statuses, dpia_gaps, gap_text
 
     try:
@@ -98,6 +99,12 @@ def policies_check(path: Path | None) -> None:
     # Art. 35(1), (3): large-scale special categories, Art. 22 decisions and children call for a DPIA
     for gap in dpia_gaps(docs["activities"], assessment_statuses(get_engine())):
         click.echo(f"warning: {gap_text(gap)}")
+    # Art. 6(1)(f): relying on legitimate interests needs the balancing test, documented (Art. 5(2))
+    for line in lias.lia_gap_texts(docs["activities"], lias.assessed_activities(get_engine())):
+        click.echo(f"warning: {line}")
+    # Chapter V: every transfer needs a tool (Art. 44) and, for Art. 46/47 tools, a transfer impact assessment
+    for line in transfers.transfer_gap_texts(docs["activities"], transfers.assessed_transfers(get_engine())):
+        click.echo(f"warning: {line}")
 
 
 @click.command("serve")

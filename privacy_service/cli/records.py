@@ -30,6 +30,7 @@ def ropa_group() -> None:
 @with_appcontext
 def ropa_export(fmt: str, lang: str, service: str | None, output: Path | None) -> None:
     """Export the record of processing (to a file, or to standard output)."""
+    from privacy_service.registers import lias
     from privacy_service.registers.dpias import record_assessments
     from privacy_service.ropa.service import export_ropa
 
@@ -41,6 +42,7 @@ def ropa_export(fmt: str, lang: str, service: str | None, output: Path | None) -
             service=service,
             base_url=current_app.config["PRIVACY_BASE_URL"],
             dpias=record_assessments(session),
+            lias=lias.record_assessments(session),
         )
     if output:
         output.write_bytes(body)

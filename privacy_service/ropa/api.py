@@ -184,6 +184,7 @@ def service_export(fmt: str, lang: str, svc: str | None, include_retired: bool) 
         include_retired=include_retired,
         base_url=current_app.config["PRIVACY_BASE_URL"],
         dpias=record_dpias(),
+        lias=record_lias(),
     )
 
 
@@ -191,4 +192,11 @@ def record_dpias() -> dict[str, Any]:
     """The DPIA register's assessments as plain data, from the reader the app factory names (ropa never
     imports the register, DESIGN.md §7); none when the app has no register."""
     reader = current_app.extensions.get("record_dpias")
+    return reader(get_session()) if reader is not None else {}
+
+
+def record_lias() -> dict[str, Any]:
+    """The legitimate-interest assessments as plain data, from the reader the app factory names (as
+    `record_dpias`); none when the app has no register."""
+    reader = current_app.extensions.get("record_lias")
     return reader(get_session()) if reader is not None else {}

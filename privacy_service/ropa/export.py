@@ -28,6 +28,7 @@ from privacy_service.ropa.texts import (
     art9_conditions_text,
     dpia_texts,
     legal_bases_text,
+    lia_text,
     main_controller,
     org_name,
     retention_rule_text,
@@ -130,13 +131,15 @@ def csv_row(
     organisations: dict[str, dict[str, Any]],
     lang: str,
     assessment: Mapping[str, Any] | None = None,
+    lia: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
-    """Return one activity as a CSV row keyed like CSV_COLUMNS (`assessment`: its DPIA from the register)."""
+    """Return one activity as a CSV row keyed like CSV_COLUMNS (`assessment`: its DPIA from the register,
+    `lia`: its legitimate-interest assessment)."""
     return {
         **_art30_cells(activity, organisations, lang),
         **_basis_cells(activity, organisations, lang),
         **_retention_cells(activity, lang),
-        **_governance_cells(activity, lang, assessment),
+        **_governance_cells(activity, lang, assessment, lia),
     }
 
 
@@ -200,7 +203,10 @@ def _retention_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
 
 
 def _governance_cells(
-    a: dict[str, Any], lang: str, assessment: Mapping[str, Any] | None = None
+    a: dict[str, Any],
+    lang: str,
+    assessment: Mapping[str, Any] | None = None,
+    lia: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Risk and governance (DPIA, Art. 22, owner, review), the rights that apply and the record's version."""
     dpia = dpia_texts(a, assessment, lang)
@@ -214,7 +220,7 @@ def _governance_cells(
         "owner": a.get("owner") or "",
         "review_date": str(a.get("review_date") or ""),
         "legitimate_interest": localised(a.get("legitimate_interest"), lang),
-        "lia_reference": a.get("lia_reference") or "",
+        "lia_reference": lia_text(a, lia, lang) or "",
         "vulnerable_subjects": yes_no(bool(a.get("vulnerable_subjects")), lang),
         "children": yes_no(bool(a.get("children")), lang),
         "systems": _join(_join((s.get("name"), s.get("location"))) for s in a.get("systems") or []),
@@ -233,13 +239,15 @@ def export_csv(
     activities: list[dict[str, Any]],
     lang: str = "en",
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
+    lias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes:
     """Return the record as CSV, one row per activity, UTF-8 with BOM so Excel shows æøå."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([nb if lang == "nb" else en for _, en, nb in CSV_COLUMNS])
     for activity in activities:
-        row = csv_row(activity, organisations, lang, (dpias or {}).get(activity.get("slug") or ""))
+        slug = activity.get("slug") or ""
+        row = csv_row(activity, organisations, lang, (dpias or {}).get(slug), (lias or {}).get(slug))
         writer.writerow([neutralise(row[key]) for key, _, _ in CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8-sig")
 

@@ -71,7 +71,7 @@ from privacy_service.ropa.rulechanges import (
     rules_differ,
 )
 from privacy_service.ropa.rules import STATUSES
-from privacy_service.ropa.texts import SAFEGUARD_TEXTS, dpia_texts, retention_rule_text
+from privacy_service.ropa.texts import SAFEGUARD_TEXTS, dpia_texts, lia_text, retention_rule_text
 
 __all__ = [  # what readers, the API, the pages and the command line use besides the writes below
     "RULE_SCOPE",
@@ -115,6 +115,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "retention_rule_text",
     "safeguard_text",
     "dpia_texts",
+    "lia_text",
     "right_reason_text",
     "ropa_document",
 ]
@@ -453,11 +454,13 @@ def export_ropa(
     include_retired: bool = True,
     base_url: str = "http://localhost:5000",
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
+    lias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[bytes, str, str]:
     """Render the record of processing; return the bytes, the media type and a file name.
 
     `dpias`: the DPIA register's assessments by activity slug, read by the caller (ropa never imports the
-    register); without them the PDF and CSV say "not assessed" where the record itself says nothing."""
+    register); without them the PDF and CSV say "not assessed" where the record itself says nothing.
+    `lias`: the legitimate-interest assessments by activity slug, read by the caller in the same way."""
     if fmt not in EXPORT_TYPES:
         raise ValidationFailed(
             f"Unknown format {fmt!r}.", fields={"format": ["Use pdf, csv, json or jsonld."]}
@@ -465,7 +468,14 @@ def export_ropa(
     organisations, records = ropa_document(session, service=service, include_retired=include_retired)
     now = utcnow()
     body = _render(
-        fmt, organisations, [jsonable(r) for r in records], now, lang=lang, base_url=base_url, dpias=dpias
+        fmt,
+        organisations,
+        [jsonable(r) for r in records],
+        now,
+        lang=lang,
+        base_url=base_url,
+        dpias=dpias,
+        lias=lias,
     )
     media_type, ext = EXPORT_TYPES[fmt]
     stem = f"ropa-{service}" if service else "ropa"
@@ -481,6 +491,7 @@ def _render(
     lang: str,
     base_url: str,
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
+    lias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes:
     if fmt == "pdf":
         return pdf.render_ropa_pdf(
@@ -489,9 +500,12 @@ def _render(
             generated_at=generated_at,
             lang=lang,
             dpias=dpias,
+            lias=lias,
         )
     if fmt == "csv":
-        return export.export_csv(organisations=organisations, activities=activities, lang=lang, dpias=dpias)
+        return export.export_csv(
+            organisations=organisations, activities=activities, lang=lang, dpias=dpias, lias=lias
+        )
     if fmt == "json":
         return export.export_json(
             organisations=organisations, activities=activities, generated_at=generated_at

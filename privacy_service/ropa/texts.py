@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from privacy_service.kernel import ART89_PURPOSES, LEGAL_BASES, record_bases
-from privacy_service.wording import localised, period_text, yes_no
+from privacy_service.wording import format_date, localised, period_text, yes_no
 
 ART9_TEXTS: dict[str, dict[str, str]] = {
     "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
@@ -210,3 +210,44 @@ def dpia_texts(
             str(v) for v in (yes_no(consulted, lang), assessment.get("consultation_outcome")) if v
         ),
     }
+
+
+# The legitimate-interest assessments in words. As with the DPIA, the caller passes an activity's assessment
+# in as plain data ({"conclusion", "assessed_on", "next_review_on"}); nothing passed means nobody assessed it.
+LIA_WORDS = {
+    "en": {
+        "not_done": "not done",
+        "done": "done {day}, conclusion: {conclusion}",
+        "legitimate": "a legitimate interest that is not overridden",
+        "not_legitimate": "no legitimate interest to rely on (Art. 6(1)(f) cannot be used)",
+        "review": "next review {day}",
+    },
+    "nb": {
+        "not_done": "ikke gjort",
+        "done": "gjort {day}, konklusjon: {conclusion}",
+        "legitimate": "berettiget interesse som ikke går foran de registrertes interesser",
+        "not_legitimate": "ingen berettiget interesse å bygge på (art. 6 nr. 1 bokstav f kan ikke brukes)",
+        "review": "ny gjennomgang {day}",
+    },
+}
+
+
+def lia_text(a: Mapping[str, Any], assessment: Mapping[str, Any] | None, lang: str) -> str | None:
+    """Whether the legitimate-interest assessment is done, when and its conclusion, in words.
+
+    Only an activity relying on Art. 6(1)(f) has one to speak of; for others the record's own reference, if
+    any, is all there is to say."""
+    reference = a.get("lia_reference")
+    if "6(1)(f)" not in record_bases(a)[0]:
+        return reference
+    words = LIA_WORDS.get(lang, LIA_WORDS["en"])
+    if assessment is None:
+        found = words["not_done"]
+    else:
+        conclusion = words.get(assessment.get("conclusion") or "", "")
+        found = words["done"].format(
+            day=format_date(assessment.get("assessed_on"), lang), conclusion=conclusion
+        )
+        if assessment.get("next_review_on"):
+            found += "; " + words["review"].format(day=format_date(assessment["next_review_on"], lang))
+    return f"{found} ({reference})" if reference else found

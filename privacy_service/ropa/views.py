@@ -15,7 +15,7 @@ from privacy_service.db import get_session
 from privacy_service.errors import Conflict, ValidationFailed
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.ropa import service
-from privacy_service.ropa.api import record_dpias
+from privacy_service.ropa.api import record_dpias, record_lias
 from privacy_service.ropa.forms import (
     NEW_ACTIVITY_DETAILS,
     ActivityForm,
@@ -67,6 +67,7 @@ def activity(slug: str) -> str:
         "ropa/detail.html",
         a=record,
         dpia=service.dpia_texts(record, record_dpias().get(slug), _lang()),
+        lia=service.lia_text(record, record_lias().get(slug), _lang()),
         organisations=service.list_organisations(session),
         lang=_lang(),
         art9=ART9_CONDITIONS,

@@ -91,6 +91,17 @@ EXPECTED: dict[str, str] = {
     "GET /officer/dpias/": "page registry:read",
     "GET /officer/dpias/<activity>": "page registry:write",
     "POST /officer/dpias/<activity>": "page registry:write",
+    "GET /api/v1/lias": "registry:read",
+    "POST /api/v1/lias": "registry:write",
+    "GET /api/v1/lias/<activity>": "registry:read",
+    "GET /officer/lias/": "page registry:read",
+    "GET /officer/lias/<activity>": "page registry:write",
+    "POST /officer/lias/<activity>": "page registry:write",
+    "GET /api/v1/transfers": "registry:read",
+    "POST /api/v1/transfers": "registry:write",
+    "GET /officer/transfers/": "page registry:read",
+    "GET /officer/transfers/<activity>/<transfer_key>": "page registry:write",
+    "POST /officer/transfers/<activity>/<transfer_key>": "page registry:write",
     "POST /api/v1/breaches": "breaches:manage",
     "GET /api/v1/breaches/<reference>": "breaches:manage",
     "POST /api/v1/breaches/<reference>/assess": "breaches:manage",
@@ -320,6 +331,7 @@ def world(
             "withholding_id": "1",
             "deposit_id": "1",  # no such deposit: the scope is checked before the 404
             "record_id": "1",  # no such processor record: the scope is checked before the 404
+            "transfer_key": "000000000000",  # no such transfer: the scope is checked before the 404
             "token": created["status_url"].rsplit("/", 1)[1],
             "signed": "not-a-signed-link",
             "action": "verify",

@@ -26,6 +26,7 @@ from privacy_service.ropa.texts import (
     art89_text,
     dpia_texts,
     legal_bases_text,
+    lia_text,
     main_controller,
     org_name,
     retention_rule_words,
@@ -81,7 +82,7 @@ def _joint_arrangement(
     ]
 
 
-def _purposes(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
+def _purposes(a: dict[str, Any], lang: str, lia: Mapping[str, Any] | None) -> list[tuple[str, Any] | str]:
     L = _labels(lang)  # noqa: N806
     return [
         L["s_b"],
@@ -93,7 +94,7 @@ def _purposes(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
         (L["art10"], yes_no(bool(a.get("art10")), lang)),
         (L["consent_purpose"], a.get("consent_purpose")),
         (L["legitimate_interest"], localised(a.get("legitimate_interest"), lang)),
-        (L["lia"], a.get("lia_reference")),
+        (L["lia"], lia_text(a, lia, lang)),
     ]
 
 
@@ -210,15 +211,16 @@ def activity_section(
     lang: str,
     number: int,
     assessment: Mapping[str, Any] | None = None,
+    lia: Mapping[str, Any] | None = None,
 ) -> list[Flowable]:
     """Return the flowables of one activity: every field of its record, its processors and the rights.
 
     `assessment` is the activity's DPIA from the register, as plain data (ropa.texts.dpia_texts); none means
-    nobody assessed it."""
+    nobody assessed it; `lia` is its legitimate-interest assessment in the same way (ropa.texts.lia_text)."""
     L = _labels(lang)  # noqa: N806
     rows = [
         *_responsibility(a, orgs, lang),
-        *_purposes(a, lang),
+        *_purposes(a, lang, lia),
         *_data(a, lang),
         *_retention(a, lang),
         *_security_and_risk(a, lang, assessment),
@@ -280,11 +282,14 @@ def render_ropa_pdf(
     generated_at: datetime,
     lang: str = "en",
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
+    lias: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes:
     """Render the record of processing as a PDF: cover, contents, a section per activity, processors.
 
     `dpias` are the DPIA register's assessments by activity slug, passed in by the caller (ropa never reads
-    the register); an activity without one prints "not assessed", never "no"."""
+    the register); an activity without one prints "not assessed", never "no". `lias` are the legitimate-
+    interest assessments, passed in the same way; an activity relying on Art. 6(1)(f) without one says
+    "not done"."""
     L = _labels(lang)  # noqa: N806
     keeper = main_controller(organisations, activities, controller)
     story: list[Flowable] = letterhead(
@@ -299,8 +304,9 @@ def render_ropa_pdf(
     if not activities:
         story.append(para(L["empty"]))
     for number, activity in enumerate(activities, start=1):
-        assessment = (dpias or {}).get(activity.get("slug") or "")
-        story += [PageBreak(), *activity_section(activity, organisations, lang, number, assessment)]
+        slug = activity.get("slug") or ""
+        assessment, lia = (dpias or {}).get(slug), (lias or {}).get(slug)
+        story += [PageBreak(), *activity_section(activity, organisations, lang, number, assessment, lia)]
     story += processors_overview(organisations, activities, lang)
     name = localised((keeper or {}).get("name"), lang)
     return build_pdf(
