@@ -52,6 +52,13 @@ def overview() -> str:
     return _render(SearchForm(), found=None)
 
 
+@bp.get("/registers")
+@page("registry:read")
+def registers() -> str:
+    """The registers a DPO keeps beside the record, one line each (the officer nav has one link for them)."""
+    return render_template("registers/index.html", can_breaches=_can("breaches:manage"))
+
+
 @bp.post("/search")
 @page("requests:read")
 def search() -> str:

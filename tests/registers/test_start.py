@@ -224,3 +224,15 @@ def test_activities_needing_a_dpia_are_listed_in_words(client, login) -> None:  
     login("auditor")
     read_only = client.get("/officer/?lang=en").get_data(as_text=True).split('id="dpias"')[1]
     assert "/officer/dpias/npr" not in read_only.split("</section>")[0]  # no form an auditor may not open
+
+
+def test_one_nav_link_leads_to_every_register_in_bokmal(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    start = client.get("/officer/?lang=nb").get_data(as_text=True)
+    assert 'href="/officer/registers"' in start and 'href="/officer/lias/"' not in start.split("<main>")[0]
+    page = client.get("/officer/registers?lang=nb").get_data(as_text=True)
+    for link in ("/officer/breaches/", "/officer/dpias/", "/officer/lias/", "/officer/transfers/"):
+        assert f'href="{link}"' in page, link
+    assert "/officer/processor-records/" in page and "Registre" in page and "Art. 33" not in page
+    login("auditor")
+    assert "/officer/breaches/" not in client.get("/officer/registers?lang=en").get_data(as_text=True)

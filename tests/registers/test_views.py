@@ -46,14 +46,15 @@ def test_the_list_and_detail_pages_render_in_bokmal_with_the_countdown(
         assert not re.search(rf"\b{re.escape(english)}\b", detail), english
 
 
-def test_the_nav_links_to_the_breaches_for_officers(
+def test_the_registers_page_links_to_the_breaches_for_officers(
     client: FlaskClient, login: Callable[[str], dict[str, str]]
 ) -> None:
     login("officer")
-    nb = client.get("/officer/breaches/?lang=nb").get_data(as_text=True)
+    nb = client.get("/officer/registers?lang=nb").get_data(as_text=True)
     assert 'href="/officer/breaches/">Avvik</a>' in nb
-    en = client.get("/officer/breaches/?lang=en").get_data(as_text=True)
-    assert 'href="/officer/breaches/">Breaches</a>' in en and "Deadline for Datatilsynet" in en
+    en = client.get("/officer/registers?lang=en").get_data(as_text=True)
+    assert 'href="/officer/breaches/">Breaches</a>' in en
+    assert "Deadline for Datatilsynet" in client.get("/officer/breaches/?lang=en").get_data(as_text=True)
 
 
 def test_an_auditor_does_not_see_the_breach_register(

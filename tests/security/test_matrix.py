@@ -159,6 +159,7 @@ EXPECTED: dict[str, str] = {
     # officer pages
     "GET /officer/": "page registry:read",
     "POST /officer/search": "page requests:read",
+    "GET /officer/registers": "page registry:read",
     "GET /officer/charts/requests.svg": "page requests:read",
     "GET /officer/charts/answers.svg": "page requests:read",
     "GET /officer/charts/consents.svg": "page consent:read",
