@@ -41,7 +41,7 @@ class DiscoveredInFuture(ValidationFailed):
 
 
 class UnknownActivity(ValidationFailed):
-    """The breach names an activity that is not in the records of processing."""
+    """A breach or an assessment names an activity that is not in the records of processing."""
 
     code = "unknown_activity"
 

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, AuditEvent, record_event
 from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
+from privacy_service.registers.breaches import UnknownActivity
 from privacy_service.registers.dpia_criteria import DATATILSYNET_LIST as DATATILSYNET_LIST  # for the pages
 from privacy_service.registers.dpia_criteria import WP248_CRITERIA as WP248_CRITERIA
 from privacy_service.registers.dpia_models import DpiaAssessment
@@ -44,12 +45,6 @@ class DpiaRuleBroken(ValidationFailed):
     """The assessment breaks a rule of Art. 35/36 (a completed DPIA without the DPO's advice, say)."""
 
     code = "dpia_rule"
-
-
-class UnknownActivity(ValidationFailed):
-    """The assessment names an activity the registry does not have."""
-
-    code = "unknown_activity"
 
 
 @dataclass(frozen=True)

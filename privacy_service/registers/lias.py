@@ -19,6 +19,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, AuditEvent, record_event
 from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.kernel import record_bases, utcnow
+from privacy_service.registers.breaches import UnknownActivity
 from privacy_service.registers.lia_models import LiaAssessment
 from privacy_service.ropa import service as ropa_service
 
@@ -70,12 +71,6 @@ class NotLegitimateInterest(ValidationFailed):
     """The activity does not name Art. 6(1)(f) among its legal bases: there is no interest to weigh."""
 
     code = "not_legitimate_interest"
-
-
-class UnknownActivity(ValidationFailed):
-    """The assessment names an activity the registry does not have."""
-
-    code = "unknown_activity"
 
 
 @dataclass(frozen=True)
