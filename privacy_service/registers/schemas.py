@@ -25,8 +25,13 @@ class BreachInSchema(StrictSchema):
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
     data_categories = fields.List(_CATEGORY, load_default=list)
     subject_categories = fields.List(_CATEGORY, load_default=list)
-    approx_subjects = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    approx_records = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    # strict: 2.5 or 1e-42 is no count (a float was truncated to 0 and accepted; found by the fuzzer)
+    approx_subjects = fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0)
+    )
+    approx_records = fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0)
+    )
     activities = fields.List(
         fields.String(validate=SLUG),
         load_default=list,

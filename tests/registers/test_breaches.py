@@ -71,8 +71,10 @@ def test_references_are_numbered_per_year(make_breach: Callable[..., dict[str, A
     [
         ({"discovered_at": "2099-01-01T10:00:00+01:00"}, 422, "discovered_in_future", "future"),
         ({"activities": ["applications", "no-such-activity"]}, 422, "unknown_activity", "no-such-activity"),
+        ({"approx_records": 2.5e-42}, 422, "validation_error", "approx_records"),
+        ({"approx_subjects": 12.5}, 422, "validation_error", "approx_subjects"),
     ],
-    ids=["discovered-in-the-future", "unknown-activity"],
+    ids=["discovered-in-the-future", "unknown-activity", "a-fraction-of-a-record", "half-a-person"],
 )
 def test_bad_breaches_are_refused_clearly_and_nothing_is_written(
     client: FlaskClient,
