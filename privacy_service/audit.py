@@ -212,6 +212,12 @@ def count_events(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
 
 
+def events_of(session: Session, *, object_type: str, object_id: str) -> list[AuditEvent]:
+    """Return the events about one object (its history), newest first."""
+    query = select(AuditEvent).where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+    return list(session.scalars(query.order_by(AuditEvent.seq.desc())))
+
+
 def latest_events(session: Session, *, limit: int = 200) -> list[AuditEvent]:
     """Return the newest events, newest first."""
     return list(session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)))

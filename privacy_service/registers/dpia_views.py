@@ -16,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
 from privacy_service.registers import dpias
+from privacy_service.registers.forms import place_errors
 from privacy_service.security.access import current_actor, page
 
 bp = Blueprint("dpia_officer", __name__, url_prefix="/officer/dpias", template_folder="templates")
@@ -133,12 +134,7 @@ def dpia_form(activity: str) -> Any:
             return redirect(url_for("dpia_officer.dpia_list"))
         except ValidationFailed as err:
             session.rollback()
-            for name, messages in err.fields.items():
-                target = form._fields.get(name)
-                if target is not None:
-                    target.errors = list(target.errors or []) + [_rule_text(m) for m in messages]
-                else:
-                    errors += [_rule_text(m) for m in messages]
+            errors += place_errors(form, err.fields, _rule_text)
     status = 422 if request.method == "POST" else 200
     history = dpias.dpia_history(session, activity=activity)
     return render_template(

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
-from privacy_service.audit import Actor, AuditEvent, record_event
+from privacy_service.audit import Actor, AuditEvent, events_of, record_event
 from privacy_service.errors import NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.registers.breaches import UnknownActivity
@@ -257,12 +257,7 @@ def _snapshot(row: DpiaAssessment) -> dict[str, Any]:
 
 def dpia_history(session: Session, *, activity: str) -> list[AuditEvent]:
     """The audit events of an activity's assessment, newest first."""
-    query = (
-        select(AuditEvent)
-        .where(AuditEvent.object_type == "dpia_assessment", AuditEvent.object_id == activity)
-        .order_by(AuditEvent.seq.desc())
-    )
-    return list(session.scalars(query))
+    return events_of(session, object_type="dpia_assessment", object_id=activity)
 
 
 def record_assessments(session: Session) -> dict[str, dict[str, Any]]:

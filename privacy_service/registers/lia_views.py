@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
 from privacy_service.registers import lias
+from privacy_service.registers.forms import place_errors
 from privacy_service.security.access import current_actor, page
 
 bp = Blueprint("lia_officer", __name__, url_prefix="/officer/lias", template_folder="templates")
@@ -125,13 +126,7 @@ def lia_form(activity: str) -> Any:
             return redirect(url_for("lia_officer.lia_list"))
         except ValidationFailed as err:
             session.rollback()
-            for name, messages in err.fields.items():
-                target = form._fields.get(name)
-                texts = [str(RULE_WORDS.get(m, m)) for m in messages]
-                if target is not None:
-                    target.errors = list(target.errors or []) + texts
-                else:
-                    errors += texts
+            errors += place_errors(form, err.fields, lambda m: str(RULE_WORDS.get(m, m)))
     status = 422 if request.method == "POST" else 200
     history = lias.lia_history(session, activity=activity)
     return render_template(
