@@ -27,7 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from privacy_service.wording import format_datetime, localised, text
+from privacy_service.wording import format_datetime, localised, org_number_text, text
 
 # Bitstream Vera ships inside reportlab: no system font needed. It covers æøå ÆØÅ § – « » and, unlike the
 # WinAnsi Helvetica, also most North Sámi letters (á č đ š ž); ŋ and ŧ have no glyph in either.
@@ -212,7 +212,7 @@ def contact_rows(org: dict[str, Any] | None, lang: str) -> list[tuple[str, str]]
     if not org:
         return []
     rows = [
-        (text("org_number", lang), org.get("org_number")),
+        (text("org_number", lang), org_number_text(org, lang)),
         (text("address", lang), org.get("address")),
         (text("email", lang), org.get("email")),
         (text("phone", lang), org.get("phone")),

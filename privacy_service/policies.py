@@ -149,6 +149,7 @@ def read_policies(root: Path) -> dict[str, Any]:
             label = (item or {}).get("key", "?") if isinstance(item, dict) else "?"
             holds.append(_load(policy_hold_schema, item, holds_path, f"hold {i + 1} ({label}): "))
     _check_rules(activities, systems, seen)
+    _check_also_listed(notices, activities, root)
     return {
         "processor_records": _read_processor_records(root / "processor-records.yaml"),
         "holds": holds,
@@ -159,6 +160,21 @@ def read_policies(root: Path) -> dict[str, Any]:
         "systems": systems,
         "consent_notices": consent_notices,
     }
+
+
+def _check_also_listed(notices: dict[str, dict], activities: list[dict[str, Any]], root: Path) -> None:
+    """A notice may describe another service's activity (one record, two notices), never a missing one."""
+    services = {a["slug"]: a["service"] for a in activities}
+    for service, notice in notices.items():
+        for slug in notice.get("also_lists") or []:
+            if slug not in services:
+                raise PolicyError(
+                    f"{root}: notice '{service}': field 'also_lists': unknown activity {slug!r}."
+                )
+            if services[slug] == service:
+                raise PolicyError(
+                    f"{root}: notice '{service}': field 'also_lists': {slug!r} is already this service's own."
+                )
 
 
 def _read_processor_records(path: Path) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ _TEXTS = {
         "no": "No",
         "none": "–",
         "contents": "Contents",
+        "not_stated": "not stated",
     },
     "nb": {
         "page": "Side {n} av {m}",
@@ -39,6 +40,7 @@ _TEXTS = {
         "no": "Nei",
         "none": "–",
         "contents": "Innhold",
+        "not_stated": "ikke oppgitt",
     },
 }
 
@@ -55,6 +57,11 @@ def localised(value: Any, lang: str) -> str:
     if isinstance(value, dict):
         return str(value.get(lang) or value.get("en") or value.get("nb") or "")
     return str(value)
+
+
+def org_number_text(org: dict[str, Any] | None, lang: str) -> str:
+    """An organisation's number, or words saying the sources do not state it."""
+    return str((org or {}).get("org_number") or text("not_stated", lang))
 
 
 def yes_no(value: Any, lang: str) -> str:

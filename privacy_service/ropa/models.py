@@ -21,7 +21,7 @@ class Organisation(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True, index=True)
     name_nb: str = Field(max_length=300)
     name_en: str = Field(max_length=300)
-    org_number: str = Field(max_length=9, index=True)
+    org_number: str | None = Field(default=None, max_length=9, index=True)  # None: not stated
     role: str = Field(max_length=30)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     content_hash: str = Field(max_length=64)

@@ -12,6 +12,7 @@ from privacy_service.db import get_session
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.ropa import service
 from privacy_service.security.access import public
+from privacy_service.wording import org_number_text
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -80,6 +81,12 @@ def retention_rule(rule: dict, lang: str | None = None) -> str:
 def safeguard(value: str | None, lang: str | None = None) -> str:
     """A transfer's safeguard in words, in the page's language."""
     return service.safeguard_text(value, lang or _lang())
+
+
+@bp.app_template_filter("org_number")
+def org_number(org: dict[str, Any] | None, lang: str | None = None) -> str:
+    """An organisation's number, or "not stated" in the page's language."""
+    return org_number_text(org, lang or _lang())
 
 
 @bp.app_template_filter("loc")

@@ -364,28 +364,37 @@ def notice_document(session: Session, *, service: str) -> Notice:
     header = get_notice(session, service=service)
     query = _in_order(ActivityFilter(service=service, status="active"))
     activities = [activity_record(a) for a in session.scalars(query)]
+    also = header.get("also_lists") or []
+    if also:  # one processing described in two notices is one record, shown in both
+        query = _in_order(ActivityFilter(status="active"), slugs=also)
+        activities += [activity_record(a) for a in session.scalars(query) if a.service != service]
     return Notice(service, header, list_organisations(session), activities)
 
 
 def notice_version(session: Session, *, service: str) -> str:
-    """Return a digest of what the service's notice is made of, in one query; raise NotFound without one.
+    """Return a digest of what the service's notice is made of; raise NotFound without one.
 
-    The notice header, every organisation and the service's active activities, by their content hashes: any
-    change to what the notice shows gives a new digest, a write that changes nothing keeps it.
+    The notice header, every organisation and the activities it lists (the service's active ones and those it
+    also lists from other services), by their content hashes: any change to what the notice shows gives a new
+    digest, a write that changes nothing keeps it. Two queries: the header, then everything else.
     """
+    header = session.execute(
+        select(ServiceNotice.content_hash, ServiceNotice.data).where(ServiceNotice.service == service)
+    ).first()
+    if header is None:
+        raise NotFound(f"No privacy notice for service {service!r}.")
+    listed = ProcessingActivity.service == service
+    also = list(header.data.get("also_lists") or [])
+    if also:
+        listed = or_(listed, ProcessingActivity.slug.in_(also))
     parts = union_all(
-        select(literal_column("'n'"), ServiceNotice.service, ServiceNotice.content_hash).where(
-            ServiceNotice.service == service
-        ),
         select(literal_column("'o'"), Organisation.slug, Organisation.content_hash),
         select(literal_column("'a'"), ProcessingActivity.slug, ProcessingActivity.content_hash).where(
-            ProcessingActivity.service == service, ProcessingActivity.status == "active"
+            listed, ProcessingActivity.status == "active"
         ),
     )
     rows = sorted(tuple(row) for row in session.execute(parts))
-    if not any(row[0] == "n" for row in rows):
-        raise NotFound(f"No privacy notice for service {service!r}.")
-    return hashlib.sha256(repr(rows).encode()).hexdigest()
+    return hashlib.sha256(repr([("n", service, header.content_hash), *rows]).encode()).hexdigest()
 
 
 def jsonable(record: dict[str, Any]) -> dict[str, Any]:

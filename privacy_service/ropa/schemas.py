@@ -54,7 +54,11 @@ class OrganisationSchema(StrictSchema):
 
     slug = fields.String(required=True, validate=SLUG)
     name = Localised(required=True)
-    org_number = fields.String(required=True)
+    org_number = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "9 digits; null when the sources do not state it (the record says so)"},
+    )
     role = fields.String(required=True, validate=_one_of(ORG_ROLES, "role"))
     email = fields.Email(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True)
@@ -70,7 +74,7 @@ class OrganisationSchema(StrictSchema):
 
     @validates_schema
     def _check_org_number(self, data: dict, **_: Any) -> None:
-        if not valid_org_number(data["org_number"]):
+        if data["org_number"] is not None and not valid_org_number(data["org_number"]):
             raise ValidationError(
                 "Not a valid Norwegian organisation number (9 digits with a mod-11 check digit).",
                 "org_number",
@@ -96,11 +100,57 @@ class DataCategorySchema(StrictSchema):
     special = JsonBoolean(load_default=False)
 
 
+class TextOrLocalised(fields.Field):
+    """A text in bokmål and English ({nb, en}), or one plain text kept from records written before."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValidationError("Give a text.")
+            return value
+        return Localised()._deserialize(value, attr, data, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
 class TransferSchema(StrictSchema):
-    country = fields.String(required=True, validate=validate.Length(min=2, max=100))
-    recipient = fields.String(required=True)
+    country = TextOrLocalised(required=True, metadata={"description": "The third country, {nb, en}"})
+    recipient = TextOrLocalised(required=True, metadata={"description": "The recipient, {nb, en}"})
     safeguard = fields.String(required=True, validate=_one_of(SAFEGUARDS, "safeguard"))
-    details = fields.String(load_default=None, allow_none=True)
+    details = TextOrLocalised(load_default=None, allow_none=True)
+
+
+AUTOMATED_GROUNDS = ("22(2)(a)", "22(2)(b)", "22(2)(c)")
+
+
+class AutomatedDecisionSchema(StrictSchema):
+    """What a person is told about a decision made by automated means (Art. 13(2)(f), 14(2)(g), 15(1)(h))."""
+
+    ground = fields.String(
+        required=True,
+        validate=_one_of(AUTOMATED_GROUNDS, "Art. 22(2) ground"),
+        metadata={"description": "22(2)(a) contract | 22(2)(b) authorised by law | 22(2)(c) consent"},
+    )
+    authority = Localised(
+        load_default=None, allow_none=True, metadata={"description": "The law that authorises it (22(2)(b))"}
+    )
+    logic = Localised(required=True, metadata={"description": "The logic involved, in plain words"})
+    significance = Localised(
+        required=True, metadata={"description": "Its significance and envisaged consequences for the person"}
+    )
+
+    @validates_schema
+    def _law_named(self, data: dict, **_: Any) -> None:
+        if data["ground"] == "22(2)(b)" and not data.get("authority"):
+            raise ValidationError("A decision authorised by law (22(2)(b)) must name the law.", "authority")
+
+
+# The fields a draft record may mark as not stated by its source: the record says so instead of guessing.
+NOT_STATED_FIELDS = (
+    "legal_basis", "national_basis", "processors", "recipients", "transfers", "retention",
+    "security_measures", "data_categories", "data_subjects", "source", "systems", "owner",
+)  # fmt: skip
 
 
 def _valid_cron(value: str) -> None:
@@ -318,6 +368,17 @@ class ActivitySchema(StrictSchema):
         },
     )
     automated_decisions = JsonBoolean(load_default=False)
+    # Left out of a record without automated decisions: records loaded before keep their hash.
+    automated_decision = fields.Nested(
+        AutomatedDecisionSchema,
+        allow_none=True,
+        metadata={"description": "With automated_decisions: the Art. 22(2) ground, logic, significance"},
+    )
+    not_stated = fields.List(
+        fields.String(validate=_one_of(NOT_STATED_FIELDS, "field")),
+        validate=validate.Length(min=1, error="Give at least one, or leave the field out."),
+        metadata={"description": "Fields the source does not state (a draft's unknowns): the record says so"},
+    )
     business_process = fields.String(load_default=None, allow_none=True)
     owner = fields.String(load_default=None, allow_none=True)
     review_date = fields.Date(load_default=None, allow_none=True)
@@ -375,6 +436,14 @@ class ActivitySchema(StrictSchema):
         if len(keys) != len(set(keys)):
             errors["data_categories"] = ["Each data category key must be unique within the activity."]
         errors.update(_joint_arrangement_errors(data))
+        if data.get("automated_decision") and not data.get("automated_decisions"):
+            errors["automated_decision"] = ["Only an activity with automated_decisions describes one."]
+        if data.get("automated_decision") and data.get("art9_condition"):
+            allowed = {"9(2)(a)", "9(2)(g)"}
+            if not allowed & {data["art9_condition"], *(data.get("art9_conditions") or [])}:
+                errors["automated_decision"] = [
+                    "Art. 22(4): an automated decision on special categories needs 9(2)(a) or 9(2)(g)."
+                ]
         if errors:
             raise ValidationError(errors)
 
@@ -388,7 +457,7 @@ class ActivitySchema(StrictSchema):
         for key in ("legal_bases", "art9_conditions"):
             if len(data.get(key) or []) <= 1:
                 data.pop(key, None)
-        for key in ("statutory_registry", "joint_arrangement"):
+        for key in ("statutory_registry", "joint_arrangement", "automated_decision"):
             if data.get(key, False) is None:  # the API answers null for "none": same record
                 data.pop(key)
         return data
@@ -425,6 +494,13 @@ class NoticeSchema(StrictSchema):
     intro = Localised(required=True)
     contact = Localised(required=True)
     controller = fields.String(required=True, validate=SLUG)
+    # Left out of a notice listing only its own service's activities: notices loaded before keep their hash.
+    also_lists = fields.List(
+        fields.String(validate=SLUG),
+        validate=validate.Length(min=1, error="Give at least one, or leave the field out."),
+        metadata={"description": "Activities recorded under another service that this notice also describes "
+                  "(one processing, one record: e.g. a chatbot offered on two sites)"},
+    )  # fmt: skip
 
 
 class ActivitiesFileSchema(StrictSchema):

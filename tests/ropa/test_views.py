@@ -39,6 +39,9 @@ def test_the_activity_list_filters_by_legal_basis_and_status(client, login) -> N
     html = client.get("/officer/activities?legal_basis=6(1)(a)&lang=en").get_data(as_text=True)
     assert "surveys" in html and "/officer/activities/accounts" not in html
     html = client.get("/officer/activities?status=retired").get_data(as_text=True)
+    # the shipped record's one retired activity: the chatbot recorded twice (issue 17)
+    assert "/officer/activities/helsenorge-chatbot" in html and "/officer/activities/chatbot" not in html
+    html = client.get("/officer/activities?status=retired&service=helsedata").get_data(as_text=True)
     assert "No activities match." in html or "Ingen aktiviteter" in html
 
 

@@ -12,7 +12,7 @@ from privacy_service.documents import build_pdf, contact_rows, dpo_text, key_val
 from privacy_service.kernel import RIGHTS
 from privacy_service.ropa.pdf.labels import DATATILSYNET, NOTICE_LABELS
 from privacy_service.ropa.texts import art9_conditions_text, legal_bases_text, org_name, transfer_text
-from privacy_service.wording import localised, period_text, text
+from privacy_service.wording import localised, org_number_text, period_text, text
 
 
 def _labels(lang: str) -> dict[str, Any]:
@@ -114,7 +114,8 @@ def _responsible(
 
 def _org_line(orgs: dict[str, dict[str, Any]], slug: str, lang: str) -> str:
     org = orgs.get(slug) or {}
-    details = ", ".join(str(v) for v in (org.get("org_number"), org.get("email")) if v)
+    number = f"{text('org_number', lang)} {org_number_text(org, lang)}"
+    details = ", ".join(str(v) for v in (number, org.get("email")) if v)
     return f"{org_name(orgs, slug, lang)} ({details})" if details else org_name(orgs, slug, lang)
 
 

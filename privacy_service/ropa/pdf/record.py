@@ -33,7 +33,7 @@ from privacy_service.ropa.texts import (
     special_categories,
     transfer_text,
 )
-from privacy_service.wording import format_datetime, localised, period_text, text, yes_no
+from privacy_service.wording import format_datetime, localised, org_number_text, period_text, text, yes_no
 
 
 def _labels(lang: str) -> dict[str, Any]:
@@ -262,7 +262,7 @@ def processors_overview(
     rows = [
         [
             org_name(orgs, slug, lang),
-            (orgs.get(slug) or {}).get("org_number"),
+            org_number_text(orgs.get(slug), lang),
             L["roles"].get(role, role),
             entry["refs"],
             entry["acts"],

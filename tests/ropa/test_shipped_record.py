@@ -1,0 +1,55 @@
+"""The shipped record, corrected (issue 17): what a DPO signing it checks, read back from the registry."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from flask import Flask
+from tests_support import bearer
+
+from privacy_service.policies import PolicyError, read_policies
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+
+
+def test_the_chatbot_is_one_record_shown_in_both_notices(app: Flask, client, make_key) -> None:  # type: ignore[no-untyped-def]
+    for service in ("helsenorge", "helsedirektoratet"):
+        html = client.get(f"/privacy/{service}?lang=en").get_data(as_text=True)
+        assert html.count("<h3>Chatbot on helsenorge.no</h3>") == 1, service
+        assert "The chatbot on Helsenorge" not in html  # the retired duplicate
+    # one consent purpose: a withdrawal ends the processing the two notices describe
+    docs = read_policies(POLICIES)
+    active = [a for a in docs["activities"] if a["status"] == "active"]
+    assert [a["slug"] for a in active if a.get("consent_purpose") and "chatbot" in a["slug"]] == ["chatbot"]
+    # the Helsenorge notice changes when the record it borrows changes
+    key = bearer(make_key("registry:read", "registry:write"))
+    before = client.get("/privacy/helsenorge.pdf?lang=en").headers["ETag"]
+    record = client.get("/api/v1/activities/chatbot", headers=key)
+    body = {k: v for k, v in record.get_json().items() if k not in {"version", "created_at", "updated_at",
+                                                                  "updated_by", "rights"}}  # fmt: skip
+    body["name"] = {"nb": "Chatboten", "en": "The chatbot"}
+    put = client.put("/api/v1/activities/chatbot", json=body, headers=key)
+    assert put.status_code == 200, put.get_json()
+    assert client.get("/privacy/helsenorge.pdf?lang=en").headers["ETag"] != before
+
+
+def _copy(tmp_path: Path) -> Path:
+    root = tmp_path / "policies"
+    shutil.copytree(POLICIES, root)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"), [("no-such-activity", "unknown activity"), ("helsenorge-cookies", "already this")]
+)
+def test_a_notice_cannot_list_what_is_missing_or_its_own(tmp_path: Path, slug: str, message: str) -> None:
+    root = _copy(tmp_path)
+    path = root / "activities" / "helsenorge.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["notice"]["also_lists"] = [slug]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    with pytest.raises(PolicyError, match=message):
+        read_policies(root)
