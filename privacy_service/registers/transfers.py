@@ -74,10 +74,10 @@ class TransferView:
     name: Mapping[str, str]
     index: int  # its place among the activity's transfers
     key: str
-    country: str
-    recipient: str
+    country: Any  # text, or {nb, en}
+    recipient: Any
     safeguard: str
-    details: str | None
+    details: Any
     assessed: bool = False
     stale: bool = False  # the record's safeguard changed since the assessment
     derogation_point: str | None = None
@@ -97,9 +97,16 @@ class TransferView:
         return TOOLS.get(self.safeguard, self.safeguard)
 
 
+def _english(value: Any) -> str:
+    """A record's text as the one stable string: its English version ({nb, en}), or the plain text."""
+    return str(value.get("en") or value.get("nb") or "") if isinstance(value, Mapping) else str(value or "")
+
+
 def transfer_key(transfer: Mapping[str, Any]) -> str:
-    """A stable key for a transfer, from its country and recipient (the record has no id for it)."""
-    text = f"{transfer.get('country', '').strip().lower()}\n{transfer.get('recipient', '').strip().lower()}"
+    """A stable key for a transfer, from its country and recipient (the record has no id for it); a text given
+    in both languages is keyed by its English version."""
+    country, recipient = _english(transfer.get("country")), _english(transfer.get("recipient"))
+    text = f"{country.strip().lower()}\n{recipient.strip().lower()}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -198,14 +205,15 @@ def save_assessment(session: Session, *, data: Mapping[str, Any], actor: Actor) 
         row = TransferAssessment(
             activity=view.activity,
             transfer_key=view.key,
-            country=view.country,
-            recipient=view.recipient,
+            country=_english(view.country),
+            recipient=_english(view.recipient),
             safeguard=view.safeguard,
             assessed_by=data["assessed_by"],
             assessed_on=data["assessed_on"],
         )
         session.add(row)
-    row.country, row.recipient, row.safeguard = view.country, view.recipient, view.safeguard
+    row.country, row.recipient = _english(view.country), _english(view.recipient)
+    row.safeguard = view.safeguard
     for name in ASSESSMENT_FIELDS:
         setattr(row, name, data.get(name))
     row.updated_at, row.updated_by = utcnow(), str(actor)
@@ -242,7 +250,7 @@ def transfer_gap_texts(activities: list[Mapping[str, Any]], assessed: set[tuple[
         name = record.get("name") or {}
         label = f"{name.get('en') or name.get('nb') or ''} ({record['slug']})"
         for transfer in record.get("transfers") or []:
-            where = f"{transfer['recipient']} in {transfer['country']}"
+            where = f"{_english(transfer['recipient'])} in {_english(transfer['country'])}"
             if transfer.get("safeguard") == "none":
                 lines.append(
                     f"Transfer without a Chapter V tool: {label} transfers to {where}. Without an adequacy "
