@@ -26,6 +26,7 @@ from privacy_service.dsar.letter import Block, to_flowables, to_html
 from privacy_service.dsar.models import DsarOutcome
 from privacy_service.kernel import LEGAL_BASES, record_bases, record_rights
 from privacy_service.retention.service import public_text
+from privacy_service.ropa import service as ropa_service
 from privacy_service.wording import OSLO, localised, period_text, yes_no
 
 MAX_ROWS_IN_LETTER = 25  # per table; every row is in the attached files
@@ -116,7 +117,7 @@ L: dict[str, dict[str, Any]] = {
         "rights": "Dine rettigheter",
         "automated": "Automatiserte avgjørelser",
         "no_automated": "Ingen automatiserte avgjørelser eller profilering.",
-        "automated_yes": "Ja: personvernerklæringen beskriver logikken og hva den betyr for deg (art. 22).",
+        "transfers": "Overføring ut av EU/EØS og garantiene for den (art. 15 nr. 2)",
         "none": "Ingen",
         "data": "Opplysningene vi har om deg",
         "record": "Registrering {i} av {n}",
@@ -273,7 +274,7 @@ L: dict[str, dict[str, Any]] = {
         "rights": "Your rights",
         "automated": "Automated decisions",
         "no_automated": "No automated decisions or profiling.",
-        "automated_yes": "Yes: the privacy notice describes the logic and what it means for you (Art. 22).",
+        "transfers": "Transfers outside the EU/EEA and their safeguards (Art. 15(2))",
         "none": "None",
         "data": "The data we hold about you",
         "record": "Record {i} of {n}",
@@ -566,8 +567,12 @@ def _about(record: Mapping[str, Any], answer: Answer, lang: str) -> list[Block]:
         (t["retention"], kept_for),
         (t["source"], localised(record.get("source"), lang) or t["none"]),
         (t["rights"], rights),
-        (t["automated"], t["automated_yes"] if record.get("automated_decisions") else t["no_automated"]),
     ]
+    if transfers := record.get("transfers"):
+        pairs.append((t["transfers"], [ropa_service.transfer_text(x, lang) for x in transfers]))
+    # Art. 15(1)(h): the ground, the logic and the significance, not a pointer to the notice
+    automated = ropa_service.automated_decision_rows(record, lang)
+    pairs.append((t["automated"], [f"{k}: {v}" for k, v in automated] if automated else t["no_automated"]))
     return [("muted", t["about"]), ("pairs", pairs)]
 
 

@@ -12,7 +12,6 @@ from privacy_service.db import get_session
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.ropa import service
 from privacy_service.security.access import public
-from privacy_service.wording import org_number_text
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -86,7 +85,19 @@ def safeguard(value: str | None, lang: str | None = None) -> str:
 @bp.app_template_filter("org_number")
 def org_number(org: dict[str, Any] | None, lang: str | None = None) -> str:
     """An organisation's number, or "not stated" in the page's language."""
-    return org_number_text(org, lang or _lang())
+    return service.org_number_text(org, lang or _lang())
+
+
+@bp.app_template_filter("period")
+def period(value: str | None, lang: str | None = None) -> str:
+    """An ISO 8601 period in words ("30 dager"), never the code."""
+    return service.period_text(value, lang or _lang()) or ""
+
+
+@bp.app_template_filter("automated")
+def automated(record: dict[str, Any], lang: str | None = None) -> list[tuple[str, str]]:
+    """A record's automated decisions as (label, text) rows: the Art. 22(2) ground, logic, significance."""
+    return service.automated_decision_rows(record, lang or _lang())
 
 
 @bp.app_template_filter("loc")

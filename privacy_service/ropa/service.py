@@ -30,7 +30,7 @@ from privacy_service.ropa.models import (
     ServiceNotice,
 )
 from privacy_service.ropa.notice_cache import RenderCache, notice_etag
-from privacy_service.ropa.pdf.labels import REASONS_NB
+from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
 from privacy_service.ropa.records import (
     Activity,
     ActivityFilter,
@@ -71,7 +71,16 @@ from privacy_service.ropa.rulechanges import (
     rules_differ,
 )
 from privacy_service.ropa.rules import STATUSES
-from privacy_service.ropa.texts import SAFEGUARD_TEXTS, dpia_texts, lia_text, retention_rule_text
+from privacy_service.ropa.texts import (
+    SAFEGUARD_TEXTS,
+    automated_decision_rows,
+    dpia_texts,
+    lia_text,
+    not_stated_text,
+    retention_rule_text,
+    transfer_text,
+)
+from privacy_service.wording import org_number_text, period_text
 
 __all__ = [  # what readers, the API, the pages and the command line use besides the writes below
     "RULE_SCOPE",
@@ -114,7 +123,13 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "notice_version",
     "retention_rule_text",
     "safeguard_text",
+    "automated_decision_rows",
     "dpia_texts",
+    "not_stated_text",
+    "record_words",
+    "transfer_text",
+    "org_number_text",
+    "period_text",
     "lia_text",
     "right_reason_text",
     "ropa_document",
@@ -536,6 +551,14 @@ def notice_pdf(session: Session, *, service: str, lang: str, version: str, cache
         return render_notice(doc, lang=lang)
 
     return cache.get((service, lang, version), render)
+
+
+def record_words(lang: str) -> dict[str, Any]:
+    """Words for the record's codes (roles, statuses, rights and their reasons) in the language, as the record
+    PDF prints them; the officer's record page uses the same."""
+    words = dict(RECORD_LABELS.get(lang, RECORD_LABELS["en"]))
+    words["reasons"] = REASONS_NB if lang == "nb" else {}
+    return words
 
 
 def safeguard_text(safeguard: str | None, lang: str) -> str:

@@ -40,6 +40,73 @@ SAFEGUARD_TEXTS: dict[str, dict[str, str]] = {
     "none": {"en": "no safeguard", "nb": "ingen garantier"},
 }
 
+AUTOMATED_GROUNDS: dict[str, dict[str, str]] = {
+    "22(2)(a)": {
+        "en": "necessary for entering into or performing a contract with you (GDPR Art. 22(2)(a))",
+        "nb": "nødvendig for å inngå eller oppfylle en avtale med deg (personvernforordningen art. 22 nr. 2 "
+        "bokstav a)",
+    },
+    "22(2)(b)": {
+        "en": "authorised by law (GDPR Art. 22(2)(b))",
+        "nb": "tillatt etter lov (personvernforordningen art. 22 nr. 2 bokstav b)",
+    },
+    "22(2)(c)": {
+        "en": "your explicit consent (GDPR Art. 22(2)(c))",
+        "nb": "ditt uttrykkelige samtykke (personvernforordningen art. 22 nr. 2 bokstav c)",
+    },
+}
+_AUTOMATED_LABELS = {
+    "en": {"ground": "Ground", "logic": "How it is decided", "significance": "What it means for you"},
+    "nb": {"ground": "Grunnlag", "logic": "Slik avgjøres det", "significance": "Hva det betyr for deg"},
+}
+_NO_DETAILS = {
+    "en": "Yes, but the record does not yet describe the ground, the logic and what it means for you.",
+    "nb": "Ja, men protokollen beskriver ennå ikke grunnlaget, logikken og hva det betyr for deg.",
+}
+
+
+def automated_decision_rows(record: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    """What a person is told about decisions made by automated means (Art. 13(2)(f), 15(1)(h)): the Art.
+    22(2) ground with the law that allows it, the logic, and its significance, as label/text rows; empty for
+    an activity without automated decisions."""
+    if not record.get("automated_decisions"):
+        return []
+    decision = record.get("automated_decision")
+    labels = _AUTOMATED_LABELS.get(lang, _AUTOMATED_LABELS["en"])
+    if not decision:
+        return [(labels["ground"], _NO_DETAILS.get(lang, _NO_DETAILS["en"]))]
+    ground = localised(AUTOMATED_GROUNDS.get(decision["ground"]), lang) or decision["ground"]
+    if decision.get("authority"):
+        ground = f"{ground}: {localised(decision['authority'], lang)}"
+    return [
+        (labels["ground"], ground),
+        (labels["logic"], localised(decision.get("logic"), lang)),
+        (labels["significance"], localised(decision.get("significance"), lang)),
+    ]
+
+
+_NOT_STATED_NAMES = {
+    "legal_basis": {"en": "legal basis", "nb": "behandlingsgrunnlag"},
+    "national_basis": {"en": "national legal basis", "nb": "nasjonalt rettsgrunnlag"},
+    "processors": {"en": "data processors", "nb": "databehandlere"},
+    "recipients": {"en": "recipients", "nb": "mottakere"},
+    "transfers": {"en": "transfers outside the EEA", "nb": "overføringer ut av EØS"},
+    "retention": {"en": "storage period", "nb": "lagringstid"},
+    "security_measures": {"en": "security measures", "nb": "sikkerhetstiltak"},
+    "data_categories": {"en": "categories of personal data", "nb": "kategorier av personopplysninger"},
+    "data_subjects": {"en": "categories of data subjects", "nb": "kategorier av registrerte"},
+    "source": {"en": "where the data come from", "nb": "hvor opplysningene kommer fra"},
+    "systems": {"en": "systems", "nb": "systemer"},
+    "owner": {"en": "owner of the processing", "nb": "eier av behandlingen"},
+}
+
+
+def not_stated_text(record: Mapping[str, Any], lang: str) -> str:
+    """The fields a record's source does not state, in words ("legal basis, storage period"), or ""."""
+    return ", ".join(
+        localised(_NOT_STATED_NAMES.get(field), lang) or field for field in record.get("not_stated") or []
+    )
+
 
 def legal_basis_text(code: str | None, lang: str) -> str:
     """Return the legal basis with its article, e.g. "Consent (GDPR Art. 6(1)(a))"."""

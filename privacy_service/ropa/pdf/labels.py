@@ -27,6 +27,7 @@ _RECORD_EN: dict[str, Any] = {
     "joint_contact": "Contact point for the data subjects",
     "joint_agreement": "Arrangement (reference, date)",
     "not_stated": "Not stated",
+    "unknowns": "Not stated by the source (to be filled in)",
     "representative": "Representative (Art. 27)",
     "dpo": "Data protection officer",
     "owner": "Owner",
@@ -106,6 +107,7 @@ _RECORD_NB: dict[str, Any] = {
     "joint_contact": "Kontaktpunkt for de registrerte",
     "joint_agreement": "Ordningen (referanse, dato)",
     "not_stated": "Ikke oppgitt",
+    "unknowns": "Ikke oppgitt i kilden (må fylles ut)",
     "representative": "Representant (art. 27)",
     "dpo": "Personvernombud",
     "owner": "Eier",
@@ -230,6 +232,8 @@ _NOTICE_EN: dict[str, Any] = {
     "processors": "Processors who handle the data for us",
     "joint_essence": "How the joint controllers share the responsibility",
     "joint_contact": "Your contact point",
+    "own_controller": "Controller for this processing",
+    "automated": "Automated decisions (GDPR Art. 22)",
     "special": "This includes special categories of personal data (Art. 9).",
     "all_processors": "Our processors",
     "processors_intro": "These organisations process personal data on our behalf, under a data processing "
@@ -275,6 +279,8 @@ _NOTICE_NB: dict[str, Any] = {
     "processors": "Databehandlere som behandler opplysningene for oss",
     "joint_essence": "Slik deler de behandlingsansvarlige ansvaret",
     "joint_contact": "Kontaktpunkt for deg",
+    "own_controller": "Behandlingsansvarlig for denne behandlingen",
+    "automated": "Automatiserte avgjørelser (personvernforordningen art. 22)",
     "special": "Dette omfatter særlige kategorier personopplysninger (art. 9).",
     "all_processors": "Våre databehandlere",
     "processors_intro": "Disse virksomhetene behandler personopplysninger på våre vegne, etter en "

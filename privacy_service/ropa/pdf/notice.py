@@ -11,7 +11,13 @@ from reportlab.platypus import CondPageBreak, Flowable, Spacer
 from privacy_service.documents import build_pdf, contact_rows, dpo_text, key_value_table, letterhead, para
 from privacy_service.kernel import RIGHTS
 from privacy_service.ropa.pdf.labels import DATATILSYNET, NOTICE_LABELS
-from privacy_service.ropa.texts import art9_conditions_text, legal_bases_text, org_name, transfer_text
+from privacy_service.ropa.texts import (
+    art9_conditions_text,
+    automated_decision_rows,
+    legal_bases_text,
+    org_name,
+    transfer_text,
+)
 from privacy_service.wording import localised, org_number_text, period_text, text
 
 
@@ -45,8 +51,11 @@ def _joint_rows(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str) -
     ]
 
 
-def activity_block(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str) -> list[Flowable]:
-    """Return one activity explained for data subjects: what, why, on which basis, how long, who gets it."""
+def activity_block(
+    a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str, notice_controller: str | None = None
+) -> list[Flowable]:
+    """Return one activity explained for data subjects: what, why, on which basis, how long, who gets it;
+    who is responsible when another body than the notice's controller is, and any automated decisions."""
     L = _labels(lang)  # noqa: N806 - reads as a label table
     processors = [
         org_name(orgs, p.get("organisation"), lang)
@@ -64,7 +73,10 @@ def activity_block(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str
         (L["transfers"], [transfer_text(t, lang) for t in a.get("transfers") or []]),
         (L["processors"], processors),
         *_joint_rows(a, orgs, lang),
+        (L["automated"], [f"{label}: {value}" for label, value in automated_decision_rows(a, lang)]),
     ]
+    if notice_controller and a.get("controller") != notice_controller and not a.get("joint_arrangement"):
+        rows.insert(0, (L["own_controller"], _org_line(orgs, a["controller"], lang)))
     rows = [(label, value) for label, value in rows if value]
     story: list[Flowable] = [
         CondPageBreak(45 * mm),
@@ -175,7 +187,7 @@ def render_notice_pdf(
     story += _responsible(controller, organisations, activities, lang)
     story += [para(L["processing"], "h1")]
     for activity in activities:
-        story += activity_block(activity, organisations, lang)
+        story += activity_block(activity, organisations, lang, notice_controller=slug)
     story += _processors(organisations, activities, lang)
     story += rights_block(activities, lang)
     story += _contact_and_complaint(notice, controller, lang)

@@ -24,10 +24,12 @@ from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
 from privacy_service.ropa.texts import (
     art9_conditions_text,
     art89_text,
+    automated_decision_rows,
     dpia_texts,
     legal_bases_text,
     lia_text,
     main_controller,
+    not_stated_text,
     org_name,
     retention_rule_words,
     special_categories,
@@ -157,9 +159,14 @@ def _security_and_risk(
         (L["dpia_reference"], dpia["reference"]),
         (L["dpia_outcome"], dpia["outcome"]),
         (L["prior_consultation"], dpia["prior_consultation"]),
-        (L["automated"], yes_no(bool(a.get("automated_decisions")), lang)),
+        (L["automated"], _automated(a, lang)),
         (L["review_date"], a.get("review_date")),
     ]
+
+
+def _automated(a: dict[str, Any], lang: str) -> str | list[str]:
+    rows = automated_decision_rows(a, lang)
+    return [f"{label}: {value}" for label, value in rows] if rows else yes_no(False, lang)
 
 
 def _processor_rows(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: str) -> list[list[Any]]:
@@ -218,7 +225,9 @@ def activity_section(
     `assessment` is the activity's DPIA from the register, as plain data (ropa.texts.dpia_texts); none means
     nobody assessed it; `lia` is its legitimate-interest assessment in the same way (ropa.texts.lia_text)."""
     L = _labels(lang)  # noqa: N806
+    unknowns = not_stated_text(a, lang)
     rows = [
+        *([(L["unknowns"], unknowns)] if unknowns else []),
         *_responsibility(a, orgs, lang),
         *_purposes(a, lang, lia),
         *_data(a, lang),
