@@ -235,3 +235,32 @@ def test_hostile_reasons_stay_text_in_the_draft_and_the_officers_draft_page(
     assert (
         _text(client.get(f"/api/v1/requests/{reference}/draft", headers=officer).data).count("alert(1)") == 1
     )
+
+
+def test_an_access_answer_explains_an_automated_decision_and_the_transfers(app, client, officer, make_key, demo) -> None:  # type: ignore[no-untyped-def]
+    """Art. 15(1)(h) and 15(2): the ground, logic and significance of an automated decision, and each transfer's
+    safeguard, in the letter itself (it only said "the privacy notice describes the logic")."""
+    registry = bearer(make_key("registry:read", "registry:write"))
+    record = client.get("/api/v1/activities/accounts", headers=registry).get_json()
+    body = {k: v for k, v in record.items() if k not in {"version", "created_at", "updated_at", "updated_by",
+                                                         "rights"}}  # fmt: skip
+    body["automated_decisions"] = True
+    body["automated_decision"] = {
+        "ground": "22(2)(c)",
+        "logic": {"nb": "Kontoen stenges automatisk etter to år uten innlogging.",
+                  "en": "The account is closed automatically after two years without a login."},
+        "significance": {"nb": "Du må opprette en ny konto for å søke igjen.",
+                         "en": "You must create a new account to apply again."},
+    }  # fmt: skip
+    body["transfers"] = [{"country": {"nb": "USA", "en": "United States"},
+                          "recipient": {"nb": "Driftsleverandøren", "en": "The hosting supplier"},
+                          "safeguard": "scc"}]  # fmt: skip
+    put = client.put("/api/v1/activities/accounts", json=body, headers=registry)
+    assert put.status_code == 200, put.get_json()
+    reference = _approved(app, client, officer, type="access", activities=HELSEDATA)
+    complete(client, reference, officer)
+    text = _text(client.get(f"/api/v1/requests/{reference}/package?part=letter", headers=officer).data)
+    assert "Grunnlag: ditt uttrykkelige samtykke (personvernforordningen art. 22 nr. 2 bokstav c)" in text
+    assert "Slik avgjøres det: Kontoen stenges automatisk" in text and "Du må opprette en ny konto" in text
+    assert "USA – Driftsleverandøren (standard personvernbestemmelser (art. 46))" in text
+    assert "closed automatically" not in text and "United States" not in text
