@@ -237,9 +237,11 @@ def test_hostile_reasons_stay_text_in_the_draft_and_the_officers_draft_page(
     )
 
 
-def test_an_access_answer_explains_an_automated_decision_and_the_transfers(app, client, officer, make_key, demo) -> None:  # type: ignore[no-untyped-def]
-    """Art. 15(1)(h) and 15(2): the ground, logic and significance of an automated decision, and each transfer's
-    safeguard, in the letter itself (it only said "the privacy notice describes the logic")."""
+def test_an_access_answer_explains_an_automated_decision_and_the_transfers(  # type: ignore[no-untyped-def]
+    app, client, officer, make_key, demo
+) -> None:
+    """Art. 15(1)(h) and 15(2): the ground, logic and significance of an automated decision, and each
+    transfer's safeguard, in the letter itself (it only said "the privacy notice describes the logic")."""
     registry = bearer(make_key("registry:read", "registry:write"))
     record = client.get("/api/v1/activities/accounts", headers=registry).get_json()
     body = {k: v for k, v in record.items() if k not in {"version", "created_at", "updated_at", "updated_by",

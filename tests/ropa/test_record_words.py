@@ -1,5 +1,5 @@
-"""What the record, the notice and the officer page say about automated decisions (Art. 22), a draft's unknowns,
-organisations without a known number and transfers (issue 17): in the reader's language, never as codes."""
+"""What the record, the notice and the officer page say about automated decisions (Art. 22), a draft's
+unknowns, organisations without a known number and transfers (issue 17): in the reader's language, no codes."""
 
 from __future__ import annotations
 
@@ -79,7 +79,9 @@ def test_an_automated_decision_the_record_does_not_yet_explain_says_so(client, w
             {
                 "automated_decisions": True,
                 "automated_decision": DECISION,
-                "data_categories": [{"key": "health", "name": {"nb": "Helse", "en": "Health"}, "special": True}],
+                "data_categories": [
+                    {"key": "health", "name": {"nb": "Helse", "en": "Health"}, "special": True}
+                ],
                 "art9_condition": "9(2)(h)",
             },
             "automated_decision",
@@ -124,7 +126,8 @@ def test_an_organisation_without_a_known_number_is_listed_as_not_stated(client, 
     assert "Supplier AS not stated" in record and "None" not in record
     # an empty or malformed number is still refused
     for bad in ("", "123"):
-        refused = client.put("/api/v1/organisations/supplier", json={**org, "org_number": bad}, headers=writer)
+        body = {**org, "org_number": bad}
+        refused = client.put("/api/v1/organisations/supplier", json=body, headers=writer)
         assert refused.status_code == 422, bad
 
 
@@ -139,5 +142,5 @@ def test_a_transfer_is_written_in_the_readers_language(client, writer) -> None: 
     nb = client.get("/privacy/helsedata?lang=nb").get_data(as_text=True)
     assert "USA (standard personvernbestemmelser (art. 46))" in nb and "United States" not in nb
     record = _pdf_text(client.get("/api/v1/ropa?format=pdf&lang=nb&service=helsedata", headers=writer).data)
-    assert "USA – Leverandørens morselskap (standard personvernbestemmelser (art. 46); Standardavtale" in record
+    assert "USA – Leverandørens morselskap (standard personvernbestemmelser (art. 46); Standard" in record
     assert "parent company" not in record
