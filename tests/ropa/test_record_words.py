@@ -1,5 +1,5 @@
 """What the record, the notice and the officer page say about automated decisions (Art. 22), a draft's
-unknowns, organisations without a known number and transfers (issue 17): in the reader's language, no codes."""
+unknowns, organisations without a known number and transfers (issue 17): in the reader's language."""
 
 from __future__ import annotations
 
