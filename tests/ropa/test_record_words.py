@@ -51,9 +51,7 @@ def test_an_automated_decision_is_explained_in_the_notice_record_and_officer_pag
     assert DECISION["significance"]["en"] in en
     pdf = _pdf_text(client.get("/privacy/helsedata.pdf?lang=nb").data)
     assert "Hva det betyr for deg" in pdf and "frikort uten å søke" in pdf
-    record = _pdf_text(
-        client.get("/api/v1/ropa?format=pdf&lang=nb&service=helsedata", headers=writer).data
-    )
+    record = _pdf_text(client.get("/api/v1/ropa?format=pdf&lang=nb&service=helsedata", headers=writer).data)
     assert "Slik avgjøres det: Vi legger sammen egenandelene" in record
     login("auditor")
     page = client.get("/officer/activities/test-activity?lang=nb").get_data(as_text=True)
@@ -105,9 +103,7 @@ def test_a_draft_lists_what_its_source_does_not_state_in_words(client, writer, l
     page = client.get("/officer/activities/test-activity?lang=nb").get_data(as_text=True)
     assert "Ikke oppgitt i kilden (må fylles ut)" in page and "behandlingsgrunnlag, lagringstid" in page
     assert "utkast" in page and "not_stated" not in page and "legal_basis" not in page
-    record = _pdf_text(
-        client.get("/api/v1/ropa?format=pdf&lang=en&service=helsedata", headers=writer).data
-    )
+    record = _pdf_text(client.get("/api/v1/ropa?format=pdf&lang=en&service=helsedata", headers=writer).data)
     assert "Not stated by the source (to be filled in) legal basis, storage period" in record
     # a draft is not published
     assert "Prøveaktivitet" not in client.get("/privacy/helsedata?lang=nb").get_data(as_text=True)
