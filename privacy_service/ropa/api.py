@@ -168,13 +168,21 @@ def put_organisation(data: dict[str, Any], slug: str) -> dict[str, Any]:
     description="The record of processing as PDF, CSV, JSON or JSON-LD (W3C DPV)",
 )
 @require("registry:read")
-def ropa(format: str, lang: str, service: str | None, include_retired: bool) -> Response:  # noqa: A002
-    """Export the whole record of processing."""
-    body, media_type, filename = service_export(format, lang, service, include_retired)
+def ropa(  # noqa: PLR0913
+    format: str,  # noqa: A002
+    lang: str,
+    service: str | None,
+    include_retired: bool,
+    controller: str | None,
+) -> Response:
+    """Export the record of processing: all of it, one service's, or one controller's (Art. 30(1))."""
+    body, media_type, filename = service_export(format, lang, service, include_retired, controller)
     return send_download(body, mimetype=media_type, filename=filename)
 
 
-def service_export(fmt: str, lang: str, svc: str | None, include_retired: bool) -> tuple[bytes, str, str]:
+def service_export(
+    fmt: str, lang: str, svc: str | None, include_retired: bool, controller: str | None = None
+) -> tuple[bytes, str, str]:
     """Render the ROPA for the current request, with the DPIA register's assessments (see record_dpias)."""
     return service.export_ropa(
         get_session(),
@@ -185,6 +193,7 @@ def service_export(fmt: str, lang: str, svc: str | None, include_retired: bool) 
         base_url=current_app.config["PRIVACY_BASE_URL"],
         dpias=record_dpias(),
         lias=record_lias(),
+        controller=controller,
     )
 
 

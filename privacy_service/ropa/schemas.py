@@ -666,6 +666,11 @@ class RopaArgsSchema(Schema):
         ),
     )
     include_retired = fields.Boolean(load_default=True)
+    controller = fields.String(
+        load_default=None,
+        validate=SLUG,
+        metadata={"description": "One controller's record: the activities it is (joint) controller of"},
+    )
 
 
 activity_schema = ActivitySchema()

@@ -470,17 +470,25 @@ def export_ropa(
     base_url: str = "http://localhost:5000",
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
     lias: Mapping[str, Mapping[str, Any]] | None = None,
+    controller: str | None = None,
 ) -> tuple[bytes, str, str]:
     """Render the record of processing; return the bytes, the media type and a file name.
 
     `dpias`: the DPIA register's assessments by activity slug, read by the caller (ropa never imports the
     register); without them the PDF and CSV say "not assessed" where the record itself says nothing.
-    `lias`: the legitimate-interest assessments by activity slug, read by the caller in the same way."""
+    `lias`: the legitimate-interest assessments by activity slug, read by the caller in the same way.
+    `controller`: one controller's record (Art. 30(1)): the activities it is (joint) controller of."""
     if fmt not in EXPORT_TYPES:
         raise ValidationFailed(
             f"Unknown format {fmt!r}.", fields={"format": ["Use pdf, csv, json or jsonld."]}
         )
     organisations, records = ropa_document(session, service=service, include_retired=include_retired)
+    if controller is not None:
+        if controller not in organisations:
+            raise ValidationFailed(
+                f"Unknown organisation {controller!r}.", fields={"controller": ["No such organisation."]}
+            )
+        records = [r for r in records if controller in (r["controller"], *(r.get("joint_controllers") or []))]
     now = utcnow()
     body = _render(
         fmt,
@@ -491,9 +499,10 @@ def export_ropa(
         base_url=base_url,
         dpias=dpias,
         lias=lias,
+        controller=controller,
     )
     media_type, ext = EXPORT_TYPES[fmt]
-    stem = f"ropa-{service}" if service else "ropa"
+    stem = "-".join(["ropa", *(v for v in (controller, service) if v)])
     return body, media_type, f"{stem}-{now:%Y%m%d}.{ext}"
 
 
@@ -507,11 +516,13 @@ def _render(
     base_url: str,
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
     lias: Mapping[str, Mapping[str, Any]] | None = None,
+    controller: str | None = None,
 ) -> bytes:
     if fmt == "pdf":
         return pdf.render_ropa_pdf(
             organisations=organisations,
             activities=activities,
+            controller=controller,
             generated_at=generated_at,
             lang=lang,
             dpias=dpias,

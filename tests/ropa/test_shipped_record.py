@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from flask import Flask
+from pypdf import PdfReader
 from tests_support import bearer
 
 from privacy_service.policies import PolicyError, read_policies
@@ -53,3 +55,25 @@ def test_a_notice_cannot_list_what_is_missing_or_its_own(tmp_path: Path, slug: s
     path.write_text(yaml.safe_dump(doc, allow_unicode=True))
     with pytest.raises(PolicyError, match=message):
         read_policies(root)
+
+
+def _pdf_text(data: bytes) -> str:
+    return " ".join(" ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def test_the_record_is_one_record_per_controller(client, make_key) -> None:  # type: ignore[no-untyped-def]
+    key = bearer(make_key("registry:read"))
+    whole = _pdf_text(client.get("/api/v1/ropa?format=pdf&lang=nb&include_retired=false", headers=key).data)
+    own = whole.index("Behandlinger der Helsedirektoratet er behandlingsansvarlig")
+    nhn = whole.index("Behandlinger der Norsk helsenett SF er behandlingsansvarlig")
+    assert own < whole.index("Chatbot på helsenorge.no") < nhn < whole.index("Kontaktskjemaet på Helsenorge")
+    assert "det er Norsk helsenett SF som bestemmer formålet og midlene" in whole
+    # one controller's record holds its own activities (and those it controls jointly), nothing else
+    response = client.get("/api/v1/ropa?format=json&controller=nhn", headers=key)
+    assert response.status_code == 200 and "ropa-nhn-" in response.headers["Content-Disposition"]
+    activities = response.get_json()["activities"]
+    assert activities and all("nhn" in (a["controller"], *a["joint_controllers"]) for a in activities)
+    assert "helsenorge-contact-form" in {a["slug"] for a in activities}
+    assert "chatbot" not in {a["slug"] for a in activities}  # the Directorate's, though Helsenorge shows it
+    unknown = client.get("/api/v1/ropa?format=json&controller=nobody", headers=key)
+    assert unknown.status_code == 422 and "controller" in unknown.get_json()["error"]["fields"]

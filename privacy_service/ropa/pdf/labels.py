@@ -28,6 +28,17 @@ _RECORD_EN: dict[str, Any] = {
     "joint_agreement": "Arrangement (reference, date)",
     "not_stated": "Not stated",
     "unknowns": "Not stated by the source (to be filled in)",
+    "part_own": "Processing where {name} is controller",
+    "part_own_intro": (
+        "The record of {name} as controller (GDPR Art. 30(1)), with the processing it is responsible for "
+        "jointly with others (Art. 26)."
+    ),
+    "part_other": "Processing where {name} is controller",
+    "part_other_intro": (
+        "Our privacy notices describe this processing, but {name} decides its purposes and means and is the "
+        "controller: it is listed here so the record covers everything the notices describe, and {name} "
+        "answers for it."
+    ),
     "representative": "Representative (Art. 27)",
     "dpo": "Data protection officer",
     "owner": "Owner",
@@ -108,6 +119,17 @@ _RECORD_NB: dict[str, Any] = {
     "joint_agreement": "Ordningen (referanse, dato)",
     "not_stated": "Ikke oppgitt",
     "unknowns": "Ikke oppgitt i kilden (må fylles ut)",
+    "part_own": "Behandlinger der {name} er behandlingsansvarlig",
+    "part_own_intro": (
+        "Protokollen til {name} som behandlingsansvarlig (personvernforordningen art. 30 nr. 1), med "
+        "behandlingene den har felles behandlingsansvar for sammen med andre (art. 26)."
+    ),
+    "part_other": "Behandlinger der {name} er behandlingsansvarlig",
+    "part_other_intro": (
+        "Personvernerklæringene våre beskriver disse behandlingene, men det er {name} som bestemmer "
+        "formålet og midlene og er behandlingsansvarlig: de står her slik at protokollen dekker alt "
+        "erklæringene beskriver, og {name} svarer for dem."
+    ),
     "representative": "Representant (art. 27)",
     "dpo": "Personvernombud",
     "owner": "Eier",

@@ -283,6 +283,18 @@ def processors_overview(
     return [PageBreak(), heading(L["all_processors"], key="processors"), table]
 
 
+def by_controller(
+    activities: list[dict[str, Any]], keeper: str | None
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The activities grouped by the body that is controller: the keeper's own first (with those it controls
+    jointly), then each other controller by organisation key, every group in the order given."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for a in activities:
+        ours = keeper is not None and keeper in (a.get("joint_controllers") or [])
+        groups.setdefault(keeper if ours else a.get("controller") or "", []).append(a)
+    return sorted(groups.items(), key=lambda item: (item[0] != keeper, item[0]))
+
+
 def render_ropa_pdf(
     *,
     organisations: dict[str, dict[str, Any]],
@@ -312,10 +324,20 @@ def render_ropa_pdf(
     story += [PageBreak(), para(text("contents", lang), "h1"), table_of_contents()]
     if not activities:
         story.append(para(L["empty"]))
-    for number, activity in enumerate(activities, start=1):
-        slug = activity.get("slug") or ""
-        assessment, lia = (dpias or {}).get(slug), (lias or {}).get(slug)
-        story += [PageBreak(), *activity_section(activity, organisations, lang, number, assessment, lia)]
+    number = 0
+    groups = by_controller(activities, (keeper or {}).get("slug"))
+    for index, (slug, group) in enumerate(groups):
+        if len(groups) > 1:  # one record per controller: ours first, then each body that is controller
+            name = org_name(organisations, slug, lang)
+            own = index == 0 and slug == (keeper or {}).get("slug")
+            title = (L["part_own"] if own else L["part_other"]).format(name=name)
+            story += [PageBreak(), heading(title, key=f"part-{index}", level=0)]
+            story.append(para(L["part_own_intro" if own else "part_other_intro"].format(name=name)))
+        for activity in group:
+            number += 1
+            key = activity.get("slug") or ""
+            assessment, lia = (dpias or {}).get(key), (lias or {}).get(key)
+            story += [PageBreak(), *activity_section(activity, organisations, lang, number, assessment, lia)]
     story += processors_overview(organisations, activities, lang)
     name = localised((keeper or {}).get("name"), lang)
     return build_pdf(
