@@ -162,6 +162,31 @@ def read_policies(root: Path) -> dict[str, Any]:
     }
 
 
+_PROCESSOR_WORDS = ("databehandler", "data processor", "data processing agreement")
+
+
+def processor_gap_texts(activities: list[dict[str, Any]]) -> list[str]:
+    """Lines for `policies check`: activities whose recipients or security measures name a data processor or
+    its agreement in words while the Art. 28 list (`processors`) is empty: the record would leave it out of
+    the processors and their agreements (Art. 28(3), 30(1)(d))."""
+    lines = []
+    for record in activities:
+        if record.get("status", "active") == "retired" or record.get("processors"):
+            continue
+        named = [
+            text
+            for item in [*(record.get("recipients") or []), *(record.get("security_measures") or [])]
+            for text in (item.get("nb") or "", item.get("en") or "")
+            if any(word in text.lower() for word in _PROCESSOR_WORDS)
+        ]
+        if named:
+            lines.append(
+                f"Processor not in the Art. 28 list: {record['slug']} names a data processor ({named[-1]!r}) "
+                "but records no processor with its agreement."
+            )
+    return lines
+
+
 def _check_also_listed(notices: dict[str, dict], activities: list[dict[str, Any]], root: Path) -> None:
     """A notice may describe another service's activity (one record, two notices), never a missing one."""
     services = {a["slug"]: a["service"] for a in activities}

@@ -84,7 +84,7 @@ def policies_group() -> None:
 @with_appcontext
 def policies_check(path: Path | None) -> None:
     """Validate policy files without writing anything; name the assessments (DPIA, LIA, transfers) missing."""
-    from privacy_service.policies import read_policies
+    from privacy_service.policies import processor_gap_texts, read_policies
     from privacy_service.registers import lias, transfers
     from privacy_service.registers.dpias import assessment_statuses, dpia_gaps, gap_text
 
@@ -101,6 +101,9 @@ def policies_check(path: Path | None) -> None:
         click.echo(f"warning: {gap_text(gap)}")
     # Art. 6(1)(f): relying on legitimate interests needs the balancing test, documented (Art. 5(2))
     for line in lias.lia_gap_texts(docs["activities"], lias.assessed_activities(get_engine())):
+        click.echo(f"warning: {line}")
+    # Art. 28: a processor named in the text belongs in the processors list, with its agreement
+    for line in processor_gap_texts(docs["activities"]):
         click.echo(f"warning: {line}")
     # Chapter V: every transfer needs a tool (Art. 44) and, for Art. 46/47 tools, a transfer impact assessment
     for line in transfers.transfer_gap_texts(docs["activities"], transfers.assessed_transfers(get_engine())):

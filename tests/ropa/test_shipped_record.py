@@ -77,3 +77,18 @@ def test_the_record_is_one_record_per_controller(client, make_key) -> None:  # t
     assert "chatbot" not in {a["slug"] for a in activities}  # the Directorate's, though Helsenorge shows it
     unknown = client.get("/api/v1/ropa?format=json&controller=nobody", headers=key)
     assert unknown.status_code == 422 and "controller" in unknown.get_json()["error"]["fields"]
+
+
+def test_every_processor_the_texts_name_is_in_the_art_28_list(app: Flask, tmp_path: Path) -> None:
+    result = app.test_cli_runner().invoke(args=["policies", "check", str(POLICIES)])
+    assert result.exit_code == 0, result.output
+    assert "Processor not in the Art. 28 list" not in result.output
+    # the check can fail: a record that names its processor only in words is reported
+    root = _copy(tmp_path)
+    path = root / "activities" / "helsedirektoratet.yaml"
+    doc = yaml.safe_load(path.read_text())
+    newsletter = next(a for a in doc["activities"] if a["slug"] == "newsletter")
+    newsletter["processors"] = []
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    result = app.test_cli_runner().invoke(args=["policies", "check", str(root)])
+    assert "Processor not in the Art. 28 list: newsletter names a data processor" in result.output
