@@ -33,7 +33,7 @@ from privacy_service.ropa.texts import (
     main_controller,
     not_stated_text,
     org_name,
-    retention_rule_text,
+    retention_rule_words,
     special_categories,
     transfer_text,
 )
@@ -203,7 +203,10 @@ def _retention_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
         "retention_period": retention.get("period") or "",
         "retention_trigger": localised(retention.get("trigger"), lang),
         "retention_legal_basis": retention.get("legal_basis") or "",
-        "retention_rules": "; ".join(retention_rule_text(r, lang) for r in retention.get("rules") or []),
+        "retention_rules": "; ".join(
+            retention_rule_words(r, localised(retention.get("trigger"), lang) or None, lang)
+            for r in retention.get("rules") or []
+        ),
         "disposal_decision": disposal.get("decision") or "",
         "disposal_preservation_period": disposal.get("preservation_period") or "",
         "disposal_authority": disposal.get("authority") or "",

@@ -71,9 +71,9 @@ def notice_pdf(svc: str) -> Response:
 
 
 @bp.app_template_filter("retention_rule")
-def retention_rule(rule: dict, lang: str | None = None) -> str:
-    """A machine retention rule in words."""
-    return service.retention_rule_text(rule, lang or _lang())
+def retention_rule(rule: dict, lang: str | None = None, trigger: str | None = None) -> str:
+    """A retention rule as the record says it: "Slettes etter 30 dager; regnet fra: Samtalen er avsluttet"."""
+    return service.retention_rule_words(rule, trigger or None, lang or _lang())
 
 
 @bp.app_template_filter("safeguard")

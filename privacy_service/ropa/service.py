@@ -77,7 +77,7 @@ from privacy_service.ropa.texts import (
     dpia_texts,
     lia_text,
     not_stated_text,
-    retention_rule_text,
+    retention_rule_words,
     transfer_text,
 )
 from privacy_service.wording import org_number_text, period_text
@@ -121,7 +121,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "notice_document",
     "notice_etag",
     "notice_version",
-    "retention_rule_text",
+    "retention_rule_words",
     "safeguard_text",
     "automated_decision_rows",
     "dpia_texts",

@@ -180,12 +180,6 @@ def special_categories(activity: dict[str, Any]) -> bool:
     return any(c.get("special") for c in activity.get("data_categories") or [])
 
 
-_ACTIONS = {
-    "en": {"delete": "delete", "anonymise": "anonymise", "deposit": "deposit with the archive"},
-    "nb": {"delete": "slett", "anonymise": "anonymiser", "deposit": "avlever til arkiv"},
-}
-
-
 _DONE = {
     "en": {"delete": "Deleted", "anonymise": "Anonymised", "deposit": "Deposited with the archive"},
     "nb": {"delete": "Slettes", "anonymise": "Anonymiseres", "deposit": "Avleveres til arkivet"},
@@ -203,16 +197,6 @@ def retention_rule_words(rule: dict, trigger: str | None, lang: str = "en") -> s
         counted = "regnet fra" if lang == "nb" else "counted from"
         text += f"; {counted}: {trigger}"
     return text
-
-
-def retention_rule_text(rule: dict, lang: str = "en") -> str:
-    """A machine retention rule in words: "delete portal.accounts: P3M after last_login_at"."""
-    action = _ACTIONS.get(lang, _ACTIONS["en"]).get(rule.get("action", ""), rule.get("action", ""))
-    after = "etter" if lang == "nb" else "after"
-    anchor = rule.get("anchor") or ("ankerkolonnen" if lang == "nb" else "the anchor column")
-    if rule.get("anchor_fallback"):
-        anchor += f" ({'ellers' if lang == 'nb' else 'else'} {rule['anchor_fallback']})"
-    return f"{action} {rule.get('system')}.{rule.get('table')}: {rule.get('period')} {after} {anchor}"
 
 
 # The DPIA register's statuses in words. ropa never imports the register (DESIGN.md §7): its caller passes an

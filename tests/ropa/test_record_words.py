@@ -140,3 +140,12 @@ def test_a_transfer_is_written_in_the_readers_language(client, writer) -> None: 
     record = _pdf_text(client.get("/api/v1/ropa?format=pdf&lang=nb&service=helsedata", headers=writer).data)
     assert "USA – Leverandørens morselskap (standard personvernbestemmelser (art. 46); Standard" in record
     assert "parent company" not in record
+
+
+def test_the_officer_record_page_says_rules_and_periods_in_words(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("auditor")
+    page = client.get("/officer/activities/support?lang=nb").get_data(as_text=True)
+    assert "Slettes etter 3 måneder; regnet fra: Henvendelsen er besvart" in page
+    for code in ("P3M", "support_enquiries", "answered_at", "ankerkolonnen", ">active<", "processor<"):
+        assert code not in page, code
+    assert "aktiv" in page and "Databehandler" in page
