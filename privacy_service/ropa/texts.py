@@ -79,8 +79,9 @@ def transfer_text(transfer: dict[str, Any], lang: str) -> str:
     safeguard = localised(SAFEGUARD_TEXTS.get(transfer.get("safeguard") or ""), lang) or transfer.get(
         "safeguard"
     )
-    extra = "; ".join(str(v) for v in (safeguard, transfer.get("details")) if v)
-    head = " – ".join(str(v) for v in (transfer.get("country"), transfer.get("recipient")) if v)
+    # country, recipient and details may be written in both languages ({nb, en}) or as one plain text
+    extra = "; ".join(v for v in (safeguard, localised(transfer.get("details"), lang)) if v)
+    head = " – ".join(v for v in (localised(transfer.get(k), lang) for k in ("country", "recipient")) if v)
     return f"{head} ({extra})" if extra else head
 
 
