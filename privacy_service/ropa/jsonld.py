@@ -227,7 +227,7 @@ def _data_flows(a: dict[str, Any], iri: str) -> dict[str, Any]:
         ]
         + [_transfer(t) for t in transfers],
         "dpv:hasThirdCountry": [
-            _node("dpv:ThirdCountry", **{"dct:identifier": t.get("country")}) for t in transfers
+            _node("dpv:ThirdCountry", **{"dct:identifier": _text(t.get("country"))}) for t in transfers
         ],
     }
 

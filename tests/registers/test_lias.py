@@ -18,7 +18,8 @@ from privacy_service.audit import AuditEvent
 from privacy_service.registers.lia_models import LiaAssessment
 from privacy_service.registers.lias import check_rules
 
-LEGITIMATE_INTEREST_ACTIVITIES = {"events", "visitor-list", "entrance-camera"}
+# Not events: an authority cannot rely on 6(1)(f) in its tasks (Art. 6(1) second subparagraph)
+LEGITIMATE_INTEREST_ACTIVITIES = {"visitor-list", "entrance-camera"}
 COMPLETE = {
     "public_task_processing": False,
     "interest": "Knowing who is in the building, for the safety of staff and visitors.",
@@ -122,8 +123,9 @@ def test_every_activity_relying_on_legitimate_interests_is_listed_unassessed(
     by_slug = {i["activity"]: i for i in items}
     assert set(by_slug) >= LEGITIMATE_INTEREST_ACTIVITIES
     assert "npr" not in by_slug and "website" not in by_slug  # they do not rely on Art. 6(1)(f)
+    assert "events" not in by_slug  # a public task: Art. 6(1)(e), not (f)
     assert {i["status"] for i in items} == {"not_assessed"}
-    assert by_slug["events"]["conclusion"] is None
+    assert by_slug["entrance-camera"]["conclusion"] is None
 
 
 def test_a_legitimate_assessment_is_saved_with_one_audit_event(
@@ -181,10 +183,13 @@ def test_reading_needs_registry_read_and_writing_registry_write(
     make_key,
     reader: dict[str, str],  # type: ignore[no-untyped-def]
 ) -> None:
-    body = {**COMPLETE, "activity": "events"}
+    body = {**COMPLETE, "activity": "entrance-camera"}
     assert client.get("/api/v1/lias").status_code == 401
     assert client.get("/api/v1/lias", headers=bearer(make_key("consent:read"))).status_code == 403
-    assert client.get("/api/v1/lias/events", headers=bearer(make_key("breaches:manage"))).status_code == 403
+    assert (
+        client.get("/api/v1/lias/entrance-camera", headers=bearer(make_key("breaches:manage"))).status_code
+        == 403
+    )
     assert client.post("/api/v1/lias", json=body, headers=reader).status_code == 403
     assert client.post("/api/v1/lias", json=body).status_code == 401
 
@@ -203,13 +208,14 @@ def test_policies_check_names_the_activities_relying_on_legitimate_interests_wit
     assert {
         re.search(r"\(([a-z-]+)\) relies", w).group(1) for w in warnings
     } == LEGITIMATE_INTEREST_ACTIVITIES  # type: ignore[union-attr]
-    events = next(w for w in warnings if "(events)" in w)
+    camera = next(w for w in warnings if "(entrance-camera)" in w)
     assert (
-        "Registration for courses and events (events) relies on legitimate interests (Art. 6(1)(f))" in events
+        "Camera surveillance of the entrances (entrance-camera) relies on legitimate interests (Art. 6(1)(f))"
+        in camera
     )
-    client.post("/api/v1/lias", json={**COMPLETE, "activity": "events"}, headers=writer)
+    client.post("/api/v1/lias", json={**COMPLETE, "activity": "entrance-camera"}, headers=writer)
     out = app.test_cli_runner().invoke(args=["policies", "check"])
-    assert "(events) relies" not in out.output and "(visitor-list) relies" in out.output
+    assert "(entrance-camera) relies" not in out.output and "(visitor-list) relies" in out.output
 
 
 # --- the officer pages --------------------------------------------------------------------------------------
@@ -220,13 +226,15 @@ RAW = ("not_assessed", "not_legitimate", "third_party", "public_task_processing"
 def test_the_officer_pages_render_in_bokmal_with_the_unassessed_first(  # type: ignore[no-untyped-def]
     client: FlaskClient, login, writer: dict[str, str]
 ) -> None:
-    client.post("/api/v1/lias", json={**COMPLETE, "activity": "events"}, headers=writer)
+    client.post("/api/v1/lias", json={**COMPLETE, "activity": "entrance-camera"}, headers=writer)
     login("officer")
     page = client.get("/officer/lias/?lang=nb").get_data(as_text=True)
     assert "Vurderinger av berettiget interesse" in page and "Ikke vurdert" in page
     assert "Berettiget interesse: behandlingen kan bygge på den" in page and "2. november 2026" in page
     assert not [raw for raw in RAW if raw in _visible(page)]
-    assert page.index("/officer/lias/visitor-list") < page.index("/officer/lias/events")  # unassessed first
+    assert page.index("/officer/lias/visitor-list") < page.index(
+        "/officer/lias/entrance-camera"
+    )  # unassessed first
     form = client.get("/officer/lias/visitor-list?lang=nb").get_data(as_text=True)
     assert "Behandlingen er del av myndighetens oppgaver" in form and "Nødvendighet" in form
     assert "De registrertes rimelige forventninger" in form and "En tredjepart" in form
@@ -255,7 +263,7 @@ def test_the_officer_form_refuses_a_public_task_in_bokmal_and_saves(  # type: ig
 def test_an_auditor_reads_the_list_but_not_the_form(client: FlaskClient, login) -> None:  # type: ignore[no-untyped-def]
     login("auditor")
     assert client.get("/officer/lias/").status_code == 200
-    assert client.get("/officer/lias/events").status_code == 403
+    assert client.get("/officer/lias/entrance-camera").status_code == 403
 
 
 # --- the record of processing -------------------------------------------------------------------------------
@@ -282,19 +290,21 @@ def test_the_officer_record_page_says_ikke_gjort_until_the_assessment_is_done(  
     client: FlaskClient, login, writer: dict[str, str]
 ) -> None:
     login("officer")
-    page = client.get("/officer/activities/events?lang=nb").get_data(as_text=True)
-    assert "<dt>Interesseavveining</dt><dd>ikke gjort</dd>" in page
+    page = client.get("/officer/activities/entrance-camera?lang=nb").get_data(as_text=True)
+    assert (
+        "<dt>Interesseavveining</dt><dd>ikke gjort (Gårdeierens interesseavveining" in page
+    )  # + its reference
     client.post(
         "/api/v1/lias",
         json={
             **COMPLETE,
-            "activity": "events",
+            "activity": "entrance-camera",
             "public_task_processing": True,
             "conclusion": "not_legitimate",
         },
         headers=writer,
     )
-    page = client.get("/officer/activities/events?lang=nb").get_data(as_text=True)
+    page = client.get("/officer/activities/entrance-camera?lang=nb").get_data(as_text=True)
     assert "gjort 02.11.2026, konklusjon: ingen berettiget interesse å bygge på" in page
     assert "<dt>Interesseavveining</dt>" not in client.get("/officer/activities/npr?lang=nb").get_data(
         as_text=True

@@ -136,7 +136,8 @@ def test_a_transfer_is_written_in_the_readers_language(client, writer) -> None: 
     }
     _post(client, writer, transfers=[transfer])
     nb = client.get("/privacy/helsedata?lang=nb").get_data(as_text=True)
-    assert "USA (standard personvernbestemmelser (art. 46))" in nb and "United States" not in nb
+    assert "USA – Leverandørens morselskap (standard personvernbestemmelser (art. 46))" in nb
+    assert "United States" not in nb
     record = _pdf_text(client.get("/api/v1/ropa?format=pdf&lang=nb&service=helsedata", headers=writer).data)
     assert "USA – Leverandørens morselskap (standard personvernbestemmelser (art. 46); Standard" in record
     assert "parent company" not in record
