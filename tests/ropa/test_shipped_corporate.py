@@ -183,10 +183,13 @@ def test_the_bilingual_transfers_are_in_the_transfers_register_and_the_check(  #
     listed = client.get("/api/v1/transfers", headers=key)
     assert listed.status_code == 200, listed.get_json()
     social = [t for t in listed.get_json() if t["activity"] == "social-media"]
-    assert [(t["country"], t["recipient"]) for t in social][0] == (
+    # the API gives the record's texts in both languages, as it gives names
+    first = social[0]
+    assert (first["country"]["en"], first["recipient"]["en"]) == (
         "United States",
         "Meta Platforms, Inc. (Facebook and Instagram)",
     )
+    assert first["country"]["nb"] == "USA"
     assert len({t["key"] for t in social}) == 4  # one key each
     out = app.test_cli_runner().invoke(args=["policies", "check"])
     assert out.exit_code == 0, out.output
@@ -211,19 +214,24 @@ def test_the_named_processors_are_in_the_art_28_lists_with_no_number(record: dic
     ]
 
 
-def test_unnamed_suppliers_are_described_not_invented(record: dict[str, Any]) -> None:
-    for slug in ("chatbot", "questionnaires", "events"):
-        assert record["activities"][slug]["processors"] == [], slug
+def test_unnamed_suppliers_are_in_the_art_28_list_as_unnamed_not_invented(record: dict[str, Any]) -> None:
+    unnamed = {"chatbot": "chatbot-supplier", "questionnaires": "questionnaire-tool-suppliers",
+               "events": "event-organisers"}  # fmt: skip
+    for slug, organisation in unnamed.items():
+        assert [p["organisation"] for p in record["activities"][slug]["processors"]] == [organisation], slug
+        org = record["organisations"][organisation]
+        assert org["org_number"] is None and "ikke oppgitt" in org["name"]["nb"], organisation
         assert "databehandler" in " ".join(r["nb"] for r in record["activities"][slug]["recipients"])
     header = (POLICIES / "organisations.yaml").read_text().split("organisations:")[0]
     assert "are described in the text of their activities instead" not in header
 
 
 @pytest.mark.parametrize(("slug", "line"), [
-    ("newsletter", "Make AS (ikke oppgitt) processor"),
-    ("sms-alerts", "Everbridge Norway AS (ikke oppgitt) processor"),
-    ("lis1-portal", "Webcruiter (ikke oppgitt) processor"),
-    ("smart-mosjon", "Microsoft (hvilket Microsoft-selskap er ikke oppgitt) (ikke oppgitt) sub_processor"),
+    ("newsletter", "Make AS (ikke oppgitt) Databehandler"),
+    ("sms-alerts", "Everbridge Norway AS (ikke oppgitt) Databehandler"),
+    ("lis1-portal", "Webcruiter (ikke oppgitt) Databehandler"),
+    ("smart-mosjon",
+     "Microsoft (hvilket Microsoft-selskap er ikke oppgitt) (ikke oppgitt) Underdatabehandler"),
 ])  # fmt: skip
 def test_the_officer_page_lists_the_processor_and_says_its_number_is_not_stated(  # type: ignore[no-untyped-def]
     client: FlaskClient, login, slug: str, line: str
