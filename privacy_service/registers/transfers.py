@@ -23,6 +23,7 @@ from privacy_service.errors import ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.registers.transfer_models import TransferAssessment
 from privacy_service.ropa import service as ropa_service
+from privacy_service.wording import localised
 
 TOOLS = {  # by ropa.rules.SAFEGUARDS, the safeguards a record may name
     "adequacy": "Art. 45 adequacy decision",
@@ -97,9 +98,18 @@ class TransferView:
         return TOOLS.get(self.safeguard, self.safeguard)
 
 
+def _plain(value: Any) -> str:
+    """A transfer's text in English, as the API speaks: a record may write it in both languages ({nb, en})."""
+    return localised(value, "en")
+
+
 def transfer_key(transfer: Mapping[str, Any]) -> str:
-    """A stable key for a transfer, from its country and recipient (the record has no id for it)."""
-    text = f"{transfer.get('country', '').strip().lower()}\n{transfer.get('recipient', '').strip().lower()}"
+    """A stable key for a transfer, from its country and recipient (the record has no id for it).
+
+    A text written in both languages is keyed by its English: a plain text keeps the key it always had.
+    """
+    country, recipient = _plain(transfer.get("country")), _plain(transfer.get("recipient"))
+    text = f"{country.strip().lower()}\n{recipient.strip().lower()}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -120,10 +130,10 @@ def _views(activity: ropa_service.Activity, rows: Mapping[tuple[str, str], Trans
                 name=dict(activity.name),
                 index=index,
                 key=key,
-                country=transfer["country"],
-                recipient=transfer["recipient"],
+                country=_plain(transfer["country"]),
+                recipient=_plain(transfer["recipient"]),
                 safeguard=transfer["safeguard"],
-                details=transfer.get("details"),
+                details=_plain(transfer.get("details")) or None,
                 **extra,
             )
         )
@@ -242,7 +252,7 @@ def transfer_gap_texts(activities: list[Mapping[str, Any]], assessed: set[tuple[
         name = record.get("name") or {}
         label = f"{name.get('en') or name.get('nb') or ''} ({record['slug']})"
         for transfer in record.get("transfers") or []:
-            where = f"{transfer['recipient']} in {transfer['country']}"
+            where = f"{_plain(transfer['recipient'])} in {_plain(transfer['country'])}"
             if transfer.get("safeguard") == "none":
                 lines.append(
                     f"Transfer without a Chapter V tool: {label} transfers to {where}. Without an adequacy "

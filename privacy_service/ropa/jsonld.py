@@ -113,11 +113,11 @@ def _transfer(t: dict[str, Any]) -> dict[str, Any]:
     return _node(
         ["dpv:Recipient", "dpv:DataImporter"],
         **{
-            "schema:name": t.get("recipient"),
-            "dpv:hasThirdCountry": _node("dpv:ThirdCountry", **{"dct:identifier": t.get("country")}),
+            "schema:name": _text(t.get("recipient")),
+            "dpv:hasThirdCountry": _node("dpv:ThirdCountry", **{"dct:identifier": _text(t.get("country"))}),
             "dpv:hasLegalBasis": TRANSFER_BASES.get(t.get("safeguard") or ""),
             "ps:safeguard": t.get("safeguard"),
-            "dct:description": t.get("details"),
+            "dct:description": _text(t.get("details")),
         },
     )
 
@@ -227,7 +227,7 @@ def _data_flows(a: dict[str, Any], iri: str) -> dict[str, Any]:
         ]
         + [_transfer(t) for t in transfers],
         "dpv:hasThirdCountry": [
-            _node("dpv:ThirdCountry", **{"dct:identifier": t.get("country")}) for t in transfers
+            _node("dpv:ThirdCountry", **{"dct:identifier": _text(t.get("country"))}) for t in transfers
         ],
     }
 

@@ -79,8 +79,8 @@ def transfer_text(transfer: dict[str, Any], lang: str) -> str:
     safeguard = localised(SAFEGUARD_TEXTS.get(transfer.get("safeguard") or ""), lang) or transfer.get(
         "safeguard"
     )
-    extra = "; ".join(str(v) for v in (safeguard, transfer.get("details")) if v)
-    head = " – ".join(str(v) for v in (transfer.get("country"), transfer.get("recipient")) if v)
+    extra = "; ".join(v for v in (str(safeguard or ""), localised(transfer.get("details"), lang)) if v)
+    head = " – ".join(v for v in (localised(transfer.get(k), lang) for k in ("country", "recipient")) if v)
     return f"{head} ({extra})" if extra else head
 
 
