@@ -63,7 +63,7 @@ def test_the_applications_record_names_the_custodians_and_their_arrangement(docs
         assert "applications it processes and decides on" in responsibility["answers_for"]["en"]
     essence = " ".join(arrangement["essence"]["nb"].split())
     assert "Dataforvalteren som behandler søknaden din, er ansvarlig for behandlingen av den." in essence
-    assert "service@helsedata.no" in essence and "overfor hver av dataforvalterne" in essence  # Art. 26(3)
+    assert "service@helsedata.no" in essence and "databehandler for dem alle" in essence
     # the seed's rights address is Helsedataservice's, the custodians' processor: no party, no contact point
     assert arrangement["contact_point"] is None
     assert ("ehelse", "processor") in {(p["organisation"], p["role"]) for p in applications["processors"]}
@@ -74,9 +74,11 @@ def test_the_applications_record_names_the_custodians_and_their_arrangement(docs
     [
         pytest.param("nb", ["Dataforvalteren som behandler søknaden din, er ansvarlig",
                             "Helsedataservice i Direktoratet for e-helse er databehandler for dem alle",
-                            "Folkehelseinstituttet", "Kreftregisteret"], id="nb"),
+                            "Folkehelseinstituttet", "Kreftregisteret",
+                            "overfor hver av de behandlingsansvarlige"], id="nb"),
         pytest.param("en", ["The data custodian processing your application is responsible",
-                            "the data processor for all of them", "Cancer Registry of Norway"], id="en"),
+                            "the data processor for all of them", "Cancer Registry of Norway",
+                            "against each of the controllers"], id="en"),
     ],
 )  # fmt: skip
 def test_the_helsedata_notice_publishes_the_arrangement(
