@@ -17,7 +17,8 @@ from privacy_service.audit import AuditEvent
 from privacy_service.registers.transfer_models import TransferAssessment
 from privacy_service.registers.transfers import check_rules, transfer_key
 
-SHIPPED = "alcohol-tobacco-licences"  # a shipped transfer relying on a derogation, Art. 49(1)(d)
+SHIPPED = "alcohol-tobacco-licences"  # a transfer in the shipped policies: a derogation, Art. 49(1)(d)
+ADOBE = "helsenorge-statistics"  # the other: Adobe Analytics to the USA, written in both languages
 US_CLOUD = {"country": "United States", "recipient": "Cloud Corp. Inc.", "safeguard": "scc"}
 NOWHERE = {"country": "Atlantis", "recipient": "Unknown reseller", "safeguard": "none"}
 ASSESSED = {"assessed_by": "Personvernombudet", "assessed_on": "2026-11-02"}
@@ -113,6 +114,12 @@ def test_a_transfers_key_survives_reordering_and_changes_with_the_recipient() ->
     assert re.fullmatch(r"[0-9a-f]{12}", transfer_key(US_CLOUD))
 
 
+def test_a_transfer_written_in_both_languages_is_keyed_by_its_english() -> None:
+    country, recipient = {"nb": "USA", "en": "United States"}, {"nb": "Skyfirma", "en": "Cloud Corp. Inc."}
+    both = {**US_CLOUD, "country": country, "recipient": recipient}
+    assert transfer_key(both) == transfer_key(US_CLOUD)  # the assessment stays when the text gets its bokmål
+
+
 # --- the API ------------------------------------------------------------------------------------------------
 
 
@@ -200,18 +207,31 @@ def test_policies_check_warns_of_the_unassessed_transfer_in_the_shipped_policies
     out = app.test_cli_runner().invoke(args=["policies", "check"])
     assert out.exit_code == 0, out.output
     warnings = [line for line in out.output.splitlines() if "transfer" in line.lower() and "warning:" in line]
-    # the derogation, and the four transfers of social-media to the platforms' parents in the USA (issue 17)
-    assert len(warnings) == 5, warnings
+    # the derogation, the four transfers of social-media to the platforms' parents in the USA, and Adobe's
+    # (issue 17)
+    assert len(warnings) == 6, warnings
     assert sum("(social-media) transfers to" in w for w in warnings) == 4
+    assert sum(f"({ADOBE})" in w for w in warnings) == 1
     warnings = [w for w in warnings if f"({SHIPPED})" in w]
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith("warning: No transfer assessment: Licensing under the Alcohol Act")
     assert f"({SHIPPED}) transfers to Competent authorities" in warnings[0]
     assert "(Art. 49(1) derogation)" in warnings[0]
+    # a transfer written in both languages ({nb, en}) is named in English, as the check speaks
+    assert f"({ADOBE}) transfers to Adobe Inc., the parent company" in warnings[1]
+    assert "in United States (Art. 45 adequacy decision)" in warnings[1]
     body = {"activity": SHIPPED, "transfer": shipped_key, "derogation_point": "d", **ASSESSED}
     assert client.post("/api/v1/transfers", json=body, headers=writer).status_code == 200
     out = app.test_cli_runner().invoke(args=["policies", "check"])
     assert f"({SHIPPED}) transfers" not in out.output and "(social-media) transfers" in out.output
+    assert f"({ADOBE})" in out.output
+    items = client.get("/api/v1/transfers", headers=writer).get_json()
+    adobe = next(i for i in items if i["activity"] == ADOBE)
+    assert adobe["country"]["en"] == "United States" and adobe["tool"] == "Art. 45 adequacy decision"
+    body = {"activity": ADOBE, "transfer": adobe["key"], "tia_conclusion": "not_required", **ASSESSED}
+    assert client.post("/api/v1/transfers", json=body, headers=writer).status_code == 200
+    out = app.test_cli_runner().invoke(args=["policies", "check"])
+    assert f"({ADOBE})" not in out.output
 
 
 def test_policies_check_warns_of_a_transfer_without_a_tool() -> None:
