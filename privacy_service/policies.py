@@ -173,6 +173,8 @@ def processor_gap_texts(activities: list[dict[str, Any]]) -> list[str]:
     for record in activities:
         if record.get("status", "active") == "retired" or record.get("processors"):
             continue
+        if "processors" in (record.get("not_stated") or []):  # the record already says they are unknown
+            continue
         named = [
             text
             for item in [*(record.get("recipients") or []), *(record.get("security_measures") or [])]
