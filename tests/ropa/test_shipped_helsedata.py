@@ -156,9 +156,9 @@ def test_the_transfers_norwegian_text_is_norwegian(docs: dict[str, Any], client:
         assert not ENGLISH.search(text), text
     section = _section(client, "helsenorge", "helsenorge-statistics", "nb")
     assert "Overføring" in section or "overføring" in section
-    assert "USA (" in section and "United States" not in section and "{'nb'" not in section
+    assert "USA – " in section and "United States" not in section and "{'nb'" not in section
     english = _section(client, "helsenorge", "helsenorge-statistics", "en")
-    assert "United States (" in english and "{'nb'" not in english
+    assert "United States – " in english and "{'nb'" not in english
     page = client.get("/privacy/helsenorge?lang=nb").get_data(as_text=True)
     assert "Adobe Systems Software Ireland Ltd" in page  # listed among the processors
 
