@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,14 +34,55 @@ def make_engine(url: str) -> Engine:
 
         return engine
     # A server that does not answer fails a connection attempt within 5 s: requests get a 503, not a hang.
+    # No pre-ping: it cost every request a round trip to the server. A pooled connection the server dropped
+    # (a restart, a failover) fails its first statement instead; SQLAlchemy sees the disconnect and
+    # invalidates the whole pool; a read is asked again on a fresh connection (RetryStaleReads), a write
+    # answers 503 with Retry-After (http.py). pool_recycle replaces connections before an idle timeout
+    # closes them.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"connect_timeout": 5}
+        url, pool_size=5, max_overflow=10, pool_recycle=1800, connect_args={"connect_timeout": 5}
     )
+
+
+STALE_CONNECTION = "privacy.stale_connection"  # set in the WSGI environ by the 503 handler (http.py)
+
+StartResponse = Callable[..., Any]
+
+
+class RetryStaleReads:
+    """WSGI middleware: a read that met a connection the database server had dropped is asked once more.
+
+    Without a pre-ping, the first request after a server restart or failover meets a dead pooled connection;
+    SQLAlchemy invalidates the pool and the request answers 503 (http.py), marking the environ. A GET or HEAD
+    changes nothing, so it is run again on a fresh connection and the caller never sees the stale pool. A
+    write keeps its 503 with Retry-After: it may have done something that cannot be undone."""
+
+    def __init__(self, app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        started: list[tuple[Any, ...]] = []
+
+        def remember(*args: Any) -> Callable[[bytes], None]:
+            started.append(args)
+            return lambda _data: None  # Flask never writes through the legacy write() callable
+
+        body = self.app(environ, remember)
+        if environ.pop(STALE_CONNECTION, False) and started and str(started[0][0]).startswith("503"):
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            return self.app(environ, start_response)
+        start_response(*started[0])
+        return body
 
 
 def init_app(app: Flask) -> None:
     """Attach the engine to the app and close the request session on teardown."""
     app.extensions["engine"] = make_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.wsgi_app = RetryStaleReads(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from privacy_service.db import STALE_CONNECTION
 from privacy_service.errors import DomainError, envelope
 from privacy_service.security.access import AccessDenied
 
@@ -148,8 +149,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(sa_exc.TimeoutError)
     def _database_unavailable(exc: Exception) -> Any:
         # The database is down, restarting or out of connections: say so at once and let the caller retry.
-        # The pool checks connections before use, so the service recovers by itself when it is back.
+        # A dropped connection invalidates the pool (db.make_engine), so the service recovers by itself: the
+        # next request after the server is back gets a fresh connection.
         log.warning("database unavailable on %s %s: %s", request.method, request.url_rule, type(exc).__name__)
+        if getattr(
+            exc, "connection_invalidated", False
+        ):  # a dropped connection: a read is asked again (db.py)
+            request.environ[STALE_CONNECTION] = True
         message = "The service is briefly unavailable; try again in a few seconds."
         if is_api_request():
             response = json_error(503, message)
