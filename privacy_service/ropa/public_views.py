@@ -100,6 +100,12 @@ def automated(record: dict[str, Any], lang: str | None = None) -> list[tuple[str
     return service.automated_decision_rows(record, lang or _lang())
 
 
+@bp.app_template_filter("art9")
+def art9(code: str, lang: str | None = None) -> str:
+    """An Art. 9(2) condition in the reader's words: "art. 9 nr. 2 g: viktige allmenne interesser"."""
+    return service.art9_text(code, lang or _lang())
+
+
 @bp.app_template_filter("loc")
 def localised(value: Any, lang: str | None = None) -> str:
     """Pick the text in the page's language from a {nb, en} mapping."""

@@ -73,6 +73,7 @@ from privacy_service.ropa.rulechanges import (
 from privacy_service.ropa.rules import STATUSES
 from privacy_service.ropa.texts import (
     SAFEGUARD_TEXTS,
+    art9_text,
     automated_decision_rows,
     dpia_texts,
     lia_text,
@@ -123,6 +124,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "notice_version",
     "retention_rule_words",
     "safeguard_text",
+    "art9_text",
     "automated_decision_rows",
     "dpia_texts",
     "not_stated_text",

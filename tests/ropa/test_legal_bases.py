@@ -61,7 +61,7 @@ def test_the_request_handling_activity_is_in_the_record_with_its_retention(
             [
                 "Behandling av krav etter personvernreglene",
                 "Avtale (personvernforordningen art. 6 nr. 1 b)",
-                "særlige kategorier etter personvernforordningen art. 9(2)(j)",
+                "særlige kategorier etter personvernforordningen art. 9 nr. 2 j",
             ],
         ),
         (
