@@ -152,9 +152,7 @@ def register_error_handlers(app: Flask) -> None:
         # A dropped connection invalidates the pool (db.make_engine), so the service recovers by itself: the
         # next request after the server is back gets a fresh connection.
         log.warning("database unavailable on %s %s: %s", request.method, request.url_rule, type(exc).__name__)
-        if getattr(
-            exc, "connection_invalidated", False
-        ):  # a dropped connection: a read is asked again (db.py)
+        if getattr(exc, "connection_invalidated", False):  # a dropped connection: reads are asked again
             request.environ[STALE_CONNECTION] = True
         message = "The service is briefly unavailable; try again in a few seconds."
         if is_api_request():
