@@ -103,22 +103,33 @@ class DataCategorySchema(StrictSchema):
 class TextOrLocalised(fields.Field):
     """A text in bokmål and English ({nb, en}), or one plain text kept from records written before."""
 
+    def __init__(self, *, max_length: int = 1000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             if not value.strip():
                 raise ValidationError("Give a text.")
-            return value
-        return Localised()._deserialize(value, attr, data, **kwargs)
+            texts = [value]
+        else:
+            value = Localised()._deserialize(value, attr, data, **kwargs)
+            texts = list(value.values())
+        if any(len(text) > self.max_length for text in texts):
+            raise ValidationError(f"Keep it to {self.max_length} characters.")
+        return value
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return value
 
 
 class TransferSchema(StrictSchema):
-    country = TextOrLocalised(required=True, metadata={"description": "The third country, {nb, en}"})
+    country = TextOrLocalised(
+        required=True, max_length=200, metadata={"description": "The third country, {nb, en}"}
+    )
     recipient = TextOrLocalised(required=True, metadata={"description": "The recipient, {nb, en}"})
     safeguard = fields.String(required=True, validate=_one_of(SAFEGUARDS, "safeguard"))
-    details = TextOrLocalised(load_default=None, allow_none=True)
+    details = TextOrLocalised(load_default=None, allow_none=True, max_length=5000)
 
 
 AUTOMATED_GROUNDS = ("22(2)(a)", "22(2)(b)", "22(2)(c)")

@@ -150,3 +150,12 @@ def test_the_officer_record_page_says_rules_and_periods_in_words(client, login) 
     for code in ("P3M", "support_enquiries", "answered_at", "ankerkolonnen", ">active<", "processor<"):
         assert code not in page, code
     assert "aktiv" in page and "Databehandler" in page
+
+
+@pytest.mark.parametrize("country", ["", "   ", "x" * 201, {"nb": "USA"}, {"nb": "USA", "en": "y" * 201}, 42])
+def test_a_transfer_with_a_missing_or_overlong_text_is_refused(client, writer, country) -> None:  # type: ignore[no-untyped-def]
+    transfer = {"country": country, "recipient": "Supplier", "safeguard": "scc"}
+    refused = client.post("/api/v1/activities", json=minimal_activity(transfers=[transfer]), headers=writer)
+    assert refused.status_code == 422, refused.get_json()
+    assert "transfers" in refused.get_json()["error"]["fields"]
+    assert client.get("/api/v1/activities/test-activity", headers=writer).status_code == 404
