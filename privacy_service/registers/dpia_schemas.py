@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from privacy_service.kernel import SLUG, StrictSchema
 from privacy_service.registers.dpia_criteria import CRITERIA_IDS, LISTED_IDS
-from privacy_service.registers.dpias import RISKS, SAVED_STATUSES, STATUSES
+from privacy_service.registers.dpias import ASSESSMENT_FIELDS, RISKS, SAVED_STATUSES, STATUSES
 
 _TEXT = validate.Length(min=1, max=5000)
 
@@ -57,19 +57,7 @@ class DpiaAssessmentSchema(Schema):
             "screening_indicates_dpia",
             "triggers",
             "attention",
-            "listed_items",
-            "criteria",
-            "screening_reasons",
-            "dpo_advice",
-            "dpo_advice_on",
-            "residual_risk",
-            "consultation_on",
-            "consultation_reference",
-            "consultation_outcome",
-            "document_reference",
-            "started_on",
-            "completed_on",
-            "next_review_on",
+            *ASSESSMENT_FIELDS,
             "updated_at",
             "updated_by",
         )

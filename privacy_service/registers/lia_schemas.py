@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from privacy_service.kernel import SLUG, StrictSchema
-from privacy_service.registers.lias import CONCLUSIONS, HOLDERS, STATUSES
+from privacy_service.registers.lias import ASSESSMENT_FIELDS, CONCLUSIONS, HOLDERS, STATUSES
 
 
 def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
@@ -48,29 +48,7 @@ class LiaAssessmentSchema(Schema):
     """An activity relying on Art. 6(1)(f) and its assessment (status not_assessed when there is none)."""
 
     class Meta:
-        fields = (
-            "activity",
-            "status",
-            "public_task_processing",
-            "interest",
-            "interest_holder",
-            "interest_lawful",
-            "interest_specific",
-            "interest_present",
-            "necessity",
-            "alternatives",
-            "reasonable_expectations",
-            "data_nature",
-            "impact",
-            "safeguards",
-            "conclusion",
-            "conclusion_reasons",
-            "assessed_by",
-            "assessed_on",
-            "next_review_on",
-            "updated_at",
-            "updated_by",
-        )
+        fields = ("activity", "status", *ASSESSMENT_FIELDS, "updated_at", "updated_by")
 
     activity = fields.String()
     status = fields.String(metadata={"enum": list(STATUSES)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from privacy_service.kernel import SLUG, StrictSchema
-from privacy_service.registers.transfers import DEROGATION_POINTS, TIA_CONCLUSIONS
+from privacy_service.registers.transfers import ASSESSMENT_FIELDS, DEROGATION_POINTS, TIA_CONCLUSIONS
 
 
 def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
@@ -49,13 +49,7 @@ class TransferWithAssessmentSchema(Schema):
             "details",
             "assessed",
             "stale",
-            "derogation_point",
-            "third_country_laws",
-            "supplementary_measures",
-            "tia_conclusion",
-            "assessed_by",
-            "assessed_on",
-            "next_review_on",
+            *ASSESSMENT_FIELDS,
             "updated_at",
         )
 
