@@ -23,6 +23,7 @@ from privacy_service.errors import ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.registers.transfer_models import TransferAssessment
 from privacy_service.ropa import service as ropa_service
+from privacy_service.wording import localised
 
 TOOLS = {  # by ropa.rules.SAFEGUARDS, the safeguards a record may name
     "adequacy": "Art. 45 adequacy decision",
@@ -97,15 +98,10 @@ class TransferView:
         return TOOLS.get(self.safeguard, self.safeguard)
 
 
-def _english(value: Any) -> str:
-    """A record's text as the one stable string: its English version ({nb, en}), or the plain text."""
-    return str(value.get("en") or value.get("nb") or "") if isinstance(value, Mapping) else str(value or "")
-
-
 def transfer_key(transfer: Mapping[str, Any]) -> str:
     """A stable key for a transfer, from its country and recipient (the record has no id for it); a text given
     in both languages is keyed by its English version."""
-    country, recipient = _english(transfer.get("country")), _english(transfer.get("recipient"))
+    country, recipient = localised(transfer.get("country"), "en"), localised(transfer.get("recipient"), "en")
     text = f"{country.strip().lower()}\n{recipient.strip().lower()}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -205,14 +201,14 @@ def save_assessment(session: Session, *, data: Mapping[str, Any], actor: Actor) 
         row = TransferAssessment(
             activity=view.activity,
             transfer_key=view.key,
-            country=_english(view.country),
-            recipient=_english(view.recipient),
+            country=localised(view.country, "en"),
+            recipient=localised(view.recipient, "en"),
             safeguard=view.safeguard,
             assessed_by=data["assessed_by"],
             assessed_on=data["assessed_on"],
         )
         session.add(row)
-    row.country, row.recipient = _english(view.country), _english(view.recipient)
+    row.country, row.recipient = localised(view.country, "en"), localised(view.recipient, "en")
     row.safeguard = view.safeguard
     for name in ASSESSMENT_FIELDS:
         setattr(row, name, data.get(name))
@@ -250,7 +246,7 @@ def transfer_gap_texts(activities: list[Mapping[str, Any]], assessed: set[tuple[
         name = record.get("name") or {}
         label = f"{name.get('en') or name.get('nb') or ''} ({record['slug']})"
         for transfer in record.get("transfers") or []:
-            where = f"{_english(transfer['recipient'])} in {_english(transfer['country'])}"
+            where = f"{localised(transfer['recipient'], 'en')} in {localised(transfer['country'], 'en')}"
             if transfer.get("safeguard") == "none":
                 lines.append(
                     f"Transfer without a Chapter V tool: {label} transfers to {where}. Without an adequacy "
