@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_consent import prepare  # noqa: E402
-from bench.common import REPO, free_port, start, stop, table, wrk  # noqa: E402
+from bench.common import REPO, children, free_port, start, stop, table, wrk  # noqa: E402
 
 READ = """
 math.randomseed(11)
@@ -74,18 +74,6 @@ def rss_kb(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def run_mix(port: int, seconds: int, auth: dict[str, str], tmp: Path, states: int) -> dict[str, dict]:

@@ -6,6 +6,7 @@ with the tests' `pgcluster`, which the package does not ship.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO / "tests") not in sys.path:
@@ -98,16 +100,58 @@ def wrk(
     }
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is pid (gunicorn's workers under its master)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time used so far by these processes, in seconds."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk_cpu(
+    server: subprocess.Popen, url: str, seconds: int, connections: int, *args: Any
+) -> dict[str, float]:
+    """wrk against a gunicorn server, with the CPU its workers spent per request (ms) beside the figures."""
+    workers = children(server.pid)
+    before = cpu_seconds(workers)
+    result = wrk(url, seconds, connections, *args)
+    requests = result["rps"] * seconds
+    result["cpu_ms"] = (cpu_seconds(workers) - before) * 1000 / requests if requests else float("nan")
+    return result
+
+
 def table(results: dict[str, dict[str, float]], baseline: str) -> str:
     """The figures as a text table with each row's ratio to the baseline's throughput and p99."""
     base = results[baseline]
+    cpu = "cpu_ms" in base
     lines = [
         f"{'target':62} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'÷base':>6} {'p99÷base':>9}"
+        + (f" {'CPU ms/req':>10} {'base÷CPU':>8}" if cpu else "")
     ]
     for name, r in results.items():
         errors = int(r["non_2xx"] + r["socket_errors"])
-        lines.append(
+        line = (
             f"{name:62} {r['rps']:8.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {errors:7d} "
             f"{r['rps'] / base['rps']:6.2f} {r['p99_ms'] / base['p99_ms']:9.2f}"
         )
+        if cpu and "cpu_ms" in r:
+            line += f" {r['cpu_ms']:10.3f} {base['cpu_ms'] / r['cpu_ms']:8.2f}"
+        lines.append(line)
     return "\n".join(lines)
