@@ -137,18 +137,20 @@ def _check_csrf(csrf: CSRFProtect) -> None:
 
 
 def _install_fast_paths(app: Flask) -> None:
-    """On PostgreSQL, answer the consent status read before Flask (consent/fastpath.py)."""
-    engine = app.extensions["engine"]
-    if engine.dialect.name != "postgresql" or not app.config.get("PRIVACY_CONSENT_FASTPATH", True):
-        return
-    from privacy_service.consent.fastpath import ConsentFastPath
+    """Answer the consent and processing status reads before Flask (consent/hotpath.py)."""
+    from privacy_service.consent.hotpath import hot_path_for
 
-    fast = ConsentFastPath(
-        app.wsgi_app,
-        dsn=engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
-    )
-    app.wsgi_app = fast  # type: ignore[method-assign]
-    app.extensions["consent_fastpath"] = fast
+    seconds = float(app.config.get("PRIVACY_KEY_CACHE_SECONDS", 5))
+    hot = None
+    if app.config.get("PRIVACY_CONSENT_FASTPATH", True):
+        hot = hot_path_for(app.wsgi_app, app.extensions["engine"].url, key_cache_seconds=seconds)
+    if hot is not None:
+        app.wsgi_app = hot  # type: ignore[method-assign]
+        app.extensions["hot_path"] = hot
+    if app.config.get("PRIVACY_HOT_POOL"):
+        from privacy_service.consent.hotpath import HotOnly
+
+        app.wsgi_app = HotOnly(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _trust_proxies(app: Flask) -> None:
@@ -162,9 +164,9 @@ def _trust_proxies(app: Flask) -> None:
 
 def close_app(app: Flask) -> None:
     """Release the app's database connections (tests, benchmarks and embedding code call this)."""
-    fast = app.extensions.get("consent_fastpath")
-    if fast is not None:
-        fast.close()
+    hot = app.extensions.get("hot_path")
+    if hot is not None:
+        hot.close()
     app.extensions["engine"].dispose()
     from privacy_service.datamap.service import dispose_engines
 

@@ -48,6 +48,15 @@ class Settings:
     notice_pdf_rate_limit: str = field(
         default_factory=lambda: _env("PRIVACY_NOTICE_PDF_RATE_LIMIT", "30 per minute") or ""
     )
+    # How long a worker keeps accepting an API key it has checked before, without asking the database again
+    # (the consent and processing status reads). A key revoked in another worker stops working within this
+    # many seconds; 0 checks every request.
+    key_cache_seconds: float = field(
+        default_factory=lambda: float(_env("PRIVACY_KEY_CACHE_SECONDS", "5") or 0)
+    )
+    # Set by `serve` for its second pool: this process answers only the consent and processing status reads
+    # (and /healthz, /readyz); every other request gets a 404 naming the main address's job.
+    hot_pool: bool = field(default_factory=lambda: _env("PRIVACY_HOT_POOL", "0") == "1")
     # Largest request body accepted, in bytes.
     max_content_length: int = field(
         default_factory=lambda: int(_env("PRIVACY_MAX_CONTENT_LENGTH", str(1024 * 1024)) or 0)
@@ -167,6 +176,8 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
             "PRIVACY_NOTICE_PDF_RATE_LIMIT": self.notice_pdf_rate_limit,
             "PRIVACY_TRUSTED_PROXIES": self.trusted_proxies,
+            "PRIVACY_KEY_CACHE_SECONDS": self.key_cache_seconds,
+            "PRIVACY_HOT_POOL": self.hot_pool,
             "MAX_CONTENT_LENGTH": self.max_content_length,
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",

@@ -36,6 +36,27 @@ def consent_refusal(*, legal_basis: str, activity_status: str, status: str) -> s
     return None
 
 
+def processing_answer(
+    *, legal_basis: str | None, flags: set[str], state_status: str | None, renewal_required: bool
+) -> tuple[str, bool]:
+    """May a subject's data be processed in an activity: (status, renewal_required).
+
+    An upheld objection wins over a restriction, which wins over consent; an activity not based on consent is
+    allowed unless flagged. The Flask view and the hot path both decide with this, so they cannot drift apart.
+    """
+    if "objected" in flags:
+        return "objected", False
+    if "restricted" in flags:
+        return "restricted", False
+    if legal_basis != "6(1)(a)":
+        return "allowed", False
+    if state_status is None:
+        return "no_consent", False
+    if state_status == "withdrawn":
+        return "consent_withdrawn", False
+    return "allowed", bool(renewal_required)
+
+
 def dpv_status(status: str, *, given_before: bool) -> str:
     """The DPV consent status of a new event."""
     if status == "withdrawn":

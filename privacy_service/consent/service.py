@@ -189,19 +189,14 @@ def processing_status(session: Session, *, subject: str, activity: str) -> dict[
             )
         )
     )
-    answer: dict[str, Any] = {"subject": subject, "activity": activity, "renewal_required": False}
-    if "objected" in flags:
-        return {**answer, "status": "objected"}
-    if "restricted" in flags:
-        return {**answer, "status": "restricted"}
-    if legal_basis != "6(1)(a)":
-        return {**answer, "status": "allowed"}
-    state = get_state(session, subject=subject, purpose=activity)
-    if state is None:
-        return {**answer, "status": "no_consent"}
-    if state.status == "withdrawn":
-        return {**answer, "status": "consent_withdrawn"}
-    return {**answer, "status": "allowed", "renewal_required": bool(state.renewal_required)}
+    state = get_state(session, subject=subject, purpose=activity) if legal_basis == "6(1)(a)" else None
+    status, renewal = rules.processing_answer(
+        legal_basis=legal_basis,
+        flags=flags,
+        state_status=state.status if state is not None else None,
+        renewal_required=bool(state and state.renewal_required),
+    )
+    return {"subject": subject, "activity": activity, "status": status, "renewal_required": renewal}
 
 
 def set_flag(

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
@@ -180,6 +181,29 @@ def authenticate_key(session: Session, key: str) -> ApiClient | None:
     return None
 
 
+# A process may keep accepted keys for a few seconds (the consent hot path does): every commit that rotates or
+# revokes a key moves this counter on, and such a cache empties itself when it sees the counter move. Another
+# process learns of it only when its cache entries expire (PRIVACY_KEY_CACHE_SECONDS).
+_KEYS_CHANGED = "privacy.api_keys_changed"
+_key_generation = [0]
+
+
+def key_generation() -> int:
+    """A number that changes whenever this process commits a key rotation or revocation."""
+    return _key_generation[0]
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _keys_committed(session: OrmSession) -> None:
+    if session.info.pop(_KEYS_CHANGED, False):
+        _key_generation[0] += 1
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _keys_rolled_back(session: OrmSession) -> None:
+    session.info.pop(_KEYS_CHANGED, None)
+
+
 def rotate_api_client(
     session: Session, *, name: str, grace: timedelta, actor: Actor
 ) -> tuple[ApiClient, str]:
@@ -200,6 +224,7 @@ def rotate_api_client(
     else:
         client.previous_key_hash, client.previous_key_expires_at = None, None
     client.key_hash, client.key_prefix = key_digest(key), key[:10]
+    session.info[_KEYS_CHANGED] = True
     record_event(
         session,
         actor=actor,
@@ -217,6 +242,7 @@ def revoke_api_client(session: Session, *, name: str, actor: Actor) -> ApiClient
     if client is None:
         raise NotFound(f"No API client named {name!r}.")
     client.active = False
+    session.info[_KEYS_CHANGED] = True
     client.previous_key_hash, client.previous_key_expires_at = None, None
     record_event(
         session, actor=actor, action="api_client.revoke", object_type="api_client", object_id=str(client.id)

@@ -1,0 +1,375 @@
+"""The two reads portal services make on every page view, answered before Flask in one round trip.
+
+`GET /api/v1/consents/{subject}/{purpose}` (the consent state) and
+`GET /api/v1/subjects/{subject}/processing?activity=…` ("may I process?") are answered by this WSGI
+middleware on PostgreSQL and on SQLite: it checks the API key and reads the answer with one statement on a
+persistent connection per worker thread, and answers exactly what the Flask views answer (same body, ETag,
+304, 404 envelope and headers; tests compare the two).
+
+Anything else goes on to Flask, which stays the reference and decides those cases: other paths and methods,
+session callers, a key it does not accept, a subject or query the view would refuse, an unknown activity, a
+database error.
+
+Accepted keys are remembered per process for PRIVACY_KEY_CACHE_SECONDS (default 5), so most reads need no key
+look-up at all. A rotation or revocation committed in the same process empties the cache at once
+(security.service.key_generation); another process stops accepting a revoked key within that bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from privacy_service.consent import rules
+from privacy_service.consent.models import StateRow
+from privacy_service.consent.schemas import etag, state_json
+from privacy_service.errors import envelope
+from privacy_service.kernel import SLUG_RE, as_utc
+from privacy_service.security.service import KEY_PREFIX, key_digest, key_generation
+from privacy_service.security.web import HSTS, SECURITY_HEADERS
+
+CONSENT_PATH = re.compile(r"^/api/v1/consents/([^/]+)/([a-z0-9][a-z0-9-]{0,63})$")
+PROCESSING_PATH = re.compile(r"^/api/v1/subjects/([^/]+)/processing$")
+SCOPE = "consent:read"
+NOT_RECORDED = "No consent is recorded for this subject and purpose."
+
+_STATE = ", ".join(f"s.{name}" for name in StateRow._fields)
+_KEY = (
+    "SELECT c.scopes, c.active, q.* FROM api_client c LEFT JOIN ({query}) q ON true WHERE c.key_hash = :key"
+)
+CONSENT_SQL = (
+    f"SELECT {_STATE} FROM consent_state s WHERE s.subject = :s AND s.purpose = :p AND s.status IS NOT NULL"
+)
+_FLAG = (
+    "EXISTS (SELECT 1 FROM processing_flag f WHERE f.subject = :s AND f.activity = a.slug"
+    " AND f.lifted_at IS NULL AND f.kind = '{kind}') AS {kind}"
+)
+# The activity's legal basis, its live flags and the consent state: what processing_status reads in four.
+PROCESSING_SQL = (
+    f"SELECT a.legal_basis, {_FLAG.format(kind='objected')}, {_FLAG.format(kind='restricted')},"
+    " s.status, s.renewal_required"
+    " FROM processing_activity a LEFT JOIN consent_state s"
+    " ON s.subject = :s AND s.purpose = a.slug AND s.status IS NOT NULL"
+    " WHERE a.slug = :a"
+)
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class KeyCache:
+    """The scopes of API keys accepted lately, for at most `ttl` seconds each and at most `size` keys."""
+
+    def __init__(self, ttl: float, size: int = 4096) -> None:
+        self.ttl, self.size = ttl, size
+        self._keys: dict[str, tuple[frozenset[str], float]] = {}
+        self._generation = key_generation()
+
+    def scopes(self, digest: str) -> frozenset[str] | None:
+        if self._generation != key_generation():  # this process rotated or revoked a key
+            self._keys, self._generation = {}, key_generation()
+            return None
+        entry = self._keys.get(digest)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def remember(self, digest: str, scopes: Iterable[str]) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._keys) >= self.size:
+            self._keys = {}
+        self._keys[digest] = (frozenset(scopes), time.monotonic() + self.ttl)
+
+    def clear(self) -> None:
+        self._keys = {}
+
+
+class Backend:
+    """One persistent connection per thread to the database, with the hot path's statements."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+        self._opened: list[Any] = []
+        self._lock = threading.Lock()
+
+    def connect(self) -> Any:
+        raise NotImplementedError
+
+    def sql(self, text: str) -> str:
+        return text
+
+    def scopes(self, value: Any) -> list[str]:
+        return value or []
+
+    def timestamp(self, value: Any) -> datetime | None:
+        return value
+
+    def connection(self) -> Any:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.connect()
+            self.local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    def fetch(self, text: str, params: dict[str, Any]) -> tuple | None:
+        return self.connection().execute(self.sql(text), params).fetchone()
+
+    def drop(self) -> None:
+        conn, self.local.conn = getattr(self.local, "conn", None), None
+        if conn is not None:
+            self._close(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            self._close(conn)
+        self.local = threading.local()
+
+    @staticmethod
+    def _close(conn: Any) -> None:
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+class PostgresBackend(Backend):
+    errors: tuple[type[Exception], ...]
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__()
+        import psycopg
+
+        self.dsn, self.errors, self._psycopg = dsn, (psycopg.Error,), psycopg
+        self._sql: dict[str, str] = {}
+
+    def connect(self) -> Any:
+        # TimeZone=UTC: psycopg then reads timestamptz as aware UTC, as the ORM's column type does, so "since"
+        # is written alike here and in Flask whatever time zone the server is set to. Every statement is
+        # prepared on its first use (prepare_threshold=0).
+        return self._psycopg.connect(
+            self.dsn,
+            autocommit=True,
+            prepare_threshold=0,
+            connect_timeout=5,
+            options="-c statement_timeout=5000 -c TimeZone=UTC",
+        )
+
+    def sql(self, text: str) -> str:
+        found = self._sql.get(text)
+        if found is None:
+            found = self._sql[text] = re.sub(r":(\w+)", r"%(\1)s", text)
+        return found
+
+
+class SqliteBackend(Backend):
+    errors = (sqlite3.Error,)
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def connect(self) -> Any:
+        # Autocommit: each read is its own snapshot of the WAL, so it sees every write committed before it.
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    def scopes(self, value: Any) -> list[str]:
+        return json.loads(value) if value else []
+
+    def timestamp(self, value: Any) -> datetime | None:
+        return as_utc(datetime.fromisoformat(value)) if value else None  # stored naive, in UTC
+
+
+class HotPath:
+    """WSGI middleware answering the consent status and processing status reads; the rest passes to Flask."""
+
+    def __init__(self, app: WSGIApp, backend: Backend, *, key_cache_seconds: float = 5.0) -> None:
+        self.app, self.backend = app, backend
+        self.keys = KeyCache(key_cache_seconds)
+        self.answered = 0  # requests answered here rather than by Flask (per process)
+
+    def close(self) -> None:
+        """Close every connection this middleware opened (app shutdown, tests)."""
+        self.backend.close()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "GET":
+            path = environ.get("PATH_INFO", "")
+            auth = environ.get("HTTP_AUTHORIZATION", "")
+            if auth.startswith("Bearer " + KEY_PREFIX):
+                match = CONSENT_PATH.match(path)
+                if match is not None:
+                    answer = self._consent(environ, start_response, match, auth)
+                    if answer is not None:
+                        return answer
+                elif (match := PROCESSING_PATH.match(path)) is not None:
+                    answer = self._processing(environ, start_response, match, auth)
+                    if answer is not None:
+                        return answer
+        return self.app(environ, start_response)
+
+    # --- the two reads ------------------------------------------------------------------------------------
+
+    def _consent(self, environ: dict[str, Any], start_response: StartResponse, match: Any, auth: str) -> Any:
+        subject = _subject(match.group(1))
+        if subject is None:
+            return None
+        row = self._read(CONSENT_SQL, {"s": subject, "p": match.group(2)}, auth, len(StateRow._fields))
+        if row is None:
+            return None
+        headers = self._headers(environ)
+        if row[0] is None:  # the state's subject: no state is recorded
+            body = json.dumps(envelope("not_found", NOT_RECORDED), separators=(",", ":")).encode() + b"\n"
+            return self._respond(start_response, "404 NOT FOUND", headers, body)
+        state = StateRow._make(row)
+        if state.since is not None:
+            state = state._replace(since=self.backend.timestamp(state.since))
+        state = state._replace(renewal_required=bool(state.renewal_required))
+        return self._with_etag(environ, start_response, headers, etag(state), state_json(state))
+
+    def _processing(
+        self, environ: dict[str, Any], start_response: StartResponse, match: Any, auth: str
+    ) -> Any:
+        query = environ.get("QUERY_STRING", "")
+        if not query.startswith("activity=") or "&" in query:
+            return None  # no activity, or more arguments: the view words the 422
+        activity = query[9:]
+        subject = _subject(match.group(1))
+        if subject is None or not SLUG_RE.match(activity):
+            return None
+        row = self._read(PROCESSING_SQL, {"s": subject, "a": activity}, auth, 5)
+        if row is None or row[0] is None:  # no such activity: the view words the 404
+            return None
+        legal_basis, objected, restricted, state_status, renewal = row
+        flags = {kind for kind, on in (("objected", objected), ("restricted", restricted)) if on}
+        status, renewal_required = rules.processing_answer(
+            legal_basis=legal_basis, flags=flags, state_status=state_status, renewal_required=bool(renewal)
+        )
+        body = {
+            "subject": subject,
+            "activity": activity,
+            "status": status,
+            "renewal_required": renewal_required,
+        }
+        encoded = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+        return self._respond(start_response, "200 OK", self._headers(environ), encoded)
+
+    def _read(self, sql: str, params: dict[str, Any], auth: str, width: int) -> tuple | None:
+        """The answer's row (all None where the statement finds none), checking the key on the way; None
+        when Flask must answer (the key, a database error)."""
+        digest = key_digest(auth[7:].strip())
+        scopes = self.keys.scopes(digest)
+        try:
+            if scopes is not None:
+                if SCOPE not in scopes:
+                    return None
+                return self.backend.fetch(sql, params) or (None,) * width
+            row = self.backend.fetch(_KEY.format(query=sql), {**params, "key": digest})
+        except self.backend.errors:
+            self.backend.drop()
+            return None  # Flask answers (and reports) database trouble
+        if row is None or not row[1]:
+            return None  # 401: Flask decides and words it
+        scopes = self.backend.scopes(row[0])
+        self.keys.remember(digest, scopes)
+        return row[2:] if SCOPE in scopes else None  # 403: Flask words it
+
+    # --- the answer -----------------------------------------------------------------------------------------
+
+    def _with_etag(
+        self,
+        environ: dict[str, Any],
+        start_response: StartResponse,
+        headers: list[tuple[str, str]],
+        tag: str,
+        body: dict[str, Any],
+    ) -> Iterable[bytes]:
+        headers.append(("ETag", tag))
+        if tag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            return self._respond(start_response, "304 NOT MODIFIED", headers, b"", content_type=None)
+        encoded = json.dumps(body, separators=(",", ":")).encode() + b"\n"
+        return self._respond(start_response, "200 OK", headers, encoded)
+
+    @staticmethod
+    def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+        headers = list(SECURITY_HEADERS)
+        if environ.get("wsgi.url_scheme") == "https":
+            headers.append(HSTS)
+        headers.append(("Cache-Control", "no-store"))
+        return headers
+
+    def _respond(
+        self,
+        start_response: StartResponse,
+        status: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        content_type: str | None = "application/json",
+    ) -> Iterable[bytes]:
+        self.answered += 1
+        if content_type:
+            headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *headers]
+        start_response(status, headers)
+        return [body]
+
+
+class HotOnly:
+    """WSGI middleware of `serve`'s second pool: the status reads and health checks pass, nothing else does.
+
+    A reverse proxy routes the status reads to that pool so they never queue behind a PDF or a list; anything
+    else sent there by mistake is refused rather than served, so the pool stays free for what it is for.
+    """
+
+    ALLOWED = ("/healthz", "/readyz")
+    MESSAGE = (
+        "This address answers only the consent and processing status reads (GET); send other requests to the "
+        "service's main address."
+    )
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self.refused = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path in self.ALLOWED or (
+            environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+            and (CONSENT_PATH.match(path) or PROCESSING_PATH.match(path))
+        ):
+            return self.app(environ, start_response)
+        self.refused += 1
+        body = json.dumps(envelope("not_found", self.MESSAGE), separators=(",", ":")).encode() + b"\n"
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        start_response("404 NOT FOUND", [*headers, *HotPath._headers(environ)])
+        return [body]
+
+
+def _subject(raw: str) -> str | None:
+    """The canonical subject of a path segment, or None where the view must answer (and refuse) it."""
+    # PATH_INFO is bytes decoded as latin-1 (PEP 3333); Werkzeug reads it as UTF-8, so do we.
+    try:
+        subject = rules.normalise_subject(raw.encode("latin-1").decode("utf-8"))
+    except UnicodeError:
+        return None
+    return None if rules.subject_problem(subject) else subject
+
+
+def hot_path_for(app: WSGIApp, url: Any, *, key_cache_seconds: float) -> HotPath | None:
+    """The hot path for a database URL (SQLAlchemy URL), or None where it cannot run (an in-memory SQLite)."""
+    if url.get_backend_name() == "postgresql":
+        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return HotPath(app, PostgresBackend(dsn), key_cache_seconds=key_cache_seconds)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return HotPath(app, SqliteBackend(url.database), key_cache_seconds=key_cache_seconds)
+    return None
