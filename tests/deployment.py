@@ -83,6 +83,7 @@ class Process:
     log: Path
     port: int | None = None
     log_file: Any = None
+    hot_port: int | None = None  # `serve`'s second pool, the status reads (--hot-workers)
 
     @property
     def url(self) -> str:
@@ -205,13 +206,28 @@ class Deployment:
         self.processes.append(process)
         return process
 
-    def serve(self, workers: int = 2, env: dict[str, str] | None = None, name: str | None = None) -> Process:
-        """Start `privacy-service serve` on a free port and wait until /readyz answers 200."""
+    def serve(
+        self,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        name: str | None = None,
+        hot_workers: int = 0,
+    ) -> Process:
+        """Start `privacy-service serve` on a free port and wait until /readyz answers 200.
+
+        hot_workers: the second pool for the status reads, on a port of its own (0: the main pool only, so
+        the process's children are gunicorn's workers, as the fault tests expect)."""
         port = free_port()
-        process = self._start(
-            name or f"serve{port}", ["serve", "--port", str(port), "--workers", str(workers)], port, env
-        )
+        args = ["serve", "--port", str(port), "--workers", str(workers), "--hot-workers", str(hot_workers)]
+        hot_port = free_port() if hot_workers else None
+        if hot_port:
+            args += ["--hot-port", str(hot_port)]
+        process = self._start(name or f"serve{port}", args, port, env)
+        process.hot_port = hot_port
         wait_until(lambda: process_ready(process), timeout=60, what=f"{process.name} ready")
+        if hot_port:
+            hot = f"http://127.0.0.1:{hot_port}/readyz"
+            wait_until(lambda: _answers(hot), timeout=60, what=f"{process.name}'s status-read pool ready")
         return process
 
     def scheduler(self, env: dict[str, str] | None = None, name: str = "scheduler") -> Process:
@@ -251,6 +267,13 @@ def process_ready(process: Process) -> bool:
         raise AssertionError(f"{process.name} exited:\n{process.log.read_text()[-3000:]}")
     try:
         return call(process.url + "/readyz", timeout=2).status == 200
+    except OSError:
+        return False
+
+
+def _answers(url: str) -> bool:
+    try:
+        return call(url, timeout=2).status == 200
     except OSError:
         return False
 

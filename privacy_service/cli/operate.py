@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from datetime import date
@@ -114,10 +116,55 @@ def policies_check(path: Path | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve_command(host: str, port: int, workers: int) -> None:
-    """Run the web service under gunicorn."""
-    _check_rate_limit_store(workers)
-    _exec_gunicorn(host, port, workers)
+@click.option(
+    "--hot-workers",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Workers of a second pool that answers only the consent and processing status reads, so they never "
+    "wait behind a PDF or a list (0: no second pool; the main pool answers them too).",
+)
+@click.option("--hot-port", type=int, help="The second pool's port.  [default: --port + 1]")
+def serve_command(host: str, port: int, workers: int, hot_workers: int, hot_port: int | None) -> None:
+    """Run the web service under gunicorn: the main pool, and the pool of the status reads beside it."""
+    _check_rate_limit_store(workers + max(hot_workers, 0))
+    if hot_workers <= 0:
+        _exec_gunicorn(host, port, workers)
+    hot_port = hot_port or port + 1
+    click.echo(
+        f"main pool on {host}:{port} ({workers} workers); status reads on {host}:{hot_port} "
+        f"({hot_workers} workers): route GET /api/v1/consents/… and /api/v1/subjects/…/processing there "
+        "(docs/deployment.md)"
+    )
+    pools = [
+        subprocess.Popen(_gunicorn_args(host, port, workers)),  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            _gunicorn_args(host, hot_port, hot_workers), env={**os.environ, "PRIVACY_HOT_POOL": "1"}
+        ),
+    ]
+    sys.exit(_supervise(pools))
+
+
+def _supervise(pools: list[subprocess.Popen]) -> int:
+    """Pass the stop and reload signals on to every pool; when one pool ends, stop the others too."""
+
+    def forward(signum: int, _frame: Any) -> None:
+        for pool in pools:
+            if pool.poll() is None:
+                pool.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(signum, forward)
+    pid, status = os.wait()
+    for pool in pools:
+        if pool.pid != pid and pool.poll() is None:
+            pool.terminate()
+    for pool in pools:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            pool.wait(timeout=30)
+        if pool.poll() is None:
+            pool.kill()
+    return os.waitstatus_to_exitcode(status)
 
 
 def _check_rate_limit_store(workers: int) -> None:
@@ -131,12 +178,16 @@ def _check_rate_limit_store(workers: int) -> None:
         fail(exc)
 
 
-def _exec_gunicorn(host: str, port: int, workers: int) -> None:
+def _gunicorn_args(host: str, port: int, workers: int) -> list[str]:
     args = ["gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-"]
     # Consent paths carry subject ids and links carry tokens: the access log redacts them (logs.py,
     # set up with the rest of the gunicorn settings in gunicorn_conf.py).
     args += ["--config", "python:privacy_service.gunicorn_conf"]
-    os.execvp(sys.executable, [sys.executable, "-m", *args, APP_FACTORY])  # noqa: S606
+    return [sys.executable, "-m", *args, APP_FACTORY]
+
+
+def _exec_gunicorn(host: str, port: int, workers: int) -> None:
+    os.execvp(sys.executable, _gunicorn_args(host, port, workers))  # noqa: S606
 
 
 DEMO_WORKERS = 2
