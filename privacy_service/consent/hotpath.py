@@ -230,12 +230,9 @@ class HotPath:
             return None
         headers = self._headers(environ)
         if row[0] is None:  # the state's subject: no state is recorded
-            body = json.dumps(envelope("not_found", NOT_RECORDED), separators=(",", ":")).encode() + b"\n"
-            return self._respond(start_response, "404 NOT FOUND", headers, body)
+            return self._respond(start_response, "404 NOT FOUND", headers, _NOT_RECORDED)
         state = StateRow._make(row)
-        if state.since is not None:
-            state = state._replace(since=self.backend.timestamp(state.since))
-        state = state._replace(renewal_required=bool(state.renewal_required))
+        state = state._replace(since=self.backend.timestamp(state.since), renewal_required=bool(state[7]))
         return self._with_etag(environ, start_response, headers, etag(state), state_json(state))
 
     def _processing(
@@ -262,8 +259,7 @@ class HotPath:
             "status": status,
             "renewal_required": renewal_required,
         }
-        encoded = json.dumps(body, separators=(",", ":")).encode() + b"\n"
-        return self._respond(start_response, "200 OK", self._headers(environ), encoded)
+        return self._respond(start_response, "200 OK", self._headers(environ), _json(body))
 
     def _read(self, sql: str, params: dict[str, Any], auth: str, width: int) -> tuple | None:
         """The answer's row (all None where the statement finds none), checking the key on the way; None
@@ -298,16 +294,11 @@ class HotPath:
         headers.append(("ETag", tag))
         if tag in environ.get("HTTP_IF_NONE_MATCH", ""):
             return self._respond(start_response, "304 NOT MODIFIED", headers, b"", content_type=None)
-        encoded = json.dumps(body, separators=(",", ":")).encode() + b"\n"
-        return self._respond(start_response, "200 OK", headers, encoded)
+        return self._respond(start_response, "200 OK", headers, _json(body))
 
     @staticmethod
     def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
-        headers = list(SECURITY_HEADERS)
-        if environ.get("wsgi.url_scheme") == "https":
-            headers.append(HSTS)
-        headers.append(("Cache-Control", "no-store"))
-        return headers
+        return list(_HTTPS_HEADERS if environ.get("wsgi.url_scheme") == "https" else _HTTP_HEADERS)
 
     def _respond(
         self,
@@ -349,10 +340,22 @@ class HotOnly:
         ):
             return self.app(environ, start_response)
         self.refused += 1
-        body = json.dumps(envelope("not_found", self.MESSAGE), separators=(",", ":")).encode() + b"\n"
+        body = _json(envelope("not_found", self.MESSAGE))
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
         start_response("404 NOT FOUND", [*headers, *HotPath._headers(environ)])
         return [body]
+
+
+_HTTP_HEADERS = (*SECURITY_HEADERS, ("Cache-Control", "no-store"))
+_HTTPS_HEADERS = (*SECURITY_HEADERS, HSTS, ("Cache-Control", "no-store"))
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # as Flask writes JSON: compact, ASCII, in order
+
+
+def _json(body: dict[str, Any]) -> bytes:
+    return _encode(body).encode() + b"\n"
+
+
+_NOT_RECORDED = _json(envelope("not_found", NOT_RECORDED))
 
 
 def _subject(raw: str) -> str | None:
