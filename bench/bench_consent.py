@@ -172,6 +172,8 @@ def run(args: argparse.Namespace, url: str | None) -> None:
     query_script.write_text(QUERY_SCRIPT % {"body": json.dumps({"pairs": pairs})})
     base = f"http://127.0.0.1:{port}"
     try:
+        for script in ("get", "processing"):  # warm the caches (page cache, prepared statements, the key)
+            wrk(base, 3, 32, auth, scripts[script])
         for connections in (int(c) for c in args.connections.split(",")):
             results = {
                 "bare Flask /hello": wrk_cpu(

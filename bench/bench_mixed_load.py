@@ -1,20 +1,24 @@
-"""Mixed traffic at 128 connections against gunicorn on PostgreSQL, then a memory soak.
+"""Mixed traffic at 132 connections against gunicorn on PostgreSQL, then a memory soak.
 
 Run by hand: python bench/bench_mixed_load.py [--states 200000] [--people 2000] [--seconds 180] [--soak 600]
+    [--workers 2] [--hot-workers 2]
 Needs wrk (apt-get install wrk) and PostgreSQL's binaries (a throwaway cluster is started).
 
-The deployment is what docs/deployment.md describes on one host: `serve` (gunicorn, --workers) and the
-`scheduler` (which plans the new requests and sends their mails), the registry from policies/, the demo data
-systems with --people synthetic persons, and --states consent states.
+The deployment is what docs/deployment.md describes on one host: `serve` (gunicorn) and the `scheduler`
+(which plans the new requests and sends their mails), the registry from policies/, the demo data systems with
+--people synthetic persons, and --states consent states. `serve` is started both ways, side by side: with its
+second pool for the status reads (--workers + --hot-workers, reads routed to the second pool as the reverse
+proxy of docs/deployment.md routes them) and as one pool of --workers + --hot-workers workers answering
+everything.
 
 Printed, all from the same run:
-1. the baselines at 128 connections: bare Flask /hello, and the consent status read alone;
-2. the mix for --seconds at 128 connections, run as five wrk processes at once (connections in brackets):
-   consent status reads (64), consent writes (16), request creation (8), the activity list (24) and one
-   activity (16):
-   requests/s, p50, p99 and errors per endpoint, and the ratio of the consent reads to bare Flask;
-3. the soak: the mix again for --soak seconds, with the resident memory of the web workers and the scheduler
-   sampled every 10 s (first, last, highest).
+1. the baselines at 128 connections: bare Flask /hello, and the consent status read alone on each arrangement;
+2. the mix for --seconds, once per arrangement, run as six wrk processes at once (connections in brackets):
+   consent status reads (64), consent writes (16), request creation (8), the activity list (24), one
+   activity (16) and the record as PDF (4): requests/s, p50, p99 and errors per endpoint, and the consent
+   reads' p99 in the mix over their p99 alone (the target is at most 2x);
+3. the soak (two pools): the mix again for --soak seconds (0: none), with the resident memory of the web
+   workers and the scheduler sampled every 10 s (first, last, highest).
 """
 
 from __future__ import annotations
@@ -66,7 +70,9 @@ MIX = (  # name, path or script, connections
     ("POST /api/v1/requests", CREATE, 8),
     ("GET /api/v1/activities", "/api/v1/activities", 24),
     ("GET /api/v1/activities/accounts", "/api/v1/activities/accounts", 16),
+    ("GET /api/v1/ropa?format=pdf", "/api/v1/ropa?format=pdf&lang=en", 4),
 )
+READS = MIX[0][0]
 
 
 def rss_kb(pid: int) -> int:
@@ -76,11 +82,14 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def run_mix(port: int, seconds: int, auth: dict[str, str], tmp: Path, states: int) -> dict[str, dict]:
+def run_mix(
+    port: int, read_port: int, seconds: int, auth: dict[str, str], tmp: Path, states: int
+) -> dict[str, dict]:
+    """The mix against `port`, the consent status reads against `read_port`."""
     results: dict[str, dict] = {}
 
     def one(name: str, target: str, connections: int) -> None:
-        url, script = f"http://127.0.0.1:{port}", None
+        url, script = f"http://127.0.0.1:{read_port if name == READS else port}", None
         if target.startswith("/"):
             url += target
         else:
@@ -102,7 +111,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=2_000)
     parser.add_argument("--seconds", type=int, default=180)
     parser.add_argument("--soak", type=int, default=600)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--hot-workers", type=int, default=2)
     args = parser.parse_args()
     from pgcluster import throwaway_cluster
 
@@ -134,9 +144,13 @@ def main() -> None:
             "PRIVACY_POLICIES": str(REPO / "policies"),
             "PRIVACY_SECRET_KEY": "bench",
         }
-        port, bare_port = free_port(), free_port()
+        port, hot_port, one_port, bare_port = free_port(), free_port(), free_port(), free_port()
+        everything = args.workers + args.hot_workers
         app = start("privacy_service:create_app()", port, env, REPO, args.workers, "/healthz")
-        bare = start("bare_app:create_app()", bare_port, env, REPO / "bench", args.workers, "/hello")
+        hot_env = {**env, "PRIVACY_HOT_POOL": "1"}
+        hot = start("privacy_service:create_app()", hot_port, hot_env, REPO, args.hot_workers, "/healthz")
+        one_pool = start("privacy_service:create_app()", one_port, env, REPO, everything, "/healthz")
+        bare = start("bare_app:create_app()", bare_port, env, REPO / "bench", everything, "/hello")
         log = (tmp / "scheduler.log").open("w")
         scheduler = subprocess.Popen(
             [sys.executable, "-m", "privacy_service.cli", "scheduler"], env=env, stdout=log, stderr=log
@@ -145,27 +159,36 @@ def main() -> None:
         try:
             read_script = tmp / "read.lua"
             read_script.write_text(READ % {"n": args.states})
+            two = f"two pools ({args.workers} + {args.hot_workers} for the reads)"
+            one = f"one pool ({everything} workers)"
             base = {
                 "bare Flask /hello": wrk(f"http://127.0.0.1:{bare_port}/hello", 20, 128),
-                "consent status alone": wrk(f"http://127.0.0.1:{port}", 20, 128, auth, read_script),
+                f"consent status alone, {two}": wrk(
+                    f"http://127.0.0.1:{hot_port}", 20, 128, auth, read_script
+                ),
+                f"consent status alone, {one}": wrk(
+                    f"http://127.0.0.1:{one_port}", 20, 128, auth, read_script
+                ),
             }
-            print(f"\n1. baselines, 128 connections, {args.workers} workers, 20 s each")
+            print("\n1. baselines, 128 connections, 20 s each")
             print(table(base, "bare Flask /hello"))
-
-            mixed = run_mix(port, args.seconds, auth, tmp, args.states)
-            total = sum(r["rps"] for r in mixed.values())
-            errors = sum(int(r["non_2xx"] + r["socket_errors"]) for r in mixed.values())
-            print(
-                f"\n2. the mix, 128 connections, {args.seconds} s: {total:,.0f} req/s in all, {errors} errors"
-            )
-            print(table({**mixed, "bare Flask /hello (alone, above)": base["bare Flask /hello"]},
-                        "bare Flask /hello (alone, above)"))  # fmt: skip
-            read = mixed["GET /api/v1/consents/{subject}/surveys"]["rps"]
-            print(
-                f"consent status in the mix: {read:,.0f} req/s on 64 of 128 connections; "
-                f"alone {base['consent status alone']['rps']:,.0f} req/s = "
-                f"{base['consent status alone']['rps'] / base['bare Flask /hello']['rps']:.2f}x bare Flask"
-            )
+            for arrangement, main_port, read_port in ((one, one_port, one_port), (two, port, hot_port)):
+                mixed = run_mix(main_port, read_port, args.seconds, auth, tmp, args.states)
+                total = sum(r["rps"] for r in mixed.values())
+                errors = sum(int(r["non_2xx"] + r["socket_errors"]) for r in mixed.values())
+                print(
+                    f"\n2. the mix, {arrangement}, {sum(c for *__, c in MIX)} connections, {args.seconds} s: "
+                    f"{total:,.0f} req/s in all, {errors} errors"
+                )
+                alone = base[f"consent status alone, {arrangement}"]
+                print(table({**mixed, "consent status alone (above)": alone}, "consent status alone (above)"))
+                read = mixed[READS]
+                print(
+                    f"consent status in the mix: {read['rps']:,.0f} req/s, p50 {read['p50_ms']:.1f} ms, "
+                    f"p99 {read['p99_ms']:.1f} ms = {read['p99_ms'] / alone['p99_ms']:.2f}x its p99 alone"
+                )
+            if args.soak <= 0:
+                return
 
             samples: list[tuple[float, int, int]] = []
             done = threading.Event()
@@ -173,13 +196,13 @@ def main() -> None:
             def sample() -> None:
                 started = time.monotonic()
                 while not done.is_set():
-                    workers = sum(rss_kb(p) for p in children(app.pid))
+                    workers = sum(rss_kb(p) for p in children(app.pid) + children(hot.pid))
                     samples.append((time.monotonic() - started, workers, rss_kb(scheduler.pid)))
                     done.wait(10)
 
             sampler = threading.Thread(target=sample)
             sampler.start()
-            soak = run_mix(port, args.soak, auth, tmp, args.states)
+            soak = run_mix(port, hot_port, args.soak, auth, tmp, args.states)
             done.set()
             sampler.join()
             soak_errors = sum(int(r["non_2xx"] + r["socket_errors"]) for r in soak.values())
@@ -215,7 +238,7 @@ def main() -> None:
             scheduler.terminate()
             scheduler.wait()
             log.close()
-            stop(app, bare)
+            stop(app, hot, one_pool, bare)
 
 
 if __name__ == "__main__":
