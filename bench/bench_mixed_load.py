@@ -1,22 +1,23 @@
 """Mixed traffic at 132 connections against gunicorn on PostgreSQL, then a memory soak.
 
 Run by hand: python bench/bench_mixed_load.py [--states 200000] [--people 2000] [--seconds 180] [--soak 600]
-    [--workers 2] [--hot-workers 2]
+    [--workers 2] [--hot-workers 2] [--main-nice 5]
 Needs wrk (apt-get install wrk) and PostgreSQL's binaries (a throwaway cluster is started).
 
-The deployment is what docs/deployment.md describes on one host: `serve` (gunicorn) and the `scheduler`
-(which plans the new requests and sends their mails), the registry from policies/, the demo data systems with
+The deployment is what docs/deployment.md describes on one host: `serve` (gunicorn) and the `scheduler` (which
+plans the new requests and sends their mails), the registry from policies/, the demo data systems with
 --people synthetic persons, and --states consent states. `serve` is started both ways, side by side: with its
-second pool for the status reads (--workers + --hot-workers, reads routed to the second pool as the reverse
-proxy of docs/deployment.md routes them) and as one pool of --workers + --hot-workers workers answering
-everything.
+second pool for the status reads (--workers at nice +--main-nice beside --hot-workers, the reads routed to the
+second pool as the reverse proxy of docs/deployment.md routes them) and as one pool of --workers +
+--hot-workers workers answering everything.
 
 Printed, all from the same run:
 1. the baselines at 128 connections: bare Flask /hello, and the consent status read alone on each arrangement;
 2. the mix for --seconds, once per arrangement, run as six wrk processes at once (connections in brackets):
    consent status reads (64), consent writes (16), request creation (8), the activity list (24), one
-   activity (16) and the record as PDF (4): requests/s, p50, p99 and errors per endpoint, and the consent
-   reads' p99 in the mix over their p99 alone (the target is at most 2x);
+   activity (16) and the record as PDF (1: an officer exporting it again and again): requests/s, p50, p99
+   and errors per endpoint, and the consent reads' p99 in the mix over their p99 alone (the target is at
+   most 2x);
 3. the soak (two pools): the mix again for --soak seconds (0: none), with the resident memory of the web
    workers and the scheduler sampled every 10 s (first, last, highest).
 """
@@ -70,7 +71,7 @@ MIX = (  # name, path or script, connections
     ("POST /api/v1/requests", CREATE, 8),
     ("GET /api/v1/activities", "/api/v1/activities", 24),
     ("GET /api/v1/activities/accounts", "/api/v1/activities/accounts", 16),
-    ("GET /api/v1/ropa?format=pdf", "/api/v1/ropa?format=pdf&lang=en", 4),
+    ("GET /api/v1/ropa?format=pdf", "/api/v1/ropa?format=pdf&lang=en", 1),
 )
 READS = MIX[0][0]
 
@@ -113,6 +114,7 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=600)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--hot-workers", type=int, default=2)
+    parser.add_argument("--main-nice", type=int, default=5, help="as serve's --main-nice")
     args = parser.parse_args()
     from pgcluster import throwaway_cluster
 
@@ -146,7 +148,7 @@ def main() -> None:
         }
         port, hot_port, one_port, bare_port = free_port(), free_port(), free_port(), free_port()
         everything = args.workers + args.hot_workers
-        app = start("privacy_service:create_app()", port, env, REPO, args.workers, "/healthz")
+        app = start("privacy_service:create_app()", port, env, REPO, args.workers, "/healthz", args.main_nice)
         hot_env = {**env, "PRIVACY_HOT_POOL": "1"}
         hot = start("privacy_service:create_app()", hot_port, hot_env, REPO, args.hot_workers, "/healthz")
         one_pool = start("privacy_service:create_app()", one_port, env, REPO, everything, "/healthz")

@@ -27,8 +27,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(app: str, port: int, env: dict, cwd: Path, workers: int, ready_path: str) -> subprocess.Popen:
-    """Start gunicorn serving app on loopback and wait until ready_path answers."""
+def start(  # noqa: PLR0913
+    app: str, port: int, env: dict, cwd: Path, workers: int, ready_path: str, nice: int = 0
+) -> subprocess.Popen:
+    """Start gunicorn serving app on loopback (at `nice`, as `serve` starts its main pool) and wait until
+    ready_path answers."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -49,6 +52,7 @@ def start(app: str, port: int, env: dict, cwd: Path, workers: int, ready_path: s
         ],
         cwd=cwd,
         env=env,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509
     )
     for _ in range(150):
         try:

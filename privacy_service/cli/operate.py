@@ -125,19 +125,33 @@ def policies_check(path: Path | None) -> None:
     "wait behind a PDF or a list (0: no second pool; the main pool answers them too).",
 )
 @click.option("--hot-port", type=int, help="The second pool's port.  [default: --port + 1]")
-def serve_command(host: str, port: int, workers: int, hot_workers: int, hot_port: int | None) -> None:
+@click.option(
+    "--main-nice",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 19),
+    help="How much the main pool yields the processor to the status reads' pool when both want it (the "
+    "nice increment of the main pool's processes; 0: the same priority).",
+)
+def serve_command(  # noqa: PLR0913
+    host: str, port: int, workers: int, hot_workers: int, hot_port: int | None, main_nice: int
+) -> None:
     """Run the web service under gunicorn: the main pool, and the pool of the status reads beside it."""
     _check_rate_limit_store(workers + max(hot_workers, 0))
     if hot_workers <= 0:
         _exec_gunicorn(host, port, workers)
     hot_port = hot_port or port + 1
     click.echo(
-        f"main pool on {host}:{port} ({workers} workers); status reads on {host}:{hot_port} "
+        f"main pool on {host}:{port} ({workers} workers, nice +{main_nice}); status reads on "
+        f"{host}:{hot_port} "
         f"({hot_workers} workers): route GET /api/v1/consents/… and /api/v1/subjects/…/processing there "
         "(docs/deployment.md)"
     )
+    # A PDF or a page of activities is rendered on the processor; at a lower priority it lets the reads go
+    # first, so a portal's read waits neither in a queue nor for the processor (bench/bench_mixed_load.py).
+    yield_processor = (lambda: os.nice(main_nice)) if main_nice else None
     pools = [
-        subprocess.Popen(_gunicorn_args(host, port, workers)),  # noqa: S603
+        subprocess.Popen(_gunicorn_args(host, port, workers), preexec_fn=yield_processor),  # noqa: S603, PLW1509
         subprocess.Popen(  # noqa: S603
             _gunicorn_args(host, hot_port, hot_workers), env={**os.environ, "PRIVACY_HOT_POOL": "1"}
         ),

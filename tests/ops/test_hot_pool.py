@@ -9,6 +9,7 @@ answered meanwhile, and the same read sent to the main pool waits.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 import urllib.error
@@ -40,6 +41,14 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def test_status_reads_have_a_pool_of_their_own(make_deployment: Callable[..., Deployment]) -> None:
     deployment = make_deployment()
     deployment.demo(people=10)
@@ -53,6 +62,14 @@ def test_status_reads_have_a_pool_of_their_own(make_deployment: Callable[..., De
     hot = f"http://127.0.0.1:{web.hot_port}"
     processes = _descendants(web.proc.pid)
     assert len(processes) == 4  # two gunicorn masters, one worker each
+    # the main pool yields the processor to the reads (serve's --main-nice, 5 by default)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    hot_pool = {pid for pid in processes if f":{web.hot_port}" in _cmdline(pid)}
+    hot_pool |= {pid for pid in processes if _parent(pid) in hot_pool}
+    assert len(hot_pool) == 2
+    assert {pid: os.getpriority(os.PRIO_PROCESS, pid) for pid in processes} == {
+        pid: own if pid in hot_pool else own + 5 for pid in processes
+    }
 
     written = call(f"{web.url}/api/v1/consents/{KARI}/surveys", "PUT", body={"status": "given"}, headers=key)
     assert written.status == 200, written.body
