@@ -12,8 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from pgcluster import free_port
+from sqlalchemy import create_engine, text
 from tests_support import bearer
+
+from privacy_service.cli.ready import instance_problem
+from privacy_service.config import Settings
+from privacy_service.migrate import alembic_config, head_revision, upgrade
 
 
 def test_api_key_create_prints_the_key_alone_on_the_last_line_and_it_works(app, client, runner) -> None:  # type: ignore[no-untyped-def]
@@ -154,6 +160,8 @@ def test_several_workers_each_counting_rate_limits_on_their_own_are_refused(
     if args[0] == "gunicorn":
         args.append("privacy_service:create_app()")
     env = {**os.environ, "PRIVACY_RATELIMIT_STORAGE": "memory://", "PRIVACY_INSTANCE_PATH": str(tmp_path)}
+    if args[1] == "serve":  # serve needs a database made by init (test_commands_before_init_…)
+        upgrade(create_engine(f"sqlite:///{tmp_path / 'privacy.db'}"), "head")
     proc = subprocess.Popen(
         [sys.executable, "-m", *args],
         env=env,
@@ -173,3 +181,79 @@ def test_several_workers_each_counting_rate_limits_on_their_own_are_refused(
     assert "would each count on their own" in output
     assert "database://" in output and "redis://" in output and "--workers 1" in output
     assert not (tmp_path / "demo").exists()  # the demo refused before it made anything
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PRIVACY_INSTANCE_PATH": str(tmp_path / "instance")}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "privacy_service.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ropa", "export", "--format", "json"],
+        ["scheduler"],
+        ["serve", "--port", "1"],
+        ["user", "create", "someone", "--role", "officer"],
+        ["outbox", "deliver"],
+        ["dsar", "replay-erasures"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_commands_before_init_say_what_to_run_and_create_nothing(args: list[str], tmp_path: Path) -> None:
+    done = _cli(tmp_path, *args)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "no database yet" in done.stderr and "privacy-service init" in done.stderr
+    assert "privacy-service demo" in done.stderr
+    assert not (tmp_path / "instance").exists()  # no SQLite file, no secret key
+
+
+def test_help_and_the_policy_check_work_before_init(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "ropa", "--help").returncode == 0
+    assert _cli(tmp_path, "ropa", "export", "--help").returncode == 0
+    checked = _cli(tmp_path, "policies", "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "organisations" in checked.stdout and "were not checked: this instance has no database yet" in (
+        checked.stdout
+    )
+    assert not (tmp_path / "instance" / "privacy.db").exists()
+
+
+def test_a_schema_behind_the_software_says_run_init(tmp_path: Path) -> None:
+    database = tmp_path / "instance" / "privacy.db"
+    database.parent.mkdir()
+    engine = create_engine(f"sqlite:///{database}")
+    head = head_revision()
+    before = ScriptDirectory.from_config(alembic_config()).get_revision(head).down_revision
+    upgrade(engine, str(before))
+    done = _cli(tmp_path, "retention", "rules")
+    assert done.returncode == 1
+    assert f"at revision {before}" in done.stderr and f"needs {head}" in done.stderr
+    assert "privacy-service init" in done.stderr and "Traceback" not in done.stderr
+    # serve starts on it (a rolling upgrade runs init after; /readyz answers 503 until then)
+    settings = Settings(instance_path=database.parent, database_url=None)
+    assert instance_problem("serve", settings) is None
+    assert instance_problem("retention", settings) is not None
+
+    with engine.begin() as conn:  # a schema from a newer version of the software
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    newer = instance_problem("ropa", settings)
+    assert newer is not None and "newer than this version" in newer
+    engine.dispose()
+
+
+def test_an_unreachable_database_is_named_without_its_password() -> None:
+    url = f"postgresql://privacy:hunter22@127.0.0.1:{free_port()}/privacy"
+    problem = instance_problem("ropa", Settings(database_url=url))
+    assert problem is not None and problem.startswith("Cannot reach the database at postgresql")
+    assert "hunter22" not in problem and "127.0.0.1" in problem

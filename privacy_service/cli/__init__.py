@@ -3,9 +3,13 @@ the app's CLI by the app factory."""
 
 from __future__ import annotations
 
+import sys
+
+import click
 from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo
 
+from privacy_service.cli import ready
 from privacy_service.cli.accounts import api_key_group, user_group
 from privacy_service.cli.common import APP_FACTORY
 from privacy_service.cli.operate import (
@@ -40,6 +44,10 @@ def register_commands(app: Flask) -> None:
 
 def main() -> None:
     """Entry point of the `privacy-service` command."""
+    problem = ready.check(sys.argv[1:])
+    if problem:
+        click.echo(f"privacy-service: {problem}", err=True)
+        sys.exit(1)
     FlaskGroup(add_default_commands=False, add_version_option=False)(
         prog_name="privacy-service", obj=ScriptInfo(app_import_path=APP_FACTORY)
     )
