@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+DEFAULT_BASE_URL = "http://localhost:5000"  # `demo --port N` moves it to port N
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -37,7 +39,7 @@ class Settings:
     # The privacy team's mailbox: deadline reminders for data-subject requests go here (default: mail_from).
     officer_email: str | None = field(default_factory=lambda: _env("PRIVACY_OFFICER_EMAIL"))
     # Public address used in links and the JSON-LD export.
-    base_url: str = field(default_factory=lambda: _env("PRIVACY_BASE_URL", "http://localhost:5000") or "")
+    base_url: str = field(default_factory=lambda: _env("PRIVACY_BASE_URL", DEFAULT_BASE_URL) or "")
     # Where rate limits are counted: database:// (the service's own database, shared by every worker and
     # instance), redis://host:6379, or memory:// for a single process (`serve` then refuses several workers).
     ratelimit_storage: str = field(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -257,3 +261,59 @@ def test_an_unreachable_database_is_named_without_its_password() -> None:
     problem = instance_problem("ropa", Settings(database_url=url))
     assert problem is not None and problem.startswith("Cannot reach the database at postgresql")
     assert "hunter22" not in problem and "127.0.0.1" in problem
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.ops
+def test_demo_on_another_port_links_there_mails_receipts_and_stops_whole_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PRIVACY_INSTANCE_PATH": str(tmp_path / "instance")}
+    for name in ("PRIVACY_BASE_URL", "DATABASE_URL", "PRIVACY_SMTP_URL"):
+        env.pop(name, None)
+    log = (tmp_path / "demo.log").open("w")
+    demo = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "privacy_service.cli", "demo", "--people", "5", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own group: what is left of it after SIGTERM can be seen (and cleaned)
+    )
+    outbox = tmp_path / "instance" / "outbox"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not any(
+            "kari.nordmann" in mail.read_text(errors="replace") for mail in outbox.glob("*.eml")
+        ):
+            assert demo.poll() is None, (tmp_path / "demo.log").read_text()
+            time.sleep(0.5)
+        printed = (tmp_path / "demo.log").read_text()
+        assert f"serving on http://localhost:{port}/officer/" in printed
+        assert "mail from personvern@localhost (PRIVACY_MAIL_FROM) is written to" in printed
+        kari = next(
+            mail for mail in outbox.glob("*.eml") if "kari.nordmann" in mail.read_text(errors="replace")
+        )
+        message = email.message_from_bytes(kari.read_bytes(), policy=email.policy.default)
+        assert message["From"] == "personvern@localhost"
+        body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        assert f"http://localhost:{port}/consent/withdraw/" in body
+        assert "localhost:5000" not in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+            assert answer.status == 200
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=60) is not None
+        deadline = time.monotonic() + 30
+        while _group_alive(demo.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _group_alive(demo.pid), "the scheduler or a web worker outlived the demo"
+    finally:
+        if _group_alive(demo.pid):
+            os.killpg(demo.pid, signal.SIGKILL)
+        log.close()

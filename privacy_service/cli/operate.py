@@ -18,6 +18,7 @@ from flask.cli import with_appcontext
 
 from privacy_service.cli.common import APP_FACTORY, CLI_ACTOR, fail
 from privacy_service.cli.ready import instance_problem
+from privacy_service.config import DEFAULT_BASE_URL
 from privacy_service.db import get_engine, transaction
 from privacy_service.errors import DomainError
 
@@ -167,15 +168,19 @@ def serve_command(  # noqa: PLR0913
     sys.exit(_supervise(pools))
 
 
-def _supervise(pools: list[subprocess.Popen]) -> int:
-    """Pass the stop and reload signals on to every pool; when one pool ends, stop the others too."""
+SERVE_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU)
+
+
+def _supervise(pools: list[subprocess.Popen], signals: tuple[int, ...] = SERVE_SIGNALS) -> int:
+    """Pass the stop (and gunicorn's reload and resize) signals on to every process; when one ends, stop the
+    others too."""
 
     def forward(signum: int, _frame: Any) -> None:
         for pool in pools:
             if pool.poll() is None:
                 pool.send_signal(signum)
 
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU):
+    for signum in signals:
         signal.signal(signum, forward)
     pid, status = os.wait()
     for pool in pools:
@@ -232,6 +237,14 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
     if not no_serve:
         _check_rate_limit_store(DEMO_WORKERS)  # before the demo data is made, not after
     app = current_app._get_current_object()
+    if app.config["PRIVACY_BASE_URL"] == DEFAULT_BASE_URL and not os.environ.get("PRIVACY_BASE_URL"):
+        # Links in mails, receipts and the JSON-LD point where the demo serves; the web workers and the
+        # scheduler started below inherit it.
+        base_url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0', '::') else host}:{port}"  # noqa: S104
+        os.environ["PRIVACY_BASE_URL"] = app.config["PRIVACY_BASE_URL"] = base_url
+        from privacy_service.dsar.service import Links
+
+        app.extensions["links"] = Links.from_config(app.config)
     # Dates count back from today, so retention periods fall due as they would in real life.
     summary = create_demo_data(
         instance_path=app.extensions["instance_path"], seed=seed, people=people, anchor=date.today()
@@ -249,27 +262,38 @@ def demo_command(seed: int, people: int, no_serve: bool, host: str, port: int) -
             password = secrets.token_urlsafe(12)
             ensure_user(session, username=role, password=password, role=role, actor=CLI_ACTOR)
             click.echo(f"log in as {role:8} password {password}")
+    sender = app.config["PRIVACY_MAIL_FROM"]
+    if app.config.get("PRIVACY_SMTP_URL"):
+        click.echo(f"mail is sent through PRIVACY_SMTP_URL from {sender} (PRIVACY_MAIL_FROM)")
+    else:
+        outbox = Path(app.config["PRIVACY_INSTANCE_PATH"]) / "outbox"
+        click.echo(
+            f"mail from {sender} (PRIVACY_MAIL_FROM) is written to {outbox} (PRIVACY_SMTP_URL is not set)"
+        )
     if not no_serve:
-        click.echo(f"serving on http://{host}:{port}/officer/ (Ctrl-C stops)")
-        click.echo(f"mail is written to {Path(app.config['PRIVACY_INSTANCE_PATH']) / 'outbox'} (no SMTP set)")
+        click.echo(f"serving on {app.config['PRIVACY_BASE_URL']}/officer/ (Ctrl-C stops)")
         sys.stdout.flush()
         # The demo runs the scheduler beside the web server: retention on schedule, and the outbox (mail,
-        # webhooks, erasure on withdrawal). Ctrl-C in the terminal reaches the whole process group.
-        subprocess.Popen([sys.executable, "-m", "privacy_service.cli", "scheduler"])  # noqa: S603
-        _exec_gunicorn(host, port, DEMO_WORKERS)
+        # webhooks, erasure on withdrawal). Ctrl-C or SIGTERM stops both.
+        processes = [
+            subprocess.Popen(_gunicorn_args(host, port, DEMO_WORKERS)),  # noqa: S603
+            subprocess.Popen([sys.executable, "-m", "privacy_service.cli", "scheduler"]),  # noqa: S603
+        ]
+        sys.exit(_supervise(processes, (signal.SIGTERM, signal.SIGINT)))
 
 
 def _record_survey_consents(app: Flask, consents: list[dict]) -> int:
-    """Record the survey tool's consents in the consent registry (once: a rerun changes nothing)."""
+    """Record the survey tool's consents in the consent registry (once: a rerun changes nothing), and mail
+    each person her receipt with its withdrawal link, as a portal recording them would have."""
     from privacy_service.consent import service as consent_service
 
     links = app.extensions["links"]
     changed = 0
     for item in consents:
         with transaction(get_engine()) as session:
-            # record_consent, not change_consent: the survey tool collected these and sent its own receipts;
-            # an import mails no one and sends no webhooks.
-            change = consent_service.record_consent(
+            # The receipt mails go to the outbox (instance/outbox without SMTP): the README's withdrawal walk
+            # starts from Kari's.
+            change = consent_service.change_consent(
                 session,
                 subject=item["email"],
                 purpose="surveys",
