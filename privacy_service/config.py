@@ -38,6 +38,9 @@ class Settings:
     mail_from: str = field(default_factory=lambda: _env("PRIVACY_MAIL_FROM", "personvern@localhost") or "")
     # The privacy team's mailbox: deadline reminders for data-subject requests go here (default: mail_from).
     officer_email: str | None = field(default_factory=lambda: _env("PRIVACY_OFFICER_EMAIL"))
+    # The organisation (its slug in policies/organisations.yaml) the public pages speak for: its name heads
+    # them and its contact details close them. Unset: the controller most privacy notices name.
+    controller: str | None = field(default_factory=lambda: _env("PRIVACY_CONTROLLER"))
     # Public address used in links and the JSON-LD export.
     base_url: str = field(default_factory=lambda: _env("PRIVACY_BASE_URL", DEFAULT_BASE_URL) or "")
     # Where rate limits are counted: database:// (the service's own database, shared by every worker and
@@ -178,6 +181,7 @@ class Settings:
             "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
             "PRIVACY_NOTICE_PDF_RATE_LIMIT": self.notice_pdf_rate_limit,
             "PRIVACY_TRUSTED_PROXIES": self.trusted_proxies,
+            "PRIVACY_CONTROLLER": self.controller,
             "PRIVACY_KEY_CACHE_SECONDS": self.key_cache_seconds,
             "PRIVACY_HOT_POOL": self.hot_pool,
             "MAX_CONTENT_LENGTH": self.max_content_length,

@@ -18,7 +18,7 @@ from flask.cli import with_appcontext
 
 from privacy_service.cli.common import APP_FACTORY, CLI_ACTOR, fail
 from privacy_service.cli.ready import instance_problem
-from privacy_service.config import DEFAULT_BASE_URL
+from privacy_service.config import DEFAULT_BASE_URL, Settings
 from privacy_service.db import get_engine, transaction
 from privacy_service.errors import DomainError
 
@@ -100,7 +100,9 @@ def policies_check(path: Path | None) -> None:
         f"ok: {len(docs['organisations'])} organisations, {len(docs['activities'])} activities, "
         f"{len(docs['systems'])} systems"
     )
-    missing = instance_problem("policies check")
+    missing = instance_problem(
+        "policies check", Settings(database_url=current_app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     if missing:  # the files are fine; the assessments live in the database
         not_checked = "the DPIA, LIA and transfer assessments were not checked"
         click.echo(f"{not_checked}: {missing[0].lower()}{missing[1:]}")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 
 from privacy_service.db import get_session
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.ropa import service
-from privacy_service.security.access import public
+from privacy_service.security.access import current_principal, public
 
 bp = Blueprint("public", __name__, template_folder="templates")
 
@@ -23,8 +24,43 @@ def _lang() -> str:
 @bp.get("/")
 @public
 def index() -> str:
-    """List the privacy notices this service publishes."""
-    return render_template("ropa/index.html", services=service.list_services(get_session()), lang=_lang())
+    """The public start page: the privacy notices, the request form and Min side."""
+    session = get_session()
+    notices = [(svc, service.get_notice(session, service=svc)) for svc in service.list_services(session)]
+    return render_template("ropa/index.html", notices=notices, lang=_lang())
+
+
+SOFTWARE = "privacy-service"
+
+
+def publisher() -> dict[str, Any]:
+    """The organisation the public pages speak for (PRIVACY_CONTROLLER, or else the controller most notices
+    name), as its record: name, address, e-mail, phone, DPO; {} before the registry is loaded."""
+    if "publisher" not in g:
+        session = get_session()
+        organisations = service.list_organisations(session)
+        slug = current_app.config.get("PRIVACY_CONTROLLER")
+        if slug not in organisations:
+            named = Counter(
+                service.get_notice(session, service=s).get("controller")
+                for s in service.list_services(session)
+            )
+            slug = min(named, key=lambda s: (-named[s], s or "")) if named else None
+        g.publisher = organisations.get(slug or "", {})
+    return g.publisher
+
+
+def site_name() -> str:
+    """What a page's title ends with: the publisher's name on public pages, the software's for officers."""
+    principal = current_principal()
+    if principal is not None and principal.via == "session":
+        return SOFTWARE
+    return localised(publisher().get("name")) or SOFTWARE
+
+
+@bp.app_context_processor
+def _site() -> dict[str, Any]:
+    return {"publisher": publisher, "site_name": site_name}
 
 
 @bp.get("/privacy/<svc>")
