@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
+from sqlalchemy.exc import SQLAlchemyError
 
 from privacy_service.db import get_session
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
@@ -37,16 +38,20 @@ def publisher() -> dict[str, Any]:
     """The organisation the public pages speak for (PRIVACY_CONTROLLER, or else the controller most notices
     name), as its record: name, address, e-mail, phone, DPO; {} before the registry is loaded."""
     if "publisher" not in g:
-        session = get_session()
-        organisations = service.list_organisations(session)
-        slug = current_app.config.get("PRIVACY_CONTROLLER")
-        if slug not in organisations:
-            named = Counter(
-                service.get_notice(session, service=s).get("controller")
-                for s in service.list_services(session)
-            )
-            slug = min(named, key=lambda s: (-named[s], s or "")) if named else None
-        g.publisher = organisations.get(slug or "", {})
+        g.publisher = {}
+        try:
+            session = get_session()
+            organisations = service.list_organisations(session)
+            slug = current_app.config.get("PRIVACY_CONTROLLER")
+            if slug not in organisations:
+                named = Counter(
+                    service.get_notice(session, service=s).get("controller")
+                    for s in service.list_services(session)
+                )
+                slug = min(named, key=lambda s: (-named[s], s or "")) if named else None
+            g.publisher = organisations.get(slug or "", {})
+        except SQLAlchemyError:
+            pass  # the database is away: the error page (503) is still rendered, under the software's name
     return g.publisher
 
 

@@ -76,3 +76,19 @@ def test_officer_pages_keep_the_software_name_and_no_public_footer(
     html = client.get("/officer/requests/").get_data(as_text=True)
     assert _title(html).endswith("· privacy-service")
     assert '<footer class="site">' not in html
+
+
+def test_a_page_rendered_while_the_database_is_away_still_renders(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from privacy_service.ropa import service
+
+    def away(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(service, "list_organisations", away)
+    page = client.get("/requests/find?lang=nb")
+    assert page.status_code == 200
+    assert '<a class="brand" href="/">privacy-service</a>' in page.get_data(as_text=True)
