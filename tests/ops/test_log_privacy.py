@@ -61,10 +61,14 @@ def test_the_logs_of_a_full_run_name_none_of_the_demo_persons(
     status = re.search(r'href="(/requests/status/[\w-]+)"', page)
     assert status, page[-2000:]
     outbox = deployment.instance / "outbox"
-    wait_until(lambda: outbox.is_dir() and any(outbox.iterdir()), timeout=30, what="the confirmation mail")
-    mail = max(outbox.iterdir(), key=lambda p: p.stat().st_mtime).read_text()
-    verify = re.search(r"(/requests/verify/[\w-]+)", mail)
-    assert verify, mail
+
+    def confirmation() -> re.Match | None:  # the demo's survey receipts are in the outbox too
+        mails = (m.read_text() for m in outbox.glob("*.eml")) if outbox.is_dir() else ()
+        return next((v for v in (re.search(r"(/requests/verify/[\w-]+)", m) for m in mails) if v), None)
+
+    wait_until(confirmation, timeout=30, what="the confirmation mail")
+    verify = confirmation()
+    assert verify
     kari.submit(verify.group(1), {})
     assert "DSR-" in kari.get(status.group(1) + "?lang=en")
 
