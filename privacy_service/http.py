@@ -282,3 +282,18 @@ def app_links() -> Any:
 def app_instance_path() -> Path:
     """The running app's instance folder (data systems, outbox, erasure ledger), set once by the factory."""
     return current_app.extensions["instance_path"]
+
+
+def confirmed() -> bool:
+    """Whether the officer has confirmed an irreversible action on its confirmation page."""
+    return request.form.get("confirmed") == "1"
+
+
+def confirmation(*, title: str, consequences: list[str], button: str, back: str) -> tuple[str, int]:
+    """The page an irreversible action shows before it acts: what will happen, in the officer's words, a
+    button that posts the same form again with confirmed=1, and a way back that changes nothing."""
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+    page = render_template(
+        "confirm.html", title=title, consequences=consequences, button=button, back=back, fields=fields
+    )
+    return page, 200

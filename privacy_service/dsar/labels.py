@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from privacy_service.retention.labels import HOLD_KINDS as HOLD_KINDS  # the pages of both name holds alike
+
 RIGHTS: dict[str, tuple[Any, Any]] = {
     "access": (
         _l("See what we hold about you"),
@@ -186,10 +188,4 @@ RETRY_STATES = {
     "waiting": _l("Waiting: the hold is active"),
     "queued": _l("The hold has ended: erasure queued"),
     "retried": _l("Erased after the hold was released"),
-}
-HOLD_KINDS = {
-    "archive_law": _l("Archive law"),
-    "legal": _l("Legal claim or case"),
-    "request_pending": _l("A request is pending"),
-    "other": _l("Other duty to keep"),
 }

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -44,7 +44,7 @@ from privacy_service.dsar.schemas import (
     WithholdingInSchema,
 )
 from privacy_service.errors import Conflict, DomainError, ValidationFailed
-from privacy_service.http import app_instance_path, app_links
+from privacy_service.http import app_instance_path, app_links, confirmation, confirmed
 from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
 
@@ -249,6 +249,8 @@ def act(reference: str, action: str) -> Any:
     (detail page forms)."""
     session = get_session()
     form, actor = request.form, current_actor()
+    if action in CONFIRM_FIRST and not confirmed():
+        return _confirm(session, reference, action)
     try:
         if action == "verify":
             service.verify_by_officer(session, reference=reference, note=form.get("note", ""),
@@ -347,6 +349,123 @@ def act(reference: str, action: str) -> Any:
     else:
         flash(_("Done."))
     return redirect(url_for("dsar_officer.detail", reference=reference))
+
+
+# What cannot be undone is asked once more, on a page that says what will happen.
+CONFIRM_FIRST = ("approve", "reject", "complete")
+
+
+def _rows_and_tables(rows: int, tables: int) -> dict[str, str]:
+    return {
+        "rows": ngettext("%(num)s row", "%(num)s rows", rows),
+        "tables": ngettext("%(num)s table", "%(num)s tables", tables),
+    }
+
+
+def _approve_consequences(session: Any, req: Any) -> list[str]:
+    """What approving the plan will do, counted from the plan: the rows and tables acted on, what a hold
+    keeps, what is refused and who is told."""
+    outcomes = service.outcomes(session, req)
+    acting = [o for o in outcomes if o.outcome in ("pending", "partial") and o.decision != "refuse"]
+    refused = [o for o in outcomes if o.decision == "refuse"]
+    # a hold stops an erasure, never an answer: only erasing counts the held rows apart
+    erasing = req.type in ("erasure", "consent_withdrawal")
+    found = [t for o in acting for t in (o.details or {}).get("tables", [])]
+    free = [t["rows"] - (sum(t.get("held", {}).values()) if erasing else 0) for t in found]
+    rows, tables = sum(n for n in free if n > 0), sum(1 for n in free if n > 0)
+    held = sum(o.held for o in acting) if erasing else 0
+    n = _rows_and_tables(rows, tables)
+    activities = len(acting)
+    lines = {
+        "erasure": _(
+            "Erases %(rows)s in %(tables)s (deleted or anonymised as the data map says). "
+            "This cannot be undone.",
+            **n,
+        ),
+        "rectification": _("Corrects %(rows)s in %(tables)s as the subject asked.", **n),
+        "restriction": ngettext(
+            "Restricts the processing in %(num)s activity: portals that ask are told it is restricted.",
+            "Restricts the processing in %(num)s activities: portals that ask are told it is restricted.",
+            activities,
+        ),
+        "objection": ngettext(
+            "Records the upheld objection in %(num)s activity: portals that ask are told to stop.",
+            "Records the upheld objection in %(num)s activities: portals that ask are told to stop.",
+            activities,
+        ),
+        "consent_withdrawal": ngettext(
+            "Withdraws the consent in %(num)s activity and erases what it says to erase on withdrawal.",
+            "Withdraws the consent in %(num)s activities and erases what each says to erase on withdrawal.",
+            activities,
+        ),
+    }
+    out = [
+        lines.get(req.type) or _("Approves the plan: the answer is made from %(rows)s in %(tables)s.", **n)
+        if acting
+        else _("Changes no data: the plan has nothing to act on. The request goes on to the answer.")
+    ]
+    if held:
+        out.append(
+            ngettext(
+                "%(num)s row is kept: a hold protects it.",
+                "%(num)s rows are kept: a hold protects them.",
+                held,
+            )
+        )
+    if refused:
+        out.append(
+            ngettext(
+                "%(num)s activity is refused; the letter gives the ground.",
+                "%(num)s activities are refused; the letter gives the grounds.",
+                len(refused),
+            )
+        )
+    if req.type in ("rectification", "erasure", "restriction", "objection") and acting:
+        out.append(_("The recipients the record names are told (Art. 19)."))
+    return out
+
+
+def _confirm(session: Any, reference: str, action: str) -> tuple[str, int]:
+    req = service.get_request(session, reference=reference)
+    back = url_for(
+        "dsar_officer.draft" if action == "complete" else "dsar_officer.detail", reference=reference
+    )
+    if action == "approve":
+        return confirmation(
+            title=_("Approve the plan for %(reference)s?", reference=reference),
+            consequences=_approve_consequences(session, req),
+            button=_("Approve and carry it out"),
+            back=back,
+        )
+    if action == "reject":
+        ground = service.rejection_texts(_lang()).get(request.form.get("ground", ""), "")
+        return confirmation(
+            title=_("Reject %(reference)s?", reference=reference),
+            consequences=[
+                _("Rejects the whole request on the ground: %(ground)s.", ground=ground),
+                _(
+                    "The subject is told by e-mail, with the ground and the right to complain "
+                    "to Datatilsynet. The request is closed."
+                ),
+            ],
+            button=_("Reject the request"),
+            back=back,
+        )
+    with_data = req.type in ("access", "portability")
+    return confirmation(
+        title=_("Send the answer to %(reference)s?", reference=reference),
+        consequences=[
+            _(
+                "Sends the letter you read, with the subject's data as a ZIP, to the confirmed address "
+                "and closes the request."
+            )
+            if with_data
+            else _("Sends the letter you read to the confirmed address and closes the request."),
+            _("A sent answer cannot be called back."),
+        ],
+        button=_("Send the answer"),
+        back=back,
+    )
 
 
 @bp.get("/<reference>/draft")

@@ -20,14 +20,14 @@ from privacy_service.retention.rules import Rule, group_rules, list_rules
 
 def rows_due_after_release(engine: Engine, hold: Hold, *, instance_path: Path) -> dict[str, int]:
     """Per rule (the rules on one table as one), the due rows the released hold protected that no other
-    active hold protects."""
+    active hold protects. Asked before the release, it says what releasing would let the next run delete."""
     out: dict[str, int] = {}
     with Session(engine) as session:
         for group in group_rules(list_rules(session)):
             rule = group[0]
             if any(r.problems for r in group) or not _covers(hold, rule):
                 continue
-            others = rule_holds(session, rule)
+            others = [h for h in rule_holds(session, rule) if h.id != hold.id]
             try:
                 with open_group(session, group, when=utcnow(), instance_path=instance_path) as due:
                     kinds = set(due.mapping.identity)

@@ -44,6 +44,7 @@ from privacy_service.retention.rules import Rule, list_rules, rule_problems, rul
 from privacy_service.retention.runner import BATCH, get_run, list_runs, run_retention
 from privacy_service.retention.slots import OSLO, latest_fire_time, next_fire_time, run_rule_slot
 from privacy_service.ropa import service as ropa
+from privacy_service.wording import localised
 
 __all__ = [  # what the API, the pages, the jobs, the CLI and other packages use besides the functions below
     "BATCH",
@@ -178,6 +179,13 @@ def run_report(session: Session, *, run_id: int) -> RunReport:
     run, results = get_run(session, run_id)
     holds = holds_by_id(session, {int(h) for r in results for h in (r.held_by or {})})
     return RunReport(run, results, holds, list_deposits(session, status="pending_receipt"))
+
+
+def activity_names(session: Session, slugs: list[str], lang: str) -> dict[str, str]:
+    """The registry's names of the activities in the reader's language, by slug, in one query."""
+    if not slugs:
+        return {}
+    return {a.slug: localised(a.name, lang) for a in ropa.activities_for(session, slugs=sorted(set(slugs)))}
 
 
 def run_report_pdf(session: Session, *, run_id: int, lang: str) -> bytes:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -15,12 +15,19 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_engine, get_session
 from privacy_service.errors import DomainError
-from privacy_service.http import app_instance_path, send_download
-from privacy_service.retention import service
+from privacy_service.http import app_instance_path, confirmation, confirmed, send_download
+from privacy_service.retention import labels, service
+from privacy_service.retention.labels import HOLD_KINDS
 from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.security.access import current_actor, current_principal, page
 
 bp = Blueprint("retention_officer", __name__, url_prefix="/officer/retention", template_folder="templates")
+
+
+@bp.context_processor
+def _words() -> dict[str, Any]:
+    """Words for the codes the pages show (kinds, scopes, actions, triggers, statuses, schedules)."""
+    return {"words": labels}
 
 
 class HoldForm(FlaskForm):
@@ -80,14 +87,18 @@ def dashboard() -> str:
     session = get_session()
     rules = service.list_rules(session)
     last = service.last_results(session)
+    holds = service.list_holds(session, active_only=True)
+    slugs = [r.activity for r in rules] + [h.activity for h in holds if h.activity]
+    names = service.activity_names(session, slugs, _lang())
     session.close()
     return render_template(
         "retention/dashboard.html",
         rules=rules,
+        names=names,
         last=last,
         next_runs=service.next_runs(rules),
         outlook=service.outlook(get_engine(), instance_path=app_instance_path()),
-        holds=service.list_holds(get_session(), active_only=True),
+        holds=holds,
         runs=service.list_runs(get_session(), limit=15),
         can_run="retention:run" in (current_principal().scopes if current_principal() else ()),
         lang=_lang(),
@@ -102,6 +113,13 @@ def start_run() -> Any:
     principal = current_principal()
     if not dry_run and (principal is None or "retention:run" not in principal.scopes):
         abort(403)
+    if not dry_run and not confirmed():
+        return confirmation(
+            title=_("Run retention now?"),
+            consequences=_run_consequences(),
+            button=_("Run and delete now"),
+            back=url_for("retention_officer.dashboard"),
+        )
     get_session().close()
     run = service.run_retention(
         get_engine(),
@@ -113,13 +131,67 @@ def start_run() -> Any:
     return redirect(url_for("retention_officer.run_report", run_id=run.id))
 
 
+def _counted(rows: int, tables: int) -> dict[str, str]:
+    return {
+        "rows": ngettext("%(num)s row", "%(num)s rows", rows),
+        "tables": ngettext("%(num)s table", "%(num)s tables", tables),
+    }
+
+
+def _run_consequences() -> list[str]:
+    """What a real run would do now, per action, counted as the dashboard counts (the run counts again)."""
+    session = get_session()
+    actions = {rule.key: rule.action for rule in service.list_rules(session)}
+    session.close()
+    due: dict[str, list[int]] = {}
+    held = failing = 0
+    for key, figures in service.outlook(get_engine(), instance_path=app_instance_path()).items():
+        if "error" in figures:
+            failing += 1
+            continue
+        held += int(figures["held"])
+        if int(figures["due_now"]):
+            rows_tables = due.setdefault(actions.get(key, "delete"), [0, 0])
+            rows_tables[0] += int(figures["due_now"])
+            rows_tables[1] += 1
+    texts = {
+        "delete": _("Deletes %(rows)s in %(tables)s.", **_counted(*due.get("delete", (0, 0)))),
+        "anonymise": _("Anonymises %(rows)s in %(tables)s.", **_counted(*due.get("anonymise", (0, 0)))),
+        "deposit": _(
+            "Deposits %(rows)s from %(tables)s with the National Archives; they are deleted when the "
+            "archive's receipt is recorded.",
+            **_counted(*due.get("deposit", (0, 0))),
+        ),
+    }
+    out = [texts[action] for action in ("delete", "anonymise", "deposit") if action in due]
+    if not out:
+        out.append(_("No rows are due now: the run deletes nothing."))
+    else:
+        out.append(_("This cannot be undone."))
+    if held:
+        out.append(
+            ngettext("%(num)s due row is held and stays.", "%(num)s due rows are held and stay.", held)
+        )
+    if failing:
+        out.append(
+            ngettext(
+                "%(num)s rule cannot run: the dashboard says why.",
+                "%(num)s rules cannot run: the dashboard says why.",
+                failing,
+            )
+        )
+    return out
+
+
 @bp.get("/runs/<int:run_id>")
 @page("retention:read")
 def run_report(run_id: int) -> str:
     """One run: what each rule did, what was held and by which hold."""
-    report = service.run_report(get_session(), run_id=run_id)
+    session = get_session()
+    report = service.run_report(session, run_id=run_id)
     return render_template(
         "retention/run.html",
+        names=service.activity_names(session, [r.rule.split(":")[0] for r in report.results], _lang()),
         run=report.run,
         results=report.results,
         holds=report.holds,
@@ -190,6 +262,8 @@ def release(hold_id: int) -> Any:
         flash(_("Say why the hold is released."))
         return redirect(url_for("retention_officer.holds"))
     session = get_session()
+    if not confirmed():
+        return _confirm_release(session, hold_id)
     try:
         hold = service.release_hold(session, hold_id=hold_id, actor=current_actor(), note=form.note.data)
         session.commit()  # the count below reads in sessions of its own: they must see the hold released
@@ -206,6 +280,31 @@ def release(hold_id: int) -> Any:
         )
     )
     return redirect(url_for("retention_officer.holds"))
+
+
+def _confirm_release(session: Any, hold_id: int) -> Any:
+    """Before a hold is released: how many rows it keeps from the next run."""
+    hold = next((h for h in service.list_holds(session, active_only=True) if h.id == hold_id), None)
+    if hold is None:
+        flash(_("Hold %(id)s is not active.", id=hold_id))
+        return redirect(url_for("retention_officer.holds"))
+    due = service.rows_due_after_release(get_engine(), hold, instance_path=app_instance_path())
+    rows, tables = sum(due.values()), sum(1 for n in due.values() if n)
+    consequences = [
+        _(
+            "The hold stops protecting the data it covers (%(kind)s).",
+            kind=HOLD_KINDS.get(hold.kind, hold.kind),
+        ),
+        _("%(rows)s in %(tables)s are due and are deleted at the next run.", **_counted(rows, tables))
+        if rows
+        else _("No rows it protects are due now; they are deleted when their retention ends."),
+    ]
+    return confirmation(
+        title=_("Release hold %(id)s?", id=hold_id),
+        consequences=consequences,
+        button=_("Release the hold"),
+        back=url_for("retention_officer.holds"),
+    )
 
 
 @bp.get("/deposits")

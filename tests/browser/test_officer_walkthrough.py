@@ -76,6 +76,18 @@ def _press(page, button) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("p.flash").all_inner_texts() == ["Utført."], page.locator("main").inner_text()[:3000]
 
 
+def _press_and_confirm(page, button, consequence: str) -> None:  # type: ignore[no-untyped-def]
+    """Press a button for what cannot be undone: the next page says what will happen, in bokmål, and waits
+    for the red button; "Avbryt" would change nothing."""
+    with page.expect_navigation():
+        button.click()
+    dialog = page.locator("section.confirm[role=alertdialog]")
+    assert consequence in dialog.inner_text(), dialog.inner_text()
+    assert not [s for s in ENGLISH if s in dialog.inner_text()], dialog.inner_text()
+    assert dialog.locator("a.cancel").inner_text() == "Avbryt: ikke gjør noe"
+    _press(page, dialog.locator("button.danger"))
+
+
 def _letter_pdf(page, smtp: SmtpSink, reference: str, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
     """Kari follows the link in the "answered" mail to her confirmed address and downloads the letter."""
     [mail] = _answered(smtp, reference)
@@ -125,7 +137,11 @@ def test_an_officer_searches_by_hand_withholds_refuses_an_objection_and_kari_rea
     assert page.locator("form[data-form=manual-bulk]").count() == 0
     assert page.locator("tr[data-outcome=no_data]").count() >= unchecked - 1
 
-    _press(page, page.locator("button:has-text('Godkjenn planen og gjennomfør den')"))
+    _press_and_confirm(
+        page,
+        page.locator("button:has-text('Godkjenn planen og gjennomfør den')"),
+        "Godkjenner planen: svaret lages fra 4 rader i 4 tabeller.",
+    )
     assert page.locator("[data-status=in_progress]").count() == 1
 
     # withhold the other project staff named in her application (Art. 15(4): the rights of others)
@@ -152,7 +168,11 @@ def test_an_officer_searches_by_hand_withholds_refuses_an_objection_and_kari_rea
     assert not [s for s in ENGLISH if s in letter], letter
     _deliver(app)
     assert not _answered(smtp, access)  # a draft tells her nothing
-    _press(page, page.locator("button:has-text('Send svaret til den registrerte')"))
+    _press_and_confirm(
+        page,
+        page.locator("button:has-text('Send svaret til den registrerte')"),
+        "med den registrertes opplysninger",
+    )
     assert page.locator("[data-status=completed]").count() == 1
 
     # her objection to public-task processing, refused with compelling legitimate grounds and reasons
@@ -168,13 +188,21 @@ def test_an_officer_searches_by_hand_withholds_refuses_an_objection_and_kari_rea
     decide.locator("textarea[name=reasons]").fill(REFUSED)
     _press(page, decide.locator("button:has-text('Lagre avgjørelsen')"))
     assert page.locator("tr[data-activity=accounts]").get_attribute("data-decision") == "refuse"
-    _press(page, page.locator("button:has-text('Godkjenn planen og gjennomfør den')"))
+    _press_and_confirm(
+        page,
+        page.locator("button:has-text('Godkjenn planen og gjennomfør den')"),
+        "1 behandlingsaktivitet avslås",
+    )
     page.click("text=Lag utkast til svar")
     page.wait_for_selector("text=Utkastet til svar er klart")
     draft = page.locator("article.letter").inner_text()
     assert REFUSED in draft and not [s for s in ENGLISH if s in draft], draft
     assert "Vi har gått gjennom 1 behandling av personopplysninger." in draft
-    _press(page, page.locator("button:has-text('Send svaret til den registrerte')"))
+    _press_and_confirm(
+        page,
+        page.locator("button:has-text('Send svaret til den registrerte')"),
+        "Et sendt svar kan ikke kalles",
+    )
 
     # Kari: the links in the "answered" mails to her confirmed address show both answers and their letters
     _deliver(app)

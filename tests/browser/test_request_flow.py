@@ -84,6 +84,8 @@ def test_kari_asks_for_access_confirms_and_downloads_her_answer(app, page, smtp,
     page.goto(f"/officer/requests/{reference}?lang=nb")
     assert page.locator("tr[data-outcome=pending]").count() == 3
     page.click("text=Godkjenn planen og gjennomfør den")
+    page.wait_for_selector("section.confirm[role=alertdialog]")  # says what approving does, then asks
+    page.click("button.danger")
     page.wait_for_selector("text=Utført.")
     page.click("text=Lag utkast til svar")
     page.wait_for_selector("text=Utkastet til svar er klart")
@@ -92,6 +94,8 @@ def test_kari_asks_for_access_confirms_and_downloads_her_answer(app, page, smtp,
     draft = page.locator("article.letter").inner_text()
     assert "Svar på henvendelsen din" in draft and "Kari Nordmann" in draft
     page.click("text=Send svaret til den registrerte")
+    page.wait_for_selector("text=Et sendt svar kan ikke kalles tilbake.")
+    page.click("button.danger")
     page.wait_for_selector("text=Utført.")
 
     _deliver(app)  # the "answer ready" mail

@@ -215,5 +215,72 @@ def test_the_officer_page_decides_and_records_the_search_by_hand(app, client, of
         lines["entrance-camera"]["manual"]["result"] == "none_found"
         and lines["entrance-camera"]["outcome"] == "no_data"
     )
-    client.post(f"{page}/approve", data={"csrf_token": token})
+    asked = client.post(f"{page}/approve?lang=nb", data={"csrf_token": token}).get_data(as_text=True)
+    assert "Godkjenne planen for" in asked and "1 behandlingsaktivitet avslås" in asked
+    assert (
+        client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["status"]
+        == "awaiting_decision"
+    )
+    client.post(f"{page}/approve", data={"csrf_token": token, "confirmed": "1"})
     assert client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["status"] == "in_progress"
+
+
+def test_approving_an_erasure_rejecting_and_sending_ask_first_and_say_what_they_do(  # type: ignore[no-untyped-def]
+    app, client, officer, demo, login
+) -> None:
+    reference, __ = _planned(app, client, officer, type="erasure", activities=["support", "surveys"])
+    outcomes = settle(client, reference, officer)["outcomes"]  # every activity upheld
+    acting = [o for o in outcomes if o["outcome"] in ("pending", "partial")]
+    rows = sum(o["records"] - o["held"] for o in acting)
+    assert rows > 0, outcomes
+    login("officer")
+    page = f"/officer/requests/{reference}"
+    token = csrf_token(client, page)
+    asked = {
+        lang: client.post(f"{page}/approve?lang={lang}", data={"csrf_token": token, "note": "ok"}).get_data(
+            as_text=True
+        )
+        for lang in ("nb", "en")
+    }
+    assert f"Sletter {rows} rader i" in asked["nb"] and "Dette kan ikke angres." in asked["nb"], asked["nb"]
+    assert "Mottakerne protokollen nevner, får beskjed (art. 19)." in asked["nb"]
+    assert f"Erases {rows} rows in" in asked["en"] and "Erases" not in asked["nb"]
+    assert 'class="danger">Godkjenn og gjennomfør</button>' in asked["nb"]
+    assert (
+        client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["status"]
+        == "awaiting_decision"
+    )
+    form = dict(re_hidden(asked["en"]))
+    assert form == {"csrf_token": form["csrf_token"], "note": "ok", "confirmed": "1"}
+    client.post(f"{page}/approve", data=form)
+    assert client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["status"] == "in_progress"
+    client.post(f"{page}/draft", data={"csrf_token": token})
+    draft = client.get(f"{page}/draft?lang=nb").get_data(as_text=True)
+    sha = draft.split('data-draft="', 1)[1].split('"', 1)[0]
+    asked_send = client.post(f"{page}/complete?lang=nb", data={"csrf_token": token, "draft": sha})
+    sending = asked_send.get_data(as_text=True)
+    assert "Sender brevet du leste, til den bekreftede adressen" in sending
+    assert "Et sendt svar kan ikke kalles tilbake." in sending and f'href="{page}/draft"' in sending
+    assert client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["status"] == "in_progress"
+    client.post(f"{page}/complete", data={"csrf_token": token, "draft": sha, "confirmed": "1"})
+    assert client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["status"] == "completed"
+
+    # rejecting a fresh request says on which ground and that she is told, and closes nothing until the yes
+    other, __ = _planned(app, client, officer, type="access", activities=["support"])
+    ground = {"csrf_token": token, "ground": "manifestly_unfounded", "reason": "Samme spørsmål tre ganger."}
+    asked_reject = client.post(f"/officer/requests/{other}/reject?lang=nb", data=ground).get_data(
+        as_text=True
+    )
+    assert "Avviser hele henvendelsen med grunnlaget: " in asked_reject
+    assert "manifestly_unfounded</" not in asked_reject.replace('value="manifestly_unfounded"', "")
+    assert (
+        client.get(f"/api/v1/requests/{other}", headers=officer).get_json()["status"] == "awaiting_decision"
+    )
+    client.post(f"/officer/requests/{other}/reject", data={**ground, "confirmed": "1"})
+    assert client.get(f"/api/v1/requests/{other}", headers=officer).get_json()["status"] == "rejected"
+
+
+def re_hidden(html: str) -> list[tuple[str, str]]:
+    import re
+
+    return re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html)

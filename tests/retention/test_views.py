@@ -14,13 +14,64 @@ def test_the_dashboard_shows_rules_outlook_and_holds(client, login, demo) -> Non
     html = client.get("/officer/retention/?lang=en").get_data(as_text=True)
     for text in (
         "helsedata-support.support_enquiries",
-        "deposit",
-        "P25Y",
+        "Deposit with the archive after 25 years",
+        "Support and technical support",  # the activity's name, not its slug
+        "Delete after 3 months",
+        "every night at 02.15",
+        "on day 1 of every month at 03.00",
+        "Archive law</td><td>A whole activity: Applications for access to health data",
         "Due in 30 days",
         "Arkivlova § 6",
     ):
         assert text in html, text
     assert "Run now" not in html  # an auditor may only dry-run
+
+
+def test_the_dashboard_says_its_codes_in_words_in_bokmaal(client, login, demo) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    html = client.get("/officer/retention/?lang=nb").get_data(as_text=True)
+    for text in ("Avlever til arkivet etter 25 år", "Slett etter 3 måneder", "hver natt kl. 02.15",
+                 "den 1. hver måned kl. 03.00", "Arkivlova</td><td>En hel behandlingsaktivitet",
+                 "Brukerstøtte og teknisk støtte"):  # fmt: skip
+        assert text in html, text
+    for code in (
+        "P25Y",
+        "P3M",
+        "15 2 * * *",
+        ">deposit",
+        ">delete",
+        "archive_law",
+        ">activity",
+        "Delete after",
+    ):
+        assert code not in html, code
+    assert '<button type="submit" name="dry_run" value="0" class="danger">' in html  # not like a harmless one
+
+
+def test_a_real_run_from_the_dashboard_says_what_it_deletes_and_waits_for_the_yes(  # type: ignore[no-untyped-def]
+    client, login, demo
+) -> None:
+    login("officer")
+    token = csrf_token(client, "/officer/retention/")
+    asked = {}
+    for lang in ("nb", "en"):
+        page = client.post(f"/officer/retention/runs?lang={lang}", data={"csrf_token": token, "dry_run": "0"})
+        assert page.status_code == 200
+        asked[lang] = page.get_data(as_text=True)
+    due = re.search(r"Sletter (\d+) rader i (\d+) tabeller\.", asked["nb"])
+    assert due and int(due.group(1)) > 0 and int(due.group(2)) > 1, asked["nb"]
+    assert "Dette kan ikke angres." in asked["nb"] and "This cannot be undone." in asked["en"]
+    assert f"Deletes {due.group(1)} rows in {due.group(2)} tables." in asked["en"]
+    assert "Kjør og slett nå" in asked["nb"] and "Avbryt: ikke gjør noe" in asked["nb"]
+    assert "Deletes" not in asked["nb"]
+    assert "No runs yet." in client.get("/officer/retention/?lang=en").get_data(as_text=True)  # nothing ran
+    # the confirmation page posts the same form again with its own token and confirmed=1
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', asked["en"]))
+    assert form["dry_run"] == "0" and form["confirmed"] == "1"
+    ran = client.post("/officer/retention/runs", data=form)
+    assert ran.status_code == 302 and "/officer/retention/runs/" in ran.headers["Location"]
+    report = client.get(ran.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "dry run" not in report and "<th>Done</th>" in report
 
 
 def test_a_dry_run_from_the_dashboard_and_its_pdf_report(client, login, demo) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +80,8 @@ def test_a_dry_run_from_the_dashboard_and_its_pdf_report(client, login, demo) ->
     response = client.post("/officer/retention/runs", data={"csrf_token": token, "dry_run": "1"})
     assert response.status_code == 302
     report = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
-    assert "dry run" in report and "support:helsedata-support.support_enquiries:delete" in report
+    assert "dry run" in report and "Support and technical support" in report and "Would be done" in report
+    assert "support:helsedata-support.support_enquiries:delete" not in report  # a rule's name, not its key
     assert (
         client.post("/officer/retention/runs", data={"csrf_token": token, "dry_run": "0"}).status_code == 403
     )
@@ -68,13 +120,22 @@ def test_an_officer_sets_and_releases_a_hold(client, login, demo) -> None:  # ty
     )
     assert ok.status_code == 302
     html = client.get("/officer/retention/holds?lang=en").get_data(as_text=True)
-    hold_id = re.search(r"<td>(\d+)</td><td>legal</td>", html).group(1)
-    released = client.post(
+    hold_id = re.search(r"<td>(\d+)</td><td>Legal claim or case</td>", html).group(1)
+    asked = client.post(
         f"/officer/retention/holds/{hold_id}/release?lang=en",
         data={"csrf_token": csrf_token(client, "/officer/retention/holds"), "note": "Settled"},
-        follow_redirects=True,
+    ).get_data(as_text=True)
+    # before anything happens: what the release lets the next run delete (the hold keeps the due rows now)
+    due = re.search(r"(\d+) rows in 1 table are due and are deleted at the next run\.", asked)
+    assert due and int(due.group(1)) > 0, asked
+    assert "Release hold" in asked and "Legal claim or case" in asked
+    assert "<td>active" in client.get("/officer/retention/holds?lang=en").get_data(as_text=True)
+    form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', asked))
+    assert form["note"] == "Settled" and form["confirmed"] == "1"
+    released = client.post(
+        f"/officer/retention/holds/{hold_id}/release?lang=en", data=form, follow_redirects=True
     )
-    assert "Rows that fall due at the next run" in released.get_data(as_text=True)
+    assert f"Rows that fall due at the next run: {due.group(1)}." in released.get_data(as_text=True)
 
 
 def test_an_auditor_cannot_set_holds(client, login, demo) -> None:  # type: ignore[no-untyped-def]
