@@ -6,6 +6,7 @@ through `escape()` (or `para()`, which calls it), so free text can never inject 
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
@@ -168,6 +169,40 @@ def cell(value: Any, style: str = "cell") -> Flowable:
     return para(value if value not in (None, "") else text("none", "en"), style)
 
 
+_CELL_PADDING = 8 + 1  # left and right padding of a cell, and a point to spare
+
+
+def _widest_word(value: Any, font: str) -> float:
+    """The width of the longest word of a cell's text at the table's 8.5 pt (a flowable counts as 0)."""
+    if value is None:
+        return 0.0
+    if isinstance(value, Paragraph):  # its markup: the words between the tags
+        texts = [html.unescape(re.sub(r"<[^>]+>", " ", value.text))]
+    elif isinstance(value, Flowable):
+        return 0.0
+    else:
+        texts = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    words = [w for t in texts for w in t.split()]
+    return max((pdfmetrics.stringWidth(w, font, 8.5) for w in words), default=0.0)
+
+
+def fit_words(widths: Sequence[float], header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[float]:
+    """Widen the columns a word would not fit in, taking the room from columns with room to spare, so a word
+    breaks mid-word only where no share of the page could hold it (a long identifier)."""
+    need = [
+        max([_widest_word(h, FONT_BOLD)] + [_widest_word(r[i], FONT) for r in rows if i < len(r)])
+        + _CELL_PADDING
+        for i, h in enumerate(header)
+    ]
+    out = [max(w, n) for w, n in zip(widths, need, strict=True)]
+    extra = sum(out) - sum(widths)
+    spare = [max(w - n, 0.0) for w, n in zip(widths, need, strict=True)]
+    if extra <= 0 or not sum(spare):
+        return out
+    share = min(extra / sum(spare), 1.0)
+    return [w - s * share for w, s in zip(out, spare, strict=True)]
+
+
 def data_table(
     header: Sequence[str], rows: Sequence[Sequence[Any]], *, widths: Sequence[float] | None = None
 ) -> Table:
@@ -176,6 +211,7 @@ def data_table(
     data = [[cell(h, "th") for h in header]] + [[cell(v) for v in row] for row in rows]
     if widths is None:
         widths = [CONTENT_WIDTH / len(header)] * len(header)
+    widths = fit_words(widths, header, rows)
     table = Table(data, colWidths=list(widths), repeatRows=1, splitInRow=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(

@@ -10,7 +10,7 @@ from reportlab.platypus import Flowable, Spacer
 
 from privacy_service.documents import build_pdf, data_table, key_value_table, para
 from privacy_service.kernel import utcnow
-from privacy_service.wording import format_datetime
+from privacy_service.wording import format_datetime, period_text
 
 LABELS = {
     "nb": {
@@ -36,6 +36,31 @@ LABELS = {
         "chain_bad": "Hash-kjeden er BRUTT ved hendelse {seq}: {reason}",
         "none": "Ingen.",
         "actions": {"delete": "slettet", "anonymise": "anonymisert", "deposit": "avlevert"},
+        "dry_actions": {
+            "delete": "ville slettet",
+            "anonymise": "ville anonymisert",
+            "deposit": "ville avlevert",
+        },
+        "dry_done": "Ville utført",
+        "triggers": {
+            "scheduler": "timeplanen",
+            "officer": "en saksbehandler",
+            "api": "API-et",
+            "cli": "kommandolinjen",
+            "rule_change": "prøvekjøring av en regelendring",
+        },
+        "statuses": {
+            "running": "kjører",
+            "completed": "fullført",
+            "failed": "feilet",
+            "interrupted": "avbrutt",
+        },
+        "kinds": {
+            "archive_law": "Arkivlova",
+            "legal": "Rettskrav eller sak",
+            "request_pending": "Henvendelse under behandling",
+            "other": "Annen plikt til å ta vare på",
+        },
     },
     "en": {
         "title": "Retention run report {id}",
@@ -60,6 +85,27 @@ LABELS = {
         "chain_bad": "The hash chain is BROKEN at event {seq}: {reason}",
         "none": "None.",
         "actions": {"delete": "deleted", "anonymise": "anonymised", "deposit": "deposited"},
+        "dry_actions": {"delete": "would delete", "anonymise": "would anonymise", "deposit": "would deposit"},
+        "dry_done": "Would be done",
+        "triggers": {
+            "scheduler": "the schedule",
+            "officer": "an officer",
+            "api": "the API",
+            "cli": "the command line",
+            "rule_change": "trying a rule change",
+        },
+        "statuses": {
+            "running": "running",
+            "completed": "completed",
+            "failed": "failed",
+            "interrupted": "interrupted",
+        },
+        "kinds": {
+            "archive_law": "Archive law",
+            "legal": "Legal claim or case",
+            "request_pending": "A request is pending",
+            "other": "Other duty to keep",
+        },
     },
 }
 
@@ -73,8 +119,10 @@ def render_run_pdf(
     lang: str = "nb",
     generated_at: datetime | None = None,
     pending: list[Any] | None = None,
+    names: dict[str, str] | None = None,
 ) -> bytes:
-    """Render a run with its per-rule results, the holds that kept rows, and the audit chain's state."""
+    """Render a run with its per-rule results, the holds that kept rows, and the audit chain's state; rules
+    are named by their activity's name (`names`, by slug) and table, and a dry run says what it would do."""
     L = LABELS.get(lang, LABELS["nb"])  # noqa: N806
     title = L["title"].format(id=run.id)
     story: list[Flowable] = [para(title, "title")]
@@ -84,12 +132,14 @@ def render_run_pdf(
         Spacer(1, 4 * mm),
         _run_table(run, L, lang),
         para(L["rules"], "h1"),
-        _rules_table(results, L, lang),
+        _rules_table(results, L, lang, names or {}, dry=run.dry_run),
     ]
-    story += _held_back(results, holds, L)
-    errors = [f"{r.rule}: {r.error}" for r in results if r.error]
+    story += _held_back(results, holds, L, names or {})
+    errors = [f"{_rule_name(r.rule, names or {})}: {r.error}" for r in results if r.error]
     story += [para(L["errors"], "h1"), *([para(e) for e in errors] or [para(L["none"])])]
-    deposits = [f"{r.rule}: {r.acted} → {r.deposit_path}" for r in results if r.deposit_path]
+    deposits = [
+        f"{_rule_name(r.rule, names or {})}: {r.acted} → {r.deposit_path}" for r in results if r.deposit_path
+    ]
     if deposits:
         story += [para(L["deposits"], "h1"), *[para(d) for d in deposits]]
     if pending:
@@ -120,19 +170,34 @@ def _run_table(run: Any, labels: dict[str, Any], lang: str) -> Flowable:
             (labels["started"], format_datetime(run.started_at, lang)),
             (labels["finished"], format_datetime(run.finished_at, lang) or "—"),
             (labels["by"], run.started_by),
-            (labels["trigger"], run.trigger),
-            (labels["status"], run.status),
+            (labels["trigger"], labels["triggers"].get(run.trigger, run.trigger)),
+            (labels["status"], labels["statuses"].get(run.status, run.status)),
             (labels["as_of"], format_datetime(run.as_of, lang)),
         ]
     )
 
 
-def _rules_table(results: list[Any], labels: dict[str, Any], lang: str) -> Flowable:
+def _rule_name(key: str, names: dict[str, str]) -> str:
+    """A rule by its activity's name and its table ("Brukerstøtte (helsedata-support.support_enquiries)")."""
+    return " ".join(_rule_lines(key, names))
+
+
+def _rule_lines(key: str, names: dict[str, str]) -> list[str]:
+    """A rule's cell: its activity's name, then its table on a line of its own."""
+    activity, __, rest = key.partition(":")
+    table = rest.rpartition(":")[0] or rest
+    return [names.get(activity, activity), f"({table})"] if table else [names.get(activity, activity)]
+
+
+def _rules_table(
+    results: list[Any], labels: dict[str, Any], lang: str, names: dict[str, str], *, dry: bool
+) -> Flowable:
+    actions = labels["dry_actions"] if dry else labels["actions"]
     rows = [
         [
-            r.rule,
-            labels["actions"].get(r.action, r.action),
-            r.period,
+            "\n".join(_rule_lines(r.rule, names)),  # the name, and the table on a line of its own
+            actions.get(r.action, r.action),
+            period_text(r.period, lang),
             format_datetime(r.cutoff, lang),
             r.candidates,
             r.acted,
@@ -142,18 +207,23 @@ def _rules_table(results: list[Any], labels: dict[str, Any], lang: str) -> Flowa
         ]
         for r in results
     ]
-    widths = [46 * mm, 18 * mm, 13 * mm, 24 * mm, 17 * mm, 14 * mm, 12 * mm, 12 * mm, 14 * mm]
-    return data_table(labels["cols"], rows, widths=widths)
+    widths = [42 * mm, 21 * mm, 19 * mm, 24 * mm, 18 * mm, 15 * mm, 12 * mm, 12 * mm, 11 * mm]
+    columns = list(labels["cols"])
+    if dry:
+        columns[5] = labels["dry_done"]
+    return data_table(columns, rows, widths=widths)
 
 
-def _held_back(results: list[Any], holds: dict[int, Any], labels: dict[str, Any]) -> list[Flowable]:
+def _held_back(
+    results: list[Any], holds: dict[int, Any], labels: dict[str, Any], names: dict[str, str]
+) -> list[Flowable]:
     """The heading and table of the rows each hold kept, per rule."""
     rows = [
         [
             f"#{hold_id}",
-            getattr(holds.get(int(hold_id)), "kind", "?"),
+            labels["kinds"].get(kind := getattr(holds.get(int(hold_id)), "kind", "?"), kind),
             getattr(holds.get(int(hold_id)), "basis", "?"),
-            r.rule,
+            _rule_name(r.rule, names),
             n,
         ]
         for r in results

@@ -191,8 +191,15 @@ def activity_names(session: Session, slugs: list[str], lang: str) -> dict[str, s
 def run_report_pdf(session: Session, *, run_id: int, lang: str) -> bytes:
     """Return the run report as a PDF to file as documentation of deletion, with the audit chain's state."""
     report = run_report(session, run_id=run_id)
+    names = activity_names(session, [r.rule.split(":")[0] for r in report.results], lang)
     return render_run_pdf(
-        report.run, report.results, report.holds, verify_chain(session), lang=lang, pending=report.pending
+        report.run,
+        report.results,
+        report.holds,
+        verify_chain(session),
+        lang=lang,
+        pending=report.pending,
+        names=names,
     )
 
 

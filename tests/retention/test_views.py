@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+from pdf_words import broken_words, pdf_lines
 from pypdf import PdfReader
 from tests_support import bearer, csrf_token
 
@@ -187,3 +188,23 @@ def test_the_hold_form_keeps_the_internal_note_apart_from_the_text_for_the_subje
     }
     listed = client.get("/officer/retention/holds?lang=en").get_data(as_text=True)
     assert 'a legal claim or case (Art. 17(3)(e)). <span class="muted">(standard text)' in listed
+
+
+def test_the_run_report_pdf_names_rules_in_words_and_breaks_no_word(client, login, demo) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service.retention.pdf import LABELS
+
+    login("officer")
+    token = csrf_token(client, "/officer/retention/")
+    ran = client.post("/officer/retention/runs", data={"csrf_token": token, "dry_run": "1"})
+    for lang, name, action in (
+        ("nb", "Brukerstøtte og teknisk støtte", "ville slettet"),
+        ("en", "Support and technical support", "would delete"),
+    ):
+        lines = pdf_lines(client.get(ran.headers["Location"] + f".pdf?lang={lang}").data)
+        text = " ".join(lines)
+        assert name in text and "(helsedata-support.support_enquiries)" in lines
+        assert action in text and ("3 måneder" if lang == "nb" else "3 months") in text
+        assert "P3M" not in text and "support:helsedata" not in text and "officer" not in lines
+        words = [*LABELS[lang]["cols"], LABELS[lang]["dry_done"], name, *LABELS[lang]["dry_actions"].values()]
+        words += ["(helsedata-support.support_enquiries)", "(helsedata-survey.survey_responses)"]
+        assert broken_words(lines, words) == [], lines
