@@ -25,6 +25,7 @@ from privacy_service.dsar.labels import (
     HOLD_KINDS,
     MANUAL_LABELS,
     NOT_TOLD_LABELS,
+    OFFICER_EVENT_LABELS,
     OUTCOME_LABELS,
     RECIPIENT_KINDS,
     RECIPIENT_STATES,
@@ -49,6 +50,12 @@ from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
 
 bp = Blueprint("dsar_officer", __name__, url_prefix="/officer/requests", template_folder="templates")
+
+
+@bp.context_processor
+def _officer_words() -> dict[str, Any]:
+    """The timeline in the officer's words (the subject's status page words it for her)."""
+    return {"event_label": lambda kind: str(OFFICER_EVENT_LABELS.get(kind, kind))}
 
 
 class LetterForm(FlaskForm):

@@ -121,7 +121,7 @@ def test_the_detail_page_shows_the_plan_and_replans(app, client, login, make_key
     assert token
     client.post(f"/officer/requests/{reference}/plan", data={"csrf_token": token.group(1)})
     timeline = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
-    assert timeline.count("We checked where your data is") == 2
+    assert timeline.count("Plan made: where the subject") == 2
 
 
 def test_one_form_records_none_found_for_every_activity_not_yet_checked(
@@ -156,3 +156,40 @@ def test_one_form_records_none_found_for_every_activity_not_yet_checked(
     empty = client.post(f"{page}/manual_bulk", data={"csrf_token": token})
     assert empty.status_code == 302
     assert "Kryss av for minst én behandling." in client.get(page + "?lang=nb").get_data(as_text=True)
+
+
+def test_every_step_on_the_timeline_has_words_for_the_officer_and_the_subject() -> None:
+    """Every event kind the request code records (a literal kind) is worded for the officer's timeline, and
+    every step the subject sees for her status page; a new kind without words fails here, not in a page."""
+    from pathlib import Path
+
+    from privacy_service.dsar import appeals
+    from privacy_service.dsar.labels import EVENT_LABELS, OFFICER_EVENT_LABELS
+
+    code = "\n".join(p.read_text() for p in Path(appeals.__file__).parent.glob("*.py"))
+    recorded = set(re.findall(r'record\(\s*session,\s*req,\s*"(\w+)"', code)) | set(appeals.EVENTS.values())
+    recorded |= set(re.findall(r'\bkind = "(\w+)"', code)) | {"received", "identity_attempt_failed"}
+    calls = re.findall(r'record\(\s*session,\s*req,\s*"(\w+)"([^\n]*\n?[^\n]*)', code)
+    hidden = {kind for kind, rest in calls if "visible=False" in rest}
+    assert len(recorded) > 25
+    assert sorted(recorded - set(OFFICER_EVENT_LABELS)) == []
+    assert sorted(recorded - hidden - {"identity_locked"} - set(EVENT_LABELS)) == []
+
+
+def test_the_officer_reads_the_timeline_about_the_subject_and_she_reads_it_to_her(
+    client, login, make_key
+) -> None:  # type: ignore[no-untyped-def]
+    created = client.post(
+        "/api/v1/requests",
+        json={"type": "access", "subject": KARI},
+        headers=bearer(make_key("requests:write")),
+    )
+    assert created.status_code == 201, created.get_json()
+    reference, status_url = created.get_json()["reference"], created.get_json()["status_url"]
+    subject = client.get(status_url.split("://", 1)[1].split("/", 1)[1].join(["/", "?lang=nb"]))
+    assert "Vi sendte deg en e-post for å bekrefte henvendelsen" in subject.get_data(as_text=True)
+    login("officer")
+    page = client.get(f"/officer/requests/{reference}?lang=nb").get_data(as_text=True)
+    timeline = page.split("<ol", 1)[1] if "<ol" in page else page
+    assert "E-post sendt til den registrerte for å bekrefte henvendelsen" in timeline
+    assert "Vi sendte deg" not in page and "Henvendelsen er mottatt" in timeline
