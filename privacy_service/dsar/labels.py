@@ -66,6 +66,8 @@ RIGHT_NAMES = {
     "portability": _l("Data portability"),
     "consent_withdrawal": _l("Withdrawal of consent"),
 }
+# How a table's rows are erased, as the data map says
+ERASURE_STRATEGY_LABELS = {"delete": _l("the rows are deleted"), "mask": _l("the columns are blanked")}
 # How a request reached us, in the officer's words
 CHANNEL_LABELS = {
     "web": _l("Web form"),

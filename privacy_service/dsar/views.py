@@ -21,7 +21,9 @@ from privacy_service.dsar.api import send_document
 from privacy_service.dsar.labels import (
     APPEAL_OUTCOME_LABELS,
     APPEAL_STATUS_LABELS,
+    CHANNEL_LABELS,
     DECISION_LABELS,
+    ERASURE_STRATEGY_LABELS,
     HOLD_KINDS,
     MANUAL_LABELS,
     NOT_TOLD_LABELS,
@@ -55,12 +57,17 @@ bp = Blueprint("dsar_officer", __name__, url_prefix="/officer/requests", templat
 @bp.context_processor
 def _officer_words() -> dict[str, Any]:
     """The timeline in the officer's words (the subject's status page words it for her)."""
-    return {"event_label": lambda kind: str(OFFICER_EVENT_LABELS.get(kind, kind))}
+    return {
+        "event_label": lambda kind: str(OFFICER_EVENT_LABELS.get(kind, kind)),
+        "erasure_strategy_label": lambda s: str(ERASURE_STRATEGY_LABELS.get(s, s)),
+    }
 
 
 class LetterForm(FlaskForm):
     type = SelectField(_l("Right"), choices=[SelectChoice(k, v[0]) for k, v in RIGHTS.items()])
-    channel = SelectField(_l("Came by"), choices=[SelectChoice(c) for c in OFFICER_CHANNELS])
+    channel = SelectField(
+        _l("Came by"), choices=[SelectChoice(c, CHANNEL_LABELS[c]) for c in OFFICER_CHANNELS]
+    )
     received_at = DateTimeLocalField(
         _l("Received (Oslo time)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
     )

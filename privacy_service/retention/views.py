@@ -31,14 +31,14 @@ def _words() -> dict[str, Any]:
 
 
 class HoldForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=[SelectChoice(k) for k in KINDS])
-    scope = SelectField(_l("Scope"), choices=[SelectChoice(s) for s in SCOPES])
+    kind = SelectField(_l("Kind"), choices=[SelectChoice(k, labels.HOLD_KINDS[k]) for k in KINDS])
+    scope = SelectField(_l("Scope"), choices=[SelectChoice(s, labels.HOLD_SCOPES[s]) for s in SCOPES])
     activity = StringField(_l("Activity (slug)"), validators=[Optional(), Length(max=64)])
     system = StringField(_l("Data system"), validators=[Optional(), Length(max=100)])
     table_name = StringField(_l("Table"), validators=[Optional(), Length(max=100)])
     subject_kind = SelectField(
         _l("Subject identified by"),
-        choices=[SelectChoice("", "—")] + [SelectChoice(k) for k in IDENTITY_KINDS],
+        choices=[SelectChoice("", "—")] + [SelectChoice(k, labels.IDENTITY_KINDS[k]) for k in IDENTITY_KINDS],
     )
     subject_value = StringField(_l("Subject identity"), validators=[Optional(), Length(max=254)])
     record_keys = StringField(_l("Record keys (comma-separated)"), validators=[Optional(), Length(max=5000)])

@@ -116,7 +116,7 @@ def test_the_detail_page_shows_the_plan_and_replans(app, client, login, make_key
     page = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
     assert 'data-outcome="refused"' in page and "Art. 17(3)(d)" in page  # the archived application
     assert "not in the data map: check by hand" in page  # website visits
-    assert "helsedata-portal.accounts: 1" in page
+    assert "helsedata-portal.accounts</code>: 1" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
     client.post(f"/officer/requests/{reference}/plan", data={"csrf_token": token.group(1)})
