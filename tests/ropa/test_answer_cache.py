@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +15,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import Session, select
 from tests_support import bearer
+from werkzeug.test import Client
 
 import privacy_service
 from privacy_service.audit import Actor
@@ -26,7 +28,7 @@ from privacy_service.ropa.answer_cache import Answer, AnswerCache, answer_etag, 
 from privacy_service.ropa.api import answer_cache
 from privacy_service.ropa.models import ActivityVersion, Organisation, ProcessingActivity
 from privacy_service.ropa.schemas import ActivityListSchema, ActivityOutSchema
-from privacy_service.security.service import revoke_api_client
+from privacy_service.security.service import create_api_client, revoke_api_client
 
 LIST = "/api/v1/activities"
 
@@ -283,3 +285,71 @@ def test_a_newer_version_drops_every_answer_and_an_older_one_is_not_kept() -> No
 )
 def test_if_none_match_compares_weakly(header: str, matches: bool) -> None:
     assert etag_matches('"r1-ab"', header) is matches
+
+
+# --- the fast path in front of Flask ------------------------------------------------------------------------
+
+IGNORED = {"Content-Length", "Date", "Server", "Vary"}  # as tests/consent/test_hotpath.py ignores them
+
+
+def _comparable(response: Any) -> tuple[int, bytes, dict[str, str]]:
+    return response.status_code, response.get_data(), dict(response.headers.items())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [LIST, f"{LIST}?per_page=3&page=2", f"{LIST}?legal_basis=6(1)(a)", f"{LIST}/surveys", f"{LIST}/accounts"],
+)
+def test_the_fast_path_answers_as_the_view_does(app: Flask, reader: dict[str, str], path: str) -> None:
+    fast = app.extensions["activity_fast_path"]
+    flask_alone = Client(fast.app)
+    first = flask_alone.get(path, headers=reader)  # Flask answers and keeps the answer
+    before = fast.answered
+    via_fast = app.test_client().get(path, headers=reader)
+    assert fast.answered == before + 1
+    assert _comparable(via_fast)[:2] == _comparable(first)[:2]
+    assert {k: v for k, v in via_fast.headers.items() if k not in IGNORED} == {
+        k: v for k, v in first.headers.items() if k not in IGNORED
+    }
+    tag = {**reader, "If-None-Match": first.headers["ETag"]}
+    not_modified, reference = app.test_client().get(path, headers=tag), flask_alone.get(path, headers=tag)
+    assert fast.answered == before + 2 and not_modified.status_code == reference.status_code == 304
+    assert {k: v for k, v in not_modified.headers.items() if k not in IGNORED} == {
+        k: v for k, v in reference.headers.items() if k not in IGNORED
+    }
+
+
+def test_the_fast_path_leaves_misses_refusals_and_sessions_to_flask(
+    app: Flask, client: Any, reader: dict[str, str], make_key: Callable[..., str]
+) -> None:
+    fast = app.extensions["activity_fast_path"]
+    assert client.get(LIST, headers=reader).status_code == 200  # a miss: Flask keeps it
+    assert fast.answered == 0
+    consent_only = bearer(make_key("consent:read"))
+    assert client.get(LIST, headers=consent_only).status_code == 403
+    assert client.get(LIST, headers=bearer("psk_not-a-key")).status_code == 401
+    assert client.get(f"{LIST}/Not_A_Slug", headers=reader).status_code == 404
+    assert client.head(LIST, headers=reader).status_code == 200
+    assert fast.answered == 0
+    assert client.get(LIST, headers=reader).status_code == 200
+    assert fast.answered == 1
+
+
+def test_a_key_revoked_by_another_process_is_refused_within_the_key_cache_bound(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app(PRIVACY_KEY_CACHE_SECONDS=0.3)
+    with elsewhere(app) as session:
+        _, key = create_api_client(
+            session, name="short-lived", scopes=["registry:read"], actor=Actor("cli", "tests")
+        )
+    reader = bearer(key)
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get(LIST, headers=reader).status_code == 200
+    assert app.extensions["activity_fast_path"].answered == 1
+    with elsewhere(app) as session:  # as another process would: this process's key memory is not told
+        session.execute(text("UPDATE api_client SET active = false WHERE name = 'short-lived'"))
+    time.sleep(0.4)
+    assert client.get(LIST, headers=reader).status_code == 401
+    assert client.get(f"{LIST}/surveys", headers=reader).status_code == 401
