@@ -14,14 +14,6 @@ from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
 from privacy_service.http import send_download
 from privacy_service.ropa import service
-from privacy_service.ropa.answer_cache import (
-    Answer,
-    AnswerCache,
-    activity_key,
-    answer_etag,
-    etag_matches,
-    list_key,
-)
 from privacy_service.ropa.schemas import (
     ActivityListArgsSchema,
     ActivityListSchema,
@@ -73,17 +65,17 @@ def _written(activity: Any, change: Any, status: int) -> tuple[dict[str, Any], i
     return _with_etag({**record, "pending_rule_change": change}, 202)
 
 
-def answer_cache(app: Any) -> AnswerCache:
+def answer_cache(app: Any) -> service.AnswerCache:
     """The app's cache of activity answers (one per app, so per worker process)."""
     cache = app.extensions.get("answer_cache")
     if cache is None:
-        cache = app.extensions["answer_cache"] = AnswerCache()
+        cache = app.extensions["answer_cache"] = service.AnswerCache()
     return cache
 
 
-def _answer(answer: Answer) -> Response:
+def _answer(answer: service.Answer) -> Response:
     """A kept answer, or 304 when the caller holds it already (the same ETag either way)."""
-    if etag_matches(answer.etag, request.headers.get("If-None-Match")):
+    if service.etag_matches(answer.etag, request.headers.get("If-None-Match")):
         return current_app.response_class(status=304, headers={"ETag": answer.etag})
     return current_app.response_class(answer.body, mimetype="application/json", headers={"ETag": answer.etag})
 
@@ -107,7 +99,7 @@ def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Ca
             if response.status_code != 200 or version is None:
                 return response
             body = response.get_data()
-            kept = Answer(body, response.headers.get("ETag") or answer_etag(version, body))
+            kept = service.Answer(body, response.headers.get("ETag") or service.answer_etag(version, body))
             cache.put(version, key, kept)
             return _answer(kept)
 
@@ -118,7 +110,7 @@ def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Ca
 
 @blp.route("/activities")
 class Activities(MethodView):
-    @cached(lambda: list_key(request.environ.get("QUERY_STRING", "")))
+    @cached(lambda: service.list_key(request.environ.get("QUERY_STRING", "")))
     @blp.arguments(ActivityListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ActivityListSchema)
     @require("registry:read")
@@ -146,7 +138,7 @@ class Activities(MethodView):
 
 @blp.route("/activities/<slug>")
 class Activity(MethodView):
-    @cached(activity_key)
+    @cached(service.activity_key)
     @blp.response(200, ActivityOutSchema)
     @require("registry:read")
     def get(self, slug: str) -> Any:

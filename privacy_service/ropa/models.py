@@ -124,16 +124,7 @@ class RegistryVersion(SQLModel, table=True):
 REGISTRY_MODELS = (Organisation, ProcessingActivity, ActivityVersion, ServiceNotice, RuleChange)
 # Counted by the database, not read and written back: writers in other processes cannot lose a bump.
 _BUMP = text("UPDATE registry_version SET version = version + 1")
-_BUMPED = "privacy.registry_bumped"  # session.info: the transaction that already bumped the counter
-
-
-def _bump(session: OrmSession) -> None:
-    """Bump the counter once per transaction (a savepoint rolled back takes its bump with it)."""
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    if session.info.get(_BUMPED) is transaction:
-        return
-    session.connection().execute(_BUMP)
-    session.info[_BUMPED] = transaction
+_CHANGED = "privacy.registry_changed"  # session.info: this transaction wrote to the registry
 
 
 def _touches_registry(session: OrmSession) -> bool:
@@ -147,10 +138,8 @@ def _touches_registry(session: OrmSession) -> bool:
 
 @event.listens_for(OrmSession, "before_flush")
 def _registry_flushed(session: OrmSession, _context: Any, _instances: Any) -> None:
-    # Before the flush writes anything: every registry writer takes the counter's row lock first, in the
-    # same order, so two writers wait for each other instead of deadlocking.
     if _touches_registry(session):
-        _bump(session)
+        session.info[_CHANGED] = True
 
 
 @event.listens_for(OrmSession, "do_orm_execute")
@@ -158,4 +147,20 @@ def _registry_bulk_written(state: ORMExecuteState) -> None:
     if state.is_update or state.is_delete or state.is_insert:
         mapper = state.bind_mapper
         if mapper is not None and issubclass(mapper.class_, REGISTRY_MODELS):
-            _bump(state.session)
+            state.session.info[_CHANGED] = True
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _bump_registry_version(session: OrmSession) -> None:
+    # Bumped last, inside the transaction's commit: the counter's row lock is held only while committing, so
+    # registry writers never wait for each other's work, and never in an order that could deadlock.
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction bumps when it commits
+    session.flush()  # the commit's own flush comes after this hook: see what it writes first
+    if session.info.pop(_CHANGED, False):
+        session.connection().execute(_BUMP)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _registry_rolled_back(session: OrmSession) -> None:
+    session.info.pop(_CHANGED, None)
