@@ -137,6 +137,11 @@ def run(args: argparse.Namespace, db_url: str | None) -> None:
             name: wrk_cpu(server, url, args.seconds, args.connections, headers)
             for name, (server, url, headers) in targets.items()
         }
+        # a distinct query string per request: every one misses the kept answers and is built afresh
+        miss = REPO / "bench" / "miss.lua"
+        results["GET /api/v1/activities?per_page=100 (every request a miss)"] = wrk_cpu(
+            app, f"{api}?per_page=100&page=7", args.seconds, args.connections, auth, miss
+        )
     finally:
         app.terminate()
         bare.terminate()
