@@ -4,7 +4,7 @@ A page of the activity list took a database sort and a marshmallow dump of 100 n
 request, while the registry changes a few times a day. Every change to the registry bumps a counter in the
 same transaction (models.RegistryVersion), so a request reads that counter (one cheap statement) and serves
 the bytes kept for the same version and query: a change made by any process is seen by the next request in
-every process, and the answers of older versions are dropped when a newer one is seen. The cache is bounded
+every process, and the answers kept are dropped when another version is seen. The cache is bounded
 by entries and by bytes, least recently used first out.
 
 Nothing here knows Flask or WSGI: the API (ropa/api.py) fills the cache and answers from it.
@@ -62,7 +62,7 @@ class AnswerCache:
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
-        self.version = -1  # the newest registry version seen
+        self.version = -1  # the registry version of the answers kept
         self.size = 0  # bytes held
         self.hits = self.misses = 0  # per process: the tests and the benchmark read them
         self._items: OrderedDict[Hashable, Answer] = OrderedDict()
@@ -87,12 +87,11 @@ class AnswerCache:
             return answer
 
     def put(self, version: int, key: Hashable, answer: Answer) -> None:
-        """Keep an answer read at this registry version (one read at an older version is not kept)."""
+        """Keep an answer read at this registry version, if that is still the version the last read saw."""
         cost = len(answer.body)
         with self._lock:
-            self._see(version)
             if version != self.version or cost > self.max_bytes:
-                return
+                return  # the registry changed while this answer was made: keep none of another version
             old = self._items.pop(key, None)
             if old is not None:
                 self.size -= len(old.body)
@@ -109,6 +108,8 @@ class AnswerCache:
             self.size = 0
 
     def _see(self, version: int) -> None:
-        if version > self.version:  # the registry changed: every answer kept is out of date
-            self._items.clear()
-            self.size, self.version = 0, version
+        # Another version: every answer kept is out of date. Lower ones too: a database restored from a
+        # backup counts again from its own version, and answers kept under a number it reaches again must
+        # not be the old database's.
+        self._items.clear()
+        self.size, self.version = 0, version

@@ -247,6 +247,7 @@ def _answer(size: int) -> Answer:
 
 def test_the_cache_evicts_the_least_recently_used_past_its_entry_bound() -> None:
     cache = AnswerCache(max_entries=2)
+    assert cache.get(1, "a") is None  # a request reads the version first
     cache.put(1, "a", _answer(1))
     cache.put(1, "b", _answer(1))
     assert cache.get(1, "a") is not None  # b is now the least recently used
@@ -257,6 +258,7 @@ def test_the_cache_evicts_the_least_recently_used_past_its_entry_bound() -> None
 
 def test_the_cache_evicts_past_its_byte_bound_and_keeps_nothing_larger() -> None:
     cache = AnswerCache(max_entries=100, max_bytes=10)
+    cache.get(1, "a")
     for key in "abc":
         cache.put(1, key, _answer(4))
     assert cache.get(1, "a") is None and len(cache) == 2 and cache.size == 8
@@ -266,10 +268,23 @@ def test_the_cache_evicts_past_its_byte_bound_and_keeps_nothing_larger() -> None
 
 def test_a_newer_version_drops_every_answer_and_an_older_one_is_not_kept() -> None:
     cache = AnswerCache()
+    cache.put(1, "a", _answer(1))  # no request has read a version yet: nothing is kept
+    assert cache.get(1, "a") is None
     cache.put(1, "a", _answer(1))
+    assert cache.get(1, "a") is not None
     assert cache.get(2, "a") is None and len(cache) == 0 and cache.size == 0
     cache.put(1, "a", _answer(1))  # read at a version already superseded
     assert cache.get(1, "a") is None and cache.get(2, "a") is None
+
+
+def test_a_lower_version_drops_the_answers_too_as_after_a_restore_from_backup() -> None:
+    cache = AnswerCache()
+    cache.get(5, "a")
+    cache.put(5, "a", _answer(1))
+    assert cache.get(3, "a") is None  # the database counts from 3 again
+    cache.put(3, "b", _answer(1))
+    assert cache.get(3, "b") is not None
+    assert cache.get(5, "a") is None  # version 5 of the restored database is not the old one's
 
 
 @pytest.mark.parametrize(
