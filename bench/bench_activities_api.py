@@ -1,7 +1,8 @@
 """GET /api/v1/activities with 5,000 activities under gunicorn, against bare Flask endpoints in the same run.
 
 Run by hand: python bench/bench_activities_api.py [--activities 5000] [--seconds 10] [--connections 16]
-Needs wrk (apt-get install wrk). Prints requests/s and p50/p99 per target and the ratios to the baselines.
+Needs wrk (apt-get install wrk). Prints requests/s, p50/p99 and the workers' CPU per request for each target,
+and the ratios to the bare endpoint returning the same body (and to the bare /hello) in the same run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import REPO, free_port, start, wrk  # noqa: E402
+from bench.common import REPO, free_port, start, table, wrk_cpu  # noqa: E402
+
+CANNED = "bare /canned (same 100-item body)"
 
 
 def prepare(instance: Path, n: int, url: str | None = None) -> tuple[str, str]:
@@ -100,9 +103,9 @@ def run(args: argparse.Namespace, db_url: str | None) -> None:
     port, bare_port = free_port(), free_port()
     app = start("privacy_service:create_app()", port, env, REPO, args.workers, "/healthz")
     auth = {"Authorization": f"Bearer {key}"}
-    page = urllib.request.urlopen(
-        urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/activities?per_page=100&page=7", headers=auth)
-    ).read()
+    api = f"http://127.0.0.1:{port}/api/v1/activities"
+    answer = urllib.request.urlopen(urllib.request.Request(f"{api}?per_page=100&page=7", headers=auth))
+    page, etag = answer.read(), answer.headers.get("ETag")
     canned = tmp / "canned.json"
     canned.write_bytes(page)
     bare = start(
@@ -114,42 +117,39 @@ def run(args: argparse.Namespace, db_url: str | None) -> None:
         "/hello",
     )
     try:
-        results = {
-            "bare /hello": wrk(f"http://127.0.0.1:{bare_port}/hello", args.seconds, args.connections, {}),
-            "bare /canned (same 100-item body)": wrk(
-                f"http://127.0.0.1:{bare_port}/canned", args.seconds, args.connections, {}
-            ),
-            "GET /api/v1/activities?per_page=100": wrk(
-                f"http://127.0.0.1:{port}/api/v1/activities?per_page=100&page=7",
-                args.seconds,
-                args.connections,
+        targets = {
+            "bare /hello": (bare, f"http://127.0.0.1:{bare_port}/hello", {}),
+            CANNED: (bare, f"http://127.0.0.1:{bare_port}/canned", {}),
+            "GET /api/v1/activities?per_page=100": (app, f"{api}?per_page=100&page=7", auth),
+            "GET /api/v1/activities?legal_basis=6(1)(a)&per_page=20": (
+                app,
+                f"{api}?legal_basis=6(1)(a)&per_page=20",
                 auth,
             ),
-            "GET /api/v1/activities?legal_basis=6(1)(a)&per_page=20": wrk(
-                f"http://127.0.0.1:{port}/api/v1/activities?legal_basis=6(1)(a)&per_page=20",
-                args.seconds,
-                args.connections,
-                auth,
-            ),
-            "GET /api/v1/activities/bench-04711": wrk(
-                f"http://127.0.0.1:{port}/api/v1/activities/bench-04711", args.seconds, args.connections, auth
+            "GET /api/v1/activities/bench-04711": (app, f"{api}/bench-04711", auth),
+            "GET /api/v1/activities?per_page=100 If-None-Match (304)": (
+                app,
+                f"{api}?per_page=100&page=7",
+                {**auth, "If-None-Match": etag} if etag else auth,
             ),
         }
+        results = {
+            name: wrk_cpu(server, url, args.seconds, args.connections, headers)
+            for name, (server, url, headers) in targets.items()
+        }
+        # a distinct query string per request: every one misses the kept answers and is built afresh
+        miss = REPO / "bench" / "miss.lua"
+        results["GET /api/v1/activities?per_page=100 (every request a miss)"] = wrk_cpu(
+            app, f"{api}?per_page=100&page=7", args.seconds, args.connections, auth, miss
+        )
     finally:
         app.terminate()
         bare.terminate()
         app.wait()
         bare.wait()
-    base = results["bare /hello"]["rps"]
-    canned_rps = results["bare /canned (same 100-item body)"]["rps"]
-    print(
-        f"{'target':58} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'÷hello':>7} {'÷canned':>8}"
-    )
-    for name, r in results.items():
-        print(
-            f"{name:58} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['non_2xx']:8d} "
-            f"{r['rps'] / base:7.2f} {r['rps'] / canned_rps:8.2f}"
-        )
+    print(table(results, CANNED))
+    hello = results["bare /hello"]
+    print("÷hello: " + ", ".join(f"{n} {r['rps'] / hello['rps']:.2f}" for n, r in results.items()))
     print(
         json.dumps(
             {

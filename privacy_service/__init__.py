@@ -137,7 +137,8 @@ def _check_csrf(csrf: CSRFProtect) -> None:
 
 
 def _install_fast_paths(app: Flask) -> None:
-    """Answer the consent and processing status reads before Flask (consent/hotpath.py)."""
+    """Answer the consent and processing status reads before Flask (consent/hotpath.py), and the activity
+    answers kept for the registry's version (ropa/fastpath.py)."""
     from privacy_service.consent.hotpath import hot_path_for
 
     seconds = float(app.config.get("PRIVACY_KEY_CACHE_SECONDS", 5))
@@ -147,6 +148,14 @@ def _install_fast_paths(app: Flask) -> None:
     if hot is not None:
         app.wsgi_app = hot  # type: ignore[method-assign]
         app.extensions["hot_path"] = hot
+    if hot is not None and app.config.get("PRIVACY_ACTIVITY_FASTPATH", True):
+        # kept activity answers on the hot path's connection and key cache (ropa/fastpath.py)
+        from privacy_service.ropa.api import answer_cache
+        from privacy_service.ropa.fastpath import ActivityAnswers
+
+        answers = ActivityAnswers(app.wsgi_app, answer_cache(app), reader=hot.backend, keys=hot.keys)
+        app.wsgi_app = answers  # type: ignore[method-assign]
+        app.extensions["activity_fast_path"] = answers
     if app.config.get("PRIVACY_HOT_POOL"):
         from privacy_service.consent.hotpath import HotOnly
 

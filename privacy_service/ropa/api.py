@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import Response, current_app, request
@@ -63,18 +65,64 @@ def _written(activity: Any, change: Any, status: int) -> tuple[dict[str, Any], i
     return _with_etag({**record, "pending_rule_change": change}, 202)
 
 
+def answer_cache(app: Any) -> service.AnswerCache:
+    """The app's cache of activity answers (one per app, so per worker process)."""
+    cache = app.extensions.get("answer_cache")
+    if cache is None:
+        cache = app.extensions["answer_cache"] = service.AnswerCache()
+    return cache
+
+
+def _answer(answer: service.Answer) -> Response:
+    """A kept answer, or 304 when the caller holds it already (the same ETag either way)."""
+    if service.etag_matches(answer.etag, request.headers.get("If-None-Match")):
+        return current_app.response_class(status=304, headers={"ETag": answer.etag})
+    return current_app.response_class(answer.body, mimetype="application/json", headers={"ETag": answer.etag})
+
+
+def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Serve a read from the answers kept for the registry's version, and keep the 200s the view makes.
+
+    Outermost on the view: a kept answer skips parsing the arguments and dumping the result. The version is
+    read before anything else, so an answer is never kept under a version older than the rows it shows.
+    """
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            cache, version = answer_cache(current_app), service.registry_version(get_session())
+            key = key_of(**kwargs)
+            found = cache.get(version, key) if version is not None else None
+            if found is not None:
+                return _answer(found)
+            response = current_app.make_response(view(*args, **kwargs))
+            if response.status_code != 200 or version is None:
+                return response
+            body = response.get_data()
+            kept = service.Answer(body, response.headers.get("ETag") or service.answer_etag(version, body))
+            cache.put(version, key, kept)
+            return _answer(kept)
+
+        return wrapper
+
+    return decorate
+
+
 @blp.route("/activities")
 class Activities(MethodView):
+    @cached(lambda: service.list_key(request.environ.get("QUERY_STRING", "")))
     @blp.arguments(ActivityListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ActivityListSchema)
     @require("registry:read")
-    def get(self, page: int, per_page: int, **filters: Any) -> dict[str, Any]:
-        """List activities, filtered by service, controller, legal basis, special categories, status."""
-        items, total = service.list_activities(
-            get_session(), filters=service.ActivityFilter(**filters), page=page, per_page=per_page
+    def get(self, page: int, per_page: int, **filters: Any) -> Response:
+        """List activities, filtered by service, controller, legal basis, special categories, status.
+
+        Strong ETag; If-None-Match answers 304 while the registry has not changed."""
+        return current_app.json.response(
+            service.activity_page(
+                get_session(), filters=service.ActivityFilter(**filters), page=page, per_page=per_page
+            )
         )
-        summaries = [service.activity_summary(a) for a in items]
-        return {"items": summaries, "total": total, "page": page, "per_page": per_page}
 
     @blp.arguments(ActivitySchema)
     @blp.response(201, ActivityWrittenSchema)
@@ -90,10 +138,13 @@ class Activities(MethodView):
 
 @blp.route("/activities/<slug>")
 class Activity(MethodView):
+    @cached(service.activity_key)
     @blp.response(200, ActivityOutSchema)
     @require("registry:read")
     def get(self, slug: str) -> Any:
-        """Return one activity with its current version and the rights that apply."""
+        """Return one activity with its current version and the rights that apply.
+
+        Its ETag (W/"v3") is the one PUT takes in If-Match; If-None-Match answers 304."""
         return _with_etag(service.activity_record(service.get_activity(get_session(), slug=slug)))
 
     @blp.arguments(ActivityUpdateSchema)

@@ -1,11 +1,14 @@
-"""Registry tables: organisations, processing activities and their versions, service notices."""
+"""Registry tables: organisations, processing activities and their versions, service notices, rule changes,
+and the registry's version counter that every change to them bumps in its own transaction."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, UniqueConstraint, event, text
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
 from privacy_service.columns import json_column, tz_column
@@ -33,6 +36,8 @@ class ProcessingActivity(SQLModel, table=True):
     """One record of processing; `data` is the whole validated record, columns hold what lists filter on."""
 
     __tablename__ = "processing_activity"
+    # the order the activity list pages in (records.list_activities, listing.activity_page)
+    __table_args__ = (Index("ix_processing_activity_service_slug", "service", "slug"),)
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=64, unique=True, index=True)
@@ -103,3 +108,59 @@ class RuleChange(SQLModel, table=True):
     dry_run_result: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     decided_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     decided_by: str | None = Field(default=None, max_length=200)
+
+
+class RegistryVersion(SQLModel, table=True):
+    """The registry's version: one row whose counter every change to the registry bumps, in the change's own
+    transaction, so a worker in any process learns of a change with one cheap read (ropa/answer_cache.py)."""
+
+    __tablename__ = "registry_version"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_registry_version_one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+REGISTRY_MODELS = (Organisation, ProcessingActivity, ActivityVersion, ServiceNotice, RuleChange)
+# Counted by the database, not read and written back: writers in other processes cannot lose a bump.
+_BUMP = text("UPDATE registry_version SET version = version + 1")
+_CHANGED = "privacy.registry_changed"  # session.info: this transaction wrote to the registry
+
+
+def _touches_registry(session: OrmSession) -> bool:
+    if any(isinstance(obj, REGISTRY_MODELS) for obj in (*session.new, *session.deleted)):
+        return True
+    return any(
+        isinstance(obj, REGISTRY_MODELS) and session.is_modified(obj, include_collections=False)
+        for obj in session.dirty
+    )
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _registry_flushed(session: OrmSession, _context: Any, _instances: Any) -> None:
+    if _touches_registry(session):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _registry_bulk_written(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        mapper = state.bind_mapper
+        if mapper is not None and issubclass(mapper.class_, REGISTRY_MODELS):
+            state.session.info[_CHANGED] = True
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _bump_registry_version(session: OrmSession) -> None:
+    # Bumped last, inside the transaction's commit: the counter's row lock is held only while committing, so
+    # registry writers never wait for each other's work, and never in an order that could deadlock.
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction bumps when it commits
+    session.flush()  # the commit's own flush comes after this hook: see what it writes first
+    if session.info.pop(_CHANGED, False):
+        session.connection().execute(_BUMP)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _registry_rolled_back(session: OrmSession) -> None:
+    session.info.pop(_CHANGED, None)

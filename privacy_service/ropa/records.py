@@ -213,7 +213,8 @@ class ActivityFilter:
     q: str | None = None
 
 
-def _filtered(query: Select, filters: ActivityFilter) -> Select:
+def filter_activities(query: Select, filters: ActivityFilter) -> Select:
+    """Narrow a query of activities by the filters (listing.activity_page pages the same way)."""
     for column in ("service", "controller", "legal_basis", "special_categories", "status"):
         value = getattr(filters, column)
         if value is not None:
@@ -233,7 +234,7 @@ def _filtered(query: Select, filters: ActivityFilter) -> Select:
 def _in_order(
     filters: ActivityFilter, *, slugs: Collection[str] | None = None, include_retired: bool = True
 ) -> Select:
-    query = _filtered(select(ProcessingActivity), filters)
+    query = filter_activities(select(ProcessingActivity), filters)
     if slugs is not None:
         query = query.where(ProcessingActivity.slug.in_(list(slugs)))
     if not include_retired:
@@ -278,7 +279,7 @@ def list_activities(
     session: Session, *, filters: ActivityFilter, page: int = 1, per_page: int = 100
 ) -> tuple[list[ProcessingActivity], int]:
     """Return one page of activity summaries matching the filters, and the total count."""
-    query = _filtered(select(ProcessingActivity), filters)
+    query = filter_activities(select(ProcessingActivity), filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     # Lists show summaries: leave the full JSON record in the database.
     rows = session.scalars(

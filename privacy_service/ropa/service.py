@@ -22,6 +22,15 @@ from privacy_service.audit import Actor, record_event
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import export, pdf, rulechanges
+from privacy_service.ropa.answer_cache import (
+    Answer,
+    AnswerCache,
+    activity_key,
+    answer_etag,
+    etag_matches,
+    list_key,
+)
+from privacy_service.ropa.listing import activity_page, registry_version
 from privacy_service.ropa.models import (
     ActivityVersion,
     Organisation,
@@ -101,6 +110,12 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "rules_differ",
     "Activity",
     "ActivityFilter",
+    "Answer",
+    "AnswerCache",
+    "activity_key",
+    "answer_etag",
+    "etag_matches",
+    "list_key",
     "ActivityNotFound",
     "Notice",
     "Processor",
@@ -110,6 +125,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "Right",
     "activities_for",
     "active_activities",
+    "activity_page",
     "activity_record",
     "activity_summary",
     "activity_view",
@@ -134,6 +150,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "period_text",
     "lia_text",
     "right_reason_text",
+    "registry_version",
     "ropa_document",
 ]
 
