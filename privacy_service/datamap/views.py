@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_babel import get_locale
 
-from privacy_service.datamap import service
+from privacy_service.datamap import labels, service
 from privacy_service.db import get_session
 from privacy_service.security.access import page
 
@@ -23,5 +23,14 @@ def systems() -> str:
         by_system=overview.tables,
         activities=overview.activities,
         unmapped=overview.unmapped,
+        words=labels,
+        categories=lambda slug: _category_names(overview.activities.get(slug)),
         lang=str(get_locale() or "nb"),
     )
+
+
+def _category_names(activity: object) -> dict[str, str]:
+    """The activity's data categories by key, named in the reader's language."""
+    lang = str(get_locale() or "nb")
+    categories = (getattr(activity, "record", None) or {}).get("data_categories") or []
+    return {c["key"]: str((c.get("name") or {}).get(lang) or c["key"]) for c in categories if c.get("key")}

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from privacy_service.datamap.labels import ERASURE_STRATEGIES
 from privacy_service.retention.labels import HOLD_KINDS as HOLD_KINDS  # the pages of both name holds alike
 
 RIGHTS: dict[str, tuple[Any, Any]] = {
@@ -67,7 +68,7 @@ RIGHT_NAMES = {
     "consent_withdrawal": _l("Withdrawal of consent"),
 }
 # How a table's rows are erased, as the data map says
-ERASURE_STRATEGY_LABELS = {"delete": _l("the rows are deleted"), "mask": _l("the columns are blanked")}
+ERASURE_STRATEGY_LABELS = ERASURE_STRATEGIES
 # How a request reached us, in the officer's words
 CHANNEL_LABELS = {
     "web": _l("Web form"),

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from privacy_service.datamap.labels import IDENTITY_KINDS as IDENTITY_KINDS  # the data map's words
 from privacy_service.wording import period_text as period_text  # a period in words, for the pages
 
 HOLD_KINDS = {
@@ -21,12 +22,6 @@ HOLD_SCOPES = {
     "table": _l("One table"),
     "subject": _l("One person"),
     "records": _l("Named records"),
-}
-IDENTITY_KINDS = {
-    "email": _l("E-mail address"),
-    "national_id": _l("National identity number"),
-    "phone": _l("Phone number"),
-    "account_id": _l("Account number"),
 }
 ACTIONS = {"delete": _l("Delete"), "anonymise": _l("Anonymise"), "deposit": _l("Deposit with the archive")}
 TRIGGERS = {
