@@ -64,6 +64,19 @@ def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEven
     )
 
 
+def subject_history(session: Session, *, subject: str) -> dict[str, list[ConsentEvent]]:
+    """Return every consent event of a subject by purpose, each purpose's oldest first, in one query."""
+    events = session.scalars(
+        select(ConsentEvent)
+        .where(ConsentEvent.subject == rules.normalise_subject(subject))
+        .order_by(ConsentEvent.id)
+    )
+    out: dict[str, list[ConsentEvent]] = {}
+    for event in events:
+        out.setdefault(event.purpose, []).append(event)
+    return out
+
+
 def state_by_id(session: Session, *, state_id: int) -> ConsentState | None:
     """Return a recorded consent state by its id (withdrawal links name it), or None."""
     state = session.get(ConsentState, state_id)

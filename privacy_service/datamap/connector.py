@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -40,6 +40,7 @@ from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS
 from privacy_service.errors import DomainError, ValidationFailed
 
+T = TypeVar("T")
 MASK_TEXT = "[erased]"
 MATCHED = "_matched_by"  # select_subject(matches=True): the identity kinds that found the row
 
@@ -87,6 +88,9 @@ def system_url(system: DataSystem, *, instance_path: Path) -> str:
 # Server databases (PostgreSQL) keep one small pool per URL for the process: a request's plan, its answer and
 # an erasure each reach the same systems, and a new connection per call cost more than the look-ups. SQLite
 # files get an engine per call (no pool), so a test's or a demo's file is never held open.
+# No pre-ping: it cost a round trip per checkout (issue 18). A connection the server dropped fails its first
+# statement instead; SQLAlchemy invalidates the pool, and a read is asked once more on a fresh connection
+# (read_with_retry). A write reports the DataSystemError; its task or run tries again later.
 _SHARED: dict[str, Engine] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -95,9 +99,22 @@ def _shared_engine(url: str) -> Engine:
     with _SHARED_LOCK:
         engine = _SHARED.get(url)
         if engine is None:
-            engine = create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True, pool_recycle=300)
+            engine = create_engine(url, pool_size=2, max_overflow=4, pool_recycle=300)
             _SHARED[url] = engine
         return engine
+
+
+def read_with_retry(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """Run `read` on one connection outside a transaction (a read needs no BEGIN nor ROLLBACK); when the
+    server had dropped the pooled connection, run it once more on a fresh one."""
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as conn:
+                return read(conn.execution_options(isolation_level="AUTOCOMMIT"))
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def dispose_engines() -> None:
