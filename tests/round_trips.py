@@ -20,7 +20,7 @@ from sqlalchemy.pool import Pool
 
 @dataclass
 class RoundTrips:
-    """What was counted: the statements in order, and the round trips by kind."""
+    """What was counted: every round trip in order (a statement's whole SQL), and their number by kind."""
 
     statements: list[str] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
@@ -33,7 +33,7 @@ class RoundTrips:
     def report(self) -> str:
         """The counts by kind, then the statements, one a line (for a failing assertion's message)."""
         head = ", ".join(f"{k} {v}" for k, v in sorted(self.kinds.items()))
-        return f"{self.total} round trips ({head}):\n" + "\n".join(self.statements)
+        return f"{self.total} round trips ({head}):\n" + "\n".join(s[:200] for s in self.statements)
 
 
 def _autocommit(conn: Connection) -> bool:
@@ -49,7 +49,7 @@ def counting() -> Iterator[RoundTrips]:
 
     def statement(conn: Connection, cursor: Any, sql: str, *args: Any) -> None:
         seen.kinds["statement"] += 1
-        seen.statements.append(f"[{conn.engine.url.database}] {' '.join(sql.split())[:160]}")
+        seen.statements.append(f"[{conn.engine.url.database}] {' '.join(sql.split())}")
 
     def transaction(kind: str) -> Any:
         def listen(conn: Connection, *args: Any) -> None:
