@@ -74,7 +74,7 @@ def collect(
     The registry and the data map are read once (`snapshot`, else the transaction's, shared with a plan made
     in it)."""
     snap = snapshot or snapshot_of(session)
-    outcomes = lifecycle.outcomes_of(session, req)
+    outcomes = _outcomes(session, req, snap)
     # the letter prints everything Art. 15(1) lists: the whole record of each activity
     records = snap.activities([o.activity for o in outcomes])
     activities = {o.activity: a.record for o, a in zip(outcomes, records, strict=True)}
@@ -117,14 +117,20 @@ def collect(
     return answer
 
 
+def _outcomes(session: Session, req: DsarRequest, snap: Snapshot) -> list[DsarOutcome]:
+    """The request's outcomes: those its plan wrote in this transaction, else read."""
+    planned = snap.planned.get(req.id or 0)
+    if planned is None:
+        return lifecycle.outcomes_of(session, req)
+    session.flush()  # their ids, as read ones have
+    return list(planned)
+
+
 def _consents(session: Session, answer: Answer, snap: Snapshot, email: str) -> None:
-    """The subject's consents with their history (Art. 15(1)): the states, then every event in one query."""
-    states = consent.subject_states(session, subject=email)
-    if not states:
-        return
-    histories = consent.subject_history(session, subject=email)
-    named = snap.known([s.purpose for s in states if s.purpose not in answer.activities])
-    for state in states:
+    """The subject's consents with their history (Art. 15(1)), read in one query."""
+    consents = consent.subject_consents(session, subject=email)
+    named = snap.known([s.purpose for s, __ in consents if s.purpose not in answer.activities])
+    for state, events in consents:
         answer.consents.append(
             {
                 "purpose": state.purpose,
@@ -137,15 +143,14 @@ def _consents(session: Session, answer: Answer, snap: Snapshot, email: str) -> N
                         "channel": e.channel,
                         "receipt_id": e.receipt_id,
                     }  # fmt: skip
-                    for e in histories.get(state.purpose, [])
+                    for e in events
                 ],
             }
         )
         if state.purpose not in answer.activities:
             activity = named.get(state.purpose)
-            answer.purposes[state.purpose] = (
-                activity.record.get("name") if activity else None
-            ) or state.purpose
+            name = activity.record.get("name") if activity else None
+            answer.purposes[state.purpose] = name or state.purpose
 
 
 def withholdings_of(session: Session, req: DsarRequest) -> list[DsarWithholding]:

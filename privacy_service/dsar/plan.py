@@ -100,6 +100,7 @@ def make_plan(
         decisions.carry_over(outcome, earlier.get(activity.slug))
         outcomes.append(outcome)
     session.add_all(outcomes)  # flushed as one multi-row INSERT
+    snap.planned[req.id or 0] = outcomes  # an answer collected in this transaction takes them as they are
     summary: dict[str, int] = defaultdict(int)
     for o in outcomes:
         summary[o.outcome] += 1

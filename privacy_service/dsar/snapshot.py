@@ -3,8 +3,9 @@
 The plan used to read each activity, the data map and each table's holds again wherever it needed them (the
 profile in issue 18: each activity 8 times, the map 3 times, the holds once per table). A snapshot reads each
 once, in one query, and is shared by everything done for a request in one transaction (the plan, then the
-answer collected in it). It is dropped when the transaction ends, and when the session writes an activity,
-an organisation, the data map or a hold, so a change made in the same transaction is seen.
+answer collected in it, which also takes the outcomes the plan just wrote instead of reading them back). It
+is dropped when the transaction ends, and when the session writes a row of the registry (ropa), the data map
+or retention (a hold), so a change made in the same transaction is seen.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from privacy_service.datamap import service as datamap
+from privacy_service.dsar.models import DsarOutcome
 from privacy_service.retention import service as retention
 from privacy_service.ropa import service as ropa
 
@@ -34,6 +36,7 @@ class Snapshot:
         self._tables: list[tuple[Any, Any]] | None = None
         self._organisations: dict[str, dict[str, Any]] | None = None
         self._holds: dict[retention.TableRef, list[retention.Hold]] = {}
+        self.planned: dict[int, list[DsarOutcome]] = {}  # request id -> the outcomes its plan wrote here
 
     def activities(self, slugs: Collection[str]) -> list[ropa.Activity]:
         """The named activities (retired ones too) in the order given; raise NotFound for an unknown one."""
@@ -92,7 +95,9 @@ def snapshot_of(session: Session) -> Snapshot:
 
 
 def _end(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:  # the outermost transaction: the next one reads afresh
+    # the outermost transaction, or a savepoint (it may have rolled back what the snapshot remembers); a
+    # flush's own subtransaction keeps it
+    if transaction.parent is None or transaction.nested:
         session.info.pop(KEY, None)
 
 

@@ -36,10 +36,11 @@ ACTOR = Actor("cli", "tests")
 # What plan + collect of an access request over the four activities may cost, with warm pools and caches
 # (44 before issue 18): BEGIN, the request, the activities, the map, one SELECT per table (4), the earlier
 # outcomes (DELETE … RETURNING), the holds, the outcomes (one INSERT), the event, the request's status, the
-# audit chain (3); for the answer the outcomes, the organisations, the withholdings, the consents, their
-# history, the consent purpose outside the request (its name), the earlier requests; COMMIT. SQLite reads a
-# file's columns afresh on every search (no reflection cache for files).
-BOUND = {"postgresql": 24, "sqlite": 24 + 2 * len(ACTIVITIES)}
+# audit chain (3); for the answer (taking the outcomes the plan wrote) the organisations, the withholdings,
+# the consents with their history, the consent purpose outside the request (its name), the earlier requests;
+# COMMIT. SQLite reads a file's columns afresh for every search (no reflection cache for files), and inserts
+# the outcomes one by one; its round trips are calls inside the process.
+BOUND = {"postgresql": 22, "sqlite": 28}
 TABLES = ("accounts", "applications", "support_enquiries", "survey_responses")
 
 
@@ -135,7 +136,7 @@ def test_the_registry_the_map_and_the_holds_are_read_once_per_request(
     assert len(_on(trips, "processing_activity")) == 2, trips.report()
     assert len(_on(trips, "data_system JOIN data_table")) == 1, trips.report()
     assert len(_on(trips, "hold")) == 1, trips.report()
-    assert len(_on(trips, "consent_event")) == 1, trips.report()
+    assert len([s for s in trips.statements if "FROM consent_" in s]) == 1, trips.report()  # with history
     inserts = [s for s in trips.statements if "INSERT INTO dsar_outcome" in s]
     # one multi-row INSERT … RETURNING; SQLite cannot tell which returned id is whose, so it inserts per row
     assert len(inserts) == (1 if engine_name == "postgresql" else len(ACTIVITIES)), trips.report()
