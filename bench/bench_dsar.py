@@ -5,7 +5,8 @@ Prints, in one run on one throwaway PostgreSQL:
 - plan + collect for one subject's access request over the four helsedata activities (accounts,
   applications, support, surveys): p50/p99, against hand-written SQL doing the same look-ups (one SELECT per
   table by lower(email), the demo's index) on one connection, and the ratio; and the round trips one
-  plan + collect makes to every database (statements, BEGIN/COMMIT/ROLLBACK, pre-pings; tests/round_trips.py);
+  plan + collect makes to every database (statements, BEGIN/COMMIT/ROLLBACK, pre-pings; tests/round_trips.py),
+  and the CPU the bench process spent per plan + collect (steadier than wall time on a shared machine);
 - the full answer (PDF letter + ZIP) for a subject with 1,000 rows;
 - the erasure of one subject across all systems (approve: delete or mask in four tables, holds checked,
   ledger, Art. 19 notices), as the tables grow from 10,000 to --subjects, against hand-written DELETEs.
@@ -132,13 +133,14 @@ def bench_plan(engine: Any, ds_url: str, instance: Path, n: int, samples: int) -
 
     rng = random.Random(7)
     subjects = [f"p{rng.randint(1, n)}@example.no" for _ in range(samples)]
-    service_ms, sql_ms = [], []
+    service_ms, sql_ms, cpu_ms = [], [], []
     raw = psycopg.connect(ds_url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
     for email in subjects:
         reference = _request(engine, email, "access")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         _plan_and_collect(engine, reference, instance)
         service_ms.append((time.perf_counter() - started) * 1000)
+        cpu_ms.append((time.process_time() - cpu) * 1000)  # this process only: not the servers' share
         started = time.perf_counter()
         for table in TABLES:  # the same look-ups by hand
             raw.execute(f"SELECT * FROM {table} WHERE lower(email) = %s", (email,)).fetchall()  # noqa: S608
@@ -150,6 +152,7 @@ def bench_plan(engine: Any, ds_url: str, instance: Path, n: int, samples: int) -
     (p50, p99), (b50, b99) = _percentiles(service_ms), _percentiles(sql_ms)
     print(
         f"plan+collect, {n:,} subjects, {samples} requests: p50 {p50:.1f} ms p99 {p99:.1f} ms; "
+        f"CPU here p50 {statistics.median(cpu_ms):.1f} ms; "
         f"hand-written SQL p50 {b50:.2f} ms p99 {b99:.2f} ms; ratio p50 {p50 / b50:.0f}x; "
         f"round trips {trips.total} ({', '.join(f'{k} {v}' for k, v in sorted(trips.kinds.items()))})",
         flush=True,
