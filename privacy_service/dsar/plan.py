@@ -19,7 +19,7 @@ from privacy_service.datamap import service as datamap
 from privacy_service.dsar import decisions, lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.dsar.snapshot import Snapshot, snapshot_of
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.errors import ValidationFailed
 from privacy_service.retention import service as retention
 from privacy_service.retention.service import Hold
 from privacy_service.ropa import service as ropa
@@ -28,23 +28,16 @@ from privacy_service.ropa import service as ropa
 def check_scope(session: Session, data: dict[str, Any]) -> None:
     """The activities must be in the registry; a rectification must name a data item the data map knows."""
     activities = list(dict.fromkeys(data.get("activities") or []))
-    unknown = []
-    for slug in activities:
-        try:
-            ropa.activity_view(session, slug=slug)
-        except NotFound:
-            unknown.append(slug)
+    snap = snapshot_of(session)
+    known = snap.known(activities)
+    unknown = [slug for slug in activities if slug not in known]
     if unknown:
         raise ValidationFailed(
             "Unknown activity.", fields={"activities": [f"No processing activity {s!r}." for s in unknown]}
         )
     field = (data.get("details") or {}).get("field")
     if data["type"] == "rectification" and field:
-        tables = (
-            [t for slug in activities for __, t in datamap.tables_for_activity(session, activity=slug)]
-            if activities
-            else [t for __, t in datamap.mapped_tables(session)]
-        )
+        tables = [t for __, t in snap.tables() if not activities or t.activity_slug in activities]
         known = sorted({c for t in tables for c in t.columns})
         if field not in known:
             raise ValidationFailed(
