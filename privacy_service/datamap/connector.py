@@ -9,6 +9,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -21,8 +22,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     MetaData,
+    Select,
     String,
     Table,
+    bindparam,
     case,
     create_engine,
     func,
@@ -255,36 +258,77 @@ def identity_match(column: Any, kind: str, value: str) -> ColumnElement[bool] | 
     return column == value
 
 
+def _bound_match(column: Any, kind: str) -> ColumnElement[bool]:
+    """identity_match with the value left as a bound parameter named after the kind."""
+    if kind == "email":
+        return func.lower(column) == bindparam(kind, type_=String())
+    if kind == "phone":
+        return phone_key(column).in_(bindparam(kind, type_=String(), expanding=True))
+    return column == bindparam(kind)
+
+
+def _bound_value(column: Any, kind: str, value: str) -> Any:
+    """The parameter _bound_match compares with, as identity_match would (None: the column never holds it)."""
+    if kind == "email":
+        return value.lower()
+    if kind == "phone":
+        return _phone_variants(value)
+    if kind == "national_id":
+        return re.sub(r"\s", "", value)
+    if column_type(column) is int:
+        return int(value) if value.isdigit() else None
+    return value
+
+
+# A table's subject look-ups, built once per shape (which kinds, with or without MATCHED) for as long as its
+# reflected columns are kept: building and keying a statement cost more than running it.
+_STATEMENTS: weakref.WeakKeyDictionary[Table, dict[tuple[Any, ...], Select[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _subject_statement(
+    reflected: Table, table: DataTable, kinds: tuple[str, ...], matches: bool
+) -> Select[Any]:
+    columns = [table.key_column, *(c for c in table.columns if c != table.key_column)]
+    shape = (tuple(columns), tuple((k, table.identity[k]) for k in kinds), matches)
+    built = _STATEMENTS.setdefault(reflected, {})
+    if shape not in built:
+        conditions = [_bound_match(reflected.c[table.identity[k]], k) for k in kinds]
+        flags = (
+            [case((c, 1), else_=0).label(f"_matched_{i}") for i, c in enumerate(conditions)]
+            if matches
+            else []
+        )
+        built[shape] = (
+            select(*(reflected.c[c] for c in columns), *flags)
+            .where(or_(*conditions))
+            .order_by(reflected.c[table.key_column])
+        )
+    return built[shape]
+
+
 def select_subject(
     conn: Connection, system: DataSystem, table: DataTable, wanted: dict[str, str], *, matches: bool = False
 ) -> list[dict[str, Any]]:
     """Return the key and mapped columns of the table's rows that match any of the identities, by key. With
     `matches`, each row also carries MATCHED: the identity kinds that matched it (read in the same query)."""
     reflected = reflect_table(conn, system, table)
-    conditions = {
-        kind: cond
+    params = {
+        kind: bound
         for kind, value in wanted.items()
-        if (cond := identity_match(reflected.c[table.identity[kind]], kind, value)) is not None
+        if (bound := _bound_value(reflected.c[table.identity[kind]], kind, value)) is not None
     }
-    if not conditions:
+    if not params:
         return []
+    kinds = tuple(params)
     columns = [table.key_column, *(c for c in table.columns if c != table.key_column)]
-    flags = (
-        [case((cond, 1), else_=0).label(f"_matched_{i}") for i, cond in enumerate(conditions.values())]
-        if matches
-        else []
-    )
-    stmt = (
-        select(*(reflected.c[c] for c in columns), *flags)
-        .where(or_(*conditions.values()))
-        .order_by(reflected.c[table.key_column])
-    )
     rows = []
-    for row in conn.execute(stmt):
+    for row in conn.execute(_subject_statement(reflected, table, kinds, matches), params):
         values = list(row)
         found = dict(zip(columns, values[: len(columns)], strict=True))
         if matches:
-            found[MATCHED] = [k for k, hit in zip(conditions, values[len(columns) :], strict=True) if hit]
+            found[MATCHED] = [k for k, hit in zip(kinds, values[len(columns) :], strict=True) if hit]
         rows.append(found)
     return rows
 
