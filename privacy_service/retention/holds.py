@@ -6,12 +6,13 @@ active from its start until its end or its release. Releasing never deletes anyt
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlmodel import Session
 
 from privacy_service import notify
@@ -236,18 +237,32 @@ def holds_for_tables(
     refs = list(dict.fromkeys(tables))
     if not refs:
         return {}
-    activities = sorted({t.activity for t in refs})
-    stmt = select(Hold).where(
-        *_active(at or utcnow()),
-        or_(
-            (Hold.scope == "activity") & Hold.activity.in_(activities),
-            (Hold.scope.in_(("table", "records")))
-            & or_(*((Hold.system == t.system) & (Hold.table_name == t.table) for t in refs)),
-            (Hold.scope == "subject") & (or_(Hold.activity.is_(None), Hold.activity.in_(activities))),
-        ),
-    )
-    holds = list(session.scalars(stmt.order_by(Hold.id)))
+    params = {
+        "at": at or utcnow(),
+        "activities": sorted({t.activity for t in refs}),
+        "tables": sorted({t.table for t in refs}),
+    }
+    holds = list(session.scalars(_holds_for_tables(), params))
     return {ref: [h for h in holds if _may_cover(h, ref)] for ref in refs}
+
+
+@functools.cache
+def _holds_for_tables() -> Select[tuple[Hold]]:
+    """One statement whatever the tables, built once: it may read a few holds too many (a table of that name
+    in another system), which _may_cover leaves out."""
+    activities, tables = bindparam("activities", expanding=True), bindparam("tables", expanding=True)
+    return (
+        select(Hold)
+        .where(
+            *_active(bindparam("at")),
+            or_(
+                (Hold.scope == "activity") & Hold.activity.in_(activities),
+                Hold.scope.in_(("table", "records")) & Hold.table_name.in_(tables),
+                (Hold.scope == "subject") & or_(Hold.activity.is_(None), Hold.activity.in_(activities)),
+            ),
+        )
+        .order_by(Hold.id)
+    )
 
 
 def _may_cover(hold: Hold, table: TableRef) -> bool:
