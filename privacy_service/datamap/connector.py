@@ -93,7 +93,8 @@ def system_url(system: DataSystem, *, instance_path: Path) -> str:
 # files get an engine per call (no pool), so a test's or a demo's file is never held open.
 # No pre-ping: it cost a round trip per checkout (issue 18). A connection the server dropped fails its first
 # statement instead; SQLAlchemy invalidates the pool, and a read is asked once more on a fresh connection
-# (read_with_retry). A write reports the DataSystemError; its task or run tries again later.
+# (read_with_retry). A subject's rows are changed likewise (change_with_retry), unless the connection was lost
+# while committing; a retention run's batches are not retried: the next run finishes them.
 _SHARED: dict[str, Engine] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -116,6 +117,24 @@ def read_with_retry(engine: Engine, read: Callable[[Connection], T]) -> T:
                 return read(conn.execution_options(isolation_level="AUTOCOMMIT"))
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def change_with_retry(engine: Engine, change: Callable[[Connection], T]) -> T:
+    """Run `change` in one transaction; when the server had dropped the pooled connection before the commit
+    was sent, run it once more on a fresh one: the server kept nothing of the first try. A connection lost
+    while committing is not retried (the change may have been kept)."""
+    for attempt in (1, 2):
+        committing = False
+        try:
+            with engine.connect() as conn:
+                with conn.begin():
+                    result = change(conn)
+                    committing = True
+                return result
+        except DBAPIError as exc:
+            if attempt == 2 or committing or not exc.connection_invalidated:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 

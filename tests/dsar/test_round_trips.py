@@ -23,7 +23,7 @@ from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
 from privacy_service.datamap.demo import _metadata
 from privacy_service.db import transaction
-from privacy_service.dsar import answer, plan, service
+from privacy_service.dsar import answer, decisions, plan, service
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 ACTIVITIES = ["accounts", "applications", "support", "surveys"]
@@ -171,3 +171,37 @@ def test_a_data_system_connection_the_server_dropped_is_read_again_on_a_fresh_on
         req = service.get_request(session, reference=reference)
         outcomes = {o.activity: o.records for o in service.outcomes(session, req)}
     assert outcomes["accounts"] == 1 and outcomes["surveys"] == 1
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_an_erasure_that_meets_a_dropped_data_system_connection_is_carried_out_on_a_fresh_one(
+    app: Flask, engine_name: str, systems: str, pg_server: dict[str, Any]
+) -> None:
+    _plan_and_collect(app, _access_request(app))  # the pool holds a connection to the data systems
+    links = service.Links("http://localhost", "test-secret")
+    instance = Path(app.config["PRIVACY_INSTANCE_PATH"])
+    data = {"type": "erasure", "subject": KARI, "activities": ["accounts", "surveys"], "channel": "portal"}
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        req = service.create_request(
+            session, data=data, actor=ACTOR, links=links, verified_by="portal_verified"
+        )
+        outcomes = plan.make_plan(session, req.request, instance_path=instance, actor=ACTOR)
+        items = [
+            {"activity": o.activity, "decision": "uphold"}
+            for o in outcomes
+            if o.outcome in decisions.NEEDS_DECISION
+        ]
+        assert {i["activity"] for i in items} == {"accounts", "surveys"}
+        service.decide_outcomes(session, reference=req.request.reference, items=items, actor=ACTOR)
+    with _admin(pg_server) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (systems,))
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        service.approve(
+            session, reference=req.request.reference, actor=ACTOR, instance_path=instance, links=links
+        )
+    url = f"postgresql://{pg_server['user']}@{pg_server['host']}:{pg_server['port']}/{systems}"
+    with psycopg.connect(url) as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM accounts WHERE lower(email) = %s", (KARI["email"],)
+        ).fetchone()
+    assert left == (0,)
