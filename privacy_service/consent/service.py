@@ -39,6 +39,7 @@ from privacy_service.consent.states import (
     recorded_by,
     state_by_id,
     status_counts,
+    subject_consents,
     subject_states,
 )
 from privacy_service.consent.tokens import Links, TokenProblem, read_token
@@ -76,6 +77,7 @@ __all__ = [
     "set_flag",
     "state_by_id",
     "status_counts",
+    "subject_consents",
     "subject_states",
     "text_sha256",
     "withdraw_by_link",

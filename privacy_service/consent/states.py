@@ -64,6 +64,27 @@ def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEven
     )
 
 
+def subject_consents(session: Session, *, subject: str) -> list[tuple[ConsentState, list[ConsentEvent]]]:
+    """Return every recorded consent of a subject by purpose, each with its events oldest first, in one query
+    (an access request's answer: subject_states and each purpose's history together)."""
+    subject = rules.normalise_subject(subject)
+    rows = session.execute(
+        select(ConsentState, ConsentEvent)
+        .outerjoin(
+            ConsentEvent,
+            (ConsentEvent.subject == ConsentState.subject) & (ConsentEvent.purpose == ConsentState.purpose),
+        )
+        .where(ConsentState.subject == subject, ConsentState.status.is_not(None))
+        .order_by(ConsentState.purpose, ConsentEvent.id)
+    )
+    out: dict[str, tuple[ConsentState, list[ConsentEvent]]] = {}
+    for state, event in rows:
+        events = out.setdefault(state.purpose, (state, []))[1]
+        if event is not None:
+            events.append(event)
+    return list(out.values())
+
+
 def state_by_id(session: Session, *, state_id: int) -> ConsentState | None:
     """Return a recorded consent state by its id (withdrawal links name it), or None."""
     state = session.get(ConsentState, state_id)

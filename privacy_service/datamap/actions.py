@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, delete, select, update
 from sqlmodel import Session
 
 from privacy_service.datamap.connector import (
+    change_with_retry,
     clean_identity,
     engines,
     mapped_tables,
@@ -74,20 +75,34 @@ def erase_subject_rows(
             kinds = {k: v for k, v in wanted.items() if k in table.identity}
             if not kinds:
                 continue
-            outcome = TableErasure(system.name, table.table_name, table.activity_slug, table.erasure)
-            with reporting(system.name, table.table_name, "changed"), engine_for(system).begin() as conn:
-                keys = [r[table.key_column] for r in select_subject(conn, system, table, kinds)]
-                protected = protect(system, table, keys) if protect and keys else {}
-                for hold in protected.values():
-                    outcome.held[hold.id] = outcome.held.get(hold.id, 0) + 1
-                todo = [k for k in keys if str(k) not in protected]
-                outcome.found = len(keys)
-                if not dry_run:
-                    _erase(conn, reflect_table(conn, system, table), table, todo)
-                outcome.erased = len(todo)
+            with reporting(system.name, table.table_name, "changed"):
+                outcome = change_with_retry(
+                    engine_for(system), _eraser(system, table, kinds, protect=protect, dry_run=dry_run)
+                )
             if outcome.found:
                 results.append(outcome)
     return results
+
+
+def _eraser(
+    system: DataSystem, table: DataTable, kinds: dict[str, str], *, protect: Protect | None, dry_run: bool
+) -> Callable[[Connection], TableErasure]:
+    """The erasure of the subject's rows in one table, as one transaction (asked again whole on a retry)."""
+
+    def erase(conn: Connection) -> TableErasure:
+        outcome = TableErasure(system.name, table.table_name, table.activity_slug, table.erasure)
+        keys = [r[table.key_column] for r in select_subject(conn, system, table, kinds)]
+        protected = protect(system, table, keys) if protect and keys else {}
+        for hold in protected.values():
+            outcome.held[hold.id] = outcome.held.get(hold.id, 0) + 1
+        todo = [k for k in keys if str(k) not in protected]
+        outcome.found = len(keys)
+        if not dry_run:
+            _erase(conn, reflect_table(conn, system, table), table, todo)
+        outcome.erased = len(todo)
+        return outcome
+
+    return erase
 
 
 @dataclass
@@ -121,21 +136,33 @@ def update_subject_rows(
             name = column or table.restriction_column
             if not kinds or not name or (column and column not in table.columns):
                 continue
-            with reporting(system.name, table.table_name, "changed"), engine_for(system).begin() as conn:
-                reflected = reflect_table(conn, system, table)
-                if name not in reflected.c:
-                    continue
-                keys = [r[table.key_column] for r in select_subject(conn, system, table, kinds)]
-                if not keys:
-                    continue
-                key_col = reflected.c[table.key_column]
-                done = 0
-                for start in range(0, len(keys), BATCH):
-                    batch = keys[start : start + BATCH]
-                    stmt = update(reflected).where(key_col.in_(batch)).values({name: value})
-                    done += conn.execute(stmt).rowcount
-            results.append(TableUpdate(system.name, table.table_name, table.activity_slug, name, done))
+            with reporting(system.name, table.table_name, "changed"):
+                done = change_with_retry(engine_for(system), _updater(system, table, kinds, name, value))
+            if done is not None:
+                results.append(TableUpdate(system.name, table.table_name, table.activity_slug, name, done))
     return results
+
+
+def _updater(
+    system: DataSystem, table: DataTable, kinds: dict[str, str], name: str, value: Any
+) -> Callable[[Connection], int | None]:
+    """Set one column of the subject's rows in one table, as one transaction: how many rows, or None when the
+    table lacks the column or holds no row of the subject."""
+
+    def update_rows(conn: Connection) -> int | None:
+        reflected = reflect_table(conn, system, table)
+        if name not in reflected.c:
+            return None
+        keys = [r[table.key_column] for r in select_subject(conn, system, table, kinds)]
+        if not keys:
+            return None
+        key_col, done = reflected.c[table.key_column], 0
+        for start in range(0, len(keys), BATCH):
+            batch = keys[start : start + BATCH]
+            done += conn.execute(update(reflected).where(key_col.in_(batch)).values({name: value})).rowcount
+        return done
+
+    return update_rows
 
 
 def scan_identities(
@@ -166,9 +193,7 @@ def erase_keys(
     session: Session, *, instance_path: Path, system: DataSystem, table: DataTable, keys: list[Any]
 ) -> int:
     """Delete or mask (the table's erasure strategy) the rows with these keys; return how many."""
-    with (
-        engines(instance_path) as engine_for,
-        reporting(system.name, table.table_name, "changed"),
-        engine_for(system).begin() as conn,
-    ):
-        return _erase(conn, reflect_table(conn, system, table), table, keys)
+    with engines(instance_path) as engine_for, reporting(system.name, table.table_name, "changed"):
+        return change_with_retry(
+            engine_for(system), lambda conn: _erase(conn, reflect_table(conn, system, table), table, keys)
+        )

@@ -9,11 +9,12 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -21,8 +22,10 @@ from sqlalchemy import (
     Connection,
     Engine,
     MetaData,
+    Select,
     String,
     Table,
+    bindparam,
     case,
     create_engine,
     func,
@@ -32,7 +35,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -40,6 +43,7 @@ from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS
 from privacy_service.errors import DomainError, ValidationFailed
 
+T = TypeVar("T")
 MASK_TEXT = "[erased]"
 MATCHED = "_matched_by"  # select_subject(matches=True): the identity kinds that found the row
 
@@ -87,6 +91,10 @@ def system_url(system: DataSystem, *, instance_path: Path) -> str:
 # Server databases (PostgreSQL) keep one small pool per URL for the process: a request's plan, its answer and
 # an erasure each reach the same systems, and a new connection per call cost more than the look-ups. SQLite
 # files get an engine per call (no pool), so a test's or a demo's file is never held open.
+# No pre-ping: it cost a round trip per checkout (issue 18). A connection the server dropped fails its first
+# statement instead; SQLAlchemy invalidates the pool, and a read is asked once more on a fresh connection
+# (read_with_retry). A subject's rows are changed likewise (change_with_retry), unless the connection was lost
+# while committing; a retention run's batches are not retried: the next run finishes them.
 _SHARED: dict[str, Engine] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -95,9 +103,40 @@ def _shared_engine(url: str) -> Engine:
     with _SHARED_LOCK:
         engine = _SHARED.get(url)
         if engine is None:
-            engine = create_engine(url, pool_size=2, max_overflow=4, pool_pre_ping=True, pool_recycle=300)
+            engine = create_engine(url, pool_size=2, max_overflow=4, pool_recycle=300)
             _SHARED[url] = engine
         return engine
+
+
+def read_with_retry(engine: Engine, read: Callable[[Connection], T]) -> T:
+    """Run `read` on one connection outside a transaction (a read needs no BEGIN nor ROLLBACK); when the
+    server had dropped the pooled connection, run it once more on a fresh one."""
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as conn:
+                return read(conn.execution_options(isolation_level="AUTOCOMMIT"))
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def change_with_retry(engine: Engine, change: Callable[[Connection], T]) -> T:
+    """Run `change` in one transaction; when the server had dropped the pooled connection before the commit
+    was sent, run it once more on a fresh one: the server kept nothing of the first try. A connection lost
+    while committing is not retried (the change may have been kept)."""
+    for attempt in (1, 2):
+        committing = False
+        try:
+            with engine.connect() as conn:
+                with conn.begin():
+                    result = change(conn)
+                    committing = True
+                return result
+        except DBAPIError as exc:
+            if attempt == 2 or committing or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def dispose_engines() -> None:
@@ -238,36 +277,77 @@ def identity_match(column: Any, kind: str, value: str) -> ColumnElement[bool] | 
     return column == value
 
 
+def _bound_match(column: Any, kind: str) -> ColumnElement[bool]:
+    """identity_match with the value left as a bound parameter named after the kind."""
+    if kind == "email":
+        return func.lower(column) == bindparam(kind, type_=String())
+    if kind == "phone":
+        return phone_key(column).in_(bindparam(kind, type_=String(), expanding=True))
+    return column == bindparam(kind)
+
+
+def _bound_value(column: Any, kind: str, value: str) -> Any:
+    """The parameter _bound_match compares with, as identity_match would (None: the column never holds it)."""
+    if kind == "email":
+        return value.lower()
+    if kind == "phone":
+        return _phone_variants(value)
+    if kind == "national_id":
+        return re.sub(r"\s", "", value)
+    if column_type(column) is int:
+        return int(value) if value.isdigit() else None
+    return value
+
+
+# A table's subject look-ups, built once per shape (which kinds, with or without MATCHED) for as long as its
+# reflected columns are kept: building and keying a statement cost more than running it.
+_STATEMENTS: weakref.WeakKeyDictionary[Table, dict[tuple[Any, ...], Select[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _subject_statement(
+    reflected: Table, table: DataTable, kinds: tuple[str, ...], matches: bool
+) -> Select[Any]:
+    columns = [table.key_column, *(c for c in table.columns if c != table.key_column)]
+    shape = (tuple(columns), tuple((k, table.identity[k]) for k in kinds), matches)
+    built = _STATEMENTS.setdefault(reflected, {})
+    if shape not in built:
+        conditions = [_bound_match(reflected.c[table.identity[k]], k) for k in kinds]
+        flags = (
+            [case((c, 1), else_=0).label(f"_matched_{i}") for i, c in enumerate(conditions)]
+            if matches
+            else []
+        )
+        built[shape] = (
+            select(*(reflected.c[c] for c in columns), *flags)
+            .where(or_(*conditions))
+            .order_by(reflected.c[table.key_column])
+        )
+    return built[shape]
+
+
 def select_subject(
     conn: Connection, system: DataSystem, table: DataTable, wanted: dict[str, str], *, matches: bool = False
 ) -> list[dict[str, Any]]:
     """Return the key and mapped columns of the table's rows that match any of the identities, by key. With
     `matches`, each row also carries MATCHED: the identity kinds that matched it (read in the same query)."""
     reflected = reflect_table(conn, system, table)
-    conditions = {
-        kind: cond
+    params = {
+        kind: bound
         for kind, value in wanted.items()
-        if (cond := identity_match(reflected.c[table.identity[kind]], kind, value)) is not None
+        if (bound := _bound_value(reflected.c[table.identity[kind]], kind, value)) is not None
     }
-    if not conditions:
+    if not params:
         return []
+    kinds = tuple(params)
     columns = [table.key_column, *(c for c in table.columns if c != table.key_column)]
-    flags = (
-        [case((cond, 1), else_=0).label(f"_matched_{i}") for i, cond in enumerate(conditions.values())]
-        if matches
-        else []
-    )
-    stmt = (
-        select(*(reflected.c[c] for c in columns), *flags)
-        .where(or_(*conditions.values()))
-        .order_by(reflected.c[table.key_column])
-    )
     rows = []
-    for row in conn.execute(stmt):
+    for row in conn.execute(_subject_statement(reflected, table, kinds, matches), params):
         values = list(row)
         found = dict(zip(columns, values[: len(columns)], strict=True))
         if matches:
-            found[MATCHED] = [k for k, hit in zip(conditions, values[len(columns) :], strict=True) if hit]
+            found[MATCHED] = [k for k, hit in zip(kinds, values[len(columns) :], strict=True) if hit]
         rows.append(found)
     return rows
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
@@ -25,6 +26,7 @@ from privacy_service.datamap.connector import (
     engines,
     mapped_tables,
     plain_value,
+    read_with_retry,
     reflect_table,
     reporting,
     select_subject,
@@ -164,38 +166,78 @@ def find_subject_rows(
     instance_path: Path,
     activity: str | None = None,
     activities: Collection[str] | None = None,
+    tables: list[tuple[DataSystem, DataTable]] | None = None,
 ) -> list[SubjectRows]:
     """Return the subject's rows in every mapped table (or one activity's, or those of `activities`),
-    matching any identity given."""
+    matching any identity given, in the map's order. `tables` is the map when the caller has read it already.
+    Each data system is searched on one connection, outside a transaction."""
     wanted = clean_identity(identity)
+    todo: list[tuple[DataSystem, DataTable, dict[str, str]]] = []
+    for system, table in mapped_tables(session, activity=activity) if tables is None else tables:
+        if (activity is not None and table.activity_slug != activity) or (
+            activities is not None and table.activity_slug not in activities
+        ):
+            continue
+        if kinds := {k: v for k, v in wanted.items() if k in table.identity}:
+            todo.append((system, table, kinds))
     found: list[SubjectRows] = []
     with engines(instance_path) as engine_for:
-        for system, table in mapped_tables(session, activity=activity):
-            if activities is not None and table.activity_slug not in activities:
-                continue
-            kinds = {k: v for k, v in wanted.items() if k in table.identity}
-            if not kinds:
-                continue
-            with reporting(system.name, table.table_name, "read"), engine_for(system).connect() as conn:
-                rows = select_subject(conn, system, table, kinds, matches=True)
-            matched: dict[str, int] = {}
-            for row in rows:
-                for kind in row.pop(MATCHED):
-                    matched[kind] = matched.get(kind, 0) + 1
-            if rows:
-                found.append(
-                    SubjectRows(
-                        system=system.name,
-                        table=table.table_name,
-                        activity=table.activity_slug,
-                        key=table.key_column,
-                        categories=dict(table.columns),
-                        rows=rows,
-                        data_table_id=table.id,
-                        matched=matched,
-                    )
-                )
-    return found
+        groups: dict[Engine, list[tuple[DataSystem, DataTable, dict[str, str]]]] = {}
+        for item in todo:
+            groups.setdefault(engine_for(item[0]), []).append(item)
+        for engine, group in groups.items():
+            found.extend(_search(engine, group))
+    order = {id(table): i for i, (__, table, __) in enumerate(todo)}
+    found.sort(key=lambda f: order[f.data_table])
+    return [f.rows for f in found]
+
+
+@dataclass
+class _Found:
+    data_table: int  # id() of the DataTable searched: restores the map's order
+    rows: SubjectRows
+
+
+def _search(engine: Engine, group: list[tuple[DataSystem, DataTable, dict[str, str]]]) -> list[_Found]:
+    """Search one data system's tables on one connection; a database error names the table it met."""
+    at = [group[0]]
+
+    def read(conn: Connection) -> list[_Found]:
+        out = []
+        for item in group:
+            at[0] = item
+            if (rows := _subject_rows(conn, *item)) is not None:
+                out.append(_Found(id(item[1]), rows))
+        return out
+
+    try:
+        return read_with_retry(engine, read)
+    except SQLAlchemyError as exc:
+        system, table, __ = at[0]
+        with reporting(system.name, table.table_name, "read"):
+            raise exc
+
+
+def _subject_rows(
+    conn: Connection, system: DataSystem, table: DataTable, kinds: dict[str, str]
+) -> SubjectRows | None:
+    rows = select_subject(conn, system, table, kinds, matches=True)
+    if not rows:
+        return None
+    matched: dict[str, int] = {}
+    for row in rows:
+        for kind in row.pop(MATCHED):
+            matched[kind] = matched.get(kind, 0) + 1
+    return SubjectRows(
+        system=system.name,
+        table=table.table_name,
+        activity=table.activity_slug,
+        key=table.key_column,
+        categories=dict(table.columns),
+        rows=rows,
+        data_table_id=table.id,
+        matched=matched,
+    )
 
 
 def identity_values(
@@ -208,11 +250,18 @@ def identity_values(
         for system, table in mapped_tables(session):
             if table.activity_slug not in activities or kind not in table.identity:
                 continue
-            with reporting(system.name, table.table_name, "read"), engine_for(system).connect() as conn:
-                column = reflect_table(conn, system, table).c[table.identity[kind]]
-                rows = conn.execute(select(column).where(column.is_not(None)).distinct())
-                values.update(str(v).strip() for (v,) in rows if str(v).strip())
+            with reporting(system.name, table.table_name, "read"):
+                rows = read_with_retry(engine_for(system), _distinct(system, table, kind))
+            values.update(str(v).strip() for (v,) in rows if str(v).strip())
     return sorted(values)
+
+
+def _distinct(system: DataSystem, table: DataTable, kind: str) -> Callable[[Connection], list[Any]]:
+    def read(conn: Connection) -> list[Any]:
+        column = reflect_table(conn, system, table).c[table.identity[kind]]
+        return list(conn.execute(select(column).where(column.is_not(None)).distinct()))
+
+    return read
 
 
 @dataclass

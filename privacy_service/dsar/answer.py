@@ -27,9 +27,8 @@ from privacy_service.datamap import service as datamap
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.decisions import GROUNDS
 from privacy_service.dsar.models import DsarDocument, DsarOutcome, DsarRequest, DsarWithholding
-from privacy_service.errors import NotFound
+from privacy_service.dsar.snapshot import Snapshot, snapshot_of
 from privacy_service.kernel import neutralise, utcnow
-from privacy_service.ropa import service as ropa
 
 ANSWER_DAYS = 30  # the subject can download the answer for this long after completion
 DATA_RIGHTS = ("access", "portability")
@@ -68,20 +67,30 @@ class Answer:
     generated_at: datetime = field(default_factory=utcnow)
 
 
-def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answer:
-    """Read what the answer needs: the outcomes, the registry, and for access/portability the data itself."""
-    outcomes = lifecycle.outcomes_of(session, req)
+def collect(
+    session: Session, req: DsarRequest, *, instance_path: Path, snapshot: Snapshot | None = None
+) -> Answer:
+    """Read what the answer needs: the outcomes, the registry, and for access/portability the data itself.
+    The registry and the data map are read once (`snapshot`, else the transaction's, shared with a plan made
+    in it)."""
+    snap = snapshot or snapshot_of(session)
+    outcomes = _outcomes(session, req, snap)
     # the letter prints everything Art. 15(1) lists: the whole record of each activity
-    activities = {o.activity: ropa.activity_view(session, slug=o.activity).record for o in outcomes}
-    answer = Answer(req, outcomes, activities, ropa.list_organisations(session))
+    records = snap.activities([o.activity for o in outcomes])
+    activities = {o.activity: a.record for o, a in zip(outcomes, records, strict=True)}
+    answer = Answer(req, outcomes, activities, snap.organisations())
     if req.type in DATA_RIGHTS:
         wanted = {o.activity for o in outcomes if o.outcome == "done" and o.applies}
         identity = lifecycle.identity_of(req)
         found = (
             datamap.find_subject_rows(
-                session, identity=identity, instance_path=instance_path, activities=wanted
+                session,
+                identity=identity,
+                instance_path=instance_path,
+                activities=wanted,
+                tables=snap.tables(),
             )
-            if identity
+            if identity and wanted
             else []
         )
         for table_rows in found:
@@ -89,30 +98,7 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
                 answer.rows.setdefault(table_rows.activity, []).append(table_rows)
         answer.withheld = withhold(answer.rows, withholdings_of(session, req))
     if req.type == "access" and (email := lifecycle.verified_email(req)):
-        for state in consent.subject_states(session, subject=email):
-            events = consent.history(session, subject=email, purpose=state.purpose)
-            answer.consents.append(
-                {
-                    "purpose": state.purpose,
-                    "status": state.status,
-                    "history": [
-                        {
-                            "at": e.at.isoformat(),
-                            "status": e.status,
-                            "notice_version": e.notice_version,
-                            "channel": e.channel,
-                            "receipt_id": e.receipt_id,
-                        }  # fmt: skip
-                        for e in events
-                    ],
-                }
-            )
-            if state.purpose not in activities:
-                try:
-                    named = ropa.activity_view(session, slug=state.purpose).record.get("name")
-                except NotFound:
-                    named = None
-                answer.purposes[state.purpose] = named or state.purpose
+        _consents(session, answer, snap, email)
     if req.type == "access":
         others = session.scalars(
             select(DsarRequest)
@@ -129,6 +115,42 @@ def collect(session: Session, req: DsarRequest, *, instance_path: Path) -> Answe
             for r in others
         ]
     return answer
+
+
+def _outcomes(session: Session, req: DsarRequest, snap: Snapshot) -> list[DsarOutcome]:
+    """The request's outcomes: those its plan wrote in this transaction, else read."""
+    planned = snap.planned.get(req.id or 0)
+    if planned is None:
+        return lifecycle.outcomes_of(session, req)
+    session.flush()  # their ids, as read ones have
+    return list(planned)
+
+
+def _consents(session: Session, answer: Answer, snap: Snapshot, email: str) -> None:
+    """The subject's consents with their history (Art. 15(1)), read in one query."""
+    consents = consent.subject_consents(session, subject=email)
+    named = snap.known([s.purpose for s, __ in consents if s.purpose not in answer.activities])
+    for state, events in consents:
+        answer.consents.append(
+            {
+                "purpose": state.purpose,
+                "status": state.status,
+                "history": [
+                    {
+                        "at": e.at.isoformat(),
+                        "status": e.status,
+                        "notice_version": e.notice_version,
+                        "channel": e.channel,
+                        "receipt_id": e.receipt_id,
+                    }  # fmt: skip
+                    for e in events
+                ],
+            }
+        )
+        if state.purpose not in answer.activities:
+            activity = named.get(state.purpose)
+            name = activity.record.get("name") if activity else None
+            answer.purposes[state.purpose] = name or state.purpose
 
 
 def withholdings_of(session: Session, req: DsarRequest) -> list[DsarWithholding]:

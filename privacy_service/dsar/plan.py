@@ -18,7 +18,8 @@ from privacy_service.audit import Actor
 from privacy_service.datamap import service as datamap
 from privacy_service.dsar import decisions, lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.dsar.snapshot import Snapshot, snapshot_of
+from privacy_service.errors import ValidationFailed
 from privacy_service.retention import service as retention
 from privacy_service.retention.service import Hold
 from privacy_service.ropa import service as ropa
@@ -27,23 +28,16 @@ from privacy_service.ropa import service as ropa
 def check_scope(session: Session, data: dict[str, Any]) -> None:
     """The activities must be in the registry; a rectification must name a data item the data map knows."""
     activities = list(dict.fromkeys(data.get("activities") or []))
-    unknown = []
-    for slug in activities:
-        try:
-            ropa.activity_view(session, slug=slug)
-        except NotFound:
-            unknown.append(slug)
+    snap = snapshot_of(session)
+    known = snap.known(activities)
+    unknown = [slug for slug in activities if slug not in known]
     if unknown:
         raise ValidationFailed(
             "Unknown activity.", fields={"activities": [f"No processing activity {s!r}." for s in unknown]}
         )
     field = (data.get("details") or {}).get("field")
     if data["type"] == "rectification" and field:
-        tables = (
-            [t for slug in activities for __, t in datamap.tables_for_activity(session, activity=slug)]
-            if activities
-            else [t for __, t in datamap.mapped_tables(session)]
-        )
+        tables = [t for __, t in snap.tables() if not activities or t.activity_slug in activities]
         known = sorted({c for t in tables for c in t.columns})
         if field not in known:
             raise ValidationFailed(
@@ -52,21 +46,32 @@ def check_scope(session: Session, data: dict[str, Any]) -> None:
             )
 
 
-def _activities(session: Session, req: DsarRequest) -> list[ropa.Activity]:
+def _activities(snap: Snapshot, req: DsarRequest) -> list[ropa.Activity]:
     """The activities the request names, in its order, or every active one."""
-    if req.activities:
-        return [ropa.activity_view(session, slug=slug) for slug in req.activities]
-    return ropa.active_activities(session)
+    return snap.activities(req.activities) if req.activities else snap.active()
 
 
-def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor: Actor) -> list[DsarOutcome]:
+def make_plan(
+    session: Session,
+    req: DsarRequest,
+    *,
+    instance_path: Path,
+    actor: Actor,
+    snapshot: Snapshot | None = None,
+) -> list[DsarOutcome]:
     """Decide per activity and store the outcomes (replacing an earlier plan); the request then waits for an
-    officer's decision. Raises DataSystemError when a data system cannot be read (the task retries)."""
+    officer's decision. Raises DataSystemError when a data system cannot be read (the task retries). The
+    registry, the data map and the holds are read once (`snapshot`, else the transaction's)."""
+    snap = snapshot or snapshot_of(session)
     identity = lifecycle.identity_of(req)
-    scope = _activities(session, req)
+    scope = _activities(snap, req)
     found = (
         datamap.find_subject_rows(
-            session, identity=identity, instance_path=instance_path, activities={a.slug for a in scope}
+            session,
+            identity=identity,
+            instance_path=instance_path,
+            activities={a.slug for a in scope},
+            tables=snap.tables(),
         )
         if identity
         else []
@@ -74,22 +79,21 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
     rows_by_activity: dict[str, list[datamap.SubjectRows]] = defaultdict(list)
     for table_rows in found:
         rows_by_activity[table_rows.activity].append(table_rows)
-    tables_by_id = {t.id: t for __, t in datamap.mapped_tables(session)}  # read once for every activity
+    tables_by_id = {t.id: t for __, t in snap.tables()}
     mapped = {t.activity_slug for t in tables_by_id.values()}
-    earlier = {o.activity: o for o in lifecycle.outcomes_of(session, req)}
-    for old in earlier.values():
-        session.expunge(old)  # read before the delete: decisions and searches by hand carry over
-    session.execute(delete(DsarOutcome).where(DsarOutcome.request_id == req.id))
+    earlier = _take_outcomes(session, req)
     protect_request_evidence(session, req, actor)
+    holds = snap.holds([_ref(t) for t in found])  # every table's holds in one query
     outcomes = []
     for activity in scope:
         found_here = rows_by_activity.get(activity.slug, [])
-        tables = [_table_line(session, req, t, identity, tables_by_id) for t in found_here]
+        tables = [_table_line(req, t, identity, tables_by_id, holds[_ref(t)]) for t in found_here]
         outcome = _outcome(req, activity, tables, mapped=activity.slug in mapped)
         decisions.propose(outcome, req, activity, actor=actor)
         decisions.carry_over(outcome, earlier.get(activity.slug))
-        session.add(outcome)
         outcomes.append(outcome)
+    session.add_all(outcomes)  # flushed as one multi-row INSERT
+    snap.planned[req.id or 0] = outcomes  # an answer collected in this transaction takes them as they are
     summary: dict[str, int] = defaultdict(int)
     for o in outcomes:
         summary[o.outcome] += 1
@@ -99,20 +103,31 @@ def make_plan(session: Session, req: DsarRequest, *, instance_path: Path, actor:
     return outcomes
 
 
+def _take_outcomes(session: Session, req: DsarRequest) -> dict[str, DsarOutcome]:
+    """Delete the earlier plan's outcomes and return them by activity, read by the same statement
+    (DELETE … RETURNING) and detached: decisions and searches by hand carry over."""
+    stmt = delete(DsarOutcome).where(DsarOutcome.request_id == req.id).returning(DsarOutcome)
+    earlier = sorted(session.scalars(stmt), key=lambda o: o.id or 0)
+    for old in earlier:
+        session.expunge(old)
+    return {o.activity: o for o in earlier}
+
+
+def _ref(table_rows: datamap.SubjectRows) -> retention.TableRef:
+    return retention.TableRef(table_rows.system, table_rows.table, table_rows.activity)
+
+
 def _table_line(
-    session: Session,
     req: DsarRequest,
     table_rows: datamap.SubjectRows,
     identity: dict[str, str],
     tables_by_id: dict[Any, Any],
+    holds: list[Hold],
 ) -> tuple[dict[str, Any], dict[str, Hold]]:
     """One table's line of the preview (rows, held rows per hold, erasure strategy) and the rows held."""
     keys = [r[table_rows.key] for r in table_rows.rows]
-    protected = retention.protected_rows(
-        session,
-        system=table_rows.system,
-        table=table_rows.table,
-        activity=table_rows.activity,
+    protected = retention.protected_among(
+        holds,
         keys=keys,
         identity=identity,
         ignore_reference=req.reference,  # its own evidence hold

@@ -6,12 +6,13 @@ active from its start until its end or its release. Releasing never deletes anyt
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlmodel import Session
 
 from privacy_service import notify
@@ -226,17 +227,51 @@ def list_holds(session: Session, *, active_only: bool = False, activity: str | N
 
 def holds_for_table(session: Session, table: TableRef, *, at: datetime | None = None) -> list[Hold]:
     """Return the active holds that may cover rows of a mapped table."""
-    stmt = select(Hold).where(
-        *_active(at or utcnow()),
-        or_(
-            (Hold.scope == "activity") & (Hold.activity == table.activity),
-            (Hold.scope.in_(("table", "records")))
-            & (Hold.system == table.system)
-            & (Hold.table_name == table.table),
-            (Hold.scope == "subject") & (or_(Hold.activity.is_(None), Hold.activity == table.activity)),
-        ),
+    return holds_for_tables(session, [table], at=at)[table]
+
+
+def holds_for_tables(
+    session: Session, tables: Collection[TableRef], *, at: datetime | None = None
+) -> dict[TableRef, list[Hold]]:
+    """Return, per mapped table, the active holds that may cover its rows, read in one query (by id)."""
+    refs = list(dict.fromkeys(tables))
+    if not refs:
+        return {}
+    params = {
+        "at": at or utcnow(),
+        "activities": sorted({t.activity for t in refs}),
+        "tables": sorted({t.table for t in refs}),
+    }
+    holds = list(session.scalars(_holds_for_tables(), params))
+    return {ref: [h for h in holds if _may_cover(h, ref)] for ref in refs}
+
+
+@functools.cache
+def _holds_for_tables() -> Select[tuple[Hold]]:
+    """One statement whatever the tables, built once: it may read a few holds too many (a table of that name
+    in another system), which _may_cover leaves out."""
+    activities, tables = bindparam("activities", expanding=True), bindparam("tables", expanding=True)
+    return (
+        select(Hold)
+        .where(
+            *_active(bindparam("at")),
+            or_(
+                (Hold.scope == "activity") & Hold.activity.in_(activities),
+                Hold.scope.in_(("table", "records")) & Hold.table_name.in_(tables),
+                (Hold.scope == "subject") & or_(Hold.activity.is_(None), Hold.activity.in_(activities)),
+            ),
+        )
+        .order_by(Hold.id)
     )
-    return list(session.scalars(stmt.order_by(Hold.id)))
+
+
+def _may_cover(hold: Hold, table: TableRef) -> bool:
+    """The query's condition for one table, on a hold it read."""
+    if hold.scope == "activity":
+        return hold.activity == table.activity
+    if hold.scope in ("table", "records"):
+        return (hold.system, hold.table_name) == (table.system, table.table)
+    return hold.scope == "subject" and hold.activity in (None, table.activity)
 
 
 def held_rows(
@@ -277,12 +312,24 @@ def protected_rows(
     `ignore_reference` names a request whose own evidence hold does not count (an erasure request may erase
     what only its own request_pending hold keeps).
     """
-    holds = [
+    holds = holds_for_table(session, TableRef(system, table, activity))
+    return protected_among(holds, keys=keys, identity=identity, ignore_reference=ignore_reference)
+
+
+def protected_among(
+    holds: list[Hold],
+    *,
+    keys: list[Any],
+    identity: dict[str, str] | None = None,
+    ignore_reference: str | None = None,
+) -> dict[str, Hold]:
+    """protected_rows with the table's holds already read (holds_for_tables)."""
+    kept = [
         h
-        for h in holds_for_table(session, TableRef(system, table, activity))
+        for h in holds
         if not (ignore_reference and h.kind == "request_pending" and h.reference == ignore_reference)
     ]
-    return held_rows(holds, keys=keys, identity=identity)
+    return held_rows(kept, keys=keys, identity=identity)
 
 
 def protector(
