@@ -18,10 +18,11 @@ def pdf_lines(data: bytes) -> list[str]:
 
 def broken_words(lines: list[str], words: Iterable[str]) -> list[str]:
     """The known words split between one line's end and the next line's start."""
-    known = {w for text in words for w in re.split(r"\s+", str(text)) if len(w) > 3}
+    every = {w for text in words for w in re.split(r"\s+", str(text))}
+    known = {w for w in every if len(w) > 3}
     found = []
     for line, following in zip(lines, lines[1:], strict=False):
         head, tail = line.split()[-1], following.split()[0]
-        if head not in known and (head + tail) in known:
+        if head not in every and (head + tail) in known:
             found.append(f"{head}|{tail}")
     return found
