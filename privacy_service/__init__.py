@@ -16,6 +16,7 @@ from privacy_service.config import Settings
 from privacy_service.http import (
     Api,
     Int32Converter,
+    actor_text,
     refuse_deep_json,
     refuse_nul_characters,
     register_error_handlers,
@@ -109,6 +110,7 @@ def _init_extensions(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["dt"] = format_datetime  # date and time in Europe/Oslo, as the PDFs write it
+    app.jinja_env.filters["actor"] = actor_text  # who did it, in words
     csrf = CSRFProtect(app)
     login_manager = LoginManager(app)
     init_security(app, csrf=csrf, login_manager=login_manager)

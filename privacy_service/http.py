@@ -297,3 +297,18 @@ def confirmation(*, title: str, consequences: list[str], button: str, back: str)
         "confirm.html", title=title, consequences=consequences, button=button, back=back, fields=fields
     )
     return page, 200
+
+
+def actor_text(actor: Any) -> str:
+    """Who did something, in words ("saksbehandleren kari", "API-klienten portal"), from an actor's
+    'kind:id' form; a form it does not know is shown as it is."""
+    kind, __, ident = str(actor or "").partition(":")
+    words = {
+        "user": gettext("the officer %(id)s", id=ident),
+        "api_client": gettext("the API client %(id)s", id=ident),
+        "cli": gettext("the command line (%(id)s)", id=ident),
+        "system": gettext("the service (%(id)s)", id=ident),
+        "subject": gettext("the subject (%(id)s)", id=ident),
+        "anonymous": gettext("someone not logged in"),
+    }
+    return words.get(kind, str(actor or "")) if ident or kind == "anonymous" else str(actor or "")
