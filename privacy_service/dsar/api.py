@@ -193,9 +193,7 @@ class Requests(MethodView):
             actor=current_actor(),
             links=app_links(),
             verified_by="portal_verified" if data["verified_by"] else None,
-            verified_note=f"The portal's user logged in through {data['verified_by']}."
-            if data["verified_by"]
-            else None,
+            verified_note=data["verified_by"] or None,  # the login service: the pages word it
         )
         return {
             **request_view(session, created.request),

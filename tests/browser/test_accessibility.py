@@ -46,7 +46,6 @@ LANGUAGE_CEILING = {
     "datamap.systems": 4,  # systems.yaml describes its systems in English only
     "processor_records_officer.detail": 5,
     "officer.new_activity": 5,
-    "dsar_officer.detail": 1,  # the note a portal's verification writes, in English
     "processor_records_officer.records": 2,
     "officer.audit": 1,
     "officer.activity_versions": 1,

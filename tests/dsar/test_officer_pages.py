@@ -193,3 +193,14 @@ def test_the_officer_reads_the_timeline_about_the_subject_and_she_reads_it_to_he
     timeline = page.split("<ol", 1)[1] if "<ol" in page else page
     assert "E-post sendt til den registrerte for å bekrefte henvendelsen" in timeline
     assert "Vi sendte deg" not in page and "Henvendelsen er mottatt" in timeline
+
+
+def test_a_portals_verification_reads_in_the_officers_language(client, login, make_key) -> None:  # type: ignore[no-untyped-def]
+    key = bearer(make_key("requests:write", "requests:write:verified"))
+    body = {"type": "access", "subject": KARI, "verified_by": "ID-porten"}
+    reference = client.post("/api/v1/requests", json=body, headers=key).get_json()["reference"]
+    login("officer")
+    bokmaal = client.get(f"/officer/requests/{reference}?lang=nb").get_data(as_text=True)
+    english = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
+    assert "portalens bruker logget inn med ID-porten" in bokmaal and "logged in" not in bokmaal
+    assert "user logged in through ID-porten" in english and "portalens" not in english

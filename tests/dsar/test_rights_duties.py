@@ -238,7 +238,7 @@ def test_the_officer_lifts_a_restriction_on_the_request_page_notice_first(app, c
     client.post(f"{page}/lift_notice", data=notice)
     client.post(f"{page}/lift", data=form)
     assert _rows(demo, "helsedata_portal.db", "SELECT restricted FROM accounts WHERE id = 1") == [(0,)]
-    assert "Begrensningen ble opphevet" in client.get(page).get_data(as_text=True)
+    assert "Begrensningen er opphevet" in client.get(page).get_data(as_text=True)
 
 
 def test_a_hold_that_ran_out_is_retried_by_the_daily_job(app, client, officer, demo) -> None:  # type: ignore[no-untyped-def]
