@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -26,3 +28,19 @@ def broken_words(lines: list[str], words: Iterable[str]) -> list[str]:
         if head not in every and (head + tail) in known:
             found.append(f"{head}|{tail}")
     return found
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def vocabulary() -> frozenset[str]:
+    """Every word the policies, the code and the translations could have written into a document."""
+    sources = [*ROOT.glob("policies/**/*.yaml"), *ROOT.glob("privacy_service/**/*.py")]
+    sources.append(ROOT / "privacy_service/translations/nb/LC_MESSAGES/messages.po")
+    return frozenset(w for p in sources for w in re.findall(r"[\wæøåÆØÅ§().,:;/-]+", p.read_text()))
+
+
+def words_broken_in(pdf: bytes, *extra: str) -> list[str]:
+    """The known words (and `extra` ones, a test's own data) a PDF split between two lines."""
+    return broken_words(pdf_lines(pdf), [*vocabulary(), *extra])

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import pytest
+from pdf_words import words_broken_in
 from pypdf import PdfReader
 from sqlalchemy import select
 from tests_support import bearer, complete, settle
@@ -159,6 +160,7 @@ def test_every_letter_is_in_the_readers_language_without_slugs(
     reference = _approved(app, client, officer, **body)
     assert complete(client, reference, officer).status_code == 200
     pdf = client.get(f"/api/v1/requests/{reference}/package?part=letter", headers=officer).data
+    assert words_broken_in(pdf) == []  # no word split across two lines of a table cell
     text = _text(pdf)
     t = L[lang]
     assert t["title"] in text and t["types"][right] in text

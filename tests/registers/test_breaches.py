@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pdf_words import words_broken_in
 from pypdf import PdfReader
 from sqlalchemy import create_engine, select, text
 from sqlmodel import Session
@@ -314,6 +315,7 @@ def test_the_notification_pdf_holds_every_art_33_3_item(
     )
     resp = client.get(f"/api/v1/breaches/{ref}/notification.pdf?lang={lang}", headers=headers)
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert words_broken_in(resp.data, "Leverandøren", "confidentiality") == []
     content = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
     content = " ".join(content.split())
     for item in [*items, ref, "Loss of confidentiality", "mail routing changed"]:

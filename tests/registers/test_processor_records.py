@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from pdf_words import words_broken_in
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -181,6 +182,7 @@ def test_the_protocol_pdf_reads_back_in_the_language(
     client.post(URL, json=_body(), headers=writer)
     resp = client.get(f"{URL}/protocol.pdf?lang={lang}&processor=helsedir", headers=writer)
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert words_broken_in(resp.data) == []
     text = re.sub(r"\s+", " ", _pdf_text(resp.data))
     for sentence in expected:
         assert sentence in text, sentence
