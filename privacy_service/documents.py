@@ -272,20 +272,21 @@ def letterhead(
     subtitle: str | None = None,
     extra_rows: Sequence[tuple[str, Any]] = (),
 ) -> list[Flowable]:
-    """Return the flowables of a cover or letter head: sender with contact details and DPO, title, date."""
+    """Return the flowables of a cover or letter head: the title (what the document is comes first), then
+    the sender with contact details and DPO, then the date."""
     org = org or {}
-    story: list[Flowable] = []
+    story: list[Flowable] = [para(title, "title")]
+    if subtitle:
+        story.append(para(subtitle, "subtitle"))
+    story.append(Spacer(1, 8 * mm))
     if org:
         story.append(para(localised(org.get("name"), lang), "org"))
         rows: list[tuple[str, Any]] = list(contact_rows(org, lang))
         if dpo_text(org):
             rows.append((text("dpo", lang), dpo_text(org)))
-        story += [Spacer(1, 2 * mm), key_value_table(rows + list(extra_rows)), Spacer(1, 14 * mm)]
+        story += [Spacer(1, 2 * mm), key_value_table(rows + list(extra_rows)), Spacer(1, 6 * mm)]
     elif extra_rows:
-        story += [key_value_table(list(extra_rows)), Spacer(1, 14 * mm)]
-    story.append(para(title, "title"))
-    if subtitle:
-        story.append(para(subtitle, "subtitle"))
+        story += [key_value_table(list(extra_rows)), Spacer(1, 6 * mm)]
     if generated_at is not None:
         story.append(generated_line(generated_at, lang))
     return story

@@ -44,6 +44,8 @@ def test_the_cover_names_the_controller_with_org_number_and_dpo(
     assert "Postboks 220 Skøyen, 0213 Oslo" in cover
     assert "Record of processing activities" in cover
     assert f"Generated {format_datetime(generated_at, 'en')}" in cover
+    # what the document is comes first, then who sends it
+    assert cover.index("Record of processing activities") < cover.index("Norwegian Directorate of Health")
 
 
 def test_a_named_controller_is_the_one_on_the_cover(organisations, make_activity, generated_at) -> None:
