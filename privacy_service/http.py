@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
@@ -297,6 +297,14 @@ def confirmation(*, title: str, consequences: list[str], button: str, back: str)
         "confirm.html", title=title, consequences=consequences, button=button, back=back, fields=fields
     )
     return page, 200
+
+
+def rows_and_tables(rows: int, tables: int) -> dict[str, str]:
+    """'186 rows' and '4 tables' in the reader's language, for the sentences a confirmation page says."""
+    return {
+        "rows": ngettext("%(num)s row", "%(num)s rows", rows),
+        "tables": ngettext("%(num)s table", "%(num)s tables", tables),
+    }
 
 
 def actor_text(actor: Any) -> str:

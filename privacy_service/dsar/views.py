@@ -47,7 +47,7 @@ from privacy_service.dsar.schemas import (
     WithholdingInSchema,
 )
 from privacy_service.errors import Conflict, DomainError, ValidationFailed
-from privacy_service.http import app_instance_path, app_links, confirmation, confirmed
+from privacy_service.http import app_instance_path, app_links, confirmation, confirmed, rows_and_tables
 from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
 
@@ -369,13 +369,6 @@ def act(reference: str, action: str) -> Any:
 CONFIRM_FIRST = ("approve", "reject", "complete")
 
 
-def _rows_and_tables(rows: int, tables: int) -> dict[str, str]:
-    return {
-        "rows": ngettext("%(num)s row", "%(num)s rows", rows),
-        "tables": ngettext("%(num)s table", "%(num)s tables", tables),
-    }
-
-
 def _approve_consequences(session: Any, req: Any) -> list[str]:
     """What approving the plan will do, counted from the plan: the rows and tables acted on, what a hold
     keeps, what is refused and who is told."""
@@ -388,7 +381,7 @@ def _approve_consequences(session: Any, req: Any) -> list[str]:
     free = [t["rows"] - (sum(t.get("held", {}).values()) if erasing else 0) for t in found]
     rows, tables = sum(n for n in free if n > 0), sum(1 for n in free if n > 0)
     held = sum(o.held for o in acting) if erasing else 0
-    n = _rows_and_tables(rows, tables)
+    n = rows_and_tables(rows, tables)
     activities = len(acting)
     lines = {
         "erasure": _(

@@ -15,9 +15,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_engine, get_session
 from privacy_service.errors import DomainError
-from privacy_service.http import app_instance_path, confirmation, confirmed, send_download
+from privacy_service.http import app_instance_path, confirmation, confirmed, rows_and_tables, send_download
 from privacy_service.retention import labels, service
-from privacy_service.retention.labels import HOLD_KINDS
 from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.security.access import current_actor, current_principal, page
 
@@ -131,13 +130,6 @@ def start_run() -> Any:
     return redirect(url_for("retention_officer.run_report", run_id=run.id))
 
 
-def _counted(rows: int, tables: int) -> dict[str, str]:
-    return {
-        "rows": ngettext("%(num)s row", "%(num)s rows", rows),
-        "tables": ngettext("%(num)s table", "%(num)s tables", tables),
-    }
-
-
 def _run_consequences() -> list[str]:
     """What a real run would do now, per action, counted as the dashboard counts (the run counts again)."""
     session = get_session()
@@ -155,12 +147,14 @@ def _run_consequences() -> list[str]:
             rows_tables[0] += int(figures["due_now"])
             rows_tables[1] += 1
     texts = {
-        "delete": _("Deletes %(rows)s in %(tables)s.", **_counted(*due.get("delete", (0, 0)))),
-        "anonymise": _("Anonymises %(rows)s in %(tables)s.", **_counted(*due.get("anonymise", (0, 0)))),
+        "delete": _("Deletes %(rows)s in %(tables)s.", **rows_and_tables(*due.get("delete", (0, 0)))),
+        "anonymise": _(
+            "Anonymises %(rows)s in %(tables)s.", **rows_and_tables(*due.get("anonymise", (0, 0)))
+        ),
         "deposit": _(
             "Deposits %(rows)s from %(tables)s with the National Archives; they are deleted when the "
             "archive's receipt is recorded.",
-            **_counted(*due.get("deposit", (0, 0))),
+            **rows_and_tables(*due.get("deposit", (0, 0))),
         ),
     }
     out = [texts[action] for action in ("delete", "anonymise", "deposit") if action in due]
@@ -293,9 +287,9 @@ def _confirm_release(session: Any, hold_id: int) -> Any:
     consequences = [
         _(
             "The hold stops protecting the data it covers (%(kind)s).",
-            kind=HOLD_KINDS.get(hold.kind, hold.kind),
+            kind=labels.label(labels.HOLD_KINDS, hold.kind),
         ),
-        _("%(rows)s in %(tables)s are due and are deleted at the next run.", **_counted(rows, tables))
+        _("%(rows)s in %(tables)s are due and are deleted at the next run.", **rows_and_tables(rows, tables))
         if rows
         else _("No rows it protects are due now; they are deleted when their retention ends."),
     ]
