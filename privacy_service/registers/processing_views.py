@@ -45,7 +45,9 @@ class ProcessorRecordForm(FlaskForm):
         [DataRequired(), Length(max=5000)],
         description=_l("One line per controller: the organisation's short name, a colon, then the text."),
     )
-    category_en = TextAreaField(_l("Categories of processing (English)"), [DataRequired(), Length(max=5000)])
+    category_en = TextAreaField(  # English text: screen readers speak it as English
+        _l("Categories of processing (English)"), [DataRequired(), Length(max=5000)], render_kw={"lang": "en"}
+    )
     sub_processors = TextAreaField(
         _l("Sub-processors"),
         [Optional(), Length(max=5000)],
@@ -61,7 +63,9 @@ class ProcessorRecordForm(FlaskForm):
         ),
     )
     security_nb = TextAreaField(_l("Security measures (bokmål)"), [DataRequired(), Length(max=5000)])
-    security_en = TextAreaField(_l("Security measures (English)"), [DataRequired(), Length(max=5000)])
+    security_en = TextAreaField(
+        _l("Security measures (English)"), [DataRequired(), Length(max=5000)], render_kw={"lang": "en"}
+    )
     dpo_name = StringField(_l("The processor's data protection officer"), [Optional(), Length(max=200)])
     dpo_email = StringField(_l("Email of the data protection officer"), [Optional(), Email()])
     status = SelectField(_l("Status"), choices=[])

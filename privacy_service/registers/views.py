@@ -88,7 +88,9 @@ class AuthorityForm(FlaskForm):
 
 class SubjectsForm(FlaskForm):
     text_nb = TextAreaField(_l("Text to the data subjects (bokmål)"), [Optional(), Length(max=5000)])
-    text_en = TextAreaField(_l("Text to the data subjects (English)"), [Optional(), Length(max=5000)])
+    text_en = TextAreaField(
+        _l("Text to the data subjects (English)"), [Optional(), Length(max=5000)], render_kw={"lang": "en"}
+    )
     not_required = SelectField(_l("Or: not required, on the ground"), choices=[])
     not_required_reason = TextAreaField(_l("Why it is not required"), [Optional(), Length(max=5000)])
 

@@ -54,6 +54,7 @@ class HoldForm(FlaskForm):
     public_text_en = TextAreaField(
         _l("Text for the subject's letter (English)"),
         validators=[Optional(), Length(max=1000)],
+        render_kw={"lang": "en"},
         description=_l("Leave empty for the standard text for the kind."),
     )
     reference = StringField(_l("Case reference"), validators=[Optional(), Length(max=60)])

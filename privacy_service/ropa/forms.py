@@ -7,15 +7,92 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
+from wtforms.widgets import TextInput, html_params
 
-from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
+from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES, PERIOD_RE
 from privacy_service.ropa.records import ActivityFilter
 from privacy_service.ropa.rules import STATUSES
+from privacy_service.ropa.texts import art9_text, legal_basis_text
+
+PERIOD_UNITS = (("D", _l("days")), ("W", _l("weeks")), ("M", _l("months")), ("Y", _l("years")))
+
+
+def _one_unit(period: str | None) -> tuple[str, str] | None:
+    """An ISO period as an amount and one unit (P1Y6M as 18 months), or None when it takes two kinds."""
+    match = PERIOD_RE.match(period or "")
+    if not match:
+        return None
+    years, months, weeks, days = (int(g or 0) for g in match.groups())
+    if (years or months) and (weeks or days):
+        return None
+    if years and months:
+        return str(years * 12 + months), "M"
+    if weeks and days:
+        return str(weeks * 7 + days), "D"
+    for amount, unit in ((years, "Y"), (months, "M"), (weeks, "W"), (days, "D")):
+        if amount:
+            return str(amount), unit
+    return None
+
+
+class PeriodWidget:
+    """A number and a unit (days, weeks, months, years) instead of an ISO 8601 period to type."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        parts = _one_unit(field.data)
+        if field.data and parts is None:  # two kinds of unit: keep the text as it is
+            return TextInput()(field, **kwargs)
+        amount, unit = parts or ("", "Y")
+        attrs = html_params(id=field.id, name=f"{field.name}-amount", type="number", min="1", max="99999",
+                            value=amount, inputmode="numeric", **kwargs)  # fmt: skip
+        options = "".join(
+            f'<option value="{code}"{" selected" if code == unit else ""}>{escape(str(words))}</option>'
+            for code, words in PERIOD_UNITS
+        )
+        label = escape(_("Unit"))
+        return Markup(  # noqa: S704 - html_params and escape() escaped every value above
+            f'<span class="period"><input {attrs}> '
+            f'<select name="{field.name}-unit" aria-label="{label}">{options}</select></span>'
+        )
+
+
+def _a_period(form: Any, field: Any) -> None:
+    """The period must be a whole number of one unit the record can hold, said in words on the form."""
+    if field.data and not PERIOD_RE.match(field.data):
+        raise ValidationError(
+            _("Give the period as a whole number of days, weeks, months or years (at most 99,999).")
+        )
+
+
+class PeriodField(StringField):
+    """An ISO 8601 period entered as a number and a unit; a form posting the ISO text itself still works."""
+
+    widget = PeriodWidget()
+
+    def process(self, formdata: Any, data: Any = None, **kwargs: Any) -> None:
+        super().process(formdata, data, **kwargs)
+        raw = formdata.get(self.name) if formdata is not None else None
+        if not raw and formdata is not None and f"{self.name}-amount" in formdata:
+            amount = (formdata.get(f"{self.name}-amount") or "").strip()
+            unit = formdata.get(f"{self.name}-unit") or "Y"
+            self.data = f"P{amount}{unit}" if amount else ""
+            self.raw_data = [self.data]  # what Optional() looks at
+
+
+ACTIVITY_STATUSES = {"draft": _l("Draft"), "active": _l("In use"), "retired": _l("No longer in use")}
+
+
+def _in_reader_language(words: Any, code: str) -> LazyString:
+    """A choice's label, worded when the form renders, in the reader's language."""
+    return LazyString(lambda: words(code, str(get_locale() or "nb")))
+
 
 # form field -> path in the record (the marshmallow field it is validated as)
 FIELD_PATHS: dict[str, tuple[str, ...]] = {
@@ -87,8 +164,11 @@ class ActivityForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), validators=[Length(max=300)])
     description_nb = TextAreaField(_l("Description (Norwegian)"), validators=[Length(max=5000)])
     description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
-    status = SelectField(_l("Status"), choices=[SelectChoice(s) for s in STATUSES])
-    legal_basis = SelectField(_l("Legal basis (Art. 6(1))"), choices=[SelectChoice(k) for k in LEGAL_BASES])
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, ACTIVITY_STATUSES[s]) for s in STATUSES])
+    legal_basis = SelectField(
+        _l("Legal basis (Art. 6(1))"),
+        choices=[SelectChoice(k, _in_reader_language(legal_basis_text, k)) for k in LEGAL_BASES],
+    )
     national_basis_nb = StringField(
         _l("National legal basis (Norwegian)"), validators=[Optional(), Length(max=5000)]
     )
@@ -97,12 +177,13 @@ class ActivityForm(FlaskForm):
     )
     art9_condition = SelectField(
         _l("Art. 9(2) condition"),
-        choices=[SelectChoice("", "—")] + [SelectChoice(k, f"{k} {v}") for k, v in ART9_CONDITIONS.items()],
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(k, _in_reader_language(art9_text, k)) for k in ART9_CONDITIONS],
     )
     consent_purpose = StringField(_l("Consent purpose"), validators=[Optional(), Length(max=64)])
     retention_text_nb = TextAreaField(_l("Retention (Norwegian)"), validators=[Length(max=5000)])
     retention_text_en = TextAreaField(_l("Retention (English)"), validators=[Length(max=5000)])
-    retention_period = StringField(_l("Retention period (ISO 8601, e.g. P30D)"), validators=[Optional()])
+    retention_period = PeriodField(_l("Retention period"), validators=[Optional(), _a_period])
     owner = StringField(_l("Owner"), validators=[Optional(), Length(max=300)])
     review_date = StringField(_l("Review date (YYYY-MM-DD)"), validators=[Optional()])
     dpia_required = BooleanField(_l("DPIA required"))

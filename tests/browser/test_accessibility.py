@@ -42,10 +42,10 @@ ENGLISH_WORDS = re.compile(
 # event codes, actor ids); a route may not exceed its figure, and a route not named must have none: lower a
 # figure when you fix one.
 LANGUAGE_CEILING = {
-    "officer.edit_activity": 30,
+    "officer.edit_activity": 28,
     "datamap.systems": 4,  # systems.yaml describes its systems in English only
-    "processor_records_officer.detail": 5,
-    "officer.new_activity": 5,
+    "processor_records_officer.detail": 1,
+    "officer.new_activity": 3,
     "processor_records_officer.records": 2,
     "officer.audit": 1,
     "officer.activity_versions": 1,

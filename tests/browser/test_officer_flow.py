@@ -25,7 +25,8 @@ def test_officer_edits_an_activity_sees_the_diff_and_downloads_the_pdf(page, mak
 
     page.click("a[href='/officer/activities/support']")
     page.click("text=Edit")
-    page.fill("#retention_period", "P18M")
+    page.fill("#retention_period", "18")  # a number and a unit, not an ISO period to type
+    page.select_option("select[name='retention_period-unit']", "M")
     page.fill("#owner", "Helsedataservice – brukerstøtte")
     page.click("button:has-text('Save')")
     page.wait_for_url("**/officer/activities/support")
@@ -39,9 +40,10 @@ def test_officer_edits_an_activity_sees_the_diff_and_downloads_the_pdf(page, mak
 
     # A bad value gets a message on the form and saves nothing.
     page.goto("/officer/activities/support/edit")
-    page.fill("#retention_period", "18 months")
+    page.fill("#retention_period", "999999")
     page.click("button:has-text('Save')")
-    assert "ISO-8601" in page.locator("#retention_period-error").inner_text()
+    error = page.locator("#retention_period-error").inner_text()
+    assert "whole number of days, weeks, months or years" in error and "ISO" not in error
 
     page.goto("/officer/activities")
     with page.expect_download() as download_info:

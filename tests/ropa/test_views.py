@@ -81,7 +81,7 @@ def test_editing_keeps_the_old_version_and_shows_the_diff(client, login) -> None
     ("field", "value", "message"),
     [
         ("legal_basis", "6(1)(a)", "consent purpose"),
-        ("retention_period", "30 days", "ISO-8601"),
+        ("retention_period", "30 days", "whole number of days, weeks, months or years"),
         ("name_nb", "", "Must not be empty"),
         ("review_date", "31.12.2026", "Not a valid date"),
     ],
@@ -263,3 +263,25 @@ def test_a_transfer_safeguard_is_named_in_words_on_the_notice(client, login, lan
     login("auditor")
     record = client.get(f"/officer/activities/alcohol-tobacco-licences?lang={lang}").get_data(as_text=True)
     assert words in record and "(derogation)" not in record
+
+
+def test_the_retention_period_is_a_number_and_a_unit_in_the_readers_words(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    page = client.get("/officer/activities/support/edit?lang=nb").get_data(as_text=True)
+    assert 'name="retention_period-amount"' in page and 'type="number"' in page
+    assert '<option value="M">måneder</option>' in page and "ISO 8601" not in page
+    assert "Allmennhetens interesse eller offentlig myndighet" in page  # the legal bases in words
+    form = _edit_form(client, "support")
+    form.pop("retention_period", None)
+    form.update({"retention_period-amount": "2", "retention_period-unit": "Y"})
+    assert client.post("/officer/activities/support/edit", data=form).status_code == 302
+    history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
+    assert "P2Y" in history
+
+
+def test_a_stored_period_is_shown_in_one_unit_where_it_can_be() -> None:
+    from privacy_service.ropa.forms import _one_unit
+
+    assert _one_unit("P25Y") == ("25", "Y") and _one_unit("P1Y6M") == ("18", "M")
+    assert _one_unit("P2W3D") == ("17", "D") and _one_unit("P30D") == ("30", "D")
+    assert _one_unit("P1Y2D") is None and _one_unit("thirty days") is None  # shown as text, as stored
