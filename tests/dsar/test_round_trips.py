@@ -15,23 +15,17 @@ from typing import Any
 import psycopg
 import pytest
 from flask import Flask
+from pg_data_systems import SYSTEMS, admin, copy_to_postgres
 from pgcluster import unique_dbname
 from round_trips import RoundTrips, counting
-from sqlalchemy import create_engine, select
 
 from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
-from privacy_service.datamap.demo import _metadata
 from privacy_service.db import transaction
 from privacy_service.dsar import answer, decisions, plan, service
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 ACTIVITIES = ["accounts", "applications", "support", "surveys"]
-SYSTEMS = {
-    "helsedata-portal": "helsedata_portal.db",
-    "helsedata-support": "helsedata_support.db",
-    "helsedata-survey": "helsedata_survey.db",
-}
 ACTOR = Actor("cli", "tests")
 # What plan + collect of an access request over the four activities may cost, with warm pools and caches
 # (44 before issue 18): BEGIN, the request, the activities, the map, one SELECT per table (4), the earlier
@@ -44,12 +38,6 @@ BOUND = {"postgresql": 22, "sqlite": 28}
 TABLES = ("accounts", "applications", "support_enquiries", "survey_responses")
 
 
-def _admin(server: dict[str, Any]) -> psycopg.Connection:
-    return psycopg.connect(
-        host=server["host"], port=server["port"], user=server["user"], dbname="postgres", autocommit=True
-    )
-
-
 @pytest.fixture
 def systems(
     engine_name: str, demo: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
@@ -60,27 +48,14 @@ def systems(
         return
     server = request.getfixturevalue("pg_server")
     dbname = unique_dbname("ds_trips")
-    with _admin(server) as conn:
-        conn.execute(f"CREATE DATABASE {dbname}")
-    url = f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{dbname}"
-    target, metadata = create_engine(url), _metadata()
-    with target.begin() as out:
-        for system, file in SYSTEMS.items():
-            metadata[system].create_all(out)
-            source = create_engine(f"sqlite:///{demo / 'demo' / file}")
-            with source.connect() as src:
-                for table in metadata[system].sorted_tables:
-                    if rows := [dict(r._mapping) for r in src.execute(select(table))]:
-                        out.execute(table.insert(), rows)
-            source.dispose()
-    target.dispose()
+    url = copy_to_postgres(demo, server, dbname)
     for system in SYSTEMS:
         monkeypatch.setenv(f"PRIVACY_DS_{system.upper().replace('-', '_')}_URL", url)
     yield dbname
     from privacy_service.datamap.service import dispose_engines
 
     dispose_engines()
-    with _admin(server) as conn:
+    with admin(server) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
 
 
@@ -160,7 +135,7 @@ def test_a_data_system_connection_the_server_dropped_is_read_again_on_a_fresh_on
     app: Flask, engine_name: str, systems: str, pg_server: dict[str, Any]
 ) -> None:
     _plan_and_collect(app, _access_request(app))  # the pool holds a connection to the data systems
-    with _admin(pg_server) as conn:
+    with admin(pg_server) as conn:
         dropped = conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (systems,)
         ).fetchall()
@@ -193,7 +168,7 @@ def test_an_erasure_that_meets_a_dropped_data_system_connection_is_carried_out_o
         ]
         assert {i["activity"] for i in items} == {"accounts", "surveys"}
         service.decide_outcomes(session, reference=req.request.reference, items=items, actor=ACTOR)
-    with _admin(pg_server) as conn:
+    with admin(pg_server) as conn:
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (systems,))
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         service.approve(

@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
+from pg_data_systems import SYSTEMS, admin, copy_to_postgres
 from pgcluster import unique_dbname
-from sqlalchemy import MetaData, Table, create_engine, select, text
+from sqlalchemy import MetaData, Table, create_engine, text
 
-from privacy_service.datamap.demo import _metadata
 from privacy_service.datamap.expiry import DueTable
 from privacy_service.datamap.models import DataTable
 from privacy_service.retention import runner
@@ -20,11 +19,6 @@ from privacy_service.retention import runner
 from .conftest import query
 from .test_runner import APPLICATIONS, DPO, NOW, SUPPORT, SURVEYS, _hold
 
-SYSTEMS = {
-    "helsedata-support": "helsedata_support.db",
-    "helsedata-survey": "helsedata_survey.db",
-    "helsedata-portal": "helsedata_portal.db",
-}
 EXTRA = 3000  # support rows added to both copies so the walk takes many slices
 
 
@@ -33,39 +27,13 @@ def engine_name() -> str:
     return "sqlite"  # the service's own database; the data systems below are the point
 
 
-def _admin(server: dict[str, Any]) -> psycopg.Connection:
-    return psycopg.connect(
-        host=server["host"], port=server["port"], user=server["user"], dbname="postgres", autocommit=True
-    )
-
-
 @pytest.fixture
 def ds_dbname(pg_server: dict[str, Any]) -> Iterator[str]:
     """A name of its own on the run's cluster (workers share it); the database goes when the test ends."""
     dbname = unique_dbname("ds_pagewalk")
     yield dbname
-    with _admin(pg_server) as conn:
+    with admin(pg_server) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
-
-
-def _copy_to_postgres(demo: Path, server: dict[str, Any], dbname: str) -> str:
-    with _admin(server) as conn:
-        conn.execute(f"CREATE DATABASE {dbname}")
-    url = f"postgresql+psycopg://{server['user']}@{server['host']}:{server['port']}/{dbname}"
-    target = create_engine(url)
-    metadata = _metadata()
-    with target.begin() as out:
-        for system, file in SYSTEMS.items():
-            metadata[system].create_all(out)
-            source = create_engine(f"sqlite:///{demo / 'demo' / file}")
-            with source.connect() as src:
-                for table in metadata[system].sorted_tables:
-                    rows = [dict(r._mapping) for r in src.execute(select(table))]
-                    if rows:
-                        out.execute(table.insert(), rows)
-            source.dispose()
-    target.dispose()
-    return url
 
 
 def _add_support_rows(url: str) -> None:
@@ -145,7 +113,7 @@ def test_the_page_walk_on_postgresql_leaves_what_the_key_walk_leaves(  # type: i
     pg_server,
     monkeypatch,  # ds_dbname first: it is dropped after the app closes
 ) -> None:
-    pg_url = _copy_to_postgres(demo, pg_server, ds_dbname)
+    pg_url = copy_to_postgres(demo, pg_server, ds_dbname)
     sqlite_support = f"sqlite:///{demo / 'demo' / 'helsedata_support.db'}"
     _add_support_rows(sqlite_support)
     _add_support_rows(pg_url)
@@ -224,7 +192,7 @@ class _Counted(DueTable):
 
 def _pg_table(pg_server: dict[str, Any], dbname: str, *statements: str) -> tuple[Any, Table]:
     """A database of its own holding table `t`, made by the statements; its engine and the reflected table."""
-    with _admin(pg_server) as conn:
+    with admin(pg_server) as conn:
         conn.execute(f"CREATE DATABASE {dbname}")
     url = f"postgresql+psycopg://{pg_server['user']}@{pg_server['host']}:{pg_server['port']}/{dbname}"
     engine = create_engine(url)
