@@ -279,8 +279,8 @@ def release(hold_id: int) -> Any:
 
 def _confirm_release(session: Any, hold_id: int) -> Any:
     """Before a hold is released: how many rows it keeps from the next run."""
-    hold = next((h for h in service.list_holds(session, active_only=True) if h.id == hold_id), None)
-    if hold is None:
+    hold = service.holds_by_id(session, {hold_id}).get(hold_id)
+    if hold is None or not service.is_active(hold):
         flash(_("Hold %(id)s is not active.", id=hold_id))
         return redirect(url_for("retention_officer.holds"))
     due = service.rows_due_after_release(get_engine(), hold, instance_path=app_instance_path())
