@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from html.parser import HTMLParser
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
+from werkzeug.datastructures import MultiDict
 
 
 def link_and_code(mail: dict[str, Any]) -> tuple[str, str]:
@@ -111,3 +113,50 @@ def complete(client: Any, reference: str, headers: dict[str, str], **body: Any) 
         return drafted
     sha = drafted.get_json()["draft"]["sha256"]
     return client.post(f"{url}/complete", headers=headers, json={**body, "draft": sha})
+
+
+class _FormParser(HTMLParser):
+    """What a browser would post from a page's first POST form: checked boxes only, each select's choice."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fields: list[tuple[str, str]] = []
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((a["name"], a.get("value", "y" if a.get("type") == "checkbox" else "")))
+        elif tag == "select":
+            self._select, self._options = a.get("name"), []
+        elif tag == "option" and self._select is not None:
+            self._options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea":
+            self._textarea, self._text = a.get("name"), []
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self._select:
+            chosen = [v for v, selected in self._options if selected] or [v for v, _ in self._options[:1]]
+            self.fields += [(self._select, v) for v in chosen]
+            self._select = None
+        elif tag == "textarea" and self._textarea:
+            self.fields.append((self._textarea, "".join(self._text).removeprefix("\n")))
+            self._textarea = None
+
+
+def form_fields(html: str) -> dict[str, Any]:
+    """The fields a browser posts from the page's form unchanged (checkboxes only when checked; a name
+    given several times holds the list of its values)."""
+    body = re.search(r'<form method="post" class="card[^"]*"[^>]*>(.*?)</form>', html, re.S)
+    parser = _FormParser()
+    parser.feed(body.group(1) if body else html)
+    return {k: v[0] if len(v) == 1 else v for k, v in MultiDict(parser.fields).to_dict(flat=False).items()}

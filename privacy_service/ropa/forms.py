@@ -11,87 +11,260 @@ from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
-from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
-from wtforms.widgets import TextInput, html_params
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
 
-from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES, PERIOD_RE
+from privacy_service.kernel import ART9_CONDITIONS, ART89_PURPOSES, LEGAL_BASES
+from privacy_service.ropa.form_errors import error_summary, errors_to_fields  # noqa: F401 - the views' door
+from privacy_service.ropa.form_fields import PeriodField, a_period, checkboxes, date_field
+from privacy_service.ropa.form_rows import LISTS, SPECS, category_key, organisation_picker, row_is_blank
 from privacy_service.ropa.records import ActivityFilter
 from privacy_service.ropa.rules import STATUSES
-from privacy_service.ropa.texts import art9_text, legal_basis_text
-
-PERIOD_UNITS = (("D", _l("days")), ("W", _l("weeks")), ("M", _l("months")), ("Y", _l("years")))
-
-
-def _one_unit(period: str | None) -> tuple[str, str] | None:
-    """An ISO period as an amount and one unit (P1Y6M as 18 months), or None when it takes two kinds."""
-    match = PERIOD_RE.match(period or "")
-    if not match:
-        return None
-    years, months, weeks, days = (int(g or 0) for g in match.groups())
-    if (years or months) and (weeks or days):
-        return None
-    if years and months:
-        return str(years * 12 + months), "M"
-    if weeks and days:
-        return str(weeks * 7 + days), "D"
-    for amount, unit in ((years, "Y"), (months, "M"), (weeks, "W"), (days, "D")):
-        if amount:
-            return str(amount), unit
-    return None
-
-
-class PeriodWidget:
-    """A number and a unit (days, weeks, months, years) instead of an ISO 8601 period to type."""
-
-    def __call__(self, field: Any, **kwargs: Any) -> Markup:
-        parts = _one_unit(field.data)
-        if field.data and parts is None:  # two kinds of unit: keep the text as it is
-            return TextInput()(field, **kwargs)
-        amount, unit = parts or ("", "Y")
-        attrs = html_params(id=field.id, name=f"{field.name}-amount", type="number", min="1", max="99999",
-                            value=amount, inputmode="numeric", **kwargs)  # fmt: skip
-        options = "".join(
-            f'<option value="{code}"{" selected" if code == unit else ""}>{escape(str(words))}</option>'
-            for code, words in PERIOD_UNITS
-        )
-        label = escape(_("Unit"))
-        return Markup(  # noqa: S704 - html_params and escape() escaped every value above
-            f'<span class="period"><input {attrs}> '
-            f'<select name="{field.name}-unit" aria-label="{label}">{options}</select></span>'
-        )
-
-
-def _a_period(form: Any, field: Any) -> None:
-    """The period must be a whole number of one unit the record can hold, said in words on the form."""
-    if field.data and not PERIOD_RE.match(field.data):
-        raise ValidationError(
-            _("Give the period as a whole number of days, weeks, months or years (at most 99,999).")
-        )
-
-
-class PeriodField(StringField):
-    """An ISO 8601 period entered as a number and a unit; a form posting the ISO text itself still works."""
-
-    widget = PeriodWidget()
-
-    def process(self, formdata: Any, data: Any = None, **kwargs: Any) -> None:
-        super().process(formdata, data, **kwargs)
-        raw = formdata.get(self.name) if formdata is not None else None
-        if not raw and formdata is not None and f"{self.name}-amount" in formdata:
-            amount = (formdata.get(f"{self.name}-amount") or "").strip()
-            unit = formdata.get(f"{self.name}-unit") or "Y"
-            self.data = f"P{amount}{unit}" if amount else ""
-            self.raw_data = [self.data]  # what Optional() looks at
-
+from privacy_service.ropa.schemas import NOT_STATED_FIELDS
+from privacy_service.ropa.texts import art9_text, art89_name, legal_basis_text, not_stated_name
+from privacy_service.wording import localised
 
 ACTIVITY_STATUSES = {"draft": _l("Draft"), "active": _l("In use"), "retired": _l("No longer in use")}
+WITHDRAWAL_ACTIONS = {"erase": _l("Erase the person's data"), "stop": _l("Stop using the data, keep it")}
+DISPOSAL_WORDS = {
+    "Bevares": _l("Preserve"),
+    "Kasseres": _l("Dispose of"),
+    "Vurderes senere": _l("Decide later"),
+}
+AUTOMATED_WORDS = {
+    "22(2)(a)": _l("Necessary for a contract (Art. 22(2)(a))"),
+    "22(2)(b)": _l("Authorised by law (Art. 22(2)(b))"),
+    "22(2)(c)": _l("Explicit consent (Art. 22(2)(c))"),
+}
 
 
 def _in_reader_language(words: Any, code: str) -> LazyString:
     """A choice's label, worded when the form renders, in the reader's language."""
     return LazyString(lambda: words(code, str(get_locale() or "nb")))
+
+
+def _nb(label: Any, size: int = 5000, area: bool = False) -> Field:
+    kind = TextAreaField if area else StringField
+    return kind(label, validators=[Optional(), Length(max=size)], render_kw={"rows": 3} if area else None)
+
+
+def _en(label: Any, size: int = 5000, area: bool = False) -> Field:
+    kind = TextAreaField if area else StringField
+    return kind(
+        label,
+        validators=[Optional(), Length(max=size)],
+        render_kw={"lang": "en", **({"rows": 3} if area else {})},
+    )
+
+
+def _rows(spec_name: str) -> FieldList:
+    return FieldList(FormField(SPECS[spec_name].row), SPECS[spec_name].title)
+
+
+def _choose(words: Mapping[str, Any]) -> list[SelectChoice]:
+    return [SelectChoice("", "—")] + [SelectChoice(code, text) for code, text in words.items()]
+
+
+class ActivityForm(FlaskForm):
+    version = HiddenField()
+    name_nb = StringField(_l("Name (Norwegian)"), validators=[Length(max=300)])
+    name_en = StringField(_l("Name (English)"), validators=[Length(max=300)], render_kw={"lang": "en"})
+    description_nb = TextAreaField(_l("Description (Norwegian)"), validators=[Length(max=5000)])
+    description_en = TextAreaField(
+        _l("Description (English)"), validators=[Length(max=5000)], render_kw={"lang": "en"}
+    )
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, ACTIVITY_STATUSES[s]) for s in STATUSES])
+    owner = StringField(_l("Owner"), validators=[Optional(), Length(max=300)])
+    business_process = StringField(_l("Business process"), validators=[Optional(), Length(max=300)])
+    review_date = date_field(_l("Review date"))
+
+    controller = organisation_picker(_l("Controller"))
+    representative = StringField(
+        _l("Representative in the EU (Art. 27)"), validators=[Optional(), Length(max=300)]
+    )
+    joint_controllers = _rows("joint_controllers")
+    arrangement_essence_nb = _nb(_l("The essence of the arrangement (Norwegian)"), area=True)
+    arrangement_essence_en = _en(_l("The essence of the arrangement (English)"), area=True)
+    arrangement_contact = organisation_picker(_l("Contact point for the data subjects"))
+    arrangement_ref = StringField(_l("Arrangement (reference)"), validators=[Optional(), Length(max=500)])
+    arrangement_agreed_on = date_field(_l("Arrangement agreed on"))
+    responsibilities = _rows("responsibilities")
+    processors = _rows("processors")
+
+    purposes = _rows("purposes")
+    legal_basis = SelectField(
+        _l("Legal basis (Art. 6(1))"),
+        choices=[SelectChoice(k, _in_reader_language(legal_basis_text, k)) for k in LEGAL_BASES],
+    )
+    other_legal_bases = checkboxes(
+        _l("Further legal bases"),
+        [SelectChoice(k, _in_reader_language(legal_basis_text, k)) for k in LEGAL_BASES],
+    )
+    national_basis_nb = _nb(_l("National legal basis (Norwegian)"))
+    national_basis_en = _en(_l("National legal basis (English)"))
+    legitimate_interest_nb = _nb(_l("Legitimate interest (Norwegian)"), area=True)
+    legitimate_interest_en = _en(_l("Legitimate interest (English)"), area=True)
+    lia_reference = StringField(_l("Balancing test (reference)"), validators=[Optional(), Length(max=300)])
+    consent_purpose = StringField(_l("Consent purpose"), validators=[Optional(), Length(max=64)])
+    on_withdrawal = SelectField(_l("When consent is withdrawn"), choices=_choose(WITHDRAWAL_ACTIONS))
+    art9_condition = SelectField(
+        _l("Art. 9(2) condition"),
+        choices=[SelectChoice("", "—")]
+        + [SelectChoice(k, _in_reader_language(art9_text, k)) for k in ART9_CONDITIONS],
+    )
+    other_art9_conditions = checkboxes(
+        _l("Further Art. 9(2) conditions"),
+        [SelectChoice(k, _in_reader_language(art9_text, k)) for k in ART9_CONDITIONS],
+    )
+    art10 = BooleanField(_l("Personal data about criminal convictions and offences (Art. 10)"))
+    art89_purposes = checkboxes(
+        _l("Serves only archiving, research or statistics (Art. 89)"),
+        [SelectChoice(k, _in_reader_language(art89_name, k)) for k in ART89_PURPOSES],
+    )
+
+    data_subjects = _rows("data_subjects")
+    vulnerable_subjects = BooleanField(_l("Vulnerable data subjects"))
+    children = BooleanField(_l("Children"))
+    data_categories = _rows("data_categories")
+    source_nb = _nb(_l("Where the data come from (Norwegian)"), area=True)
+    source_en = _en(_l("Where the data come from (English)"), area=True)
+    recipients = _rows("recipients")
+    transfers = _rows("transfers")
+
+    retention_text_nb = TextAreaField(_l("Retention (Norwegian)"), validators=[Length(max=5000)])
+    retention_text_en = TextAreaField(
+        _l("Retention (English)"), validators=[Length(max=5000)], render_kw={"lang": "en"}
+    )
+    retention_period = PeriodField(_l("Retention period"), validators=[Optional(), a_period])
+    retention_trigger_nb = _nb(_l("The period counts from (Norwegian)"))
+    retention_trigger_en = _en(_l("The period counts from (English)"))
+    retention_legal_basis = StringField(
+        _l("Legal basis of the retention period"), validators=[Optional(), Length(max=500)]
+    )
+    disposal_decision = SelectField(_l("Disposal decision (Noark 5)"), choices=_choose(DISPOSAL_WORDS))
+    disposal_period = PeriodField(_l("Preservation period"), validators=[Optional(), a_period])
+    disposal_authority = StringField(_l("Disposal authority"), validators=[Optional(), Length(max=500)])
+    retention_rules = TextAreaField(
+        _l("Machine deletion rules (advanced: written as in the policy files)"),
+        validators=[Length(max=100_000)],
+        render_kw={"rows": 8, "spellcheck": "false", "class": "code"},
+    )
+    security_measures = _rows("security_measures")
+    systems = _rows("systems")
+
+    dpia_required = BooleanField(_l("DPIA required"))
+    dpia_reference = StringField(_l("DPIA reference"), validators=[Optional(), Length(max=300)])
+    dpia_outcome = StringField(_l("DPIA outcome"), validators=[Optional(), Length(max=1000)])
+    dpia_prior_consultation = BooleanField(
+        _l("Prior consultation with the Data Protection Authority (Art. 36)")
+    )
+    automated_decisions = BooleanField(_l("Automated decisions or profiling (Art. 22)"))
+    automated_ground = SelectField(_l("Ground for the automated decision"), choices=_choose(AUTOMATED_WORDS))
+    automated_authority_nb = _nb(_l("The law that authorises it (Norwegian)"))
+    automated_authority_en = _en(_l("The law that authorises it (English)"))
+    automated_logic_nb = _nb(_l("How it is decided (Norwegian)"), area=True)
+    automated_logic_en = _en(_l("How it is decided (English)"), area=True)
+    automated_significance_nb = _nb(_l("What it means for the person (Norwegian)"), area=True)
+    automated_significance_en = _en(_l("What it means for the person (English)"), area=True)
+    registry_act_nb = _nb(_l("The act establishing the registry (Norwegian)"))
+    registry_act_en = _en(_l("The act establishing the registry (English)"))
+    registry_appeal_nb = _nb(_l("Appeals are heard by (Norwegian)"))
+    registry_appeal_en = _en(_l("Appeals are heard by (English)"))
+    not_stated = checkboxes(
+        _l("Not stated by the source"),
+        [SelectChoice(k, _in_reader_language(not_stated_name, k)) for k in NOT_STATED_FIELDS],
+    )
+
+    SECTIONS: tuple[tuple[Any, str], ...] = (
+        (
+            _l("The activity"),
+            "name_nb name_en description_nb description_en status owner business_process review_date",
+        ),
+        (
+            _l("Controller"),
+            "controller representative joint_controllers arrangement_essence_nb arrangement_essence_en "
+            "arrangement_contact arrangement_ref arrangement_agreed_on responsibilities",
+        ),
+        (_l("Processors"), "processors"),
+        (
+            _l("Purposes and legal basis"),
+            "purposes legal_basis other_legal_bases national_basis_nb national_basis_en "
+            "legitimate_interest_nb legitimate_interest_en lia_reference consent_purpose on_withdrawal "
+            "art9_condition other_art9_conditions art10 art89_purposes",
+        ),
+        (
+            _l("Data subjects and personal data"),
+            "data_subjects vulnerable_subjects children data_categories source_nb source_en",
+        ),
+        (_l("Recipients and transfers"), "recipients transfers"),
+        (
+            _l("Retention"),
+            "retention_text_nb retention_text_en retention_period retention_trigger_nb retention_trigger_en "
+            "retention_legal_basis disposal_decision disposal_period disposal_authority retention_rules",
+        ),
+        (_l("Security"), "security_measures systems"),
+        (
+            _l("Impact assessment and automated decisions"),
+            "dpia_required dpia_reference dpia_outcome dpia_prior_consultation automated_decisions "
+            "automated_ground automated_authority_nb automated_authority_en automated_logic_nb "
+            "automated_logic_en automated_significance_nb automated_significance_en",
+        ),
+        (
+            _l("Statutory health registry"),
+            "registry_act_nb registry_act_en registry_appeal_nb registry_appeal_en not_stated",
+        ),
+    )
+    FIRST: tuple[str, ...] = ()
+
+    def sections(self) -> list[tuple[Any, list[Any]]]:
+        """The fields to render, section by section; the identifying ones first."""
+        first = [(_l("Identity"), [self[name] for name in self.FIRST])] if self.FIRST else []
+        return first + [(title, [self[name] for name in names.split()]) for title, names in self.SECTIONS]
+
+    def offer_organisations(self, organisations: Mapping[str, Mapping[str, Any]], lang: str) -> None:
+        """Fill every organisation picker with the registry's organisations by name."""
+        named = sorted(((localised(o.get("name"), lang) or slug, slug) for slug, o in organisations.items()))
+        base = [SelectChoice("", "—")] + [SelectChoice(slug, name) for name, slug in named]
+        for picker in self._organisation_pickers():
+            unknown = (
+                []
+                if not picker.data or picker.data in organisations
+                else [SelectChoice(picker.data, picker.data)]
+            )
+            picker.choices = base + unknown
+
+    def _organisation_pickers(self) -> list[Any]:
+        pickers = [self.controller, self.arrangement_contact]
+        for spec in LISTS:
+            for entry in self[spec.name]:
+                pickers += [f for f in entry.form if f.short_name in ("organisation", "sub_processor_of")]
+        return pickers
+
+    def add_blank_rows(self, add: str | None = None) -> None:
+        """One blank row after each list's last; one more in the list whose "Add row" was pressed."""
+        for spec in LISTS:
+            rows = self[spec.name]
+            count = len(rows.entries)
+            if not rows.entries or not row_is_blank(spec, rows.entries[-1].data):
+                rows.append_entry()
+            if add == spec.name and len(rows.entries) == count:
+                rows.append_entry()
+
+
+class NewActivityForm(ActivityForm):
+    FIRST = ("slug", "service")
+    slug = StringField(_l("Short name in addresses (a-z, 0-9 and '-')"), validators=[Length(min=1, max=64)])
+    service = SelectField(_l("Service"), choices=[])
 
 
 # form field -> path in the record (the marshmallow field it is validated as)
@@ -101,115 +274,86 @@ FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "description_nb": ("description", "nb"),
     "description_en": ("description", "en"),
     "status": ("status",),
+    "owner": ("owner",),
+    "business_process": ("business_process",),
+    "review_date": ("review_date",),
+    "controller": ("controller",),
+    "representative": ("representative",),
+    "arrangement_essence_nb": ("joint_arrangement", "essence", "nb"),
+    "arrangement_essence_en": ("joint_arrangement", "essence", "en"),
+    "arrangement_contact": ("joint_arrangement", "contact_point"),
+    "arrangement_ref": ("joint_arrangement", "agreement_ref"),
+    "arrangement_agreed_on": ("joint_arrangement", "agreed_on"),
     "legal_basis": ("legal_basis",),
     "national_basis_nb": ("national_basis", "nb"),
     "national_basis_en": ("national_basis", "en"),
-    "art9_condition": ("art9_condition",),
+    "legitimate_interest_nb": ("legitimate_interest", "nb"),
+    "legitimate_interest_en": ("legitimate_interest", "en"),
+    "lia_reference": ("lia_reference",),
     "consent_purpose": ("consent_purpose",),
+    "on_withdrawal": ("on_withdrawal",),
+    "art9_condition": ("art9_condition",),
+    "art10": ("art10",),
+    "vulnerable_subjects": ("vulnerable_subjects",),
+    "children": ("children",),
+    "source_nb": ("source", "nb"),
+    "source_en": ("source", "en"),
     "retention_text_nb": ("retention", "text", "nb"),
     "retention_text_en": ("retention", "text", "en"),
     "retention_period": ("retention", "period"),
-    "owner": ("owner",),
-    "review_date": ("review_date",),
+    "retention_trigger_nb": ("retention", "trigger", "nb"),
+    "retention_trigger_en": ("retention", "trigger", "en"),
+    "retention_legal_basis": ("retention", "legal_basis"),
+    "disposal_decision": ("disposal", "decision"),
+    "disposal_period": ("disposal", "preservation_period"),
+    "disposal_authority": ("disposal", "authority"),
     "dpia_required": ("dpia", "required"),
     "dpia_reference": ("dpia", "reference"),
+    "dpia_outcome": ("dpia", "outcome"),
+    "dpia_prior_consultation": ("dpia", "prior_consultation"),
+    "automated_decisions": ("automated_decisions",),
+    "automated_ground": ("automated_decision", "ground"),
+    "automated_authority_nb": ("automated_decision", "authority", "nb"),
+    "automated_authority_en": ("automated_decision", "authority", "en"),
+    "automated_logic_nb": ("automated_decision", "logic", "nb"),
+    "automated_logic_en": ("automated_decision", "logic", "en"),
+    "automated_significance_nb": ("automated_decision", "significance", "nb"),
+    "automated_significance_en": ("automated_decision", "significance", "en"),
+    "registry_act_nb": ("statutory_registry", "act", "nb"),
+    "registry_act_en": ("statutory_registry", "act", "en"),
+    "registry_appeal_nb": ("statutory_registry", "appeal_body", "nb"),
+    "registry_appeal_en": ("statutory_registry", "appeal_body", "en"),
 }
-OPTIONAL_GROUPS = {"national_basis"}  # an empty localised text means "none"
-
-# Everything else of the record is edited as one YAML block, in the same shape as policies/
-# (lists of processors, purposes, data categories, transfers...). Slug and service never change.
-FIXED_KEYS = ("slug", "service")
-DETAIL_KEYS: tuple[str, ...] = (
-    "legal_bases",  # several bases: the primary (the select above) first
-    "art9_conditions",
-    "art89_purposes",
-    "controller",
-    "joint_controllers",
-    "representative",
-    "processors",
-    "purposes",
-    "legitimate_interest",
-    "lia_reference",
-    "data_subjects",
-    "data_categories",
+FLAGS = {
     "art10",
     "vulnerable_subjects",
     "children",
+    "dpia_required",
+    "dpia_prior_consultation",
     "automated_decisions",
-    "source",
-    "recipients",
-    "transfers",
-    "security_measures",
-    "disposal",
-    "business_process",
-    "systems",
-    "statutory_registry",  # the act and the appeal body of a statutory health registry
-)
-
-NEW_ACTIVITY_DETAILS: dict[str, Any] = {
-    "controller": "",
-    "processors": [],
-    "purposes": [{"nb": "", "en": ""}],
-    "data_subjects": [{"nb": "", "en": ""}],
-    "data_categories": [{"key": "", "name": {"nb": "", "en": ""}, "special": False}],
-    "recipients": [],
-    "transfers": [],
-    "security_measures": [{"nb": "", "en": ""}],
 }
+# Parts of the record that mean "none" when every field of them is left empty, the innermost first.
+OPTIONAL_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("automated_decision", "authority"),
+    ("retention", "trigger"),
+    ("national_basis",),
+    ("legitimate_interest",),
+    ("source",),
+    ("disposal",),
+    ("statutory_registry",),
+    ("automated_decision",),
+    ("joint_arrangement",),
+)
+# field -> (the record's list, the single field that is its first entry)
+CHECKBOX_LISTS = {
+    "other_legal_bases": ("legal_bases", "legal_basis"),
+    "other_art9_conditions": ("art9_conditions", "art9_condition"),
+    "art89_purposes": ("art89_purposes", None),
+    "not_stated": ("not_stated", None),
+}
+FIXED_KEYS = ("slug", "service")  # slug and service never change on the edit form
 
-
-class ActivityForm(FlaskForm):
-    version = HiddenField()
-    name_nb = StringField(_l("Name (Norwegian)"), validators=[Length(max=300)])
-    name_en = StringField(_l("Name (English)"), validators=[Length(max=300)])
-    description_nb = TextAreaField(_l("Description (Norwegian)"), validators=[Length(max=5000)])
-    description_en = TextAreaField(_l("Description (English)"), validators=[Length(max=5000)])
-    status = SelectField(_l("Status"), choices=[SelectChoice(s, ACTIVITY_STATUSES[s]) for s in STATUSES])
-    legal_basis = SelectField(
-        _l("Legal basis (Art. 6(1))"),
-        choices=[SelectChoice(k, _in_reader_language(legal_basis_text, k)) for k in LEGAL_BASES],
-    )
-    national_basis_nb = StringField(
-        _l("National legal basis (Norwegian)"), validators=[Optional(), Length(max=5000)]
-    )
-    national_basis_en = StringField(
-        _l("National legal basis (English)"), validators=[Optional(), Length(max=5000)]
-    )
-    art9_condition = SelectField(
-        _l("Art. 9(2) condition"),
-        choices=[SelectChoice("", "—")]
-        + [SelectChoice(k, _in_reader_language(art9_text, k)) for k in ART9_CONDITIONS],
-    )
-    consent_purpose = StringField(_l("Consent purpose"), validators=[Optional(), Length(max=64)])
-    retention_text_nb = TextAreaField(_l("Retention (Norwegian)"), validators=[Length(max=5000)])
-    retention_text_en = TextAreaField(_l("Retention (English)"), validators=[Length(max=5000)])
-    retention_period = PeriodField(_l("Retention period"), validators=[Optional(), _a_period])
-    owner = StringField(_l("Owner"), validators=[Optional(), Length(max=300)])
-    review_date = StringField(_l("Review date (YYYY-MM-DD)"), validators=[Optional()])
-    dpia_required = BooleanField(_l("DPIA required"))
-    dpia_reference = StringField(_l("DPIA reference"), validators=[Optional(), Length(max=300)])
-    details = TextAreaField(
-        _l(
-            "Controller, processors, purposes, data subjects, data categories, recipients, transfers, "
-            "security measures and the other lists (YAML, as in policies/)"
-        ),
-        validators=[Length(max=100_000)],
-        render_kw={"rows": 24, "spellcheck": "false", "class": "code"},
-    )
-
-    FIRST: tuple[str, ...] = ()
-
-    def visible_fields(self) -> list[Any]:
-        """The fields to render, in order: the identifying ones first, hidden ones left out."""
-        hidden = {"csrf_token", "version"}
-        rest = [f for f in self if f.name not in hidden and f.name not in self.FIRST]
-        return [self[name] for name in self.FIRST] + rest
-
-
-class NewActivityForm(ActivityForm):
-    FIRST = ("slug", "service")
-    slug = StringField(_l("Slug (a-z, 0-9 and '-')"), validators=[Length(min=1, max=64)])
-    service = SelectField(_l("Service"), choices=[])
+NEW_ACTIVITY: dict[str, Any] = {"status": "draft", "legal_basis": "6(1)(e)", "controller": ""}
 
 
 def activity_filter(args: Mapping[str, str]) -> ActivityFilter:
@@ -232,104 +376,108 @@ def _get(record: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return value
 
 
-def dump_details(record: Mapping[str, Any]) -> str:
-    """The record's list and nested fields as the YAML the details box shows."""
-    details = {key: record[key] for key in DETAIL_KEYS if key in record}
-    return yaml.safe_dump(details, allow_unicode=True, sort_keys=False, width=100)
-
-
 def form_values(record: Mapping[str, Any]) -> dict[str, Any]:
     """Return the form's initial values from a record."""
     values = {name: _get(record, path) for name, path in FIELD_PATHS.items()}
-    values = {k: ("" if v is None and k != "dpia_required" else v) for k, v in values.items()}
-    values["details"] = dump_details(record)
+    values = {k: (bool(v) if k in FLAGS else "" if v is None else v) for k, v in values.items()}
+    for spec in LISTS:
+        values[spec.name] = [spec.to_row(item) for item in _get(record, spec.path) or []]
+    for name, (many, one) in CHECKBOX_LISTS.items():
+        listed = list(record.get(many) or [])
+        values[name] = listed[1:] if one and listed and listed[0] == record.get(one) else listed
+    rules = _get(record, ("retention", "rules"))
+    values["retention_rules"] = (
+        yaml.safe_dump(rules, allow_unicode=True, sort_keys=False, width=100) if rules else ""
+    )
     return values
 
 
 class DetailsError(ValueError):
-    """The details box is not a YAML mapping of the allowed keys."""
+    """The advanced box is not a YAML list of rules."""
 
 
-def parse_details(text: str) -> dict[str, Any]:
-    """Read the details box; raise DetailsError with a message an officer can act on."""
+def parse_rules(text: str) -> list[Any]:
+    """Read the machine rules box; raise DetailsError with a message an officer can act on."""
     try:
-        parsed = yaml.safe_load(text or "") or {}
+        parsed = yaml.safe_load(text or "") or []
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        where = _("line %(line)s", line=mark.line + 1) if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
         raise DetailsError(
-            _("Not valid YAML (%(where)s): %(problem)s", where=where, problem=problem)
-        ) from err
-    if not isinstance(parsed, dict):
-        raise DetailsError(_("Write the details as 'field: value' lines (a YAML mapping)."))
-    unknown = sorted(str(k) for k in parsed if k not in DETAIL_KEYS)
-    if unknown:
-        raise DetailsError(
-            _(
-                "Unknown field(s): %(names)s. Allowed: %(allowed)s",
-                names=", ".join(unknown),
-                allowed=", ".join(DETAIL_KEYS),
-            )
-        )
+            _("The rules cannot be read near line %(line)s; write them as in the policy files.",
+              line=mark.line + 1 if mark is not None else 1)
+        ) from err  # fmt: skip
+    if not isinstance(parsed, list) or not all(isinstance(rule, dict) for rule in parsed):
+        raise DetailsError(_("Write the rules as a list, one rule per entry, as in the policy files."))
     return parsed
 
 
+def _put(record: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    target = record
+    for key in path[:-1]:
+        if not isinstance(target.get(key), dict):
+            target[key] = {}
+        target = target[key]
+    target[path[-1]] = value
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_blank(v) for v in value.values())
+    return value in (None, "", [], False)
+
+
+def _write_rows(out: dict[str, Any], form: ActivityForm) -> dict[str, list[int]]:
+    """Write each list from its rows; return which row each item came from (to show messages on)."""
+    row_map: dict[str, list[int]] = {}
+    for spec in LISTS:
+        items, rows = [], []
+        for index, entry in enumerate(form[spec.name].entries):
+            if entry.form.remove.data or row_is_blank(spec, entry.data):
+                continue
+            items.append(spec.to_item(entry.data))
+            rows.append(index)
+        if spec.name == "data_categories":
+            taken = {str(item["key"]) for item in items if item["key"]}
+            for item in items:
+                if not item["key"]:
+                    item["key"] = category_key(
+                        (item["name"] or {}).get("en") or (item["name"] or {}).get("nb") or "", taken
+                    )
+                    taken.add(item["key"])
+        if items or _get(out, spec.path) is not None:
+            _put(out, spec.path, items)
+        row_map[spec.name] = rows
+    return row_map
+
+
 def apply_form(record: Mapping[str, Any], form: ActivityForm) -> dict[str, Any]:
-    """Return a copy of the record with the form's values written in (raises DetailsError)."""
+    """Return a copy of the record with the form's values written in.
+
+    The rows each item came from are kept in form.row_map; rules that cannot be read are said on their field
+    (the record keeps those in force)."""
     out = copy.deepcopy(record)
-    details = parse_details(form.details.data)
-    for key in DETAIL_KEYS:
-        if key in details:
-            out[key] = details[key]
-        else:
-            out.pop(key, None)  # removed from the box: back to the schema's default
     for name, path in FIELD_PATHS.items():
         value = form[name].data
         if isinstance(value, str):
             value = value.strip() or None
-        target = out
-        for key in path[:-1]:
-            if not isinstance(target.get(key), dict):
-                target[key] = {}
-            target = target[key]
-        target[path[-1]] = value
+        _put(out, path, bool(value) if name in FLAGS else value)
+    form.row_map = _write_rows(out, form)
+    for name, (many, one) in CHECKBOX_LISTS.items():
+        before = list(out.get(many) or [])  # keep the record's order; newly ticked ones follow
+        chosen = sorted(form[name].data or [], key=lambda c: before.index(c) if c in before else len(before))
+        if one:
+            chosen = [out.get(one)] + [c for c in chosen if c != out.get(one)] if out.get(one) else chosen
+            out[one] = chosen[0] if chosen else None
+        if len(chosen) > (1 if one else 0):
+            out[many] = chosen
+        else:
+            out.pop(many, None)
     for group in OPTIONAL_GROUPS:
-        if isinstance(out.get(group), dict) and not any(out[group].values()):
-            out[group] = None
-    if out.get("dpia"):
-        out["dpia"]["required"] = bool(form.dpia_required.data)
+        parent = _get(out, group[:-1]) if len(group) > 1 else out
+        if isinstance(parent, dict) and _blank(parent.get(group[-1])):
+            parent[group[-1]] = None
+    try:
+        _put(out, ("retention", "rules"), parse_rules(form.retention_rules.data))
+    except DetailsError as err:  # said on its field; the rest of the form is still checked in the same pass
+        form.retention_rules.errors = [*form.retention_rules.errors, str(err)]
     return out
-
-
-def errors_to_fields(messages: dict[str, Any]) -> dict[str, list[str]]:
-    """Map marshmallow messages (nested by record path) onto form field names."""
-    out: dict[str, list[str]] = {}
-    for name, path in FIELD_PATHS.items():
-        value: Any = messages
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-            if isinstance(value, list):
-                break
-        if isinstance(value, list):
-            out[name] = [str(m) for m in value]
-    details = [f"{k}: {_flatten(v)}" for k, v in messages.items() if k in DETAIL_KEYS]
-    if details:
-        out["details"] = details
-    covered = {p[0] for p in FIELD_PATHS.values()} | set(DETAIL_KEYS)
-    rest = [f"{k}: {_flatten(v)}" for k, v in messages.items() if k not in covered]
-    if rest:
-        out["_record"] = rest
-    return out
-
-
-def _flatten(value: Any, prefix: str = "") -> str:
-    """Marshmallow's nested messages as one readable line: 'processors[0].role: Not one of ...'."""
-    if isinstance(value, dict):
-        parts = []
-        for key, inner in value.items():
-            label = f"[{key}]" if isinstance(key, int) else (f".{key}" if prefix else str(key))
-            parts.append(_flatten(inner, f"{prefix}{label}"))
-        return "; ".join(parts)
-    text = " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-    return f"{prefix.lstrip('.')}: {text}" if prefix else text

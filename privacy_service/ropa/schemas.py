@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from marshmallow import (
@@ -81,12 +82,29 @@ class OrganisationSchema(StrictSchema):
             )
 
 
+def _iso_date(value: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Not a valid date.") from None
+
+
 class ProcessorSchema(StrictSchema):
     organisation = fields.String(required=True, validate=SLUG)
     role = fields.String(required=True, validate=_one_of(PROCESSOR_ROLES, "processor role"))
     agreement_ref = fields.String(required=True, validate=validate.Length(min=1, max=500))
     task = Localised(load_default=None, allow_none=True)
     sub_processor_of = fields.String(load_default=None, allow_none=True, validate=SLUG)
+    # Left out when not stated: records loaded before keep their hash. ISO text, as the record is JSON.
+    agreed_on = fields.String(
+        allow_none=True, validate=_iso_date, metadata={"description": "The date of the processing agreement"}
+    )
+
+    @post_load
+    def _none_left_out(self, data: dict, **_: Any) -> dict:
+        if "agreed_on" in data and data["agreed_on"] is None:
+            data.pop("agreed_on")
+        return data
 
     @validates_schema
     def _sub_processor_names_processor(self, data: dict, **_: Any) -> None:

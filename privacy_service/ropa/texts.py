@@ -101,6 +101,16 @@ _NOT_STATED_NAMES = {
 }
 
 
+def not_stated_name(field: str, lang: str) -> str:
+    """One field a record may mark as not stated, in words ("storage period")."""
+    return localised(_NOT_STATED_NAMES.get(field), lang) or field
+
+
+def art89_name(code: str, lang: str) -> str:
+    """One Art. 89 purpose in words ("scientific or historical research")."""
+    return localised(ART89_PURPOSES.get(code), lang) or code
+
+
 def not_stated_text(record: Mapping[str, Any], lang: str) -> str:
     """The fields a record's source does not state, in words ("legal basis, storage period"), or ""."""
     return ", ".join(

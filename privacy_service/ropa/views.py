@@ -17,13 +17,13 @@ from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.ropa import service
 from privacy_service.ropa.api import record_dpias, record_lias
 from privacy_service.ropa.forms import (
-    NEW_ACTIVITY_DETAILS,
+    FIELD_PATHS,
+    NEW_ACTIVITY,
     ActivityForm,
-    DetailsError,
     NewActivityForm,
     activity_filter,
     apply_form,
-    dump_details,
+    error_summary,
     errors_to_fields,
     form_values,
 )
@@ -98,15 +98,45 @@ def _retention_run_needed() -> str:
     )
 
 
-def _show_errors(form: ActivityForm, mapped: dict[str, list[str]]) -> list[str]:
-    """Put mapped messages on their form fields; return the ones that belong to no field."""
-    record_errors: list[str] = []
-    for name, messages in mapped.items():
-        if name in form:
-            form[name].errors = list(form[name].errors or []) + messages
-        else:
-            record_errors += messages
-    return record_errors
+def _activity_form(form_class: type[ActivityForm], record: dict[str, Any], **extra: Any) -> ActivityForm:
+    """The form filled from the record (or the post), one blank row per list, organisations by name."""
+    form = form_class(data={**form_values(record), **extra})
+    form.add_blank_rows(request.form.get("add") if request.method == "POST" else None)
+    form.offer_organisations(service.list_organisations(get_session()), _lang())
+    return form
+
+
+def _check(form: ActivityForm, record: dict[str, Any]) -> dict[str, Any] | None:
+    """Run the form's checks and the schema's in one pass; return the loaded record when both pass."""
+    valid = form.validate()
+    try:
+        data = activity_schema.load(apply_form(record, form))
+    except ValidationError as err:
+        form.record_errors = errors_to_fields(err.messages, form, _paths(form))
+        return None
+    return data if valid and not form.retention_rules.errors else None
+
+
+def _failed(form: ActivityForm, fields: dict[str, Any], message: str) -> None:
+    """Show a service's refusal on the fields it names, or above the form."""
+    get_session().rollback()  # the page is drawn again from this session: leave the failed write
+    form.record_errors = errors_to_fields(fields, form, _paths(form)) if fields else [message]
+
+
+def _paths(form: ActivityForm) -> dict[str, tuple[str, ...]]:
+    return {**FIELD_PATHS, **{name: (name,) for name in form.FIRST}}
+
+
+def _render(form: ActivityForm, current: Any) -> Any:
+    status = 422 if request.method == "POST" and "add" not in request.form else 200
+    return render_template(
+        "ropa/edit.html",
+        form=form,
+        a=current,
+        record_errors=getattr(form, "record_errors", []),
+        summary=error_summary(form),
+        lang=_lang(),
+    ), status
 
 
 @bp.route("/activities/new", methods=["GET", "POST"])
@@ -114,39 +144,25 @@ def _show_errors(form: ActivityForm, mapped: dict[str, list[str]]) -> list[str]:
 def new_activity() -> Any:
     """Record a new processing activity with every field; it starts as version 1."""
     session = get_session()
-    blank = {"status": "draft", "legal_basis": "6(1)(e)", **NEW_ACTIVITY_DETAILS}
-    form = NewActivityForm(data={**form_values(blank), "details": dump_details(blank)})
+    form = _activity_form(NewActivityForm, NEW_ACTIVITY)
     form.service.choices = [SelectChoice(s) for s in service.list_services(session)]
-    record_errors: list[str] = []
-    if request.method == "POST" and form.validate_on_submit():
-        mapped: dict[str, list[str]]
+    if request.method != "POST" or "add" in request.form:
+        return _render(form, None)
+    data = _check(form, {"slug": (form.slug.data or "").strip(), "service": form.service.data})
+    if data is not None:
         try:
-            record = apply_form({"slug": form.slug.data.strip(), "service": form.service.data}, form)
-            data = activity_schema.load(record)
             created = service.create_activity(session, data=data, actor=current_actor(), rules=_rule_mode())
+        except service.RetentionRunNeeded:
+            _failed(form, {}, _retention_run_needed())
+        except (ValidationFailed, Conflict) as err:  # the slug is taken, or an unknown organisation
+            _failed(form, err.fields, err.message)
+        else:
             flash(_("Activity recorded as version 1."))
             change = service.pending_for(session, slug=created.slug)
             if change is not None:
                 flash(_rule_change_waits(change.id))
             return redirect(url_for("officer.activity", slug=created.slug))
-        except DetailsError as err:
-            mapped = {"details": [str(err)]}
-        except service.RetentionRunNeeded:
-            session.rollback()
-            mapped = {"_record": [_retention_run_needed()]}
-        except ValidationError as err:
-            mapped = errors_to_fields(err.messages)
-            mapped.update({k: [str(v) for v in err.messages[k]] for k in ("slug",) if k in err.messages})
-        except (ValidationFailed, Conflict) as err:  # the slug is taken, or an unknown organisation
-            session.rollback()  # the page is drawn again from this session: leave the failed write
-            mapped = errors_to_fields(err.fields)
-            mapped.update({k: list(v) for k, v in err.fields.items() if k == "slug"})
-            mapped = mapped or {"_record": [err.message]}
-        record_errors = _show_errors(form, mapped)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "ropa/edit.html", form=form, a=None, record_errors=record_errors, lang=_lang()
-    ), status
+    return _render(form, None)
 
 
 @bp.route("/activities/<slug>/edit", methods=["GET", "POST"])
@@ -155,42 +171,32 @@ def edit_activity(slug: str) -> Any:
     """Edit every field of an activity; every save keeps the prior version."""
     session = get_session()
     current = service.activity_view(session, slug=slug)
-    form = ActivityForm(data={**form_values(current.record), "version": current.version})
-    record_errors: list[str] = []
-    if request.method == "POST" and form.validate_on_submit():
-        mapped: dict[str, list[str]]
+    form = _activity_form(ActivityForm, current.record, version=current.version)
+    if request.method != "POST" or "add" in request.form:
+        return _render(form, current)
+    data = _check(form, current.record)
+    if data is not None:
+        # the version the officer loaded (an int when the post left the hidden field out)
+        version = str(form.version.data or "")
         try:
-            data = activity_schema.load(apply_form(current.record, form))
-            # the version the officer loaded (an int when the post left the hidden field out)
-            version = str(form.version.data or "")
-            expected = int(version) if version.isdigit() else None
             __, changed, change = service.update_activity(
                 session,
                 slug=slug,
                 data=data,
                 actor=current_actor(),
-                expected_version=expected,
+                expected_version=int(version) if version.isdigit() else None,
                 rules=_rule_mode(),
             )
+        except service.RetentionRunNeeded:
+            _failed(form, {}, _retention_run_needed())
+        except ValidationFailed as err:
+            _failed(form, err.fields, err.message)
+        else:
             flash(_("Saved as a new version.") if changed else _("Nothing changed."))
             if change is not None:
                 flash(_rule_change_waits(change.id))
             return redirect(url_for("officer.activity", slug=slug))
-        except DetailsError as err:
-            mapped = {"details": [str(err)]}
-        except ValidationError as err:
-            mapped = errors_to_fields(err.messages)
-        except service.RetentionRunNeeded:
-            session.rollback()
-            mapped = {"_record": [_retention_run_needed()]}
-        except ValidationFailed as err:
-            session.rollback()  # the page is drawn again from this session: leave the failed write
-            mapped = errors_to_fields(err.fields) or {"_record": [err.message]}
-        record_errors = _show_errors(form, mapped)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "ropa/edit.html", form=form, a=current, record_errors=record_errors, lang=_lang()
-    ), status
+    return _render(form, current)
 
 
 @bp.get("/activities/<slug>/versions")

@@ -4,34 +4,25 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
-import yaml
 from pypdf import PdfReader
-from tests_support import csrf_token
+from tests_support import csrf_token, form_fields
 
 
-def _edit_form(client, slug: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return _form_fields(client.get(f"/officer/activities/{slug}/edit").get_data(as_text=True))
+def _edit_form(client, slug: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return form_fields(client.get(f"/officer/activities/{slug}/edit").get_data(as_text=True))
 
 
-def _form_fields(html: str) -> dict[str, str]:
-    data = dict.fromkeys(re.findall(r'<input[^>]*?name="([^"]+)"', html), "")
-    data.update(re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', html))
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\s*(.*?)</textarea>', html, re.S):
-        data[name] = (
-            body.replace("&#39;", "'")
-            .replace("&#34;", '"')
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-        )
-    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', options)
-        first = re.search(r'<option[^>]*value="([^"]*)"', options)  # what a browser submits
-        data[name] = next(g for g in chosen.groups() if g is not None) if chosen else first.group(1)
-    data.pop("dpia_required", None)
-    return data
+def _form_fields(html: str) -> dict[str, Any]:
+    return form_fields(html)
+
+
+def _blank_row(form: dict[str, Any], rows: str) -> str:
+    """The prefix of the list's blank row (the form always draws one after the last)."""
+    indices = {int(m.group(1)) for k in form if (m := re.match(rf"{rows}-(\d+)-", k))}
+    return f"{rows}-{max(indices)}-"
 
 
 def test_the_activity_list_filters_by_legal_basis_and_status(client, login) -> None:  # type: ignore[no-untyped-def]
@@ -82,8 +73,8 @@ def test_editing_keeps_the_old_version_and_shows_the_diff(client, login) -> None
     [
         ("legal_basis", "6(1)(a)", "consent purpose"),
         ("retention_period", "30 days", "whole number of days, weeks, months or years"),
-        ("name_nb", "", "Must not be empty"),
-        ("review_date", "31.12.2026", "Not a valid date"),
+        ("name_nb", "", "Fill this in"),
+        ("review_date", "31.12.2026", "Give a real date as year-month-day"),
     ],
 )
 def test_the_edit_form_shows_validation_messages_and_saves_nothing(
@@ -100,20 +91,27 @@ def test_the_edit_form_shows_validation_messages_and_saves_nothing(
     )
 
 
-def test_the_details_box_edits_processors_and_lists(client, login) -> None:  # type: ignore[no-untyped-def]
+def test_the_rows_edit_processors_and_lists(client, login) -> None:  # type: ignore[no-untyped-def]
     login("officer")
     form = _edit_form(client, "support")
-    details = yaml.safe_load(form["details"])
-    assert details["controller"] == "helsedir" and details["purposes"]
-    details["processors"].append({"organisation": "nhn", "role": "processor", "agreement_ref": "DBA 2026/17"})
-    details["recipients"] = [{"nb": "Fylkesmannen", "en": "The county governor"}]
-    form["details"] = yaml.safe_dump(details, allow_unicode=True)
+    assert form["controller"] == "helsedir" and form["purposes-0-nb"]
+    row = _blank_row(form, "processors")
+    form.update(
+        {f"{row}organisation": "nhn", f"{row}role": "processor", f"{row}agreement_ref": "DBA 2026/17"}
+    )
+    form[f"{row}agreed_on"] = "2026-03-01"
+    row = _blank_row(form, "recipients")
+    form.update({f"{row}nb": "Statsforvalteren", f"{row}en": "The county governor"})
     response = client.post("/officer/activities/support/edit?lang=en", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
     record = client.get("/api/v1/activities/support", headers=_session_json()).get_json()
-    assert {"organisation": "nhn", "role": "processor", "agreement_ref": "DBA 2026/17"}.items() <= (
-        record["processors"][-1].items()
-    )
+    assert {
+        "organisation": "nhn",
+        "role": "processor",
+        "agreement_ref": "DBA 2026/17",
+        "agreed_on": "2026-03-01",
+    }.items() <= record["processors"][-1].items()
+    assert record["recipients"][-1] == {"nb": "Statsforvalteren", "en": "The county governor"}
     history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
     assert "DBA 2026/17" in history and "The county governor" in history
 
@@ -122,32 +120,44 @@ def _session_json() -> dict[str, str]:
     return {"Accept": "application/json"}
 
 
+def _no_purposes(form: dict[str, Any]) -> None:
+    for key in [k for k in form if k.startswith("purposes-")]:
+        form[key] = ""
+
+
+def _bad_processor_role(form: dict[str, Any]) -> None:
+    row = _blank_row(form, "processors")
+    form.update({f"{row}organisation": "nhn", f"{row}role": "owner", f"{row}agreement_ref": "x"})
+
+
 @pytest.mark.parametrize(
-    ("details", "message"),
+    ("change", "field", "message"),
     [
-        ("purposes: [unclosed", "Not valid YAML (line 1"),
-        ("- just a list", "a YAML mapping"),
-        ("controler: helsedir", "Unknown field(s): controler"),
-        ("controller: helsedir\npurposes: []", "purposes: Give at least one."),
+        (_no_purposes, "purposes-0-nb", "Give at least one."),
+        (_bad_processor_role, "-role", "Choose one from the list."),
+        (lambda form: form.update(controller="nobody"), "controller", "Choose one from the list."),
         (
-            "controller: helsedir\nprocessors: [{organisation: ehelse, role: owner, agreement_ref: x}]",
-            "processors: [0].role",
+            lambda form: form.update(retention_rules="- [unclosed"),
+            "retention_rules",
+            "cannot be read near line 1",
         ),
-        ("controller: nobody", "Unknown organisation &#39;nobody&#39;"),
+        (
+            lambda form: form.update(retention_rules="just: one"),
+            "retention_rules",
+            "as a list, one rule per entry",
+        ),
     ],
 )
-def test_the_details_box_refuses_bad_input_and_saves_nothing(client, login, details, message) -> None:  # type: ignore[no-untyped-def]
+def test_the_edit_form_refuses_bad_rows_and_saves_nothing(client, login, change, field, message) -> None:  # type: ignore[no-untyped-def]
     login("officer")
     form = _edit_form(client, "support")
-    current = yaml.safe_load(form["details"])
-    bad = yaml.safe_load(details) if "unclosed" not in details else None
-    if isinstance(bad, dict):  # change only the named fields; keep the rest valid
-        form["details"] = yaml.safe_dump({**current, **bad}, allow_unicode=True)
-    else:
-        form["details"] = details
+    change(form)
     response = client.post("/officer/activities/support/edit?lang=en", data=form)
+    html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
+    linked = re.search(rf'<li><a href="#([^"]*{field})">[^<]*{re.escape(message)}[^<]*</a>', html)
+    assert linked, html[html.find("error-summary") :][:800]
+    assert f'id="{linked.group(1)}-error"' in html
     history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
     assert "Version 2" not in history
 
@@ -158,32 +168,41 @@ def test_an_officer_records_a_new_activity(client, login) -> None:  # type: igno
     form = _form_fields(html)
     assert "slug" in form and form["service"] == "helsedata"
     form.update(
-        slug="webinars",
-        name_nb="Webinarer",
-        name_en="Webinars",
-        description_nb="Påmelding til webinarer.",
-        description_en="Sign-up for webinars.",
-        national_basis_nb="Helseregisterloven § 5",
-        national_basis_en="Health Registry Act § 5",
-        retention_text_nb="Slettes etter 90 dager.",
-        retention_text_en="Deleted after 90 days.",
-        retention_period="P90D",
-        details=yaml.safe_dump(
-            {
-                "controller": "helsedir",
-                "purposes": [{"nb": "Gjennomføre webinarer", "en": "Run webinars"}],
-                "data_subjects": [{"nb": "Deltakere", "en": "Participants"}],
-                "data_categories": [{"key": "contact", "name": {"nb": "Kontakt", "en": "Contact"}}],
-                "security_measures": [{"nb": "Tilgangsstyring", "en": "Access control"}],
-            },
-            allow_unicode=True,
-        ),
+        {
+            "slug": "webinars",
+            "name_nb": "Webinarer",
+            "name_en": "Webinars",
+            "description_nb": "Påmelding til webinarer.",
+            "description_en": "Sign-up for webinars.",
+            "national_basis_nb": "Helseregisterloven § 5",
+            "national_basis_en": "Health Registry Act § 5",
+            "retention_text_nb": "Slettes etter 90 dager.",
+            "retention_text_en": "Deleted after 90 days.",
+            "retention_period": "P90D",
+            "controller": "helsedir",
+            "purposes-0-nb": "Gjennomføre webinarer",
+            "purposes-0-en": "Run webinars",
+            "data_subjects-0-nb": "Deltakere",
+            "data_subjects-0-en": "Participants",
+            "data_categories-0-name_nb": "Kontaktopplysninger",
+            "data_categories-0-name_en": "Contact details",
+            "security_measures-0-nb": "Tilgangsstyring",
+            "security_measures-0-en": "Access control",
+        }
     )
     response = client.post("/officer/activities/new?lang=en", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.headers["Location"].endswith("/officer/activities/webinars")
     detail = client.get("/officer/activities/webinars?lang=en").get_data(as_text=True)
     assert "Run webinars" in detail and "Access control" in detail
+    record = client.get("/api/v1/activities/webinars", headers=_session_json()).get_json()
+    assert record["data_categories"] == [
+        {
+            "key": "contact_details",
+            "name": {"nb": "Kontaktopplysninger", "en": "Contact details"},
+            "special": False,
+        }
+    ]
     again = client.post("/officer/activities/new?lang=en", data=form)
     assert again.status_code == 422 and "Already in use." in again.get_data(as_text=True)
 
@@ -280,7 +299,7 @@ def test_the_retention_period_is_a_number_and_a_unit_in_the_readers_words(client
 
 
 def test_a_stored_period_is_shown_in_one_unit_where_it_can_be() -> None:
-    from privacy_service.ropa.forms import _one_unit
+    from privacy_service.ropa.form_fields import _one_unit
 
     assert _one_unit("P25Y") == ("25", "Y") and _one_unit("P1Y6M") == ("18", "M")
     assert _one_unit("P2W3D") == ("17", "D") and _one_unit("P30D") == ("30", "D")
