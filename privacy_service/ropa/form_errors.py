@@ -22,7 +22,8 @@ _WORDS = {
     "Field may not be null.": _l("Fill this in."),
     "Not a valid string.": _l("Fill this in."),
     "Give a text.": _l("Fill this in."),
-    "Must not be empty, and at most 5000 characters.": _l("Fill this in, in at most 5,000 characters."),
+    # the form's own length checks speak first: here it is the empty field
+    "Must not be empty, and at most 5000 characters.": _l("Fill this in."),
     "Give the text in both Norwegian (nb) and English (en).": _l(
         "Give the text in both Norwegian and English."
     ),

@@ -32,7 +32,8 @@ def _one_unit(period: str | None) -> tuple[str, str] | None:
     for amount, unit in ((years, "Y"), (months, "M"), (weeks, "W"), (days, "D")):
         if amount:
             return str(amount), unit
-    return None
+    # none at all (P0M, refused on the form): shown again as typed, so the officer corrects the number
+    return next((("0", unit) for group, unit in zip(match.groups(), "YMWD", strict=True) if group), None)
 
 
 class PeriodWidget:
