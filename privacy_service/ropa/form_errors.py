@@ -74,6 +74,12 @@ _WORDS = {
         "interest (Art. 22(4))."
     ),
     "Only an anonymise rule keeps columns.": _l("Only an anonymising rule keeps columns."),
+    "Say in note who reviewed the free text, and when.": _l(
+        "Say in the note who reviewed the free text, and when."
+    ),
+    "String does not match expected pattern.": _l(
+        "Use letters, digits and underscores only, starting with a letter (the name in the database)."
+    ),
 }
 _CHOOSE = _l("Choose one from the list.")
 _EMPTY = {"Missing data for required field.", "Field may not be null.", "Not a valid string.", "Give a text."}
@@ -93,6 +99,10 @@ def worded(message: str, field: Any = None) -> str:
         return str(_CHOOSE)
     if _ORGANISATION.search(message):
         return _("Choose an organisation the activity names.")
+    if message.startswith("Not a crontab schedule"):
+        return _(
+            "Give the time as five fields: minute, hour, day, month and weekday, for example 30 2 * * *."
+        )
     long = _LONG.match(message)
     if long:
         return _("Fill this in, in at most %(count)s characters.", count=long.group(1))

@@ -6,9 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
 from flask_babel import LazyString, get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -154,11 +152,7 @@ class ActivityForm(FlaskForm):
     disposal_decision = SelectField(_l("Disposal decision (Noark 5)"), choices=_choose(DISPOSAL_WORDS))
     disposal_period = PeriodField(_l("Preservation period"), validators=[Optional(), a_period])
     disposal_authority = StringField(_l("Disposal authority"), validators=[Optional(), Length(max=500)])
-    retention_rules = TextAreaField(
-        _l("Machine deletion rules (advanced: written as in the policy files)"),
-        validators=[Length(max=100_000)],
-        render_kw={"rows": 8, "spellcheck": "false", "class": "code"},
-    )
+    retention_rules = _rows("retention_rules")
     security_measures = _rows("security_measures")
     systems = _rows("systems")
 
@@ -385,30 +379,7 @@ def form_values(record: Mapping[str, Any]) -> dict[str, Any]:
     for name, (many, one) in CHECKBOX_LISTS.items():
         listed = list(record.get(many) or [])
         values[name] = listed[1:] if one and listed and listed[0] == record.get(one) else listed
-    rules = _get(record, ("retention", "rules"))
-    values["retention_rules"] = (
-        yaml.safe_dump(rules, allow_unicode=True, sort_keys=False, width=100) if rules else ""
-    )
     return values
-
-
-class DetailsError(ValueError):
-    """The advanced box is not a YAML list of rules."""
-
-
-def parse_rules(text: str) -> list[Any]:
-    """Read the machine rules box; raise DetailsError with a message an officer can act on."""
-    try:
-        parsed = yaml.safe_load(text or "") or []
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise DetailsError(
-            _("The rules cannot be read near line %(line)s; write them as in the policy files.",
-              line=mark.line + 1 if mark is not None else 1)
-        ) from err  # fmt: skip
-    if not isinstance(parsed, list) or not all(isinstance(rule, dict) for rule in parsed):
-        raise DetailsError(_("Write the rules as a list, one rule per entry, as in the policy files."))
-    return parsed
 
 
 def _put(record: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -451,10 +422,8 @@ def _write_rows(out: dict[str, Any], form: ActivityForm) -> dict[str, list[int]]
 
 
 def apply_form(record: Mapping[str, Any], form: ActivityForm) -> dict[str, Any]:
-    """Return a copy of the record with the form's values written in.
-
-    The rows each item came from are kept in form.row_map; rules that cannot be read are said on their field
-    (the record keeps those in force)."""
+    """Return a copy of the record with the form's values written in; form.row_map keeps which row each
+    item of a list came from."""
     out = copy.deepcopy(record)
     for name, path in FIELD_PATHS.items():
         value = form[name].data
@@ -476,8 +445,4 @@ def apply_form(record: Mapping[str, Any], form: ActivityForm) -> dict[str, Any]:
         parent = _get(out, group[:-1]) if len(group) > 1 else out
         if isinstance(parent, dict) and _blank(parent.get(group[-1])):
             parent[group[-1]] = None
-    try:
-        _put(out, ("retention", "rules"), parse_rules(form.retention_rules.data))
-    except DetailsError as err:  # said on its field; the rest of the form is still checked in the same pass
-        form.retention_rules.errors = [*form.retention_rules.errors, str(err)]
     return out

@@ -114,7 +114,7 @@ def _check(form: ActivityForm, record: dict[str, Any]) -> dict[str, Any] | None:
     except ValidationError as err:
         form.record_errors = errors_to_fields(err.messages, form, _paths(form))
         return None
-    return data if valid and not form.retention_rules.errors else None
+    return data if valid else None
 
 
 def _failed(form: ActivityForm, fields: dict[str, Any], message: str) -> None:

@@ -137,14 +137,14 @@ def _bad_processor_role(form: dict[str, Any]) -> None:
         (_bad_processor_role, "-role", "Choose one from the list."),
         (lambda form: form.update(controller="nobody"), "controller", "Choose one from the list."),
         (
-            lambda form: form.update(retention_rules="- [unclosed"),
-            "retention_rules",
-            "cannot be read near line 1",
+            lambda form: form.update({"retention_rules-0-table": ""}),
+            "retention_rules-0-table",
+            "Fill this in.",
         ),
         (
-            lambda form: form.update(retention_rules="just: one"),
-            "retention_rules",
-            "as a list, one rule per entry",
+            lambda form: form.update({"retention_rules-0-schedule": "every night"}),
+            "retention_rules-0-schedule",
+            "minute, hour, day, month and weekday",
         ),
     ],
 )
