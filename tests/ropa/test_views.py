@@ -158,6 +158,8 @@ def test_the_edit_form_refuses_bad_rows_and_saves_nothing(client, login, change,
     linked = re.search(rf'<li><a href="#([^"]*{field})">[^<]*{re.escape(message)}[^<]*</a>', html)
     assert linked, html[html.find("error-summary") :][:800]
     assert f'id="{linked.group(1)}-error"' in html
+    field_id = linked.group(1)
+    assert re.search(rf'aria-describedby="{field_id}-error" aria-invalid="true"[^>]* id="{field_id}"', html)
     history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
     assert "Version 2" not in history
 
