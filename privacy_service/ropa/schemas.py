@@ -436,7 +436,8 @@ class ActivitySchema(StrictSchema):
                 data = {**data, one: listed[0]}
         return data
 
-    @validates_schema
+    # Run beside the field errors, not after them: the officer's form lists every mistake in one pass.
+    @validates_schema(skip_on_field_errors=False)
     def _legal_rules(self, data: dict, **_: Any) -> None:
         errors: dict[str, list[str]] = {}
         bases = [data.get("legal_basis"), *(data.get("legal_bases") or [])]

@@ -129,3 +129,19 @@ def test_the_schemas_nested_paths_land_on_the_row_fields_in_words(app) -> None: 
         "retention_rules-0-table": "Maskinelle sletteregler 1: Tabell: Bruk bare bokstaver, sifre og "
         "understrek, og begynn med en bokstav (navnet i databasen).",
     }
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_a_rule_across_fields_is_said_in_the_same_pass_as_a_field_mistake(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    form = _edit(client, "support")
+    assert form["art9_condition"] == ""
+    form.update({"purposes-0-nb": "", "data_categories-0-special": "y", "review_date": "2027-02-30"})
+    response = client.post("/officer/activities/support/edit?lang=nb", data=form)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Skjemaet har 3 feil" in html
+    assert '<a href="#purposes-0-nb">Formål 1: Norsk: Fyll ut dette feltet.</a>' in html
+    assert '<a href="#art9_condition">' in html and "velg unntaket etter art. 9 nr. 2" in html
+    assert '<a href="#review_date">Dato for gjennomgang: Oppgi en gyldig dato' in html
+    assert _versions(client, "support") == 1
