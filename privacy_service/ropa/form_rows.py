@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Form, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from privacy_service.ropa.form_fields import PeriodField, a_period
-from privacy_service.ropa.rules import DEFAULT_SCHEDULE, PROCESSOR_ROLES, RULE_ACTIONS, SAFEGUARDS
+from privacy_service.ropa.form_rules import RuleRow, rule_item, rule_row
+from privacy_service.ropa.rules import PROCESSOR_ROLES, SAFEGUARDS
 
 PROCESSOR_ROLE_WORDS = {"processor": _l("Processor"), "sub_processor": _l("Sub-processor")}
 SAFEGUARD_WORDS = {
@@ -27,11 +27,6 @@ SAFEGUARD_WORDS = {
     "bcr": _l("Binding corporate rules (Art. 47)"),
     "derogation": _l("Derogation for a specific situation (Art. 49)"),
     "none": _l("No safeguard"),
-}
-RULE_ACTION_WORDS = {
-    "delete": _l("Delete the rows"),
-    "anonymise": _l("Anonymise the rows"),
-    "deposit": _l("Deposit with the archive, then delete"),
 }
 EN = {"lang": "en"}  # English text fields say so, for screen readers
 
@@ -116,40 +111,6 @@ class ResponsibilityRow(Form):
 class SystemRow(Form):
     name = StringField(_l("System"), validators=[Length(max=300)])
     location = StringField(_l("Where the data is stored"), validators=[Length(max=300)])
-    remove = _remove()
-
-
-def _column(label: Any) -> StringField:
-    return StringField(label, validators=[Length(max=100)], render_kw={"spellcheck": "false"})
-
-
-def _columns(label: Any) -> StringField:
-    return StringField(label, validators=[Length(max=2000)], render_kw={"spellcheck": "false"})
-
-
-class RuleRow(Form):
-    """A machine retention rule: what the retention runner does to one mapped table, and when."""
-
-    system = _column(_l("Data system"))
-    table = _column(_l("Table"))
-    period = PeriodField(_l("Kept for"), validators=[a_period])
-    anchor = _column(_l("Counted from the column (empty: the table's own)"))
-    anchor_fallback = _column(_l("Counted from this column when that one is empty"))
-    action = SelectField(
-        _l("Then"),
-        choices=[SelectChoice(a, RULE_ACTION_WORDS[a]) for a in RULE_ACTIONS],
-        validate_choice=False,
-    )
-    mask_columns = _columns(_l("Columns to blank when anonymising (separated by commas)"))
-    keep_columns = _columns(_l("Columns kept as they are when anonymising (separated by commas)"))
-    coarsen = _columns(_l("Times kept only to the month when anonymising (separated by commas)"))
-    reviewed_free_text = _columns(_l("Free-text columns an officer reviewed and keeps (separated by commas)"))
-    schedule = StringField(
-        _l("Runs at (minute hour day month weekday)"),
-        validators=[Length(max=100)],
-        render_kw={"spellcheck": "false"},
-    )
-    note = StringField(_l("Note"), validators=[Length(max=2000)])
     remove = _remove()
 
 
@@ -280,36 +241,6 @@ def _system_item(row: dict[str, Any]) -> dict[str, Any]:
     return {"name": _text(row.get("name")) or None, "location": _text(row.get("location")) or None}
 
 
-def _split(text: Any) -> list[str]:
-    return [part.strip() for part in str(text or "").split(",") if part.strip()]
-
-
-def _rule_row(rule: dict[str, Any]) -> dict[str, Any]:
-    row = {k: _text(rule.get(k)) for k in ("system", "table", "period", "anchor", "anchor_fallback", "note")}
-    lists = {k: ", ".join(rule.get(k) or []) for k in ("mask_columns", "keep_columns", "reviewed_free_text")}
-    return {
-        **row,
-        **lists,
-        "action": rule.get("action") or "delete",
-        "coarsen": ", ".join(rule.get("coarsen") or {}),
-        "schedule": rule.get("schedule") or DEFAULT_SCHEDULE,
-    }
-
-
-def _rule_item(row: dict[str, Any]) -> dict[str, Any]:
-    texts = {k: _text(row.get(k)) or None for k in ("system", "table", "period", "anchor", "anchor_fallback")}
-    return {
-        **texts,
-        "action": row.get("action") or None,
-        "mask_columns": _split(row.get("mask_columns")),
-        "keep_columns": _split(row.get("keep_columns")),
-        "coarsen": dict.fromkeys(_split(row.get("coarsen")), "month"),
-        "reviewed_free_text": _split(row.get("reviewed_free_text")),
-        "schedule": _text(row.get("schedule")) or DEFAULT_SCHEDULE,
-        "note": _text(row.get("note")) or None,
-    }
-
-
 def _texts(name: str, title: Any) -> ListSpec:
     return ListSpec(name, (name,), TextRow, title, _pair, _text_item)
 
@@ -369,8 +300,8 @@ LISTS: tuple[ListSpec, ...] = (
         ("retention", "rules"),
         RuleRow,
         _l("Machine deletion rules"),
-        _rule_row,
-        _rule_item,
+        rule_row,
+        rule_item,
         blank_ignores=("remove", "action", "schedule"),
     ),
     _texts("security_measures", _l("Security measures")),
