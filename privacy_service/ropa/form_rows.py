@@ -98,6 +98,7 @@ class TransferRow(Form):
     details_en = TextAreaField(
         _l("Details (English)"), validators=[Length(max=5000)], render_kw={"rows": 2, **EN}
     )
+    plain = HiddenField()  # the texts an older record gave as one plain text, not in two languages
     remove = _remove()
 
 
@@ -180,13 +181,21 @@ def _category_item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_TRANSFER_TEXTS = ("country", "recipient", "details")
+
+
 def _transfer_item(row: dict[str, Any]) -> dict[str, Any]:
-    return {
+    item = {
         "country": _localised(row, "country_"),
         "recipient": _localised(row, "recipient_"),
         "safeguard": row.get("safeguard") or None,
         "details": _localised(row, "details_", optional=True),
     }
+    for key in str(row.get("plain") or "").split():
+        text = item.get(key)
+        if key in _TRANSFER_TEXTS and text and text["nb"] and text["nb"] == text["en"]:
+            item[key] = text["nb"]  # still one plain text: the record stays as it was
+    return item
 
 
 def _transfer_row(item: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +208,7 @@ def _transfer_row(item: dict[str, Any]) -> dict[str, Any]:
             if item.get("details") is None
             else _pair(item["details"], "details_")
         ),
+        "plain": " ".join(key for key in _TRANSFER_TEXTS if isinstance(item.get(key), str)),
     }
 
 
@@ -293,6 +303,7 @@ LISTS: tuple[ListSpec, ...] = (
         _l("Transfers to third countries"),
         _transfer_row,
         _transfer_item,
+        blank_ignores=("remove", "plain"),
         fields={"country": "country_nb", "recipient": "recipient_nb", "details": "details_nb"},
     ),
     ListSpec(

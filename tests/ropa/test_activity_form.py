@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests_support import form_fields
+from tests_support import bearer, form_fields
 
 SHIPPED = sorted(
     a["slug"]
@@ -145,3 +145,27 @@ def test_a_rule_across_fields_is_said_in_the_same_pass_as_a_field_mistake(client
     assert '<a href="#art9_condition">' in html and "velg unntaket etter art. 9 nr. 2" in html
     assert '<a href="#review_date">Dato for gjennomgang: Oppgi en gyldig dato' in html
     assert _versions(client, "support") == 1
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_a_transfer_given_as_one_plain_text_stays_so_when_posted_back(client, login, make_key) -> None:  # type: ignore[no-untyped-def]
+    writer = bearer(make_key("registry:read", "registry:write"))
+    current = client.get("/api/v1/activities/support", headers=writer).get_json()
+    record = {
+        k: v
+        for k, v in current.items()
+        if k not in ("version", "created_at", "updated_at", "updated_by", "rights")
+    }
+    record["transfers"] = [{"country": "USA", "recipient": "Acme Inc.", "safeguard": "scc", "details": None}]
+    assert client.put("/api/v1/activities/support", json=record, headers=writer).get_json()["version"] == 2
+    login("officer")
+    form = _edit(client, "support")
+    assert form["transfers-0-country_nb"] == form["transfers-0-country_en"] == "USA"
+    response = client.post("/officer/activities/support/edit?lang=en", data=form, follow_redirects=True)
+    assert "Nothing changed." in response.get_data(as_text=True)
+    form["transfers-0-country_en"] = "United States"  # given in two languages now: stored as two
+    client.post("/officer/activities/support/edit?lang=en", data=form)
+    saved = client.get("/api/v1/activities/support", headers=writer).get_json()
+    assert saved["version"] == 3
+    assert saved["transfers"][0]["country"] == {"nb": "USA", "en": "United States"}
+    assert saved["transfers"][0]["recipient"] == "Acme Inc."
