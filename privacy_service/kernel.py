@@ -14,6 +14,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from privacy_service.catalogue import ByCode, words
+
 # --- time ------------------------------------------------------------------------------------------------
 
 
@@ -34,29 +36,7 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 # --- legal bases and rights (GDPR Art. 6, 9, 15-22, 7(3)) ---------------------------------------------------
 
-LEGAL_BASES: dict[str, dict[str, str]] = {
-    "6(1)(a)": {
-        "en": "Consent (GDPR Art. 6(1)(a))",
-        "nb": "Samtykke (personvernforordningen art. 6 nr. 1 a)",
-    },
-    "6(1)(b)": {"en": "Contract (GDPR Art. 6(1)(b))", "nb": "Avtale (personvernforordningen art. 6 nr. 1 b)"},
-    "6(1)(c)": {
-        "en": "Legal obligation (GDPR Art. 6(1)(c))",
-        "nb": "Rettslig forpliktelse (personvernforordningen art. 6 nr. 1 c)",
-    },
-    "6(1)(d)": {
-        "en": "Vital interests (GDPR Art. 6(1)(d))",
-        "nb": "Vitale interesser (personvernforordningen art. 6 nr. 1 d)",
-    },
-    "6(1)(e)": {
-        "en": "Public task or official authority (GDPR Art. 6(1)(e))",
-        "nb": "Allmennhetens interesse eller offentlig myndighet (personvernforordningen art. 6 nr. 1 e)",
-    },
-    "6(1)(f)": {
-        "en": "Legitimate interests (GDPR Art. 6(1)(f))",
-        "nb": "Berettiget interesse (personvernforordningen art. 6 nr. 1 f)",
-    },
-}
+LEGAL_BASES = ByCode("legal_basis", ("6(1)(a)", "6(1)(b)", "6(1)(c)", "6(1)(d)", "6(1)(e)", "6(1)(f)"))
 
 ART9_CONDITIONS: dict[str, str] = {
     "9(2)(a)": "explicit consent",
@@ -112,34 +92,31 @@ def valid_national_id(number: str) -> bool:
 
 
 # Personal Data Act § 17: purposes under GDPR Art. 89 that limit some rights (the record's `art89_purposes`)
-ART89_PURPOSES: dict[str, dict[str, str]] = {
-    "archiving": {"en": "archiving in the public interest", "nb": "arkivformål i allmennhetens interesse"},
-    "research": {
-        "en": "scientific or historical research",
-        "nb": "vitenskapelige eller historiske forskningsformål",
-    },
-    "statistics": {"en": "statistics", "nb": "statistiske formål"},
-}
+ART89_PURPOSES = ByCode("art89", ("archiving", "research", "statistics"))
 PDA_17 = "Personal Data Act § 17"
-# The reasons below are stable sentences: the record PDF translates them by their text (ropa/pdf/labels.py).
-_EVERY = "Applies to every activity."
-_S17_ACCESS = (
-    "Applies; under the Personal Data Act § 17 the officer may refuse it where the processing serves only "
-    "archiving, research or statistics and giving access would take a disproportionate effort."
-)
-_S17_IMPAIR = (
-    "Applies; under the Personal Data Act § 17 the officer may refuse it where the processing serves only "
-    "archiving, research or statistics and the right would make the purpose impossible or seriously "
-    "impair it."
-)
-_PARTLY_CONSENT = (
-    "Part of the processing rests on consent: withdrawing it ends that part, not what rests on the other "
-    "legal bases."
-)
+# Why a right applies or not, as ids of the documents catalogue (`rights.reason.<id>`): the API gives the
+# English text, documents and letters the reader's language (right_reason in ropa/service.py).
+_EVERY = "every"
+_S17_ACCESS = "s17_access"
+_S17_IMPAIR = "s17_impair"
+_PARTLY_CONSENT = "partly_consent"
+REASON_IDS = (
+    "every", "erasure", "objection_applies", "objection_consent", "objection_only_e_f", "portable",
+    "portability_public_task", "portability_only_consent_contract", "consent", "no_consent", "partly_consent",
+    "s17_access", "s17_impair",
+)  # fmt: skip
 
 
 def _right(right: str, article: str, applies: bool, reason: str, limit: str | None = None) -> dict:
-    return {"right": right, "article": article, "applies": applies, "reason": reason, "limit": limit}
+    """One right as the API gives it: `reason` in English, `reason_id` to word it in another language."""
+    return {
+        "right": right,
+        "article": article,
+        "applies": applies,
+        "reason": words(f"rights.reason.{reason}", "en"),
+        "reason_id": reason,
+        "limit": limit,
+    }
 
 
 def _codes(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -160,16 +137,12 @@ def _basis_rights(basis: str, art9: tuple[str, ...], automated: bool) -> dict[st
         basis in ("6(1)(a)", "6(1)(b)") or (consent and basis in ("6(1)(d)", "6(1)(f)"))
     )
     return {
-        "objection": (objection, "The processing rests on Art. 6(1)(e) or (f)." if objection
-                      else "Consent-based: withdraw consent instead (Art. 7(3))." if basis == "6(1)(a)"
-                      else "Art. 21(1) covers only processing based on Art. 6(1)(e) or (f)."),
-        "portability": (portable,
-                        "Based on consent or contract and carried out by automated means." if portable
-                        else "Art. 20(3): does not apply to processing necessary for a public task."
-                        if basis == "6(1)(e)"
-                        else "Art. 20(1): applies only to processing based on consent or contract."),
-        "consent_withdrawal": (consent, "The processing rests on consent." if consent
-                               else "The processing does not rest on consent."),
+        "objection": (objection, "objection_applies" if objection
+                      else "objection_consent" if basis == "6(1)(a)" else "objection_only_e_f"),
+        "portability": (portable, "portable" if portable
+                        else "portability_public_task" if basis == "6(1)(e)"
+                        else "portability_only_consent_contract"),
+        "consent_withdrawal": (consent, "consent" if consent else "no_consent"),
     }  # fmt: skip
 
 
@@ -209,8 +182,7 @@ def rights_for(
     return [
         _right("access", "Art. 15", True, _S17_ACCESS if limited else _EVERY, s17),
         _right("rectification", "Art. 16", True, _S17_IMPAIR if limited else _EVERY, s17),
-        _right("erasure", "Art. 17", True,
-               "Applies unless an exception in Art. 17(3) covers the data (e.g. an archive duty)."),
+        _right("erasure", "Art. 17", True, "erasure"),
         _right("restriction", "Art. 18", True, _S17_IMPAIR if limited else _EVERY, s17),
         _right("objection", "Art. 21", objection[0],
                _S17_IMPAIR if limited and objection[0] else objection[1], s17 if objection[0] else None),

@@ -7,42 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from privacy_service.catalogue import ByLanguage
 from privacy_service.kernel import PERIOD_RE
 
 OSLO = "Europe/Oslo"
 
-_TEXTS = {
-    "en": {
-        "page": "Page {n} of {m}",
-        "generated": "Generated {at}",
-        "org_number": "Org. no.",
-        "email": "E-mail",
-        "phone": "Phone",
-        "address": "Address",
-        "website": "Website",
-        "dpo": "Data protection officer",
-        "yes": "Yes",
-        "no": "No",
-        "none": "–",
-        "contents": "Contents",
-        "not_stated": "not stated",
-    },
-    "nb": {
-        "page": "Side {n} av {m}",
-        "generated": "Generert {at}",
-        "org_number": "Org.nr.",
-        "email": "E-post",
-        "phone": "Telefon",
-        "address": "Adresse",
-        "website": "Nettsted",
-        "dpo": "Personvernombud",
-        "yes": "Ja",
-        "no": "Nei",
-        "none": "–",
-        "contents": "Innhold",
-        "not_stated": "ikke oppgitt",
-    },
-}
+_TEXTS = ByLanguage("doc")
 
 
 def text(key: str, lang: str) -> str:
@@ -69,10 +39,7 @@ def yes_no(value: Any, lang: str) -> str:
     return "" if value is None else text("yes" if value else "no", lang)
 
 
-_UNITS = {
-    "en": (("year", "years"), ("month", "months"), ("week", "weeks"), ("day", "days")),
-    "nb": (("år", "år"), ("måned", "måneder"), ("uke", "uker"), ("dag", "dager")),
-}
+_UNITS = ByLanguage("unit")
 
 
 def period_text(period: str | None, lang: str) -> str:

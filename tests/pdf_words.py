@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def vocabulary() -> frozenset[str]:
     """Every word the policies, the code and the translations could have written into a document."""
     sources = [*ROOT.glob("policies/**/*.yaml"), *ROOT.glob("privacy_service/**/*.py")]
-    sources.append(ROOT / "privacy_service/translations/nb/LC_MESSAGES/messages.po")
+    sources += ROOT.glob("privacy_service/translations/*/LC_MESSAGES/*.po")
     return frozenset(w for p in sources for w in re.findall(r"[\wæøåÆØÅ§().,:;/-]+", p.read_text()))
 
 

@@ -8,95 +8,18 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
+from privacy_service.catalogue import ByLanguage
 from privacy_service.documents import build_pdf, key_value_table, para
 from privacy_service.kernel import utcnow
 from privacy_service.wording import format_datetime
 
 DATATILSYNET = "Datatilsynet, www.datatilsynet.no"
 
-LABELS: dict[str, dict[str, str]] = {
-    "nb": {
-        "title_given": "Samtykkekvittering – samtykke gitt",
-        "title_withdrawn": "Samtykkekvittering – samtykke trukket tilbake",
-        "receipt": "Kvittering",
-        "receipt_id": "Kvitterings-ID",
-        "time": "Tidspunkt",
-        "subject": "Den registrerte",
-        "method": "Innhentet via",
-        "state": "Status",
-        "controllers": "Behandlingsansvarlig",
-        "org_number": "Organisasjonsnummer",
-        "contact": "Kontakt",
-        "address": "Adresse",
-        "phone": "Telefon",
-        "web": "Nettsted",
-        "service": "Tjeneste",
-        "purpose": "Formål",
-        "data": "Opplysninger",
-        "termination": "Lagring og sletting",
-        "third_party": "Utlevering til andre",
-        "sensitive": "Særlige kategorier",
-        "notice": "Samtykketekst",
-        "version": "versjon",
-        "policy": "Personvernerklæring",
-        "jurisdiction": "Jurisdiksjon",
-        "withdraw": "Slik trekker du samtykket",
-        "complain": "Du kan klage til Datatilsynet ({dt}) om du mener vi behandler opplysninger i strid med "
-        "personvernreglene.",
-        "yes": "Ja",
-        "no": "Nei",
-        "schema": "Format",
-    },
-    "en": {
-        "title_given": "Consent receipt – consent given",
-        "title_withdrawn": "Consent receipt – consent withdrawn",
-        "receipt": "Receipt",
-        "receipt_id": "Receipt id",
-        "time": "Time",
-        "subject": "Data subject",
-        "method": "Collected via",
-        "state": "Status",
-        "controllers": "Controller",
-        "org_number": "Organisation number",
-        "contact": "Contact",
-        "address": "Address",
-        "phone": "Phone",
-        "web": "Website",
-        "service": "Service",
-        "purpose": "Purpose",
-        "data": "Data",
-        "termination": "Retention and deletion",
-        "third_party": "Disclosed to others",
-        "sensitive": "Special categories",
-        "notice": "Consent text",
-        "version": "version",
-        "policy": "Privacy notice",
-        "jurisdiction": "Jurisdiction",
-        "withdraw": "How to withdraw",
-        "complain": "You may complain to the Norwegian Data Protection Authority ({dt}) if you believe we "
-        "process your data unlawfully.",
-        "yes": "Yes",
-        "no": "No",
-        "schema": "Format",
-    },
-}
+LABELS = ByLanguage("receipt")
 
 
 # The channel and the DPV status in words: the receipt keeps the codes in its JSON; a person reads the PDF.
-WORDS: dict[str, dict[str, str]] = {
-    "nb": {
-        "web": "nettskjema", "app": "app", "email": "e-post", "api": "en portal (maskin-til-maskin)",
-        "paper": "papirskjema", "phone": "telefon", "in_person": "personlig oppmøte",
-        "dpv:ConsentGiven": "samtykke gitt", "dpv:RenewedConsentGiven": "samtykke fornyet",
-        "dpv:ConsentWithdrawn": "samtykke trukket tilbake",
-    },
-    "en": {
-        "web": "web form", "app": "app", "email": "e-mail", "api": "a portal (machine to machine)",
-        "paper": "paper form", "phone": "phone", "in_person": "in person",
-        "dpv:ConsentGiven": "consent given", "dpv:RenewedConsentGiven": "consent renewed",
-        "dpv:ConsentWithdrawn": "consent withdrawn",
-    },
-}  # fmt: skip
+WORDS = ByLanguage("receipt_words")
 
 
 def _word(value: Any, lang: str) -> str:

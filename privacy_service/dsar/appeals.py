@@ -31,6 +31,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor
+from privacy_service.catalogue import ByLanguage
 from privacy_service.dsar import decisions, lifecycle
 from privacy_service.dsar.answer import Answer
 from privacy_service.dsar.deadlines import local_date, next_working_day
@@ -59,64 +60,7 @@ EVENTS = {  # the step's timeline event (visible to the subject: EVENT_LABELS wo
 }
 
 # The letter's words, by id (the subject's language only; article and section in brackets).
-TEXTS: dict[str, dict[str, str]] = {
-    "nb": {
-        "head": "Vedtak og klagerett",
-        "intro": "Avslaget gjelder et lovbestemt helseregister. Svaret vårt er derfor et enkeltvedtak etter "
-        "forvaltningsloven, og du kan klage på det.",
-        "registry": "Register",
-        "decision": "Vedtak",
-        "refused": "Kravet ditt er avslått",
-        "rules": "Reglene vedtaket bygger på",
-        "reasons": "Begrunnelse",
-        "appeal_head": "Slik klager du",
-        "body": "Klageinstans",
-        "deadline": "Klagefrist",
-        "deadline_value": "Tre uker fra den dagen du mottok dette brevet",
-        "send_to": "Send klagen til",
-        "appeal": "Du kan klage på vedtaket. Klagen avgjøres av {body} (forvaltningsloven § 28).",
-        "when": "Klagefristen er tre uker fra den dagen du mottok dette brevet (forvaltningsloven § 29).",
-        "where": "Send klagen til oss, {controller}. Vi går gjennom saken på nytt. Endrer vi ikke vedtaket "
-        "selv, sender vi klagen til {body}, som avgjør den (forvaltningsloven § 33).",
-        "what": "Klagen skal være skriftlig og undertegnet av deg eller en fullmektig. Skriv hvilket vedtak "
-        "du klager på (referanse {reference}), hvilken endring du ønsker, og gjerne hvorfor "
-        "(forvaltningsloven § 32).",
-        "documents": "Du har rett til å se dokumentene i saken (forvaltningsloven §§ 18 og 19).",
-        "late": "Kommer klagen for sent, kan den likevel bli behandlet hvis det er særlige grunner til det "
-        "(forvaltningsloven § 31).",
-        "and": " og ",
-    },
-    "en": {
-        "head": "Decision and right of appeal",
-        "intro": "The refusal concerns a statutory health registry. Our answer is therefore an individual "
-        "decision under the Public Administration Act, and you may appeal against it.",
-        "registry": "Registry",
-        "decision": "Decision",
-        "refused": "Your request is refused",
-        "rules": "The rules the decision rests on",
-        "reasons": "Reasons",
-        "appeal_head": "How to appeal",
-        "body": "Appeal body",
-        "deadline": "Time limit",
-        "deadline_value": "Three weeks from the day you received this letter",
-        "send_to": "Send the appeal to",
-        "appeal": "You may appeal against the decision. The appeal is decided by {body} (Public "
-        "Administration Act section 28).",
-        "when": "The time limit for appealing is three weeks from the day you received this letter (Public "
-        "Administration Act section 29).",
-        "where": "Send the appeal to us, {controller}. We review the case again. If we do not change the "
-        "decision ourselves, we send the appeal to {body}, who decides it (Public Administration Act "
-        "section 33).",
-        "what": "The appeal must be in writing and signed by you or someone authorised by you. Say which "
-        "decision you appeal against (reference {reference}), what change you want, and preferably why "
-        "(Public Administration Act section 32).",
-        "documents": "You have the right to see the documents in the case (Public Administration Act "
-        "sections 18 and 19).",
-        "late": "An appeal that arrives late may still be considered where there are special reasons (Public "
-        "Administration Act section 31).",
-        "and": " and ",
-    },
-}
+TEXTS = ByLanguage("appeal")
 
 
 class NotAppealable(Conflict):

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from privacy_service.audit import Actor
+from privacy_service.catalogue import ByCode, both_languages
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.errors import Conflict, ValidationFailed
@@ -116,45 +117,14 @@ GROUNDS: dict[str, dict[str, str]] = {
     },
 }
 # What a search by hand found: the words a letter uses for it.
-MANUAL_RESULTS: dict[str, dict[str, str]] = {
-    "found_handled": {
-        "nb": "Søkt manuelt: fant {n} registrering(er), og de er behandlet.",
-        "en": "Searched by hand: found {n} record(s), and they have been handled.",
-    },
-    "none_found": {
-        "nb": "Søkt manuelt: vi fant ingen opplysninger om deg.",
-        "en": "Searched by hand: we found no data about you.",
-    },
-    "sent_to_controller": {
-        "nb": "Sendt videre til {controller}, som er behandlingsansvarlig.",
-        "en": "Sent on to {controller}, the controller responsible.",
-    },
-}
+MANUAL_RESULTS = ByCode("manual_result", ("found_handled", "none_found", "sent_to_controller"))
 NEEDS_DECISION = ("pending", "partial", "not_checked")  # the right applies: the officer decides
-SUGGESTED_REFUSAL = {
-    "nb": "Behandlingen er en lovpålagt oppgave i allmennhetens interesse. Vi har vurdert grunnene du har "
-    "oppgitt, og har tvingende berettigede grunner for å fortsette behandlingen som går foran dine "
-    "interesser.",
-    "en": "The processing is a statutory task in the public interest. We have weighed the grounds you gave, "
-    "and compelling legitimate grounds for continuing the processing override your interests.",
-}
+SUGGESTED_REFUSAL = both_languages("suggested.refusal")
 
 # Rectification and erasure in NPR, KPR and IPLOS follow the Health Register Act § 25: the subject must give
 # reasons and document that its conditions are met (the Directorate's privacy statement).
-SUGGESTED_HRL_25 = {
-    "nb": "Opplysningene er registrert i {registry}, et lovpålagt helseregister. Krav om retting, sletting "
-    "eller protest i registeret er regulert i helseregisterloven § 25, og du må dokumentere at vilkårene der "
-    "er oppfylt. Det du har sendt oss, viser ikke det.",
-    "en": "The data is recorded in {registry}, a statutory health registry. Requests to correct, erase or "
-    "object in the registry are governed by the Health Register Act § 25, and you must document that its "
-    "conditions are met. What you sent us does not show that.",
-}
-SUGGESTED_TASK = {
-    "nb": "Vi sletter det vi ikke lenger trenger. Opplysningene som står igjen, trenger vi fortsatt for å "
-    "utføre den lovpålagte oppgaven, og de slettes når lagringstiden er ute.",
-    "en": "We erase what we no longer need. The data that remains is still needed to carry out our statutory "
-    "task, and it is erased when its retention period ends.",
-}
+SUGGESTED_HRL_25 = both_languages("suggested.hrl_25")
+SUGGESTED_TASK = both_languages("suggested.task")
 
 
 class UndecidedOutcomes(Conflict):

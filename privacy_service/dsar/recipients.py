@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor
+from privacy_service.catalogue import ByLanguage, words
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.errors import Conflict, ValidationFailed
@@ -87,12 +88,7 @@ def tell(session: Session, req: DsarRequest, outcome: DsarOutcome) -> list[str]:
 
 # What was done, in the words of the Art. 19 notice (bokmål first: the recipients are Norwegian bodies and
 # their processors; English below it for those who work in English).
-_DONE = {
-    "nb": {"erasure": "slettet", "rectification": "rettet", "restriction": "begrenset behandlingen av",
-           "objection": "stanset behandlingen av (protest etter art. 21)"},
-    "en": {"erasure": "erased", "rectification": "corrected", "restriction": "restricted the processing of",
-           "objection": "stopped processing (an objection under Art. 21)"},
-}  # fmt: skip
+_DONE = ByLanguage("recipients_done")
 
 
 def _mail(session: Session, req: DsarRequest, outcome: DsarOutcome, *, to: str) -> None:
@@ -101,19 +97,18 @@ def _mail(session: Session, req: DsarRequest, outcome: DsarOutcome, *, to: str) 
         name = ropa.activity_view(session, slug=outcome.activity).name
     except ropa.ActivityNotFound:
         name = {"nb": outcome.activity, "en": outcome.activity}
-    nb, en = _DONE["nb"].get(req.type, "endret"), _DONE["en"].get(req.type, "changed")
-    subject = f"Melding etter personvernforordningen art. 19 / Notice under GDPR Art. 19 ({req.reference})"
-    text = (
-        f"Etter personvernforordningen art. 19 melder vi at vi har {nb} personopplysninger om en registrert "
-        f"i behandlingen «{name.get('nb') or name.get('en')}» (vår referanse {req.reference}).\n\n"
-        "Gjør den samme endringen i opplysningene dere behandler for oss. Hvem endringen gjelder, får dere "
-        "fra personvernteamet gjennom den avtalte sikre kanalen: det sendes ikke på e-post.\n\n"
-        "---\n\n"
-        f"Under GDPR Art. 19 we tell you that we have {en} personal data about a data subject in the "
-        f"processing activity “{name.get('en') or name.get('nb')}” (our reference {req.reference}).\n\n"
-        "Apply the same change to the data you process on our behalf. The privacy team gives you the "
-        "identity of the data subject through the agreed secure channel: it is not sent by e-mail.\n"
-    )
+    parts = {
+        lang: words(
+            "mail.art19.body",
+            lang,
+            done=_DONE[lang].get(req.type) or words("mail.art19.changed", lang),
+            activity=name.get(lang) or name.get("en") or name.get("nb"),
+            reference=req.reference,
+        )
+        for lang in ("nb", "en")
+    }
+    subject = " / ".join(words("mail.art19.subject", lang, reference=req.reference) for lang in ("nb", "en"))
+    text = f"{parts['nb']}\n---\n\n{parts['en']}"
     notify.enqueue_email(session, event="dsar.art19", to=to, subject=subject, text=text)
 
 

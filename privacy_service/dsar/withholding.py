@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from privacy_service.audit import Actor
+from privacy_service.catalogue import ByLanguage
 from privacy_service.datamap import service as datamap
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.answer import DATA_RIGHTS, Answer, Withheld, discard_draft, withholdings_of
@@ -26,44 +27,7 @@ from privacy_service.wording import localised
 GROUNDS = ("art_15_4", "pdl_16_a", "pdl_16_b", "pdl_16_c", "pdl_16_d", "pdl_16_e", "pdl_16_f")
 MAX_ROWS = 1000  # row keys one withholding may list
 
-T: dict[str, dict[str, Any]] = {
-    "nb": {
-        "head": "Opplysninger vi holder tilbake",
-        "intro": "Noen av opplysningene om deg er holdt tilbake. De står ikke i dette brevet og ikke i den "
-        "vedlagte filen.",
-        "activity": "Behandling",
-        "data": "Opplysninger",
-        "records": "Antall registreringer",
-        "ground": "Grunnlag",
-        "reasons": "Begrunnelse",
-        "kinds": {
-            "table": "Alle opplysningene i én samling: {labels}",
-            "column": "{labels}",
-            "rows": "Hele registreringer med {labels}",
-        },
-        "other": "andre opplysninger om deg",
-        "partial": "Dette er et delvis avslag på henvendelsen din. Du kan klage på avslaget til Datatilsynet "
-        "(personvernforordningen art. 12 nr. 4); se «Klage» nedenfor.",
-    },
-    "en": {
-        "head": "Data we withhold",
-        "intro": "Some of the data about you has been withheld. It is neither in this letter nor in the "
-        "attached file.",
-        "activity": "Activity",
-        "data": "Data",
-        "records": "Number of records",
-        "ground": "Ground",
-        "reasons": "Reasons",
-        "kinds": {
-            "table": "All data in one collection: {labels}",
-            "column": "{labels}",
-            "rows": "Whole records holding {labels}",
-        },
-        "other": "other data about you",
-        "partial": "This is a partial refusal of your request. You may complain about it to the Norwegian "
-        "Data Protection Authority, Datatilsynet (GDPR Art. 12(4)); see “Complaints” below.",
-    },
-}
+T = ByLanguage("withheld")
 
 
 def _check_open(req: DsarRequest) -> None:

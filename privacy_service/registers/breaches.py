@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
+from privacy_service.catalogue import words
 from privacy_service.datamap import service as datamap
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
@@ -270,18 +271,20 @@ def _recipients(session: Session, breach: Breach, instance_path: Path) -> list[s
 
 
 def _mail(breach: Breach, texts: dict[str, str], controller: dict[str, Any]) -> tuple[str, str]:
-    subject = f"Brudd på personopplysningssikkerheten / Personal data breach ({breach.reference})"
+    """The notice to a subject (Art. 34), in bokmål and then in English: whom the breach touched is not known
+    to be one or the other, so both are in every mail."""
+    subject = " / ".join(
+        words("mail.breach.subject", lang, reference=breach.reference) for lang in ("nb", "en")
+    )
     dpo = controller.get("dpo") or {}
     # Art. 34(2) with 33(3)(b): whom the subject can ask, whatever the officer's text says
     reach = ", ".join(str(v) for v in (dpo.get("name"), dpo.get("email"), dpo.get("phone")) if v)
-    ask_nb = f"Har du spørsmål, kontakt {reach}.\n\n" if reach else ""
-    ask_en = f"If you have questions, contact {reach}.\n\n" if reach else ""
-    body = (
-        f"{texts['nb'].strip()}\n\n{ask_nb}Referanse: {breach.reference}\n\n"
-        "-- English --\n\n"
-        f"{texts['en'].strip()}\n\n{ask_en}Reference: {breach.reference}\n"
-    )
-    return subject, body
+    parts = {}
+    for lang in ("nb", "en"):
+        ask = words("mail.breach.ask", lang, reach=reach) + "\n\n" if reach else ""
+        where = words("mail.breach.reference", lang, reference=breach.reference)
+        parts[lang] = f"{texts[lang].strip()}\n\n{ask}{where}"
+    return subject, f"{parts['nb']}\n\n{words('mail.in_english', 'en')}\n\n{parts['en']}\n"
 
 
 def notify_subjects(

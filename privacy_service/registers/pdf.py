@@ -8,69 +8,13 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
+from privacy_service.catalogue import ByLanguage
 from privacy_service.documents import build_pdf, dpo_text, key_value_table, letterhead, para
 from privacy_service.kernel import utcnow
 from privacy_service.registers.labels import label
 from privacy_service.wording import format_datetime, localised, text
 
-LABELS = {
-    "nb": {
-        "title": "Melding om brudd på personopplysningssikkerheten",
-        "subtitle": "Til Datatilsynet, etter personvernforordningen artikkel 33",
-        "reference": "Vår referanse",
-        "authority_reference": "Datatilsynets referanse",
-        "a": "(a) Bruddets art",
-        "what": "Hva som skjedde",
-        "occurred": "Inntraff",
-        "unknown": "Ukjent",
-        "data_categories": "Kategorier av personopplysninger",
-        "subject_categories": "Kategorier av registrerte",
-        "approx_subjects": "Omtrentlig antall registrerte",
-        "approx_records": "Omtrentlig antall registreringer",
-        "activities": "Behandlinger som er berørt",
-        "b": "(b) Personvernombud og kontaktpunkt",
-        "controller": "Behandlingsansvarlig",
-        "c": "(c) Sannsynlige konsekvenser",
-        "d": "(d) Tiltak som er truffet eller foreslått",
-        "time": "Tidspunkter og frist",
-        "discovered": "Oppdaget",
-        "deadline": "Frist for melding (72 timer)",
-        "notified": "Meldt",
-        "not_yet": "Ikke meldt ennå",
-        "delay": "Grunner til forsinkelsen",
-        "risk": "Risikovurdering",
-        "risk_level": "Risiko",
-        "reasons": "Begrunnelse",
-    },
-    "en": {
-        "title": "Notification of a personal data breach",
-        "subtitle": "To Datatilsynet, under Article 33 of the General Data Protection Regulation",
-        "reference": "Our reference",
-        "authority_reference": "Datatilsynet's reference",
-        "a": "(a) Nature of the breach",
-        "what": "What happened",
-        "occurred": "Occurred",
-        "unknown": "Unknown",
-        "data_categories": "Categories of personal data",
-        "subject_categories": "Categories of data subjects",
-        "approx_subjects": "Approximate number of data subjects",
-        "approx_records": "Approximate number of records",
-        "activities": "Processing activities concerned",
-        "b": "(b) Data protection officer and contact point",
-        "controller": "Controller",
-        "c": "(c) Likely consequences",
-        "d": "(d) Measures taken or proposed",
-        "time": "Times and deadline",
-        "discovered": "Discovered",
-        "deadline": "Deadline for notification (72 hours)",
-        "notified": "Notified",
-        "not_yet": "Not notified yet",
-        "delay": "Reasons for the delay",
-        "risk": "Risk assessment",
-        "risk_level": "Risk",
-        "reasons": "Reasons",
-    },
-}
+LABELS = ByLanguage("breach_pdf")
 
 
 def render_notification_pdf(

@@ -9,52 +9,14 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
+from privacy_service.catalogue import ByLanguage
 from privacy_service.documents import build_pdf, key_value_table, letterhead, para
 from privacy_service.kernel import utcnow
 from privacy_service.registers.labels import label
 from privacy_service.ropa.texts import org_name, transfer_text
 from privacy_service.wording import localised
 
-LABELS = {
-    "nb": {
-        "title": "Protokoll over behandlingsaktiviteter utført som databehandler (art. 30 nr. 2)",
-        "subtitle": "Personvernforordningen artikkel 30 nr. 2",
-        "record": "Behandling",
-        "processor": "Databehandler",
-        "a": "(a) Behandlingsansvarlige vi behandler på vegne av",
-        "controllers": "Behandlingsansvarlige",
-        "agreement": "Databehandleravtale",
-        "agreement_date": "Inngått",
-        "dpo": "Databehandlerens personvernombud",
-        "b": "(b) Kategorier av behandling for hver behandlingsansvarlig",
-        "sub_processors": "Underdatabehandlere",
-        "c": "(c) Overføringer til tredjeland eller internasjonale organisasjoner",
-        "d": "(d) Generell beskrivelse av tekniske og organisatoriske sikkerhetstiltak (art. 32 nr. 1)",
-        "status": "Status",
-        "period": "Periode",
-        "none": "Ingen",
-        "empty": "Ingen behandlinger er registrert.",
-    },
-    "en": {
-        "title": "Record of processing activities carried out as a processor (Art. 30(2))",
-        "subtitle": "General Data Protection Regulation, Article 30(2)",
-        "record": "Processing",
-        "processor": "Processor",
-        "a": "(a) Controllers on whose behalf we act",
-        "controllers": "Controllers",
-        "agreement": "Data processing agreement",
-        "agreement_date": "Concluded",
-        "dpo": "The processor's data protection officer",
-        "b": "(b) Categories of processing carried out on behalf of each controller",
-        "sub_processors": "Sub-processors",
-        "c": "(c) Transfers to third countries or international organisations",
-        "d": "(d) General description of the technical and organisational security measures (Art. 32(1))",
-        "status": "Status",
-        "period": "Period",
-        "none": "None",
-        "empty": "No processing is recorded.",
-    },
-}
+LABELS = ByLanguage("processor_pdf")
 
 
 def render_protocol_pdf(

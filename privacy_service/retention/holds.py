@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
+from privacy_service.catalogue import ByCode
 from privacy_service.errors import Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.models import Hold
@@ -24,25 +25,7 @@ from privacy_service.retention.schemas import KINDS, SCOPES, scope_errors
 
 # What the subject reads about a hold when the hold gives no text of its own in her language. The basis is an
 # internal note (case numbers, parties, evidence) and never reaches a letter or a mail.
-STANDARD_PUBLIC_TEXT: dict[str, dict[str, str]] = {
-    "archive_law": {
-        "nb": "Arkivlova pålegger oss å bevare dem (personvernforordningen art. 17 nr. 3 bokstav b).",
-        "en": "The Archives Act requires us to preserve them (Art. 17(3)(b)).",
-    },
-    "legal": {
-        "nb": "De trengs for et rettskrav eller en rettssak "
-        "(personvernforordningen art. 17 nr. 3 bokstav e).",
-        "en": "They are needed for a legal claim or case (Art. 17(3)(e)).",
-    },
-    "request_pending": {
-        "nb": "De beholdes til en henvendelse fra deg om sletting er avgjort.",
-        "en": "They are kept until a request from you for erasure has been decided.",
-    },
-    "other": {
-        "nb": "Vi har plikt til å ta vare på dem (personvernforordningen art. 17 nr. 3).",
-        "en": "We are required to keep them (Art. 17(3)).",
-    },
-}
+STANDARD_PUBLIC_TEXT = ByCode("hold_public_text", ("archive_law", "legal", "request_pending", "other"))
 
 
 def public_text(kind: str, texts: dict[str, str] | None, lang: str) -> str:

@@ -8,106 +8,12 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
+from privacy_service.catalogue import ByLanguage
 from privacy_service.documents import build_pdf, data_table, key_value_table, para
 from privacy_service.kernel import utcnow
 from privacy_service.wording import format_datetime, period_text
 
-LABELS = {
-    "nb": {
-        "title": "Rapport fra lagringstidskjøring {id}",
-        "dry": "Prøvekjøring: ingenting ble endret.",
-        "run": "Kjøringen",
-        "started": "Startet",
-        "finished": "Ferdig",
-        "by": "Startet av",
-        "trigger": "Utløst av",
-        "status": "Status",
-        "as_of": "Lagringstid regnet fra",
-        "rules": "Regler",
-        "cols": ["Regel", "Tiltak", "Periode", "Frist", "Kandidater", "Utført", "Holdt", "Feilet", "Sek."],
-        "holds": "Rader holdt tilbake",
-        "hold_cols": ["Hold", "Type", "Grunnlag", "Regel", "Rader"],
-        "errors": "Feil",
-        "deposits": "Arkivuttrekk laget (radene beholdes til arkivets kvittering)",
-        "pending": "Avleveringer som venter på arkivets kvittering",
-        "pending_row": "Avlevering {id}: {table}, {rows} rader, laget {at}",
-        "chain": "Revisjonsloggen",
-        "chain_ok": "Hash-kjeden er intakt ({n} hendelser). Hver regel i kjøringen er logget som hendelse.",
-        "chain_bad": "Hash-kjeden er BRUTT ved hendelse {seq}: {reason}",
-        "none": "Ingen.",
-        "actions": {"delete": "slettet", "anonymise": "anonymisert", "deposit": "avlevert"},
-        "dry_actions": {
-            "delete": "ville slettet",
-            "anonymise": "ville anonymisert",
-            "deposit": "ville avlevert",
-        },
-        "dry_done": "Ville utført",
-        "triggers": {
-            "scheduler": "timeplanen",
-            "officer": "en saksbehandler",
-            "api": "API-et",
-            "cli": "kommandolinjen",
-            "rule_change": "prøvekjøring av en regelendring",
-        },
-        "statuses": {
-            "running": "kjører",
-            "completed": "fullført",
-            "failed": "feilet",
-            "interrupted": "avbrutt",
-        },
-        "kinds": {
-            "archive_law": "Arkivlova",
-            "legal": "Rettskrav eller sak",
-            "request_pending": "Henvendelse under behandling",
-            "other": "Annen plikt til å ta vare på",
-        },
-    },
-    "en": {
-        "title": "Retention run report {id}",
-        "dry": "Dry run: nothing was changed.",
-        "run": "The run",
-        "started": "Started",
-        "finished": "Finished",
-        "by": "Started by",
-        "trigger": "Triggered by",
-        "status": "Status",
-        "as_of": "Periods counted from",
-        "rules": "Rules",
-        "cols": ["Rule", "Action", "Period", "Cutoff", "Candidates", "Done", "Held", "Failed", "Sec."],
-        "holds": "Rows held back",
-        "hold_cols": ["Hold", "Kind", "Basis", "Rule", "Rows"],
-        "errors": "Errors",
-        "deposits": "Archive extracts made (rows kept until the archive's receipt)",
-        "pending": "Deposits waiting for the archive's receipt",
-        "pending_row": "Deposit {id}: {table}, {rows} rows, made {at}",
-        "chain": "Audit trail",
-        "chain_ok": "The hash chain is intact ({n} events). Each rule of the run is logged as an event.",
-        "chain_bad": "The hash chain is BROKEN at event {seq}: {reason}",
-        "none": "None.",
-        "actions": {"delete": "deleted", "anonymise": "anonymised", "deposit": "deposited"},
-        "dry_actions": {"delete": "would delete", "anonymise": "would anonymise", "deposit": "would deposit"},
-        "dry_done": "Would be done",
-        "triggers": {
-            "scheduler": "the schedule",
-            "officer": "an officer",
-            "api": "the API",
-            "cli": "the command line",
-            "rule_change": "trying a rule change",
-        },
-        "statuses": {
-            "running": "running",
-            "completed": "completed",
-            "failed": "failed",
-            "interrupted": "interrupted",
-        },
-        "kinds": {
-            "archive_law": "Archive law",
-            "legal": "Legal claim or case",
-            "request_pending": "A request is pending",
-            "other": "Other duty to keep",
-        },
-    },
-}
+LABELS = ByLanguage("retention_run")
 
 
 def render_run_pdf(

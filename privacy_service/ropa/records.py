@@ -41,8 +41,9 @@ class Right:
     )
     article: str  # "Art. 15" …
     applies: bool
-    reason: str
+    reason: str  # in English, as the API gives it
     limit: str | None = None  # a ground the officer may invoke against it (e.g. Personal Data Act § 17)
+    reason_id: str = ""  # the reason's id in the documents catalogue (rights.reason.<id>)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from privacy_service.ropa.models import (
     ServiceNotice,
 )
 from privacy_service.ropa.notice_cache import RenderCache, notice_etag
-from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
+from privacy_service.ropa.pdf.labels import RECORD_LABELS
 from privacy_service.ropa.records import (
     Activity,
     ActivityFilter,
@@ -87,7 +87,9 @@ from privacy_service.ropa.texts import (
     dpia_texts,
     lia_text,
     not_stated_text,
+    reason_texts,
     retention_rule_words,
+    right_reason_text,
     transfer_text,
 )
 from privacy_service.wording import org_number_text, period_text
@@ -160,11 +162,6 @@ class VersionConflict(Conflict):
 
     code = "version_conflict"
     status = 412
-
-
-def right_reason_text(reason: str, lang: str) -> str:
-    """A reason the rules give for a right, in the reader's language (the rules derive it in English)."""
-    return REASONS_NB.get(reason, reason) if lang == "nb" else reason
 
 
 def content_hash(data: dict[str, Any]) -> str:
@@ -587,7 +584,7 @@ def record_words(lang: str) -> dict[str, Any]:
     """Words for the record's codes (roles, statuses, rights and their reasons) in the language, as the record
     PDF prints them; the officer's record page uses the same."""
     words = dict(RECORD_LABELS.get(lang, RECORD_LABELS["en"]))
-    words["reasons"] = REASONS_NB if lang == "nb" else {}
+    words["reasons"] = reason_texts(lang)
     return words
 
 

@@ -9,60 +9,33 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from privacy_service.kernel import ART89_PURPOSES, LEGAL_BASES, record_bases
+from privacy_service.catalogue import ByCode, ByLanguage, both_languages, words
+from privacy_service.kernel import ART89_PURPOSES, LEGAL_BASES, REASON_IDS, record_bases
 from privacy_service.wording import format_date, localised, period_text, yes_no
 
-ART9_TEXTS: dict[str, dict[str, str]] = {
-    "9(2)(a)": {"en": "explicit consent", "nb": "uttrykkelig samtykke"},
-    "9(2)(b)": {"en": "employment and social security law", "nb": "arbeidsrett og trygderett"},
-    "9(2)(c)": {"en": "vital interests", "nb": "vitale interesser"},
-    "9(2)(d)": {"en": "not-for-profit body", "nb": "ideell organisasjon"},
-    "9(2)(e)": {"en": "made public by the data subject", "nb": "offentliggjort av den registrerte"},
-    "9(2)(f)": {"en": "legal claims", "nb": "rettskrav"},
-    "9(2)(g)": {"en": "substantial public interest", "nb": "viktige allmenne interesser"},
-    "9(2)(h)": {"en": "health or social care", "nb": "helse- og sosialtjenester"},
-    "9(2)(i)": {"en": "public health", "nb": "folkehelse"},
-    "9(2)(j)": {"en": "archiving, research or statistics", "nb": "arkiv, forskning eller statistikk"},
-}
-SAFEGUARD_TEXTS: dict[str, dict[str, str]] = {
-    "adequacy": {
-        "en": "adequacy decision (Art. 45)",
-        "nb": "beslutning om tilstrekkelig beskyttelse (art. 45)",
-    },
-    "scc": {
-        "en": "standard contractual clauses (Art. 46(2)(c))",
-        "nb": "standard personvernbestemmelser (art. 46)",
-    },
-    "bcr": {"en": "binding corporate rules (Art. 47)", "nb": "bindende virksomhetsregler (art. 47)"},
-    "derogation": {"en": "derogation (Art. 49)", "nb": "unntak (art. 49)"},
-    "none": {"en": "no safeguard", "nb": "ingen garantier"},
-}
+ART9_TEXTS = ByCode(
+    "art9",
+    (
+        "9(2)(a)",
+        "9(2)(b)",
+        "9(2)(c)",
+        "9(2)(d)",
+        "9(2)(e)",
+        "9(2)(f)",
+        "9(2)(g)",
+        "9(2)(h)",
+        "9(2)(i)",
+        "9(2)(j)",
+    ),
+)
+SAFEGUARD_TEXTS = ByCode("safeguard", ("adequacy", "scc", "bcr", "derogation", "none"))
 
-AUTOMATED_GROUNDS: dict[str, dict[str, str]] = {
-    "22(2)(a)": {
-        "en": "necessary for entering into or performing a contract with you (GDPR Art. 22(2)(a))",
-        "nb": "nødvendig for å inngå eller oppfylle en avtale med deg (personvernforordningen art. 22 nr. 2 "
-        "bokstav a)",
-    },
-    "22(2)(b)": {
-        "en": "authorised by law (GDPR Art. 22(2)(b))",
-        "nb": "tillatt etter lov (personvernforordningen art. 22 nr. 2 bokstav b)",
-    },
-    "22(2)(c)": {
-        "en": "your explicit consent (GDPR Art. 22(2)(c))",
-        "nb": "ditt uttrykkelige samtykke (personvernforordningen art. 22 nr. 2 bokstav c)",
-    },
-}
-_AUTOMATED_LABELS = {
-    "en": {"ground": "Ground", "logic": "How it is decided", "significance": "What it means for you"},
-    "nb": {"ground": "Grunnlag", "logic": "Slik avgjøres det", "significance": "Hva det betyr for deg"},
-}
-_NO_DETAILS = {
-    "en": "Yes, but the record does not yet describe the ground, the logic and what it means for you.",
-    "nb": "Ja, men protokollen beskriver ennå ikke grunnlaget, logikken og hva det betyr for deg.",
-}
+AUTOMATED_GROUNDS = ByCode("automated_ground", ("22(2)(a)", "22(2)(b)", "22(2)(c)"))
+_AUTOMATED_LABELS = ByLanguage("automated")
+_NO_DETAILS = both_languages("automated_no_details")
 
 
 def automated_decision_rows(record: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
@@ -85,20 +58,23 @@ def automated_decision_rows(record: Mapping[str, Any], lang: str) -> list[tuple[
     ]
 
 
-_NOT_STATED_NAMES = {
-    "legal_basis": {"en": "legal basis", "nb": "behandlingsgrunnlag"},
-    "national_basis": {"en": "national legal basis", "nb": "nasjonalt rettsgrunnlag"},
-    "processors": {"en": "data processors", "nb": "databehandlere"},
-    "recipients": {"en": "recipients", "nb": "mottakere"},
-    "transfers": {"en": "transfers outside the EEA", "nb": "overføringer ut av EØS"},
-    "retention": {"en": "storage period", "nb": "lagringstid"},
-    "security_measures": {"en": "security measures", "nb": "sikkerhetstiltak"},
-    "data_categories": {"en": "categories of personal data", "nb": "kategorier av personopplysninger"},
-    "data_subjects": {"en": "categories of data subjects", "nb": "kategorier av registrerte"},
-    "source": {"en": "where the data come from", "nb": "hvor opplysningene kommer fra"},
-    "systems": {"en": "systems", "nb": "systemer"},
-    "owner": {"en": "owner of the processing", "nb": "eier av behandlingen"},
-}
+_NOT_STATED_NAMES = ByCode(
+    "not_stated_field",
+    (
+        "legal_basis",
+        "national_basis",
+        "processors",
+        "recipients",
+        "transfers",
+        "retention",
+        "security_measures",
+        "data_categories",
+        "data_subjects",
+        "source",
+        "systems",
+        "owner",
+    ),
+)
 
 
 def not_stated_name(field: str, lang: str) -> str:
@@ -190,10 +166,7 @@ def special_categories(activity: dict[str, Any]) -> bool:
     return any(c.get("special") for c in activity.get("data_categories") or [])
 
 
-_DONE = {
-    "en": {"delete": "Deleted", "anonymise": "Anonymised", "deposit": "Deposited with the archive"},
-    "nb": {"delete": "Slettes", "anonymise": "Anonymiseres", "deposit": "Avleveres til arkivet"},
-}
+_DONE = ByLanguage("record_done")
 
 
 def retention_rule_words(rule: dict, trigger: str | None, lang: str = "en") -> str:
@@ -212,30 +185,8 @@ def retention_rule_words(rule: dict, trigger: str | None, lang: str = "en") -> s
 # The DPIA register's statuses in words. ropa never imports the register (DESIGN.md §7): its caller passes an
 # activity's assessment in as plain data ({"status", "required", "document_reference", "residual_risk",
 # "prior_consultation", "consultation_outcome"}), and nothing passed means nobody assessed it.
-DPIA_STATUSES = {
-    "en": {
-        "not_assessed": "not assessed",
-        "screening": "screening under way",
-        "not_required": "not required",
-        "required": "required, not started",
-        "in_progress": "assessment under way",
-        "completed": "completed",
-        "prior_consultation": "prior consultation with Datatilsynet",
-    },
-    "nb": {
-        "not_assessed": "ikke vurdert",
-        "screening": "forhåndsvurdering pågår",
-        "not_required": "ikke påkrevd",
-        "required": "påkrevd, ikke startet",
-        "in_progress": "vurdering pågår",
-        "completed": "gjennomført",
-        "prior_consultation": "forhåndsdrøfting med Datatilsynet",
-    },
-}
-_RISKS = {
-    "en": {"low": "residual risk low", "medium": "residual risk medium", "high": "residual risk high"},
-    "nb": {"low": "restrisiko lav", "medium": "restrisiko middels", "high": "restrisiko høy"},
-}
+DPIA_STATUSES = ByLanguage("dpia_status")
+_RISKS = ByLanguage("risk")
 
 
 def dpia_texts(
@@ -275,22 +226,7 @@ def dpia_texts(
 
 # The legitimate-interest assessments in words. As with the DPIA, the caller passes an activity's assessment
 # in as plain data ({"conclusion", "assessed_on", "next_review_on"}); nothing passed means nobody assessed it.
-LIA_WORDS = {
-    "en": {
-        "not_done": "not done",
-        "done": "done {day}, conclusion: {conclusion}",
-        "legitimate": "a legitimate interest that is not overridden",
-        "not_legitimate": "no legitimate interest to rely on (Art. 6(1)(f) cannot be used)",
-        "review": "next review {day}",
-    },
-    "nb": {
-        "not_done": "ikke gjort",
-        "done": "gjort {day}, konklusjon: {conclusion}",
-        "legitimate": "berettiget interesse som ikke går foran de registrertes interesser",
-        "not_legitimate": "ingen berettiget interesse å bygge på (art. 6 nr. 1 bokstav f kan ikke brukes)",
-        "review": "ny gjennomgang {day}",
-    },
-}
+LIA_WORDS = ByLanguage("lia")
 
 
 def lia_text(a: Mapping[str, Any], assessment: Mapping[str, Any] | None, lang: str) -> str | None:
@@ -312,3 +248,20 @@ def lia_text(a: Mapping[str, Any], assessment: Mapping[str, Any] | None, lang: s
         if assessment.get("next_review_on"):
             found += "; " + words["review"].format(day=format_date(assessment["next_review_on"], lang))
     return f"{found} ({reference})" if reference else found
+
+
+def right_reason_text(reason: str, lang: str) -> str:
+    """A reason the rules give for a right, in the reader's language: by its id (`reason_id`), or by the
+    English text the API gives and requests keep in their outcomes."""
+    reason_id = reason if reason in REASON_IDS else _reason_ids_by_english().get(reason)
+    return words(f"rights.reason.{reason_id}", lang) if reason_id else reason
+
+
+@cache
+def _reason_ids_by_english() -> dict[str, str]:
+    return {words(f"rights.reason.{reason_id}", "en"): reason_id for reason_id in REASON_IDS}
+
+
+def reason_texts(lang: str) -> dict[str, str]:
+    """Every reason the rules give, from its English text to the language's (for the record page)."""
+    return {english: right_reason_text(english, lang) for english in _reason_ids_by_english()}

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from language import foreign_lines
 from pypdf import PdfReader
 
 from privacy_service.consent.pdf import render_receipt_pdf
@@ -76,6 +77,7 @@ def _text(pdf: bytes) -> str:
 def test_the_title_says_what_happened(status: str, lang: str, title: str) -> None:
     text = _text(render_receipt_pdf(_receipt(status, lang), lang=lang))
     assert title in text
+    assert foreign_lines(text.splitlines(), lang) == []
 
 
 def test_the_receipt_shows_its_fields_with_norwegian_letters() -> None:

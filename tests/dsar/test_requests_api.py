@@ -332,7 +332,7 @@ def test_officers_get_one_reminder_per_deadline(app, api) -> None:  # type: igno
     assert sorted(reminded) == sorted([late, soon])
     digest = _mails(app, "personvern@example.no")[-1]
     assert (
-        "1 overdue, 1 due soon" in digest["subject"]
+        "1 over fristen, 1 med frist snart" in digest["subject"]  # in the team's language, bokmål
         and late in digest["text"]
         and "Kari" not in digest["text"]
     )

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pdf_words import words_broken_in
+from language import foreign_lines
+from pdf_words import pdf_lines, words_broken_in
 from pypdf import PdfReader
 from sqlalchemy import create_engine, select, text
 from sqlmodel import Session
@@ -316,6 +317,15 @@ def test_the_notification_pdf_holds_every_art_33_3_item(
     resp = client.get(f"/api/v1/breaches/{ref}/notification.pdf?lang={lang}", headers=headers)
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert words_broken_in(resp.data, "Leverandøren", "confidentiality") == []
+    data = [
+        "Søknader sendt til feil mottaker",
+        "En e-post med søknadsvedlegg ble sendt til feil mottaker.",
+        "Loss of confidentiality about research projects.",
+        "The recipient deleted the mail; mail routing changed.",
+        "Names and e-mail of applicants were exposed.",
+        "Leverandøren svarte sent.",
+    ]
+    assert foreign_lines(pdf_lines(resp.data), lang, data) == []
     content = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
     content = " ".join(content.split())
     for item in [*items, ref, "Loss of confidentiality", "mail routing changed"]:

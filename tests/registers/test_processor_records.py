@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pdf_words import words_broken_in
+from language import foreign_lines, one_language_values
+from pdf_words import pdf_lines, words_broken_in
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -183,6 +184,7 @@ def test_the_protocol_pdf_reads_back_in_the_language(
     resp = client.get(f"{URL}/protocol.pdf?lang={lang}&processor=helsedir", headers=writer)
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert words_broken_in(resp.data) == []
+    assert foreign_lines(pdf_lines(resp.data), lang, one_language_values()) == []
     text = re.sub(r"\s+", " ", _pdf_text(resp.data))
     for sentence in expected:
         assert sentence in text, sentence

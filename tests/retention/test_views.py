@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+from language import foreign_lines
 from pdf_words import broken_words, pdf_lines
 from pypdf import PdfReader
 from tests_support import bearer, csrf_token
@@ -208,3 +209,5 @@ def test_the_run_report_pdf_names_rules_in_words_and_breaks_no_word(client, logi
         words = [*LABELS[lang]["cols"], LABELS[lang]["dry_done"], name, *LABELS[lang]["dry_actions"].values()]
         words += ["(helsedata-support.support_enquiries)", "(helsedata-survey.survey_responses)"]
         assert broken_words(lines, words) == [], lines
+        where = [line for line in lines if re.fullmatch(r"\([\w-]+\.\w+\)", line)]  # the tables acted on
+        assert foreign_lines(lines, lang, where) == []

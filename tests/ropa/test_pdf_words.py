@@ -4,8 +4,14 @@ translations could have written (before the columns were fitted to their words: 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+from language import foreign_lines, one_language_values
 from pdf_words import broken_words, pdf_lines, vocabulary
 from tests_support import bearer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_no_word_of_the_record_or_the_notices_is_broken_across_lines(client, make_key) -> None:  # type: ignore[no-untyped-def]
@@ -19,11 +25,17 @@ def test_no_word_of_the_record_or_the_notices_is_broken_across_lines(client, mak
     for service in ("helsedata", "helsenorge", "helsedirektoratet"):
         for lang in ("nb", "en"):
             documents[f"{service} ({lang})"] = client.get(f"/privacy/{service}.pdf?lang={lang}")
-    broken = {}
+    broken, foreign = {}, {}
     for name, response in documents.items():
         assert response.status_code == 200 and response.mimetype == "application/pdf", name
         lines = pdf_lines(response.data)
         assert len(lines) > 200, name
         if found := broken_words(lines, vocabulary()):
             broken[name] = found
+        # the record names a consent purpose by the key portals use in the consent API
+        purposes = re.findall(r"(?m)^- purpose: (\S+)", (ROOT / "policies/consent-notices.yaml").read_text())
+        if found := foreign_lines(lines, name[-3:-1], [*one_language_values(), *purposes]):
+            foreign[name] = found
     assert broken == {}
+
+    assert foreign == {}, "no English in the bokmål documents, no bokmål in the English, no codes"

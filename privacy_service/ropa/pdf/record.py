@@ -20,7 +20,7 @@ from privacy_service.documents import (
     para,
     table_of_contents,
 )
-from privacy_service.ropa.pdf.labels import REASONS_NB, RECORD_LABELS
+from privacy_service.ropa.pdf.labels import RECORD_LABELS
 from privacy_service.ropa.texts import (
     art9_conditions_text,
     art89_text,
@@ -32,6 +32,7 @@ from privacy_service.ropa.texts import (
     not_stated_text,
     org_name,
     retention_rule_words,
+    right_reason_text,
     special_categories,
     transfer_text,
 )
@@ -193,7 +194,7 @@ def _rights_rows(a: dict[str, Any], lang: str) -> list[list[Any]]:
                 names.get(r.get("right"), r.get("right")),
                 r.get("article"),
                 yes_no(bool(r.get("applies")), lang),
-                REASONS_NB.get(reason, reason) if lang == "nb" else reason,
+                right_reason_text(r.get("reason_id") or reason, lang),
             ]
         )
     return rows
