@@ -114,9 +114,17 @@ def stylesheet() -> dict[str, ParagraphStyle]:
             spaceBefore=4,
             spaceAfter=6,
             textColor=ACCENT,
+            keepWithNext=1,  # a heading never ends a page: it goes over with what it heads
         ),
         "h2": ParagraphStyle(
-            "h2", parent=body, fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4
+            "h2",
+            parent=body,
+            fontName=FONT_BOLD,
+            fontSize=11,
+            leading=14,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
         ),
         "toc0": ParagraphStyle(
             "toc0", parent=body, fontSize=9.5, leading=13, leftIndent=6 * mm, firstLineIndent=-6 * mm
@@ -221,21 +229,40 @@ def data_table(
     return table
 
 
+class _SectionedTable(Table):
+    """A label/value table whose section heading rows never end a page. NOSPLIT keeps a heading with its
+    first row when the table splits between rows; when reportlab falls back to splitting inside a row, a
+    heading row (a row spanning both columns) is not split: the table moves on to the next page instead."""
+
+    def _splitRows(self, availHeight: float, doInRowSplit: int = 0) -> list[Any]:  # noqa: N802, N803
+        if doInRowSplit:
+            at = self._getFirstPossibleSplitRowPosition(availHeight, ignoreSpans=1)
+            spanned = {start[1] for cmd, start, stop in self._spanCmds if start[1] == stop[1]}
+            if at in spanned:
+                return []
+        return super()._splitRows(availHeight, doInRowSplit=doInRowSplit)
+
+
 def key_value_table(rows: Sequence[tuple[str, Any] | str], *, label_width: float = 52 * mm) -> Table:
     """Return a two-column label/value table; a bare string row becomes a shaded section heading."""
     stylesheet()
     data: list[list[Any]] = []
     commands: list[tuple] = list(_GRID)
+    headings: list[int] = []
     for row in rows:
         if isinstance(row, str):
             commands += [
                 ("SPAN", (0, len(data)), (1, len(data))),
                 ("BACKGROUND", (0, len(data)), (1, len(data)), SHADE),
             ]
+            headings.append(len(data))
             data.append([para(row, "section"), ""])
         else:
             data.append([para(row[0], "label"), cell(row[1])])
-    table = Table(data, colWidths=[label_width, CONTENT_WIDTH - label_width], splitInRow=1, hAlign="LEFT")
+    # a heading row never ends a page: it goes over with its first row
+    commands += [("NOSPLIT", (0, i), (1, i + 1)) for i in headings if i + 1 < len(data)]
+    widths = [label_width, CONTENT_WIDTH - label_width]
+    table = _SectionedTable(data, colWidths=widths, splitInRow=1, hAlign="LEFT")
     table.setStyle(TableStyle(commands))
     return table
 

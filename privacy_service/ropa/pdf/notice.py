@@ -185,7 +185,9 @@ def render_notice_pdf(
     story: list[Flowable] = letterhead(controller, title=title, lang=lang, generated_at=generated_at)
     story += [Spacer(1, 4 * mm), para(localised(notice.get("intro"), lang)), Spacer(1, 4 * mm)]
     story += _responsible(controller, organisations, activities, lang)
-    story += [para(L["processing"], "h1")]
+    # room for the heading and the start of the first activity (whose own CondPageBreak asks for 45 mm), so
+    # the heading is never left alone at the foot of a page
+    story += [CondPageBreak(60 * mm), para(L["processing"], "h1")]
     for activity in activities:
         story += activity_block(activity, organisations, lang, notice_controller=slug)
     story += _processors(organisations, activities, lang)
