@@ -132,8 +132,13 @@ def register_error_handlers(app: Flask) -> None:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="privacy-service"'
             return response
         if exc.status == 401:
+            lang = request.args.get("lang")
             return redirect(
-                url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+                url_for(
+                    "auth.login",
+                    next=request.full_path.rstrip("?") if request.method == "GET" else None,
+                    lang=lang if lang in ("nb", "en") else None,  # the login page in the language asked for
+                )
             )
         return html_error(exc.status, exc.message)
 

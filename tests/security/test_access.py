@@ -125,6 +125,15 @@ def test_login_never_redirects_off_site(client, make_user) -> None:  # type: ign
     assert response.headers["Location"] == "/officer/"  # the start page, not the other site
 
 
+def test_the_login_an_officer_page_sends_her_to_keeps_the_language_she_asked_for(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/officer/requests/?lang=en")
+    assert response.status_code == 302 and "lang=en" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'lang="en"' in page and "Password" in page
+    response = client.get("/officer/requests/?lang=xx")  # not a language: left out
+    assert "lang=" not in response.headers["Location"].replace("next=", "")
+
+
 def test_pages_carry_security_headers_and_safe_cookies(client, make_user) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/login")
     headers = response.headers
