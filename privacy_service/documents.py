@@ -231,15 +231,22 @@ def data_table(
 
 class _SectionedTable(Table):
     """A label/value table whose section heading rows never end a page. NOSPLIT keeps a heading with its
-    first row when the table splits between rows; when reportlab falls back to splitting inside a row, a
-    heading row (a row spanning both columns) is not split: the table moves on to the next page instead."""
+    first row when the table splits between rows. When reportlab falls back to splitting inside a row, it
+    would split the heading row itself and leave the heading alone: a heading inside the table waits for the
+    next page instead, and a heading at the table's top is kept with the first lines of its row."""
 
     def _splitRows(self, availHeight: float, doInRowSplit: int = 0) -> list[Any]:  # noqa: N802, N803
         if doInRowSplit:
             at = self._getFirstPossibleSplitRowPosition(availHeight, ignoreSpans=1)
             spanned = {start[1] for cmd, start, stop in self._spanCmds if start[1] == stop[1]}
-            if at in spanned:
+            if at in spanned and at > 0:
                 return []
+            if at in spanned:  # split inside the heading's first row, not inside the heading
+                kept, self._nosplitCmds = self._nosplitCmds, []
+                try:
+                    return super()._splitRows(availHeight, doInRowSplit=doInRowSplit)
+                finally:
+                    self._nosplitCmds = kept
         return super()._splitRows(availHeight, doInRowSplit=doInRowSplit)
 
 

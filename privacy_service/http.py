@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
@@ -20,6 +20,7 @@ from werkzeug.routing import IntegerConverter
 from privacy_service.db import STALE_CONNECTION
 from privacy_service.errors import DomainError, envelope
 from privacy_service.security.access import AccessDenied
+from privacy_service.wording import actor_words
 
 log = logging.getLogger(__name__)
 
@@ -312,20 +313,6 @@ def rows_and_tables(rows: int, tables: int) -> dict[str, str]:
     }
 
 
-_ACTOR_WORDS = {
-    "user": lazy_gettext("the officer %(id)s"),
-    "api_client": lazy_gettext("the API client %(id)s"),
-    "cli": lazy_gettext("the command line (%(id)s)"),
-    "system": lazy_gettext("the service (%(id)s)"),
-    "subject": lazy_gettext("the subject (%(id)s)"),
-}
-
-
 def actor_text(actor: Any) -> str:
-    """Who did something, in words ("saksbehandleren kari", "API-klienten portal"), from an actor's
-    'kind:id' form; a form it does not know is shown as it is."""
-    kind, __, ident = str(actor or "").partition(":")
-    if kind == "anonymous":
-        return gettext("someone not logged in")
-    words = _ACTOR_WORDS.get(kind)
-    return str(words) % {"id": ident} if words is not None and ident else str(actor or "")
+    """Who did something, in words ("saksbehandleren kari", "API-klienten portal"), in the page's language."""
+    return actor_words(actor, str(get_locale() or "nb"))

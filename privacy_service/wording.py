@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from privacy_service.catalogue import ByLanguage
+from privacy_service.catalogue import ByLanguage, words
 from privacy_service.kernel import PERIOD_RE
 
 OSLO = "Europe/Oslo"
@@ -85,3 +85,17 @@ def format_date(value: date | str | None, lang: str = "en") -> str:
         except ValueError:
             return value
     return value.strftime("%d.%m.%Y") if lang == "nb" else value.isoformat()
+
+
+_ACTOR_KINDS = ("user", "api_client", "cli", "system", "subject")
+
+
+def actor_words(actor: Any, lang: str) -> str:
+    """Who did something, in words ("saksbehandleren kari", "API-klienten portal"), from an actor's 'kind:id'
+    form; a form it does not know is shown as it is."""
+    kind, __, ident = str(actor or "").partition(":")
+    if kind == "anonymous":
+        return words("actor.anonymous", lang)
+    if kind in _ACTOR_KINDS and ident:
+        return words(f"actor.{kind}", lang, id=ident)
+    return str(actor or "")

@@ -8,10 +8,10 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer
 
-from privacy_service.catalogue import ByLanguage
+from privacy_service.catalogue import ByLanguage, MissingText, words
 from privacy_service.documents import build_pdf, data_table, key_value_table, para
 from privacy_service.kernel import utcnow
-from privacy_service.wording import format_datetime, period_text
+from privacy_service.wording import actor_words, format_datetime, period_text
 
 LABELS = ByLanguage("retention_run")
 
@@ -40,7 +40,7 @@ def render_run_pdf(
         para(L["rules"], "h1"),
         _rules_table(results, L, lang, names or {}, dry=run.dry_run),
     ]
-    story += _held_back(results, holds, L, names or {})
+    story += _held_back(results, holds, L, names or {}, lang)
     errors = [f"{_rule_name(r.rule, names or {})}: {r.error}" for r in results if r.error]
     story += [para(L["errors"], "h1"), *([para(e) for e in errors] or [para(L["none"])])]
     deposits = [
@@ -75,12 +75,20 @@ def _run_table(run: Any, labels: dict[str, Any], lang: str) -> Flowable:
             labels["run"],
             (labels["started"], format_datetime(run.started_at, lang)),
             (labels["finished"], format_datetime(run.finished_at, lang) or "—"),
-            (labels["by"], run.started_by),
-            (labels["trigger"], labels["triggers"].get(run.trigger, run.trigger)),
-            (labels["status"], labels["statuses"].get(run.status, run.status)),
+            (labels["by"], actor_words(run.started_by, lang)),
+            (labels["trigger"], _word("retention.trigger", run.trigger, lang)),
+            (labels["status"], _word("retention.run_status", run.status, lang)),
             (labels["as_of"], format_datetime(run.as_of, lang)),
         ]
     )
+
+
+def _word(prefix: str, code: str, lang: str) -> str:
+    """The words for a code (as the retention pages say it), or the code when a newer version wrote it."""
+    try:
+        return words(f"{prefix}.{code}", lang)
+    except MissingText:
+        return code
 
 
 def _rule_name(key: str, names: dict[str, str]) -> str:
@@ -121,13 +129,13 @@ def _rules_table(
 
 
 def _held_back(
-    results: list[Any], holds: dict[int, Any], labels: dict[str, Any], names: dict[str, str]
+    results: list[Any], holds: dict[int, Any], labels: dict[str, Any], names: dict[str, str], lang: str
 ) -> list[Flowable]:
     """The heading and table of the rows each hold kept, per rule."""
     rows = [
         [
             f"#{hold_id}",
-            labels["kinds"].get(kind := getattr(holds.get(int(hold_id)), "kind", "?"), kind),
+            _word("retention.hold_kind", getattr(holds.get(int(hold_id)), "kind", "?"), lang),
             getattr(holds.get(int(hold_id)), "basis", "?"),
             _rule_name(r.rule, names),
             n,
