@@ -17,6 +17,7 @@ from privacy_service.http import (
     Api,
     Int32Converter,
     actor_text,
+    code_words,
     refuse_deep_json,
     refuse_nul_characters,
     register_error_handlers,
@@ -111,6 +112,7 @@ def _init_extensions(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["dt"] = format_datetime  # date and time in Europe/Oslo, as the PDFs write it
     app.jinja_env.filters["actor"] = actor_text  # who did it, in words
+    app.jinja_env.globals["word"] = code_words  # a code in words: word('activity_status', 'active')
     csrf = CSRFProtect(app)
     login_manager = LoginManager(app)
     init_security(app, csrf=csrf, login_manager=login_manager)

@@ -17,6 +17,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from privacy_service.catalogue import MissingText, words
 from privacy_service.db import STALE_CONNECTION
 from privacy_service.errors import DomainError, envelope
 from privacy_service.security.access import AccessDenied
@@ -311,6 +312,15 @@ def rows_and_tables(rows: int, tables: int) -> dict[str, str]:
         "rows": ngettext("%(num)s row", "%(num)s rows", rows),
         "tables": ngettext("%(num)s table", "%(num)s tables", tables),
     }
+
+
+def code_words(prefix: str, code: Any) -> str:
+    """A code in words from the documents catalogue (`prefix.code`), in the page's language; a code the
+    catalogue does not know (a value a newer version wrote) is shown as it is."""
+    try:
+        return words(f"{prefix}.{code}", str(get_locale() or "nb"))
+    except MissingText:
+        return "" if code is None else str(code)
 
 
 def actor_text(actor: Any) -> str:

@@ -24,7 +24,8 @@ class ProcessorRecord(SQLModel, table=True):
     key: str | None = Field(default=None, max_length=64, unique=True)  # set for records loaded from policies/
     processor: str = Field(max_length=64, index=True)  # organisation slug: who of us acts as processor
     controllers: list[str] = Field(default_factory=list, sa_column=json_column())  # Art. 30(2)(a)
-    agreement_ref: str = Field(max_length=500)  # the data processing agreement (Art. 28(3))
+    # the data processing agreement (Art. 28(3)); None: the sources do not state it
+    agreement_ref: str | None = Field(default=None, max_length=500)
     agreement_date: date | None = None
     # Art. 30(2)(b): [{controller, description: {nb, en}}], at least one for each controller
     categories: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())

@@ -14,7 +14,7 @@ from privacy_service.documents import build_pdf, key_value_table, letterhead, pa
 from privacy_service.kernel import utcnow
 from privacy_service.registers.labels import label
 from privacy_service.ropa.texts import org_name, transfer_text
-from privacy_service.wording import localised
+from privacy_service.wording import localised, text
 
 LABELS = ByLanguage("processor_pdf")
 
@@ -68,7 +68,7 @@ def _record(record: Any, orgs: dict[str, dict[str, Any]], lang: str) -> list[Flo
         key_value_table(
             [
                 (L["controllers"], names),
-                (L["agreement"], record.agreement_ref),
+                (L["agreement"], record.agreement_ref or text("not_stated", lang)),
                 (L["agreement_date"], record.agreement_date.isoformat() if record.agreement_date else "–"),
                 (L["sub_processors"], subs or L["none"]),
             ]

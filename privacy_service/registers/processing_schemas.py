@@ -64,7 +64,12 @@ class ProcessorRecordInSchema(StrictSchema):
         validate=_AT_LEAST_ONE,
         metadata={"description": "Slugs of the controllers on whose behalf the processor acts"},
     )
-    agreement_ref = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    agreement_ref = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "The data processing agreement's reference; null where it is not stated"},
+    )
     agreement_date = fields.Date(load_default=None, allow_none=True)
     categories = fields.List(
         fields.Nested(CategorySchema),
@@ -126,7 +131,7 @@ class ProcessorRecordSchema(Schema):
     key = fields.String(allow_none=True)
     processor = fields.String()
     controllers = fields.List(fields.String())
-    agreement_ref = fields.String()
+    agreement_ref = fields.String(allow_none=True)
     agreement_date = fields.Date(allow_none=True)
     categories = fields.List(fields.Nested(CategorySchema))
     sub_processors = fields.List(fields.Nested(SubProcessorSchema))

@@ -37,7 +37,7 @@ class ProcessorRecordForm(FlaskForm):
     processor = SelectField(_l("Processor (one of us)"), choices=[])
     controllers = SelectMultipleField(_l("Controllers on whose behalf we process"), choices=[])
     agreement_ref = StringField(
-        _l("Data processing agreement (reference)"), [DataRequired(), Length(max=500)]
+        _l("Data processing agreement (reference; empty if not stated)"), [Optional(), Length(max=500)]
     )
     agreement_date = DateField(_l("Agreement concluded"), [Optional()])
     category_nb = TextAreaField(
@@ -110,7 +110,7 @@ def _data(form: ProcessorRecordForm) -> dict[str, Any]:
     dpo = {"name": form.dpo_name.data or None, "email": form.dpo_email.data} if form.dpo_email.data else None
     return {
         "processor": form.processor.data, "controllers": list(form.controllers.data or []),
-        "agreement_ref": form.agreement_ref.data, "agreement_date": _iso(form.agreement_date.data),
+        "agreement_ref": form.agreement_ref.data or None, "agreement_date": _iso(form.agreement_date.data),
         "categories": _categories(form),
         "sub_processors": [{"organisation": p[0], "agreement_ref": ":".join(p[1:])} for p in
                            _pairs(form.sub_processors.data)],

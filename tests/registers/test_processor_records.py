@@ -255,3 +255,18 @@ def test_the_shipped_records_say_what_the_seeds_say_and_load_once(
         )
     assert report.counts["processor records"] == {"created": 0, "updated": 0, "unchanged": 2}
     assert counts() == before
+
+
+@pytest.mark.parametrize(("lang", "words"), [("nb", "ikke oppgitt"), ("en", "not stated")])
+def test_an_agreement_the_sources_do_not_name_is_said_to_be_not_stated_in_words(
+    client: FlaskClient, writer: dict[str, str], lang: str, words: str
+) -> None:
+    body = _body()
+    del body["agreement_ref"]
+    created = client.post(URL, json=body, headers=writer)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["agreement_ref"] is None
+    resp = client.get(f"{URL}/protocol.pdf?lang={lang}&processor=helsedir", headers=writer)
+    text = re.sub(r"\s+", " ", _pdf_text(resp.data))
+    assert words in text
+    assert foreign_lines(pdf_lines(resp.data), lang) == []
