@@ -5,6 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 
+def N_(text: str) -> str:  # noqa: N802 - the gettext_noop name pybabel looks for
+    """Mark an API message for the translation catalogue (`pybabel extract -k N_`). It stays the English
+    text here; the error envelope words it in bokmål when the client asks for that (http.json_error)."""
+    return text
+
+
+# Messages marshmallow and webargs give without our schemas asking, as they read once formatted.
+STANDARD_MESSAGES = (
+    N_("Missing data for required field."),
+    N_("Unknown field."),
+    N_("Field may not be null."),
+    N_("Invalid input type."),
+    N_("Invalid type."),
+    N_("Invalid value."),
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Not a valid boolean."),
+    N_("Not a valid date."),
+    N_("Not a valid datetime."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid email address."),
+    N_("Not a valid URL."),
+    N_("Not a valid UUID."),
+    N_("Number too large."),
+    N_("The request is not valid; see fields."),
+    N_("Something went wrong on our side; the error has been logged."),
+)
+
+
 class DomainError(Exception):
     """A rule of the domain said no; carries an error code, an HTTP status and field messages."""
 

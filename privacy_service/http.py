@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import force_locale, get_locale, gettext, ngettext
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from privacy_service.catalogue import MissingText, words
 from privacy_service.db import STALE_CONNECTION
-from privacy_service.errors import DomainError, envelope
+from privacy_service.errors import N_, DomainError, envelope
 from privacy_service.security.access import AccessDenied
 from privacy_service.wording import actor_words
 
@@ -72,12 +72,70 @@ def _flatten_webargs(messages: Any) -> dict[str, Any]:
     return out
 
 
+# Messages marshmallow formats with values: matched here, worded from the catalogue with the same values.
+_FORMATTED = (
+    (re.compile(r"^Must be one of: (?P<choices>.+)\.$"), N_("Must be one of: %(choices)s.")),
+    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"), N_("Longer than maximum length %(max)s.")),
+    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"), N_("Shorter than minimum length %(min)s.")),
+    (
+        re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"),
+        N_("Length must be between %(min)s and %(max)s."),
+    ),
+    (re.compile(r"^Must be greater than or equal to (?P<min>\S+)\.$"), N_("Must be at least %(min)s.")),
+    (re.compile(r"^Must be less than or equal to (?P<max>\S+)\.$"), N_("Must be at most %(max)s.")),
+)
+_BOKMAL_TAGS = ("nb", "no", "nn")
+
+
+def client_language() -> str:
+    """The language an API client reads its error messages in: `?lang=`, else bokmål when Accept-Language
+    names bokmål (nb, no or nn) before English; English otherwise, as the API has always answered."""
+    asked = request.args.get("lang")
+    if asked in ("nb", "en"):
+        return asked
+    if "Accept-Language" not in request.headers:
+        return "en"
+    best = request.accept_languages.best_match((*_BOKMAL_TAGS, "en"))
+    return "nb" if best in _BOKMAL_TAGS else "en"
+
+
+def _message_in(text: str, lang: str) -> str:
+    """One message in the language: a catalogue message, or a formatted one matched by its pattern; a message
+    the catalogue does not know (one that carries a value, such as a reference) stays as it is."""
+    with force_locale(lang):
+        for pattern, template in _FORMATTED:
+            if found := pattern.match(text):
+                return gettext(template, **found.groupdict())
+        return gettext(text)
+
+
+def in_client_language(value: Any, lang: str) -> Any:
+    """Messages (a text, or lists and mappings of them, as the envelope's fields hold) in the language."""
+    if lang == "en":
+        return value
+    if isinstance(value, str):
+        return _message_in(value, lang)
+    if isinstance(value, list):
+        return [in_client_language(item, lang) for item in value]
+    if isinstance(value, dict):
+        return {key: in_client_language(item, lang) for key, item in value.items()}
+    return value
+
+
 def json_error(
     status: int, message: str, fields_: dict[str, Any] | None = None, code: str | None = None
 ) -> Response:
-    """Return the error envelope as a response."""
-    response = jsonify(envelope(code or _CODES.get(status, "error"), message, fields_))
+    """Return the error envelope as a response, its messages in the language the client asks for."""
+    lang = client_language()
+    body = envelope(
+        code or _CODES.get(status, "error"),
+        in_client_language(str(message), lang),
+        in_client_language(fields_, lang),
+    )
+    response = jsonify(body)
     response.status_code = status
+    if lang != "en":
+        response.headers["Content-Language"] = lang
     return response
 
 

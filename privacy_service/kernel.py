@@ -15,6 +15,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from privacy_service.catalogue import ByCode, words
+from privacy_service.errors import N_
 
 # --- time ------------------------------------------------------------------------------------------------
 
@@ -212,8 +213,8 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # period back from today stays a valid date (an unbounded P99999999D overflowed the retention run).
 PERIOD_RE = re.compile(r"^P(?!$)(?:(\d{1,3})Y)?(?:(\d{1,3})M)?(?:(\d{1,4})W)?(?:(\d{1,5})D)?$")
 
-ISO_PERIOD = validate.Regexp(PERIOD_RE, error="Use an ISO-8601 period such as P30D, P2M or P25Y.")
-SLUG = validate.Regexp(SLUG_RE, error="Use lower-case letters, digits and '-' (at most 64 characters).")
+ISO_PERIOD = validate.Regexp(PERIOD_RE, error=N_("Use an ISO-8601 period such as P30D, P2M or P25Y."))
+SLUG = validate.Regexp(SLUG_RE, error=N_("Use lower-case letters, digits and '-' (at most 64 characters)."))
 
 
 # --- schemas and fields ------------------------------------------------------------------------------------
@@ -226,10 +227,10 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-_TEXT = validate.Length(min=1, max=5000, error="Must not be empty, and at most 5000 characters.")
+_TEXT = validate.Length(min=1, max=5000, error=N_("Must not be empty, and at most 5000 characters."))
 _TEXT_MESSAGES = {
-    "required": "Give the text in both Norwegian (nb) and English (en).",
-    "null": "Must not be empty, and at most 5000 characters.",
+    "required": N_("Give the text in both Norwegian (nb) and English (en)."),
+    "null": N_("Must not be empty, and at most 5000 characters."),
 }
 
 

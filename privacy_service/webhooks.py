@@ -51,7 +51,7 @@ from sqlmodel import Field, Session, SQLModel
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.columns import json_column, tz_column
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.notify import MAX_ATTEMPTS, DeliveryAttempt, OutboxMessage, Transport, backoff, sign
 
@@ -186,7 +186,7 @@ def check_url(url: str, policy: TargetPolicy) -> str:
     try:
         resolve(url, policy)
     except UnsafeTarget as err:
-        raise ValidationFailed("This webhook URL is not allowed.", fields={"url": [str(err)]}) from err
+        raise ValidationFailed(N_("This webhook URL is not allowed."), fields={"url": [str(err)]}) from err
     return url
 
 
@@ -206,7 +206,9 @@ def subscribe(
     """Subscribe a client's URL to events; the new secret is on the returned object (show it once)."""
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
-        raise ValidationFailed("Unknown event.", fields={"events": [f"Choose from: {', '.join(EVENTS)}."]})
+        raise ValidationFailed(
+            N_("Unknown event."), fields={"events": [f"Choose from: {', '.join(EVENTS)}."]}
+        )
     check_url(url, policy)
     held = session.scalar(
         select(func.count())
@@ -249,7 +251,7 @@ def unsubscribe(session: Session, *, subscription_id: int, client: str | None, a
     """Deactivate a subscription (a client may end only its own); pending deliveries are still made."""
     sub = session.get(WebhookSubscription, subscription_id)
     if sub is None or (client is not None and sub.client != client) or not sub.active:
-        raise NotFound("No active subscription has this id.")
+        raise NotFound(N_("No active subscription has this id."))
     sub.active = False
     record_event(
         session,

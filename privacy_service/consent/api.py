@@ -27,7 +27,7 @@ from privacy_service.consent.schemas import (
     state_json,
 )
 from privacy_service.db import get_session
-from privacy_service.errors import NotFound
+from privacy_service.errors import N_, NotFound
 from privacy_service.http import app_links, send_download
 from privacy_service.security.access import calling_client, current_actor, require
 
@@ -44,7 +44,7 @@ class Consent(MethodView):
         subject = service.check_subject(subject)
         state = service.get_state(get_session(), subject=subject, purpose=purpose)
         if state is None:
-            raise NotFound("No consent is recorded for this subject and purpose.")
+            raise NotFound(N_("No consent is recorded for this subject and purpose."))
         tag = etag(state)
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={"ETag": tag})
@@ -93,7 +93,7 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
     if caller is not None and not any(e.actor == str(caller) for e in events):
         events = []
     if not events:
-        raise NotFound("No consent is recorded for this subject and purpose.")
+        raise NotFound(N_("No consent is recorded for this subject and purpose."))
     return {
         "subject": subject,
         "purpose": purpose,
@@ -144,7 +144,7 @@ def consent_receipt(receipt_id: str) -> Any:
     if caller is not None and not service.recorded_by(
         session, subject=event.subject, purpose=event.purpose, actor=str(caller)
     ):
-        raise NotFound("No consent receipt has this id.")
+        raise NotFound(N_("No consent receipt has this id."))
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
         name = f"consent-receipt-{event.receipt_id}.pdf"
         return send_download(service.receipt_pdf(event), mimetype="application/pdf", filename=name)

@@ -30,7 +30,7 @@ from typing import Any
 from privacy_service.consent import rules
 from privacy_service.consent.models import StateRow
 from privacy_service.consent.schemas import etag, state_json
-from privacy_service.errors import envelope
+from privacy_service.errors import N_, envelope
 from privacy_service.kernel import SLUG_RE, as_utc
 from privacy_service.security.service import KEY_PREFIX, key_digest, key_generation
 from privacy_service.security.web import HSTS, SECURITY_HEADERS
@@ -38,7 +38,7 @@ from privacy_service.security.web import HSTS, SECURITY_HEADERS
 CONSENT_PATH = re.compile(r"^/api/v1/consents/([^/]+)/([a-z0-9][a-z0-9-]{0,63})$")
 PROCESSING_PATH = re.compile(r"^/api/v1/subjects/([^/]+)/processing$")
 SCOPE = "consent:read"
-NOT_RECORDED = "No consent is recorded for this subject and purpose."
+NOT_RECORDED = N_("No consent is recorded for this subject and purpose.")
 
 _STATE = ", ".join(f"s.{name}" for name in StateRow._fields)
 _KEY = (
@@ -230,6 +230,8 @@ class HotPath:
             return None
         headers = self._headers(environ)
         if row[0] is None:  # the state's subject: no state is recorded
+            if _asks_for_bokmal(environ):
+                return None  # the view words the error in bokmål (http.client_language)
             return self._respond(start_response, "404 NOT FOUND", headers, _NOT_RECORDED)
         state = StateRow._make(row)
         state = state._replace(since=self.backend.timestamp(state.since), renewal_required=bool(state[7]))
@@ -356,6 +358,13 @@ def _json(body: dict[str, Any]) -> bytes:
 
 
 _NOT_RECORDED = _json(envelope("not_found", NOT_RECORDED))
+
+
+def _asks_for_bokmal(environ: dict[str, Any]) -> bool:
+    """Whether the client may want its error message in bokmål (?lang= or Accept-Language): then the view
+    answers the error, as http.client_language decides; a status found is the same in every language."""
+    header = environ.get("HTTP_ACCEPT_LANGUAGE", "").lower()
+    return "lang=" in environ.get("QUERY_STRING", "") or any(tag in header for tag in ("nb", "no", "nn"))
 
 
 def _subject(raw: str) -> str | None:

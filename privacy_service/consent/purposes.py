@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent.models import ConsentNotice, ConsentState
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.ropa import service as ropa
 
 
@@ -30,7 +30,7 @@ def consent_activity(session: Session, purpose: str) -> ropa.Activity:
         raise UnknownPurpose(
             f"No processing activity {purpose!r} exists; "
             "a consent purpose is the slug of a consent-based activity.",
-            fields={"purpose": ["Unknown purpose."]},
+            fields={"purpose": [N_("Unknown purpose.")]},
         ) from err
 
 
@@ -57,7 +57,7 @@ def publish_notice(
     activity = consent_activity(session, purpose)
     if activity.legal_basis != "6(1)(a)":
         raise ValidationFailed(
-            "Only a consent-based activity has consent notices.",
+            N_("Only a consent-based activity has consent notices."),
             fields={"purpose": [f"The legal basis is Art. {activity.legal_basis}, not consent."]},
         )
     digest = text_sha256(text)
@@ -70,7 +70,7 @@ def publish_notice(
         raise Conflict(
             f"Notice version {version!r} of {purpose!r} is already published with another text; "
             "a published notice never changes: publish a new version.",
-            fields={"version": ["Already published."]},
+            fields={"version": [N_("Already published.")]},
         )
     notice = ConsentNotice(
         purpose=purpose,
@@ -115,7 +115,7 @@ def notice_for(session: Session, purpose: str, version: str | None) -> ConsentNo
     if not notices:
         raise ValidationFailed(
             f"No consent notice is published for {purpose!r}: publish the text subjects are shown first.",
-            fields={"notice_version": ["No notice published for this purpose."]},
+            fields={"notice_version": [N_("No notice published for this purpose.")]},
         )
     if version is None:
         return notices[-1]

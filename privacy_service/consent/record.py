@@ -25,7 +25,7 @@ from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentS
 from privacy_service.consent.purposes import consent_activity, notice_for
 from privacy_service.consent.receipt import build_receipt
 from privacy_service.consent.tokens import Links
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import N_, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 
@@ -85,7 +85,7 @@ def record_consent(
         legal_basis=activity.legal_basis, activity_status=activity.status, status=status
     )
     if refusal:
-        raise ValidationFailed("Consent is not accepted for this purpose.", fields={"purpose": [refusal]})
+        raise ValidationFailed(N_("Consent is not accepted for this purpose."), fields={"purpose": [refusal]})
     notice = notice_for(session, purpose, notice_version)
     if state.status == status and (status == "withdrawn" or state.notice_version == notice.version):
         current = session.get(ConsentEvent, state.last_event_id)
@@ -114,7 +114,7 @@ def _check_status_and_channel(status: str, channel: str) -> None:
     if channel not in rules.CHANNELS:
         errors["channel"] = [f"Must be one of: {', '.join(rules.CHANNELS)}."]
     if errors:
-        raise ValidationFailed("The consent change is not valid.", fields=errors)
+        raise ValidationFailed(N_("The consent change is not valid."), fields=errors)
 
 
 def _given_before(session: Session, subject: str, purpose: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import N_, ValidationFailed
 
 STATUSES = ("given", "withdrawn")
 CHANNELS = ("web", "app", "email", "api", "paper", "phone", "in_person")
@@ -75,7 +75,7 @@ def check_subject(subject: str) -> str:
     canonical = normalise_subject(subject or "")
     problem = subject_problem(canonical)
     if problem:
-        raise ValidationFailed("The subject identifier is not accepted.", fields={"subject": [problem]})
+        raise ValidationFailed(N_("The subject identifier is not accepted."), fields={"subject": [problem]})
     return canonical
 
 

@@ -43,7 +43,7 @@ from privacy_service.consent.states import (
     subject_states,
 )
 from privacy_service.consent.tokens import Links, TokenProblem, read_token
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.errors import N_, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa.service import Activity
 
@@ -207,7 +207,7 @@ def set_flag(
     """Restrict, or stop after an upheld objection, one subject's processing in an activity."""
     if kind not in rules.FLAG_KINDS:
         raise ValidationFailed(
-            "Unknown flag.", fields={"kind": [f"Must be one of: {', '.join(rules.FLAG_KINDS)}."]}
+            N_("Unknown flag."), fields={"kind": [f"Must be one of: {', '.join(rules.FLAG_KINDS)}."]}
         )
     subject = check_subject(subject)
     consent_activity(session, activity)
@@ -231,7 +231,7 @@ def lift_flag(session: Session, *, flag_id: int, actor: Actor) -> ProcessingFlag
     """Lift a restriction or objection flag (the subject must have been told first, Art. 18(3))."""
     flag = session.get(ProcessingFlag, flag_id)
     if flag is None or flag.lifted_at is not None:
-        raise NotFound("No active processing flag has this id.")
+        raise NotFound(N_("No active processing flag has this id."))
     flag.lifted_at, flag.lifted_by = utcnow(), str(actor)
     session.flush()
     record_event(

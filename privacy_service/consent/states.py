@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from privacy_service.consent import rules
 from privacy_service.consent.models import ConsentEvent, ConsentState, StateRow
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.errors import N_, NotFound, ValidationFailed
 
 MAX_QUERY_PAIRS = 1000
 STATE_COLUMNS = tuple(getattr(ConsentState, name) for name in StateRow._fields)
@@ -105,7 +105,7 @@ def get_receipt(session: Session, *, receipt_id: str) -> ConsentEvent:
     """Return the event a receipt id names, or raise NotFound."""
     event = session.scalar(select(ConsentEvent).where(ConsentEvent.receipt_id == receipt_id))
     if event is None:
-        raise NotFound("No consent receipt has this id.")
+        raise NotFound(N_("No consent receipt has this id."))
     return event
 
 

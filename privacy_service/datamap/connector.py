@@ -41,7 +41,7 @@ from sqlmodel import Session
 
 from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS
-from privacy_service.errors import DomainError, ValidationFailed
+from privacy_service.errors import N_, DomainError, ValidationFailed
 
 T = TypeVar("T")
 MASK_TEXT = "[erased]"
@@ -243,7 +243,9 @@ def clean_identity(identity: dict[str, str]) -> dict[str, str]:
         )
     clean = {k: str(v).strip() for k, v in identity.items() if v is not None and str(v).strip()}
     if not clean:
-        raise ValidationFailed("Give at least one identity to look for.", fields={"identity": ["Required."]})
+        raise ValidationFailed(
+            N_("Give at least one identity to look for."), fields={"identity": [N_("Required.")]}
+        )
     return clean
 
 

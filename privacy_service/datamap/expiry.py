@@ -50,6 +50,7 @@ from privacy_service.datamap.connector import (
     unmasked,
 )
 from privacy_service.datamap.models import DataSystem, DataTable
+from privacy_service.errors import N_
 
 _Act = Callable[[Any], int]
 
@@ -201,7 +202,9 @@ class DueTable:
             values |= {c: month_of(self.table.c[c], conn.dialect.name) for c in self.coarsen}
             return conn.execute(update(self.table).where(batch).values(**values)).rowcount
         if self.action == "deposit":  # a deposit never deletes here: the archive's receipt does (delete_keys)
-            raise DataSystemError("A deposit rule writes an extract; its rows are deleted on the receipt.")
+            raise DataSystemError(
+                N_("A deposit rule writes an extract; its rows are deleted on the receipt.")
+            )
         return conn.execute(delete(self.table).where(batch)).rowcount
 
     @contextmanager

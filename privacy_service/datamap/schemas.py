@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import N_, ValidationFailed
 from privacy_service.kernel import SLUG_RE, StrictSchema
 
 # Table and column names are later quoted into SQL statements: this pattern is a security boundary.
@@ -19,16 +19,16 @@ ERASURE_STRATEGIES = ("delete", "mask")
 
 IDENTIFIER = validate.Regexp(
     IDENTIFIER_RE,
-    error="Not a valid SQL name: letters, digits and '_', starting with a letter or '_' (63 at most).",
+    error=N_("Not a valid SQL name: letters, digits and '_', starting with a letter or '_' (63 at most)."),
 )
 SYSTEM_NAME = validate.Regexp(
-    r"^[a-z0-9][a-z0-9-]{0,99}$", error="Use lower-case letters, digits and '-' (at most 100 characters)."
+    r"^[a-z0-9][a-z0-9-]{0,99}$", error=N_("Use lower-case letters, digits and '-' (at most 100 characters).")
 )
 ENV_NAME = validate.Regexp(
-    r"^[A-Z_][A-Z0-9_]{0,99}$", error="Name an environment variable: upper-case letters, digits and '_'."
+    r"^[A-Z_][A-Z0-9_]{0,99}$", error=N_("Name an environment variable: upper-case letters, digits and '_'.")
 )
 CATEGORY_KEY = validate.Regexp(
-    r"^[a-z][a-z0-9_]{0,63}$", error="Name a data category key of the activity (lower-case, digits, '_')."
+    r"^[a-z][a-z0-9_]{0,63}$", error=N_("Name a data category key of the activity (lower-case, digits, '_').")
 )
 
 
@@ -42,7 +42,9 @@ class TableMapSchema(StrictSchema):
     table = _identifier(required=True)
     activity = fields.String(
         required=True,
-        validate=validate.Regexp(SLUG_RE, error="Name the activity by its slug (lower-case, digits, '-')."),
+        validate=validate.Regexp(
+            SLUG_RE, error=N_("Name the activity by its slug (lower-case, digits, '-').")
+        ),
     )
     key = _identifier(required=True)
     identity = fields.Dict(
@@ -58,7 +60,9 @@ class TableMapSchema(StrictSchema):
         keys=_identifier(),
         values=fields.String(validate=CATEGORY_KEY),
         required=True,
-        validate=validate.Length(min=1, error="Map at least one column to a data category of the activity."),
+        validate=validate.Length(
+            min=1, error=N_("Map at least one column to a data category of the activity.")
+        ),
     )
     erasure = fields.String(
         required=True,
@@ -75,11 +79,13 @@ class TableMapSchema(StrictSchema):
         masked = data.get("mask_columns") or []
         errors: dict[str, list[str]] = {}
         if data.get("erasure") == "mask" and not masked:
-            errors["mask_columns"] = ["Erasure by masking needs the columns to blank: list them here."]
+            errors["mask_columns"] = [N_("Erasure by masking needs the columns to blank: list them here.")]
         elif data.get("erasure") == "delete" and masked:
-            errors["mask_columns"] = ["Only used with erasure: mask; leave it empty when rows are deleted."]
+            errors["mask_columns"] = [
+                N_("Only used with erasure: mask; leave it empty when rows are deleted.")
+            ]
         elif data.get("key") in masked:
-            errors["mask_columns"] = ["The key column cannot be masked: the row must stay addressable."]
+            errors["mask_columns"] = [N_("The key column cannot be masked: the row must stay addressable.")]
         elif unmapped := sorted(set(masked) - set(data.get("columns") or {})):
             errors["mask_columns"] = [
                 f"Map these to a data category under columns first: {', '.join(unmapped)}."
@@ -100,19 +106,19 @@ class SystemSchema(StrictSchema):
     tables = fields.List(
         fields.Nested(TableMapSchema),
         required=True,
-        validate=validate.Length(min=1, error="Map at least one table."),
+        validate=validate.Length(min=1, error=N_("Map at least one table.")),
     )
 
     @validates_schema
     def _check_system(self, data: dict, **_: Any) -> None:
         errors: dict[str, list[str]] = {}
         if not data.get("url_env") and not data.get("url"):
-            errors["url"] = ["Give url_env (the variable holding the URL), a default url, or both."]
+            errors["url"] = [N_("Give url_env (the variable holding the URL), a default url, or both.")]
         if data.get("url") and (problem := _url_problem(data["url"])):
             errors["url"] = [problem]
         names = [t["table"] for t in data.get("tables") or []]
         if len(names) != len(set(names)):
-            errors["tables"] = ["Each table may be mapped only once per system."]
+            errors["tables"] = [N_("Each table may be mapped only once per system.")]
         if errors:
             raise ValidationError(errors)
 

@@ -36,7 +36,7 @@ from privacy_service.dsar.schemas import (
     WithholdingInSchema,
     WithholdingSchema,
 )
-from privacy_service.errors import Conflict, NotFound
+from privacy_service.errors import N_, Conflict, NotFound
 from privacy_service.http import app_instance_path, app_links, send_download
 from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
 
@@ -181,9 +181,11 @@ class Requests(MethodView):
         calls (`channel`, `received_at`) need requests:manage."""
         scopes = _scopes()
         if data["verified_by"] and "requests:write:verified" not in scopes:
-            raise AccessDenied(403, "An already-verified request needs the scope 'requests:write:verified'.")
+            raise AccessDenied(
+                403, N_("An already-verified request needs the scope 'requests:write:verified'.")
+            )
         if data["channel"] in OFFICER_CHANNELS and "requests:manage" not in scopes:
-            raise AccessDenied(403, "Registering letters and calls needs the scope 'requests:manage'.")
+            raise AccessDenied(403, N_("Registering letters and calls needs the scope 'requests:manage'."))
         if data["verified_by"]:
             data["channel"] = "portal"
         session = get_session()

@@ -37,7 +37,7 @@ from privacy_service.dsar.answer import Answer
 from privacy_service.dsar.deadlines import local_date, next_working_day
 from privacy_service.dsar.letter import Block
 from privacy_service.dsar.models import DsarAppeal, DsarOutcome, DsarRequest
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 from privacy_service.wording import localised
@@ -191,7 +191,7 @@ def register(
     sent = local_date(req.closed_at or req.updated_at)
     if not sent <= received_on <= today:
         raise ValidationFailed(
-            "The date received is not valid.",
+            N_("The date received is not valid."),
             fields={"received_on": [f"Give a date from {sent.isoformat()} (the letter) to today."]},
         )
     deadline = appeal_deadline(req)
@@ -242,7 +242,7 @@ def advance(
     last = date.fromisoformat(appeal.steps[-1]["on"]) if appeal.steps else appeal.received_on
     if not last <= on <= local_date(utcnow()):
         raise ValidationFailed(
-            "The date is not valid.",
+            N_("The date is not valid."),
             fields={"date": [f"Give a date from {last.isoformat()} (the last step) to today."]},
         )
     if step == "sent_to_appeal_body":

@@ -21,7 +21,7 @@ from privacy_service.audit import Actor
 from privacy_service.catalogue import ByCode, both_languages
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.errors import N_, Conflict, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa.service import Activity
 
@@ -202,7 +202,7 @@ def _by_activity(session: Session, req: DsarRequest, items: list[dict[str, Any]]
     unknown = sorted({i["activity"] for i in items} - set(found))
     if unknown:
         raise ValidationFailed(
-            "The request does not cover that activity.",
+            N_("The request does not cover that activity."),
             fields={"activities": [f"Request {req.reference} has no activity {a!r}." for a in unknown]},
         )
     return found
@@ -219,9 +219,9 @@ def decide(session: Session, req: DsarRequest, *, items: list[dict[str, Any]], a
         elif item["decision"] == "refuse" and item.get("ground") not in GROUNDS:
             problems[item["activity"]] = [f"A refusal needs a ground, one of: {', '.join(GROUNDS)}."]
         elif item["decision"] == "refuse" and not reasons:
-            problems[item["activity"]] = ["A refusal needs written reasons; the subject is told them."]
+            problems[item["activity"]] = [N_("A refusal needs written reasons; the subject is told them.")]
     if problems:
-        raise ValidationFailed("The decisions are not valid.", fields={"decisions": problems})
+        raise ValidationFailed(N_("The decisions are not valid."), fields={"decisions": problems})
     now = utcnow()
     for item in items:
         outcome = found[item["activity"]]
@@ -241,15 +241,15 @@ def record_manual(session: Session, req: DsarRequest, *, items: list[dict[str, A
     for item in items:
         outcome = found[item["activity"]]
         if not manual(outcome):
-            problems[item["activity"]] = ["The activity is in the data map: the service searches it."]
+            problems[item["activity"]] = [N_("The activity is in the data map: the service searches it.")]
         elif outcome.outcome not in (*NEEDS_DECISION, "no_data", "forwarded") or not outcome.applies:
             problems[item["activity"]] = [f"No search is needed: the rules decided ({outcome.outcome})."]
         elif item["result"] == "found_handled" and not item.get("records"):
-            problems[item["activity"]] = ["Say how many records were found and handled."]
+            problems[item["activity"]] = [N_("Say how many records were found and handled.")]
         elif item["result"] == "sent_to_controller" and not (item.get("controller") or "").strip():
-            problems[item["activity"]] = ["Name the controller the request was sent to."]
+            problems[item["activity"]] = [N_("Name the controller the request was sent to.")]
     if problems:
-        raise ValidationFailed("The results are not valid.", fields={"results": problems})
+        raise ValidationFailed(N_("The results are not valid."), fields={"results": problems})
     now = utcnow()
     for item in items:
         _set_manual(found[item["activity"]], item["result"], item.get("records"), item.get("controller"),

@@ -24,7 +24,7 @@ from privacy_service.audit import Actor
 from privacy_service.dsar import lifecycle, messages
 from privacy_service.dsar.deadlines import deadline, local_date
 from privacy_service.dsar.models import DsarChallenge, DsarCodeFailures, DsarRequest
-from privacy_service.errors import Conflict
+from privacy_service.errors import N_, Conflict
 from privacy_service.kernel import utcnow
 
 CHALLENGE_HOURS = 48  # a verification link or code works for two days
@@ -51,7 +51,7 @@ def challenge(
 ) -> None:
     """Ask the subject to confirm by e-mail: the deadline waits until they do (Art. 12(6))."""
     if not req.subject_email:
-        raise Conflict("The request has no e-mail address to send a check to; verify it by hand.")
+        raise Conflict(N_("The request has no e-mail address to send a check to; verify it by hand."))
     token, code = secrets.token_urlsafe(32), f"{secrets.randbelow(10**6):06d}"
     token_hash = lifecycle.digest(token)
     session.add(

@@ -34,7 +34,7 @@ from privacy_service.dsar.models import (
     DsarRequest,
     DsarSequence,
 )
-from privacy_service.errors import Conflict, NotFound
+from privacy_service.errors import N_, Conflict, NotFound
 from privacy_service.kernel import utcnow
 
 SCHEDULER = Actor("system", "scheduler")
@@ -225,9 +225,9 @@ def request_by_mailbox_token(
     try:
         payload = _mailbox_signer(secret_key).loads(token, max_age=MAILBOX_DAYS * 86400)
     except BadSignature as exc:  # SignatureExpired is a BadSignature
-        raise NotFound("This link is not valid or has expired.") from exc
+        raise NotFound(N_("This link is not valid or has expired.")) from exc
     if not isinstance(payload, dict):
-        raise NotFound("This link is not valid or has expired.")
+        raise NotFound(N_("This link is not valid or has expired."))
     req = session.scalar(select(DsarRequest).where(DsarRequest.reference == str(payload.get("r"))))
     email = verified_email(req) if req is not None else None
     if (
@@ -235,7 +235,7 @@ def request_by_mailbox_token(
         or email is None
         or not hmac.compare_digest(address_key(secret_key, email), str(payload.get("a", "")))
     ):
-        raise NotFound("This link is not valid or has expired.")
+        raise NotFound(N_("This link is not valid or has expired."))
     return req
 
 
@@ -255,7 +255,7 @@ def request_by_status_token(session: Session, *, token: str) -> DsarRequest:
     """The request a status-page token belongs to, or NotFound."""
     req = session.scalar(select(DsarRequest).where(DsarRequest.status_token_hash == digest(token)))
     if req is None:
-        raise NotFound("No request has this status link.")
+        raise NotFound(N_("No request has this status link."))
     return req
 
 

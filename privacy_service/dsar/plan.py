@@ -19,7 +19,7 @@ from privacy_service.datamap import service as datamap
 from privacy_service.dsar import decisions, lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.dsar.snapshot import Snapshot, snapshot_of
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import N_, ValidationFailed
 from privacy_service.retention import service as retention
 from privacy_service.retention.service import Hold
 from privacy_service.ropa import service as ropa
@@ -33,7 +33,8 @@ def check_scope(session: Session, data: dict[str, Any]) -> None:
     unknown = [slug for slug in activities if slug not in known]
     if unknown:
         raise ValidationFailed(
-            "Unknown activity.", fields={"activities": [f"No processing activity {s!r}." for s in unknown]}
+            N_("Unknown activity."),
+            fields={"activities": [f"No processing activity {s!r}." for s in unknown]},
         )
     field = (data.get("details") or {}).get("field")
     if data["type"] == "rectification" and field:
@@ -41,7 +42,7 @@ def check_scope(session: Session, data: dict[str, Any]) -> None:
         known = sorted({c for t in tables for c in t.columns})
         if field not in known:
             raise ValidationFailed(
-                "Unknown field to correct.",
+                N_("Unknown field to correct."),
                 fields={"details": {"field": [f"Not a data item we hold; one of: {', '.join(known)}."]}},
             )
 

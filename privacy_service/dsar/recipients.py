@@ -21,7 +21,7 @@ from privacy_service.audit import Actor
 from privacy_service.catalogue import ByLanguage, words
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.errors import N_, Conflict, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 
@@ -125,13 +125,13 @@ def record_not_told(session: Session, req: DsarRequest, *, items: list[dict[str,
         if entry is None:
             problems[str(n)] = [f"Activity {item['activity']!r} of {req.reference} lists no such recipient."]
         elif entry["state"] == "told":
-            problems[str(n)] = ["This recipient has been told already."]
+            problems[str(n)] = [N_("This recipient has been told already.")]
         elif item["reason"] not in NOT_TOLD_REASONS:
             problems[str(n)] = [f"The reason must be one of: {', '.join(NOT_TOLD_REASONS)}."]
         elif not (item.get("reasons") or "").strip():
-            problems[str(n)] = ["Give the written reasons why this recipient is not told."]
+            problems[str(n)] = [N_("Give the written reasons why this recipient is not told.")]
     if problems:
-        raise ValidationFailed("The recipients are not valid.", fields={"recipients": problems})
+        raise ValidationFailed(N_("The recipients are not valid."), fields={"recipients": problems})
     now = utcnow().isoformat()
     for item in items:
         outcome = outcomes[item["activity"]]

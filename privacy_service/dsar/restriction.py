@@ -19,7 +19,7 @@ from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import update_subject_rows
 from privacy_service.dsar import lifecycle, messages
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.errors import N_, Conflict, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 from privacy_service.wording import localised
@@ -66,7 +66,7 @@ def _chosen(session: Session, req: DsarRequest, activities: list[str] | None) ->
     unknown = sorted(set(activities or []) - set(found))
     if unknown:
         raise ValidationFailed(
-            "The request has no restriction in that activity.",
+            N_("The request has no restriction in that activity."),
             fields={"activities": [f"{req.reference} restricts nothing in {a!r} now." for a in unknown]},
         )
     return [found[a] for a in activities] if activities else list(found.values())
@@ -93,7 +93,7 @@ def send_notice(
     the outbox, or, with channel "letter", record that the officer sent the same text by post."""
     if channel not in NOTICE_CHANNELS:
         raise ValidationFailed(
-            "Unknown channel.", fields={"channel": [f"One of: {', '.join(NOTICE_CHANNELS)}."]}
+            N_("Unknown channel."), fields={"channel": [f"One of: {', '.join(NOTICE_CHANNELS)}."]}
         )
     chosen = _chosen(session, req, activities)
     if channel == "email":
@@ -132,7 +132,7 @@ def lift(
     activity whose notice was not sent first."""
     if not (reasons or "").strip():
         raise ValidationFailed(
-            "Give the reasons for lifting the restriction.", fields={"reasons": ["Required."]}
+            N_("Give the reasons for lifting the restriction."), fields={"reasons": [N_("Required.")]}
         )
     chosen = _chosen(session, req, activities)
     missing = [o.activity for o in chosen if not o.details.get("restriction", {}).get("notice_at")]

@@ -21,6 +21,7 @@ from privacy_service.dsar.recipients import NOT_TOLD_REASONS
 from privacy_service.dsar.restriction import NOTICE_CHANNELS
 from privacy_service.dsar.withholding import GROUNDS as WITHHOLDING_GROUNDS
 from privacy_service.dsar.withholding import MAX_ROWS as WITHHOLDING_MAX_ROWS
+from privacy_service.errors import N_
 from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
 
 OFFICER_CHANNELS = ("letter", "phone", "email", "in_person")
@@ -37,12 +38,12 @@ class SubjectInSchema(StrictSchema):
     @validates("national_id")
     def _nid(self, value: str | None, **_: Any) -> None:
         if value is not None and not valid_national_id(value):
-            raise ValidationError("Not a valid Norwegian national identity number (11 digits, mod-11).")
+            raise ValidationError(N_("Not a valid Norwegian national identity number (11 digits, mod-11)."))
 
     @validates_schema
     def _someone(self, data: dict[str, Any], **_: Any) -> None:
         if not data.get("email") and not data.get("national_id"):
-            raise ValidationError("Give an e-mail address or a national identity number.", "email")
+            raise ValidationError(N_("Give an e-mail address or a national identity number."), "email")
 
 
 class DetailsInSchema(StrictSchema):
@@ -92,14 +93,14 @@ class RequestInSchema(StrictSchema):
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
         details = data.get("details") or {}
         if data.get("type") == "rectification" and not (details.get("field") and details.get("value")):
-            raise ValidationError("A rectification names the field and the correct value.", "details")
+            raise ValidationError(N_("A rectification names the field and the correct value."), "details")
         received = data.get("received_at")
         if received is not None:
             now = datetime.now(UTC)
             if received > now + timedelta(minutes=5):
-                raise ValidationError("Cannot be in the future.", "received_at")
+                raise ValidationError(N_("Cannot be in the future."), "received_at")
             if received < now - timedelta(days=366):
-                raise ValidationError("More than a year ago: check the date.", "received_at")
+                raise ValidationError(N_("More than a year ago: check the date."), "received_at")
             if data.get("channel") not in OFFICER_CHANNELS:
                 raise ValidationError(
                     f"Only for requests that came by {', '.join(OFFICER_CHANNELS)}.", "received_at"
@@ -155,7 +156,9 @@ class WithdrawInSchema(StrictSchema):
 class CompleteInSchema(WithdrawInSchema):
     draft = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[0-9a-f]{64}$", error="Give the SHA-256 of the draft letter, in hex."),
+        validate=validate.Regexp(
+            r"^[0-9a-f]{64}$", error=N_("Give the SHA-256 of the draft letter, in hex.")
+        ),
         metadata={"description": "The SHA-256 of the draft letter the officer read (the request's draft)"},
     )
 
@@ -212,9 +215,9 @@ class ManualResultsInSchema(StrictSchema):
 
 def _row_key(value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        raise ValidationError("A row's key value: a text or a whole number.")
+        raise ValidationError(N_("A row's key value: a text or a whole number."))
     if len(str(value)) > 200:
-        raise ValidationError("Longer than 200 characters.")
+        raise ValidationError(N_("Longer than 200 characters."))
 
 
 class WithholdingInSchema(StrictSchema):
@@ -442,11 +445,13 @@ class AppealStepInSchema(StrictSchema):
     @validates_schema
     def _outcome_with_decision(self, data: dict[str, Any], **_: Any) -> None:
         if data["step"] == "decided" and not data.get("outcome"):
-            raise ValidationError("A decided appeal needs its outcome.", "outcome")
+            raise ValidationError(N_("A decided appeal needs its outcome."), "outcome")
         if data["step"] != "decided" and data.get("outcome"):
-            raise ValidationError("Only a decided appeal has an outcome.", "outcome")
+            raise ValidationError(N_("Only a decided appeal has an outcome."), "outcome")
         if data["step"] != "sent_to_appeal_body" and data.get("decision_expected_on"):
-            raise ValidationError("Only an appeal sent on has an expected decision.", "decision_expected_on")
+            raise ValidationError(
+                N_("Only an appeal sent on has an expected decision."), "decision_expected_on"
+            )
 
 
 class AppealListArgsSchema(Schema):

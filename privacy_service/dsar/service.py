@@ -65,7 +65,7 @@ from privacy_service.dsar.recipients import NOT_TOLD_REASONS
 from privacy_service.dsar.restriction import NOTICE_CHANNELS
 from privacy_service.dsar.schemas import RequestInSchema
 from privacy_service.dsar.statistics import month_starts
-from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.errors import N_, Conflict, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.service import RELEASED_TASK as HOLD_RELEASED_TASK
 from privacy_service.ropa import service as ropa
@@ -141,7 +141,7 @@ def load_request(raw: dict[str, Any]) -> dict[str, Any]:
     try:
         return RequestInSchema().load(raw)
     except MarshmallowError as err:
-        raise ValidationFailed("The request is not valid.", fields=err.normalized_messages()) from err
+        raise ValidationFailed(N_("The request is not valid."), fields=err.normalized_messages()) from err
 
 
 def create_request(
@@ -214,16 +214,16 @@ def verify_by_officer(
     only those will search the data."""
     fields: dict[str, list[str]] = {}
     if not (note or "").strip():
-        fields["note"] = ["Name the document seen (for example a passport shown at the counter)."]
+        fields["note"] = [N_("Name the document seen (for example a passport shown at the counter).")]
     if not identifiers:
-        fields["identifiers"] = ["Say which identifier was checked: email, national_id or both."]
+        fields["identifiers"] = [N_("Say which identifier was checked: email, national_id or both.")]
     if fields:
-        raise ValidationFailed("Say what was checked, and how.", fields=fields)
+        raise ValidationFailed(N_("Say what was checked, and how."), fields=fields)
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     given = {i["kind"] for i in lifecycle.identifiers(req)}
     if missing := sorted(set(identifiers) - given):
         raise ValidationFailed(
-            "The request does not name that identifier.",
+            N_("The request does not name that identifier."),
             fields={"identifiers": [f"Request {req.reference} gives no {kind}." for kind in missing]},
         )
     if req.identity_status == "verified" and all(
@@ -573,11 +573,11 @@ def extend(
     """Extend once, by up to two months, within the first period; the subject is told why (Art. 12(3))."""
     fields: dict[str, list[str]] = {}
     if months not in range(1, MAX_EXTENSION_MONTHS + 1):
-        fields["months"] = ["One or two months."]
+        fields["months"] = [N_("One or two months.")]
     if not (reason or "").strip():
-        fields["reason"] = ["Give the reason; the subject is told."]
+        fields["reason"] = [N_("Give the reason; the subject is told.")]
     if fields:
-        raise ValidationFailed("The extension is not valid.", fields=fields)
+        raise ValidationFailed(N_("The extension is not valid."), fields=fields)
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in OPEN_STATUSES:
         raise Conflict(f"Request {req.reference} is closed.")
@@ -614,9 +614,9 @@ def reject(
     if ground not in REJECTION_GROUNDS:
         fields["ground"] = [f"One of: {', '.join(REJECTION_GROUNDS)}."]
     if not (reason or "").strip():
-        fields["reason"] = ["Give the reasons; the subject is told, with the right to complain."]
+        fields["reason"] = [N_("Give the reasons; the subject is told, with the right to complain.")]
     if fields:
-        raise ValidationFailed("The rejection is not valid.", fields=fields)
+        raise ValidationFailed(N_("The rejection is not valid."), fields=fields)
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     lifecycle.move(req, "rejected")
     req.rejection_ground, req.rejection_reason = ground, reason.strip()

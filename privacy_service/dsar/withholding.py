@@ -21,7 +21,7 @@ from privacy_service.dsar.answer import DATA_RIGHTS, Answer, Withheld, discard_d
 from privacy_service.dsar.decisions import ground_text
 from privacy_service.dsar.letter import Block
 from privacy_service.dsar.models import DsarRequest, DsarWithholding
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.wording import localised
 
 GROUNDS = ("art_15_4", "pdl_16_a", "pdl_16_b", "pdl_16_c", "pdl_16_d", "pdl_16_e", "pdl_16_f")
@@ -46,9 +46,9 @@ def _problems(session: Session, req: DsarRequest, data: dict[str, Any]) -> dict[
     if data.get("ground") not in GROUNDS:
         problems["ground"] = [f"One of: {', '.join(GROUNDS)}."]
     if not (data.get("reasons") or "").strip():
-        problems["reasons"] = ["Give the reasons; the subject is told them."]
+        problems["reasons"] = [N_("Give the reasons; the subject is told them.")]
     if data.get("column") and data.get("rows"):
-        problems["rows"] = ["Withhold a column or rows, not both in one withholding."]
+        problems["rows"] = [N_("Withhold a column or rows, not both in one withholding.")]
     activity = data.get("activity")
     if activity not in {o.activity for o in lifecycle.outcomes_of(session, req)}:
         problems["activity"] = [f"Request {req.reference} does not cover that activity."]
@@ -56,10 +56,10 @@ def _problems(session: Session, req: DsarRequest, data: dict[str, Any]) -> dict[
     tables = {(s.name, t.table_name): t for s, t in datamap.tables_for_activity(session, activity=activity)}
     table = tables.get((data.get("system"), data.get("table")))
     if table is None:
-        problems["table"] = ["No table of that system holds this activity's data in the data map."]
+        problems["table"] = [N_("No table of that system holds this activity's data in the data map.")]
     elif (column := data.get("column")) and (column not in table.columns or column == table.key_column):
-        problems["column"] = ["Not a data column of that table (the key column identifies the rows: "
-                              "withhold the rows or the table instead)."]  # fmt: skip
+        problems["column"] = [N_("Not a data column of that table (the key column identifies the rows: "
+                              "withhold the rows or the table instead).")]  # fmt: skip
     return problems
 
 
@@ -67,7 +67,7 @@ def add(session: Session, req: DsarRequest, *, data: dict[str, Any], actor: Acto
     """Withhold a table, a column or rows from the request's answer, with a ground and reasons."""
     _check_open(req)
     if problems := _problems(session, req, data):
-        raise ValidationFailed("The withholding is not valid.", fields=problems)
+        raise ValidationFailed(N_("The withholding is not valid."), fields=problems)
     keys = list(dict.fromkeys(str(k) for k in data.get("rows") or [])) or None
     withholding = DsarWithholding(
         request_id=req.id or 0,

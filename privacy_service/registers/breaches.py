@@ -17,7 +17,7 @@ from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.catalogue import words
 from privacy_service.datamap import service as datamap
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.registers.models import Breach
 from privacy_service.ropa import service as ropa
@@ -161,13 +161,13 @@ def create_breach(
     assert discovered is not None
     if discovered > now:
         raise DiscoveredInFuture(
-            "The breach cannot be discovered in the future: give the time it was discovered.",
-            fields={"discovered_at": ["Must not be later than now."]},
+            N_("The breach cannot be discovered in the future: give the time it was discovered."),
+            fields={"discovered_at": [N_("Must not be later than now.")]},
         )
     if occurred is not None and occurred > discovered:
         raise ValidationFailed(
-            "The breach cannot have occurred after it was discovered.",
-            fields={"occurred_at": ["Must not be later than discovered_at."]},
+            N_("The breach cannot have occurred after it was discovered."),
+            fields={"occurred_at": [N_("Must not be later than discovered_at.")]},
         )
     activities = list(dict.fromkeys(data.get("activities") or []))
     _check_activities(session, activities)
@@ -235,20 +235,22 @@ def notify_authority(
     assert when is not None
     if when > (now or utcnow()):
         raise ValidationFailed(
-            "The notification cannot be recorded before it is made.",
-            fields={"notified_at": ["Must not be later than now."]},
+            N_("The notification cannot be recorded before it is made."),
+            fields={"notified_at": [N_("Must not be later than now.")]},
         )
     if when < as_utc(breach.discovered_at):  # type: ignore[operator]
         raise ValidationFailed(
-            "Datatilsynet cannot be notified before the breach was discovered.",
-            fields={"notified_at": ["Must not be earlier than discovered_at."]},
+            N_("Datatilsynet cannot be notified before the breach was discovered."),
+            fields={"notified_at": [N_("Must not be earlier than discovered_at.")]},
         )
     late = when > as_utc(breach.notify_authority_by)  # type: ignore[operator]
     if late and not (delay_reasons or "").strip():
         raise LateWithoutReasons(
-            "The notification is later than 72 hours after discovery: give the reasons for the delay "
-            "(GDPR Art. 33(1)).",
-            fields={"delay_reasons": ["Required when notified_at is later than notify_authority_by."]},
+            N_(
+                "The notification is later than 72 hours after discovery: give the reasons for the delay "
+                "(GDPR Art. 33(1))."
+            ),
+            fields={"delay_reasons": [N_("Required when notified_at is later than notify_authority_by.")]},
         )
     breach.authority_notified_at, breach.authority_reference = when, authority_reference or None
     breach.delay_reasons = (delay_reasons or "").strip() or None
@@ -306,8 +308,8 @@ def notify_subjects(
     if not_required:
         if not (not_required_reason or "").strip():
             raise ValidationFailed(
-                "Say why notifying the data subjects is not required.",
-                fields={"not_required_reason": ["Required with not_required."]},
+                N_("Say why notifying the data subjects is not required."),
+                fields={"not_required_reason": [N_("Required with not_required.")]},
             )
         breach.subjects_not_required, breach.subjects_not_required_reason = not_required, not_required_reason
         session.flush()
@@ -315,8 +317,11 @@ def notify_subjects(
         return breach
     if not texts or not (texts.get("nb") or "").strip() or not (texts.get("en") or "").strip():
         raise ValidationFailed(
-            "Give the text to the data subjects in bokmål and English, or the ground for not telling them.",
-            fields={"texts": ["Give both nb and en."]},
+            N_(
+                "Give the text to the data subjects in bokmål and English, "
+                "or the ground for not telling them."
+            ),
+            fields={"texts": [N_("Give both nb and en.")]},
         )
     addresses = _recipients(session, breach, instance_path)  # read before anything is written
     subject, body = _mail(breach, texts, dpo_contact(session, breach))

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, AuditEvent, events_of, record_event
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.errors import N_, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.registers.breaches import UnknownActivity
 from privacy_service.registers.dpia_criteria import DATATILSYNET_LIST as DATATILSYNET_LIST  # for the pages
@@ -176,7 +176,7 @@ def list_for_attention(session: Session) -> list[DpiaView]:
 def _activity(session: Session, slug: str) -> ropa_service.Activity:
     found = ropa_service.activities_for(session, slugs=[slug])
     if not found:
-        raise NotFound(f"No processing activity {slug!r}.", fields={"activity": ["No such activity."]})
+        raise NotFound(f"No processing activity {slug!r}.", fields={"activity": [N_("No such activity.")]})
     return found[0]
 
 
@@ -193,21 +193,26 @@ def check_rules(data: Mapping[str, Any]) -> dict[str, list[str]]:
     risk = data.get("residual_risk")
     if status == "not_required":
         if not (data.get("screening_reasons") or "").strip():
-            problems["screening_reasons"] = ["Say why no DPIA is needed: the screening's reasons."]
+            problems["screening_reasons"] = [N_("Say why no DPIA is needed: the screening's reasons.")]
         if data.get("listed_items"):  # Art. 35(4): the list names processing that always needs one
-            problems["listed_items"] = ["Processing on Datatilsynet's list always requires a DPIA."]
+            problems["listed_items"] = [N_("Processing on Datatilsynet's list always requires a DPIA.")]
     if status == "completed":
         if not (data.get("dpo_advice") or "").strip() or not data.get("dpo_advice_on"):
-            problems["dpo_advice"] = ["A completed DPIA needs the DPO's advice and its date (Art. 35(2))."]
+            problems["dpo_advice"] = [
+                N_("A completed DPIA needs the DPO's advice and its date (Art. 35(2)).")
+            ]
         if not risk:
-            problems["residual_risk"] = ["A completed DPIA needs the residual risk."]
+            problems["residual_risk"] = [N_("A completed DPIA needs the residual risk.")]
         elif risk == "high" and not data.get("consultation_on"):
             problems["consultation_on"] = [
-                "A high residual risk needs the prior consultation with Datatilsynet (Art. 36(1))."
+                N_("A high residual risk needs the prior consultation with Datatilsynet (Art. 36(1)).")
             ]
     if status == "prior_consultation" and risk != "high":
         problems["residual_risk"] = [
-            "Prior consultation (Art. 36) is for a residual risk that stays high; give residual risk high."
+            N_(
+                "Prior consultation (Art. 36) is for a residual risk that stays high; "
+                "give residual risk high."
+            )
         ]
     return problems
 
@@ -217,10 +222,12 @@ def save_dpia(session: Session, *, data: Mapping[str, Any], actor: Actor) -> Dpi
     slug = data["activity"]
     found = ropa_service.activities_for(session, slugs=[slug])
     if not found:
-        raise UnknownActivity(f"No processing activity {slug!r}.", fields={"activity": ["No such activity."]})
+        raise UnknownActivity(
+            f"No processing activity {slug!r}.", fields={"activity": [N_("No such activity.")]}
+        )
     if data.get("status") not in SAVED_STATUSES:
         raise DpiaRuleBroken(
-            "Unknown status.", fields={"status": [f"Use one of {', '.join(SAVED_STATUSES)}."]}
+            N_("Unknown status."), fields={"status": [f"Use one of {', '.join(SAVED_STATUSES)}."]}
         )
     problems = check_rules(data)
     if problems:

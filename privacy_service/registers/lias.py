@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, AuditEvent, events_of, record_event
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.errors import N_, NotFound, ValidationFailed
 from privacy_service.kernel import record_bases, utcnow
 from privacy_service.registers.breaches import UnknownActivity
 from privacy_service.registers.lia_models import LiaAssessment
@@ -144,11 +144,11 @@ def _activity(
 ) -> ropa_service.Activity:
     found = ropa_service.activities_for(session, slugs=[slug])
     if not found:
-        raise missing(f"No processing activity {slug!r}.", fields={"activity": ["No such activity."]})
+        raise missing(f"No processing activity {slug!r}.", fields={"activity": [N_("No such activity.")]})
     if LEGITIMATE_INTEREST not in found[0].legal_bases:
         raise NotLegitimateInterest(
             f"The activity {slug!r} does not rely on legitimate interests (Art. 6(1)(f)).",
-            fields={"activity": ["The activity's legal bases do not include Art. 6(1)(f)."]},
+            fields={"activity": [N_("The activity's legal bases do not include Art. 6(1)(f).")]},
         )
     return found[0]
 
@@ -195,7 +195,7 @@ def save_lia(session: Session, *, data: Mapping[str, Any], actor: Actor) -> LiaV
     activity = _activity(session, slug, UnknownActivity)
     if data.get("conclusion") not in CONCLUSIONS:
         raise LiaRuleBroken(
-            "Unknown conclusion.", fields={"conclusion": [f"Use one of {', '.join(CONCLUSIONS)}."]}
+            N_("Unknown conclusion."), fields={"conclusion": [f"Use one of {', '.join(CONCLUSIONS)}."]}
         )
     problems = {**check_rules(data), **_check_dates(data)}
     if problems:

@@ -6,11 +6,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from privacy_service.errors import N_
 from privacy_service.kernel import SLUG, Localised, LocalisedSchema, StrictSchema
 from privacy_service.registers.processing_models import PROCESSOR_STATUSES
 from privacy_service.ropa.rules import SAFEGUARDS
 
-_AT_LEAST_ONE = validate.Length(min=1, error="Give at least one.")
+_AT_LEAST_ONE = validate.Length(min=1, error=N_("Give at least one."))
 
 
 class CategorySchema(StrictSchema):
@@ -97,7 +98,7 @@ class ProcessorRecordInSchema(StrictSchema):
         errors: dict[str, list[str]] = {}
         controllers = data.get("controllers") or []
         if len(controllers) != len(set(controllers)):
-            errors["controllers"] = ["Name each controller once."]
+            errors["controllers"] = [N_("Name each controller once.")]
         if data.get("processor") in controllers:
             errors.setdefault("controllers", []).append("The processor cannot act on its own behalf.")
         named = {c["controller"] for c in data.get("categories") or []}
@@ -111,11 +112,11 @@ class ProcessorRecordInSchema(StrictSchema):
                 for s in sorted(set(controllers) - named)
             ]
         if data.get("status") == "ended" and not data.get("ended_on"):
-            errors["ended_on"] = ["An ended record says when it ended."]
+            errors["ended_on"] = [N_("An ended record says when it ended.")]
         if data.get("status") == "active" and data.get("ended_on"):
-            errors["ended_on"] = ["An active record has no end date; set status ended."]
+            errors["ended_on"] = [N_("An active record has no end date; set status ended.")]
         if data.get("started_on") and data.get("ended_on") and data["ended_on"] < data["started_on"]:
-            errors["ended_on"] = ["Must not be earlier than started_on."]
+            errors["ended_on"] = [N_("Must not be earlier than started_on.")]
         if errors:
             raise ValidationError(errors)
 

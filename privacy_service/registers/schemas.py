@@ -6,10 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from privacy_service.errors import N_
 from privacy_service.kernel import SLUG, StrictSchema
 from privacy_service.registers.models import NOT_REQUIRED_GROUNDS, RISK_LEVELS, STATUSES
 
-_TEXT = validate.Length(min=3, max=5000, error="Between 3 and 5000 characters.")
+_TEXT = validate.Length(min=3, max=5000, error=N_("Between 3 and 5000 characters."))
 _CATEGORY = fields.String(validate=validate.Length(min=1, max=200))
 
 
@@ -80,10 +81,12 @@ class NotifySubjectsInSchema(StrictSchema):
     @validates_schema
     def _one_of_the_two(self, data: dict[str, Any], **_: Any) -> None:
         if bool(data.get("texts")) == bool(data.get("not_required")):
-            raise ValidationError("Give either texts (nb and en) or not_required with its reason.", "_schema")
+            raise ValidationError(
+                N_("Give either texts (nb and en) or not_required with its reason."), "_schema"
+            )
         if data.get("not_required") and not (data.get("not_required_reason") or "").strip():
             raise ValidationError(
-                "Say why notifying the data subjects is not required.", "not_required_reason"
+                N_("Say why notifying the data subjects is not required."), "not_required_reason"
             )
 
 

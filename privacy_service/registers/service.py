@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlmodel import Session
 
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import N_, ValidationFailed
 from privacy_service.registers.breaches import (
     AUTHORITY_DEADLINE,
     Countdown,
@@ -106,4 +106,4 @@ def load_processor_record(data: dict[str, Any]) -> dict[str, Any]:
         return processor_record_in_schema.load(data)
     except ValidationError as err:
         fields = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        raise ValidationFailed("The processor record does not fit.", fields=fields) from err
+        raise ValidationFailed(N_("The processor record does not fit."), fields=fields) from err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from privacy_service.errors import N_
 from privacy_service.kernel import SLUG, StrictSchema
 from privacy_service.registers.transfers import ASSESSMENT_FIELDS, DEROGATION_POINTS, TIA_CONCLUSIONS
 
@@ -22,7 +23,9 @@ class TransferAssessmentInSchema(StrictSchema):
     activity = fields.String(required=True, validate=SLUG, metadata={"description": "The activity's slug"})
     transfer = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9a-f]{12}$", error="A transfer's key, as GET /transfers gives it."),
+        validate=validate.Regexp(
+            r"^[0-9a-f]{12}$", error=N_("A transfer's key, as GET /transfers gives it.")
+        ),
         metadata={"description": "The transfer's key, as GET /transfers gives it"},
     )
     derogation_point = fields.String(load_default=None, allow_none=True, validate=_one_of(DEROGATION_POINTS))

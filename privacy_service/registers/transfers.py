@@ -19,7 +19,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import N_, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.registers.transfer_models import TransferAssessment
 from privacy_service.ropa import service as ropa_service
@@ -158,7 +158,7 @@ def get_transfer(session: Session, *, activity: str, key: str) -> TransferView:
             return view
     raise UnknownTransfer(
         f"The activity {activity!r} has no transfer {key!r}.",
-        fields={"transfer": ["No such transfer in the activity's record."]},
+        fields={"transfer": [N_("No such transfer in the activity's record.")]},
     )
 
 

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_engine, get_session
+from privacy_service.errors import N_
 from privacy_service.http import app_instance_path
 from privacy_service.retention import service
 from privacy_service.retention.schemas import (
@@ -112,7 +113,7 @@ class Runs(MethodView):
         """Run the rules now: {"dry_run": true} counts and touches nothing; a real run needs retention:run."""
         principal = current_principal()
         if not data["dry_run"] and (principal is None or "retention:run" not in principal.scopes):
-            raise AccessDenied(403, "A real run needs the scope 'retention:run'; a dry run does not.")
+            raise AccessDenied(403, N_("A real run needs the scope 'retention:run'; a dry run does not."))
         get_session().close()  # the run manages its own transactions
         run = service.run_retention(
             get_engine(),

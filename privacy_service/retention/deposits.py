@@ -21,7 +21,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.datamap.expiry import DueTable, open_due_table
 from privacy_service.datamap.service import DataSystemError
-from privacy_service.errors import Conflict, NotFound
+from privacy_service.errors import N_, Conflict, NotFound
 from privacy_service.kernel import utcnow
 from privacy_service.retention import addml
 from privacy_service.retention.due import protection
@@ -57,7 +57,7 @@ def get_deposit(session: Session, *, deposit_id: int) -> RetentionDeposit:
     """One deposit; raise NotFound."""
     deposit = session.get(RetentionDeposit, deposit_id)
     if deposit is None:
-        raise NotFound("No deposit has this id.")
+        raise NotFound(N_("No deposit has this id."))
     return deposit
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.catalogue import ByCode
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.models import Hold
 from privacy_service.retention.schemas import KINDS, SCOPES, scope_errors
@@ -64,13 +64,13 @@ def set_hold(session: Session, *, data: dict[str, Any], actor: Actor) -> Hold:
     if data.get("scope") not in SCOPES:
         errors["scope"] = [f"Must be one of: {', '.join(SCOPES)}."]
     if not (data.get("basis") or "").strip():
-        errors["basis"] = ["Say why the data must be kept (e.g. 'Archives Act § 6; Noark 5: preserve')."]
+        errors["basis"] = [N_("Say why the data must be kept (e.g. 'Archives Act § 6; Noark 5: preserve').")]
     errors.update(scope_errors(data))
     starts, ends = as_utc(data.get("starts_at")) or utcnow(), as_utc(data.get("ends_at"))
     if ends is not None and ends <= starts:
-        errors["ends_at"] = ["Must be after the start."]
+        errors["ends_at"] = [N_("Must be after the start.")]
     if errors:
-        raise ValidationFailed("The hold is not valid.", fields=errors)
+        raise ValidationFailed(N_("The hold is not valid."), fields=errors)
     hold = Hold(
         kind=data["kind"],
         scope=data["scope"],
@@ -170,11 +170,11 @@ def release_hold(session: Session, *, hold_id: int, actor: Actor, note: str) -> 
     erasures it blocked are retried after the release commits (RELEASED_TASK)."""
     hold = session.get(Hold, hold_id)
     if hold is None:
-        raise NotFound("No hold has this id.")
+        raise NotFound(N_("No hold has this id."))
     if hold.released_at is not None:
-        raise Conflict("The hold is already released.")
+        raise Conflict(N_("The hold is already released."))
     if not note.strip():
-        raise ValidationFailed("Say why the hold is released.", fields={"note": ["Required."]})
+        raise ValidationFailed(N_("Say why the hold is released."), fields={"note": [N_("Required.")]})
     hold.released_at, hold.released_by, hold.release_note = utcnow(), str(actor), note.strip()
     session.flush()
     record_event(

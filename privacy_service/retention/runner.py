@@ -23,7 +23,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.datamap.expiry import DueTable, unheld
 from privacy_service.datamap.service import DataSystemError
-from privacy_service.errors import NotFound
+from privacy_service.errors import N_, NotFound
 from privacy_service.kernel import utcnow
 from privacy_service.retention import BATCH, deposits, locks
 from privacy_service.retention.due import open_group, protection, rule_holds
@@ -157,7 +157,7 @@ def _run_rules(
         rule = group[0]
         with locks.try_lock(engine, locks.RULE, rule.key, on=lock.conn) as locked:
             if not locked:
-                result = _result(run, group, error="Skipped: another process is running this rule.")
+                result = _result(run, group, error=N_("Skipped: another process is running this rule."))
             else:
                 result = _run_rule(engine, run, group, actor=actor, instance_path=instance_path, batch=batch)
         failures += result.error is not None
@@ -291,7 +291,7 @@ def get_run(session: Session, run_id: int) -> tuple[RetentionRun, list[Retention
     """A run with its per-rule results."""
     run = session.get(RetentionRun, run_id)
     if run is None:
-        raise NotFound("No retention run has this id.")
+        raise NotFound(N_("No retention run has this id."))
     results = list(
         session.scalars(
             select(RetentionRunRule).where(RetentionRunRule.run_id == run_id).order_by(RetentionRunRule.id)

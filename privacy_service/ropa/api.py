@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
-from privacy_service.errors import ValidationFailed
+from privacy_service.errors import N_, ValidationFailed
 from privacy_service.http import send_download
 from privacy_service.ropa import service
 from privacy_service.ropa.schemas import (
@@ -42,8 +42,8 @@ def _expected_version() -> int | None:
     tag = header.strip().removeprefix("W/").strip('"')
     if not tag.startswith("v") or not tag[1:].isdigit():
         raise ValidationFailed(
-            'If-Match must be an ETag this API returned, like W/"v3".',
-            fields={"If-Match": ["Not an ETag of this API."]},
+            N_('If-Match must be an ETag this API returned, like W/"v3".'),
+            fields={"If-Match": [N_("Not an ETag of this API.")]},
         )
     return int(tag[1:])
 
@@ -204,7 +204,7 @@ def put_organisation(data: dict[str, Any], slug: str) -> dict[str, Any]:
     """Create or update an organisation (org number mod-11 checked)."""
     if data["slug"] != slug:
         raise ValidationFailed(
-            "The slug in the body must match the path.", fields={"slug": ["Does not match."]}
+            N_("The slug in the body must match the path."), fields={"slug": [N_("Does not match.")]}
         )
     session = get_session()
     service.upsert_organisation(session, data=data, actor=current_actor())

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import Conflict, DomainError, NotFound
+from privacy_service.errors import N_, Conflict, DomainError, NotFound
 from privacy_service.kernel import utcnow
 from privacy_service.ropa.models import ProcessingActivity, RuleChange
 from privacy_service.ropa.records import Activity, RetentionRule
@@ -182,7 +182,7 @@ def get_rule_change(session: Session, *, change_id: int) -> RuleChange:
     """Return one rule change; raise NotFound."""
     change = session.get(RuleChange, change_id)
     if change is None:
-        raise NotFound("No rule change has this id.")
+        raise NotFound(N_("No rule change has this id."))
     return change
 
 

@@ -16,6 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from privacy_service.errors import N_
 from privacy_service.kernel import (
     ART9_CONDITIONS,
     ART89_PURPOSES,
@@ -77,7 +78,7 @@ class OrganisationSchema(StrictSchema):
     def _check_org_number(self, data: dict, **_: Any) -> None:
         if data["org_number"] is not None and not valid_org_number(data["org_number"]):
             raise ValidationError(
-                "Not a valid Norwegian organisation number (9 digits with a mod-11 check digit).",
+                N_("Not a valid Norwegian organisation number (9 digits with a mod-11 check digit)."),
                 "org_number",
             )
 
@@ -86,7 +87,7 @@ def _iso_date(value: str) -> None:
     try:
         date.fromisoformat(value)
     except ValueError:
-        raise ValidationError("Not a valid date.") from None
+        raise ValidationError(N_("Not a valid date.")) from None
 
 
 class ProcessorSchema(StrictSchema):
@@ -109,7 +110,9 @@ class ProcessorSchema(StrictSchema):
     @validates_schema
     def _sub_processor_names_processor(self, data: dict, **_: Any) -> None:
         if data["role"] == "sub_processor" and not data.get("sub_processor_of"):
-            raise ValidationError("A sub-processor must name the processor it works for.", "sub_processor_of")
+            raise ValidationError(
+                N_("A sub-processor must name the processor it works for."), "sub_processor_of"
+            )
 
 
 class DataCategorySchema(StrictSchema):
@@ -128,7 +131,7 @@ class TextOrLocalised(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             if not value.strip():
-                raise ValidationError("Give a text.")
+                raise ValidationError(N_("Give a text."))
             texts = [value]
         else:
             value = Localised()._deserialize(value, attr, data, **kwargs)
@@ -172,7 +175,9 @@ class AutomatedDecisionSchema(StrictSchema):
     @validates_schema
     def _law_named(self, data: dict, **_: Any) -> None:
         if data["ground"] == "22(2)(b)" and not data.get("authority"):
-            raise ValidationError("A decision authorised by law (22(2)(b)) must name the law.", "authority")
+            raise ValidationError(
+                N_("A decision authorised by law (22(2)(b)) must name the law."), "authority"
+            )
 
 
 # The fields a draft record may mark as not stated by its source: the record says so instead of guessing.
@@ -244,9 +249,9 @@ class RetentionRuleSchema(StrictSchema):
     def _check_anonymise(self, data: dict, **_: Any) -> None:
         kept = {"keep_columns", "coarsen", "reviewed_free_text"}
         if data.get("action") != "anonymise" and any(data.get(k) for k in kept):
-            raise ValidationError("Only an anonymise rule keeps columns.", "keep_columns")
+            raise ValidationError(N_("Only an anonymise rule keeps columns."), "keep_columns")
         if data.get("reviewed_free_text") and not data.get("note"):
-            raise ValidationError("Say in note who reviewed the free text, and when.", "note")
+            raise ValidationError(N_("Say in note who reviewed the free text, and when."), "note")
 
 
 class RetentionSchema(StrictSchema):
@@ -319,7 +324,7 @@ class JointArrangementSchema(StrictSchema):
 
 def _non_empty_list(nested: type[Schema] | fields.Field, **kwargs: Any) -> fields.List:
     item = fields.Nested(nested) if isinstance(nested, type) else nested
-    return fields.List(item, validate=validate.Length(min=1, error="Give at least one."), **kwargs)
+    return fields.List(item, validate=validate.Length(min=1, error=N_("Give at least one.")), **kwargs)
 
 
 class ActivitySchema(StrictSchema):
@@ -327,7 +332,7 @@ class ActivitySchema(StrictSchema):
 
     slug = fields.String(required=True, validate=SLUG)
     service = fields.String(
-        required=True, validate=validate.Regexp(SERVICES_RE, error="Not a valid service name.")
+        required=True, validate=validate.Regexp(SERVICES_RE, error=N_("Not a valid service name."))
     )
     status = fields.String(load_default="active", validate=_one_of(STATUSES, "status"))
     name = Localised(required=True)
@@ -344,7 +349,7 @@ class ActivitySchema(StrictSchema):
     )
     legal_bases = fields.List(
         fields.String(validate=_one_of(LEGAL_BASES, "legal basis")),
-        validate=validate.Length(min=1, max=6, error="Give between one and six legal bases."),
+        validate=validate.Length(min=1, max=6, error=N_("Give between one and six legal bases.")),
         metadata={"description": "Every Art. 6(1) basis, the primary first; the rights follow the most "
                   "restrictive. Left out when there is one."},
     )  # fmt: skip
@@ -354,14 +359,14 @@ class ActivitySchema(StrictSchema):
     )
     art9_conditions = fields.List(
         fields.String(validate=_one_of(ART9_CONDITIONS, "Art. 9 condition")),
-        validate=validate.Length(min=1, max=10, error="Give between one and ten Art. 9 conditions."),
+        validate=validate.Length(min=1, max=10, error=N_("Give between one and ten Art. 9 conditions.")),
         metadata={
             "description": "Every Art. 9(2) condition, art9_condition first. Left out when there is one."
         },
     )
     art89_purposes = fields.List(
         fields.String(validate=_one_of(ART89_PURPOSES, "Art. 89 purpose")),
-        validate=validate.Length(min=1, error="Give at least one, or leave the field out."),
+        validate=validate.Length(min=1, error=N_("Give at least one, or leave the field out.")),
         metadata={"description": "archiving | research | statistics, when the activity serves only these "
                   "(Personal Data Act § 17)"},
     )  # fmt: skip
@@ -405,7 +410,7 @@ class ActivitySchema(StrictSchema):
     )
     not_stated = fields.List(
         fields.String(validate=_one_of(NOT_STATED_FIELDS, "field")),
-        validate=validate.Length(min=1, error="Give at least one, or leave the field out."),
+        validate=validate.Length(min=1, error=N_("Give at least one, or leave the field out.")),
         metadata={"description": "Fields the source does not state (a draft's unknowns): the record says so"},
     )
     business_process = fields.String(load_default=None, allow_none=True)
@@ -447,32 +452,34 @@ class ActivitySchema(StrictSchema):
         special = any(c.get("special") for c in data.get("data_categories") or [])
         if special and not data.get("art9_condition"):
             errors["art9_condition"] = [
-                "Special categories of data are processed: name the Art. 9(2) condition."
+                N_("Special categories of data are processed: name the Art. 9(2) condition.")
             ]
         if "6(1)(a)" in bases and data.get("legal_basis") != "6(1)(a)":
             errors["legal_bases"] = [
-                "List consent (6(1)(a)) first: the consent purpose and its withdrawal follow the primary "
-                "basis."
+                N_(
+                    "List consent (6(1)(a)) first: the consent purpose and its withdrawal follow the primary "
+                    "basis."
+                )
             ]
         if "6(1)(a)" in bases and not data.get("consent_purpose"):
-            errors["consent_purpose"] = ["A consent-based activity must name its consent purpose."]
+            errors["consent_purpose"] = [N_("A consent-based activity must name its consent purpose.")]
         if data.get("on_withdrawal") and data.get("legal_basis") != "6(1)(a)":
-            errors["on_withdrawal"] = ["Only a consent-based activity has a withdrawal action."]
+            errors["on_withdrawal"] = [N_("Only a consent-based activity has a withdrawal action.")]
         if {"6(1)(c)", "6(1)(e)"} & set(bases) and not data.get("national_basis"):
             errors["national_basis"] = [
-                "Art. 6(3): a legal obligation or public task needs its national legal basis."
+                N_("Art. 6(3): a legal obligation or public task needs its national legal basis.")
             ]
         keys = [c.get("key") for c in data.get("data_categories") or []]
         if len(keys) != len(set(keys)):
-            errors["data_categories"] = ["Each data category key must be unique within the activity."]
+            errors["data_categories"] = [N_("Each data category key must be unique within the activity.")]
         errors.update(_joint_arrangement_errors(data))
         if data.get("automated_decision") and not data.get("automated_decisions"):
-            errors["automated_decision"] = ["Only an activity with automated_decisions describes one."]
+            errors["automated_decision"] = [N_("Only an activity with automated_decisions describes one.")]
         if data.get("automated_decision") and data.get("art9_condition"):
             allowed = {"9(2)(a)", "9(2)(g)"}
             if not allowed & {data["art9_condition"], *(data.get("art9_conditions") or [])}:
                 errors["automated_decision"] = [
-                    "Art. 22(4): an automated decision on special categories needs 9(2)(a) or 9(2)(g)."
+                    N_("Art. 22(4): an automated decision on special categories needs 9(2)(a) or 9(2)(g).")
                 ]
         if errors:
             raise ValidationError(errors)
@@ -527,7 +534,7 @@ class NoticeSchema(StrictSchema):
     # Left out of a notice listing only its own service's activities: notices loaded before keep their hash.
     also_lists = fields.List(
         fields.String(validate=SLUG),
-        validate=validate.Length(min=1, error="Give at least one, or leave the field out."),
+        validate=validate.Length(min=1, error=N_("Give at least one, or leave the field out.")),
         metadata={"description": "Activities recorded under another service that this notice also describes "
                   "(one processing, one record: e.g. a chatbot offered on two sites)"},
     )  # fmt: skip
@@ -537,7 +544,7 @@ class ActivitiesFileSchema(StrictSchema):
     """One file under policies/activities/."""
 
     service = fields.String(
-        required=True, validate=validate.Regexp(SERVICES_RE, error="Not a valid service name.")
+        required=True, validate=validate.Regexp(SERVICES_RE, error=N_("Not a valid service name."))
     )
     notice = fields.Nested(NoticeSchema, required=True)
     activities = fields.List(fields.Raw(), required=True)  # validated one by one, so errors name the activity
@@ -692,7 +699,7 @@ class RopaArgsSchema(Schema):
     service = fields.String(
         load_default=None,
         validate=validate.Regexp(
-            SERVICES_RE, error="Not a service name (lower-case letters, digits and '-')."
+            SERVICES_RE, error=N_("Not a service name (lower-case letters, digits and '-').")
         ),
     )
     include_retired = fields.Boolean(load_default=True)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import export, pdf, rulechanges
 from privacy_service.ropa.answer_cache import (
@@ -243,9 +243,9 @@ def check_references(session: Session, data: dict[str, Any]) -> None:
             f"{s!r} is neither the controller nor one of the joint controllers." for s in strays
         ]
     if data["legal_basis"] == "6(1)(a)" and data.get("consent_purpose") != data["slug"]:
-        errors["consent_purpose"] = ["The consent purpose of a consent-based activity is its slug."]
+        errors["consent_purpose"] = [N_("The consent purpose of a consent-based activity is its slug.")]
     if errors:
-        raise ValidationFailed("The activity refers to something that does not fit.", fields=errors)
+        raise ValidationFailed(N_("The activity refers to something that does not fit."), fields=errors)
 
 
 def _arrangement_strays(data: dict[str, Any]) -> list[str]:
@@ -299,7 +299,9 @@ def create_activity(
     """Create an activity from validated data, as version 1; its retention rules as `rules` allows
     (rulechanges.py: refused, proposed for a dry run, or applied by a policy load)."""
     if session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.slug == data["slug"])):
-        raise Conflict(f"An activity {data['slug']!r} already exists.", fields={"slug": ["Already in use."]})
+        raise Conflict(
+            f"An activity {data['slug']!r} already exists.", fields={"slug": [N_("Already in use.")]}
+        )
     check_references(session, data)
     split = rulechanges.split_rules(None, data, mode=rules)
     activity = ProcessingActivity(slug=data["slug"], version=1)
@@ -354,7 +356,9 @@ def update_activity(
             f"The activity is at version {activity.version}, not {expected_version}; reload and try again."
         )
     if data["slug"] != slug:
-        raise ValidationFailed("The slug of an activity cannot change.", fields={"slug": ["Cannot change."]})
+        raise ValidationFailed(
+            N_("The slug of an activity cannot change."), fields={"slug": [N_("Cannot change.")]}
+        )
     before = activity.data
     split = rulechanges.split_rules(before, data, mode=rules)
     changed = _write(session, activity, split.record, actor=actor, change=change)
@@ -496,13 +500,13 @@ def export_ropa(
     `controller`: one controller's record (Art. 30(1)): the activities it is (joint) controller of."""
     if fmt not in EXPORT_TYPES:
         raise ValidationFailed(
-            f"Unknown format {fmt!r}.", fields={"format": ["Use pdf, csv, json or jsonld."]}
+            f"Unknown format {fmt!r}.", fields={"format": [N_("Use pdf, csv, json or jsonld.")]}
         )
     organisations, records = ropa_document(session, service=service, include_retired=include_retired)
     if controller is not None:
         if controller not in organisations:
             raise ValidationFailed(
-                f"Unknown organisation {controller!r}.", fields={"controller": ["No such organisation."]}
+                f"Unknown organisation {controller!r}.", fields={"controller": [N_("No such organisation.")]}
             )
         records = [r for r in records if controller in (r["controller"], *(r.get("joint_controllers") or []))]
     now = utcnow()

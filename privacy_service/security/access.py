@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from privacy_service.audit import Actor
 from privacy_service.db import get_session
+from privacy_service.errors import N_
 from privacy_service.security.models import ApiClient
 from privacy_service.security.service import ROLE_SCOPES, authenticate_key
 
@@ -115,10 +116,10 @@ def _authenticate() -> Principal | None:
     if header.startswith("Bearer "):
         client: ApiClient | None = authenticate_key(get_session(), header.removeprefix("Bearer ").strip())
         if client is None:
-            raise AccessDenied(401, "The API key is not valid.")
+            raise AccessDenied(401, N_("The API key is not valid."))
         return Principal(Actor("api_client", client.name), frozenset(client.scopes), "key")
     if header:
-        raise AccessDenied(401, "Use 'Authorization: Bearer <key>'.")
+        raise AccessDenied(401, N_("Use 'Authorization: Bearer <key>'."))
     if current_user.is_authenticated:
         return Principal(
             Actor("user", current_user.username, current_user.role), ROLE_SCOPES[current_user.role], "session"
@@ -135,15 +136,15 @@ def enforce_access() -> None:
     if request.method == "OPTIONS":
         return
     if rule is None:
-        raise AccessDenied(403, "This endpoint declares no access rule, so nobody may call it.")
+        raise AccessDenied(403, N_("This endpoint declares no access rule, so nobody may call it."))
     g.principal = _authenticate()
     if rule.public:
         return
     principal: Principal | None = g.principal
     if principal is None:
-        raise AccessDenied(401, "Log in or send an API key.")
+        raise AccessDenied(401, N_("Log in or send an API key."))
     if (principal.via == "key" and not rule.keys) or (principal.via == "session" and not rule.sessions):
-        raise AccessDenied(403, "This endpoint cannot be called this way.")
+        raise AccessDenied(403, N_("This endpoint cannot be called this way."))
     if rule.scope not in principal.scopes:
         raise AccessDenied(403, f"This needs the scope {rule.scope!r}.")
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import Conflict, DomainError, NotFound
+from privacy_service.errors import N_, Conflict, DomainError, NotFound
 from privacy_service.kernel import utcnow
 from privacy_service.security.models import ApiClient, User
 
@@ -88,11 +88,12 @@ def create_user(
     """Create an officer account."""
     if role not in ROLES:
         raise InvalidInput(
-            f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", fields={"role": ["Unknown role."]}
+            f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.",
+            fields={"role": [N_("Unknown role.")]},
         )
     if len(password) < 12:
         raise InvalidInput(
-            "The password must be at least 12 characters.", fields={"password": ["Too short."]}
+            "The password must be at least 12 characters.", fields={"password": [N_("Too short.")]}
         )
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"A user named {username!r} already exists.")

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent import service as consent
 from privacy_service.dsar import service as dsar
-from privacy_service.errors import DomainError, NotFound, ValidationFailed
+from privacy_service.errors import N_, DomainError, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.subjects.models import SubjectSession
 from privacy_service.subjects.oidc import (
@@ -330,11 +330,11 @@ def change_my_consent(
     does: the survey data are erased unless held, the portals are told). Only a consent recorded under an
     address proved to be hers can be changed; anything else is NotFound."""
     if status not in ("given", "withdrawn"):
-        raise ValidationFailed("Give or withdraw.", fields={"status": ["given | withdrawn"]})
+        raise ValidationFailed(N_("Give or withdraw."), fields={"status": ["given | withdrawn"]})
     state = consent.state_by_id(session, state_id=state_id)
     emails = dsar.verified_emails(dsar.requests_of_person(session, national_id=subject.pid))
     if state is None or state.subject.lower() not in emails:
-        raise NotFound("No such consent of yours.")
+        raise NotFound(N_("No such consent of yours."))
     return consent.change_consent(
         session,
         subject=state.subject,

@@ -257,7 +257,8 @@ def test_officers_see_consents_purposes_and_deliveries(app, client, make_key, lo
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "dpv:ConsentGiven" in html and "surveys" in html
     purposes = client.get("/officer/consents/purposes?lang=en").get_data(as_text=True)
-    assert re.search(r"surveys.*?</td>\s*<td>active</td><td>erase</td>\s*<td>1</td>", purposes, re.S)
+    row = r"surveys.*?</td>\s*<td>In use</td><td>The data is erased</td>\s*<td>1</td>"
+    assert re.search(row, purposes, re.S)
     deliveries = client.get("/officer/consents/deliveries?lang=en").get_data(as_text=True)
     assert "consent.receipt" in deliveries
 
