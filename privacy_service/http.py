@@ -372,6 +372,12 @@ def rows_and_tables(rows: int, tables: int) -> dict[str, str]:
     }
 
 
+def page_message(text: Any) -> str:
+    """A message a service or a schema gave in English (marked N_ for the catalogue), in the page's
+    language; one the catalogue does not know, such as one naming a reference, stays as it is."""
+    return gettext(str(text))
+
+
 def code_words(prefix: str, code: Any) -> str:
     """A code in words from the documents catalogue (`prefix.code`), in the page's language; a code the
     catalogue does not know (a value a newer version wrote) is shown as it is."""

@@ -82,11 +82,11 @@ def check_subject(subject: str) -> str:
 def subject_problem(subject: str) -> str | None:
     """Why a subject identifier is refused, or None. A national identity number is never a subject here."""
     if not SUBJECT.match(subject):
-        return (
+        return N_(
             "A subject is a pseudonymous portal id or an e-mail address (1–254 characters, no spaces or '/')."
         )
     if NATIONAL_ID.match(subject):
-        return (
+        return N_(
             "A national identity number cannot be a consent subject or appear in a URL; "
             "use the portal's pseudonymous id or the e-mail address."
         )

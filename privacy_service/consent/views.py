@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from privacy_service.consent import service
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
+from privacy_service.http import page_message
 from privacy_service.security.access import page
 
 bp = Blueprint("consent_officer", __name__, url_prefix="/officer/consents", template_folder="templates")
@@ -39,7 +40,7 @@ def lookup() -> Any:
         try:
             subject = service.check_subject(form.subject.data)
         except ValidationFailed as err:
-            error = "; ".join(m for ms in err.fields.values() for m in ms)
+            error = "; ".join(page_message(m) for ms in err.fields.values() for m in ms)
         else:
             found = [
                 {"state": state, "events": service.history(session, subject=subject, purpose=state.purpose)}

@@ -47,7 +47,14 @@ from privacy_service.dsar.schemas import (
     WithholdingInSchema,
 )
 from privacy_service.errors import Conflict, DomainError, ValidationFailed
-from privacy_service.http import app_instance_path, app_links, confirmation, confirmed, rows_and_tables
+from privacy_service.http import (
+    app_instance_path,
+    app_links,
+    confirmation,
+    confirmed,
+    page_message,
+    rows_and_tables,
+)
 from privacy_service.kernel import utcnow
 from privacy_service.security.access import current_actor, current_principal, page
 
@@ -171,7 +178,7 @@ def register() -> Any:
             )
         except DomainError as err:
             get_session().rollback()  # the form is shown again with the errors: nothing is kept
-            errors = [err.message, *_flat(err.fields)]
+            errors = [page_message(err.message), *_flat(err.fields)]
         except ValidationError as err:
             errors = _flat(err.messages)
         else:
@@ -197,7 +204,7 @@ def _flat(messages: Any, prefix: str = "") -> list[str]:
         ]
     if isinstance(messages, list):
         return [m for v in messages for m in _flat(v, prefix)]
-    return [f"{prefix}{messages}"]
+    return [f"{prefix}{page_message(messages)}"]
 
 
 @bp.get("/blocked-erasures")
@@ -359,7 +366,7 @@ def act(reference: str, action: str) -> Any:
             return render_template("error.html", status=404, message=_("No such action.")), 404
     except DomainError as err:
         session.rollback()  # the answer is a redirect: undo the refused action here
-        flash(" ".join([err.message, *_flat(err.fields)]))
+        flash(" ".join([page_message(err.message), *_flat(err.fields)]))
     else:
         flash(_("Done."))
     return redirect(url_for("dsar_officer.detail", reference=reference))

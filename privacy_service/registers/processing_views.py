@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from privacy_service.db import get_session
 from privacy_service.errors import DomainError
-from privacy_service.http import send_download
+from privacy_service.http import page_message, send_download
 from privacy_service.registers import service
 from privacy_service.security.access import current_actor, page
 
@@ -163,11 +163,13 @@ _FORM_FIELD = {
 def _field_errors(form: FlaskForm, err: DomainError) -> None:
     for name, messages in err.fields.items():
         target = _FORM_FIELD.get(name, name)
-        text = [str(m) for m in (messages if isinstance(messages, list) else [_("Check this field.")])]
+        text = [
+            page_message(m) for m in (messages if isinstance(messages, list) else [_("Check this field.")])
+        ]
         if target in form:
             form[target].errors = list(form[target].errors or []) + text
         else:
-            flash(err.message)
+            flash(page_message(err.message))
 
 
 def _save(form: ProcessorRecordForm, record_id: int | None) -> Any:

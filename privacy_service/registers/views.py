@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from privacy_service.db import get_session
 from privacy_service.errors import DomainError
-from privacy_service.http import app_instance_path, send_download
+from privacy_service.http import app_instance_path, page_message, send_download
 from privacy_service.registers import service
 from privacy_service.security.access import current_actor, page
 
@@ -163,10 +163,10 @@ def _field_errors(form: FlaskForm, err: DomainError) -> None:
     placed = False
     for name, messages in err.fields.items():
         if name in form:
-            form[name].errors = list(form[name].errors or []) + list(messages)
+            form[name].errors = list(form[name].errors or []) + [page_message(m) for m in messages]
             placed = True
     if not placed:
-        flash(err.message)
+        flash(page_message(err.message))
 
 
 @bp.get("/<reference>")

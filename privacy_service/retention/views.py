@@ -15,7 +15,14 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from privacy_service.db import get_engine, get_session
 from privacy_service.errors import DomainError
-from privacy_service.http import app_instance_path, confirmation, confirmed, rows_and_tables, send_download
+from privacy_service.http import (
+    app_instance_path,
+    confirmation,
+    confirmed,
+    page_message,
+    rows_and_tables,
+    send_download,
+)
 from privacy_service.retention import labels, service
 from privacy_service.retention.schemas import IDENTITY_KINDS, KINDS, SCOPES
 from privacy_service.security.access import current_actor, current_principal, page
@@ -230,7 +237,7 @@ def set_hold() -> Any:
             session.rollback()  # the form is shown again with the messages: nothing is kept
             for name, messages in err.fields.items():
                 if name in form:
-                    form[name].errors = list(form[name].errors or []) + list(messages)
+                    form[name].errors = list(form[name].errors or []) + [page_message(m) for m in messages]
     return _holds_page(form, 422)
 
 
@@ -264,7 +271,7 @@ def release(hold_id: int) -> Any:
         session.commit()  # the count below reads in sessions of its own: they must see the hold released
     except DomainError as err:
         session.rollback()  # the answer is a redirect: undo the refused release here
-        flash(err.message)
+        flash(page_message(err.message))
         return redirect(url_for("retention_officer.holds"))
     due = service.rows_due_after_release(get_engine(), hold, instance_path=app_instance_path())
     flash(
@@ -334,7 +341,7 @@ def deposit_receipt(deposit_id: int) -> Any:
             instance_path=app_instance_path(),
         )
     except DomainError as err:
-        flash(err.message)
+        flash(page_message(err.message))
         return redirect(url_for("retention_officer.deposits"))
     flash(_("Deposit %(id)s is received. Rows deleted: %(n)s.", id=deposit_id, n=deposit.deleted_rows or 0))
     return redirect(url_for("retention_officer.deposits"))
@@ -355,7 +362,7 @@ def deposit_reject(deposit_id: int) -> Any:
         )
     except DomainError as err:
         session.rollback()  # the answer is a redirect: undo the refused change here
-        flash(err.message)
+        flash(page_message(err.message))
         return redirect(url_for("retention_officer.deposits"))
     flash(_("Deposit %(id)s is rejected. The next run makes a new extract.", id=deposit_id))
     return redirect(url_for("retention_officer.deposits"))

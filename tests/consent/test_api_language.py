@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests_support import bearer
+from tests_support import bearer, csrf_token
 
 KARI = "kari.nordmann@example.no"
 BOKMAL = {"Accept-Language": "nb-NO,nb;q=0.9,en;q=0.5"}
@@ -63,3 +63,19 @@ def test_a_refused_key_is_told_so_in_bokmal(client) -> None:  # type: ignore[no-
     response = client.get(f"/api/v1/consents/{KARI}/surveys", headers=BOKMAL)
     assert response.status_code == 401
     assert response.get_json()["error"]["message"] == "Logg inn eller send en API-nøkkel."
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("nb", "Et fødselsnummer kan ikke brukes som person i samtykkeregisteret"),
+        ("en", "A national identity number cannot be a consent subject"),
+    ],
+)
+def test_an_officer_page_shows_a_refusal_of_the_service_in_her_language(client, login, lang, said) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    token = csrf_token(client, f"/officer/consents/?lang={lang}")
+    page = client.post(
+        f"/officer/consents/?lang={lang}", data={"subject": "15838512671", "csrf_token": token}
+    ).get_data(as_text=True)
+    assert said in page

@@ -30,7 +30,10 @@ def _submit(client, key: str, **body: Any) -> str:  # type: ignore[no-untyped-de
 
 
 def _days_ago(days: int) -> str:
-    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    """Noon UTC `days` days ago (at least one): the same calendar day in Oslo whatever the hour the test
+    runs, so days counted in Oslo dates across a change of summer time stay whole (late evening runs
+    counted 44 days where 45 were meant)."""
+    return (datetime.now(UTC) - timedelta(days=days)).replace(hour=12, minute=0, second=0).isoformat()
 
 
 def _answer(app, reference: str, *, days_after: int) -> None:  # type: ignore[no-untyped-def]
