@@ -43,6 +43,7 @@ class ProcessorRecordForm(FlaskForm):
     category_nb = TextAreaField(
         _l("Categories of processing (bokmål)"),
         [DataRequired(), Length(max=5000)],
+        render_kw={"lang": "nb"},  # bokmål text: on an English page screen readers speak it as bokmål
         description=_l("One line per controller: the organisation's short name, a colon, then the text."),
     )
     category_en = TextAreaField(  # English text: screen readers speak it as English
@@ -59,10 +60,14 @@ class ProcessorRecordForm(FlaskForm):
         _l("Transfers to third countries"),
         [Optional(), Length(max=5000)],
         description=_l(
-            "One line each: country; recipient; safeguard (adequacy, scc, bcr, derogation, none)."
+            "One line each: country; recipient; the safeguard as one of the codes adequacy (adequacy "
+            "decision), scc (standard contractual clauses), bcr (binding corporate rules), derogation "
+            "(Art. 49) or none."
         ),
     )
-    security_nb = TextAreaField(_l("Security measures (bokmål)"), [DataRequired(), Length(max=5000)])
+    security_nb = TextAreaField(
+        _l("Security measures (bokmål)"), [DataRequired(), Length(max=5000)], render_kw={"lang": "nb"}
+    )
     security_en = TextAreaField(
         _l("Security measures (English)"), [DataRequired(), Length(max=5000)], render_kw={"lang": "en"}
     )

@@ -87,7 +87,9 @@ class AuthorityForm(FlaskForm):
 
 
 class SubjectsForm(FlaskForm):
-    text_nb = TextAreaField(_l("Text to the data subjects (bokmål)"), [Optional(), Length(max=5000)])
+    text_nb = TextAreaField(
+        _l("Text to the data subjects (bokmål)"), [Optional(), Length(max=5000)], render_kw={"lang": "nb"}
+    )
     text_en = TextAreaField(
         _l("Text to the data subjects (English)"), [Optional(), Length(max=5000)], render_kw={"lang": "en"}
     )
@@ -103,9 +105,7 @@ def _choices(form: FlaskForm, lang: str) -> FlaskForm:
     """Fill the select fields with labels in the officer's language (never the stored values)."""
     if isinstance(form, BreachForm):
         names = service.activity_choices(get_session())
-        form.activities.choices = [
-            (slug, f"{name.get(lang) or name.get('nb')} ({slug})") for slug, name in names
-        ]
+        form.activities.choices = [(slug, str(name.get(lang) or name.get("nb"))) for slug, name in names]
     if isinstance(form, AssessForm):
         form.risk_level.choices = [(r, service.label("risk", r, lang)) for r in service.RISK_LEVELS]
     if isinstance(form, SubjectsForm):

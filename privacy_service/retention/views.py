@@ -56,6 +56,7 @@ class HoldForm(FlaskForm):
     public_text_nb = TextAreaField(
         _l("Text for the subject's letter (bokmål)"),
         validators=[Optional(), Length(max=1000)],
+        render_kw={"lang": "nb"},
         description=_l("Leave empty for the standard text for the kind."),
     )
     public_text_en = TextAreaField(

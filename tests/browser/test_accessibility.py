@@ -33,6 +33,7 @@ AXE_SOURCE = AXE.read_text() if AXE.is_file() else ""
 WIDTHS = (1280, 390)
 IMPACTS: dict[str, int] = {}  # every violation axe found, by impact: the figures in the closing note
 LANGUAGE: list[str] = []  # lines of bokmål pages with English words or codes in them
+BOKMAL_ON_ENGLISH: list[str] = []  # lines of English pages with bokmål words or codes in them
 # Lines of English or codes on bokmål pages that remain, by route (issue 19, items 1-3: the data map's own
 # English descriptions, the processor record's English fields, the audit trail's
 # event codes, actor ids); a route may not exceed its figure, and a route not named must have none: lower a
@@ -125,14 +126,17 @@ def _endpoint(app: Any, path: str) -> str | None:
     return str(endpoint)
 
 
-def _foreign_words(page: Any) -> list[str]:
-    """English words and codes in a bokmål page's text (code, pre and text marked lang=en left out)."""
+def _foreign_words(page: Any, lang: str = "nb") -> list[str]:
+    """Words of the other language and codes in a page's text (code, pre and text marked as the other
+    language left out: a screen reader speaks those in their own language)."""
+    other = "en" if lang == "nb" else "nb"
     text = page.evaluate(
-        """() => { const m = document.body.cloneNode(true);
-                   m.querySelectorAll('code, pre, [lang=en], script, style').forEach(e => e.remove());
-                   return m.innerText; }"""
+        """(other) => { const m = document.body.cloneNode(true);
+                   m.querySelectorAll(`code, pre, [lang=${other}], script, style`).forEach(e => e.remove());
+                   return m.innerText; }""",
+        other,
     )
-    return foreign_lines(text.splitlines(), "nb")
+    return foreign_lines(text.splitlines(), lang)
 
 
 def _audit(page: Any, width: int) -> list[str]:
@@ -192,6 +196,8 @@ def test_every_page_passes_axe_in_both_languages_at_1280_and_390_px(app, make_ke
                     pages += 1
                     if lang == "nb" and width == 1280:
                         LANGUAGE.extend(f"{endpoint}: {w}" for w in _foreign_words(page))
+                    if lang == "en" and width == 1280:
+                        BOKMAL_ON_ENGLISH.extend(f"{endpoint}: {w}" for w in _foreign_words(page, "en"))
                     for problem in _audit(page, width):
                         problems.setdefault(f"{endpoint} [{lang}, {width}px] {path}", []).append(problem)
             links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
@@ -231,6 +237,8 @@ def test_every_page_passes_axe_in_both_languages_at_1280_and_390_px(app, make_ke
         per_route.setdefault(line.split(":", 1)[0], []).append(line)
     over = {r: lines for r, lines in per_route.items() if len(lines) > LANGUAGE_CEILING.get(r, 0)}
     assert not over, "English or codes on bokmål pages:\n" + "\n".join(x for ls in over.values() for x in ls)
+    print(f"language: {len(set(BOKMAL_ON_ENGLISH))} lines with bokmål words or codes on English pages")
+    print("\n".join(sorted(set(BOKMAL_ON_ENGLISH))))
     report = "\n".join(f"{where}: {'; '.join(found)}" for where, found in sorted(problems.items()))
     print(
         f"axe-core: {pages} page views, {len(reached)} routes, {sum(map(len, problems.values()))} problems,"
