@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from privacy_service.catalogue import ByCode, words
 
@@ -243,6 +243,29 @@ class LocalisedSchema(StrictSchema):
 def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
     """A localised text field."""
     return fields.Nested(LocalisedSchema, **kwargs)
+
+
+class TextOrLocalised(fields.Field):
+    """A text in bokmål and English ({nb, en}), or one plain text kept from records written before."""
+
+    def __init__(self, *, max_length: int = 1000, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValidationError("Give a text.")
+            texts = [value]
+        else:
+            value = Localised()._deserialize(value, attr, data, **kwargs)
+            texts = list(value.values())
+        if any(len(text) > self.max_length for text in texts):
+            raise ValidationError(f"Keep it to {self.max_length} characters.")
+        return value
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
 
 
 class JsonBoolean(fields.Boolean):
