@@ -248,8 +248,15 @@ def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field 
 class TextOrLocalised(fields.Field):
     """A text in bokmål and English ({nb, en}), or one plain text kept from records written before."""
 
-    def __init__(self, *, max_length: int = 1000, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, *, max_length: int = 1000, metadata: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        # what the OpenAPI document says it takes: a bounded text, or the two languages
+        either = [
+            {"type": "string", "minLength": 1, "maxLength": max_length},
+            {"$ref": "#/components/schemas/Localised"},
+        ]
+        super().__init__(metadata={"anyOf": either, **(metadata or {})}, **kwargs)
         self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
