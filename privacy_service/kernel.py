@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from privacy_service.catalogue import ByCode, words
 from privacy_service.errors import N_
@@ -244,6 +244,36 @@ class LocalisedSchema(StrictSchema):
 def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
     """A localised text field."""
     return fields.Nested(LocalisedSchema, **kwargs)
+
+
+class TextOrLocalised(fields.Field):
+    """A text in bokmål and English ({nb, en}), or one plain text kept from records written before."""
+
+    def __init__(
+        self, *, max_length: int = 1000, metadata: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        # what the OpenAPI document says it takes: a bounded text, or the two languages
+        either = [
+            {"type": "string", "minLength": 1, "maxLength": max_length},
+            {"$ref": "#/components/schemas/Localised"},
+        ]
+        super().__init__(metadata={"anyOf": either, **(metadata or {})}, **kwargs)
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValidationError(N_("Give a text."))
+            texts = [value]
+        else:
+            value = Localised()._deserialize(value, attr, data, **kwargs)
+            texts = list(value.values())
+        if any(len(text) > self.max_length for text in texts):
+            raise ValidationError(f"Keep it to {self.max_length} characters.")
+        return value
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
 
 
 class JsonBoolean(fields.Boolean):

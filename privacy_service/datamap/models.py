@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -18,7 +19,8 @@ class DataSystem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True, index=True)
-    description: str = Field(default="", max_length=500)
+    # {nb, en}, or one plain text written before descriptions were given in both languages
+    description: Any = Field(default="", sa_column=json_column())
     url_env: str | None = Field(default=None, max_length=100)
     url: str | None = Field(default=None, max_length=500)  # default when url_env is unset; no secrets here
     content_hash: str = Field(default="", max_length=64)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from privacy_service.errors import N_, ValidationFailed
-from privacy_service.kernel import SLUG_RE, StrictSchema
+from privacy_service.kernel import SLUG_RE, StrictSchema, TextOrLocalised
 
 # Table and column names are later quoted into SQL statements: this pattern is a security boundary.
 IDENTIFIER_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
@@ -100,7 +100,9 @@ class SystemSchema(StrictSchema):
     """One data system in systems.yaml: where its database is and the tables mapped to activities."""
 
     name = fields.String(required=True, validate=SYSTEM_NAME)
-    description = fields.String(load_default="", validate=validate.Length(max=500))
+    description = TextOrLocalised(
+        load_default="", max_length=500, metadata={"description": "What the system holds, {nb, en}"}
+    )
     url_env = fields.String(load_default=None, allow_none=True, validate=ENV_NAME)
     url = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500))
     tables = fields.List(

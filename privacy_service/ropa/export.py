@@ -35,6 +35,7 @@ from privacy_service.ropa.texts import (
     org_name,
     retention_rule_words,
     special_categories,
+    system_text,
     transfer_text,
 )
 from privacy_service.wording import localised, yes_no
@@ -128,7 +129,11 @@ def _contact(org: dict[str, Any] | None) -> str:
 
 
 def _processor_text(p: dict[str, Any], organisations: dict[str, dict[str, Any]], lang: str) -> str:
-    parts = [org_name(organisations, p.get("organisation"), lang), p.get("role"), p.get("agreement_ref")]
+    parts = [
+        org_name(organisations, p.get("organisation"), lang),
+        p.get("role"),
+        localised(p.get("agreement_ref"), lang),
+    ]
     if p.get("sub_processor_of"):
         parts.append(f"→ {org_name(organisations, p['sub_processor_of'], lang)}")
     return " | ".join(str(v) for v in parts if v)
@@ -202,14 +207,14 @@ def _retention_cells(a: dict[str, Any], lang: str) -> dict[str, str]:
     return {
         "retention_period": retention.get("period") or "",
         "retention_trigger": localised(retention.get("trigger"), lang),
-        "retention_legal_basis": retention.get("legal_basis") or "",
+        "retention_legal_basis": localised(retention.get("legal_basis"), lang),
         "retention_rules": "; ".join(
             retention_rule_words(r, localised(retention.get("trigger"), lang) or None, lang)
             for r in retention.get("rules") or []
         ),
         "disposal_decision": disposal.get("decision") or "",
         "disposal_preservation_period": disposal.get("preservation_period") or "",
-        "disposal_authority": disposal.get("authority") or "",
+        "disposal_authority": localised(disposal.get("authority"), lang),
     }
 
 
@@ -230,13 +235,13 @@ def _governance_cells(
         "automated_decision": " | ".join(f"{k}: {v}" for k, v in automated_decision_rows(a, lang)),
         "not_stated": not_stated_text(a, lang),
         "business_process": a.get("business_process") or "",
-        "owner": a.get("owner") or "",
+        "owner": localised(a.get("owner"), lang),
         "review_date": str(a.get("review_date") or ""),
         "legitimate_interest": localised(a.get("legitimate_interest"), lang),
         "lia_reference": lia_text(a, lia, lang) or "",
         "vulnerable_subjects": yes_no(bool(a.get("vulnerable_subjects")), lang),
         "children": yes_no(bool(a.get("children")), lang),
-        "systems": _join(_join((s.get("name"), s.get("location"))) for s in a.get("systems") or []),
+        "systems": _join(system_text(s, lang) for s in a.get("systems") or []),
         "rights": _join(
             f"{r.get('article')} {r.get('right')}" for r in a.get("rights") or [] if r.get("applies")
         ),

@@ -8,7 +8,17 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from privacy_service.ropa.form_rows import LISTS, category_key, row_is_blank
+from privacy_service.ropa.form_rows import LISTS, category_key, keep_plain, row_is_blank
+
+# Texts in bokmål and English edited as two fields (<stem>_nb, <stem>_en), which a record written before
+# may hold as one plain text: field stem -> path in the record.
+TEXT_PAIRS: dict[str, tuple[str, ...]] = {
+    "owner": ("owner",),
+    "arrangement_ref": ("joint_arrangement", "agreement_ref"),
+    "lia_reference": ("lia_reference",),
+    "retention_legal_basis": ("retention", "legal_basis"),
+    "disposal_authority": ("disposal", "authority"),
+}
 
 # form field -> path in the record (the marshmallow field it is validated as)
 FIELD_PATHS: dict[str, tuple[str, ...]] = {
@@ -17,7 +27,6 @@ FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "description_nb": ("description", "nb"),
     "description_en": ("description", "en"),
     "status": ("status",),
-    "owner": ("owner",),
     "business_process": ("business_process",),
     "review_date": ("review_date",),
     "controller": ("controller",),
@@ -25,14 +34,12 @@ FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "arrangement_essence_nb": ("joint_arrangement", "essence", "nb"),
     "arrangement_essence_en": ("joint_arrangement", "essence", "en"),
     "arrangement_contact": ("joint_arrangement", "contact_point"),
-    "arrangement_ref": ("joint_arrangement", "agreement_ref"),
     "arrangement_agreed_on": ("joint_arrangement", "agreed_on"),
     "legal_basis": ("legal_basis",),
     "national_basis_nb": ("national_basis", "nb"),
     "national_basis_en": ("national_basis", "en"),
     "legitimate_interest_nb": ("legitimate_interest", "nb"),
     "legitimate_interest_en": ("legitimate_interest", "en"),
-    "lia_reference": ("lia_reference",),
     "consent_purpose": ("consent_purpose",),
     "on_withdrawal": ("on_withdrawal",),
     "art9_condition": ("art9_condition",),
@@ -46,10 +53,8 @@ FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "retention_period": ("retention", "period"),
     "retention_trigger_nb": ("retention", "trigger", "nb"),
     "retention_trigger_en": ("retention", "trigger", "en"),
-    "retention_legal_basis": ("retention", "legal_basis"),
     "disposal_decision": ("disposal", "decision"),
     "disposal_period": ("disposal", "preservation_period"),
-    "disposal_authority": ("disposal", "authority"),
     "dpia_required": ("dpia", "required"),
     "dpia_reference": ("dpia", "reference"),
     "dpia_outcome": ("dpia", "outcome"),
@@ -66,6 +71,7 @@ FIELD_PATHS: dict[str, tuple[str, ...]] = {
     "registry_act_en": ("statutory_registry", "act", "en"),
     "registry_appeal_nb": ("statutory_registry", "appeal_body", "nb"),
     "registry_appeal_en": ("statutory_registry", "appeal_body", "en"),
+    **{f"{stem}_{lang}": (*path, lang) for stem, path in TEXT_PAIRS.items() for lang in ("nb", "en")},
 }
 FLAGS = {
     "art10",
@@ -77,6 +83,7 @@ FLAGS = {
 }
 # Parts of the record that mean "none" when every field of them is left empty, the innermost first.
 OPTIONAL_GROUPS: tuple[tuple[str, ...], ...] = (
+    *TEXT_PAIRS.values(),
     ("automated_decision", "authority"),
     ("retention", "trigger"),
     ("national_basis",),
@@ -109,6 +116,11 @@ def form_values(record: Mapping[str, Any]) -> dict[str, Any]:
     """Return the form's initial values from a record."""
     values = {name: _get(record, path) for name, path in FIELD_PATHS.items()}
     values = {k: (bool(v) if k in FLAGS else "" if v is None else v) for k, v in values.items()}
+    plain = {stem: _get(record, path) for stem, path in TEXT_PAIRS.items()}
+    plain = {stem: text for stem, text in plain.items() if isinstance(text, str)}
+    for stem, text in plain.items():  # one plain text shows in both fields
+        values[f"{stem}_nb"] = values[f"{stem}_en"] = text
+    values["plain"] = " ".join(plain)
     for spec in LISTS:
         values[spec.name] = [spec.to_row(item) for item in _get(record, spec.path) or []]
     for name, (many, one) in CHECKBOX_LISTS.items():
@@ -156,6 +168,15 @@ def _write_rows(out: dict[str, Any], form: Any) -> dict[str, list[int]]:
     return row_map
 
 
+def _keep_plain_texts(out: dict[str, Any], plain: Any) -> None:
+    """Texts that were one plain text and still read the same in both fields stay one plain text."""
+    for stem in str(plain or "").split():
+        path = TEXT_PAIRS.get(stem)
+        parent = _get(out, path[:-1]) if path and len(path) > 1 else out
+        if path and isinstance(parent, dict):
+            parent[path[-1]] = keep_plain({"text": parent.get(path[-1])}, "text", ("text",))["text"]
+
+
 def apply_form(record: Mapping[str, Any], form: Any) -> dict[str, Any]:
     """Return a copy of the record with the form's values written in; form.row_map keeps which row each
     item of a list came from."""
@@ -166,6 +187,7 @@ def apply_form(record: Mapping[str, Any], form: Any) -> dict[str, Any]:
             value = value.strip() or None
         _put(out, path, bool(value) if name in FLAGS else value)
     form.row_map = _write_rows(out, form)
+    _keep_plain_texts(out, form.plain.data)
     for name, (many, one) in CHECKBOX_LISTS.items():
         before = list(out.get(many) or [])  # keep the record's order; newly ticked ones follow
         chosen = sorted(form[name].data or [], key=lambda c: before.index(c) if c in before else len(before))

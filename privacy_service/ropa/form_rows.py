@@ -67,10 +67,16 @@ class ProcessorRow(Form):
         validate_choice=False,
     )
     sub_processor_of = organisation_picker(_l("Sub-processor for"))
-    agreement_ref = StringField(_l("Data processing agreement (reference)"), validators=[Length(max=500)])
+    agreement_ref_nb = StringField(
+        _l("Data processing agreement (reference, Norwegian)"), validators=[Length(max=500)]
+    )
+    agreement_ref_en = StringField(
+        _l("Data processing agreement (reference, English)"), validators=[Length(max=500)], render_kw=EN
+    )
     agreed_on = StringField(_l("Agreement date"), render_kw={"type": "date"})
     task_nb = _nb(_l("Task (Norwegian)"))
     task_en = _en(_l("Task (English)"))
+    plain = HiddenField()  # the texts an older record gave as one plain text, not in two languages
     remove = _remove()
 
 
@@ -110,8 +116,13 @@ class ResponsibilityRow(Form):
 
 
 class SystemRow(Form):
-    name = StringField(_l("System"), validators=[Length(max=300)])
-    location = StringField(_l("Where the data is stored"), validators=[Length(max=300)])
+    name_nb = StringField(_l("System (Norwegian)"), validators=[Length(max=1000)])
+    name_en = StringField(_l("System (English)"), validators=[Length(max=1000)], render_kw=EN)
+    location_nb = StringField(_l("Where the data is stored (Norwegian)"), validators=[Length(max=1000)])
+    location_en = StringField(
+        _l("Where the data is stored (English)"), validators=[Length(max=1000)], render_kw=EN
+    )
+    plain = HiddenField()  # the texts an older record gave as one plain text, not in two languages
     remove = _remove()
 
 
@@ -139,17 +150,31 @@ def _text_item(row: dict[str, Any]) -> Any:
     return _localised(row)
 
 
+def plain_keys(item: dict[str, Any], keys: tuple[str, ...]) -> str:
+    """The keys of the item whose text is one plain text (kept from older records), for a hidden field."""
+    return " ".join(key for key in keys if isinstance(item.get(key), str))
+
+
+def keep_plain(item: dict[str, Any], plain: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """Give back as one plain text each text that was one and still reads the same in both languages."""
+    for key in str(plain or "").split():
+        text = item.get(key)
+        if key in keys and isinstance(text, dict) and text["nb"] and text["nb"] == text["en"]:
+            item[key] = text["nb"]  # still one plain text: the record stays as it was
+    return item
+
+
 def _processor_item(row: dict[str, Any]) -> dict[str, Any]:
     item: dict[str, Any] = {
         "organisation": row.get("organisation") or None,
         "role": row.get("role") or None,
-        "agreement_ref": _text(row.get("agreement_ref")) or None,
+        "agreement_ref": _localised(row, "agreement_ref_", optional=True),
         "task": _localised(row, "task_", optional=True),
         "sub_processor_of": row.get("sub_processor_of") or None,
     }
     if _text(row.get("agreed_on")):
         item["agreed_on"] = _text(row.get("agreed_on"))
-    return item
+    return keep_plain(item, row.get("plain"), ("agreement_ref",))
 
 
 def _processor_row(item: dict[str, Any]) -> dict[str, Any]:
@@ -157,9 +182,10 @@ def _processor_row(item: dict[str, Any]) -> dict[str, Any]:
         "organisation": item.get("organisation") or "",
         "role": item.get("role") or "processor",
         "sub_processor_of": item.get("sub_processor_of") or "",
-        "agreement_ref": _text(item.get("agreement_ref")),
+        **_pair(item.get("agreement_ref"), "agreement_ref_"),
         "agreed_on": _text(item.get("agreed_on")),
         **_pair(item.get("task"), "task_"),
+        "plain": plain_keys(item, ("agreement_ref",)),
     }
 
 
@@ -191,11 +217,7 @@ def _transfer_item(row: dict[str, Any]) -> dict[str, Any]:
         "safeguard": row.get("safeguard") or None,
         "details": _localised(row, "details_", optional=True),
     }
-    for key in str(row.get("plain") or "").split():
-        text = item.get(key)
-        if key in _TRANSFER_TEXTS and text and text["nb"] and text["nb"] == text["en"]:
-            item[key] = text["nb"]  # still one plain text: the record stays as it was
-    return item
+    return keep_plain(item, row.get("plain"), _TRANSFER_TEXTS)
 
 
 def _transfer_row(item: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +230,7 @@ def _transfer_row(item: dict[str, Any]) -> dict[str, Any]:
             if item.get("details") is None
             else _pair(item["details"], "details_")
         ),
-        "plain": " ".join(key for key in _TRANSFER_TEXTS if isinstance(item.get(key), str)),
+        "plain": plain_keys(item, _TRANSFER_TEXTS),
     }
 
 
@@ -243,12 +265,23 @@ def _category_row(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_SYSTEM_TEXTS = ("name", "location")
+
+
 def _system_row(item: dict[str, Any]) -> dict[str, Any]:
-    return {"name": _text(item.get("name")), "location": _text(item.get("location"))}
+    return {
+        **_pair(item.get("name"), "name_"),
+        **_pair(item.get("location"), "location_"),
+        "plain": plain_keys(item, _SYSTEM_TEXTS),
+    }
 
 
 def _system_item(row: dict[str, Any]) -> dict[str, Any]:
-    return {"name": _text(row.get("name")) or None, "location": _text(row.get("location")) or None}
+    item = {
+        "name": _localised(row, "name_", optional=True),
+        "location": _localised(row, "location_", optional=True),
+    }
+    return keep_plain(item, row.get("plain"), _SYSTEM_TEXTS)
 
 
 def _texts(name: str, title: Any) -> ListSpec:
@@ -280,8 +313,8 @@ LISTS: tuple[ListSpec, ...] = (
         _l("Processors"),
         _processor_row,
         _processor_item,
-        blank_ignores=("remove", "role"),
-        fields={"task": "task_nb"},
+        blank_ignores=("remove", "role", "plain"),
+        fields={"task": "task_nb", "agreement_ref": "agreement_ref_nb"},
     ),
     _texts("purposes", _l("Purposes")),
     _texts("data_subjects", _l("Categories of data subjects")),
@@ -317,7 +350,14 @@ LISTS: tuple[ListSpec, ...] = (
     ),
     _texts("security_measures", _l("Security measures")),
     ListSpec(
-        "systems", ("systems",), SystemRow, _l("Systems and storage locations"), _system_row, _system_item
+        "systems",
+        ("systems",),
+        SystemRow,
+        _l("Systems and storage locations"),
+        _system_row,
+        _system_item,
+        blank_ignores=("remove", "plain"),
+        fields={"name": "name_nb", "location": "location_nb"},
     ),
 )
 SPECS = {spec.name: spec for spec in LISTS}

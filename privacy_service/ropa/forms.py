@@ -80,6 +80,7 @@ def _choose(words: Mapping[str, Any]) -> list[SelectChoice]:
 
 class ActivityForm(FlaskForm):
     version = HiddenField()
+    plain = HiddenField()  # the texts an older record gave as one plain text, not in two languages
     name_nb = StringField(_l("Name (Norwegian)"), validators=[Length(max=300)])
     name_en = StringField(_l("Name (English)"), validators=[Length(max=300)], render_kw={"lang": "en"})
     description_nb = TextAreaField(_l("Description (Norwegian)"), validators=[Length(max=5000)])
@@ -87,7 +88,8 @@ class ActivityForm(FlaskForm):
         _l("Description (English)"), validators=[Length(max=5000)], render_kw={"lang": "en"}
     )
     status = SelectField(_l("Status"), choices=[SelectChoice(s, ACTIVITY_STATUSES[s]) for s in STATUSES])
-    owner = StringField(_l("Owner"), validators=[Optional(), Length(max=300)])
+    owner_nb = _nb(_l("Owner (Norwegian)"), 1000)
+    owner_en = _en(_l("Owner (English)"), 1000)
     business_process = StringField(_l("Business process"), validators=[Optional(), Length(max=300)])
     review_date = date_field(_l("Review date"))
 
@@ -99,7 +101,8 @@ class ActivityForm(FlaskForm):
     arrangement_essence_nb = _nb(_l("The essence of the arrangement (Norwegian)"), area=True)
     arrangement_essence_en = _en(_l("The essence of the arrangement (English)"), area=True)
     arrangement_contact = organisation_picker(_l("Contact point for the data subjects"))
-    arrangement_ref = StringField(_l("Arrangement (reference)"), validators=[Optional(), Length(max=500)])
+    arrangement_ref_nb = _nb(_l("Arrangement (reference, Norwegian)"), 500)
+    arrangement_ref_en = _en(_l("Arrangement (reference, English)"), 500)
     arrangement_agreed_on = date_field(_l("Arrangement agreed on"))
     responsibilities = _rows("responsibilities")
     processors = _rows("processors")
@@ -117,7 +120,8 @@ class ActivityForm(FlaskForm):
     national_basis_en = _en(_l("National legal basis (English)"))
     legitimate_interest_nb = _nb(_l("Legitimate interest (Norwegian)"), area=True)
     legitimate_interest_en = _en(_l("Legitimate interest (English)"), area=True)
-    lia_reference = StringField(_l("Balancing test (reference)"), validators=[Optional(), Length(max=300)])
+    lia_reference_nb = _nb(_l("Balancing test (reference, Norwegian)"), 1000)
+    lia_reference_en = _en(_l("Balancing test (reference, English)"), 1000)
     consent_purpose = StringField(_l("Consent purpose"), validators=[Optional(), Length(max=64)])
     on_withdrawal = SelectField(_l("When consent is withdrawn"), choices=_choose(WITHDRAWAL_ACTIONS))
     art9_condition = SelectField(
@@ -151,12 +155,12 @@ class ActivityForm(FlaskForm):
     retention_period = PeriodField(_l("Retention period"), validators=[Optional(), a_period])
     retention_trigger_nb = _nb(_l("The period counts from (Norwegian)"))
     retention_trigger_en = _en(_l("The period counts from (English)"))
-    retention_legal_basis = StringField(
-        _l("Legal basis of the retention period"), validators=[Optional(), Length(max=500)]
-    )
+    retention_legal_basis_nb = _nb(_l("Legal basis of the retention period (Norwegian)"), 1000)
+    retention_legal_basis_en = _en(_l("Legal basis of the retention period (English)"), 1000)
     disposal_decision = SelectField(_l("Disposal decision (Noark 5)"), choices=_choose(DISPOSAL_WORDS))
     disposal_period = PeriodField(_l("Preservation period"), validators=[Optional(), a_period])
-    disposal_authority = StringField(_l("Disposal authority"), validators=[Optional(), Length(max=500)])
+    disposal_authority_nb = _nb(_l("Disposal authority (Norwegian)"), 1000)
+    disposal_authority_en = _en(_l("Disposal authority (English)"), 1000)
     retention_rules = _rows("retention_rules")
     security_measures = _rows("security_measures")
     systems = _rows("systems")
@@ -187,18 +191,21 @@ class ActivityForm(FlaskForm):
     SECTIONS: tuple[tuple[Any, str], ...] = (
         (
             _l("The activity"),
-            "name_nb name_en description_nb description_en status owner business_process review_date",
+            "name_nb name_en description_nb description_en status owner_nb owner_en business_process "
+            "review_date",
         ),
         (
             _l("Controller"),
             "controller representative joint_controllers arrangement_essence_nb arrangement_essence_en "
-            "arrangement_contact arrangement_ref arrangement_agreed_on responsibilities",
+            "arrangement_contact arrangement_ref_nb arrangement_ref_en arrangement_agreed_on "
+            "responsibilities",
         ),
         (_l("Processors"), "processors"),
         (
             _l("Purposes and legal basis"),
             "purposes legal_basis other_legal_bases national_basis_nb national_basis_en "
-            "legitimate_interest_nb legitimate_interest_en lia_reference consent_purpose on_withdrawal "
+            "legitimate_interest_nb legitimate_interest_en lia_reference_nb lia_reference_en consent_purpose "
+            "on_withdrawal "
             "art9_condition other_art9_conditions art10 art89_purposes",
         ),
         (
@@ -209,7 +216,8 @@ class ActivityForm(FlaskForm):
         (
             _l("Retention"),
             "retention_text_nb retention_text_en retention_period retention_trigger_nb retention_trigger_en "
-            "retention_legal_basis disposal_decision disposal_period disposal_authority retention_rules",
+            "retention_legal_basis_nb retention_legal_basis_en disposal_decision disposal_period "
+            "disposal_authority_nb disposal_authority_en retention_rules",
         ),
         (_l("Security"), "security_measures systems"),
         (

@@ -133,7 +133,7 @@ def _retention(retention: dict[str, Any]) -> dict[str, Any] | None:
             "dct:description": _text(retention.get("text")),
             "rdf:value": {"@value": period, "@type": "xsd:duration"} if period else None,
             "ps:retentionTrigger": _text(retention.get("trigger")),
-            "ps:retentionLegalBasis": retention.get("legal_basis"),
+            "ps:retentionLegalBasis": _text(retention.get("legal_basis")),
         },
     )
 
@@ -196,7 +196,7 @@ def _parties(a: dict[str, Any], org: str) -> dict[str, Any]:
                 if p.get("role") == "sub_processor"
                 else "dpv:ControllerProcessorAgreement",
                 **{
-                    "dct:identifier": p.get("agreement_ref"),
+                    "dct:identifier": _text(p.get("agreement_ref")),
                     "dpv:hasDataProcessor": org + p["organisation"],
                     "dct:description": _text(p.get("task")),
                 },
@@ -266,16 +266,19 @@ def _record_keeping(a: dict[str, Any]) -> dict[str, Any]:
     return {
         "ps:disposalDecision": disposal.get("decision"),
         "ps:preservationPeriod": disposal.get("preservation_period"),
-        "ps:disposalAuthority": disposal.get("authority"),
+        "ps:disposalAuthority": _text(disposal.get("authority")),
         "ps:legitimateInterest": _text(a.get("legitimate_interest")),
-        "ps:liaReference": a.get("lia_reference"),
+        "ps:liaReference": _text(a.get("lia_reference")),
         "ps:businessProcess": a.get("business_process"),
-        "ps:owner": a.get("owner"),
+        "ps:owner": _text(a.get("owner")),
         "ps:reviewDate": {"@value": str(a["review_date"]), "@type": "xsd:date"}
         if a.get("review_date")
         else None,
         "ps:systems": [
-            _node("ps:System", **{"schema:name": s.get("name"), "dpv:hasLocation": s.get("location")})
+            _node(
+                "ps:System",
+                **{"schema:name": _text(s.get("name")), "dpv:hasLocation": _text(s.get("location"))},
+            )
             for s in a.get("systems") or []
         ],
         "ps:service": a.get("service"),

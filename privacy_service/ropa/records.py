@@ -52,7 +52,7 @@ class Processor:
 
     organisation: str  # slug
     role: str  # processor | sub_processor
-    agreement_ref: str
+    agreement_ref: Text | str  # {nb, en}, or one plain text from records written before
     task: Text | None = None
     sub_processor_of: str | None = None  # slug of the processor a sub-processor works for
 

@@ -28,6 +28,7 @@ from privacy_service.kernel import (
     Localised,
     LocalisedSchema,
     StrictSchema,
+    TextOrLocalised,
     valid_org_number,
 )
 from privacy_service.ropa.rules import (
@@ -93,7 +94,9 @@ def _iso_date(value: str) -> None:
 class ProcessorSchema(StrictSchema):
     organisation = fields.String(required=True, validate=SLUG)
     role = fields.String(required=True, validate=_one_of(PROCESSOR_ROLES, "processor role"))
-    agreement_ref = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    agreement_ref = TextOrLocalised(
+        required=True, max_length=500, metadata={"description": "The data processing agreement, {nb, en}"}
+    )
     task = Localised(load_default=None, allow_none=True)
     sub_processor_of = fields.String(load_default=None, allow_none=True, validate=SLUG)
     # Left out when not stated: records loaded before keep their hash. ISO text, as the record is JSON.
@@ -119,29 +122,6 @@ class DataCategorySchema(StrictSchema):
     key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
     name = Localised(required=True)
     special = JsonBoolean(load_default=False)
-
-
-class TextOrLocalised(fields.Field):
-    """A text in bokmål and English ({nb, en}), or one plain text kept from records written before."""
-
-    def __init__(self, *, max_length: int = 1000, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.max_length = max_length
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str):
-            if not value.strip():
-                raise ValidationError(N_("Give a text."))
-            texts = [value]
-        else:
-            value = Localised()._deserialize(value, attr, data, **kwargs)
-            texts = list(value.values())
-        if any(len(text) > self.max_length for text in texts):
-            raise ValidationError(f"Keep it to {self.max_length} characters.")
-        return value
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        return value
 
 
 class TransferSchema(StrictSchema):
@@ -259,13 +239,13 @@ class RetentionSchema(StrictSchema):
     period = fields.String(load_default=None, allow_none=True, validate=ISO_PERIOD)
     rules = fields.List(fields.Nested(RetentionRuleSchema), load_default=list)
     trigger = Localised(load_default=None, allow_none=True)
-    legal_basis = fields.String(load_default=None, allow_none=True)
+    legal_basis = TextOrLocalised(load_default=None, allow_none=True)
 
 
 class DisposalSchema(StrictSchema):
     decision = fields.String(required=True, validate=_one_of(DISPOSAL_DECISIONS, "disposal decision"))
     preservation_period = fields.String(load_default=None, allow_none=True, validate=ISO_PERIOD)
-    authority = fields.String(load_default=None, allow_none=True)
+    authority = TextOrLocalised(load_default=None, allow_none=True)
 
 
 class DpiaSchema(StrictSchema):
@@ -276,8 +256,8 @@ class DpiaSchema(StrictSchema):
 
 
 class SystemRefSchema(StrictSchema):
-    name = fields.String(required=True)
-    location = fields.String(load_default=None, allow_none=True)
+    name = TextOrLocalised(required=True)
+    location = TextOrLocalised(load_default=None, allow_none=True)
 
 
 class StatutoryRegistrySchema(StrictSchema):
@@ -311,7 +291,7 @@ class JointArrangementSchema(StrictSchema):
         validate=SLUG,
         metadata={"description": "The organisation the data subjects contact (Art. 26(1)); null: not stated"},
     )
-    agreement_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    agreement_ref = TextOrLocalised(load_default=None, allow_none=True, max_length=500)
     agreed_on = fields.Date(load_default=None, allow_none=True)
 
     @post_load
@@ -381,7 +361,7 @@ class ActivitySchema(StrictSchema):
         },
     )
     legitimate_interest = Localised(load_default=None, allow_none=True)
-    lia_reference = fields.String(load_default=None, allow_none=True)
+    lia_reference = TextOrLocalised(load_default=None, allow_none=True)
     data_subjects = _non_empty_list(LocalisedSchema, required=True)
     data_categories = _non_empty_list(DataCategorySchema, required=True)
     vulnerable_subjects = JsonBoolean(load_default=False)
@@ -414,7 +394,7 @@ class ActivitySchema(StrictSchema):
         metadata={"description": "Fields the source does not state (a draft's unknowns): the record says so"},
     )
     business_process = fields.String(load_default=None, allow_none=True)
-    owner = fields.String(load_default=None, allow_none=True)
+    owner = TextOrLocalised(load_default=None, allow_none=True)
     review_date = fields.Date(load_default=None, allow_none=True)
     systems = fields.List(fields.Nested(SystemRefSchema), load_default=list)
     # Left out of a record that is no statutory registry: records loaded before keep their hash.

@@ -127,6 +127,13 @@ def art89_text(record: dict[str, Any], lang: str) -> str:
     return ", ".join(localised(ART89_PURPOSES.get(p), lang) or p for p in record.get("art89_purposes") or [])
 
 
+def system_text(system: Mapping[str, Any], lang: str) -> str:
+    """A system the activity uses and where it runs, in the language ("Altinn, Digitalisation Agency")."""
+    return ", ".join(
+        text for text in (localised(system.get(key), lang) for key in ("name", "location")) if text
+    )
+
+
 def transfer_text(transfer: dict[str, Any], lang: str) -> str:
     """Return one third-country transfer as text: country – recipient (safeguard; details)."""
     safeguard = localised(SAFEGUARD_TEXTS.get(transfer.get("safeguard") or ""), lang) or transfer.get(
@@ -234,7 +241,7 @@ def lia_text(a: Mapping[str, Any], assessment: Mapping[str, Any] | None, lang: s
 
     Only an activity relying on Art. 6(1)(f) has one to speak of; for others the record's own reference, if
     any, is all there is to say."""
-    reference = a.get("lia_reference")
+    reference = localised(a.get("lia_reference"), lang) or None
     if "6(1)(f)" not in record_bases(a)[0]:
         return reference
     words = LIA_WORDS.get(lang, LIA_WORDS["en"])

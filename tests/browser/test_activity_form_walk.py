@@ -32,7 +32,8 @@ def test_an_officer_fixes_every_mistake_on_the_activity_form_in_one_pass(
     page.locator("#review_date").evaluate("e => { e.type = 'text'; e.value = '2026-02-30'; }")
     processor = page.locator("fieldset.row:has(select[name^='processors-'])").last
     blank_row = processor.locator("select[name$='-organisation']").get_attribute("name").rsplit("-", 1)[0]
-    page.fill(f"#{blank_row}-agreement_ref", "DBA 2026/9")
+    page.fill(f"#{blank_row}-agreement_ref_nb", "Databehandleravtale 2026/9")
+    page.fill(f"#{blank_row}-agreement_ref_en", "Data processing agreement 2026/9")
     page.fill("#retention_period", "0")
     page.select_option("select[name='retention_period-unit']", "M")
     page.locator("button:has-text('Lagre')").first.click()
@@ -79,6 +80,7 @@ def test_an_officer_fixes_every_mistake_on_the_activity_form_in_one_pass(
     assert record["purposes"][0]["nb"] == "Svare på spørsmål om tjenesten"
     assert record["review_date"] == "2027-03-31"
     assert record["retention"]["period"] == "P18M"
-    assert {"organisation": "nhn", "role": "processor", "agreement_ref": "DBA 2026/9"}.items() <= (
+    agreement = {"nb": "Databehandleravtale 2026/9", "en": "Data processing agreement 2026/9"}
+    assert {"organisation": "nhn", "role": "processor", "agreement_ref": agreement}.items() <= (
         record["processors"][-1].items()
     )

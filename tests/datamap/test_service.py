@@ -272,3 +272,16 @@ def test_a_missing_database_file_is_reported_not_created(
     with pytest.raises(DataSystemError, match="database file does not exist"):
         find_subject_rows(session, identity={"email": KARI["email"]}, instance_path=empty)
     assert list((empty / "demo").iterdir()) == []
+
+
+def test_a_description_keeps_both_languages_and_a_plain_one_stays_plain(
+    session: Session, load: Load, systems: list[dict[str, Any]]
+) -> None:
+    systems[1]["description"] = "Support desk"  # a plain text, as systems.yaml wrote before
+    load(systems)
+    by_name = {s.name: s for s in list_systems(session)}
+    assert by_name["helsedata-portal"].description == {
+        "nb": "Databasen til helsedata.no-portalen: brukerkontoer og søknader om tilgang til helsedata",
+        "en": "helsedata.no portal database: user accounts and applications for access to health data",
+    }
+    assert by_name["helsedata-support"].description == "Support desk"

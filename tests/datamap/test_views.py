@@ -20,3 +20,12 @@ def test_the_data_map_page_shows_each_table_and_what_acts_on_it(client, login) -
 def test_the_data_map_page_needs_a_login(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/officer/datamap/")
     assert response.status_code in (302, 401)
+
+
+def test_the_data_map_page_describes_each_system_in_the_reader_language(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("auditor")
+    english = client.get("/officer/datamap/?lang=en").get_data(as_text=True)
+    bokmal = client.get("/officer/datamap/?lang=nb").get_data(as_text=True)
+    assert "helsedata.no portal database: user accounts" in english
+    assert "Databasen til helsedata.no-portalen: brukerkontoer" in bokmal
+    assert "helsedata.no portal database" not in bokmal

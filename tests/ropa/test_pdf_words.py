@@ -34,7 +34,11 @@ def test_no_word_of_the_record_or_the_notices_is_broken_across_lines(client, mak
             broken[name] = found
         # the record names a consent purpose by the key portals use in the consent API
         purposes = re.findall(r"(?m)^- purpose: (\S+)", (ROOT / "policies/consent-notices.yaml").read_text())
-        if found := foreign_lines(lines, name[-3:-1], [*one_language_values(), *purposes]):
+        # The record tolerates no policy text in one language: agreements, systems, owners and statutes are
+        # written in both (before: 101 lines of bokmål in the English record). The notices still print
+        # names the policies give in one language (the data protection officers').
+        tolerated = purposes if name.startswith("record") else [*one_language_values(), *purposes]
+        if found := foreign_lines(lines, name[-3:-1], tolerated):
             foreign[name] = found
     assert broken == {}
 

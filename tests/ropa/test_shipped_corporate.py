@@ -136,7 +136,10 @@ def test_social_media_has_an_arrangement_naming_what_each_platform_answers_for(
     assert parties == ["helsedir", *PLATFORMS]
     assert all(record["organisations"][p]["org_number"] is None for p in PLATFORMS)  # not Norwegian
     assert all(record["organisations"][p]["role"] == "joint_controller" for p in PLATFORMS)
-    assert "Page Insights Controller Addendum" in social["joint_arrangement"]["agreement_ref"]
+    assert all(
+        "Page Insights Controller Addendum" in ref
+        for ref in social["joint_arrangement"]["agreement_ref"].values()
+    )
     assert [t["safeguard"] for t in social["transfers"]] == [
         "adequacy"
     ] * 4  # the EU-US Data Privacy Framework

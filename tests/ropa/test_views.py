@@ -59,7 +59,7 @@ def test_editing_keeps_the_old_version_and_shows_the_diff(client, login) -> None
     login("officer")
     form = _edit_form(client, "support")
     form["retention_period"] = "P1Y"
-    form["owner"] = "Helsedataservice <støtte>"
+    form["owner_nb"] = form["owner_en"] = "Helsedataservice <støtte>"
     response = client.post("/officer/activities/support/edit?lang=en", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)
     history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
@@ -96,8 +96,9 @@ def test_the_rows_edit_processors_and_lists(client, login) -> None:  # type: ign
     form = _edit_form(client, "support")
     assert form["controller"] == "helsedir" and form["purposes-0-nb"]
     row = _blank_row(form, "processors")
+    form.update({f"{row}organisation": "nhn", f"{row}role": "processor"})
     form.update(
-        {f"{row}organisation": "nhn", f"{row}role": "processor", f"{row}agreement_ref": "DBA 2026/17"}
+        {f"{row}agreement_ref_nb": "Databehandleravtale 2026/17", f"{row}agreement_ref_en": "DPA 2026/17"}
     )
     form[f"{row}agreed_on"] = "2026-03-01"
     row = _blank_row(form, "recipients")
@@ -108,12 +109,12 @@ def test_the_rows_edit_processors_and_lists(client, login) -> None:  # type: ign
     assert {
         "organisation": "nhn",
         "role": "processor",
-        "agreement_ref": "DBA 2026/17",
+        "agreement_ref": {"nb": "Databehandleravtale 2026/17", "en": "DPA 2026/17"},
         "agreed_on": "2026-03-01",
     }.items() <= record["processors"][-1].items()
     assert record["recipients"][-1] == {"nb": "Statsforvalteren", "en": "The county governor"}
     history = client.get("/officer/activities/support/versions?lang=en").get_data(as_text=True)
-    assert "DBA 2026/17" in history and "The county governor" in history
+    assert "DPA 2026/17" in history and "The county governor" in history
 
 
 def _session_json() -> dict[str, str]:
@@ -127,7 +128,7 @@ def _no_purposes(form: dict[str, Any]) -> None:
 
 def _bad_processor_role(form: dict[str, Any]) -> None:
     row = _blank_row(form, "processors")
-    form.update({f"{row}organisation": "nhn", f"{row}role": "owner", f"{row}agreement_ref": "x"})
+    form.update({f"{row}organisation": "nhn", f"{row}role": "owner", f"{row}agreement_ref_nb": "x"})
 
 
 @pytest.mark.parametrize(

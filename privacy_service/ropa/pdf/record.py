@@ -34,6 +34,7 @@ from privacy_service.ropa.texts import (
     retention_rule_words,
     right_reason_text,
     special_categories,
+    system_text,
     transfer_text,
 )
 from privacy_service.wording import format_datetime, localised, org_number_text, period_text, text, yes_no
@@ -55,7 +56,7 @@ def _responsibility(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: st
         *_joint_arrangement(a, orgs, lang),
         (L["representative"], a.get("representative")),
         (L["dpo"], dpo_text(controller)),
-        (L["owner"], a.get("owner")),
+        (L["owner"], localised(a.get("owner"), lang) or None),
         (L["business_process"], a.get("business_process")),
     ]
 
@@ -68,7 +69,7 @@ def _joint_arrangement(
     if not arrangement:
         return []
     agreement = ", ".join(
-        str(v) for v in (arrangement.get("agreement_ref"), arrangement.get("agreed_on")) if v
+        str(v) for v in (localised(arrangement.get("agreement_ref"), lang), arrangement.get("agreed_on")) if v
     )
     return [
         (L["joint_essence"], localised(arrangement.get("essence"), lang)),
@@ -131,14 +132,14 @@ def _retention(a: dict[str, Any], lang: str) -> list[tuple[str, Any] | str]:
         (L["retention"], localised(retention.get("text"), lang)),
         (L["period"], period_text(period, lang) or None),  # in words: the reader never sees P30D
         (L["trigger"], trigger),
-        (L["retention_basis"], retention.get("legal_basis")),
+        (L["retention_basis"], localised(retention.get("legal_basis"), lang) or None),
         (
             L["rules"],
             "\n".join(retention_rule_words(r, trigger, lang) for r in retention.get("rules") or []) or None,
         ),
         (L["decision"], disposal.get("decision")),
         (L["preservation"], period_text(keep, lang) or None),
-        (L["authority"], disposal.get("authority")),
+        (L["authority"], localised(disposal.get("authority"), lang) or None),
     ]
 
 
@@ -147,9 +148,7 @@ def _security_and_risk(
 ) -> list[tuple[str, Any] | str]:
     L = _labels(lang)  # noqa: N806
     dpia = dpia_texts(a, assessment, lang)
-    systems = [
-        ", ".join(str(v) for v in (s.get("name"), s.get("location")) if v) for s in a.get("systems") or []
-    ]
+    systems = [system_text(s, lang) for s in a.get("systems") or []]
     return [
         L["s_g"],
         (L["security"], [localised(m, lang) for m in a.get("security_measures") or []]),
@@ -176,7 +175,7 @@ def _processor_rows(a: dict[str, Any], orgs: dict[str, dict[str, Any]], lang: st
         [
             org_name(orgs, p.get("organisation"), lang),
             roles.get(p.get("role"), p.get("role")),
-            p.get("agreement_ref"),
+            localised(p.get("agreement_ref"), lang),
             localised(p.get("task"), lang),
             org_name(orgs, p.get("sub_processor_of"), lang),
         ]
@@ -266,8 +265,9 @@ def processors_overview(
             entry = found.setdefault(
                 (p.get("organisation") or "", p.get("role") or ""), {"refs": [], "acts": []}
             )
-            if p.get("agreement_ref") and p["agreement_ref"] not in entry["refs"]:
-                entry["refs"].append(p["agreement_ref"])
+            ref = localised(p.get("agreement_ref"), lang)
+            if ref and ref not in entry["refs"]:
+                entry["refs"].append(ref)
             entry["acts"].append(localised(a.get("name"), lang))
     rows = [
         [
