@@ -23,7 +23,7 @@ BOKMAL_WORDS = re.compile(
     r"|Ikke|Vi|Du|Når|Hva|Hvem)\b"
 )
 # an ISO 8601 period, a crontab line, a snake_case code
-CODES = re.compile(r"\bP\d+[YMWD]\b|\b\d+ \d+ [*\d]+ \* [*\d]+\b|\b[a-z]+_[a-z_]+\b")
+CODES = re.compile(r"\bP\d+[YMWD]\b|\b\d+ \d+ [*\d]+ \* [*\d]+\b|(?<![A-Za-z_])[a-z]+_[a-z_]+\b")
 # addresses and links are neither language
 # a name quoted in the other language ("Innsyn etter personopplysningsloven" in an English text)
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|«[^»]*»')

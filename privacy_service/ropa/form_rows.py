@@ -29,10 +29,11 @@ SAFEGUARD_WORDS = {
     "none": _l("No safeguard"),
 }
 EN = {"lang": "en"}  # English text fields say so, for screen readers
+NB = {"lang": "nb"}  # and bokmål ones, on an English page
 
 
 def _nb(label: Any = None) -> StringField:
-    return StringField(label or _l("Norwegian"), validators=[Length(max=5000)])
+    return StringField(label or _l("Norwegian"), validators=[Length(max=5000)], render_kw=NB)
 
 
 def _en(label: Any = None) -> StringField:
@@ -68,7 +69,7 @@ class ProcessorRow(Form):
     )
     sub_processor_of = organisation_picker(_l("Sub-processor for"))
     agreement_ref_nb = StringField(
-        _l("Data processing agreement (reference, Norwegian)"), validators=[Length(max=500)]
+        _l("Data processing agreement (reference, Norwegian)"), validators=[Length(max=500)], render_kw=NB
     )
     agreement_ref_en = StringField(
         _l("Data processing agreement (reference, English)"), validators=[Length(max=500)], render_kw=EN
@@ -99,7 +100,7 @@ class TransferRow(Form):
         validate_choice=False,
     )
     details_nb = TextAreaField(
-        _l("Details (Norwegian)"), validators=[Length(max=5000)], render_kw={"rows": 2}
+        _l("Details (Norwegian)"), validators=[Length(max=5000)], render_kw={"rows": 2, **NB}
     )
     details_en = TextAreaField(
         _l("Details (English)"), validators=[Length(max=5000)], render_kw={"rows": 2, **EN}
@@ -116,9 +117,11 @@ class ResponsibilityRow(Form):
 
 
 class SystemRow(Form):
-    name_nb = StringField(_l("System (Norwegian)"), validators=[Length(max=1000)])
+    name_nb = StringField(_l("System (Norwegian)"), validators=[Length(max=1000)], render_kw=NB)
     name_en = StringField(_l("System (English)"), validators=[Length(max=1000)], render_kw=EN)
-    location_nb = StringField(_l("Where the data is stored (Norwegian)"), validators=[Length(max=1000)])
+    location_nb = StringField(
+        _l("Where the data is stored (Norwegian)"), validators=[Length(max=1000)], render_kw=NB
+    )
     location_en = StringField(
         _l("Where the data is stored (English)"), validators=[Length(max=1000)], render_kw=EN
     )

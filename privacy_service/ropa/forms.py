@@ -56,9 +56,16 @@ def _in_reader_language(words: Any, code: str) -> LazyString:
     return LazyString(lambda: words(code, str(get_locale() or "nb")))
 
 
+NB = {"lang": "nb"}  # bokmål text fields say so, as the English ones say lang=en
+
+
 def _nb(label: Any, size: int = 5000, area: bool = False) -> Field:
     kind = TextAreaField if area else StringField
-    return kind(label, validators=[Optional(), Length(max=size)], render_kw={"rows": 3} if area else None)
+    return kind(
+        label,
+        validators=[Optional(), Length(max=size)],
+        render_kw={"lang": "nb", **({"rows": 3} if area else {})},  # bokmål, spoken as bokmål on any page
+    )
 
 
 def _en(label: Any, size: int = 5000, area: bool = False) -> Field:
@@ -81,9 +88,9 @@ def _choose(words: Mapping[str, Any]) -> list[SelectChoice]:
 class ActivityForm(FlaskForm):
     version = HiddenField()
     plain = HiddenField()  # the texts an older record gave as one plain text, not in two languages
-    name_nb = StringField(_l("Name (Norwegian)"), validators=[Length(max=300)])
+    name_nb = StringField(_l("Name (Norwegian)"), validators=[Length(max=300)], render_kw=NB)
     name_en = StringField(_l("Name (English)"), validators=[Length(max=300)], render_kw={"lang": "en"})
-    description_nb = TextAreaField(_l("Description (Norwegian)"), validators=[Length(max=5000)])
+    description_nb = TextAreaField(_l("Description (Norwegian)"), validators=[Length(max=5000)], render_kw=NB)
     description_en = TextAreaField(
         _l("Description (English)"), validators=[Length(max=5000)], render_kw={"lang": "en"}
     )
@@ -148,7 +155,9 @@ class ActivityForm(FlaskForm):
     recipients = _rows("recipients")
     transfers = _rows("transfers")
 
-    retention_text_nb = TextAreaField(_l("Retention (Norwegian)"), validators=[Length(max=5000)])
+    retention_text_nb = TextAreaField(
+        _l("Retention (Norwegian)"), validators=[Length(max=5000)], render_kw=NB
+    )
     retention_text_en = TextAreaField(
         _l("Retention (English)"), validators=[Length(max=5000)], render_kw={"lang": "en"}
     )

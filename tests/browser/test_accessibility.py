@@ -39,12 +39,22 @@ BOKMAL_ON_ENGLISH: list[str] = []  # lines of English pages with bokmål words o
 # event codes, actor ids); a route may not exceed its figure, and a route not named must have none: lower a
 # figure when you fix one. What counts as English or a code: tests/language.py.
 LANGUAGE_CEILING = {
+    # the processor form's hint names the safeguard codes the transfer lines are written with
     "processor_records_officer.detail": 1,
-    "processor_records_officer.records": 2,
-    "officer.audit": 1,
-    "officer.activity_versions": 1,
-    "officer.activities": 1,
+    "processor_records_officer.records": 1,
+}
+# Lines of bokmål or codes on English pages that remain, by route: what people wrote in bokmål only (a
+# breach's title, a hold's internal basis in policies/holds.yaml, a processor record's agreement reference);
+# bokmål text fields say lang=nb and are left out.
+BOKMAL_CEILING = {
     "breaches_officer.breaches": 1,
+    "breaches_officer.detail": 1,
+    "start.overview": 1,
+    "dsar_officer.detail": 1,
+    "retention_officer.dashboard": 1,
+    "retention_officer.holds": 1,
+    "processor_records_officer.detail": 3,
+    "processor_records_officer.records": 1,
 }
 # downloads and machine answers, not pages
 NOT_PAGES = re.compile(
@@ -238,6 +248,11 @@ def test_every_page_passes_axe_in_both_languages_at_1280_and_390_px(app, make_ke
     assert not over, "English or codes on bokmål pages:\n" + "\n".join(x for ls in over.values() for x in ls)
     print(f"language: {len(set(BOKMAL_ON_ENGLISH))} lines with bokmål words or codes on English pages")
     print("\n".join(sorted(set(BOKMAL_ON_ENGLISH))))
+    on_english: dict[str, list[str]] = {}
+    for line in sorted(set(BOKMAL_ON_ENGLISH)):
+        on_english.setdefault(line.split(":", 1)[0], []).append(line)
+    over = {r: lines for r, lines in on_english.items() if len(lines) > BOKMAL_CEILING.get(r, 0)}
+    assert not over, "bokmål or codes on English pages:\n" + "\n".join(x for ls in over.values() for x in ls)
     report = "\n".join(f"{where}: {'; '.join(found)}" for where, found in sorted(problems.items()))
     print(
         f"axe-core: {pages} page views, {len(reached)} routes, {sum(map(len, problems.values()))} problems,"
