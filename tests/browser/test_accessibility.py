@@ -135,6 +135,18 @@ def _endpoint(app: Any, path: str) -> str | None:
     return str(endpoint)
 
 
+def _within_ceilings(found: list[str], ceilings: dict[str, int], what: str) -> None:
+    """Print the lines found ("route: line") and fail where a route has more than its ceiling."""
+    lines = sorted(set(found))
+    print(f"language: {len(lines)} lines with {what}")
+    print("\n".join(lines))
+    per_route: dict[str, list[str]] = {}
+    for line in lines:
+        per_route.setdefault(line.split(":", 1)[0], []).append(line)
+    over = [x for route, got in per_route.items() if len(got) > ceilings.get(route, 0) for x in got]
+    assert not over, f"{what}:\n" + "\n".join(over)
+
+
 def _foreign_words(page: Any, lang: str = "nb") -> list[str]:
     """Words of the other language and codes in a page's text (code, pre and text marked as the other
     language left out: a screen reader speaks those in their own language)."""
@@ -239,20 +251,8 @@ def test_every_page_passes_axe_in_both_languages_at_1280_and_390_px(app, make_ke
 
     missing = sorted(MUST_REACH - reached)
     assert missing == [], f"the walk never reached {missing}"
-    print(f"language: {len(set(LANGUAGE))} lines with English words or codes on bokmål pages")
-    print("\n".join(sorted(set(LANGUAGE))))
-    per_route: dict[str, list[str]] = {}
-    for line in sorted(set(LANGUAGE)):
-        per_route.setdefault(line.split(":", 1)[0], []).append(line)
-    over = {r: lines for r, lines in per_route.items() if len(lines) > LANGUAGE_CEILING.get(r, 0)}
-    assert not over, "English or codes on bokmål pages:\n" + "\n".join(x for ls in over.values() for x in ls)
-    print(f"language: {len(set(BOKMAL_ON_ENGLISH))} lines with bokmål words or codes on English pages")
-    print("\n".join(sorted(set(BOKMAL_ON_ENGLISH))))
-    on_english: dict[str, list[str]] = {}
-    for line in sorted(set(BOKMAL_ON_ENGLISH)):
-        on_english.setdefault(line.split(":", 1)[0], []).append(line)
-    over = {r: lines for r, lines in on_english.items() if len(lines) > BOKMAL_CEILING.get(r, 0)}
-    assert not over, "bokmål or codes on English pages:\n" + "\n".join(x for ls in over.values() for x in ls)
+    _within_ceilings(LANGUAGE, LANGUAGE_CEILING, "English words or codes on bokmål pages")
+    _within_ceilings(BOKMAL_ON_ENGLISH, BOKMAL_CEILING, "bokmål words or codes on English pages")
     report = "\n".join(f"{where}: {'; '.join(found)}" for where, found in sorted(problems.items()))
     print(
         f"axe-core: {pages} page views, {len(reached)} routes, {sum(map(len, problems.values()))} problems,"
