@@ -27,7 +27,8 @@ def test_officer_edits_an_activity_sees_the_diff_and_downloads_the_pdf(page, mak
     page.click("text=Edit")
     page.fill("#retention_period", "18")  # a number and a unit, not an ISO period to type
     page.select_option("select[name='retention_period-unit']", "M")
-    page.fill("#owner", "Helsedataservice – brukerstøtte")
+    page.fill("#owner_nb", "Helsedataservice – brukerstøtte")
+    page.fill("#owner_en", "Helsedataservice – user support")
     page.click("button:has-text('Save')")
     page.wait_for_url("**/officer/activities/support")
     assert "Saved as a new version." in page.content()
@@ -51,7 +52,7 @@ def test_officer_edits_an_activity_sees_the_diff_and_downloads_the_pdf(page, mak
     pdf = download_info.value
     assert pdf.suggested_filename.endswith(".pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(pdf.path()).pages)
-    assert "18 months" in text and "P18M" not in text and "Helsedataservice – brukerstøtte" in text
+    assert "18 months" in text and "P18M" not in text and "Helsedataservice – user support" in text
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
