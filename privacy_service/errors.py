@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from privacy_service import catalogue
 
 
 def N_(text: str) -> str:  # noqa: N802 - the gettext_noop name pybabel looks for
@@ -34,6 +38,46 @@ STANDARD_MESSAGES = (
     N_("The request is not valid; see fields."),
     N_("Something went wrong on our side; the error has been logged."),
 )
+
+
+class Worded(str):
+    """A message that names values (a reference, a date, a status): the English text, which is what the code,
+    the logs and the tests read, keeping its template and values so that the error envelope and the pages can
+    say it again in the reader's language (http.in_client_language, http.page_message)."""
+
+    template: str
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code a message names (a status, a right), said in words from the documents catalogue (`prefix.code`)
+    in the message's language; a code the catalogue does not know is said as it is."""
+
+    prefix: str
+    code: str
+
+    def words(self, lang: str) -> str:
+        """The code in words in `lang`."""
+        try:
+            return catalogue.words(f"{self.prefix}.{self.code}", lang)
+        except catalogue.MissingText:
+            return self.code
+
+
+def worded(template: str, **params: Any) -> Worded:
+    """A message with values, `worded(template, name=value)`: `pybabel extract -k worded` puts the template
+    in the catalogue, and the envelope says it in bokmål with the same values. A value may be a Code (said in
+    words in the message's language) or another worded message."""
+    text = Worded(template % {name: english(value) for name, value in params.items()})
+    text.template = template
+    text.params = params
+    return text
+
+
+def english(value: Any) -> Any:
+    """A message value as English reads it."""
+    return value.words("en") if isinstance(value, Code) else value
 
 
 class DomainError(Exception):

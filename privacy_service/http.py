@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale, gettext, ngettext
+from flask_babel import LazyString, force_locale, get_locale, gettext, ngettext
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, fields
@@ -19,7 +20,7 @@ from werkzeug.routing import IntegerConverter
 
 from privacy_service.catalogue import MissingText, words
 from privacy_service.db import STALE_CONNECTION
-from privacy_service.errors import N_, DomainError, envelope
+from privacy_service.errors import N_, Code, DomainError, Worded, envelope
 from privacy_service.security.access import AccessDenied
 from privacy_service.wording import actor_words
 
@@ -99,10 +100,27 @@ def client_language() -> str:
     return "nb" if best in _BOKMAL_TAGS else "en"
 
 
+def _said(text: Worded) -> str:
+    """A worded message in the current locale, its values too."""
+    lang = str(get_locale() or "en")
+    return gettext(text.template, **{name: _value_in(value, lang) for name, value in text.params.items()})
+
+
+def _value_in(value: Any, lang: str) -> Any:
+    """A value of a worded message in `lang`: a code in words, a worded message said again."""
+    if isinstance(value, Worded):
+        return _said(value)
+    if isinstance(value, Code):
+        return value.words(lang)
+    return value
+
+
 def _message_in(text: str, lang: str) -> str:
-    """One message in the language: a catalogue message, or a formatted one matched by its pattern; a message
-    the catalogue does not know (one that carries a value, such as a reference) stays as it is."""
+    """One message in the language: a worded message with its values, a catalogue message, or a formatted one
+    matched by its pattern; a message the catalogue does not know stays as it is."""
     with force_locale(lang):
+        if isinstance(text, Worded):
+            return _said(text)
         for pattern, template in _FORMATTED:
             if found := pattern.match(text):
                 return gettext(template, **found.groupdict())
@@ -129,7 +147,7 @@ def json_error(
     lang = client_language()
     body = envelope(
         code or _CODES.get(status, "error"),
-        in_client_language(str(message), lang),
+        in_client_language(message if isinstance(message, str) else str(message), lang),
         in_client_language(fields_, lang),
     )
     response = jsonify(body)
@@ -182,7 +200,7 @@ def register_error_handlers(app: Flask) -> None:
     def _domain_error(exc: DomainError) -> Any:
         if is_api_request():
             return json_error(exc.status, exc.message, exc.fields, exc.code)
-        return html_error(exc.status, exc.message)
+        return html_error(exc.status, page_message(exc.message))
 
     @app.errorhandler(AccessDenied)
     def _access_denied(exc: AccessDenied) -> Any:
@@ -374,8 +392,16 @@ def rows_and_tables(rows: int, tables: int) -> dict[str, str]:
 
 def page_message(text: Any) -> str:
     """A message a service or a schema gave in English (marked N_ for the catalogue), in the page's
-    language; one the catalogue does not know, such as one naming a reference, stays as it is."""
+    language, with the values a worded message names; one the catalogue does not know stays as it is."""
+    if isinstance(text, Worded):
+        return _said(text)
     return gettext(str(text))
+
+
+def lazy_code_words(prefix: str, codes: Sequence[str]) -> dict[str, LazyString]:
+    """Words for codes from the documents catalogue (the PDFs say the same), worded when a page or a form
+    renders, in its language: for the labels modules and the forms' choices."""
+    return {code: LazyString(lambda code=code: code_words(prefix, code)) for code in codes}
 
 
 def code_words(prefix: str, code: Any) -> str:

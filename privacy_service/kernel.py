@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from privacy_service.catalogue import ByCode, words
-from privacy_service.errors import N_
+from privacy_service.errors import N_, worded
 
 # --- time ------------------------------------------------------------------------------------------------
 
@@ -269,7 +269,7 @@ class TextOrLocalised(fields.Field):
             value = Localised()._deserialize(value, attr, data, **kwargs)
             texts = list(value.values())
         if any(len(text) > self.max_length for text in texts):
-            raise ValidationError(f"Keep it to {self.max_length} characters.")
+            raise ValidationError(worded("Keep it to %(max_length)s characters.", max_length=self.max_length))
         return value
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:

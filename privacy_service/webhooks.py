@@ -51,7 +51,7 @@ from sqlmodel import Field, Session, SQLModel
 from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.columns import json_column, tz_column
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.notify import MAX_ATTEMPTS, DeliveryAttempt, OutboxMessage, Transport, backoff, sign
 
@@ -207,7 +207,8 @@ def subscribe(
     unknown = sorted(set(events) - set(EVENTS))
     if unknown or not events:
         raise ValidationFailed(
-            N_("Unknown event."), fields={"events": [f"Choose from: {', '.join(EVENTS)}."]}
+            N_("Unknown event."),
+            fields={"events": [worded("Choose from: %(choices)s.", choices=", ".join(EVENTS))]},
         )
     check_url(url, policy)
     held = session.scalar(

@@ -102,7 +102,7 @@ def _page_messages() -> dict[str, set[str]]:
     with (ROOT / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None,
-                "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}  # fmt: skip
+                "worded": None, "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2)}  # fmt: skip
     found: dict[str, set[str]] = {}
     for __, __, message, __, __ in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords):
         for msgid in message if isinstance(message, tuple) else (message,):

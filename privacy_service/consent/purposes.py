@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent.models import ConsentNotice, ConsentState
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed, worded
 from privacy_service.ropa import service as ropa
 
 
@@ -58,7 +58,14 @@ def publish_notice(
     if activity.legal_basis != "6(1)(a)":
         raise ValidationFailed(
             N_("Only a consent-based activity has consent notices."),
-            fields={"purpose": [f"The legal basis is Art. {activity.legal_basis}, not consent."]},
+            fields={
+                "purpose": [
+                    worded(
+                        "The legal basis is Art. %(legal_basis)s, not consent.",
+                        legal_basis=activity.legal_basis,
+                    )
+                ]
+            },
         )
     digest = text_sha256(text)
     existing = session.scalar(
@@ -68,8 +75,12 @@ def publish_notice(
         if existing.text_sha256 == digest and existing.renewal_required == renewal_required:
             return existing, "unchanged"
         raise Conflict(
-            f"Notice version {version!r} of {purpose!r} is already published with another text; "
-            "a published notice never changes: publish a new version.",
+            worded(
+                "Notice version '%(version)s' of '%(purpose)s' is already published with another text; "
+                "a published notice never changes: publish a new version.",
+                version=version,
+                purpose=purpose,
+            ),
             fields={"version": [N_("Already published.")]},
         )
     notice = ConsentNotice(
@@ -114,7 +125,11 @@ def notice_for(session: Session, purpose: str, version: str | None) -> ConsentNo
     notices = list_notices(session, purpose=purpose)
     if not notices:
         raise ValidationFailed(
-            f"No consent notice is published for {purpose!r}: publish the text subjects are shown first.",
+            worded(
+                "No consent notice is published for '%(purpose)s': "
+                "publish the text subjects are shown first.",
+                purpose=purpose,
+            ),
             fields={"notice_version": [N_("No notice published for this purpose.")]},
         )
     if version is None:
@@ -124,8 +139,8 @@ def notice_for(session: Session, purpose: str, version: str | None) -> ConsentNo
             return notice
     known = ", ".join(n.version for n in notices)
     raise ValidationFailed(
-        f"Unknown notice version {version!r} for {purpose!r}.",
-        fields={"notice_version": [f"Not a published version (published: {known})."]},
+        worded("Unknown notice version '%(version)s' for '%(purpose)s'.", version=version, purpose=purpose),
+        fields={"notice_version": [worded("Not a published version (published: %(known)s).", known=known)]},
     )
 
 

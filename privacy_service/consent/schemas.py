@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from privacy_service.consent.rules import CHANNELS, PROCESSING_STATUSES, STATUSES
 from privacy_service.consent.tokens import Links
+from privacy_service.errors import worded
 from privacy_service.kernel import SLUG, JsonBoolean, LocalisedSchema, StrictSchema
 
 MAX_EVIDENCE_BYTES = 4096
@@ -39,7 +40,7 @@ class ConsentChangeSchema(StrictSchema):
     @validates("evidence")
     def _small_evidence(self, value: dict[str, Any], **_: Any) -> None:
         if len(json.dumps(value, default=str)) > MAX_EVIDENCE_BYTES:
-            raise ValidationError(f"At most {MAX_EVIDENCE_BYTES} bytes of evidence.")
+            raise ValidationError(worded("At most %(most)s bytes of evidence.", most=MAX_EVIDENCE_BYTES))
 
 
 class ConsentStateSchema(Schema):
@@ -77,7 +78,9 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 def _check_pairs(pairs: list[Any]) -> None:
     # One pass over up to 1,000 pairs: a nested schema per pair costs more than the database look-up.
     if not 1 <= len(pairs) <= MAX_PAIRS:
-        raise ValidationError(f"Send 1 to {MAX_PAIRS} pairs ({len(pairs)} given).")
+        raise ValidationError(
+            worded("Send 1 to %(most)s pairs (%(given)s given).", most=MAX_PAIRS, given=len(pairs))
+        )
     for i, pair in enumerate(pairs):
         if not (
             isinstance(pair, dict)
@@ -88,7 +91,10 @@ def _check_pairs(pairs: list[Any]) -> None:
             and _SLUG.match(pair["purpose"])
         ):
             raise ValidationError(
-                f"Pair {i + 1}: give exactly a subject (1–254 characters) and a purpose slug."
+                worded(
+                    "Pair %(number)s: give exactly a subject (1–254 characters) and a purpose slug.",
+                    number=i + 1,
+                )
             )
 
 

@@ -43,7 +43,7 @@ from privacy_service.consent.states import (
     subject_states,
 )
 from privacy_service.consent.tokens import Links, TokenProblem, read_token
-from privacy_service.errors import N_, NotFound, ValidationFailed
+from privacy_service.errors import N_, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa.service import Activity
 
@@ -207,7 +207,8 @@ def set_flag(
     """Restrict, or stop after an upheld objection, one subject's processing in an activity."""
     if kind not in rules.FLAG_KINDS:
         raise ValidationFailed(
-            N_("Unknown flag."), fields={"kind": [f"Must be one of: {', '.join(rules.FLAG_KINDS)}."]}
+            N_("Unknown flag."),
+            fields={"kind": [worded("Must be one of: %(choices)s.", choices=", ".join(rules.FLAG_KINDS))]},
         )
     subject = check_subject(subject)
     consent_activity(session, activity)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from privacy_service.consent import rules
 from privacy_service.consent.models import ConsentEvent, ConsentState, StateRow
-from privacy_service.errors import N_, NotFound, ValidationFailed
+from privacy_service.errors import N_, NotFound, ValidationFailed, worded
 
 MAX_QUERY_PAIRS = 1000
 STATE_COLUMNS = tuple(getattr(ConsentState, name) for name in StateRow._fields)
@@ -33,8 +33,16 @@ def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tup
     """Return the states of many (subject, purpose) pairs in one statement, keyed by the canonical pair."""
     if len(pairs) > MAX_QUERY_PAIRS:
         raise ValidationFailed(
-            f"At most {MAX_QUERY_PAIRS} pairs per query.",
-            fields={"pairs": [f"{len(pairs)} given; send at most {MAX_QUERY_PAIRS}."]},
+            worded("At most %(most)s pairs per query.", most=MAX_QUERY_PAIRS),
+            fields={
+                "pairs": [
+                    worded(
+                        "%(given)s given; send at most %(most)s.",
+                        given=len(pairs),
+                        most=MAX_QUERY_PAIRS,
+                    )
+                ]
+            },
         )
     keys = {(rules.normalise_subject(s), p) for s, p in pairs}
     if not keys:

@@ -41,7 +41,7 @@ from sqlmodel import Session
 
 from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS
-from privacy_service.errors import N_, DomainError, ValidationFailed
+from privacy_service.errors import N_, DomainError, ValidationFailed, worded
 
 T = TypeVar("T")
 MASK_TEXT = "[erased]"
@@ -238,8 +238,12 @@ def clean_identity(identity: dict[str, str]) -> dict[str, str]:
     unknown = sorted(set(identity) - set(IDENTITY_KINDS))
     if unknown:
         raise ValidationFailed(
-            f"Unknown identity kind {', '.join(unknown)}; use {', '.join(IDENTITY_KINDS)}.",
-            fields={f"identity.{k}": ["Unknown identity kind."] for k in unknown},
+            worded(
+                "Unknown identity kind %(unknown)s; use %(kinds)s.",
+                unknown=", ".join(unknown),
+                kinds=", ".join(IDENTITY_KINDS),
+            ),
+            fields={f"identity.{k}": [N_("Unknown identity kind.")] for k in unknown},
         )
     clean = {k: str(v).strip() for k, v in identity.items() if v is not None and str(v).strip()}
     if not clean:

@@ -36,7 +36,7 @@ from privacy_service.dsar.schemas import (
     WithholdingInSchema,
     WithholdingSchema,
 )
-from privacy_service.errors import N_, Conflict, NotFound
+from privacy_service.errors import N_, Code, Conflict, NotFound, worded
 from privacy_service.http import app_instance_path, app_links, send_download
 from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
 
@@ -151,7 +151,7 @@ def _visible(req: Any) -> Any:
     """The request, if the caller may see it; another client's request answers as if it did not exist."""
     own = _own_only()
     if own is not None and req.created_by != own:
-        raise NotFound(f"No request {req.reference}.")
+        raise NotFound(worded("No request %(ref)s.", ref=req.reference))
     return req
 
 
@@ -334,7 +334,7 @@ def read_draft(reference: str, format: str) -> Response:
     kind = {"pdf": "draft", "html": "draft_html", "zip": "draft_zip"}[format]
     doc = service.draft_of(session, req, kind)
     if doc is None:
-        raise NotFound(f"Request {req.reference} has no draft answer.")
+        raise NotFound(worded("Request %(ref)s has no draft answer.", ref=req.reference))
     return send_document(doc)
 
 
@@ -370,7 +370,13 @@ def package(reference: str, part: str) -> Response:
     req = _visible(service.get_request(session, reference=reference))
     doc = service.document(session, req, "letter" if part == "letter" else "export")
     if doc is None:
-        raise Conflict(f"Request {req.reference} has no answer yet (it is {req.status.replace('_', ' ')}).")
+        raise Conflict(
+            worded(
+                "Request %(ref)s has no answer yet (it is %(status)s).",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
+        )
     return send_document(doc)
 
 

@@ -37,7 +37,7 @@ from privacy_service.dsar.answer import Answer
 from privacy_service.dsar.deadlines import local_date, next_working_day
 from privacy_service.dsar.letter import Block
 from privacy_service.dsar.models import DsarAppeal, DsarOutcome, DsarRequest
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 from privacy_service.wording import localised
@@ -192,7 +192,11 @@ def register(
     if not sent <= received_on <= today:
         raise ValidationFailed(
             N_("The date received is not valid."),
-            fields={"received_on": [f"Give a date from {sent.isoformat()} (the letter) to today."]},
+            fields={
+                "received_on": [
+                    worded("Give a date from %(date)s (the letter) to today.", date=sent.isoformat())
+                ]
+            },
         )
     deadline = appeal_deadline(req)
     appeal = DsarAppeal(
@@ -243,7 +247,9 @@ def advance(
     if not last <= on <= local_date(utcnow()):
         raise ValidationFailed(
             N_("The date is not valid."),
-            fields={"date": [f"Give a date from {last.isoformat()} (the last step) to today."]},
+            fields={
+                "date": [worded("Give a date from %(date)s (the last step) to today.", date=last.isoformat())]
+            },
         )
     if step == "sent_to_appeal_body":
         appeal.sent_on = on
@@ -274,7 +280,9 @@ def get_appeal(session: Session, req: DsarRequest, *, appeal_id: int, for_update
     stmt = select(DsarAppeal).where(DsarAppeal.id == appeal_id, DsarAppeal.request_id == req.id)
     appeal = session.scalar(stmt.with_for_update() if for_update else stmt)
     if appeal is None:
-        raise NotFound(f"Request {req.reference} has no appeal {appeal_id}.")
+        raise NotFound(
+            worded("Request %(ref)s has no appeal %(appeal_id)s.", ref=req.reference, appeal_id=appeal_id)
+        )
     return appeal
 
 

@@ -21,7 +21,7 @@ from privacy_service.audit import Actor
 from privacy_service.catalogue import ByCode, both_languages
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.errors import N_, Conflict, ValidationFailed
+from privacy_service.errors import N_, Code, Conflict, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa.service import Activity
 
@@ -195,15 +195,24 @@ def _by_activity(session: Session, req: DsarRequest, items: list[dict[str, Any]]
     """The request's outcomes the items name; unknown activities are a validation error."""
     if req.status != "awaiting_decision":
         raise Conflict(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}: only a planned request waiting "
-            "for a decision can be decided."
+            worded(
+                "Request %(ref)s is %(status)s: only a planned request waiting "
+                "for a decision can be decided.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
         )
     found = {o.activity: o for o in lifecycle.outcomes_of(session, req)}
     unknown = sorted({i["activity"] for i in items} - set(found))
     if unknown:
         raise ValidationFailed(
             N_("The request does not cover that activity."),
-            fields={"activities": [f"Request {req.reference} has no activity {a!r}." for a in unknown]},
+            fields={
+                "activities": [
+                    worded("Request %(ref)s has no activity '%(activity)s'.", ref=req.reference, activity=a)
+                    for a in unknown
+                ]
+            },
         )
     return found
 

@@ -34,7 +34,7 @@ from privacy_service.dsar.models import (
     DsarRequest,
     DsarSequence,
 )
-from privacy_service.errors import N_, Conflict, NotFound
+from privacy_service.errors import N_, Code, Conflict, NotFound, worded
 from privacy_service.kernel import utcnow
 
 SCHEDULER = Actor("system", "scheduler")
@@ -139,8 +139,12 @@ def move(req: DsarRequest, status: str) -> None:
     """Change the status, or raise Conflict when the lifecycle does not allow it."""
     if status not in TRANSITIONS.get(req.status, ()):
         raise Conflict(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}; it cannot become "
-            f"{status.replace('_', ' ')} now.",
+            worded(
+                "Request %(ref)s is %(status)s; it cannot become %(wanted)s now.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+                wanted=Code("letter.status", status),
+            ),
             fields={"status": [req.status]},
         )
     req.status = status
@@ -247,7 +251,7 @@ def get_request(session: Session, *, reference: str, for_update: bool = False) -
     stmt = select(DsarRequest).where(DsarRequest.reference == reference)
     req = session.scalar(stmt.with_for_update() if for_update else stmt)
     if req is None:
-        raise NotFound(f"No request {reference}.")
+        raise NotFound(worded("No request %(reference)s.", reference=reference))
     return req
 
 

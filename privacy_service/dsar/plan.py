@@ -19,7 +19,7 @@ from privacy_service.datamap import service as datamap
 from privacy_service.dsar import decisions, lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.dsar.snapshot import Snapshot, snapshot_of
-from privacy_service.errors import N_, ValidationFailed
+from privacy_service.errors import N_, ValidationFailed, worded
 from privacy_service.retention import service as retention
 from privacy_service.retention.service import Hold
 from privacy_service.ropa import service as ropa
@@ -34,7 +34,9 @@ def check_scope(session: Session, data: dict[str, Any]) -> None:
     if unknown:
         raise ValidationFailed(
             N_("Unknown activity."),
-            fields={"activities": [f"No processing activity {s!r}." for s in unknown]},
+            fields={
+                "activities": [worded("No processing activity '%(activity)s'.", activity=s) for s in unknown]
+            },
         )
     field = (data.get("details") or {}).get("field")
     if data["type"] == "rectification" and field:
@@ -43,7 +45,13 @@ def check_scope(session: Session, data: dict[str, Any]) -> None:
         if field not in known:
             raise ValidationFailed(
                 N_("Unknown field to correct."),
-                fields={"details": {"field": [f"Not a data item we hold; one of: {', '.join(known)}."]}},
+                fields={
+                    "details": {
+                        "field": [
+                            worded("Not a data item we hold; one of: %(known)s.", known=", ".join(known))
+                        ]
+                    }
+                },
             )
 
 

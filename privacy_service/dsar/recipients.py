@@ -21,7 +21,7 @@ from privacy_service.audit import Actor
 from privacy_service.catalogue import ByLanguage, words
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.errors import N_, Conflict, ValidationFailed
+from privacy_service.errors import N_, Conflict, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 
@@ -115,7 +115,11 @@ def _mail(session: Session, req: DsarRequest, outcome: DsarOutcome, *, to: str) 
 def record_not_told(session: Session, req: DsarRequest, *, items: list[dict[str, Any]], actor: Actor) -> None:
     """Record, per recipient not told, why (a reason of NOT_TOLD_REASONS) and the written reasons."""
     if req.decided_at is None:
-        raise Conflict(f"Request {req.reference} has not been carried out: no recipient has been told yet.")
+        raise Conflict(
+            worded(
+                "Request %(ref)s has not been carried out: no recipient has been told yet.", ref=req.reference
+            )
+        )
     outcomes = {o.activity: o for o in lifecycle.outcomes_of(session, req)}
     problems: dict[str, list[str]] = {}
     for n, item in enumerate(items):

@@ -19,7 +19,7 @@ from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import update_subject_rows
 from privacy_service.dsar import lifecycle, messages
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
-from privacy_service.errors import N_, Conflict, ValidationFailed
+from privacy_service.errors import N_, Conflict, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 from privacy_service.wording import localised
@@ -67,7 +67,12 @@ def _chosen(session: Session, req: DsarRequest, activities: list[str] | None) ->
     if unknown:
         raise ValidationFailed(
             N_("The request has no restriction in that activity."),
-            fields={"activities": [f"{req.reference} restricts nothing in {a!r} now." for a in unknown]},
+            fields={
+                "activities": [
+                    worded("%(ref)s restricts nothing in '%(activity)s' now.", ref=req.reference, activity=a)
+                    for a in unknown
+                ]
+            },
         )
     return [found[a] for a in activities] if activities else list(found.values())
 
@@ -93,7 +98,8 @@ def send_notice(
     the outbox, or, with channel "letter", record that the officer sent the same text by post."""
     if channel not in NOTICE_CHANNELS:
         raise ValidationFailed(
-            N_("Unknown channel."), fields={"channel": [f"One of: {', '.join(NOTICE_CHANNELS)}."]}
+            N_("Unknown channel."),
+            fields={"channel": [worded("One of: %(choices)s.", choices=", ".join(NOTICE_CHANNELS))]},
         )
     chosen = _chosen(session, req, activities)
     if channel == "email":

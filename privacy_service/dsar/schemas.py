@@ -21,7 +21,7 @@ from privacy_service.dsar.recipients import NOT_TOLD_REASONS
 from privacy_service.dsar.restriction import NOTICE_CHANNELS
 from privacy_service.dsar.withholding import GROUNDS as WITHHOLDING_GROUNDS
 from privacy_service.dsar.withholding import MAX_ROWS as WITHHOLDING_MAX_ROWS
-from privacy_service.errors import N_
+from privacy_service.errors import N_, worded
 from privacy_service.kernel import SLUG, StrictSchema, valid_national_id
 
 OFFICER_CHANNELS = ("letter", "phone", "email", "in_person")
@@ -103,7 +103,11 @@ class RequestInSchema(StrictSchema):
                 raise ValidationError(N_("More than a year ago: check the date."), "received_at")
             if data.get("channel") not in OFFICER_CHANNELS:
                 raise ValidationError(
-                    f"Only for requests that came by {', '.join(OFFICER_CHANNELS)}.", "received_at"
+                    worded(
+                        "Only for requests that came by %(channels)s.",
+                        channels=", ".join(OFFICER_CHANNELS),
+                    ),
+                    "received_at",
                 )
 
 

@@ -65,7 +65,7 @@ from privacy_service.dsar.recipients import NOT_TOLD_REASONS
 from privacy_service.dsar.restriction import NOTICE_CHANNELS
 from privacy_service.dsar.schemas import RequestInSchema
 from privacy_service.dsar.statistics import month_starts
-from privacy_service.errors import N_, Conflict, ValidationFailed
+from privacy_service.errors import N_, Code, Conflict, ValidationFailed, worded
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.service import RELEASED_TASK as HOLD_RELEASED_TASK
 from privacy_service.ropa import service as ropa
@@ -224,14 +224,19 @@ def verify_by_officer(
     if missing := sorted(set(identifiers) - given):
         raise ValidationFailed(
             N_("The request does not name that identifier."),
-            fields={"identifiers": [f"Request {req.reference} gives no {kind}." for kind in missing]},
+            fields={
+                "identifiers": [
+                    worded("Request %(ref)s gives no %(kind)s.", ref=req.reference, kind=kind)
+                    for kind in missing
+                ]
+            },
         )
     if req.identity_status == "verified" and all(
         i["verified_by"] for i in lifecycle.identifiers(req) if i["kind"] in identifiers
     ):
-        raise Conflict(f"Request {req.reference} is verified already.")
+        raise Conflict(worded("Request %(ref)s is verified already.", ref=req.reference))
     if req.status not in OPEN_STATUSES:
-        raise Conflict(f"Request {req.reference} is closed.")
+        raise Conflict(worded("Request %(ref)s is closed.", ref=req.reference))
     identity.close_challenges(session, req)
     if req.identity_status == "verified":  # a second identifier proved later: plan again with it
         identity.proved_later(session, req, actor, method="officer", proved=tuple(identifiers), note=note)
@@ -244,7 +249,13 @@ def ask_identity(session: Session, *, reference: str, actor: Actor, links: Links
     """Ask the subject of a letter or call to confirm by e-mail (the deadline waits for the answer)."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status != "received":
-        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+        raise Conflict(
+            worded(
+                "Request %(ref)s is %(status)s; no check is needed now.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
+        )
     _check_address_open(session, req, links)
     identity.challenge(session, req, actor, links=links, at=utcnow())
     return req
@@ -254,7 +265,13 @@ def resend_challenge(session: Session, *, reference: str, actor: Actor, links: L
     """Send a new check (the old link and code stop working). A new check brings no new daily tries."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in ("received", "awaiting_identity"):
-        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}; no check is needed now.")
+        raise Conflict(
+            worded(
+                "Request %(ref)s is %(status)s; no check is needed now.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
+        )
     _check_address_open(session, req, links)
     now = utcnow()
     identity.close_challenges(session, req, at=now)
@@ -404,8 +421,12 @@ def approve(
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status != "awaiting_decision":
         raise Conflict(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}: only a planned request waiting "
-            "for a decision can be approved."
+            worded(
+                "Request %(ref)s is %(status)s: only a planned request waiting "
+                "for a decision can be approved.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
         )
     decisions.check_decided(session, req)
     act.carry_out(session, req, actor=actor, instance_path=instance_path, links=links, note=note)
@@ -471,8 +492,12 @@ def make_draft(session: Session, *, reference: str, actor: Actor, instance_path:
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.decided_at is None or req.status != "in_progress":
         raise Conflict(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}: only an approved request that is "
-            "not yet answered can have a draft answer."
+            worded(
+                "Request %(ref)s is %(status)s: only an approved request that is "
+                "not yet answered can have a draft answer.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
         )
     collected = answer.collect(session, req, instance_path=instance_path)
     letter = render_letter(collected)
@@ -508,7 +533,9 @@ def complete(
     officer read) is not the current draft."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.decided_at is None:
-        raise Conflict(f"Request {req.reference} has no approved plan: approve it before completing.")
+        raise Conflict(
+            worded("Request %(ref)s has no approved plan: approve it before completing.", ref=req.reference)
+        )
     current = answer.document(session, req, "draft")
     if req.status == "in_progress" and current is None:
         raise NoDraft(
@@ -580,13 +607,21 @@ def extend(
         raise ValidationFailed(N_("The extension is not valid."), fields=fields)
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in OPEN_STATUSES:
-        raise Conflict(f"Request {req.reference} is closed.")
+        raise Conflict(worded("Request %(ref)s is closed.", ref=req.reference))
     if req.extension_months:
-        raise Conflict(f"Request {req.reference} has been extended already; the law allows one extension.")
+        raise Conflict(
+            worded(
+                "Request %(ref)s has been extended already; the law allows one extension.", ref=req.reference
+            )
+        )
     today = local_date(utcnow())
     if today > req.due_on:
         raise Conflict(
-            f"The first period of {req.reference} ended on {req.due_on}: it can no longer be extended."
+            worded(
+                "The first period of %(ref)s ended on %(due_on)s: it can no longer be extended.",
+                ref=req.reference,
+                due_on=req.due_on,
+            )
         )
     start = local_date(req.identity_arrived_at or req.received_at) if req.identity_asked_at else None
     req.extension_months, req.extension_reason = months, reason.strip()

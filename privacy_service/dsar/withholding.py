@@ -21,7 +21,7 @@ from privacy_service.dsar.answer import DATA_RIGHTS, Answer, Withheld, discard_d
 from privacy_service.dsar.decisions import ground_text
 from privacy_service.dsar.letter import Block
 from privacy_service.dsar.models import DsarRequest, DsarWithholding
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Code, Conflict, NotFound, ValidationFailed, worded
 from privacy_service.wording import localised
 
 GROUNDS = ("art_15_4", "pdl_16_a", "pdl_16_b", "pdl_16_c", "pdl_16_d", "pdl_16_e", "pdl_16_f")
@@ -33,11 +33,23 @@ T = ByLanguage("withheld")
 def _check_open(req: DsarRequest) -> None:
     """Only an approved access or portability request not yet answered can have data withheld."""
     if req.type not in DATA_RIGHTS:
-        raise Conflict(f"Request {req.reference} is a {req.type} request: only access and portability "
-                       "answers hold data to withhold.")  # fmt: skip
+        raise Conflict(
+            worded(
+                "Request %(ref)s is about: %(right)s. Only access and portability answers "
+                "hold data to withhold.",
+                ref=req.reference,
+                right=Code("letter.rights_words", req.type),
+            )
+        )
     if req.status != "in_progress" or req.decided_at is None:
-        raise Conflict(f"Request {req.reference} is {req.status.replace('_', ' ')}: data can be withheld "
-                       "once the plan is approved and until the request is completed.")  # fmt: skip
+        raise Conflict(
+            worded(
+                "Request %(ref)s is %(status)s: data can be withheld once the plan is approved and until the "
+                "request is completed.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
+        )
 
 
 def _problems(session: Session, req: DsarRequest, data: dict[str, Any]) -> dict[str, list[str]]:
@@ -91,7 +103,13 @@ def remove(session: Session, req: DsarRequest, *, withholding_id: int, actor: Ac
     """Put withheld data back into the answer (before it is completed)."""
     withholding = session.get(DsarWithholding, withholding_id)
     if withholding is None or withholding.request_id != req.id:
-        raise NotFound(f"Request {req.reference} has no withholding {withholding_id}.")
+        raise NotFound(
+            worded(
+                "Request %(ref)s has no withholding %(withholding_id)s.",
+                ref=req.reference,
+                withholding_id=withholding_id,
+            )
+        )
     _check_open(req)
     details = _details(withholding)
     session.delete(withholding)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, AuditEvent, events_of, record_event
-from privacy_service.errors import N_, NotFound, ValidationFailed
+from privacy_service.errors import N_, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.registers.breaches import UnknownActivity
 from privacy_service.registers.dpia_criteria import DATATILSYNET_LIST as DATATILSYNET_LIST  # for the pages
@@ -176,7 +176,10 @@ def list_for_attention(session: Session) -> list[DpiaView]:
 def _activity(session: Session, slug: str) -> ropa_service.Activity:
     found = ropa_service.activities_for(session, slugs=[slug])
     if not found:
-        raise NotFound(f"No processing activity {slug!r}.", fields={"activity": [N_("No such activity.")]})
+        raise NotFound(
+            worded("No processing activity '%(slug)s'.", slug=slug),
+            fields={"activity": [N_("No such activity.")]},
+        )
     return found[0]
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.datamap.expiry import DueTable, open_due_table
 from privacy_service.datamap.service import DataSystemError
-from privacy_service.errors import N_, Conflict, NotFound
+from privacy_service.errors import N_, Code, Conflict, NotFound, worded
 from privacy_service.kernel import utcnow
 from privacy_service.retention import addml
 from privacy_service.retention.due import protection
@@ -163,7 +163,11 @@ def _waiting(session: Session, deposit_id: int) -> RetentionDeposit:
     deposit = get_deposit(session, deposit_id=deposit_id)
     if deposit.status != WAITING:
         raise Conflict(
-            f"Deposit {deposit_id} is {deposit.status}: only a deposit pending receipt can change."
+            worded(
+                "Deposit %(deposit_id)s is %(status)s: only a deposit pending receipt can change.",
+                deposit_id=deposit_id,
+                status=Code("deposit_status", deposit.status),
+            )
         )
     return deposit
 
@@ -245,11 +249,23 @@ def remake_deposit(engine: Engine, *, deposit_id: int, actor: Actor, instance_pa
     with Session(engine) as session:
         old = get_deposit(session, deposit_id=deposit_id)
         if old.status != "rejected":
-            raise Conflict(f"Deposit {deposit_id} is {old.status}: only a rejected deposit can be remade.")
+            raise Conflict(
+                worded(
+                    "Deposit %(deposit_id)s is %(status)s: only a rejected deposit can be remade.",
+                    deposit_id=deposit_id,
+                    status=Code("deposit_status", old.status),
+                )
+            )
         again = session.scalar(select(RetentionDeposit.id).where(RetentionDeposit.remade_from == deposit_id))
         taken = set(waiting_keys(session, system=old.system, table=old.table_name))
         if again is not None:
-            raise Conflict(f"Deposit {deposit_id} was remade as deposit {again}.")
+            raise Conflict(
+                worded(
+                    "Deposit %(deposit_id)s was remade as deposit %(again)s.",
+                    deposit_id=deposit_id,
+                    again=again,
+                )
+            )
         keys = [k for k in old.keys if k not in taken]
         rule_anchor = _rule_anchor(session, old)
         with open_due_table(
@@ -263,7 +279,9 @@ def remake_deposit(engine: Engine, *, deposit_id: int, actor: Actor, instance_pa
                 instance_path=instance_path, actor=actor, remade_from=deposit_id,
             )  # fmt: skip
     if deposit is None:
-        raise Conflict(f"None of deposit {deposit_id}'s rows are left to deposit.")
+        raise Conflict(
+            worded("None of deposit %(deposit_id)s's rows are left to deposit.", deposit_id=deposit_id)
+        )
     return deposit
 
 

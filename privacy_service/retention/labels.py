@@ -5,25 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from privacy_service.catalogue import words
 from privacy_service.datamap.labels import IDENTITY_KINDS as IDENTITY_KINDS  # the data map's words
+from privacy_service.http import lazy_code_words
 from privacy_service.wording import period_text as period_text  # a period in words, for the pages
 
-
-def _words(prefix: str, codes: tuple[str, ...]) -> dict[str, LazyString]:
-    """Words for codes from the documents catalogue (the run report prints the same), worded when a page
-    renders, in its language."""
-    return {
-        code: LazyString(lambda code=code: words(f"{prefix}.{code}", str(get_locale() or "nb")))
-        for code in codes
-    }
-
-
-HOLD_KINDS = _words("retention.hold_kind", ("archive_law", "legal", "request_pending", "other"))
+HOLD_KINDS = lazy_code_words("retention.hold_kind", ("archive_law", "legal", "request_pending", "other"))
 HOLD_SCOPES = {
     "activity": _l("A whole activity"),
     "table": _l("One table"),
@@ -31,13 +20,9 @@ HOLD_SCOPES = {
     "records": _l("Named records"),
 }
 ACTIONS = {"delete": _l("Delete"), "anonymise": _l("Anonymise"), "deposit": _l("Deposit with the archive")}
-TRIGGERS = _words("retention.trigger", ("scheduler", "officer", "api", "cli", "rule_change"))
-RUN_STATUSES = _words("retention.run_status", ("running", "completed", "failed", "interrupted"))
-DEPOSIT_STATUSES = {
-    "pending_receipt": _l("waiting for the archive's receipt"),
-    "received": _l("received by the archive"),
-    "rejected": _l("rejected by the archive"),
-}
+TRIGGERS = lazy_code_words("retention.trigger", ("scheduler", "officer", "api", "cli", "rule_change"))
+RUN_STATUSES = lazy_code_words("retention.run_status", ("running", "completed", "failed", "interrupted"))
+DEPOSIT_STATUSES = lazy_code_words("deposit_status", ("pending_receipt", "received", "rejected"))
 _WEEKDAYS = {
     "0": _l("Sunday"),
     "1": _l("Monday"),

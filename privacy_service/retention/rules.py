@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
 from privacy_service.datamap import service as datamap
-from privacy_service.errors import N_, ValidationFailed
+from privacy_service.errors import N_, ValidationFailed, worded
 from privacy_service.kernel import PERIOD_RE
 from privacy_service.ropa import service as ropa
 
@@ -26,7 +26,7 @@ def parse_period(period: str) -> relativedelta:
     match = PERIOD_RE.match(period or "")
     if not match:
         raise ValidationFailed(
-            f"Not an ISO-8601 period: {period!r}.",
+            worded("Not an ISO-8601 period: '%(period)s'.", period=period),
             fields={"period": [N_("Use a period such as P7D, P2M or P25Y.")]},
         )
     years, months, weeks, days = (int(g or 0) for g in match.groups())

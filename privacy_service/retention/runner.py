@@ -23,7 +23,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.datamap.expiry import DueTable, unheld
 from privacy_service.datamap.service import DataSystemError
-from privacy_service.errors import N_, NotFound
+from privacy_service.errors import N_, NotFound, worded
 from privacy_service.kernel import utcnow
 from privacy_service.retention import BATCH, deposits, locks
 from privacy_service.retention.due import open_group, protection, rule_holds
@@ -86,7 +86,7 @@ def _start(
         rules = [r for r in known if only is None or r.key in only]
         if only is not None and len({r.key for r in rules}) != len(set(only)):
             unknown = sorted(set(only) - {r.key for r in rules})
-            raise NotFound(f"No retention rule {', '.join(unknown)}.")
+            raise NotFound(worded("No retention rule %(unknown)s.", unknown=", ".join(unknown)))
         session.add(run)
         session.flush()
         lock.acquire(run.id or 0)  # before the record commits: a 'running' run without its lock is dead

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from privacy_service.http import lazy_code_words
 from privacy_service.kernel import ART9_CONDITIONS, ART89_PURPOSES, LEGAL_BASES
 from privacy_service.ropa.form_errors import error_summary, errors_to_fields  # noqa: F401 - the views' door
 from privacy_service.ropa.form_fields import PeriodField, a_period, checkboxes, date_field
@@ -37,7 +38,7 @@ from privacy_service.ropa.schemas import NOT_STATED_FIELDS
 from privacy_service.ropa.texts import art9_text, art89_name, legal_basis_text, not_stated_name
 from privacy_service.wording import localised
 
-ACTIVITY_STATUSES = {"draft": _l("Draft"), "active": _l("In use"), "retired": _l("No longer in use")}
+ACTIVITY_STATUSES = lazy_code_words("activity_status", STATUSES)
 WITHDRAWAL_ACTIONS = {"erase": _l("Erase the person's data"), "stop": _l("Stop using the data, keep it")}
 DISPOSAL_WORDS = {
     "Bevares": _l("Preserve"),

@@ -17,7 +17,7 @@ from sqlalchemy import Select, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import defer
 from sqlmodel import Session
 
-from privacy_service.errors import NotFound
+from privacy_service.errors import NotFound, worded
 from privacy_service.kernel import record_bases, record_rights
 from privacy_service.ropa.models import Organisation, ProcessingActivity, ServiceNotice
 from privacy_service.ropa.rules import DEFAULT_SCHEDULE
@@ -333,7 +333,7 @@ def get_notice(session: Session, *, service: str) -> dict[str, Any]:
     """Return the notice header of a service."""
     notice = session.scalar(select(ServiceNotice).where(ServiceNotice.service == service))
     if notice is None:
-        raise NotFound(f"No privacy notice for service {service!r}.")
+        raise NotFound(worded("No privacy notice for service '%(service)s'.", service=service))
     return notice.data
 
 
@@ -384,7 +384,7 @@ def notice_version(session: Session, *, service: str) -> str:
         select(ServiceNotice.content_hash, ServiceNotice.data).where(ServiceNotice.service == service)
     ).first()
     if header is None:
-        raise NotFound(f"No privacy notice for service {service!r}.")
+        raise NotFound(worded("No privacy notice for service '%(service)s'.", service=service))
     listed = ProcessingActivity.service == service
     also = list(header.data.get("also_lists") or [])
     if also:

@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from privacy_service.errors import N_
+from privacy_service.errors import N_, worded
 from privacy_service.kernel import (
     ART9_CONDITIONS,
     ART89_PURPOSES,
@@ -173,7 +173,9 @@ def _valid_cron(value: str) -> None:
     try:
         CronTrigger.from_crontab(value)
     except ValueError as err:
-        raise ValidationError(f"Not a crontab schedule (minute hour day month weekday): {err}") from err
+        raise ValidationError(
+            worded("Not a crontab schedule (minute hour day month weekday): %(err)s", err=err)
+        ) from err
 
 
 _COLUMN_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,99}$"

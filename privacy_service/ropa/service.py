@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import export, pdf, rulechanges
 from privacy_service.ropa.answer_cache import (
@@ -300,7 +300,8 @@ def create_activity(
     (rulechanges.py: refused, proposed for a dry run, or applied by a policy load)."""
     if session.scalar(select(ProcessingActivity.id).where(ProcessingActivity.slug == data["slug"])):
         raise Conflict(
-            f"An activity {data['slug']!r} already exists.", fields={"slug": [N_("Already in use.")]}
+            worded("An activity '%(slug)s' already exists.", slug=data["slug"]),
+            fields={"slug": [N_("Already in use.")]},
         )
     check_references(session, data)
     split = rulechanges.split_rules(None, data, mode=rules)
@@ -401,7 +402,7 @@ def retire_activity(
     stop at once, which needs `retention:run` when it has any (mode "propose" or "apply")."""
     activity = get_activity(session, slug=slug)
     if activity.status == "retired":
-        raise Conflict(f"The activity {slug!r} is already retired.")
+        raise Conflict(worded("The activity '%(slug)s' is already retired.", slug=slug))
     activity, _, __ = update_activity(
         session,
         slug=slug,
@@ -500,13 +501,15 @@ def export_ropa(
     `controller`: one controller's record (Art. 30(1)): the activities it is (joint) controller of."""
     if fmt not in EXPORT_TYPES:
         raise ValidationFailed(
-            f"Unknown format {fmt!r}.", fields={"format": [N_("Use pdf, csv, json or jsonld.")]}
+            worded("Unknown format '%(format)s'.", format=fmt),
+            fields={"format": [N_("Use pdf, csv, json or jsonld.")]},
         )
     organisations, records = ropa_document(session, service=service, include_retired=include_retired)
     if controller is not None:
         if controller not in organisations:
             raise ValidationFailed(
-                f"Unknown organisation {controller!r}.", fields={"controller": [N_("No such organisation.")]}
+                worded("Unknown organisation '%(controller)s'.", controller=controller),
+                fields={"controller": [N_("No such organisation.")]},
             )
         records = [r for r in records if controller in (r["controller"], *(r.get("joint_controllers") or []))]
     now = utcnow()
@@ -578,7 +581,7 @@ def notice_pdf(session: Session, *, service: str, lang: str, version: str, cache
     def render() -> bytes:
         doc = notice_document(session, service=service)
         if not doc.activities:
-            raise NotFound(f"The service {service!r} publishes no activities yet.")
+            raise NotFound(worded("The service '%(service)s' publishes no activities yet.", service=service))
         return render_notice(doc, lang=lang)
 
     return cache.get((service, lang, version), render)

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from privacy_service.audit import Actor
 from privacy_service.db import get_session
-from privacy_service.errors import N_
+from privacy_service.errors import N_, worded
 from privacy_service.security.models import ApiClient
 from privacy_service.security.service import ROLE_SCOPES, authenticate_key
 
@@ -146,7 +146,7 @@ def enforce_access() -> None:
     if (principal.via == "key" and not rule.keys) or (principal.via == "session" and not rule.sessions):
         raise AccessDenied(403, N_("This endpoint cannot be called this way."))
     if rule.scope not in principal.scopes:
-        raise AccessDenied(403, f"This needs the scope {rule.scope!r}.")
+        raise AccessDenied(403, worded("This needs the scope '%(scope)s'.", scope=rule.scope))
 
 
 def undeclared_endpoints(app: Flask) -> list[str]:

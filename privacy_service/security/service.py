@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import N_, Conflict, DomainError, NotFound
+from privacy_service.errors import N_, Conflict, DomainError, NotFound, worded
 from privacy_service.kernel import utcnow
 from privacy_service.security.models import ApiClient, User
 
@@ -96,7 +96,7 @@ def create_user(
             "The password must be at least 12 characters.", fields={"password": [N_("Too short.")]}
         )
     if session.scalar(select(User).where(User.username == username)):
-        raise Conflict(f"A user named {username!r} already exists.")
+        raise Conflict(worded("A user named '%(username)s' already exists.", username=username))
     user = User(username=username, password_hash=hash_password(password), role=role, full_name=full_name)
     session.add(user)
     session.flush()
@@ -141,7 +141,7 @@ def create_api_client(
             fields={"scopes": [f"Choose from {', '.join(SCOPES)}."]},
         )
     if session.scalar(select(ApiClient).where(ApiClient.name == name)):
-        raise Conflict(f"An API client named {name!r} already exists.")
+        raise Conflict(worded("An API client named '%(name)s' already exists.", name=name))
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(
         name=name,
@@ -214,9 +214,9 @@ def rotate_api_client(
     """
     client = session.scalar(select(ApiClient).where(ApiClient.name == name))
     if client is None:
-        raise NotFound(f"No API client named {name!r}.")
+        raise NotFound(worded("No API client named '%(name)s'.", name=name))
     if not client.active:
-        raise Conflict(f"The API client {name!r} is revoked; create a new one.")
+        raise Conflict(worded("The API client '%(name)s' is revoked; create a new one.", name=name))
     if grace < timedelta(0) or grace > timedelta(days=30):
         raise InvalidInput("The grace period is 0 to 30 days.", fields={"grace": ["0 to 30 days."]})
     key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -241,7 +241,7 @@ def revoke_api_client(session: Session, *, name: str, actor: Actor) -> ApiClient
     """Deactivate an API client so its key stops working."""
     client = session.scalar(select(ApiClient).where(ApiClient.name == name))
     if client is None:
-        raise NotFound(f"No API client named {name!r}.")
+        raise NotFound(worded("No API client named '%(name)s'.", name=name))
     client.active = False
     session.info[_KEYS_CHANGED] = True
     client.previous_key_hash, client.previous_key_expires_at = None, None

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent import service as consent
 from privacy_service.dsar import service as dsar
-from privacy_service.errors import N_, DomainError, NotFound, ValidationFailed
+from privacy_service.errors import N_, DomainError, NotFound, ValidationFailed, worded
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.subjects.models import SubjectSession
 from privacy_service.subjects.oidc import (
@@ -311,7 +311,7 @@ def my_request(session: Session, subject: Subject, *, reference: str) -> Any:
     for req in dsar.requests_of_person(session, national_id=subject.pid):
         if req.reference == reference:
             return req
-    raise NotFound(f"No request {reference} of yours.")
+    raise NotFound(worded("No request %(reference)s of yours.", reference=reference))
 
 
 def my_document(session: Session, subject: Subject, *, reference: str, kind: str) -> Any:
@@ -319,7 +319,7 @@ def my_document(session: Session, subject: Subject, *, reference: str, kind: str
     req = my_request(session, subject, reference=reference)
     doc = dsar.document(session, req, kind) if dsar.downloadable(req) else None
     if doc is None:
-        raise NotFound(f"Request {reference} has no answer to download.")
+        raise NotFound(worded("Request %(reference)s has no answer to download.", reference=reference))
     return doc
 
 
