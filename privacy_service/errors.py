@@ -75,6 +75,16 @@ def worded(template: str, **params: Any) -> Worded:
     return text
 
 
+def said(text: str) -> Worded:
+    """A message (marked N_ or worded) that is a value of another message, so that it is said in the same
+    language as the message it is part of."""
+    if isinstance(text, Worded):
+        return text
+    value = Worded(text)
+    value.template, value.params = text, {}
+    return value
+
+
 def english(value: Any) -> Any:
     """A message value as English reads it."""
     return value.words("en") if isinstance(value, Code) else value

@@ -218,7 +218,10 @@ def subscribe(
     )
     if (held or 0) >= limit:
         raise TooManySubscriptions(
-            f"This client already has {held} active subscriptions, the most allowed; end one first."
+            worded(
+                "This client already has %(held)s active subscriptions, the most allowed; end one first.",
+                held=held,
+            )
         )
     sub = WebhookSubscription(
         client=client,

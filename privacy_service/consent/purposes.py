@@ -28,8 +28,11 @@ def consent_activity(session: Session, purpose: str) -> ropa.Activity:
         return ropa.activity_view(session, slug=purpose)
     except ropa.ActivityNotFound as err:
         raise UnknownPurpose(
-            f"No processing activity {purpose!r} exists; "
-            "a consent purpose is the slug of a consent-based activity.",
+            worded(
+                "No processing activity '%(purpose)s' exists; "
+                "a consent purpose is the slug of a consent-based activity.",
+                purpose=purpose,
+            ),
             fields={"purpose": [N_("Unknown purpose.")]},
         ) from err
 

@@ -37,7 +37,7 @@ from privacy_service.dsar.answer import Answer
 from privacy_service.dsar.deadlines import local_date, next_working_day
 from privacy_service.dsar.letter import Block
 from privacy_service.dsar.models import DsarAppeal, DsarOutcome, DsarRequest
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed, worded
+from privacy_service.errors import N_, Code, Conflict, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 from privacy_service.wording import localised
@@ -176,16 +176,24 @@ def register(
     refused = appealable(session, req)
     if not refused:
         raise NotAppealable(
-            f"Request {req.reference} has no refusal on a statutory health registry to appeal against: only "
-            "a completed request with such a refusal (an individual decision) can be appealed.",
+            worded(
+                "Request %(ref)s has no refusal on a statutory health registry to appeal against: only "
+                "a completed request with such a refusal (an individual decision) can be appealed.",
+                ref=req.reference,
+            ),
             fields={"status": [req.status]},
         )
     wanted = list(dict.fromkeys(activities or refused))
     other = [a for a in wanted if a not in refused]
     if other:
         raise NotAppealable(
-            "Only a refusal on a statutory health registry can be appealed.",
-            fields={"activities": [f"{a!r} was not refused on a statutory registry." for a in other]},
+            N_("Only a refusal on a statutory health registry can be appealed."),
+            fields={
+                "activities": [
+                    worded("'%(activity)s' was not refused on a statutory registry.", activity=a)
+                    for a in other
+                ]
+            },
         )
     today = local_date(utcnow())
     sent = local_date(req.closed_at or req.updated_at)
@@ -234,12 +242,16 @@ def advance(
     appeal = get_appeal(session, req, appeal_id=appeal_id, for_update=True)
     if appeal.status not in STEPS.get(step, ()):
         raise AppealStepNotAllowed(
-            f"The appeal is {appeal.status.replace('_', ' ')}; it cannot be {step.replace('_', ' ')} now.",
+            worded(
+                "The appeal is %(status)s; it cannot be %(step)s now.",
+                status=Code("appeal_status", appeal.status),
+                step=Code("appeal_status", step),
+            ),
             fields={"status": [appeal.status]},
         )
     if step == "decided" and appeal.status == "prepared" and outcome == "upheld":
         raise AppealStepNotAllowed(
-            "Only the appeal body can uphold the decision: send the appeal on, or reverse it yourself.",
+            N_("Only the appeal body can uphold the decision: send the appeal on, or reverse it yourself."),
             fields={"outcome": [outcome]},
         )
     on = on or local_date(utcnow())

@@ -288,8 +288,13 @@ def check_decided(session: Session, req: DsarRequest) -> None:
     undecided = [o.activity for o in outcomes if o.outcome in NEEDS_DECISION and o.decision is None]
     if unchecked or undecided:
         raise UndecidedOutcomes(
-            f"Request {req.reference} cannot be approved yet: {len(undecided)} activity(ies) wait for a "
-            f"decision and {len(unchecked)} outside the data map for a search by hand.",
+            worded(
+                "Request %(ref)s cannot be approved yet: %(undecided)s activity(ies) wait for a decision and "
+                "%(unchecked)s outside the data map for a search by hand.",
+                ref=req.reference,
+                undecided=len(undecided),
+                unchecked=len(unchecked),
+            ),
             fields={"undecided": undecided, "not_checked": unchecked},
         )
 

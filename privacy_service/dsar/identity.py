@@ -142,7 +142,7 @@ def challenge_request(session: Session, *, token: str) -> tuple[DsarChallenge, D
     """The challenge and request a verification link names, or ChallengeProblem."""
     found = session.scalar(select(DsarChallenge).where(DsarChallenge.token_hash == lifecycle.digest(token)))
     if found is None:
-        raise ChallengeProblem("invalid", "This confirmation link is not valid.")
+        raise ChallengeProblem("invalid", N_("This confirmation link is not valid."))
     req = session.get(DsarRequest, found.request_id)
     assert req is not None
     return found, req
@@ -157,7 +157,7 @@ def latest_challenge(session: Session, req: DsarRequest) -> DsarChallenge:
         .limit(1)
     )
     if found is None:
-        raise ChallengeProblem("used", "There is no open check for this request.")
+        raise ChallengeProblem("used", N_("There is no open check for this request."))
     return found
 
 
@@ -213,7 +213,7 @@ def give_back_daily_failure(session: Session, found: DsarChallenge, *, day: date
 def address_locked() -> ChallengeProblem:
     """The refusal once an address has had its wrong codes for the day."""
     return ChallengeProblem(
-        "locked_day", "Too many wrong codes for this address today: only an officer can verify it now."
+        "locked_day", N_("Too many wrong codes for this address today: only an officer can verify it now.")
     )
 
 
@@ -242,10 +242,10 @@ def check_usable(found: DsarChallenge, req: DsarRequest, now: datetime | None = 
     """Raise ChallengeProblem unless the challenge can confirm the request now."""
     now = now or utcnow()
     if req.status != "awaiting_identity":
-        raise ChallengeProblem("closed", "This request does not wait for a confirmation.")
+        raise ChallengeProblem("closed", N_("This request does not wait for a confirmation."))
     if found.used_at is not None:
-        raise ChallengeProblem("used", "This confirmation has been used already.")
+        raise ChallengeProblem("used", N_("This confirmation has been used already."))
     if found.expires_at < now:
-        raise ChallengeProblem("expired", "This confirmation has expired.")
+        raise ChallengeProblem("expired", N_("This confirmation has expired."))
     if found.attempts >= MAX_CODE_ATTEMPTS:
-        raise ChallengeProblem("locked", "Too many wrong codes: ask for a new one.")
+        raise ChallengeProblem("locked", N_("Too many wrong codes: ask for a new one."))

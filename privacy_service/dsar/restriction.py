@@ -59,10 +59,12 @@ def restricted(session: Session, req: DsarRequest) -> list[DsarOutcome]:
 def _chosen(session: Session, req: DsarRequest, activities: list[str] | None) -> list[DsarOutcome]:
     """The still-restricted outcomes the officer names (all of them when none are named)."""
     if req.type != "restriction" or req.decided_at is None:
-        raise NotRestricted(f"Request {req.reference} is not a carried-out restriction request.")
+        raise NotRestricted(
+            worded("Request %(ref)s is not a carried-out restriction request.", ref=req.reference)
+        )
     found = {o.activity: o for o in restricted(session, req)}
     if not found:
-        raise NotRestricted(f"Request {req.reference} has no restriction left to lift.")
+        raise NotRestricted(worded("Request %(ref)s has no restriction left to lift.", ref=req.reference))
     unknown = sorted(set(activities or []) - set(found))
     if unknown:
         raise ValidationFailed(
@@ -105,8 +107,11 @@ def send_notice(
     if channel == "email":
         if not lifecycle.verified_email(req):
             raise NoVerifiedAddress(
-                f"Request {req.reference} has no proved e-mail address: send the notice by letter and record "
-                "it with the channel 'letter'."
+                worded(
+                    "Request %(ref)s has no proved e-mail address: send the notice by letter and record "
+                    "it with the channel 'letter'.",
+                    ref=req.reference,
+                )
             )
         lifecycle.tell(session, req, notice(session, req, chosen), links=links, verified_only=True)
     now = utcnow().isoformat()
@@ -144,7 +149,10 @@ def lift(
     missing = [o.activity for o in chosen if not o.details.get("restriction", {}).get("notice_at")]
     if missing:
         raise RestrictionNoticeMissing(
-            "The subject must be told before the restriction is lifted (Art. 18(3)): send the notice first.",
+            N_(
+                "The subject must be told before the restriction is lifted (Art. 18(3)): "
+                "send the notice first."
+            ),
             fields={"activities": missing},
         )
     rows = 0

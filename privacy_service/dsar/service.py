@@ -324,7 +324,9 @@ def verify_code(
     if failures_today is None:
         raise identity.address_locked()
     if not identity.count_attempt(session, found):
-        raise ChallengeProblem("locked", "Too many wrong codes: ask for a new one.")  # the caller rolls back
+        raise ChallengeProblem(
+            "locked", N_("Too many wrong codes: ask for a new one.")
+        )  # the caller rolls back
     if not identity.code_matches(found, code=code, secret_key=secret_key):
         lifecycle.record(session, req, "identity_attempt_failed", subject,
                          details={"attempts": found.attempts}, visible=False)  # fmt: skip
@@ -393,7 +395,11 @@ def plan_request(session: Session, *, reference: str, actor: Actor, instance_pat
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in ("in_progress", "awaiting_decision"):
         raise NotPlannable(
-            f"Request {req.reference} is {req.status.replace('_', ' ')}: confirm the identity first."
+            worded(
+                "Request %(ref)s is %(status)s: confirm the identity first.",
+                ref=req.reference,
+                status=Code("letter.status", req.status),
+            )
         )
     plan.make_plan(session, req, instance_path=instance_path, actor=actor)
     return req
@@ -539,11 +545,17 @@ def complete(
     current = answer.document(session, req, "draft")
     if req.status == "in_progress" and current is None:
         raise NoDraft(
-            f"Request {req.reference} has no draft answer: make the draft and read it before sending it."
+            worded(
+                "Request %(ref)s has no draft answer: make the draft and read it before sending it.",
+                ref=req.reference,
+            )
         )
     if draft is not None and current is not None and draft != current.sha256:
         raise DraftChanged(
-            f"The draft answer of {req.reference} has changed since it was read: read the new draft.",
+            worded(
+                "The draft answer of %(ref)s has changed since it was read: read the new draft.",
+                ref=req.reference,
+            ),
             fields={"draft": [current.sha256]},
         )
     lifecycle.move(req, "completed")

@@ -17,7 +17,7 @@ from privacy_service import notify
 from privacy_service.audit import Actor, record_event
 from privacy_service.catalogue import words
 from privacy_service.datamap import service as datamap
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
+from privacy_service.errors import N_, Code, Conflict, NotFound, ValidationFailed, said, worded
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.registers.models import Breach
 from privacy_service.ropa import service as ropa
@@ -105,7 +105,7 @@ def get_breach(session: Session, *, reference: str) -> Breach:
     """One breach by its reference; raise BreachNotFound."""
     breach = session.scalar(select(Breach).where(Breach.reference == reference.upper()))
     if breach is None:
-        raise BreachNotFound(f"No breach {reference!r}.")
+        raise BreachNotFound(worded("No breach '%(reference)s'.", reference=reference))
     return breach
 
 
@@ -127,9 +127,12 @@ def _check_activities(session: Session, slugs: list[str]) -> None:
     if unknown:
         names = ", ".join(repr(s) for s in unknown)
         raise UnknownActivity(
-            f"Unknown processing activity: {names}.",
+            worded("Unknown processing activity: %(names)s.", names=names),
             fields={
-                "activities": [f"No processing activity {s!r} in the records of processing." for s in unknown]
+                "activities": [
+                    worded("No processing activity '%(activity)s' in the records of processing.", activity=s)
+                    for s in unknown
+                ]
             },
         )
 
@@ -200,7 +203,13 @@ def assess_breach(
     """Record the risk assessment; for no_risk the reasons say why Datatilsynet is not told (Art. 33(1))."""
     breach = get_breach(session, reference=reference)
     if breach.status not in ("open", "assessed"):
-        raise WrongStatus(f"Breach {breach.reference} is {breach.status}: it can no longer be re-assessed.")
+        raise WrongStatus(
+            worded(
+                "Breach %(ref)s is %(status)s: it can no longer be re-assessed.",
+                ref=breach.reference,
+                status=Code("breach_status", breach.status),
+            )
+        )
     breach.risk_level, breach.risk_reasons = risk_level, reasons
     breach.assessed_at, breach.status = now or utcnow(), "assessed"
     session.flush()
@@ -211,9 +220,15 @@ def assess_breach(
 def _assessed(session: Session, reference: str, step: str) -> Breach:
     breach = get_breach(session, reference=reference)
     if breach.status == "closed":
-        raise WrongStatus(f"Breach {breach.reference} is closed.")
+        raise WrongStatus(worded("Breach %(ref)s is closed.", ref=breach.reference))
     if breach.status == "open" or breach.risk_level is None:
-        raise NotAssessed(f"Assess breach {breach.reference} (risk level and reasons) before {step}.")
+        raise NotAssessed(
+            worded(
+                "Assess breach %(ref)s (risk level and reasons) before %(step)s.",
+                ref=breach.reference,
+                step=said(step),
+            )
+        )
     return breach
 
 
@@ -228,9 +243,11 @@ def notify_authority(
     now: datetime | None = None,
 ) -> Breach:
     """Record the notification to Datatilsynet; later than 72 hours it must give the reasons (Art. 33(1))."""
-    breach = _assessed(session, reference, "notifying Datatilsynet")
+    breach = _assessed(session, reference, N_("notifying Datatilsynet"))
     if breach.authority_notified_at is not None:
-        raise WrongStatus(f"Datatilsynet was already notified of breach {breach.reference}.")
+        raise WrongStatus(
+            worded("Datatilsynet was already notified of breach %(ref)s.", ref=breach.reference)
+        )
     when = as_utc(notified_at)
     assert when is not None
     if when > (now or utcnow()):
@@ -302,9 +319,11 @@ def notify_subjects(
 ) -> Breach:
     """Tell the subjects (Art. 34): one mail per address the data map finds for the breach's activities, in
     bokmål then English; or record why it is not required (Art. 34(3)(a), (b) or (c))."""
-    breach = _assessed(session, reference, "notifying the data subjects")
+    breach = _assessed(session, reference, N_("notifying the data subjects"))
     if breach.subjects_notified_at is not None or breach.subjects_not_required is not None:
-        raise WrongStatus(f"The data subjects of breach {breach.reference} were already dealt with.")
+        raise WrongStatus(
+            worded("The data subjects of breach %(ref)s were already dealt with.", ref=breach.reference)
+        )
     if not_required:
         if not (not_required_reason or "").strip():
             raise ValidationFailed(
@@ -339,16 +358,23 @@ def close_breach(session: Session, *, reference: str, actor: Actor, now: datetim
     (Art. 33(1)); the subjects told or the exception recorded when the risk is high (Art. 34(1))."""
     breach = get_breach(session, reference=reference)
     if breach.status == "closed":
-        raise WrongStatus(f"Breach {breach.reference} is already closed.")
+        raise WrongStatus(worded("Breach %(ref)s is already closed.", ref=breach.reference))
     if breach.status == "open" or breach.risk_level is None:
-        raise NotAssessed(f"Assess breach {breach.reference} before closing it.")
+        raise NotAssessed(worded("Assess breach %(ref)s before closing it.", ref=breach.reference))
     if breach.risk_level != "no_risk" and breach.authority_notified_at is None:
-        raise WrongStatus(f"Notify Datatilsynet of breach {breach.reference} before closing it (Art. 33(1)).")
+        raise WrongStatus(
+            worded(
+                "Notify Datatilsynet of breach %(ref)s before closing it (Art. 33(1)).", ref=breach.reference
+            )
+        )
     subjects_done = breach.subjects_notified_at is not None or breach.subjects_not_required is not None
     if breach.risk_level == "high_risk" and not subjects_done:
         raise WrongStatus(
-            f"Notify the data subjects of breach {breach.reference}, or record why it is not required, "
-            "before closing it (Art. 34)."
+            worded(
+                "Notify the data subjects of breach %(ref)s, or record why it is not required, "
+                "before closing it (Art. 34).",
+                ref=breach.reference,
+            )
         )
     breach.status, breach.closed_at = "closed", now or utcnow()
     session.flush()

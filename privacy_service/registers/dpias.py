@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, AuditEvent, events_of, record_event
-from privacy_service.errors import N_, NotFound, ValidationFailed, worded
+from privacy_service.errors import N_, Code, NotFound, ValidationFailed, said, worded
 from privacy_service.kernel import utcnow
 from privacy_service.registers.breaches import UnknownActivity
 from privacy_service.registers.dpia_criteria import DATATILSYNET_LIST as DATATILSYNET_LIST  # for the pages
@@ -226,16 +226,25 @@ def save_dpia(session: Session, *, data: Mapping[str, Any], actor: Actor) -> Dpi
     found = ropa_service.activities_for(session, slugs=[slug])
     if not found:
         raise UnknownActivity(
-            f"No processing activity {slug!r}.", fields={"activity": [N_("No such activity.")]}
+            worded("No processing activity '%(slug)s'.", slug=slug),
+            fields={"activity": [N_("No such activity.")]},
         )
     if data.get("status") not in SAVED_STATUSES:
         raise DpiaRuleBroken(
-            N_("Unknown status."), fields={"status": [f"Use one of {', '.join(SAVED_STATUSES)}."]}
+            N_("Unknown status."),
+            fields={"status": [worded("Use one of %(choices)s.", choices=", ".join(SAVED_STATUSES))]},
         )
     problems = check_rules(data)
     if problems:
         first = next(iter(problems.values()))[0]
-        raise DpiaRuleBroken(f"The assessment cannot be saved as {data['status']}: {first}", fields=problems)
+        raise DpiaRuleBroken(
+            worded(
+                "The assessment cannot be saved as %(status)s: %(first)s",
+                status=Code("dpia_status", data["status"]),
+                first=said(first),
+            ),
+            fields=problems,
+        )
     row = session.scalar(select(DpiaAssessment).where(DpiaAssessment.activity == slug))
     before = _snapshot(row) if row else None
     if row is None:

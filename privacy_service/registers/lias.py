@@ -17,7 +17,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, AuditEvent, events_of, record_event
-from privacy_service.errors import N_, NotFound, ValidationFailed
+from privacy_service.errors import N_, Code, NotFound, ValidationFailed, said, worded
 from privacy_service.kernel import record_bases, utcnow
 from privacy_service.registers.breaches import UnknownActivity
 from privacy_service.registers.lia_models import LiaAssessment
@@ -147,7 +147,9 @@ def _activity(
         raise missing(f"No processing activity {slug!r}.", fields={"activity": [N_("No such activity.")]})
     if LEGITIMATE_INTEREST not in found[0].legal_bases:
         raise NotLegitimateInterest(
-            f"The activity {slug!r} does not rely on legitimate interests (Art. 6(1)(f)).",
+            worded(
+                "The activity '%(slug)s' does not rely on legitimate interests (Art. 6(1)(f)).", slug=slug
+            ),
             fields={"activity": [N_("The activity's legal bases do not include Art. 6(1)(f).")]},
         )
     return found[0]
@@ -195,13 +197,19 @@ def save_lia(session: Session, *, data: Mapping[str, Any], actor: Actor) -> LiaV
     activity = _activity(session, slug, UnknownActivity)
     if data.get("conclusion") not in CONCLUSIONS:
         raise LiaRuleBroken(
-            N_("Unknown conclusion."), fields={"conclusion": [f"Use one of {', '.join(CONCLUSIONS)}."]}
+            N_("Unknown conclusion."),
+            fields={"conclusion": [worded("Use one of %(choices)s.", choices=", ".join(CONCLUSIONS))]},
         )
     problems = {**check_rules(data), **_check_dates(data)}
     if problems:
         first = next(iter(problems.values()))[0]
         raise LiaRuleBroken(
-            f"The assessment cannot be saved as {data['conclusion']}: {first}", fields=problems
+            worded(
+                "The assessment cannot be saved with the conclusion '%(conclusion)s': %(first)s",
+                conclusion=Code("lia", data["conclusion"]),
+                first=said(first),
+            ),
+            fields=problems,
         )
     row = session.scalar(select(LiaAssessment).where(LiaAssessment.activity == slug))
     before = _snapshot(row) if row else None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import NotFound, ValidationFailed
+from privacy_service.errors import NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.registers.processing_models import ProcessorRecord
 from privacy_service.ropa import service as ropa
@@ -48,7 +48,7 @@ def get_processor_record(session: Session, *, record_id: int) -> ProcessorRecord
     """One processor record by id; raise ProcessorRecordNotFound."""
     record = session.get(ProcessorRecord, record_id)
     if record is None:
-        raise ProcessorRecordNotFound(f"No processor record {record_id}.")
+        raise ProcessorRecordNotFound(worded("No processor record %(record_id)s.", record_id=record_id))
     return record
 
 
@@ -68,7 +68,7 @@ def _check_organisations(session: Session, data: dict[str, Any]) -> None:
     if errors:
         names = sorted({m.split("'")[1] for ms in errors.values() for m in ms})
         raise UnknownOrganisation(
-            f"Unknown organisation: {', '.join(repr(n) for n in names)}.", fields=errors
+            worded("Unknown organisation: %(names)s.", names=", ".join(repr(n) for n in names)), fields=errors
         )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import N_, ValidationFailed
+from privacy_service.errors import N_, ValidationFailed, said, worded
 from privacy_service.kernel import utcnow
 from privacy_service.registers.transfer_models import TransferAssessment
 from privacy_service.ropa import service as ropa_service
@@ -157,7 +157,7 @@ def get_transfer(session: Session, *, activity: str, key: str) -> TransferView:
         if view.key == key:
             return view
     raise UnknownTransfer(
-        f"The activity {activity!r} has no transfer {key!r}.",
+        worded("The activity '%(activity)s' has no transfer '%(key)s'.", activity=activity, key=key),
         fields={"transfer": [N_("No such transfer in the activity's record.")]},
     )
 
@@ -191,7 +191,9 @@ def save_assessment(session: Session, *, data: Mapping[str, Any], actor: Actor) 
     problems = check_rules(view.safeguard, data)
     if problems:
         first = next(iter(problems.values()))[0]
-        raise TransferRuleBroken(f"The assessment cannot be saved: {first}", fields=problems)
+        raise TransferRuleBroken(
+            worded("The assessment cannot be saved: %(first)s", first=said(first)), fields=problems
+        )
     query = select(TransferAssessment).where(
         TransferAssessment.activity == view.activity, TransferAssessment.transfer_key == view.key
     )

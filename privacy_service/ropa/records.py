@@ -247,7 +247,7 @@ def get_activity(session: Session, *, slug: str) -> ProcessingActivity:
     """Return an activity's row (retired ones too)."""
     activity = session.scalar(select(ProcessingActivity).where(ProcessingActivity.slug == slug))
     if activity is None:
-        raise ActivityNotFound(f"No processing activity {slug!r}.")
+        raise ActivityNotFound(worded("No processing activity '%(slug)s'.", slug=slug))
     return activity
 
 

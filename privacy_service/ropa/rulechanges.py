@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import N_, Conflict, DomainError, NotFound
+from privacy_service.errors import N_, Code, Conflict, DomainError, NotFound, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa.models import ProcessingActivity, RuleChange
 from privacy_service.ropa.records import Activity, RetentionRule
@@ -100,10 +100,13 @@ def split_rules(before: Mapping[str, Any] | None, after: dict[str, Any], *, mode
         return RuleSplit(after, None, False)
     if mode == "refuse":
         raise RetentionRunNeeded(
-            f"Changing retention rules (period, action, anchor, schedule, or adding, removing, retiring or "
-            f"reviving a rule) needs the scope '{RULE_SCOPE}'; the activity was not changed. Send the record "
-            "with its rules as they are to change anything else.",
-            fields={"retention.rules": [f"Needs the scope '{RULE_SCOPE}'."]},
+            worded(
+                "Changing retention rules (period, action, anchor, schedule, or adding, removing, retiring "
+                "or reviving a rule) needs the scope '%(scope)s'; the activity was not changed. Send the "
+                "record with its rules as they are to change anything else.",
+                scope=RULE_SCOPE,
+            ),
+            fields={"retention.rules": [worded("Needs the scope '%(scope)s'.", scope=RULE_SCOPE)]},
         )
     if mode == "apply" or after.get("status") == "retired":
         return RuleSplit(after, None, True)
@@ -190,7 +193,12 @@ def pending_change(session: Session, *, change_id: int) -> RuleChange:
     """Return a rule change that is still pending; raise NotFound or RuleChangeClosed."""
     change = get_rule_change(session, change_id=change_id)
     if change.status != "pending":
-        raise RuleChangeClosed(f"The rule change is {change.status}; only a pending change can be used.")
+        raise RuleChangeClosed(
+            worded(
+                "The rule change is %(status)s; only a pending change can be used.",
+                status=Code("rule_change_status", change.status),
+            )
+        )
     return change
 
 
@@ -245,17 +253,22 @@ def check_dry_run(change: RuleChange, activity: ProcessingActivity) -> None:
     """Refuse to apply without a clean dry run made on the activity's current version."""
     if change.dry_run_id is None or change.dry_run_version != activity.version:
         raise DryRunNeeded(
-            "Make a dry run of this rule change first (POST …/dry-run): "
-            + (
-                "none has been made."
-                if change.dry_run_id is None
-                else f"the activity changed (version {activity.version}) since the dry run."
+            N_("Make a dry run of this rule change first (POST …/dry-run): none has been made.")
+            if change.dry_run_id is None
+            else worded(
+                "Make a dry run of this rule change first (POST …/dry-run): the activity changed "
+                "(version %(version)s) since the dry run.",
+                version=activity.version,
             )
         )
     failed = [r for r in change.dry_run_result if r.get("error")]
     if failed:
         raise DryRunNeeded(
-            f"The dry run failed for {failed[0]['rule']}: {failed[0]['error']} Propose a rule that can run."
+            worded(
+                "The dry run failed for %(rule)s: %(error)s Propose a rule that can run.",
+                rule=failed[0]["rule"],
+                error=failed[0]["error"],
+            )
         )
 
 

@@ -354,7 +354,11 @@ def update_activity(
     activity = get_activity(session, slug=slug)
     if expected_version is not None and expected_version != activity.version:
         raise VersionConflict(
-            f"The activity is at version {activity.version}, not {expected_version}; reload and try again."
+            worded(
+                "The activity is at version %(version)s, not %(expected_version)s; reload and try again.",
+                version=activity.version,
+                expected_version=expected_version,
+            )
         )
     if data["slug"] != slug:
         raise ValidationFailed(

@@ -88,12 +88,12 @@ def create_user(
     """Create an officer account."""
     if role not in ROLES:
         raise InvalidInput(
-            f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.",
+            worded("Unknown role '%(role)s'; choose one of %(roles)s.", role=role, roles=", ".join(ROLES)),
             fields={"role": [N_("Unknown role.")]},
         )
     if len(password) < 12:
         raise InvalidInput(
-            "The password must be at least 12 characters.", fields={"password": [N_("Too short.")]}
+            N_("The password must be at least 12 characters."), fields={"password": [N_("Too short.")]}
         )
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(worded("A user named '%(username)s' already exists.", username=username))
@@ -117,9 +117,9 @@ def authenticate_user(session: Session, *, username: str, password: str) -> User
     try:
         _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError) as exc:
-        raise InvalidCredentials("Wrong username or password.") from exc
+        raise InvalidCredentials(N_("Wrong username or password.")) from exc
     if user is None or not user.active:
-        raise InvalidCredentials("Wrong username or password.")
+        raise InvalidCredentials(N_("Wrong username or password."))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -137,8 +137,10 @@ def create_api_client(
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise InvalidInput(
-            f"Unknown scopes: {', '.join(unknown)}." if unknown else "Give at least one scope.",
-            fields={"scopes": [f"Choose from {', '.join(SCOPES)}."]},
+            worded("Unknown scopes: %(unknown)s.", unknown=", ".join(unknown))
+            if unknown
+            else N_("Give at least one scope."),
+            fields={"scopes": [worded("Choose from %(scopes)s.", scopes=", ".join(SCOPES))]},
         )
     if session.scalar(select(ApiClient).where(ApiClient.name == name)):
         raise Conflict(worded("An API client named '%(name)s' already exists.", name=name))
@@ -218,7 +220,7 @@ def rotate_api_client(
     if not client.active:
         raise Conflict(worded("The API client '%(name)s' is revoked; create a new one.", name=name))
     if grace < timedelta(0) or grace > timedelta(days=30):
-        raise InvalidInput("The grace period is 0 to 30 days.", fields={"grace": ["0 to 30 days."]})
+        raise InvalidInput(N_("The grace period is 0 to 30 days."), fields={"grace": [N_("0 to 30 days.")]})
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     if grace:
         client.previous_key_hash, client.previous_key_expires_at = client.key_hash, utcnow() + grace
