@@ -218,7 +218,7 @@ def register_error_handlers(app: Flask) -> None:
                     lang=lang if lang in ("nb", "en") else None,  # the login page in the language asked for
                 )
             )
-        return html_error(exc.status, exc.message)
+        return html_error(exc.status, page_message(exc.message))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Any:

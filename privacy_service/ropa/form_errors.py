@@ -10,10 +10,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
+from privacy_service.http import page_message
 from privacy_service.ropa.form_rows import LISTS, row_field_for
 
 # The schema's own messages, worded for the form. A message not listed reads as "check this value".
@@ -89,8 +91,8 @@ _LONG = re.compile(r"^(?:Length must be between \d+ and|Longer than maximum leng
 _ORGANISATION = re.compile(r"unknown organisation|neither the controller|not listed as a processor", re.I)
 
 
-def worded(message: str, field: Any = None) -> str:
-    """One schema message in the reader's words, fitted to the field it is shown on."""
+def field_words(message: str, field: Any = None) -> str:
+    """One schema or service message in the reader's words, fitted to the field it is shown on."""
     if isinstance(field, SelectField) and (message in _EMPTY or message.startswith(_NOT_A_CHOICE)):
         return str(_CHOOSE)
     if message in _WORDS:
@@ -106,6 +108,9 @@ def worded(message: str, field: Any = None) -> str:
     long = _LONG.match(message)
     if long:
         return _("Fill this in, in at most %(count)s characters.", count=long.group(1))
+    said = page_message(message)  # a message the catalogue has, with the values it names
+    if said != message or str(get_locale() or "en") == "en":
+        return said
     return _("This value cannot be saved; check it.")
 
 
@@ -114,7 +119,9 @@ def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...
         return [leaf for key, inner in value.items() for leaf in _leaves(inner, (*path, key))]
     if isinstance(value, list) and any(isinstance(v, dict) for v in value):
         return [leaf for inner in value for leaf in _leaves(inner, path)]
-    return [(path, str(m)) for m in (value if isinstance(value, list) else [value])]
+    return [
+        (path, m if isinstance(m, str) else str(m)) for m in (value if isinstance(value, list) else [value])
+    ]
 
 
 def _list_target(form: Any, path: tuple[Any, ...]) -> Any:
@@ -157,9 +164,9 @@ def errors_to_fields(
         if target is None:
             target = next((form[name] for name, p in paths.items() if p[: len(path)] == path and path), None)
         if target is None or not hasattr(target, "errors"):
-            unplaced.append(worded(message))
+            unplaced.append(field_words(message))
             continue
-        text = worded(message, target)
+        text = field_words(message, target)
         if not isinstance(target.errors, list):
             target.errors = list(target.errors or [])
         if text not in target.errors and not target.errors:  # a field's own check said it first

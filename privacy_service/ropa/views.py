@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from privacy_service.audit import latest_events, verify_chain
 from privacy_service.db import get_session
 from privacy_service.errors import Conflict, ValidationFailed
+from privacy_service.http import page_message
 from privacy_service.kernel import ART9_CONDITIONS, LEGAL_BASES
 from privacy_service.ropa import service
 from privacy_service.ropa.api import record_dpias, record_lias
@@ -120,7 +121,7 @@ def _check(form: ActivityForm, record: dict[str, Any]) -> dict[str, Any] | None:
 def _failed(form: ActivityForm, fields: dict[str, Any], message: str) -> None:
     """Show a service's refusal on the fields it names, or above the form."""
     get_session().rollback()  # the page is drawn again from this session: leave the failed write
-    form.record_errors = errors_to_fields(fields, form, _paths(form)) if fields else [message]
+    form.record_errors = errors_to_fields(fields, form, _paths(form)) if fields else [page_message(message)]
 
 
 def _paths(form: ActivityForm) -> dict[str, tuple[str, ...]]:
