@@ -23,6 +23,7 @@ from privacy_service.http import (
     register_error_handlers,
     require_json_body,
 )
+from privacy_service.openapi import ContractPlugin
 from privacy_service.security.access import Rule, current_principal, enforce_access, undeclared_endpoints
 from privacy_service.security.web import apply_rate_limits, init_security
 from privacy_service.wording import format_datetime
@@ -60,6 +61,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api = Api(
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
     )
+    contract = ContractPlugin(app)  # security, errors and headers from the access rules (openapi.py)
+    api.spec.plugins.append(contract)
+    contract.init_spec(api.spec)
     _register_blueprints(app, api)
     _register_tasks_and_jobs(app)
     for endpoint, view in list(app.view_functions.items()):
@@ -251,7 +255,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
 def _register_tasks_and_jobs(app: Flask) -> None:
     """The outbox tasks (work queued with a change, done after it commits) and the periodic jobs the
     scheduler process runs for this app: every package's are named here, none registers itself on import."""
-    from privacy_service import notify
+    from privacy_service import idempotency, notify
     from privacy_service.audit_anchor import anchor_job
     from privacy_service.consent import jobs as consent_jobs
     from privacy_service.dsar import jobs as dsar_jobs
@@ -263,6 +267,7 @@ def _register_tasks_and_jobs(app: Flask) -> None:
     for name, (schedule, job) in dsar_jobs.JOBS.items():
         register_periodic(app, name, schedule, job)
     register_periodic(app, "audit.anchor", "30 2 * * *", anchor_job)  # daily, also when nobody verifies
+    register_periodic(app, "idempotency.purge", "50 3 * * *", idempotency.purge_job)  # keys kept 24 hours
 
 
 def _declare_docs_endpoints(app: Flask) -> None:

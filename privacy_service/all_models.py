@@ -2,6 +2,7 @@
 
 from privacy_service import (
     audit,  # noqa: F401
+    idempotency,  # noqa: F401
     notify,  # noqa: F401
     webhooks,  # noqa: F401
 )

@@ -116,6 +116,14 @@ def keep_changes() -> None:
     g.db_keep_changes = True
 
 
+def end_read(session: Session) -> None:
+    """End the request's read-only transaction (the key look-up) so that its write begins a transaction of
+    its own: SQLite cannot turn a read begun before another writer's commit into a write. Once the request
+    has written (an idempotency key claimed, see idempotency.py) there is nothing to end: it does nothing."""
+    if not session.info.get("wrote"):
+        session.rollback()
+
+
 def get_engine() -> Engine:
     """Return the current app's engine."""
     return current_app.extensions["engine"]

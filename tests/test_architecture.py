@@ -20,6 +20,8 @@ INFRASTRUCTURE = {
     "privacy_service.errors",
     "privacy_service.audit",
     "privacy_service.security.access",
+    "privacy_service.idempotency",
+    "privacy_service.openapi",
 }
 PAGE_HELPERS = ("forms", "labels")
 

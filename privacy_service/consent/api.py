@@ -26,9 +26,11 @@ from privacy_service.consent.schemas import (
     etag,
     state_json,
 )
-from privacy_service.db import get_session
+from privacy_service.db import end_read, get_session
 from privacy_service.errors import N_, NotFound
-from privacy_service.http import app_links, send_download
+from privacy_service.http import ErrorSchema, app_links, send_download
+from privacy_service.idempotency import idempotent
+from privacy_service.openapi import answers_etag, if_match
 from privacy_service.security.access import calling_client, current_actor, require
 
 blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
@@ -36,27 +38,39 @@ blp = Blueprint("consent", __name__, description="Consent records and the status
 
 @blp.route("/consents/<subject>/<purpose>")
 class Consent(MethodView):
+    @answers_etag
     @blp.response(200, ConsentStateSchema)
     @blp.alt_response(304, description="Not modified (If-None-Match)")
     @require("consent:read")
     def get(self, subject: str, purpose: str) -> Any:
         """The current consent of a subject for a purpose; 404 when never recorded. Send If-None-Match."""
         subject = service.check_subject(subject)
-        state = service.get_state(get_session(), subject=subject, purpose=purpose)
+        session = get_session()
+        state = service.get_state(session, subject=subject, purpose=purpose)
         if state is None:
+            service.consent_activity(session, purpose)  # a misspelt purpose is unknown_purpose, not "none"
             raise NotFound(N_("No consent is recorded for this subject and purpose."))
         tag = etag(state)
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={"ETag": tag})
         return state_json(state), 200, {"ETag": tag}  # never the withdrawal link: a reader must not withdraw
 
+    @if_match("optional")
+    @idempotent
     @blp.arguments(ConsentChangeSchema)
     @blp.response(200, ConsentChangeOutSchema)
+    @blp.alt_response(
+        412, schema=ErrorSchema, description="If-Match names a consent state that changed since"
+    )
     @require("consent:write")
     def put(self, data: dict[str, Any], subject: str, purpose: str) -> Any:
-        """Record that the subject gave or withdrew consent; the answer carries the receipt of the change."""
+        """Record that the subject gave or withdrew consent; the answer carries the receipt of the change.
+
+        If-Match (optional): the ETag of the consent read; 412 when it changed since, so that a portal does
+        not record a decision taken on a stale view. Idempotency-Key (optional): a repeated call gets the
+        first answer (`Idempotent-Replayed: true`)."""
         session = get_session()
-        session.rollback()  # end the key look-up's read, so the write starts the transaction (SQLite lock)
+        end_read(session)  # the write starts its own transaction (SQLite lock)
         change = service.change_consent(
             session,
             subject=subject,
@@ -69,6 +83,7 @@ class Consent(MethodView):
             links=app_links(),
             lang=data["language"],
             notify_subject=data["notify_subject"],
+            if_match=request.headers.get("If-Match"),
         )
         body = {
             **state_json(change.state, links=app_links()),
@@ -88,11 +103,13 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
     404, as one never recorded); of the events others made it sees the kind of actor, not who, and no
     receipt id. An officer sees everything."""
     subject = service.check_subject(subject)
-    events = service.history(get_session(), subject=subject, purpose=purpose)
+    session = get_session()
+    events = service.history(session, subject=subject, purpose=purpose)
     caller = calling_client()
     if caller is not None and not any(e.actor == str(caller) for e in events):
         events = []
     if not events:
+        service.consent_activity(session, purpose)  # a misspelt purpose is unknown_purpose, not "none"
         raise NotFound(N_("No consent is recorded for this subject and purpose."))
     return {
         "subject": subject,
@@ -156,8 +173,9 @@ def consent_receipt(receipt_id: str) -> Any:
 @blp.response(200, ProcessingSchema)
 @require("consent:read")
 def subject_processing(subject: str, activity: str) -> dict[str, Any]:
-    """May the subject's data be processed in the activity? allowed | no_consent | consent_withdrawn |
-    restricted | objected."""
+    """May the subject's data be processed in the activity? Only `allowed` means yes; no_consent,
+    consent_withdrawn, renewal_required (a consent given before a notice that asks subjects to consent again),
+    restricted (Art. 18) and objected (Art. 21) all mean do not process."""
     return service.processing_status(get_session(), subject=subject, activity=activity)
 
 

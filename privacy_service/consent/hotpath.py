@@ -44,8 +44,12 @@ _STATE = ", ".join(f"s.{name}" for name in StateRow._fields)
 _KEY = (
     "SELECT c.scopes, c.active, q.* FROM api_client c LEFT JOIN ({query}) q ON true WHERE c.key_hash = :key"
 )
+# The state, and the activity the purpose names: no activity is an unknown purpose, which the view words
+# as its own error (unknown_purpose), never the "no consent recorded" of a purpose that exists.
 CONSENT_SQL = (
-    f"SELECT {_STATE} FROM consent_state s WHERE s.subject = :s AND s.purpose = :p AND s.status IS NOT NULL"
+    f"SELECT {_STATE}, a.slug FROM processing_activity a LEFT JOIN consent_state s"
+    " ON s.subject = :s AND s.purpose = a.slug AND s.status IS NOT NULL"
+    " WHERE a.slug = :p"
 )
 _FLAG = (
     "EXISTS (SELECT 1 FROM processing_flag f WHERE f.subject = :s AND f.activity = a.slug"
@@ -225,9 +229,10 @@ class HotPath:
         subject = _subject(match.group(1))
         if subject is None:
             return None
-        row = self._read(CONSENT_SQL, {"s": subject, "p": match.group(2)}, auth, len(StateRow._fields))
-        if row is None:
+        row = self._read(CONSENT_SQL, {"s": subject, "p": match.group(2)}, auth, len(StateRow._fields) + 1)
+        if row is None or row[-1] is None:  # no such purpose: the view words the 404 (unknown_purpose)
             return None
+        row = row[:-1]
         headers = self._headers(environ)
         if row[0] is None:  # the state's subject: no state is recorded
             if _asks_for_bokmal(environ):

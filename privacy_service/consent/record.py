@@ -24,8 +24,9 @@ from privacy_service.consent import rules
 from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState
 from privacy_service.consent.purposes import consent_activity, notice_for
 from privacy_service.consent.receipt import build_receipt
+from privacy_service.consent.schemas import etag
 from privacy_service.consent.tokens import Links
-from privacy_service.errors import N_, ValidationFailed
+from privacy_service.errors import N_, DomainError, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 
@@ -70,8 +71,12 @@ def record_consent(
     notice_version: str | None = None,
     evidence: dict[str, Any] | None = None,
     lang: str = "nb",
+    if_match: str | None = None,
 ) -> Change:
     """Record that a subject gave or withdrew consent to a purpose; return the change with its receipt.
+
+    if_match: the ETag the caller read (If-Match); a consent that changed since is PreconditionFailed, as is
+    any tag, `*` too, where nothing is recorded yet (RFC 9110 §13.1.1).
 
     Repeating the current status for the same notice version records nothing new (a replayed withdrawal link
     or a retried PUT is harmless) and returns the current event. Nothing is queued: service.change_consent
@@ -80,6 +85,11 @@ def record_consent(
     subject = rules.check_subject(subject)
     _check_status_and_channel(status, channel)
     state = _lock_state(session, subject, purpose)
+    if if_match is not None and not _matches(if_match, state):
+        raise PreconditionFailed(
+            N_("The consent changed since you read it (If-Match): read it again and decide again."),
+            fields={"If-Match": [N_("Not the current ETag.")]},
+        )
     activity = consent_activity(session, purpose)
     refusal = rules.consent_refusal(
         legal_basis=activity.legal_basis, activity_status=activity.status, status=status
@@ -107,12 +117,28 @@ def record_consent(
     return Change(event=event, state=state, changed=True, activity=activity)
 
 
+class PreconditionFailed(DomainError):
+    """If-Match named a consent state that is no longer the current one."""
+
+    code = "precondition_failed"
+    status = 412
+
+
+def _matches(if_match: str, state: ConsentState) -> bool:
+    if state.status is None:  # nothing recorded: no representation for any tag, `*` included
+        return False
+    if if_match.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    return etag(state) in tags
+
+
 def _check_status_and_channel(status: str, channel: str) -> None:
     errors: dict[str, list[str]] = {}
     if status not in rules.STATUSES:
-        errors["status"] = [f"Must be one of: {', '.join(rules.STATUSES)}."]
+        errors["status"] = [worded("Must be one of: %(choices)s.", choices=", ".join(rules.STATUSES))]
     if channel not in rules.CHANNELS:
-        errors["channel"] = [f"Must be one of: {', '.join(rules.CHANNELS)}."]
+        errors["channel"] = [worded("Must be one of: %(choices)s.", choices=", ".join(rules.CHANNELS))]
     if errors:
         raise ValidationFailed(N_("The consent change is not valid."), fields=errors)
 

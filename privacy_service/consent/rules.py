@@ -8,7 +8,15 @@ from privacy_service.errors import N_, ValidationFailed
 
 STATUSES = ("given", "withdrawn")
 CHANNELS = ("web", "app", "email", "api", "paper", "phone", "in_person")
-PROCESSING_STATUSES = ("allowed", "no_consent", "consent_withdrawn", "restricted", "objected")
+# Every status but `allowed` means "do not process": a client that checks only `status` cannot misread one.
+PROCESSING_STATUSES = (
+    "allowed",
+    "no_consent",
+    "consent_withdrawn",
+    "renewal_required",
+    "restricted",
+    "objected",
+)
 FLAG_KINDS = ("restricted", "objected")
 
 # DPV consent status terms (https://w3id.org/dpv#ConsentStatus)
@@ -42,7 +50,10 @@ def processing_answer(
     """May a subject's data be processed in an activity: (status, renewal_required).
 
     An upheld objection wins over a restriction, which wins over consent; an activity not based on consent is
-    allowed unless flagged. The Flask view and the hot path both decide with this, so they cannot drift apart.
+    allowed unless flagged. A consent given before a notice version that asks for renewal is
+    `renewal_required`: not `allowed`, so that a client reading only `status` stops until the subject consents
+    again (the boolean says the same, for clients that read it). The Flask view and the hot path both decide
+    with this, so they cannot drift apart.
     """
     if "objected" in flags:
         return "objected", False
@@ -54,7 +65,9 @@ def processing_answer(
         return "no_consent", False
     if state_status == "withdrawn":
         return "consent_withdrawn", False
-    return "allowed", bool(renewal_required)
+    if renewal_required:
+        return "renewal_required", True
+    return "allowed", False
 
 
 def dpv_status(status: str, *, given_before: bool) -> str:

@@ -177,8 +177,15 @@ class ProcessingArgsSchema(StrictSchema):
 class ProcessingSchema(Schema):
     subject = fields.String()
     activity = fields.String()
-    status = fields.String(metadata={"description": " | ".join(PROCESSING_STATUSES)})
-    renewal_required = fields.Boolean()
+    status = fields.String(
+        validate=validate.OneOf(PROCESSING_STATUSES),
+        metadata={
+            "description": "Only `allowed` means the data may be processed; every other status means no."
+        },
+    )
+    renewal_required = fields.Boolean(
+        metadata={"description": "True when the status is renewal_required: the subject must consent again."}
+    )
 
 
 class NoticeInSchema(StrictSchema):

@@ -101,6 +101,7 @@ def change_consent(
     evidence: dict[str, Any] | None = None,
     lang: str = "nb",
     notify_subject: bool = True,
+    if_match: str | None = None,
 ) -> Change:
     """Record that a subject gave or withdrew consent, and queue what that sets off; return the change.
 
@@ -118,6 +119,7 @@ def change_consent(
         notice_version=notice_version,
         evidence=evidence,
         lang=lang,
+        if_match=if_match,
     )
     effects.after_change(session, change, links=links, notify_subject=notify_subject)
     return change

@@ -38,6 +38,8 @@ from privacy_service.dsar.schemas import (
 )
 from privacy_service.errors import N_, Code, Conflict, NotFound, worded
 from privacy_service.http import app_instance_path, app_links, send_download
+from privacy_service.idempotency import idempotent
+from privacy_service.openapi import located
 from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
 
 blp = Blueprint("requests", __name__, description="Data-subject requests (GDPR Art. 12–22)")
@@ -172,6 +174,8 @@ class Requests(MethodView):
         found = service.list_requests(session, created_by=_own_only(), **filters)
         return [request_view(session, r, with_timeline=False) for r in found]
 
+    @idempotent
+    @located("requests.get_request", "reference", "reference")
     @blp.arguments(RequestInSchema)
     @blp.response(201, CreatedSchema)
     @require("requests:write")

@@ -10,6 +10,8 @@ from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
 from privacy_service.http import app_instance_path, send_download
+from privacy_service.idempotency import idempotent
+from privacy_service.openapi import located
 from privacy_service.registers import service
 from privacy_service.registers.schemas import (
     AssessInSchema,
@@ -36,6 +38,8 @@ class Breaches(MethodView):
         """Breaches, the most recently discovered first; ?status= narrows the list."""
         return service.list_breaches(get_session(), status=status)
 
+    @idempotent
+    @located("breaches.get_breach", "reference", "reference")
     @blp.arguments(BreachInSchema)
     @blp.response(201, BreachSchema)
     @require(SCOPE)

@@ -12,7 +12,9 @@ from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
 from privacy_service.errors import N_, ValidationFailed
-from privacy_service.http import send_download
+from privacy_service.http import ErrorSchema, send_download
+from privacy_service.idempotency import idempotent
+from privacy_service.openapi import answers_etag, if_match, located
 from privacy_service.ropa import service
 from privacy_service.ropa.schemas import (
     ActivityListArgsSchema,
@@ -31,15 +33,33 @@ from privacy_service.security.access import current_actor, has_scope, require
 blp = Blueprint("ropa", __name__, description="The records of processing (GDPR Art. 30)")
 
 
+STALE = "The activity changed since the version If-Match names (version_conflict): read it again"
+UNCONDITIONAL = "No If-Match (precondition_required): send the ETag of the version read, or `*`"
+
+
 def _etag(version: int) -> str:
     return f'W/"v{version}"'
 
 
-def _expected_version() -> int | None:
-    header = request.headers.get("If-Match")
+def _expected_version(slug: str) -> int | None:
+    """The version the caller read (If-Match), which a change of the registry must name (RFC 9110 §13.1.1).
+
+    No If-Match: 428, once the activity is known to exist (a missing one is a 404 first). `If-Match: *`
+    says "whatever the current version is", and is taken as the caller's explicit choice to overwrite.
+    """
+    header = (request.headers.get("If-Match") or "").strip()
     if not header:
+        service.get_activity(get_session(), slug=slug)
+        raise service.PreconditionRequired(
+            N_(
+                "Send If-Match with the ETag of the activity you read (GET /api/v1/activities/{slug}), "
+                "so that a change made meanwhile is not overwritten unseen."
+            ),
+            fields={"If-Match": [N_("Required.")]},
+        )
+    if header == "*":
         return None
-    tag = header.strip().removeprefix("W/").strip('"')
+    tag = header.removeprefix("W/").strip('"')
     if not tag.startswith("v") or not tag[1:].isdigit():
         raise ValidationFailed(
             N_('If-Match must be an ETag this API returned, like W/"v3".'),
@@ -110,6 +130,7 @@ def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Ca
 
 @blp.route("/activities")
 class Activities(MethodView):
+    @answers_etag
     @cached(lambda: service.list_key(request.environ.get("QUERY_STRING", "")))
     @blp.arguments(ActivityListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ActivityListSchema)
@@ -124,6 +145,8 @@ class Activities(MethodView):
             )
         )
 
+    @idempotent
+    @located("ropa.Activity", "slug", "slug")
     @blp.arguments(ActivitySchema)
     @blp.response(201, ActivityWrittenSchema)
     @blp.alt_response(202, schema=ActivityWrittenSchema, description="Created; its retention rules wait")
@@ -138,6 +161,7 @@ class Activities(MethodView):
 
 @blp.route("/activities/<slug>")
 class Activity(MethodView):
+    @answers_etag
     @cached(service.activity_key)
     @blp.response(200, ActivityOutSchema)
     @require("registry:read")
@@ -147,12 +171,16 @@ class Activity(MethodView):
         Its ETag (W/"v3") is the one PUT takes in If-Match; If-None-Match answers 304."""
         return _with_etag(service.activity_record(service.get_activity(get_session(), slug=slug)))
 
+    @if_match("required")
     @blp.arguments(ActivityUpdateSchema)
     @blp.response(200, ActivityWrittenSchema)
     @blp.alt_response(202, schema=ActivityWrittenSchema, description="Saved; the rule change waits")
+    @blp.alt_response(412, schema=ErrorSchema, description=STALE)
+    @blp.alt_response(428, schema=ErrorSchema, description=UNCONDITIONAL)
     @require("registry:write")
     def put(self, data: dict[str, Any], slug: str) -> Any:
-        """Replace an activity's record; the prior version is kept. Send If-Match to avoid lost updates.
+        """Replace an activity's record; the prior version is kept. If-Match is required: the ETag of the
+        version read (412 when the activity changed since, 428 without it; `*` overwrites knowingly).
 
         A change to the retention rules (period, action, anchor, schedule, a rule added or removed, or the
         activity revived) needs retention:run, and waits: the record keeps the rules in force, and the
@@ -165,18 +193,27 @@ class Activity(MethodView):
             slug=slug,
             data=data,
             actor=current_actor(),
-            expected_version=_expected_version(),
+            expected_version=_expected_version(slug),
             rules=_rule_mode(),
         )
         return _written(activity, change, 200)
 
+    @if_match("required")
     @blp.response(200, ActivityOutSchema)
+    @blp.alt_response(412, schema=ErrorSchema, description=STALE)
+    @blp.alt_response(428, schema=ErrorSchema, description=UNCONDITIONAL)
     @require("registry:write")
     def delete(self, slug: str) -> Any:
         """Retire an activity: it stays readable, with its history. Its retention rules stop, so an activity
-        that has any needs retention:run as well."""
+        that has any needs retention:run as well. If-Match is required, as for PUT."""
         session = get_session()
-        activity = service.retire_activity(session, slug=slug, actor=current_actor(), rules=_rule_mode())
+        activity = service.retire_activity(
+            session,
+            slug=slug,
+            actor=current_actor(),
+            rules=_rule_mode(),
+            expected_version=_expected_version(slug),
+        )
         return _with_etag(service.activity_record(activity))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed, worded
+from privacy_service.errors import N_, Conflict, DomainError, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import export, pdf, rulechanges
 from privacy_service.ropa.answer_cache import (
@@ -153,6 +153,7 @@ __all__ = [  # what readers, the API, the pages and the command line use besides
     "lia_text",
     "right_reason_text",
     "registry_version",
+    "PreconditionRequired",
     "ropa_document",
 ]
 
@@ -162,6 +163,13 @@ class VersionConflict(Conflict):
 
     code = "version_conflict"
     status = 412
+
+
+class PreconditionRequired(DomainError):
+    """A change to the registry without If-Match: it could overwrite a change the caller has not seen."""
+
+    code = "precondition_required"
+    status = 428
 
 
 def content_hash(data: dict[str, Any]) -> str:
@@ -400,7 +408,12 @@ def apply_activity(session: Session, *, data: dict[str, Any], actor: Actor) -> s
 
 
 def retire_activity(
-    session: Session, *, slug: str, actor: Actor, rules: RuleMode = "refuse"
+    session: Session,
+    *,
+    slug: str,
+    actor: Actor,
+    rules: RuleMode = "refuse",
+    expected_version: int | None = None,
 ) -> ProcessingActivity:
     """Retire an activity: it stays readable with its history, and is marked retired. Its retention rules
     stop at once, which needs `retention:run` when it has any (mode "propose" or "apply")."""
@@ -412,6 +425,7 @@ def retire_activity(
         slug=slug,
         data={**activity.data, "status": "retired"},
         actor=actor,
+        expected_version=expected_version,
         change="retire",
         rules=rules,
     )

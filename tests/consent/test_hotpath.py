@@ -69,7 +69,7 @@ def recorded(client, make_key) -> dict[str, str]:  # type: ignore[no-untyped-def
         ("/api/v1/consents/Kari.Nordmann%40Example.no/surveys", True),
         (f"/api/v1/consents/{KARI}/surveys?cache-buster=1", True),  # the view ignores the query too
         ("/api/v1/consents/never-seen/surveys", True),  # 404
-        ("/api/v1/consents/never-seen/no-such-purpose", True),  # 404, as the view answers it today
+        ("/api/v1/consents/never-seen/no-such-purpose", False),  # 404 unknown_purpose: the view words it
         ("/api/v1/consents/15838512671/surveys", False),  # refused by the view (422)
         ("/api/v1/consents/x/Not_A_Slug", False),
         (f"/api/v1/consents/{KARI}/surveys/history", False),
@@ -90,6 +90,22 @@ def test_the_hot_path_answers_as_the_view_does(app, recorded, path, answered_her
     assert answered == (1 if answered_here else 0)
 
 
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/api/v1/consents/never-seen/surveys", "not_found"),  # a purpose that exists: no consent recorded
+        ("/api/v1/consents/never-seen/survey", "unknown_purpose"),  # misspelt: its own code
+        (f"/api/v1/consents/{KARI}/no-such-purpose", "unknown_purpose"),
+        (f"/api/v1/consents/{KARI}/no-such-purpose/history", "unknown_purpose"),
+        ("/api/v1/consents/never-seen/surveys/history", "not_found"),
+    ],
+)
+def test_a_misspelt_purpose_is_not_told_no_consent(app, recorded, path, code) -> None:  # type: ignore[no-untyped-def]
+    via_hot, via_flask, _ = _both(app, path, recorded)
+    assert via_hot.status_code == via_flask.status_code == 404
+    assert via_hot.get_json()["error"]["code"] == via_flask.get_json()["error"]["code"] == code
+
+
 def test_every_processing_status_is_the_views(app, client, make_key, recorded) -> None:  # type: ignore[no-untyped-def]
     writer = bearer(make_key("consent:write"))
     path = f"/api/v1/subjects/{KARI}/processing?activity="
@@ -100,7 +116,9 @@ def test_every_processing_status_is_the_views(app, client, make_key, recorded) -
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         session.execute(text("UPDATE consent_state SET renewal_required = true"))
     renewal = _same(app, path + "surveys", recorded)[0].get_json()
-    assert renewal["status"] == "allowed" and renewal["renewal_required"] is True
+    # a client that reads only `status` must not read "allowed" while the consent waits for renewal
+    assert renewal["status"] == "renewal_required" and renewal["renewal_required"] is True
+    seen.add(renewal["status"])
     restricted = _flag(app, "surveys", "restricted")
     seen.add(_same(app, path + "surveys", recorded)[0].get_json()["status"])
     _flag(app, "surveys", "objected")  # an objection wins over the restriction
@@ -109,7 +127,7 @@ def test_every_processing_status_is_the_views(app, client, make_key, recorded) -
     seen.add(_same(app, path + "accounts", recorded)[0].get_json()["status"])
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         service.lift_flag(session, flag_id=restricted, actor=OFFICER)
-    assert seen == {"allowed", "consent_withdrawn", "restricted", "objected"}
+    assert seen == {"allowed", "consent_withdrawn", "renewal_required", "restricted", "objected"}
     assert _same(app, path + "surveys", recorded)[0].get_json()["status"] == "objected"
 
 

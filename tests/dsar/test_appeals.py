@@ -94,7 +94,7 @@ def test_a_bad_flag_is_refused_by_the_registry_schema(client, make_key) -> None:
     dropped = ("version", "created_at", "updated_at", "updated_by", "rights", "slug")
     body = {k: v for k, v in record.items() if k not in dropped}
     body["statutory_registry"] = {"act": {"nb": "Helseregisterloven § 11"}}  # no English, no appeal body
-    answer = client.put("/api/v1/activities/npr", headers=headers, json=body)
+    answer = client.put("/api/v1/activities/npr", headers={**headers, "If-Match": "*"}, json=body)
     assert answer.status_code == 422, answer.get_json()
     assert "statutory_registry" in answer.get_json()["error"]["fields"]
 

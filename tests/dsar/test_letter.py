@@ -259,7 +259,7 @@ def test_an_access_answer_explains_an_automated_decision_and_the_transfers(  # t
     body["transfers"] = [{"country": {"nb": "USA", "en": "United States"},
                           "recipient": {"nb": "Driftsleverandøren", "en": "The hosting supplier"},
                           "safeguard": "scc"}]  # fmt: skip
-    put = client.put("/api/v1/activities/accounts", json=body, headers=registry)
+    put = client.put("/api/v1/activities/accounts", json=body, headers={**registry, "If-Match": "*"})
     assert put.status_code == 200, put.get_json()
     reference = _approved(app, client, officer, type="access", activities=HELSEDATA)
     complete(client, reference, officer)

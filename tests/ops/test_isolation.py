@@ -157,7 +157,8 @@ def test_rules_the_audit_head_and_hostile_bodies_hold_on_the_deployment(
         deployment.api_key("registry:read", "registry:write", "retention:run", name="officer-key")
     )
     body["retention"]["rules"][0].update(period="P3M", schedule="45 3 * * *")
-    proposed = call(web.url + "/api/v1/activities/support", "PUT", body=body, headers=runner)
+    proposed = call(web.url + "/api/v1/activities/support", "PUT", body=body,
+                    headers={**runner, "If-Match": support.headers["ETag"]})  # fmt: skip
     assert proposed.status == 202, proposed.body
     change = proposed.json()["pending_rule_change"]["id"]
     changes = f"{web.url}/api/v1/retention/rule-changes/{change}"

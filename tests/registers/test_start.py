@@ -199,7 +199,7 @@ def _set_review_date(client, make_key, slug: str, day: str) -> None:  # type: ig
     record = client.get(f"/api/v1/activities/{slug}", headers=headers).get_json()
     dropped = ("version", "created_at", "updated_at", "updated_by", "rights", "slug")
     body = {**{k: v for k, v in record.items() if k not in dropped}, "review_date": day}
-    answer = client.put(f"/api/v1/activities/{slug}", headers=headers, json=body)
+    answer = client.put(f"/api/v1/activities/{slug}", headers={**headers, "If-Match": "*"}, json=body)
     assert answer.status_code == 200, answer.get_json()
 
 

@@ -157,7 +157,12 @@ def test_a_transfer_given_as_one_plain_text_stays_so_when_posted_back(client, lo
         if k not in ("version", "created_at", "updated_at", "updated_by", "rights")
     }
     record["transfers"] = [{"country": "USA", "recipient": "Acme Inc.", "safeguard": "scc", "details": None}]
-    assert client.put("/api/v1/activities/support", json=record, headers=writer).get_json()["version"] == 2
+    assert (
+        client.put("/api/v1/activities/support", json=record, headers={**writer, "If-Match": "*"}).get_json()[
+            "version"
+        ]
+        == 2
+    )
     login("officer")
     form = _edit(client, "support")
     assert form["transfers-0-country_nb"] == form["transfers-0-country_en"] == "USA"

@@ -80,7 +80,7 @@ def test_create_update_and_retire_keep_every_version(app: Flask, client, writer)
     )
     assert updated.status_code == 200, updated.get_json()
     assert updated.get_json()["version"] == 2
-    retired = client.delete("/api/v1/activities/test-activity", headers=writer)
+    retired = client.delete("/api/v1/activities/test-activity", headers={**writer, "If-Match": 'W/"v2"'})
     assert retired.get_json()["status"] == "retired" and retired.get_json()["version"] == 3
     # A retired activity stays readable, with its history.
     assert client.get("/api/v1/activities/test-activity", headers=writer).get_json()["status"] == "retired"
@@ -93,7 +93,10 @@ def test_create_update_and_retire_keep_every_version(app: Flask, client, writer)
         v2_changes["legal_basis"]["before"] == "6(1)(e)" and v2_changes["legal_basis"]["after"] == "6(1)(f)"
     )
     assert versions[2]["data"]["legal_basis"] == "6(1)(e)"
-    assert client.delete("/api/v1/activities/test-activity", headers=writer).status_code == 409
+    assert (
+        client.delete("/api/v1/activities/test-activity", headers={**writer, "If-Match": "*"}).status_code
+        == 409
+    )
 
 
 def test_saving_an_unchanged_record_makes_no_new_version(app: Flask, client, writer) -> None:  # type: ignore[no-untyped-def]
@@ -104,14 +107,18 @@ def test_saving_an_unchanged_record_makes_no_new_version(app: Flask, client, wri
         for k, v in current.items()
         if k not in ("version", "created_at", "updated_at", "updated_by", "rights")
     }
-    response = client.put("/api/v1/activities/accounts", json=record, headers=writer)
+    response = client.put("/api/v1/activities/accounts", json=record, headers={**writer, "If-Match": "*"})
     assert response.status_code == 200 and response.get_json()["version"] == current["version"]
     assert _counts(app) == before
 
 
 def test_a_stale_if_match_is_refused_with_412(client, writer) -> None:  # type: ignore[no-untyped-def]
     client.post("/api/v1/activities", json=minimal_activity(), headers=writer)
-    client.put("/api/v1/activities/test-activity", json=minimal_activity(owner="Avdeling A"), headers=writer)
+    client.put(
+        "/api/v1/activities/test-activity",
+        json=minimal_activity(owner="Avdeling A"),
+        headers={**writer, "If-Match": 'W/"v1"'},
+    )
     stale = client.put(
         "/api/v1/activities/test-activity",
         json=minimal_activity(owner="Avdeling B"),
@@ -119,6 +126,29 @@ def test_a_stale_if_match_is_refused_with_412(client, writer) -> None:  # type: 
     )
     assert stale.status_code == 412
     assert stale.get_json()["error"]["code"] == "version_conflict"
+
+
+def test_a_change_without_if_match_is_refused_with_428_and_changes_nothing(client, writer) -> None:  # type: ignore[no-untyped-def]
+    client.post("/api/v1/activities", json=minimal_activity(), headers=writer)
+    blind = client.put("/api/v1/activities/test-activity", json=minimal_activity(owner="B"), headers=writer)
+    assert blind.status_code == 428
+    assert blind.get_json()["error"]["code"] == "precondition_required"
+    assert "If-Match" in blind.get_json()["error"]["fields"]
+    assert client.delete("/api/v1/activities/test-activity", headers=writer).status_code == 428
+    kept = client.get("/api/v1/activities/test-activity", headers=writer)
+    assert kept.get_json()["version"] == 1 and kept.get_json()["status"] != "retired"
+    assert kept.headers["ETag"] == 'W/"v1"'
+    # a missing activity is a 404 before anything else; `*` is an explicit "whatever it is now"
+    assert (
+        client.put("/api/v1/activities/nope", json=minimal_activity(slug="nope"), headers=writer).status_code
+        == 404
+    )
+    stale = client.delete("/api/v1/activities/test-activity", headers={**writer, "If-Match": 'W/"v7"'})
+    assert stale.status_code == 412 and stale.get_json()["error"]["code"] == "version_conflict"
+    fresh = client.delete(
+        "/api/v1/activities/test-activity", headers={**writer, "If-Match": kept.headers["ETag"]}
+    )
+    assert fresh.status_code == 200 and fresh.get_json()["status"] == "retired"
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def test_the_chatbot_is_one_record_shown_in_both_notices(app: Flask, client, mak
     body = {k: v for k, v in record.get_json().items() if k not in {"version", "created_at", "updated_at",
                                                                   "updated_by", "rights"}}  # fmt: skip
     body["name"] = {"nb": "Chatboten", "en": "The chatbot"}
-    put = client.put("/api/v1/activities/chatbot", json=body, headers=key)
+    put = client.put("/api/v1/activities/chatbot", json=body, headers={**key, "If-Match": "*"})
     assert put.status_code == 200, put.get_json()
     assert client.get("/privacy/helsenorge.pdf?lang=en").headers["ETag"] != before
 

@@ -79,7 +79,7 @@ def test_roles_read_and_write_the_registry_as_their_role_allows(
     assert client.get("/officer/activities").status_code == 200
     assert client.get("/officer/activities/accounts/edit").status_code == (200 if can_write else 403)
     token = csrf_token(client, "/officer/activities")
-    response = client.delete(ACTIVITY, headers={"X-CSRFToken": token})
+    response = client.delete(ACTIVITY, headers={"X-CSRFToken": token, "If-Match": "*"})
     assert response.status_code == (200 if can_write else 403)
 
 
@@ -99,7 +99,9 @@ def test_a_login_form_without_csrf_token_is_refused(client, make_user) -> None: 
 
 
 def test_bearer_calls_need_no_csrf_token(client, make_key) -> None:  # type: ignore[no-untyped-def]
-    response = client.delete(ACTIVITY, headers=bearer(make_key("registry:read", "registry:write")))
+    response = client.delete(
+        ACTIVITY, headers={**bearer(make_key("registry:read", "registry:write")), "If-Match": "*"}
+    )
     assert response.status_code == 200
 
 

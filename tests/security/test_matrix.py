@@ -304,7 +304,9 @@ def world(
     support = {k: v for k, v in support.items() if k not in ("version", "created_at", "updated_at",
                                                              "updated_by", "rights")}  # fmt: skip
     support["retention"]["rules"][0]["period"] = "P1Y"
-    change = client.put("/api/v1/activities/support", json=support, headers=bearer(everything)).get_json()
+    change = client.put(
+        "/api/v1/activities/support", json=support, headers={**bearer(everything), "If-Match": "*"}
+    ).get_json()
     other = make_key("consent:read", name="another-client")
     webhook = client.post(
         "/api/v1/webhooks",
