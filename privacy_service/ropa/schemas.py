@@ -324,10 +324,15 @@ class ActivitySchema(StrictSchema):
     representative = fields.String(load_default=None, allow_none=True)
     processors = fields.List(fields.Nested(ProcessorSchema), load_default=list)
     purposes = _non_empty_list(LocalisedSchema, required=True)
+    # Required, unless legal_bases gives it as its first entry (_primary_from_lists); the description says
+    # so instead of `required`, which a client that sends only legal_bases would rightly read as a lie.
     legal_basis = fields.String(
-        required=True,
+        load_default=None,
         validate=_one_of(LEGAL_BASES, "legal basis"),
-        metadata={"description": "The primary Art. 6(1) basis; with legal_bases, the first of them"},
+        metadata={
+            "description": "The primary Art. 6(1) basis. Required unless legal_bases is given: then it is "
+            "the first of them"
+        },
     )
     legal_bases = fields.List(
         fields.String(validate=_one_of(LEGAL_BASES, "legal basis")),
@@ -424,13 +429,16 @@ class ActivitySchema(StrictSchema):
         return data
 
     # Run beside the field errors, not after them: the officer's form lists every mistake in one pass.
-    @validates_schema(skip_on_field_errors=False)
-    def _legal_rules(self, data: dict, **_: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _legal_rules(self, data: dict, original: Any = None, **_: Any) -> None:
         errors: dict[str, list[str]] = {}
         bases = [data.get("legal_basis"), *(data.get("legal_bases") or [])]
+        given = original if isinstance(original, dict) else {}
+        if given.get("legal_basis") is None and not given.get("legal_bases"):  # neither: as `required` said
+            errors["legal_basis"] = [N_("Missing data for required field.")]
         for one, many in (("legal_basis", "legal_bases"), ("art9_condition", "art9_conditions")):
             if data.get(many) and data.get(one) != data[many][0]:
-                errors[many] = [f"List {one} first (it is the primary one)."]
+                errors[many] = [worded("List %(primary)s first (it is the primary one).", primary=one)]
         special = any(c.get("special") for c in data.get("data_categories") or [])
         if special and not data.get("art9_condition"):
             errors["art9_condition"] = [

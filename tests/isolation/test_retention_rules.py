@@ -83,7 +83,7 @@ def _actions(app: Flask) -> list[str]:
 def test_a_registry_key_cannot_shorten_a_rule_and_the_scheduler_deletes_nothing_more(
     app, client, make_key, demo
 ) -> None:  # type: ignore[no-untyped-def]
-    registry = bearer(make_key("registry:read", "registry:write"))
+    registry = {**bearer(make_key("registry:read", "registry:write")), "If-Match": "*"}
     young = _young(_support_rows(demo))
     assert young, "the demo data should have support enquiries answered weeks ago"
     body, etag = _body(client, registry)
@@ -110,7 +110,7 @@ def test_a_registry_key_cannot_shorten_a_rule_and_the_scheduler_deletes_nothing_
     ],
 )
 def test_every_kind_of_rule_change_needs_retention_run(client, make_key, change) -> None:  # type: ignore[no-untyped-def]
-    registry = bearer(make_key("registry:read", "registry:write"))
+    registry = {**bearer(make_key("registry:read", "registry:write")), "If-Match": "*"}
     body, etag = _body(client, registry)
     change(body["retention"]["rules"])
     refused = client.put(SUPPORT, json=body, headers=registry)
@@ -119,7 +119,7 @@ def test_every_kind_of_rule_change_needs_retention_run(client, make_key, change)
 
 
 def test_retiring_or_creating_with_rules_needs_retention_run_and_other_edits_do_not(client, make_key) -> None:  # type: ignore[no-untyped-def]
-    registry = bearer(make_key("registry:read", "registry:write"))
+    registry = {**bearer(make_key("registry:read", "registry:write")), "If-Match": "*"}
     assert client.delete(SUPPORT, headers=registry).status_code == 403  # retiring stops its rules
     ruled = minimal_activity(slug="ruled")
     ruled["retention"]["rules"] = [
@@ -139,7 +139,10 @@ def test_retiring_or_creating_with_rules_needs_retention_run_and_other_edits_do_
 def test_with_retention_run_the_old_rule_applies_until_a_dry_run_is_applied(
     app, client, make_key, demo
 ) -> None:  # type: ignore[no-untyped-def]
-    dpo = bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run"))
+    dpo = {
+        **bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run")),
+        "If-Match": "*",
+    }
     young = _young(_support_rows(demo))
     body, __ = _body(client, dpo)
     body["name"]["en"] = "Support enquiries (renamed)"
@@ -192,7 +195,10 @@ def test_with_retention_run_the_old_rule_applies_until_a_dry_run_is_applied(
 
 
 def test_a_rule_change_can_be_discarded_or_replaced_and_then_not_applied(client, make_key) -> None:  # type: ignore[no-untyped-def]
-    dpo = bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run"))
+    dpo = {
+        **bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run")),
+        "If-Match": "*",
+    }
     reader = bearer(make_key("retention:read"))
     body, __ = _body(client, dpo)
     first = client.put(SUPPORT, json=_shorten(body), headers=dpo).get_json()["pending_rule_change"]
@@ -215,7 +221,10 @@ def test_a_rule_change_can_be_discarded_or_replaced_and_then_not_applied(client,
 
 
 def test_a_rule_that_fails_its_dry_run_cannot_be_applied(client, make_key, demo) -> None:  # type: ignore[no-untyped-def]
-    dpo = bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run"))
+    dpo = {
+        **bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run")),
+        "If-Match": "*",
+    }
     body, __ = _body(client, dpo)
     body["retention"]["rules"][0]["anchor"] = "no_such_column"
     change = client.put(SUPPORT, json=body, headers=dpo).get_json()["pending_rule_change"]
@@ -228,8 +237,11 @@ def test_a_rule_that_fails_its_dry_run_cannot_be_applied(client, make_key, demo)
 def test_reviving_a_retired_activity_brings_its_rules_back_only_through_a_rule_change(
     app, client, make_key
 ) -> None:  # type: ignore[no-untyped-def]
-    dpo = bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run"))
-    registry = bearer(make_key("registry:read", "registry:write"))
+    dpo = {
+        **bearer(make_key("registry:read", "registry:write", "retention:read", "retention:run")),
+        "If-Match": "*",
+    }
+    registry = {**bearer(make_key("registry:read", "registry:write")), "If-Match": "*"}
     assert client.delete(SUPPORT, headers=dpo).status_code == 200  # stops its rules at once: deletes nothing
     assert "rule_change.retire" in _actions(app)
     body, __ = _body(client, registry)
