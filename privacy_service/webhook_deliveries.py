@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
@@ -81,7 +81,16 @@ def redeliver(
     message = session.get(OutboxMessage, delivery_id)
     if message is None or message.kind != "webhook" or message.subscription_id != sub.id:
         raise NotFound(N_("This subscription has no delivery with this id."))
-    if message.status == "pending":
+    was = message.status
+    # one statement that re-queues only what is not pending, so two redeliveries at once queue it once
+    requeued = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status != "pending")
+        .values(status="pending", attempts=0, delivered_at=None, next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(message)
+    if requeued.rowcount != 1:
         raise DeliveryPending(
             worded(
                 "Delivery %(delivery)s is still waiting to be sent; send it again once it is delivered or "
@@ -89,10 +98,6 @@ def redeliver(
                 delivery=message.id,
             )
         )
-    was = message.status
-    message.status, message.attempts, message.delivered_at = "pending", 0, None
-    message.next_attempt_at = utcnow()
-    session.flush()
     record_event(
         session,
         actor=actor,
