@@ -339,10 +339,11 @@ def refuse_nul_characters() -> Any:
 
 
 def require_json_body() -> Response | None:
-    """Refuse API writes whose body is not JSON (a before_request hook)."""
+    """Refuse API writes whose body is not JSON (a before_request hook). A write without a body (an action
+    such as a webhook ping) needs none: `curl -X POST` sends no Content-Length at all."""
     if not is_api_request() or request.method not in ("POST", "PUT", "PATCH") or request.routing_exception:
         return None
-    if request.content_length == 0 and not request.data:
+    if not request.content_length and not request.data:
         return None
     if request.mimetype != "application/json":
         return json_error(415, "Send the body as JSON with 'Content-Type: application/json'.")

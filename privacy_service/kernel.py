@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from privacy_service.catalogue import ByCode, words
 from privacy_service.errors import N_, worded
@@ -225,6 +225,24 @@ class StrictSchema(Schema):
 
     class Meta:
         unknown = RAISE
+
+
+class PageArgsSchema(Schema):
+    """The query arguments of every paginated list, answered as {"items", "total", "page", "per_page"}.
+
+    Other query arguments are left to the list's own schema (or ignored), as links carry them freely."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=1_000_000, error=N_("Give a page number from 1 to 1000000.")),
+    )
+    per_page = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=1000, error=N_("Give a page size from 1 to 1000.")),
+    )
 
 
 _TEXT = validate.Length(min=1, max=5000, error=N_("Must not be empty, and at most 5000 characters."))

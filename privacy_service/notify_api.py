@@ -1,4 +1,5 @@
-"""/api/v1/webhooks: portal services subscribe to events; /api/v1/deliveries: the delivery log."""
+"""/api/v1/webhooks: portal services subscribe to events, ping a subscription, read and redeliver its
+deliveries; /api/v1/deliveries: the officers' delivery log."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from privacy_service import notify, webhooks
+from privacy_service import notify, webhook_deliveries, webhooks
 from privacy_service.db import get_session
-from privacy_service.kernel import StrictSchema
+from privacy_service.kernel import PageArgsSchema, StrictSchema
 from privacy_service.security.access import current_actor, current_principal, require
 
 blp = Blueprint(
@@ -67,6 +68,30 @@ class DeliverySchema(Schema):
     log = fields.List(fields.Nested(AttemptSchema))
 
 
+class SubscriptionDeliverySchema(Schema):
+    id = fields.Integer(
+        metadata={"description": "The delivery id: X-Privacy-Delivery and `delivery` in the body"}
+    )
+    event = fields.String()
+    created_at = fields.DateTime()
+    state = fields.String(metadata={"description": "pending | delivered | failed"})
+    attempts = fields.Integer(metadata={"description": "Every attempt made, redeliveries included"})
+    last_status_code = fields.Integer(
+        allow_none=True, metadata={"description": "Your receiver's last answer"}
+    )
+    last_error = fields.String(allow_none=True)
+    last_attempt_at = fields.DateTime(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True, metadata={"description": "While pending"})
+    delivered_at = fields.DateTime(allow_none=True)
+
+
+class SubscriptionDeliveryPageSchema(Schema):
+    items = fields.List(fields.Nested(SubscriptionDeliverySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
 def _client() -> str | None:
     """The API client calling, or None for an officer (who sees every client's subscriptions)."""
     principal = current_principal()
@@ -107,6 +132,41 @@ def delete_webhook(subscription_id: int) -> None:
     """End a subscription (a client ends only its own); deliveries already queued are still made."""
     session = get_session()
     webhooks.unsubscribe(session, subscription_id=subscription_id, client=_client(), actor=current_actor())
+
+
+@blp.route("/webhooks/<int:subscription_id>/ping", methods=["POST"])
+@blp.response(202, SubscriptionDeliverySchema)
+@require("consent:read")
+def ping_webhook(subscription_id: int) -> dict[str, Any]:
+    """Queue a signed `webhook.ping` to this subscription only (a client pings only its own)."""
+    return webhook_deliveries.ping(
+        get_session(), subscription_id=subscription_id, client=_client(), actor=current_actor()
+    )
+
+
+@blp.route("/webhooks/<int:subscription_id>/deliveries")
+@blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
+@blp.response(200, SubscriptionDeliveryPageSchema)
+@require("consent:read")
+def webhook_deliveries_page(subscription_id: int, page: int, per_page: int) -> dict[str, Any]:
+    """This subscription's deliveries, newest first, with their state and the receiver's last answer."""
+    return webhook_deliveries.list_deliveries(
+        get_session(), subscription_id=subscription_id, client=_client(), page=page, per_page=per_page
+    )
+
+
+@blp.route("/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@blp.response(202, SubscriptionDeliverySchema)
+@require("consent:read")
+def redeliver_webhook(subscription_id: int, delivery_id: int) -> dict[str, Any]:
+    """Queue a delivered or failed delivery again (same id and body, signed afresh); 409 while pending."""
+    return webhook_deliveries.redeliver(
+        get_session(),
+        subscription_id=subscription_id,
+        delivery_id=delivery_id,
+        client=_client(),
+        actor=current_actor(),
+    )
 
 
 @blp.route("/deliveries")

@@ -56,6 +56,7 @@ from privacy_service.kernel import utcnow
 from privacy_service.notify import MAX_ATTEMPTS, DeliveryAttempt, OutboxMessage, Transport, backoff, sign
 
 EVENTS = ("consent.changed", "subject.erased")
+PING = "webhook.ping"  # sent on request to one subscription, whatever it subscribes to
 FAILURES_TO_OPEN = 5  # failures in a row that open a circuit
 FIRST_COOLDOWN = timedelta(seconds=30)
 MAX_COOLDOWN = timedelta(minutes=30)
@@ -305,15 +306,23 @@ def enqueue_event(
         body = {**data, **(client_only or {}).get(sub.client, {})}
         if subject_email:
             body["subject_pseudonym"] = pseudonym(sub.secret, subject_email)
-        session.add(
-            OutboxMessage(
-                kind="webhook",
-                event=event,
-                subscription_id=sub.id,
-                payload={"event": event, "created_at": utcnow().isoformat(), "data": body},
-            )
-        )
+        queue_delivery(session, subscription=sub, event=event, data=body)
     return len(subs)
+
+
+def queue_delivery(
+    session: Session, *, subscription: WebhookSubscription, event: str, data: dict[str, Any]
+) -> OutboxMessage:
+    """Queue one delivery to one subscription: the single place a webhook body is shaped, so an event, the
+    test ping and a redelivery all reach the receiver in the form docs/webhooks.md describes."""
+    message = OutboxMessage(
+        kind="webhook",
+        event=event,
+        subscription_id=subscription.id,
+        payload={"event": event, "created_at": utcnow().isoformat(), "data": data},
+    )
+    session.add(message)
+    return message
 
 
 def client_of(actor: str) -> str | None:

@@ -27,6 +27,7 @@ from privacy_service.kernel import (
     JsonBoolean,
     Localised,
     LocalisedSchema,
+    PageArgsSchema,
     StrictSchema,
     TextOrLocalised,
     valid_org_number,
@@ -637,18 +638,13 @@ class ActivitySummarySchema(Schema):
     updated_by = fields.String()
 
 
-class ActivityListArgsSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class ActivityListArgsSchema(PageArgsSchema):
     service = fields.String(load_default=None)
     controller = fields.String(load_default=None)
     legal_basis = fields.String(load_default=None, validate=_one_of(LEGAL_BASES, "legal basis"))
     special_categories = fields.Boolean(load_default=None)
     status = fields.String(load_default=None, validate=_one_of(STATUSES, "status"))
     q = fields.String(load_default=None, validate=validate.Length(max=200))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
 class ActivityListSchema(Schema):

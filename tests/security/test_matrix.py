@@ -82,6 +82,10 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/webhooks": "consent:read",
     "POST /api/v1/webhooks": "key consent:read",
     "DELETE /api/v1/webhooks/<int:subscription_id>": "consent:read",
+    # a subscription's owner (an officer too) pings it, reads and redelivers its deliveries
+    "POST /api/v1/webhooks/<int:subscription_id>/ping": "consent:read",
+    "GET /api/v1/webhooks/<int:subscription_id>/deliveries": "consent:read",
+    "POST /api/v1/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/redeliver": "consent:read",
     "GET /api/v1/deliveries": "audit:read",
     # retention
     "GET /api/v1/breaches": "breaches:manage",
@@ -331,6 +335,7 @@ def world(
             "run_id": str(run["id"]),
             "change_id": str(change["pending_rule_change"]["id"]),
             "subscription_id": str(webhook["id"]),
+            "delivery_id": "1",  # no delivery of that subscription: the scope is checked before the 404
             "withholding_id": "1",
             "deposit_id": "1",  # no such deposit: the scope is checked before the 404
             "record_id": "1",  # no such processor record: the scope is checked before the 404
@@ -409,7 +414,11 @@ def test_another_clients_key_neither_sees_nor_ends_a_webhook(world: dict[str, An
     client = world["app"].test_client()
     mine = bearer(world["keys"]["consent:read"])
     assert world["webhook"] not in [w["id"] for w in client.get("/api/v1/webhooks", headers=mine).get_json()]
-    assert client.delete(f"/api/v1/webhooks/{world['webhook']}", headers=mine).status_code == 404
+    hook = f"/api/v1/webhooks/{world['webhook']}"
+    assert client.post(f"{hook}/ping", headers=mine).status_code == 404
+    assert client.get(f"{hook}/deliveries", headers=mine).status_code == 404
+    assert client.post(f"{hook}/deliveries/1/redeliver", headers=mine).status_code == 404
+    assert client.delete(hook, headers=mine).status_code == 404
 
 
 def test_another_clients_request_and_consent_records_answer_as_if_they_did_not_exist(
