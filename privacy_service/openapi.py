@@ -31,7 +31,6 @@ ERRORS = {
     "401": "No API key or session, or one that is not valid (`unauthorized`)",
     "403": "The key or the officer's role lacks the scope (`forbidden`)",
     "404": "Nothing by that name (`not_found`, or a code that says what, such as `unknown_purpose`)",
-    "409": "The change conflicts with the current state (`conflict` or a code that says which)",
     "412": "If-Match names a version that is no longer current",
     "422": "The input is not valid; `fields` names each problem (`validation_error`)",
     "428": "If-Match is required here (`precondition_required`)",
@@ -123,8 +122,6 @@ class ContractPlugin(BasePlugin):
             codes.append("404")
         if method in WRITES or operation.get("parameters"):
             codes.append("422")
-        if method in ("put", "delete") and "If-Match" in str(operation.get("parameters", "")):
-            codes += ["412"]
         for code in codes:
             responses.setdefault(code, _error(code))
         if limited:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Response, current_app, request
 from flask.views import MethodView
@@ -28,12 +28,18 @@ from privacy_service.consent.schemas import (
 )
 from privacy_service.db import end_read, get_session
 from privacy_service.errors import N_, NotFound
-from privacy_service.http import ErrorSchema, app_links, send_download
+from privacy_service.http import app_links, send_download
 from privacy_service.idempotency import idempotent
 from privacy_service.openapi import answers_etag, if_match
 from privacy_service.security.access import calling_client, current_actor, require
 
 blp = Blueprint("consent", __name__, description="Consent records and the status API for portal services")
+
+
+def _not_recorded(session: Any, purpose: str) -> NoReturn:
+    """404 for a consent never recorded; a misspelt purpose first, as its own error (unknown_purpose)."""
+    service.consent_activity(session, purpose)
+    raise NotFound(N_("No consent is recorded for this subject and purpose."))
 
 
 @blp.route("/consents/<subject>/<purpose>")
@@ -48,8 +54,7 @@ class Consent(MethodView):
         session = get_session()
         state = service.get_state(session, subject=subject, purpose=purpose)
         if state is None:
-            service.consent_activity(session, purpose)  # a misspelt purpose is unknown_purpose, not "none"
-            raise NotFound(N_("No consent is recorded for this subject and purpose."))
+            _not_recorded(session, purpose)
         tag = etag(state)
         if tag in request.headers.get("If-None-Match", ""):
             return Response(status=304, headers={"ETag": tag})
@@ -59,9 +64,6 @@ class Consent(MethodView):
     @idempotent
     @blp.arguments(ConsentChangeSchema)
     @blp.response(200, ConsentChangeOutSchema)
-    @blp.alt_response(
-        412, schema=ErrorSchema, description="If-Match names a consent state that changed since"
-    )
     @require("consent:write")
     def put(self, data: dict[str, Any], subject: str, purpose: str) -> Any:
         """Record that the subject gave or withdrew consent; the answer carries the receipt of the change.
@@ -109,8 +111,7 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
     if caller is not None and not any(e.actor == str(caller) for e in events):
         events = []
     if not events:
-        service.consent_activity(session, purpose)  # a misspelt purpose is unknown_purpose, not "none"
-        raise NotFound(N_("No consent is recorded for this subject and purpose."))
+        _not_recorded(session, purpose)
     return {
         "subject": subject,
         "purpose": purpose,

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
 from privacy_service.errors import N_, ValidationFailed
-from privacy_service.http import ErrorSchema, send_download
+from privacy_service.http import send_download
 from privacy_service.idempotency import idempotent
 from privacy_service.openapi import answers_etag, if_match, located
 from privacy_service.ropa import service
@@ -31,10 +31,6 @@ from privacy_service.ropa.schemas import (
 from privacy_service.security.access import current_actor, has_scope, require
 
 blp = Blueprint("ropa", __name__, description="The records of processing (GDPR Art. 30)")
-
-
-STALE = "The activity changed since the version If-Match names (version_conflict): read it again"
-UNCONDITIONAL = "No If-Match (precondition_required): send the ETag of the version read, or `*`"
 
 
 def _etag(version: int) -> str:
@@ -175,8 +171,6 @@ class Activity(MethodView):
     @blp.arguments(ActivityUpdateSchema)
     @blp.response(200, ActivityWrittenSchema)
     @blp.alt_response(202, schema=ActivityWrittenSchema, description="Saved; the rule change waits")
-    @blp.alt_response(412, schema=ErrorSchema, description=STALE)
-    @blp.alt_response(428, schema=ErrorSchema, description=UNCONDITIONAL)
     @require("registry:write")
     def put(self, data: dict[str, Any], slug: str) -> Any:
         """Replace an activity's record; the prior version is kept. If-Match is required: the ETag of the
@@ -200,8 +194,6 @@ class Activity(MethodView):
 
     @if_match("required")
     @blp.response(200, ActivityOutSchema)
-    @blp.alt_response(412, schema=ErrorSchema, description=STALE)
-    @blp.alt_response(428, schema=ErrorSchema, description=UNCONDITIONAL)
     @require("registry:write")
     def delete(self, slug: str) -> Any:
         """Retire an activity: it stays readable, with its history. Its retention rules stop, so an activity
