@@ -93,7 +93,7 @@ def _configure(config: dict[str, Any] | None) -> Flask:
     app.config.update(
         API_TITLE="privacy-service",
         API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
+        OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         WTF_CSRF_CHECK_DEFAULT=False,

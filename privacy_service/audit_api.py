@@ -9,20 +9,30 @@ from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
-from privacy_service.audit import AuditEvent, count_events
+from privacy_service.audit import AuditEvent
 from privacy_service.audit_anchor import anchor_settings, verify_anchored
-from privacy_service.db import get_session
+from privacy_service.db import get_session, page_of
+from privacy_service.http import paged
+from privacy_service.kernel import PageArgsSchema
 from privacy_service.security.access import require
 
 blp = Blueprint("audit", __name__, description="The append-only, hash-chained audit trail")
 
 
-class AuditArgsSchema(Schema):
+class AuditArgsSchema(PageArgsSchema):
     class Meta:
         unknown = EXCLUDE
 
-    after_seq = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**31 - 1))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    after_seq = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=2**31 - 1),
+        metadata={"description": "Only events after this one (`next_after_seq` of the page before)"},
+    )
+    limit = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "The page size from before `per_page`; kept, `per_page` is the one to use"},
+    )
     action = fields.String(load_default=None)
     object_type = fields.String(load_default=None)
     object_id = fields.String(load_default=None)
@@ -42,8 +52,12 @@ class AuditEventSchema(Schema):
 
 class AuditPageSchema(Schema):
     items = fields.List(fields.Nested(AuditEventSchema))
-    total = fields.Integer()
-    next_after_seq = fields.Integer(allow_none=True)
+    total = fields.Integer(metadata={"description": "Events that match (from after_seq on)"})
+    page = fields.Integer()
+    per_page = fields.Integer()
+    next_after_seq = fields.Integer(
+        allow_none=True, metadata={"description": "The last event of a full page: after_seq for the next"}
+    )
 
 
 class AnchorSchema(Schema):
@@ -79,18 +93,23 @@ class VerifySchema(Schema):
 @blp.arguments(AuditArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, AuditPageSchema)
 @require("audit:read")
-def list_audit(after_seq: int, limit: int, **filters: Any) -> dict[str, Any]:
-    """List audit events in sequence order."""
+@paged
+def list_audit(after_seq: int, limit: int | None, page: int, per_page: int, **filters: Any) -> dict[str, Any]:
+    """List audit events in sequence order, paged like every list; the trail only grows at its end, so a
+    page stays the same while new events arrive."""
     session = get_session()
+    per_page = limit or per_page
     query = select(AuditEvent).where(AuditEvent.seq > after_seq)
     for name, value in filters.items():
         if value is not None:
             query = query.where(getattr(AuditEvent, name) == value)
-    items = session.scalars(query.order_by(AuditEvent.seq).limit(limit)).all()
+    items, total = page_of(session, query.order_by(AuditEvent.seq), page=page, per_page=per_page)
     return {
         "items": items,
-        "total": count_events(session),
-        "next_after_seq": items[-1].seq if len(items) == limit else None,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "next_after_seq": items[-1].seq if len(items) == per_page else None,
     }
 
 

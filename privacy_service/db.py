@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Select, event, func, select
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -141,3 +141,9 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """Open a session and commit once at the end, or roll back on error (jobs and CLI)."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def page_of(session: Session, stmt: Select[Any], *, page: int, per_page: int) -> tuple[list[Any], int]:
+    """One page of a query's rows (page from 1) and how many rows the query has in all."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return list(session.scalars(stmt.offset((page - 1) * per_page).limit(per_page))), total

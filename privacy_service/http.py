@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import LazyString, force_locale, get_locale, gettext, ngettext
 from flask_smorest import Api as SmorestApi
 from flask_wtf.csrf import CSRFError
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import exc as sa_exc
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from privacy_service.catalogue import MissingText, words
 from privacy_service.db import STALE_CONNECTION
-from privacy_service.errors import N_, Code, DomainError, Worded, envelope
+from privacy_service.errors import N_, Code, DomainError, ValidationFailed, Worded, envelope
+from privacy_service.kernel import PageArgsSchema
 from privacy_service.security.access import AccessDenied
 from privacy_service.wording import actor_words
 
@@ -417,3 +421,72 @@ def code_words(prefix: str, code: Any) -> str:
 def actor_text(actor: Any) -> str:
     """Who did something, in words ("saksbehandleren kari", "API-klienten portal"), in the page's language."""
     return actor_words(actor, str(get_locale() or "nb"))
+
+
+class Window(NamedTuple):
+    """One page of a list the view paged itself (in SQL): the page's items and how many there are in all."""
+
+    items: list[Any]
+    total: int
+
+
+def page_args() -> tuple[int, int]:
+    """The `page` and `per_page` of the current list call (422 with the field's message when out of range)."""
+    try:
+        data = PageArgsSchema().load(request.args)
+    except ValidationError as err:
+        raise ValidationFailed(N_("The input is not valid."), fields=err.messages) from err
+    return data["page"], data["per_page"]
+
+
+def _page_url(page: int, per_page: int) -> str:
+    args = MultiDict(request.args)
+    args.pop("limit", None)
+    args["page"], args["per_page"] = str(page), str(per_page)
+    return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
+
+
+def page_links(page: int, per_page: int, total: int) -> str:
+    """RFC 8288 `Link` of a list page: first, last, and prev/next where there is one."""
+    last = max(1, -(-total // per_page))
+    rels = {"first": 1, "last": last}
+    if page > 1:
+        rels["prev"] = min(page - 1, last)
+    if page < last:
+        rels["next"] = page + 1
+    return ", ".join(f'<{_page_url(p, per_page)}>; rel="{rel}"' for rel, p in rels.items())
+
+
+def paged(view: Any) -> Any:
+    """Page a list the one way every list of the API is paged: `?page=` (from 1) and `?per_page=` (1–1000,
+    default 100); the answer carries `X-Total-Count` and a `Link` header with first, prev, next and last.
+
+    The view returns the whole list (sliced here), a `Window` it paged itself, or an {"items", "total"} body
+    it paged itself. Put it below `@require` (the caller is refused before the list is read), or above
+    a cache that answers with its own Response."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = view(*args, **kwargs)  # first: a caller without access is told so, not about the page
+        page, per_page = page_args()
+        if isinstance(result, Response):  # a view that made its answer itself (the activities, with ETag)
+            if result.status_code != 200:
+                return result
+            body = result.get_json(silent=True) or {}
+            total = int(body.get("total", 0))
+            result.headers["X-Total-Count"] = str(total)
+            result.headers["Link"] = page_links(page, per_page, total)
+            return result
+        if isinstance(result, Window):
+            body, total = result.items, result.total
+        elif isinstance(result, dict):
+            body, total = result, int(result["total"])
+            page, per_page = result.get("page", page), result.get("per_page", per_page)
+        else:
+            items = list(result)
+            body, total = items[(page - 1) * per_page : page * per_page], len(items)
+        headers = {"X-Total-Count": str(total), "Link": page_links(page, per_page, total)}
+        return body, 200, headers
+
+    wrapper._paged = True  # type: ignore[attr-defined]
+    return wrapper

@@ -275,6 +275,8 @@ class TextOrLocalised(fields.Field):
             {"type": "string", "minLength": 1, "maxLength": max_length},
             {"$ref": "#/components/schemas/Localised"},
         ]
+        if kwargs.get("allow_none") or kwargs.get("load_default", ...) is None:
+            either.append({"type": "null"})
         super().__init__(metadata={"anyOf": either, **(metadata or {})}, **kwargs)
         self.max_length = max_length
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 from sqlmodel import Field, Session, SQLModel
 
 from privacy_service.columns import json_column, tz_column
@@ -261,12 +261,17 @@ def deliver_due(
     return counts
 
 
-def list_messages(session: Session, *, kind: str | None = None, limit: int = 200) -> list[OutboxMessage]:
-    """The newest outbox messages (the delivery log)."""
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+def messages_query(*, kind: str | None = None) -> Select[Any]:
+    """The outbox messages (the delivery log), newest first."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if kind:
         stmt = stmt.where(OutboxMessage.kind == kind)
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def list_messages(session: Session, *, kind: str | None = None, limit: int = 200) -> list[OutboxMessage]:
+    """The newest outbox messages (the delivery log)."""
+    return list(session.scalars(messages_query(kind=kind).limit(limit)))
 
 
 def attempts_for(session: Session, message_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:

@@ -11,7 +11,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from privacy_service import notify, webhook_deliveries, webhooks
-from privacy_service.db import get_session
+from privacy_service.db import get_session, page_of
+from privacy_service.http import Window, page_args, paged
 from privacy_service.kernel import PageArgsSchema, StrictSchema
 from privacy_service.security.access import current_actor, current_principal, require
 
@@ -102,6 +103,7 @@ def _client() -> str | None:
 class Webhooks(MethodView):
     @blp.response(200, SubscriptionSchema(many=True))
     @require("consent:read")
+    @paged
     def get(self) -> list[Any]:
         """The caller's subscriptions (an officer sees all)."""
         return webhooks.list_subscriptions(get_session(), client=_client())
@@ -148,6 +150,7 @@ def ping_webhook(subscription_id: int) -> dict[str, Any]:
 @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, SubscriptionDeliveryPageSchema)
 @require("consent:read")
+@paged
 def webhook_deliveries_page(subscription_id: int, page: int, per_page: int) -> dict[str, Any]:
     """This subscription's deliveries, newest first, with their state and the receiver's last answer."""
     return webhook_deliveries.list_deliveries(
@@ -172,12 +175,15 @@ def redeliver_webhook(subscription_id: int, delivery_id: int) -> dict[str, Any]:
 @blp.route("/deliveries")
 @blp.response(200, DeliverySchema(many=True))
 @require("audit:read")
-def deliveries() -> list[dict[str, Any]]:
-    """The newest 200 webhook and e-mail deliveries with every attempt (no message contents)."""
+@paged
+def deliveries() -> Window:
+    """The webhook and e-mail deliveries, newest first, with every attempt (no message contents)."""
     session = get_session()
-    messages = notify.list_messages(session)
+    page, per_page = page_args()
+    messages, total = page_of(session, notify.messages_query(), page=page, per_page=per_page)
     log = notify.attempts_for(session, [m.id for m in messages if m.id is not None])
-    return [
+    rows = [
         {**{k: getattr(m, k) for k in DeliverySchema().fields if k != "log"}, "log": log.get(m.id or 0, [])}
         for m in messages
     ]
+    return Window(rows, total)

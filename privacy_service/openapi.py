@@ -44,6 +44,31 @@ RATE_LIMIT_HEADERS = {
     "X-RateLimit-Reset": "When the window starts again (Unix time)",
 }
 WRITES = ("post", "put", "patch", "delete")
+# every list is paged the same way (http.paged)
+PAGE_PARAMETERS = [
+    {
+        "in": "query",
+        "name": "page",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
+        "description": "The page, from 1",
+    },
+    {
+        "in": "query",
+        "name": "per_page",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "description": "Items per page",
+    },
+]
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "How many items the list has in all", "schema": {"type": "integer"}},
+    "Link": {
+        "description": 'The pages: `<url>; rel="first"`, `rel="prev"`, `rel="next"` (absent on the last '
+        'page) and `rel="last"` (RFC 8288). Follow `next` until there is none.',
+        "schema": {"type": "string"},
+    },
+}
 
 
 class ContractPlugin(BasePlugin):
@@ -133,6 +158,10 @@ class ContractPlugin(BasePlugin):
     @staticmethod
     def _headers(operation: dict[str, Any], handler: Any, *, limited: bool) -> None:
         parameters = operation.setdefault("parameters", [])
+        paged = getattr(handler, "_paged", False)
+        if paged:
+            named = {(p.get("in"), p.get("name")) for p in parameters}
+            parameters.extend(p for p in PAGE_PARAMETERS if ("query", p["name"]) not in named)
         if getattr(handler, "_idempotent", False):
             parameters.append(
                 {
@@ -174,6 +203,8 @@ class ContractPlugin(BasePlugin):
             if limited:
                 headers.update({name: {"description": text, "schema": {"type": "integer"}} for name, text in
                                 RATE_LIMIT_HEADERS.items()})  # fmt: skip
+            if paged and code == "200":
+                headers.update(PAGE_HEADERS)
             if code == "201" and getattr(handler, "_location", False):
                 headers["Location"] = {
                     "description": "The URL of what was made",

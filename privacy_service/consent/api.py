@@ -28,7 +28,7 @@ from privacy_service.consent.schemas import (
 )
 from privacy_service.db import end_read, get_session
 from privacy_service.errors import N_, NotFound
-from privacy_service.http import app_links, send_download
+from privacy_service.http import app_links, paged, send_download
 from privacy_service.idempotency import idempotent
 from privacy_service.openapi import answers_etag, if_match
 from privacy_service.security.access import calling_client, current_actor, require
@@ -185,6 +185,7 @@ class Notices(MethodView):
     @blp.arguments(NoticeArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, NoticeSchema(many=True))
     @require("consent:read")
+    @paged
     def get(self, purpose: str | None) -> list[Any]:
         """The published consent notices, oldest first."""
         return service.list_notices(get_session(), purpose=purpose)

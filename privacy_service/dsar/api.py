@@ -8,7 +8,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from privacy_service.db import get_session
+from privacy_service.db import get_session, page_of
 from privacy_service.dsar import service
 from privacy_service.dsar.schemas import (
     OFFICER_CHANNELS,
@@ -37,7 +37,7 @@ from privacy_service.dsar.schemas import (
     WithholdingSchema,
 )
 from privacy_service.errors import N_, Code, Conflict, NotFound, worded
-from privacy_service.http import app_instance_path, app_links, send_download
+from privacy_service.http import Window, app_instance_path, app_links, page_args, paged, send_download
 from privacy_service.idempotency import idempotent
 from privacy_service.openapi import located
 from privacy_service.security.access import AccessDenied, current_actor, current_principal, require
@@ -167,12 +167,16 @@ class Requests(MethodView):
     @blp.arguments(RequestListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, RequestSchema(many=True))
     @require("requests:read")
-    def get(self, **filters: Any) -> list[dict[str, Any]]:
+    @paged
+    def get(self, **filters: Any) -> Window:
         """The queue, soonest deadline first: ?status=, ?type=, ?overdue=true, ?due_within_days=N. A client
         sees the requests it submitted; requests:manage and officers see all."""
         session = get_session()
-        found = service.list_requests(session, created_by=_own_only(), **filters)
-        return [request_view(session, r, with_timeline=False) for r in found]
+        page, per_page = page_args()
+        found, total = page_of(
+            session, service.requests_query(created_by=_own_only(), **filters), page=page, per_page=per_page
+        )
+        return Window([request_view(session, r, with_timeline=False) for r in found], total)
 
     @idempotent
     @located("requests.get_request", "reference", "reference")
@@ -210,13 +214,14 @@ class Requests(MethodView):
 @blp.route("/requests/blocked-erasures")
 @blp.response(200, BlockedErasureSchema(many=True))
 @require("requests:read")
+@paged
 def blocked_erasures() -> list[dict[str, Any]]:
     """The erasures a hold blocked: reference, activity, rows held, the hold (kind and the text the subject
     reads, never its basis nor a subject identifier) and the retry's state. Releasing a hold retries them."""
     own = _own_only()
     found = service.blocked_erasures(get_session())
     if own is not None:
-        mine = {r.reference for r in service.list_requests(get_session(), created_by=own)}
+        mine = {r.reference for r in service.list_requests(get_session(), created_by=own, limit=None)}
         found = [b for b in found if b["reference"] in mine]
     return found
 
@@ -423,6 +428,7 @@ def withdraw(data: dict[str, Any], reference: str) -> dict[str, Any]:
 class Withholdings(MethodView):
     @blp.response(200, WithholdingSchema(many=True))
     @require("requests:read")
+    @paged
     def get(self, reference: str) -> list[dict[str, Any]]:
         """What is withheld from the request's answer, with grounds and reasons."""
         session = get_session()
@@ -487,6 +493,7 @@ def advance_appeal(data: dict[str, Any], reference: str, appeal_id: int) -> dict
 @blp.arguments(AppealListArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, AppealSchema(many=True))
 @require("requests:read")
+@paged
 def list_appeals(**filters: Any) -> list[dict[str, Any]]:
     """Appeals, soonest deadline first: ?overdue=true (past the deadline to prepare them, or the appeal
     body's expected decision), ?status=. A client sees appeals on the requests it submitted."""

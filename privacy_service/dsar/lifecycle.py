@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -287,19 +287,17 @@ def open_challenges(session: Session, req: DsarRequest) -> list[DsarChallenge]:
     )
 
 
-def list_requests(
-    session: Session,
+def requests_query(
     *,
     status: str | None = None,
     type: str | None = None,
     overdue: bool | None = None,
     due_within_days: int | None = None,
     today: date | None = None,
-    limit: int = 500,
     created_by: str | None = None,
-) -> list[DsarRequest]:
-    """The queue: filter by status, type, overdue (open and past its deadline) or falling due soon; with
-    `created_by`, only the requests that caller submitted."""
+) -> Select[Any]:
+    """The queue, soonest deadline first: filter by status, type, overdue (open and past its deadline) or
+    falling due soon; with `created_by`, only the requests that caller submitted."""
     today = today or local_date(utcnow())
     stmt = select(DsarRequest)
     if created_by is not None:
@@ -316,7 +314,12 @@ def list_requests(
             DsarRequest.status.in_(OPEN_STATUSES),
             DsarRequest.due_on <= today + timedelta(days=due_within_days),
         )
-    return list(session.scalars(stmt.order_by(DsarRequest.due_on, DsarRequest.id).limit(limit)))
+    return stmt.order_by(DsarRequest.due_on, DsarRequest.id)
+
+
+def list_requests(session: Session, *, limit: int | None = 500, **filters: Any) -> list[DsarRequest]:
+    """The queue (`requests_query`), at most `limit` requests (None: all)."""
+    return list(session.scalars(requests_query(**filters).limit(limit)))
 
 
 def counts(session: Session, *, today: date | None = None) -> dict[str, int]:

@@ -50,6 +50,7 @@ from privacy_service.dsar.lifecycle import (
     is_overdue,
     list_requests,
     request_by_status_token,
+    requests_query,
     timeline,
 )
 from privacy_service.dsar.lifecycle import outcomes_of as outcomes
@@ -103,6 +104,7 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "is_overdue",
     "local_date",
     "list_requests",
+    "requests_query",
     "outcomes",
     "purge_old_answers",
     "request_by_status_token",
@@ -715,7 +717,7 @@ def remind_officers(
     today = today or local_date(utcnow())
     if session.get_bind().dialect.name == "postgresql":  # two schedulers: one digest
         session.execute(text("SELECT pg_advisory_xact_lock(7262005)"))
-    due = lifecycle.list_requests(session, due_within_days=days, today=today)
+    due = lifecycle.list_requests(session, due_within_days=days, today=today, limit=None)
     fresh = []
     for req in due:
         stage = "overdue" if req.due_on < today else "due_soon"

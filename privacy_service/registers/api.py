@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
-from privacy_service.http import app_instance_path, send_download
+from privacy_service.http import app_instance_path, paged, send_download
 from privacy_service.idempotency import idempotent
 from privacy_service.openapi import located
 from privacy_service.registers import service
@@ -34,6 +34,7 @@ class Breaches(MethodView):
     @blp.arguments(BreachListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, BreachSchema(many=True))
     @require(SCOPE)
+    @paged
     def get(self, status: str | None) -> list[service.Breach]:
         """Breaches, the most recently discovered first; ?status= narrows the list."""
         return service.list_breaches(get_session(), status=status)

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
+from privacy_service.http import paged
 from privacy_service.registers import dpias
 from privacy_service.registers.dpia_schemas import DpiaAssessmentInSchema, DpiaAssessmentSchema
 from privacy_service.security.access import current_actor, require
@@ -19,6 +20,7 @@ blp = Blueprint("dpias", __name__, description="The DPIA register: screening, as
 class Dpias(MethodView):
     @blp.response(200, DpiaAssessmentSchema(many=True))
     @require("registry:read")
+    @paged
     def get(self) -> list[dpias.DpiaView]:
         """Every activity with its DPIA status; those nobody assessed read as not_assessed."""
         return dpias.list_dpias(get_session())

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
+from privacy_service.http import paged
 from privacy_service.registers import lias
 from privacy_service.registers.lia_schemas import LiaAssessmentInSchema, LiaAssessmentSchema
 from privacy_service.security.access import current_actor, require
@@ -21,6 +22,7 @@ blp = Blueprint(
 class Lias(MethodView):
     @blp.response(200, LiaAssessmentSchema(many=True))
     @require("registry:read")
+    @paged
     def get(self) -> list[lias.LiaView]:
         """Every activity relying on Art. 6(1)(f); those nobody assessed read as not_assessed."""
         return lias.list_lias(get_session())

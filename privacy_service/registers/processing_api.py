@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
-from privacy_service.http import send_download
+from privacy_service.http import paged, send_download
 from privacy_service.registers import service
 from privacy_service.registers.processing_schemas import (
     ProcessorRecordInSchema,
@@ -31,6 +31,7 @@ class ProcessorRecords(MethodView):
     @blp.arguments(ProcessorRecordListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ProcessorRecordSchema(many=True))
     @require(READ)
+    @paged
     def get(self, status: str | None) -> list[service.ProcessorRecord]:
         """Processor records, the active first; ?status= narrows the list."""
         return service.list_processor_records(get_session(), status=status)

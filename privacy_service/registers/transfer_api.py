@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
+from privacy_service.http import paged
 from privacy_service.registers import transfers
 from privacy_service.registers.transfer_schemas import (
     TransferAssessmentInSchema,
@@ -22,6 +23,7 @@ blp = Blueprint("transfers", __name__, description="Transfers to third countries
 class Transfers(MethodView):
     @blp.response(200, TransferWithAssessmentSchema(many=True))
     @require("registry:read")
+    @paged
     def get(self) -> list[transfers.TransferView]:
         """Every transfer in the record of processing with its assessment, or none."""
         return transfers.list_transfers(get_session())

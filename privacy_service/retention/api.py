@@ -8,9 +8,9 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from privacy_service.db import get_engine, get_session
+from privacy_service.db import get_engine, get_session, page_of
 from privacy_service.errors import N_
-from privacy_service.http import app_instance_path
+from privacy_service.http import Window, app_instance_path, page_args, paged
 from privacy_service.retention import service
 from privacy_service.retention.schemas import (
     DepositListArgsSchema,
@@ -53,6 +53,7 @@ class Holds(MethodView):
     @blp.arguments(HoldListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, HoldSchema(many=True))
     @require("retention:read")
+    @paged
     def get(self, active: bool | None, activity: str | None) -> list[dict[str, Any]]:
         """Holds, newest first; ?active=true for those protecting data now."""
         holds = service.list_holds(get_session(), active_only=bool(active), activity=activity)
@@ -83,6 +84,7 @@ def release(data: dict[str, Any], hold_id: int) -> dict[str, Any]:
 @blp.route("/retention/rules")
 @blp.response(200, RuleSchema(many=True))
 @require("retention:read")
+@paged
 def rules() -> list[service.Rule]:
     """Every retention rule from the registry, with anything that stops it from running."""
     return service.list_rules(get_session())
@@ -102,9 +104,12 @@ def _report_view(run_id: int) -> dict[str, Any]:
 class Runs(MethodView):
     @blp.response(200, RunSchema(many=True))
     @require("retention:read")
-    def get(self) -> list[dict[str, Any]]:
-        """The newest 50 runs (without their per-rule results)."""
-        return [_run_view(r, []) for r in service.list_runs(get_session())]
+    @paged
+    def get(self) -> Window:
+        """The runs, newest first (without their per-rule results)."""
+        page, per_page = page_args()
+        runs, total = page_of(get_session(), service.runs_query(), page=page, per_page=per_page)
+        return Window([_run_view(r, []) for r in runs], total)
 
     @blp.arguments(RunInSchema, required=False)
     @blp.response(201, RunSchema)
@@ -141,6 +146,7 @@ def get_run(run_id: int) -> dict[str, Any]:
 @blp.arguments(RuleChangeListArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, RuleChangeSchema(many=True))
 @require("retention:read")
+@paged
 def rule_changes(status: str | None, activity: str | None) -> list[Any]:
     """Changes to retention rules, newest first: pending ones wait for a dry run and an apply."""
     return service.list_rule_changes(get_session(), status=status, activity=activity)
@@ -189,6 +195,7 @@ def discard_rule_change(change_id: int) -> Any:
 @blp.arguments(DepositListArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, DepositSchema(many=True))
 @require("retention:run")
+@paged
 def deposits(status: str | None) -> list[Any]:
     """Deposits, newest first: each extract's table, rows, status and files with their SHA-256."""
     return service.list_deposits(get_session(), status=status)

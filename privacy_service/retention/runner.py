@@ -15,8 +15,9 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, and_, select, update
+from sqlalchemy import Engine, Select, and_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -300,6 +301,11 @@ def get_run(session: Session, run_id: int) -> tuple[RetentionRun, list[Retention
     return run, results
 
 
+def runs_query() -> Select[Any]:
+    """Every run, the newest first."""
+    return select(RetentionRun).order_by(RetentionRun.id.desc())
+
+
 def list_runs(session: Session, *, limit: int = 50) -> list[RetentionRun]:
     """The newest runs first."""
-    return list(session.scalars(select(RetentionRun).order_by(RetentionRun.id.desc()).limit(limit)))
+    return list(session.scalars(runs_query().limit(limit)))

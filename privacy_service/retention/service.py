@@ -44,7 +44,7 @@ from privacy_service.retention.models import Hold, RetentionDeposit, RetentionRu
 from privacy_service.retention.outlook import outlook, rows_due_after_release
 from privacy_service.retention.pdf import render_run_pdf
 from privacy_service.retention.rules import Rule, list_rules, rule_problems, rules_of
-from privacy_service.retention.runner import BATCH, get_run, list_runs, run_retention
+from privacy_service.retention.runner import BATCH, get_run, list_runs, run_retention, runs_query
 from privacy_service.retention.slots import OSLO, latest_fire_time, next_fire_time, run_rule_slot
 from privacy_service.ropa import service as ropa
 from privacy_service.wording import localised
@@ -70,6 +70,7 @@ __all__ = [  # what the API, the pages, the jobs, the CLI and other packages use
     "list_holds",
     "list_rules",
     "list_runs",
+    "runs_query",
     "outlook",
     "protected_among",
     "protected_rows",

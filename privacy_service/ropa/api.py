@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 
 from privacy_service.db import get_session
 from privacy_service.errors import N_, ValidationFailed
-from privacy_service.http import send_download
+from privacy_service.http import paged, send_download
 from privacy_service.idempotency import idempotent
 from privacy_service.openapi import answers_etag, if_match, located
 from privacy_service.ropa import service
@@ -127,6 +127,7 @@ def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Ca
 @blp.route("/activities")
 class Activities(MethodView):
     @answers_etag
+    @paged
     @cached(lambda: service.list_key(request.environ.get("QUERY_STRING", "")))
     @blp.arguments(ActivityListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ActivityListSchema)
@@ -220,6 +221,7 @@ def activity_versions(slug: str) -> dict[str, Any]:
 @blp.route("/organisations")
 @blp.response(200, OrganisationOutSchema(many=True))
 @require("registry:read")
+@paged
 def organisations() -> list[dict[str, Any]]:
     """List the organisations: controllers, processors, sub-processors, the supervisory authority."""
     return list(service.list_organisations(get_session()).values())
