@@ -165,6 +165,8 @@ class Api(SmorestApi):
     """flask-smorest with the service's error envelope."""
 
     ERROR_SCHEMA = ErrorSchema
+    # every error an operation answers is described by its code (openapi.ContractPlugin), not as "default"
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         """Answer an HTTP error as JSON for the API, as a page elsewhere."""

@@ -17,6 +17,7 @@ enforced), so the description cannot claim a scope the code does not ask for. It
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,7 @@ class ContractPlugin(BasePlugin):
     def init_spec(self, spec: APISpec) -> None:
         """Declare the security schemes and the headers operations share."""
         super().init_spec(spec)
+        self.spec = spec
         spec.components.security_scheme(
             "apiKey",
             {
@@ -118,6 +120,28 @@ class ContractPlugin(BasePlugin):
             limited = _limited(self.app, rule.endpoint, method)
             self._errors(operation, method, access, has_path_parameters=bool(rule.arguments), limited=limited)
             self._headers(operation, handler, limited=limited)
+            self._examples(operation)
+
+    def _examples(self, operation: dict[str, Any]) -> None:
+        """An example for every JSON body the operation takes or answers, Kari's where it can be."""
+        schemas = self.spec.components.schemas
+        bodies = [operation.get("requestBody", {})] + [
+            r for code, r in operation["responses"].items() if code.startswith("2")
+        ]
+        for body in bodies:
+            content = body.get("content", {}).get("application/json")
+            if content and "schema" in content and "example" not in content:
+                content["example"] = example_of(content["schema"], schemas)
+        for code, (error, message, fields) in ERROR_EXAMPLES.items():
+            response = operation["responses"].get(code)
+            content = (
+                response.get("content", {}).get("application/json") if isinstance(response, dict) else None
+            )
+            if content is not None:
+                said = (
+                    message % {"scope": operation.get("x-required-scope", "")} if code == "403" else message
+                )
+                content.setdefault("example", {"error": {"code": error, "message": said, "fields": fields}})
 
     @staticmethod
     def _security(operation: dict[str, Any], access: Any) -> None:
@@ -148,6 +172,8 @@ class ContractPlugin(BasePlugin):
         if method in WRITES or operation.get("parameters"):
             codes.append("422")
         for code in codes:
+            if isinstance(responses.get(code), str):  # flask-smorest's shared 422, without the field example
+                del responses[code]
             responses.setdefault(code, _error(code))
         if limited:
             responses["429"].setdefault("headers", {})["Retry-After"] = {
@@ -267,3 +293,198 @@ def if_match(kind: str) -> Any:
         return view
 
     return mark
+
+
+# What a field holds, by its name, in the examples: Kari Nordmann (the README's documented demo person, whose
+# identity number is a synthetic test number), her survey consent and her access request.
+HEX64 = "9f2c4e1a7b3d5f60" * 4
+NAMED_EXAMPLES: dict[str, Any] = {
+    "action": "consent.given",
+    "activity": "surveys",
+    "activities": "surveys",
+    "controllers": "helsedirektoratet",
+    "joint_controllers": "helsedirektoratet",
+    "keep_columns": "submitted_at",
+    "mask_columns": "free_text",
+    "reviewed_free_text": "free_text",
+    "actor": "api_client:helsedata-portal",
+    "address": "Vitaminveien 4, 0485 Oslo",
+    "agreement_ref": "DBA-2024-07",
+    "anchor": "completed_at",
+    "anchor_fallback": "created_at",
+    "article": "Art. 15",
+    "authority": "Arkivverket",
+    "basis": "Arkivloven § 6; Noark 5 bevaringsvedtak: bevares",
+    "by": "officer:dpo",
+    "client": "helsedata-portal",
+    "code": "not_found",
+    "column": "free_text",
+    "consent_purpose": "surveys",
+    "contact_point": "helsedirektoratet",
+    "controller": "helsedirektoratet",
+    "country": "US",
+    "draft": HEX64,
+    "email": "kari.nordmann@example.no",
+    "error": "connection refused",
+    "event": "consent.changed",
+    "field": "email",
+    "hash": HEX64,
+    "key": "helsedirektoratet",
+    "language": "nb",
+    "message": "No request has this reference.",
+    "name": "Kari Nordmann",
+    "national_id": "15838512671",
+    "nb": "Spørreundersøkelser om helsedata.no",
+    "en": "Surveys about helsedata.no",
+    "notice_sha256": HEX64,
+    "notice_version": "2024-05",
+    "object_id": "DSR-2026-000123",
+    "object_type": "request",
+    "org_number": "983544622",
+    "organisation": "helsedirektoratet",
+    "period": "P3Y",
+    "phone": "+47 912 34 567",
+    "preservation_period": "P10Y",
+    "prev_hash": HEX64,
+    "processor": "nettskjema",
+    "purpose": "surveys",
+    "receipt_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "reference": "DSR-2026-000123",
+    "secret": "whsec_3q2+7w==",
+    "service": "helsedata",
+    "sha256": HEX64,
+    "slug": "surveys",
+    "sub_processor_of": "nettskjema",
+    "subject": "kari.nordmann@example.no",
+    "subject_value": "kari.nordmann@example.no",
+    "system": "survey-tool",
+    "table": "survey_responses",
+    "table_name": "survey_responses",
+    "text_sha256": HEX64,
+    "transfer": "3fa2b1c4d5e6",
+    "url": "https://portal.example.no/hooks/privacy",
+    "status_url": "https://personvern.example.no/requests/status/…",
+    "withdraw_url": "https://personvern.example.no/consent/withdraw/…",
+    "website": "https://www.helsedirektoratet.no",
+    "version": "2024-05",
+    # the registers' texts
+    "title": "Application sent to the wrong recipient",
+    "description": "An application with health data was e-mailed to the wrong research institution.",
+    "data_categories": "health data",
+    "subject_categories": "applicants",
+    "consequences": "The recipient could read one applicant's project description and health information.",
+    "measures": "The recipient confirmed deletion; addresses are now picked from the register.",
+    "recipient": "Nettskjema (University of Oslo)",
+    "details": "Standard contractual clauses, module 2",
+    "note": "Called the applicant to confirm the request.",
+    "reason": "The applicant asked us to wait for the archive's answer.",
+    "reasons": "The answer needs records from the National Archives, which take more than a month.",
+    "interest": "Keeping the service secure and finding misuse",
+    "owner": "Avdeling for helseregistre",
+    "business_process": "Søknadsbehandling",
+    "representative": "None (the controller is in the EEA)",
+    "location": "Oslo, Norway",
+    "public_text_standard": "Kept under the Archives Act",
+    "kind": "archive_law",
+    "scope": "activity",
+    "source": "policies/holds.yaml",
+    "rule": "applications.applications",
+    "schedule": "30 2 * * *",
+    "trigger": "schedule",
+    "right": "erasure",
+    "step": "received",
+    "state": "waiting",
+    "change": "updated",
+    "ground": "art_15_4",
+    "ground_text": "Art. 15(4): the rights and freedoms of others",
+    "limit": "Personal Data Act § 17",
+    "outcome": "upheld",
+    "safeguard": "scc",
+    "tool": "scc",
+    "events": "consent.changed",
+}
+FORMATS = {
+    "date-time": "2026-12-07T09:30:00Z",
+    "date": "2026-12-07",
+    "email": "kari.nordmann@example.no",
+    "uri": "https://portal.example.no/hooks/privacy",
+    "url": "https://portal.example.no/hooks/privacy",
+    "uuid": "0f8fad5b-d9cb-469f-a165-70867728950e",
+}
+# the references of the registers other than requests
+REFERENCES = {"Breach": "AVVIK-2026-0007", "Hold": "ARK-2024-113", "Dpia": "DPIA-2025-02"}
+ERROR_EXAMPLES = {
+    "401": ("unauthorized", "No valid API key or session.", {}),
+    "403": ("forbidden", "This needs the scope '%(scope)s'.", {}),
+    "404": ("not_found", "Nothing by that name was found.", {}),
+    "412": ("version_conflict", "The activity changed since you read it: read it again.", {}),
+    "422": ("validation_error", "The input is not valid.", {"type": ["Must be one of: access, erasure."]}),
+    "428": ("precondition_required", "Send If-Match with the ETag you read.", {}),
+    "429": ("rate_limited", "Too many calls; try again in 60 seconds.", {}),
+    "500": ("internal_error", "Something went wrong on our side; the error has been logged.", {}),
+}
+
+
+def example_of(schema: dict[str, Any], schemas: dict[str, Any], *, name: str = "", within: str = "") -> Any:
+    """An example value for a JSON schema: a field's own `example`, then the value its name stands for, then
+    one its type, format, enum or bounds allow. `schemas` resolves `$ref`s; `within` is the schema's name."""
+    return _example(schema, schemas, name=name, within=within, seen=())
+
+
+def _example(
+    schema: dict[str, Any], schemas: dict[str, Any], *, name: str, within: str, seen: tuple[str, ...]
+) -> Any:
+    if "$ref" in schema:
+        ref = schema["$ref"].rsplit("/", 1)[-1]
+        if ref in seen:  # a schema that holds itself: stop there
+            return {}
+        return _example(schemas.get(ref, {}), schemas, name=name, within=ref, seen=(*seen, ref))
+    for key in ("example", "default"):
+        if schema.get(key) is not None and not isinstance(schema.get(key), dict | list):
+            return schema[key]
+    if schema.get("examples"):
+        return schema["examples"][0]
+    if "enum" in schema:
+        return next(v for v in schema["enum"] if v is not None)
+    for either in ("anyOf", "oneOf", "allOf"):
+        if either in schema:
+            options = [o for o in schema[either] if o.get("type") != "null"]
+            return _example(options[0], schemas, name=name, within=within, seen=seen)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "object" or "properties" in schema:
+        return {
+            field: _example(sub, schemas, name=field, within=within, seen=seen)
+            for field, sub in schema.get("properties", {}).items()
+        }
+    if kind == "array":
+        return [_example(schema.get("items", {}), schemas, name=name, within=within, seen=seen)]
+    if kind in ("integer", "number"):
+        return max(schema.get("minimum", 1), 1)
+    if kind == "boolean":
+        return False
+    return _text_example(schema, name=name, within=within)
+
+
+def _text_example(schema: dict[str, Any], *, name: str, within: str) -> str:
+    if name == "reference":
+        return next(
+            (ref for prefix, ref in REFERENCES.items() if within.startswith(prefix)), "DSR-2026-000123"
+        )
+    if schema.get("format") in FORMATS:
+        return FORMATS[schema["format"]]
+    if name in NAMED_EXAMPLES:
+        return str(NAMED_EXAMPLES[name])
+    listed = re.fullmatch(r"`?([a-z_]+)`? \|.*", schema.get("description", ""))
+    if listed:  # a description that lists the values: "unverified | pending | verified"
+        return listed.group(1)
+    if name.endswith(("_by", "_to")):
+        return "officer:dpo"
+    if name.endswith("_at"):
+        return FORMATS["date-time"]
+    if name.endswith(("_on", "_date")):
+        return FORMATS["date"]
+    if name.endswith(("_ref", "_reference")):
+        return "2026/1234"
+    return "Text"

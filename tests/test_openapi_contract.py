@@ -110,3 +110,46 @@ def test_what_the_description_promises_is_answered(client, make_key) -> None:  #
         client.get(request.headers["Location"], headers=writer).get_json()["reference"]
         == (request.get_json()["reference"])
     )
+
+
+def test_the_description_is_valid_openapi_3_1(spec) -> None:  # type: ignore[no-untyped-def]
+    from openapi_spec_validator import validate
+
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_every_json_body_has_an_example_that_its_schema_accepts(spec) -> None:  # type: ignore[no-untyped-def]
+    from openapi_schema_validator import OAS31Validator
+
+    bodies = 0
+    for path, method, operation in _operations(spec):
+        answers = [operation.get("requestBody", {}), *operation["responses"].values()]
+        assert "default" not in operation["responses"], (path, method)  # each error is named by its code
+        for body in answers:
+            content = body.get("content", {}).get("application/json")
+            if content is None or "schema" not in content:
+                continue
+            bodies += 1
+            assert "example" in content, (path, method)
+            schema = {**content["schema"], "components": spec["components"]}
+            problems = [e.message for e in OAS31Validator(schema).iter_errors(content["example"])]
+            assert not problems, (path, method, problems[:3])
+    assert bodies > 400
+
+
+def test_the_examples_tell_a_developer_something(spec) -> None:  # type: ignore[no-untyped-def]
+    """Kari's consent and request, the status a portal reads, the error a wrong key gets."""
+    consent = spec["paths"]["/api/v1/consents/{subject}/{purpose}"]["put"]
+    assert consent["requestBody"]["content"]["application/json"]["example"]["status"] == "given"
+    answer = consent["responses"]["200"]["content"]["application/json"]["example"]
+    assert answer["subject"] == "kari.nordmann@example.no" and answer["purpose"] == "surveys"
+    assert answer["status"] == "given" and answer["since"].endswith("Z")
+    created = spec["paths"]["/api/v1/requests"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["example"]["reference"] == "DSR-2026-000123"
+    forbidden = spec["paths"]["/api/v1/breaches"]["get"]["responses"]["403"]["content"]["application/json"]
+    assert forbidden["example"]["error"] == {
+        "code": "forbidden",
+        "message": "This needs the scope 'breaches:manage'.",
+        "fields": {},
+    }

@@ -46,9 +46,19 @@ class ConsentChangeSchema(StrictSchema):
 class ConsentStateSchema(Schema):
     subject = fields.String()
     purpose = fields.String()
-    status = fields.String(metadata={"description": "given | withdrawn"})
-    dpv_status = fields.String(metadata={"description": "dpv:ConsentGiven | dpv:RenewedConsentGiven | …"})
-    since = fields.String(metadata={"description": "When the current status was recorded (ISO 8601, UTC)"})
+    status = fields.String(metadata={"description": "given | withdrawn", "enum": list(STATUSES)})
+    dpv_status = fields.String(
+        metadata={
+            "description": "dpv:ConsentGiven | dpv:RenewedConsentGiven | …",
+            "example": "dpv:ConsentGiven",
+        }
+    )
+    since = fields.String(
+        metadata={
+            "description": "When the current status was recorded (ISO 8601, UTC)",
+            "format": "date-time",
+        }
+    )
     notice_version = fields.String(allow_none=True)
     renewal_required = fields.Boolean(
         metadata={"description": "A materially changed notice was published since: ask again."}
@@ -111,9 +121,10 @@ class QueryItemSchema(Schema):
     subject = fields.String()
     purpose = fields.String()
     status = fields.String(
-        allow_none=True, metadata={"description": "given | withdrawn | null (never recorded)"}
+        allow_none=True,
+        metadata={"description": "given | withdrawn | null (never recorded)", "enum": [*STATUSES, None]},
     )
-    since = fields.String(allow_none=True)
+    since = fields.String(allow_none=True, metadata={"format": "date-time"})
     notice_version = fields.String(allow_none=True)
     renewal_required = fields.Boolean()
 
@@ -153,12 +164,12 @@ def etag(state: Any) -> str:
 class EventSchema(Schema):
     event_id = fields.Integer()
     receipt_id = fields.String(allow_none=True, metadata={"description": "null for another client's event"})
-    status = fields.String()
-    dpv_status = fields.String()
-    at = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    dpv_status = fields.String(metadata={"example": "dpv:ConsentGiven"})
+    at = fields.String(metadata={"format": "date-time"})
     notice_version = fields.String(allow_none=True)
     notice_sha256 = fields.String(allow_none=True)
-    channel = fields.String()
+    channel = fields.String(metadata={"enum": list(CHANNELS)})
     actor = fields.String(
         metadata={"description": "who recorded it; for another client's or an officer's event only the kind"}
     )

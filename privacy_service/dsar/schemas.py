@@ -363,10 +363,10 @@ class IdentifierSchema(Schema):
 
 
 class RequestSchema(Schema):
-    reference = fields.String()
-    type = fields.String()
-    status = fields.String()
-    channel = fields.String()
+    reference = fields.String(metadata={"example": "DSR-2026-000123"})
+    type = fields.String(metadata={"enum": list(TYPES)})
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    channel = fields.String(metadata={"enum": list(CHANNELS)})
     language = fields.String()
     subject = fields.Dict(metadata={"description": "e-mail and name; the identity number is never shown"})
     activities = fields.List(fields.String())

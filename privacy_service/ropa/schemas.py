@@ -628,10 +628,10 @@ class ActivityWrittenSchema(ActivityOutSchema):
 class ActivitySummarySchema(Schema):
     slug = fields.String()
     service = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"enum": list(STATUSES)})
     name = fields.Nested(LocalisedSchema)
     controller = fields.String()
-    legal_basis = fields.String()
+    legal_basis = fields.String(metadata={"example": "6(1)(a)"})
     special_categories = fields.Boolean()
     version = fields.Integer()
     updated_at = fields.DateTime()
