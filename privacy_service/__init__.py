@@ -61,9 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api = Api(
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}
     )
-    contract = ContractPlugin(app)  # security, errors and headers from the access rules (openapi.py)
-    api.spec.plugins.append(contract)
-    contract.init_spec(api.spec)
+    ContractPlugin(app).install(api)  # security, errors, headers and examples (openapi.py)
     _register_blueprints(app, api)
     _register_tasks_and_jobs(app)
     for endpoint, view in list(app.view_functions.items()):

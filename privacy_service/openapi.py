@@ -78,6 +78,12 @@ class ContractPlugin(BasePlugin):
     def __init__(self, app: Flask) -> None:
         self.app = app
 
+    def install(self, api: Any) -> None:
+        """Add the plugin to a flask-smorest Api's spec, before any blueprint is registered."""
+        api.spec.plugins.append(self)
+        self.init_spec(api.spec)
+        api.ma_plugin.converter.add_attribute_function(nullable_enum)
+
     def init_spec(self, spec: APISpec) -> None:
         """Declare the security schemes and the headers operations share."""
         super().init_spec(spec)
@@ -114,6 +120,9 @@ class ContractPlugin(BasePlugin):
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             operation["responses"] = {str(code): r for code, r in operation.get("responses", {}).items()}
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("query", "path") and "schema" in parameter:
+                    parameter["schema"] = _never_null(parameter["schema"])
             handler = getattr(getattr(view, "view_class", None), method, None) or view
             access = rule_for(view, method.upper()) if view is not None else None
             self._security(operation, access)
@@ -121,6 +130,7 @@ class ContractPlugin(BasePlugin):
             self._errors(operation, method, access, has_path_parameters=bool(rule.arguments), limited=limited)
             self._headers(operation, handler, limited=limited)
             self._examples(operation)
+            operation.setdefault("operationId", _operation_id(view, method))
 
     def _examples(self, operation: dict[str, Any]) -> None:
         """An example for every JSON body the operation takes or answers, Kari's where it can be."""
@@ -246,6 +256,45 @@ class ContractPlugin(BasePlugin):
                     "description": "`true` when this is the first answer to the same Idempotency-Key",
                     "schema": {"type": "string", "enum": ["true"]},
                 }
+
+
+def nullable_enum(converter: Any, field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """Say a field that takes one of some values or null as `anyOf: [{enum}, {type: null}]`, which a
+    generator reads as "this enum, or None", instead of OpenAPI 3.1's `type: [string, null]` with a null in
+    the enum, which openapi-python-client splits into three types (a marshmallow converter attribute
+    function: it rewrites the property in place)."""
+    kind = ret.get("type")
+    if isinstance(kind, list) and "null" in kind and "enum" in ret:
+        values = [v for v in ret.pop("enum") if v is not None]
+        ret.pop("type")
+        ret["anyOf"] = [{"type": next(k for k in kind if k != "null"), "enum": values}, {"type": "null"}]
+    return {}
+
+
+def _never_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query or path parameter is text or absent, never null: its schema without the null."""
+    schema = {k: v for k, v in schema.items() if not (k == "default" and v is None)}
+    if "anyOf" in schema:
+        options = [o for o in schema["anyOf"] if o.get("type") != "null"]
+        if len(options) == 1:
+            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            return {**options[0], **rest}
+    kind = schema.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        others = [k for k in kind if k != "null"]
+        schema["type"] = others[0] if len(others) == 1 else others
+    if "enum" in schema:
+        schema["enum"] = [v for v in schema["enum"] if v is not None]
+    return schema
+
+
+def _operation_id(view: Any, method: str) -> str:
+    """The name a generated client gives the operation: the view function's (`get_request`), or the method
+    and the resource class's in snake case (`put_consent`)."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return str(view.__name__)
+    return f"{method}_{re.sub(r'(?<!^)(?=[A-Z])', '_', view_class.__name__).lower()}"
 
 
 def _limited(app: Flask, endpoint: str, method: str) -> bool:
