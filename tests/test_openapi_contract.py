@@ -153,3 +153,11 @@ def test_the_examples_tell_a_developer_something(spec) -> None:  # type: ignore[
         "message": "This needs the scope 'breaches:manage'.",
         "fields": {},
     }
+
+
+def test_every_operation_has_a_summary_and_a_unique_operation_id(spec) -> None:  # type: ignore[no-untyped-def]
+    ids = [operation["operationId"] for _, _, operation in _operations(spec)]
+    assert len(ids) == len(set(ids))
+    for path, method, operation in _operations(spec):
+        assert operation.get("summary", "").strip(), (path, method)
+        assert operation["operationId"].isidentifier(), (path, method)
