@@ -165,7 +165,7 @@ class Api(SmorestApi):
     """flask-smorest with the service's error envelope."""
 
     ERROR_SCHEMA = ErrorSchema
-    # every error an operation answers is described by its code (openapi.ContractPlugin), not as "default"
+    # errors, "default" included, are described with examples by openapi.ContractPlugin
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException) -> Any:

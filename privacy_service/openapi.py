@@ -37,6 +37,8 @@ ERRORS = {
     "428": "If-Match is required here (`precondition_required`)",
     "429": "Too many calls; wait the seconds Retry-After says (`rate_limited`)",
     "500": "Something went wrong on our side; the error has been logged (`internal_error`)",
+    "default": "Any other error, with the envelope: 400 a body that is not JSON, 409 a change the current "
+    "state does not allow (`conflict`, or a code that says what), 404 something the body names, 415, 503",
 }
 # Flask-Limiter's headers, on the endpoints that have a limit (security/web.py)
 RATE_LIMIT_HEADERS = {
@@ -174,7 +176,7 @@ class ContractPlugin(BasePlugin):
         operation: dict[str, Any], method: str, access: Any, *, has_path_parameters: bool, limited: bool
     ) -> None:
         responses = operation.setdefault("responses", {})
-        codes = ["500", *(["429"] if limited else [])]
+        codes = ["500", "default", *(["429"] if limited else [])]
         if access is not None and not access.public:
             codes += ["401", "403"]
         if has_path_parameters:
@@ -471,6 +473,7 @@ ERROR_EXAMPLES = {
     "428": ("precondition_required", "Send If-Match with the ETag you read.", {}),
     "429": ("rate_limited", "Too many calls; try again in 60 seconds.", {}),
     "500": ("internal_error", "Something went wrong on our side; the error has been logged.", {}),
+    "default": ("conflict", "The request has status «completed»; it cannot be changed.", {}),
 }
 
 
