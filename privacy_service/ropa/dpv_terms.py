@@ -18,6 +18,11 @@ PS = "https://w3id.org/privacy-service/ns#"
 
 # A storage place or third country as the registry gives it: an ISO 3166-1 alpha-2 code, or EU / EEA.
 LOCATION_RE = re.compile(r"^(?:[A-Z]{2}|EU|EEA)$")
+# The EEA's members (the 27 of the EU, Iceland, Liechtenstein, Norway): no third countries under Chapter V.
+EEA_CODES = frozenset((
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+    "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO",
+))  # fmt: skip
 
 # The Chapter V tool of the record's safeguard (ropa.rules.SAFEGUARDS); a derogation's point of Art. 49(1) is
 # the transfer assessment's (registers), "none" is no tool at all (Art. 44).

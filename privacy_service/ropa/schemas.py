@@ -32,7 +32,7 @@ from privacy_service.kernel import (
     TextOrLocalised,
     valid_org_number,
 )
-from privacy_service.ropa.dpv_terms import DPV_PURPOSES, LOCATION_RE
+from privacy_service.ropa.dpv_terms import DPV_PURPOSES, EEA_CODES, LOCATION_RE
 from privacy_service.ropa.rules import (
     DEFAULT_SCHEDULE,
     DISPOSAL_DECISIONS,
@@ -131,6 +131,13 @@ def _location(value: str) -> None:
         raise ValidationError(N_("Use a two-letter country code (ISO 3166-1, e.g. NO or US), or EU or EEA."))
 
 
+def _third_country(value: str) -> None:
+    _location(value)
+    if value in EEA_CODES or value in ("EU", "EEA"):
+        # Chapter V governs transfers out of the EEA; data going to a member state is no transfer
+        raise ValidationError(N_("A country of the EU/EEA is no third country: name the country outside it."))
+
+
 class TransferSchema(StrictSchema):
     country = TextOrLocalised(
         required=True, max_length=200, metadata={"description": "The third country, {nb, en}"}
@@ -140,7 +147,7 @@ class TransferSchema(StrictSchema):
     details = TextOrLocalised(load_default=None, allow_none=True, max_length=5000)
     # Left out when not given: records loaded before keep their hash.
     country_code = fields.String(
-        validate=_location,
+        validate=_third_country,
         metadata={
             "description": "The third country's ISO 3166-1 alpha-2 code (US); none for several countries"
         },

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from marshmallow import ValidationError
 from rdflib import OWL, RDF, SKOS, Graph, Namespace, URIRef
-from tests_support import bearer
+from tests_support import bearer, minimal_activity
 
 from privacy_service.ropa.export import export_jsonld
+from privacy_service.ropa.schemas import activity_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMS_FILE = ROOT / "tests" / "fixtures" / "dpv-2.3-terms.txt"
@@ -383,3 +385,51 @@ def test_datatilsynet_is_legal_no_dpa_no(organisations, make_activity, generated
     assert (datatilsynet, RDF.type, DPV.DataProtectionAuthority) in graph
     (ropa,) = graph.subjects(RDF.type, DPV.ROPA)
     assert (ropa, DPV.hasAuthority, datatilsynet) in graph
+
+
+# --- what the registry takes -------------------------------------------------------------------------------
+
+TRANSFER = {"country": "USA", "recipient": "Cloud Inc.", "safeguard": "scc"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        pytest.param({"systems": [{"name": "Besta", "located_in": "NO"}]}, None, id="stored in NO"),
+        pytest.param({"systems": [{"name": "Besta", "located_in": "EEA"}]}, None, id="stored in the EEA"),
+        pytest.param(
+            {"systems": [{"name": "Besta", "located_in": "Norway"}]}, "systems", id="a name, no code"
+        ),
+        pytest.param({"transfers": [{**TRANSFER, "country_code": "US"}]}, None, id="a third country"),
+        pytest.param({"transfers": [TRANSFER]}, None, id="several countries: no code"),
+        pytest.param(
+            {"transfers": [{**TRANSFER, "country_code": "SE"}]}, "transfers", id="Chapter V: SE is EEA"
+        ),
+        pytest.param({"transfers": [{**TRANSFER, "country_code": "EU"}]}, "transfers", id="Chapter V: EU"),
+        pytest.param({"dpv_purposes": ["ServiceProvision"]}, None, id="a DPV purpose"),
+        pytest.param({"dpv_purposes": ["Helping"]}, "dpv_purposes", id="not a DPV purpose"),
+    ],
+)
+def test_the_registry_takes_places_as_codes_and_purposes_as_dpv_terms(
+    overrides: dict[str, Any], error: str | None
+) -> None:
+    record = minimal_activity(**overrides)
+    if error is None:
+        loaded = activity_schema.load(record)
+        for key, value in overrides.items():  # what was given is kept, beside the defaults filled in
+            given = (
+                value
+                if key == "dpv_purposes"
+                else [{**v, **w} for v, w in zip(loaded[key], value, strict=True)]
+            )
+            assert loaded[key] == given
+    else:
+        with pytest.raises(ValidationError) as raised:
+            activity_schema.load(record)
+        assert error in raised.value.messages
+
+
+def test_a_record_without_the_new_fields_loads_as_it_was(organisations) -> None:
+    loaded = activity_schema.load(minimal_activity(systems=[{"name": "Besta"}], transfers=[TRANSFER]))
+    assert "dpv_purposes" not in loaded  # left out, not null: records loaded before keep their hash
+    assert "located_in" not in loaded["systems"][0] and "country_code" not in loaded["transfers"][0]
