@@ -50,13 +50,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["links"] = Links.from_config(app.config)
     app.extensions["instance_path"] = Path(app.config["PRIVACY_INSTANCE_PATH"])
-    from privacy_service.registers import lias
+    from privacy_service.registers import lias, transfers
     from privacy_service.registers.dpias import record_assessments
 
-    # the record of processing prints each activity's DPIA and LIA from the registers; ropa never imports
-    # them (§7)
+    # the record of processing prints each activity's DPIA and LIA, and names a derogation's point of
+    # Art. 49(1), from the registers; ropa never imports them (§7)
     app.extensions["record_dpias"] = record_assessments
     app.extensions["record_lias"] = lias.record_assessments
+    app.extensions["record_transfer_points"] = transfers.record_derogation_points
     _init_extensions(app)
     api = Api(
         app, spec_kwargs={"info": {"description": "GDPR records of processing and data-subject rights."}}

@@ -30,7 +30,7 @@ def ropa_group() -> None:
 @with_appcontext
 def ropa_export(fmt: str, lang: str, service: str | None, output: Path | None) -> None:
     """Export the record of processing (to a file, or to standard output)."""
-    from privacy_service.registers import lias
+    from privacy_service.registers import lias, transfers
     from privacy_service.registers.dpias import record_assessments
     from privacy_service.ropa.service import export_ropa
 
@@ -43,6 +43,7 @@ def ropa_export(fmt: str, lang: str, service: str | None, output: Path | None) -
             base_url=current_app.config["PRIVACY_BASE_URL"],
             dpias=record_assessments(session),
             lias=lias.record_assessments(session),
+            transfer_points=transfers.record_derogation_points(session),
         )
     if output:
         output.write_bytes(body)

@@ -227,6 +227,19 @@ def save_assessment(session: Session, *, data: Mapping[str, Any], actor: Actor) 
     return get_transfer(session, activity=view.activity, key=view.key)
 
 
+def record_derogation_points(session: Session) -> dict[str, dict[int, str]]:
+    """The point of Art. 49(1) each assessed derogation relies on, for the record of processing: activity
+    slug -> the transfer's place in the record -> the point ("d"). An assessment made before the record's
+    safeguard changed (stale) names none."""
+    points: dict[str, dict[int, str]] = {}
+    rows = _rows(session)
+    activities = ropa_service.activities_for(session, include_retired=True)  # the record keeps the retired
+    for view in (v for activity in activities for v in _views(activity, rows)):
+        if view.assessed and not view.stale and view.safeguard == "derogation" and view.derogation_point:
+            points.setdefault(view.activity, {})[view.index] = view.derogation_point
+    return points
+
+
 # --- the policy check ---------------------------------------------------------------------------------------
 
 

@@ -276,6 +276,7 @@ def service_export(
         dpias=record_dpias(),
         lias=record_lias(),
         controller=controller,
+        transfer_points=record_transfer_points() if fmt == "jsonld" else None,
     )
 
 
@@ -290,4 +291,11 @@ def record_lias() -> dict[str, Any]:
     """The legitimate-interest assessments as plain data, from the reader the app factory names (as
     `record_dpias`); none when the app has no register."""
     reader = current_app.extensions.get("record_lias")
+    return reader(get_session()) if reader is not None else {}
+
+
+def record_transfer_points() -> dict[str, Any]:
+    """The transfer assessments' points of Art. 49(1) by activity and transfer, from the reader the app
+    factory names (as `record_dpias`); none when the app has no register."""
+    reader = current_app.extensions.get("record_transfer_points")
     return reader(get_session()) if reader is not None else {}

@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from privacy_service.kernel import neutralise
-from privacy_service.ropa.jsonld import ropa_graph
+from privacy_service.ropa.jsonld import TransferPoints, ropa_graph
 from privacy_service.ropa.texts import (
     art9_conditions_text,
     automated_decision_rows,
@@ -300,9 +300,16 @@ def export_jsonld(
     activities: list[dict[str, Any]],
     generated_at: datetime,
     base_url: str,
+    transfer_points: TransferPoints | None = None,
 ) -> bytes:
-    """Return the record as JSON-LD: a dpv:ROPA whose parts (dct:hasPart) are dpv:Process nodes."""
+    """Return the record as JSON-LD: a dpv:ROPA whose parts (dct:hasPart) are dpv:Process nodes.
+
+    `transfer_points`: the points of Art. 49(1) the transfer assessments name (see jsonld.ropa_graph)."""
     document = ropa_graph(
-        organisations=organisations, activities=activities, generated_at=generated_at, base_url=base_url
+        organisations=organisations,
+        activities=activities,
+        generated_at=generated_at,
+        base_url=base_url,
+        transfer_points=transfer_points,
     )
     return json.dumps(document, ensure_ascii=False, default=str).encode("utf-8")

@@ -99,6 +99,11 @@ class TransferRow(Form):
         choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(s, SAFEGUARD_WORDS[s]) for s in SAFEGUARDS],
         validate_choice=False,
     )
+    country_code = StringField(
+        _l("Country code (ISO 3166-1, e.g. US)"),
+        validators=[Length(max=3)],
+        render_kw={"autocomplete": "off"},
+    )
     details_nb = TextAreaField(
         _l("Details (Norwegian)"), validators=[Length(max=5000)], render_kw={"rows": 2, **NB}
     )
@@ -124,6 +129,11 @@ class SystemRow(Form):
     )
     location_en = StringField(
         _l("Where the data is stored (English)"), validators=[Length(max=1000)], render_kw=EN
+    )
+    located_in = StringField(
+        _l("Country or region of storage (NO, EU, EEA …)"),
+        validators=[Length(max=3)],
+        render_kw={"autocomplete": "off"},
     )
     plain = HiddenField()  # the texts an older record gave as one plain text, not in two languages
     remove = _remove()
@@ -213,12 +223,19 @@ def _category_item(row: dict[str, Any]) -> dict[str, Any]:
 _TRANSFER_TEXTS = ("country", "recipient", "details")
 
 
+def _code(row: dict[str, Any], name: str) -> dict[str, str]:
+    """A place code typed in a row, upper-cased; left out of the item when blank (the record omits it)."""
+    code = _text(row.get(name)).upper()
+    return {name: code} if code else {}
+
+
 def _transfer_item(row: dict[str, Any]) -> dict[str, Any]:
     item = {
         "country": _localised(row, "country_"),
         "recipient": _localised(row, "recipient_"),
         "safeguard": row.get("safeguard") or None,
         "details": _localised(row, "details_", optional=True),
+        **_code(row, "country_code"),
     }
     return keep_plain(item, row.get("plain"), _TRANSFER_TEXTS)
 
@@ -228,6 +245,7 @@ def _transfer_row(item: dict[str, Any]) -> dict[str, Any]:
         **_pair(item.get("country"), "country_"),
         **_pair(item.get("recipient"), "recipient_"),
         "safeguard": item.get("safeguard") or "",
+        "country_code": item.get("country_code") or "",
         **(
             {"details_nb": "", "details_en": ""}
             if item.get("details") is None
@@ -275,6 +293,7 @@ def _system_row(item: dict[str, Any]) -> dict[str, Any]:
     return {
         **_pair(item.get("name"), "name_"),
         **_pair(item.get("location"), "location_"),
+        "located_in": item.get("located_in") or "",
         "plain": plain_keys(item, _SYSTEM_TEXTS),
     }
 
@@ -283,6 +302,7 @@ def _system_item(row: dict[str, Any]) -> dict[str, Any]:
     item = {
         "name": _localised(row, "name_", optional=True),
         "location": _localised(row, "location_", optional=True),
+        **_code(row, "located_in"),
     }
     return keep_plain(item, row.get("plain"), _SYSTEM_TEXTS)
 
@@ -340,7 +360,12 @@ LISTS: tuple[ListSpec, ...] = (
         _transfer_row,
         _transfer_item,
         blank_ignores=("remove", "plain"),
-        fields={"country": "country_nb", "recipient": "recipient_nb", "details": "details_nb"},
+        fields={
+            "country": "country_nb",
+            "recipient": "recipient_nb",
+            "details": "details_nb",
+            "country_code": "country_code",
+        },
     ),
     ListSpec(
         "retention_rules",
@@ -360,7 +385,7 @@ LISTS: tuple[ListSpec, ...] = (
         _system_row,
         _system_item,
         blank_ignores=("remove", "plain"),
-        fields={"name": "name_nb", "location": "location_nb"},
+        fields={"name": "name_nb", "location": "location_nb", "located_in": "located_in"},
     ),
 )
 SPECS = {spec.name: spec for spec in LISTS}

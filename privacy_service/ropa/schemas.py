@@ -32,6 +32,7 @@ from privacy_service.kernel import (
     TextOrLocalised,
     valid_org_number,
 )
+from privacy_service.ropa.dpv_terms import DPV_PURPOSES, EEA_CODES, LOCATION_RE
 from privacy_service.ropa.rules import (
     DEFAULT_SCHEDULE,
     DISPOSAL_DECISIONS,
@@ -125,6 +126,18 @@ class DataCategorySchema(StrictSchema):
     special = JsonBoolean(load_default=False)
 
 
+def _location(value: str) -> None:
+    if not LOCATION_RE.match(value):
+        raise ValidationError(N_("Use a two-letter country code (ISO 3166-1, e.g. NO or US), or EU or EEA."))
+
+
+def _third_country(value: str) -> None:
+    _location(value)
+    if value in EEA_CODES or value in ("EU", "EEA"):
+        # Chapter V governs transfers out of the EEA; data going to a member state is no transfer
+        raise ValidationError(N_("A country of the EU/EEA is no third country: name the country outside it."))
+
+
 class TransferSchema(StrictSchema):
     country = TextOrLocalised(
         required=True, max_length=200, metadata={"description": "The third country, {nb, en}"}
@@ -132,6 +145,13 @@ class TransferSchema(StrictSchema):
     recipient = TextOrLocalised(required=True, metadata={"description": "The recipient, {nb, en}"})
     safeguard = fields.String(required=True, validate=_one_of(SAFEGUARDS, "safeguard"))
     details = TextOrLocalised(load_default=None, allow_none=True, max_length=5000)
+    # Left out when not given: records loaded before keep their hash.
+    country_code = fields.String(
+        validate=_third_country,
+        metadata={
+            "description": "The third country's ISO 3166-1 alpha-2 code (US); none for several countries"
+        },
+    )
 
 
 AUTOMATED_GROUNDS = ("22(2)(a)", "22(2)(b)", "22(2)(c)")
@@ -260,7 +280,14 @@ class DpiaSchema(StrictSchema):
 
 class SystemRefSchema(StrictSchema):
     name = TextOrLocalised(required=True)
-    location = TextOrLocalised(load_default=None, allow_none=True)
+    location = TextOrLocalised(
+        load_default=None, allow_none=True, metadata={"description": "Where the data is stored, in words"}
+    )
+    # Left out when not given: records loaded before keep their hash.
+    located_in = fields.String(
+        validate=_location,
+        metadata={"description": "The country (ISO 3166-1 alpha-2, e.g. NO) or EU / EEA where it is stored"},
+    )
 
 
 class StatutoryRegistrySchema(StrictSchema):
@@ -325,6 +352,17 @@ class ActivitySchema(StrictSchema):
     representative = fields.String(load_default=None, allow_none=True)
     processors = fields.List(fields.Nested(ProcessorSchema), load_default=list)
     purposes = _non_empty_list(LocalisedSchema, required=True)
+    # Left out when not given: records loaded before keep their hash.
+    dpv_purposes = fields.List(
+        fields.String(
+            validate=validate.OneOf(
+                sorted(DPV_PURPOSES), error="Not a purpose of DPV 2.3: {input} (see https://w3id.org/dpv)."
+            )
+        ),
+        metadata={
+            "description": "The W3C DPV 2.3 purposes that fit (ServiceProvision, ...), for the JSON-LD"
+        },
+    )
     # Required, unless legal_bases gives it as its first entry (_primary_from_lists); the description says
     # so instead of `required`, which a client that sends only legal_bases would rightly read as a lie.
     legal_basis = fields.String(

@@ -510,13 +510,16 @@ def export_ropa(
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
     lias: Mapping[str, Mapping[str, Any]] | None = None,
     controller: str | None = None,
+    transfer_points: Mapping[str, Mapping[int, str]] | None = None,
 ) -> tuple[bytes, str, str]:
     """Render the record of processing; return the bytes, the media type and a file name.
 
     `dpias`: the DPIA register's assessments by activity slug, read by the caller (ropa never imports the
     register); without them the PDF and CSV say "not assessed" where the record itself says nothing.
     `lias`: the legitimate-interest assessments by activity slug, read by the caller in the same way.
-    `controller`: one controller's record (Art. 30(1)): the activities it is (joint) controller of."""
+    `controller`: one controller's record (Art. 30(1)): the activities it is (joint) controller of.
+    `transfer_points`: the transfer register's points of Art. 49(1) by activity slug and transfer index, read
+    by the caller in the same way (the JSON-LD names a derogation's eu-gdpr:A49-1-x by it)."""
     if fmt not in EXPORT_TYPES:
         raise ValidationFailed(
             worded("Unknown format '%(format)s'.", format=fmt),
@@ -541,6 +544,7 @@ def export_ropa(
         dpias=dpias,
         lias=lias,
         controller=controller,
+        transfer_points=transfer_points,
     )
     media_type, ext = EXPORT_TYPES[fmt]
     stem = "-".join(["ropa", *(v for v in (controller, service) if v)])
@@ -558,6 +562,7 @@ def _render(
     dpias: Mapping[str, Mapping[str, Any]] | None = None,
     lias: Mapping[str, Mapping[str, Any]] | None = None,
     controller: str | None = None,
+    transfer_points: Mapping[str, Mapping[int, str]] | None = None,
 ) -> bytes:
     if fmt == "pdf":
         return pdf.render_ropa_pdf(
@@ -578,7 +583,11 @@ def _render(
             organisations=organisations, activities=activities, generated_at=generated_at
         )
     return export.export_jsonld(
-        organisations=organisations, activities=activities, generated_at=generated_at, base_url=base_url
+        organisations=organisations,
+        activities=activities,
+        generated_at=generated_at,
+        base_url=base_url,
+        transfer_points=transfer_points,
     )
 
 

@@ -128,10 +128,12 @@ def art89_text(record: dict[str, Any], lang: str) -> str:
 
 
 def system_text(system: Mapping[str, Any], lang: str) -> str:
-    """A system the activity uses and where it runs, in the language ("Altinn, Digitalisation Agency")."""
-    return ", ".join(
+    """A system the activity uses and where it runs, in the language ("Altinn, Digitalisation Agency"), with
+    the country or region of storage when the record gives it ("Besta, Norsk helsenett SF (NO)")."""
+    text = ", ".join(
         text for text in (localised(system.get(key), lang) for key in ("name", "location")) if text
     )
+    return f"{text} ({system['located_in']})" if system.get("located_in") else text
 
 
 def transfer_text(transfer: dict[str, Any], lang: str) -> str:

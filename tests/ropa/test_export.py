@@ -76,6 +76,19 @@ def test_csv_cells_hold_the_record_with_multiple_values_joined(organisations, ma
     assert row["Versjon"] == "3"
 
 
+def test_csv_names_a_systems_place_of_storage_and_a_transfers_country(organisations, make_activity) -> None:
+    systems = [
+        {"name": "Besta", "location": "Norsk helsenett SF", "located_in": "NO"},
+        {"name": "Sentralbord"},
+    ]
+    transfer = {"country": "USA", "recipient": "Cloud Inc.", "safeguard": "scc", "country_code": "US"}
+    activity = make_activity(systems=systems, transfers=[transfer])
+    rows = _rows(export_csv(organisations=organisations, activities=[activity], lang="en"))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Systems and storage locations"] == "Besta, Norsk helsenett SF (NO); Sentralbord"
+    assert row["Third-country transfers and safeguards (Art. 30(1)(e))"].startswith("USA – Cloud Inc.")
+
+
 def test_csv_cells_that_look_like_formulas_are_neutralised(organisations, make_activity) -> None:
     activity = make_activity(owner='=HYPERLINK("http://evil")', business_process="+1 and @x")
     rows = _rows(export_csv(organisations=organisations, activities=[activity]))
