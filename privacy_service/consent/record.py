@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
+from privacy_service.catalogue import words
 from privacy_service.consent import rules
 from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState
 from privacy_service.consent.purposes import consent_activity, notice_for
@@ -176,6 +177,7 @@ def _append_event(
     at = utcnow()
     receipt_id = str(uuid.uuid4())
     session.flush()
+    previous = session.get(ConsentEvent, state.last_event_id) if state.last_event_id else None
     receipt = build_receipt(
         receipt_id=receipt_id,
         subject=subject,
@@ -185,12 +187,13 @@ def _append_event(
         channel=channel,
         activity=activity,
         organisations=ropa.list_organisations(session),
-        notice={"version": notice.version, "sha256": notice.text_sha256},
+        notice={"version": notice.version, "sha256": notice.text_sha256, "text": notice.text},
         policy_url=links.policy_url(activity.service),
-        withdrawal_method=(  # a receipt is read with consent:read: it names the ways, never a signed link
-            f"The withdrawal link in the receipt mail, or the service where it was given ({links.base_url})"
-        ),
+        # a receipt is read with consent:read: it names the ways, never a signed link
+        withdrawal_method=words("receipt.withdrawal_method", lang, base_url=links.base_url),
         lang=lang,
+        actor=str(actor),
+        previous=previous.receipt if previous is not None else None,
     )
     event = ConsentEvent(
         receipt_id=receipt_id,
