@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from privacy_service.ropa import service as ropa
-from privacy_service.ropa.rules import DEFAULT_PURPOSE_CATEGORY
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 ISO_27560 = "ISO/IEC TS 27560:2023"
@@ -81,7 +80,7 @@ def _purposes(
     return [
         {
             "purpose": _loc(p, lang),
-            "purposeCategory": list(activity.purpose_categories or (DEFAULT_PURPOSE_CATEGORY,)),
+            "purposeCategory": list(activity.purpose_categories or (ropa.DEFAULT_PURPOSE_CATEGORY,)),
             "consentType": consent_type(activity),
             "piiCategory": [_loc(c.get("name"), lang) for c in categories],
             "primaryPurpose": index == 0,
