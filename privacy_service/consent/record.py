@@ -31,6 +31,8 @@ from privacy_service.errors import N_, DomainError, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
 
+RECEIPT_LANGUAGES = ("nb", "en")
+
 
 @dataclass
 class Change:
@@ -177,24 +179,29 @@ def _append_event(
     at = utcnow()
     receipt_id = str(uuid.uuid4())
     session.flush()
+    organisations = ropa.list_organisations(session)
     previous = session.get(ConsentEvent, state.last_event_id) if state.last_event_id else None
-    receipt = build_receipt(
-        receipt_id=receipt_id,
-        subject=subject,
-        status=status,
-        dpv_status=dpv,
-        at=at,
-        channel=channel,
-        activity=activity,
-        organisations=ropa.list_organisations(session),
-        notice={"version": notice.version, "sha256": notice.text_sha256, "text": notice.text},
-        policy_url=links.policy_url(activity.service),
-        # a receipt is read with consent:read: it names the ways, never a signed link
-        withdrawal_method=words("receipt.withdrawal_method", lang, base_url=links.base_url),
-        lang=lang,
-        actor=str(actor),
-        previous=previous.receipt if previous is not None else None,
-    )
+    issued = {  # the receipt as issued, in both languages: the reader's PDF is never rebuilt later
+        language: build_receipt(
+            receipt_id=receipt_id,
+            subject=subject,
+            status=status,
+            dpv_status=dpv,
+            at=at,
+            channel=channel,
+            activity=activity,
+            organisations=organisations,
+            notice={"version": notice.version, "sha256": notice.text_sha256, "text": notice.text},
+            policy_url=links.policy_url(activity.service),
+            # a receipt is read with consent:read: it names the ways, never a signed link
+            withdrawal_method=words("receipt.withdrawal_method", language, base_url=links.base_url),
+            lang=language,
+            actor=str(actor),
+            previous=previous.receipt if previous is not None else None,
+        )
+        for language in RECEIPT_LANGUAGES
+    }
+    receipt = issued.pop(lang if lang in issued else "nb")
     event = ConsentEvent(
         receipt_id=receipt_id,
         subject=subject,
@@ -208,6 +215,7 @@ def _append_event(
         actor=str(actor),
         at=at,
         receipt=receipt,
+        translations=issued,
     )
     session.add(event)
     session.flush()

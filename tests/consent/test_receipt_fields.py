@@ -392,8 +392,13 @@ def test_iso_27560_record_field(check: Check) -> None:
 
 
 @pytest.fixture
-def put(client, make_key) -> Callable[..., dict[str, Any]]:  # type: ignore[no-untyped-def]
-    headers = bearer(make_key("consent:read", "consent:write", name="survey-portal"))
+def portal_key(make_key) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return bearer(make_key("consent:read", "consent:write", name="survey-portal"))
+
+
+@pytest.fixture
+def put(client, portal_key) -> Callable[..., dict[str, Any]]:  # type: ignore[no-untyped-def]
+    headers = portal_key
 
     def put(purpose: str, status: str = "given", subject: str = KARI, **body: Any) -> dict[str, Any]:
         response = client.put(
@@ -531,5 +536,41 @@ def test_the_pdf_of_a_withdrawal_names_the_consent_it_ends(lang: str, expected: 
     text = _pdf_text(receipt, lang)
     flat = " ".join(text.split())
     assert [e for e in expected if e not in flat] == []
+    assert [w for w in DEVELOPER_WORDS if w in flat] == []
+    assert foreign_lines(text.splitlines(), lang) == []
+
+
+@pytest.fixture
+def receipt_pdf(client, portal_key) -> Callable[..., str]:  # type: ignore[no-untyped-def]
+    headers = portal_key  # a client reads the receipts of the consents it recorded
+
+    def read(receipt_id: str, query: str = "", **extra: str) -> str:
+        response = client.get(
+            f"/api/v1/consent-receipts/{receipt_id}{query}",
+            headers={**headers, "Accept": "application/pdf", **extra},
+        )
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+
+    return read
+
+
+@pytest.mark.parametrize(
+    ("asked", "extra", "lang", "title"),
+    [
+        ("", {}, "en", "Consent receipt – consent given"),  # as issued: the language the consent was given in
+        ("?lang=nb", {}, "nb", "Samtykkekvittering – samtykke gitt"),
+        ("", {"Accept-Language": "nb-NO, nb;q=0.9, en;q=0.5"}, "nb", "Samtykkekvittering – samtykke gitt"),
+        ("?lang=en", {"Accept-Language": "nb"}, "en", "Consent receipt – consent given"),
+    ],
+)
+def test_the_receipt_pdf_is_in_the_readers_language(put, receipt_pdf, asked, extra, lang, title) -> None:  # type: ignore[no-untyped-def]
+    receipt = put("surveys", language="en")
+    text = receipt_pdf(receipt["consentReceiptID"], asked, **extra)
+    flat = " ".join(text.split())
+    assert title in flat
+    consent_text = "Brukerundersøkelse om søknadsprosessen: Vi ber om ditt samtykke"
+    assert (consent_text in flat) == (lang == "nb")  # the consent text itself, in the reader's language
+    assert ("User survey about the application process: We ask for your consent" in flat) == (lang == "en")
     assert [w for w in DEVELOPER_WORDS if w in flat] == []
     assert foreign_lines(text.splitlines(), lang) == []
