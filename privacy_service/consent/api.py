@@ -22,6 +22,7 @@ from privacy_service.consent.schemas import (
     ProcessingSchema,
     QueryOutSchema,
     QuerySchema,
+    ReceiptArgsSchema,
     ReceiptOutSchema,
     etag,
     state_json,
@@ -150,10 +151,11 @@ def consent_query(data: dict[str, Any]) -> Response:
 
 
 @blp.route("/consent-receipts/<receipt_id>")
+@blp.arguments(ReceiptArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, ReceiptOutSchema)
 @blp.alt_response(200, content_type="application/pdf", description="The receipt as PDF")
 @require("consent:read")
-def consent_receipt(receipt_id: str) -> Any:
+def consent_receipt(receipt_id: str, lang: str | None) -> Any:
     """One consent receipt as JSON, or as PDF with Accept: application/pdf, in the reader's language
     (`?lang=nb|en` or Accept-Language; by default the language the consent was given in). A client reads
     the receipts of the consents it recorded (another's answers 404, as an unknown id); an officer reads
@@ -167,16 +169,13 @@ def consent_receipt(receipt_id: str) -> Any:
         raise NotFound(N_("No consent receipt has this id."))
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
         name = f"consent-receipt-{event.receipt_id}.pdf"
-        pdf = service.receipt_pdf(event, lang=_reader_language())
+        pdf = service.receipt_pdf(event, lang=lang or _reader_language())
         return send_download(pdf, mimetype="application/pdf", filename=name)
     return {"receipt": event.receipt}
 
 
 def _reader_language() -> str | None:
-    """The PDF's language: `?lang=nb|en`, else bokmål or English as Accept-Language asks; None: as issued."""
-    asked = request.args.get("lang")
-    if asked in ("nb", "en"):
-        return asked
+    """The PDF's language without `?lang=`: bokmål or English as Accept-Language asks; None: as issued."""
     if "Accept-Language" not in request.headers:
         return None
     return client_language()

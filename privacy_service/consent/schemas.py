@@ -72,6 +72,17 @@ class ConsentChangeOutSchema(ConsentStateSchema):
     )
 
 
+class ReceiptArgsSchema(StrictSchema):
+    lang = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("nb", "en")),
+        metadata={
+            "description": "The PDF's language; by default as Accept-Language asks, else as the receipt "
+            "was issued"
+        },
+    )
+
+
 class ReceiptOutSchema(Schema):
     receipt = fields.Dict(metadata={"description": "Kantara Consent Receipt v1.1 + ISO/IEC TS 27560 record"})
 
