@@ -189,6 +189,31 @@ def processor_gap_texts(activities: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+_RECEIPT_CONTACTS = ("address", "email", "phone")
+
+
+def receipt_contact_gap_texts(
+    organisations: list[dict[str, Any]], activities: list[dict[str, Any]]
+) -> list[str]:
+    """Lines for `policies check`: controllers of an active consent-based activity without the address,
+    e-mail or phone a Kantara consent receipt gives for every controller (issue 20); the receipt says "not
+    stated"."""
+    by_slug = {o["slug"]: o for o in organisations}
+    lines = []
+    for record in activities:
+        if record.get("status", "active") != "active" or not record.get("consent_purpose"):
+            continue
+        for slug in [record["controller"], *(record.get("joint_controllers") or [])]:
+            missing = [f for f in _RECEIPT_CONTACTS if not (by_slug.get(slug) or {}).get(f)]
+            if missing:
+                lines.append(
+                    f"Consent receipts of {record['slug']} name controller {slug} without its "
+                    f"{', '.join(missing)} (a Kantara CR v1.1 receipt gives each controller's address, "
+                    "e-mail and phone)."
+                )
+    return lines
+
+
 def _check_also_listed(notices: dict[str, dict], activities: list[dict[str, Any]], root: Path) -> None:
     """A notice may describe another service's activity (one record, two notices), never a missing one."""
     services = {a["slug"]: a["service"] for a in activities}

@@ -88,7 +88,7 @@ def policies_group() -> None:
 @with_appcontext
 def policies_check(path: Path | None) -> None:
     """Validate policy files without writing anything; name the assessments (DPIA, LIA, transfers) missing."""
-    from privacy_service.policies import processor_gap_texts, read_policies
+    from privacy_service.policies import processor_gap_texts, read_policies, receipt_contact_gap_texts
     from privacy_service.registers import lias, transfers
     from privacy_service.registers.dpias import assessment_statuses, dpia_gaps, gap_text
 
@@ -108,6 +108,8 @@ def policies_check(path: Path | None) -> None:
         click.echo(f"{not_checked}: {missing[0].lower()}{missing[1:]}")
         for line in processor_gap_texts(docs["activities"]):
             click.echo(f"warning: {line}")
+        for line in receipt_contact_gap_texts(docs["organisations"], docs["activities"]):
+            click.echo(f"warning: {line}")
         return
     # Art. 35(1), (3): large-scale special categories, Art. 22 decisions and children call for a DPIA
     for gap in dpia_gaps(docs["activities"], assessment_statuses(get_engine())):
@@ -117,6 +119,9 @@ def policies_check(path: Path | None) -> None:
         click.echo(f"warning: {line}")
     # Art. 28: a processor named in the text belongs in the processors list, with its agreement
     for line in processor_gap_texts(docs["activities"]):
+        click.echo(f"warning: {line}")
+    # Kantara CR v1.1: a consent receipt gives every controller's address, e-mail and phone
+    for line in receipt_contact_gap_texts(docs["organisations"], docs["activities"]):
         click.echo(f"warning: {line}")
     # Chapter V: every transfer needs a tool (Art. 44) and, for Art. 46/47 tools, a transfer impact assessment
     for line in transfers.transfer_gap_texts(docs["activities"], transfers.assessed_transfers(get_engine())):

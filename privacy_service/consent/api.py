@@ -22,13 +22,14 @@ from privacy_service.consent.schemas import (
     ProcessingSchema,
     QueryOutSchema,
     QuerySchema,
+    ReceiptArgsSchema,
     ReceiptOutSchema,
     etag,
     state_json,
 )
 from privacy_service.db import end_read, get_session
 from privacy_service.errors import N_, NotFound
-from privacy_service.http import app_links, paged, send_download
+from privacy_service.http import app_links, client_language, paged, send_download
 from privacy_service.idempotency import idempotent
 from privacy_service.openapi import answers_etag, if_match
 from privacy_service.security.access import calling_client, current_actor, require
@@ -150,12 +151,15 @@ def consent_query(data: dict[str, Any]) -> Response:
 
 
 @blp.route("/consent-receipts/<receipt_id>")
+@blp.arguments(ReceiptArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, ReceiptOutSchema)
 @blp.alt_response(200, content_type="application/pdf", description="The receipt as PDF")
 @require("consent:read")
-def consent_receipt(receipt_id: str) -> Any:
-    """One consent receipt as JSON, or as PDF with Accept: application/pdf. A client reads the receipts of
-    the consents it recorded (another's answers 404, as an unknown id); an officer reads every receipt."""
+def consent_receipt(receipt_id: str, lang: str | None) -> Any:
+    """One consent receipt as JSON, or as PDF with Accept: application/pdf, in the reader's language
+    (`?lang=nb|en` or Accept-Language; by default the language the consent was given in). A client reads
+    the receipts of the consents it recorded (another's answers 404, as an unknown id); an officer reads
+    every receipt."""
     session = get_session()
     event = service.get_receipt(session, receipt_id=receipt_id)
     caller = calling_client()
@@ -165,8 +169,16 @@ def consent_receipt(receipt_id: str) -> Any:
         raise NotFound(N_("No consent receipt has this id."))
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
         name = f"consent-receipt-{event.receipt_id}.pdf"
-        return send_download(service.receipt_pdf(event), mimetype="application/pdf", filename=name)
+        pdf = service.receipt_pdf(event, lang=lang or _reader_language())
+        return send_download(pdf, mimetype="application/pdf", filename=name)
     return {"receipt": event.receipt}
+
+
+def _reader_language() -> str | None:
+    """The PDF's language without `?lang=`: bokmål or English as Accept-Language asks; None: as issued."""
+    if "Accept-Language" not in request.headers:
+        return None
+    return client_language()
 
 
 @blp.route("/subjects/<subject>/processing")

@@ -47,6 +47,8 @@ class ConsentEvent(SQLModel, table=True):
     actor: str = Field(max_length=200)
     at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
     receipt: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    # the same receipt in the other language(s), by language, for the reader's PDF; None before issue 20
+    translations: dict[str, Any] | None = Field(default=None, sa_column=json_column(nullable=True))
 
 
 class ConsentState(SQLModel, table=True):

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
+from privacy_service.catalogue import words
 from privacy_service.consent import rules
 from privacy_service.consent.models import ConsentEvent, ConsentNotice, ConsentState
 from privacy_service.consent.purposes import consent_activity, notice_for
@@ -29,6 +30,8 @@ from privacy_service.consent.tokens import Links
 from privacy_service.errors import N_, DomainError, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
+
+RECEIPT_LANGUAGES = ("nb", "en")
 
 
 @dataclass
@@ -176,22 +179,29 @@ def _append_event(
     at = utcnow()
     receipt_id = str(uuid.uuid4())
     session.flush()
-    receipt = build_receipt(
-        receipt_id=receipt_id,
-        subject=subject,
-        status=status,
-        dpv_status=dpv,
-        at=at,
-        channel=channel,
-        activity=activity,
-        organisations=ropa.list_organisations(session),
-        notice={"version": notice.version, "sha256": notice.text_sha256},
-        policy_url=links.policy_url(activity.service),
-        withdrawal_method=(  # a receipt is read with consent:read: it names the ways, never a signed link
-            f"The withdrawal link in the receipt mail, or the service where it was given ({links.base_url})"
-        ),
-        lang=lang,
-    )
+    organisations = ropa.list_organisations(session)
+    previous = session.get(ConsentEvent, state.last_event_id) if state.last_event_id else None
+    issued = {  # the receipt as issued, in both languages: the reader's PDF is never rebuilt later
+        language: build_receipt(
+            receipt_id=receipt_id,
+            subject=subject,
+            status=status,
+            dpv_status=dpv,
+            at=at,
+            channel=channel,
+            activity=activity,
+            organisations=organisations,
+            notice={"version": notice.version, "sha256": notice.text_sha256, "text": notice.text},
+            policy_url=links.policy_url(activity.service),
+            # a receipt is read with consent:read: it names the ways, never a signed link
+            withdrawal_method=words("receipt.withdrawal_method", language, base_url=links.base_url),
+            lang=language,
+            actor=str(actor),
+            previous=previous.receipt if previous is not None else None,
+        )
+        for language in RECEIPT_LANGUAGES
+    }
+    receipt = issued.pop(lang if lang in issued else "nb")
     event = ConsentEvent(
         receipt_id=receipt_id,
         subject=subject,
@@ -205,6 +215,7 @@ def _append_event(
         actor=str(actor),
         at=at,
         receipt=receipt,
+        translations=issued,
     )
     session.add(event)
     session.flush()

@@ -74,7 +74,23 @@ class ConsentChangeOutSchema(ConsentStateSchema):
         }
     )
     changed = fields.Boolean(metadata={"description": "False when the PUT repeated the current status"})
-    receipt = fields.Dict(metadata={"description": "Kantara Consent Receipt v1.1 + ISO/IEC TS 27560 record"})
+    receipt = fields.Dict(
+        metadata={
+            "description": "Kantara Consent Receipt v1.1 + ISO/IEC TS 27560 record (iso27560; its "
+            "record_id is the same for every event of one consent): docs/api.md, Consent receipts"
+        }
+    )
+
+
+class ReceiptArgsSchema(StrictSchema):
+    lang = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("nb", "en")),
+        metadata={
+            "description": "The PDF's language; by default as Accept-Language asks, else as the receipt "
+            "was issued"
+        },
+    )
 
 
 class ReceiptOutSchema(Schema):

@@ -156,11 +156,17 @@ def recording_clients(session: Session, *, subjects: list[str]) -> set[str]:
     return effects.recording_clients(session, subjects=subjects)
 
 
-def receipt_pdf(event: ConsentEvent) -> bytes:
-    """Render the receipt of one change as PDF, in the language it was issued in."""
+def receipt_pdf(event: ConsentEvent, *, lang: str | None = None) -> bytes:
+    """Render the receipt of one change as PDF in the reader's language (default: the one it was issued in).
+
+    The receipt is printed as issued in that language; an event recorded before receipts were kept in both
+    languages has only the one it was issued in, and is printed in it.
+    """
     from privacy_service.consent.pdf import render_receipt_pdf  # reportlab loads on the first PDF
 
-    return render_receipt_pdf(event.receipt, lang=event.receipt.get("language", "nb"))
+    issued = event.receipt.get("language", "nb")
+    receipt = (event.translations or {}).get(lang or issued) or event.receipt
+    return render_receipt_pdf(receipt, lang=receipt.get("language", issued))
 
 
 def delivery_log(session: Session) -> dict[str, Any]:

@@ -99,6 +99,7 @@ CHECKBOX_LISTS = {
     "other_legal_bases": ("legal_bases", "legal_basis"),
     "other_art9_conditions": ("art9_conditions", "art9_condition"),
     "art89_purposes": ("art89_purposes", None),
+    "purpose_categories": ("purpose_categories", None),
     "not_stated": ("not_stated", None),
 }
 

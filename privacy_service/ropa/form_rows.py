@@ -352,6 +352,7 @@ LISTS: tuple[ListSpec, ...] = (
         fields={"name": "name_nb", "key": "name_en"},
     ),
     _texts("recipients", _l("Recipients")),
+    _texts("third_parties", _l("Third parties among the recipients (not processors)")),
     ListSpec(
         "transfers",
         ("transfers",),

@@ -33,9 +33,15 @@ from privacy_service.ropa.form_record import (  # noqa: F401 - the views' door
 )
 from privacy_service.ropa.form_rows import LISTS, SPECS, organisation_picker, row_is_blank
 from privacy_service.ropa.records import ActivityFilter
-from privacy_service.ropa.rules import STATUSES
+from privacy_service.ropa.rules import KANTARA_PURPOSE_CATEGORIES, STATUSES
 from privacy_service.ropa.schemas import NOT_STATED_FIELDS
-from privacy_service.ropa.texts import art9_text, art89_name, legal_basis_text, not_stated_name
+from privacy_service.ropa.texts import (
+    art9_text,
+    art89_name,
+    legal_basis_text,
+    not_stated_name,
+    purpose_category_name,
+)
 from privacy_service.wording import localised
 
 ACTIVITY_STATUSES = lazy_code_words("activity_status", STATUSES)
@@ -147,6 +153,11 @@ class ActivityForm(FlaskForm):
         [SelectChoice(k, _in_reader_language(art89_name, k)) for k in ART89_PURPOSES],
     )
 
+    purpose_categories = checkboxes(
+        _l("Kinds of purpose on consent receipts (Kantara Consent Receipt)"),
+        [SelectChoice(k, _in_reader_language(purpose_category_name, k)) for k in KANTARA_PURPOSE_CATEGORIES],
+    )
+
     data_subjects = _rows("data_subjects")
     vulnerable_subjects = BooleanField(_l("Vulnerable data subjects"))
     children = BooleanField(_l("Children"))
@@ -154,6 +165,7 @@ class ActivityForm(FlaskForm):
     source_nb = _nb(_l("Where the data come from (Norwegian)"), area=True)
     source_en = _en(_l("Where the data come from (English)"), area=True)
     recipients = _rows("recipients")
+    third_parties = _rows("third_parties")
     transfers = _rows("transfers")
 
     retention_text_nb = TextAreaField(
@@ -215,14 +227,14 @@ class ActivityForm(FlaskForm):
             _l("Purposes and legal basis"),
             "purposes legal_basis other_legal_bases national_basis_nb national_basis_en "
             "legitimate_interest_nb legitimate_interest_en lia_reference_nb lia_reference_en consent_purpose "
-            "on_withdrawal "
+            "on_withdrawal purpose_categories "
             "art9_condition other_art9_conditions art10 art89_purposes",
         ),
         (
             _l("Data subjects and personal data"),
             "data_subjects vulnerable_subjects children data_categories source_nb source_en",
         ),
-        (_l("Recipients and transfers"), "recipients transfers"),
+        (_l("Recipients and transfers"), "recipients third_parties transfers"),
         (
             _l("Retention"),
             "retention_text_nb retention_text_en retention_period retention_trigger_nb retention_trigger_en "

@@ -140,6 +140,9 @@ class Activity:
     disposal_decision: str | None  # Noark 5 M450: Bevares | Kasseres | Vurderes senere
     rights: tuple[Right, ...]
     record: Mapping[str, Any]  # the whole stored record, for exports and letters that print everything
+    # the recipients that are third parties (Art. 4(10)): not the controllers, nor processors acting for them
+    third_parties: tuple[Text, ...] = ()
+    purpose_categories: tuple[str, ...] = ()  # Kantara Consent Receipt v1.1 purpose categories (rules.py)
 
     @classmethod
     def of(cls, row: ProcessingActivity) -> Activity:
@@ -175,6 +178,8 @@ class Activity:
             disposal_decision=(data.get("disposal") or {}).get("decision"),
             rights=tuple(Right(**r) for r in record_rights(data)),
             record=dict(data),
+            third_parties=tuple(data.get("third_parties") or ()),
+            purpose_categories=tuple(data.get("purpose_categories") or ()),
         )
 
     @property

@@ -36,6 +36,7 @@ from privacy_service.ropa.dpv_terms import DPV_PURPOSES, EEA_CODES, LOCATION_RE
 from privacy_service.ropa.rules import (
     DEFAULT_SCHEDULE,
     DISPOSAL_DECISIONS,
+    KANTARA_PURPOSE_CATEGORIES,
     ORG_ROLES,
     PROCESSOR_ROLES,
     RULE_ACTIONS,
@@ -414,6 +415,23 @@ class ActivitySchema(StrictSchema):
     children = JsonBoolean(load_default=False)
     source = Localised(load_default=None, allow_none=True)
     recipients = fields.List(fields.Nested(LocalisedSchema), load_default=list)
+    # Left out when not given: records loaded before keep their hash.
+    third_parties = fields.List(
+        fields.Nested(LocalisedSchema),
+        metadata={
+            "description": "The recipients that are third parties (Art. 4(10)): neither the controllers "
+            "nor processors acting for them. A consent receipt discloses to third parties only when one is "
+            "listed."
+        },
+    )
+    purpose_categories = fields.List(
+        fields.String(validate=_one_of(KANTARA_PURPOSE_CATEGORIES, "purpose category")),
+        validate=validate.Length(min=1, error=N_("Give at least one, or leave the field out.")),
+        metadata={
+            "description": "The purposes' categories from the Kantara Consent Receipt v1.1 list (default "
+            "'Core Function'), for consent receipts"
+        },
+    )
     transfers = fields.List(fields.Nested(TransferSchema), load_default=list)
     retention = fields.Nested(RetentionSchema, required=True)
     security_measures = _non_empty_list(LocalisedSchema, required=True)

@@ -79,7 +79,7 @@ from privacy_service.ropa.rulechanges import (
     record_dry_run,
     rules_differ,
 )
-from privacy_service.ropa.rules import STATUSES
+from privacy_service.ropa.rules import DEFAULT_PURPOSE_CATEGORY, KANTARA_PURPOSE_CATEGORIES, STATUSES
 from privacy_service.ropa.texts import (
     SAFEGUARD_TEXTS,
     art9_text,
@@ -95,6 +95,8 @@ from privacy_service.ropa.texts import (
 from privacy_service.wording import org_number_text, period_text
 
 __all__ = [  # what readers, the API, the pages and the command line use besides the writes below
+    "DEFAULT_PURPOSE_CATEGORY",
+    "KANTARA_PURPOSE_CATEGORIES",
     "RULE_SCOPE",
     "STATUSES",
     "DryRunNeeded",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from privacy_service.catalogue import ByCode, ByLanguage, both_languages, words
+from privacy_service.catalogue import ByCode, ByLanguage, MissingText, both_languages, words
 from privacy_service.kernel import ART89_PURPOSES, LEGAL_BASES, REASON_IDS, record_bases
 from privacy_service.wording import format_date, localised, period_text, yes_no
 
@@ -85,6 +85,14 @@ def not_stated_name(field: str, lang: str) -> str:
 def art89_name(code: str, lang: str) -> str:
     """One Art. 89 purpose in words ("scientific or historical research")."""
     return localised(ART89_PURPOSES.get(code), lang) or code
+
+
+def purpose_category_name(code: str, lang: str) -> str:
+    """A Kantara Consent Receipt purpose category in words ("measuring and improving our services")."""
+    try:
+        return words(f"receipt_category.{code}", lang)
+    except MissingText:
+        return code
 
 
 def not_stated_text(record: Mapping[str, Any], lang: str) -> str:

@@ -52,7 +52,7 @@ def test_giving_consent_records_it_with_a_receipt(portal) -> None:  # type: igno
     assert receipt["version"] == "KI-CR-v1.1.0" and receipt["jurisdiction"] == "NO"
     assert receipt["piiPrincipalId"] == KARI and receipt["collectionMethod"] == "web"
     assert receipt["piiControllers"][0]["orgNumber"] == "983544622"
-    assert receipt["services"][0]["purposes"][0]["consentType"] == "EXPLICIT"
+    assert receipt["services"][0]["purposes"][0]["consentType"] == "EXPRESSED"  # no Art. 9 data
     assert (
         receipt["iso27560"]["notice"]["version"] == "1" and len(receipt["iso27560"]["notice"]["sha256"]) == 64
     )

@@ -174,3 +174,25 @@ def test_a_transfer_given_as_one_plain_text_stays_so_when_posted_back(client, lo
     assert saved["version"] == 3
     assert saved["transfers"][0]["country"] == {"nb": "USA", "en": "United States"}
     assert saved["transfers"][0]["recipient"] == "Acme Inc."
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"], indirect=True)
+def test_the_form_records_the_receipts_purpose_kinds_and_third_parties(client, login) -> None:  # type: ignore[no-untyped-def]
+    login("officer")
+    form = _edit(client, "newsletter", lang="nb")
+    assert form["purpose_categories"] == "Contact Requested"  # ticked, from the shipped record
+    page = client.get("/officer/activities/newsletter/edit?lang=nb").get_data(as_text=True)
+    assert "å sende deg informasjon du selv har bedt om" in page  # the Kantara category in words
+    last = _rows(form, "third_parties")[-1]
+    form.update(
+        {
+            "purpose_categories": ["Contact Requested", "Marketing"],
+            f"third_parties-{last}-nb": "Statsforvalteren",
+            f"third_parties-{last}-en": "The County Governor",
+        }
+    )
+    response = client.post("/officer/activities/newsletter/edit?lang=nb", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    after = client.get("/api/v1/activities/newsletter", headers=_JSON).get_json()
+    assert after["purpose_categories"] == ["Contact Requested", "Marketing"]
+    assert after["third_parties"] == [{"nb": "Statsforvalteren", "en": "The County Governor"}]
