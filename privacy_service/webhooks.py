@@ -390,6 +390,42 @@ def post(url: str, body: bytes, headers: dict[str, str], *, policy: TargetPolicy
         conn.close()
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A receiver's answer read back: the status, its headers, and at most `limit` bytes of its body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def exchange(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    policy: TargetPolicy,
+    timeout: float,
+    limit: int = 65536,
+) -> Answer:
+    """POST as `post` does (checked address, no redirects, a hard deadline), and read the answer back: for
+    protocols whose answer is a signed receipt (OpenDSR)."""
+    scheme, host, port, address = resolve(url, policy)
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
+    conn = kind(host, port, address, timeout)
+    watchdog = threading.Timer(2 * timeout, _cut, args=(conn,))
+    watchdog.start()
+    try:
+        conn.request("POST", path, body=body, headers=headers)
+        response = conn.getresponse()
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read(limit))
+    finally:
+        watchdog.cancel()
+        conn.close()
+
+
 def _cut(conn: http.client.HTTPConnection) -> None:
     """Wake a read blocked on a connection past its deadline (shutdown, unlike close, does)."""
     sock = conn.sock
