@@ -102,6 +102,8 @@ class Processor:
     received: list[dict[str, Any]] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     port: int = 0
+    fail_first: int = 0  # answer 503 to the first requests
+    receipt_key: rsa.RSAPrivateKey | None = None  # sign receipts with another key than the certificate's
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -118,6 +120,12 @@ class Processor:
                     self.send_response(404)
                     self.end_headers()
                     return
+                if processor.fail_first > 0:
+                    processor.fail_first -= 1
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 request = json.loads(body)
                 processor.raw.append(body)
                 processor.received.append(request)
@@ -131,7 +139,7 @@ class Processor:
                 self.send_response(201)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("X-OpenDSR-Processor-Domain", processor.domain)
-                self.send_header("X-OpenDSR-Signature", sign(processor.key, receipt))
+                self.send_header("X-OpenDSR-Signature", sign(processor.receipt_key or processor.key, receipt))
                 self.send_header("Content-Length", str(len(receipt)))
                 self.end_headers()
                 self.wfile.write(receipt)
@@ -357,6 +365,30 @@ def test_callbacks_that_are_not_the_processors_are_refused(
     assert ehelse.call_back("cancelled")[0] == 202
     status, body = ehelse.call_back("in_progress")
     assert (status, body["error"]["code"]) == (409, "conflict")  # cancelled is final (§ 8)
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_request_is_sent_again_until_the_processor_signs_a_receipt(
+    app: Flask, client: Any, officer: dict[str, str], processors: dict[str, Processor]
+) -> None:
+    ehelse = processors["ehelse"]
+    ehelse.fail_first, ehelse.receipt_key = 1, _key()
+    _approved(app, client, officer)
+    assert _deliver(app)["retrying"] == 1  # 503
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    counts = notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config), now=later)
+    assert counts["retrying"] == 1 and _rows(app)["ehelse"].status == "queued"  # a receipt it did not sign
+    with transaction(app.extensions["engine"]) as session:
+        errors = [
+            m.last_error for m in session.scalars(select(notify.OutboxMessage)) if m.event == "dsar.opendsr"
+        ]
+    assert "RuntimeError: the processor's receipt is not signed by its certificate" in errors
+    assert not any("kari" in (e or "").lower() for e in errors)
+    ehelse.receipt_key = None
+    later += timedelta(minutes=5)
+    notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config), now=later)
+    assert _rows(app)["ehelse"].status == "pending"
+    assert len({r["subject_request_id"] for r in ehelse.received}) == 1  # the same request each time
 
 
 def test_a_self_signed_certificate_is_not_trusted(app: Flask, service_url: str) -> None:
