@@ -375,19 +375,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, policy: TargetPolicy
 
     `timeout` bounds each wait on the socket, and twice it the whole exchange: a receiver that drips its
     answer a byte at a time has the connection cut under it."""
-    scheme, host, port, address = resolve(url, policy)
-    parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    kind = _PinnedHTTPS if scheme == "https" else _PinnedHTTP
-    conn = kind(host, port, address, timeout)
-    watchdog = threading.Timer(2 * timeout, _cut, args=(conn,))
-    watchdog.start()
-    try:
-        conn.request("POST", path, body=body, headers=headers)
-        return conn.getresponse().status  # the body is not read: only the status counts
-    finally:
-        watchdog.cancel()
-        conn.close()
+    answer = exchange(url, body, headers, policy=policy, timeout=timeout, limit=0)  # only the status counts
+    return answer.status
 
 
 @dataclass(frozen=True)
@@ -408,8 +397,8 @@ def exchange(
     timeout: float,
     limit: int = 65536,
 ) -> Answer:
-    """POST as `post` does (checked address, no redirects, a hard deadline), and read the answer back: for
-    protocols whose answer is a signed receipt (OpenDSR)."""
+    """POST as `post` does (checked address, no redirects, a hard deadline), and read up to `limit` bytes
+    of the answer back: for protocols whose answer is a signed receipt (OpenDSR)."""
     scheme, host, port, address = resolve(url, policy)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -420,7 +409,8 @@ def exchange(
     try:
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read(limit))
+        content = response.read(limit) if limit else b""
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, content)
     finally:
         watchdog.cancel()
         conn.close()

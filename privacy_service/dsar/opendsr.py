@@ -348,21 +348,30 @@ def receive_callback(
 
 
 def _apply(session: Session, row: DsarProcessorRequest, data: dict[str, Any], *, organisation: str) -> None:
+    """Record what the callback reports that is new, with its timeline step and audit event; a callback
+    repeated word for word (processors retry them, § 8.5) records nothing."""
     status = data["request_status"]
     if row.status in FINAL and status != row.status:
         raise Conflict(
             N_("The processor has reported this request completed or cancelled; it cannot change.")
         )
-    row.controller_id = data["controller_id"]
-    row.expected_completion_at = data["expected_completion_time"]
-    if data["results_url"] is not None or data["results_count"] is not None:
-        row.results_url, row.results_count = data["results_url"], data["results_count"]
-    if status == row.status:
-        return  # a callback repeated: nothing new to record
-    _move(row, status)
+    reported = {
+        "controller_id": data["controller_id"],
+        "expected_completion_at": data["expected_completion_time"],
+        "results_url": data["results_url"] or row.results_url,
+        "results_count": row.results_count if data["results_count"] is None else data["results_count"],
+    }
+    changed = status != row.status or any(getattr(row, k) != v for k, v in reported.items())
+    if not changed:
+        return
+    for name, value in reported.items():
+        setattr(row, name, value)
+    if status != row.status:
+        _move(row, status)
+    row.updated_at = utcnow()
     req = session.get(DsarRequest, row.request_id)
     assert req is not None
     details = {"organisation": row.organisation, "subject_request_id": row.subject_request_id,
-               "processor_status": status}  # fmt: skip
+               "processor_status": status, "results_count": row.results_count}  # fmt: skip
     lifecycle.record(session, req, "opendsr_status", Actor("processor", organisation), visible=False,
                      details=details)  # fmt: skip
