@@ -215,16 +215,20 @@ def deliver(session: Session, payload: dict[str, Any], transport: Transport) -> 
     certificate = trusted_certificate(endpoint, answer.headers.get("x-opendsr-processor-domain"))
     if not signed_by(certificate, answer.body, answer.headers.get("x-opendsr-signature")):
         raise RuntimeError("the processor's receipt is not signed by its certificate")
-    _record_receipt(session, req, row, answer.body)
+    _record_receipt(session, req, row, answer.body, sent=body.encode())
 
 
-def _record_receipt(session: Session, req: DsarRequest, row: DsarProcessorRequest, body: bytes) -> None:
+def _record_receipt(
+    session: Session, req: DsarRequest, row: DsarProcessorRequest, body: bytes, *, sent: bytes
+) -> None:
+    """Keep what the receipt says, once it proves the processor got this very request (§ 7.3)."""
     try:
         receipt = receipt_schema.load(json.loads(body))
-    except (ValueError, ValidationError) as err:
+        echoed = base64.b64decode(receipt["encoded_request"], validate=True)
+    except (ValueError, ValidationError, binascii.Error) as err:
         raise RuntimeError("the processor's receipt is not an OpenDSR response") from err
-    if receipt["subject_request_id"] != row.subject_request_id:
-        raise RuntimeError("the processor's receipt names another subject_request_id")
+    if receipt["subject_request_id"] != row.subject_request_id or echoed != sent:
+        raise RuntimeError("the processor's receipt is not for the request sent")
     if row.status == "queued":  # encoded_request is neither stored nor logged (§ 7.3)
         _move(row, "pending")
     row.controller_id = receipt["controller_id"]

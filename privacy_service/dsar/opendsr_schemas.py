@@ -17,6 +17,7 @@ class ReceiptSchema(Schema):
 
     controller_id = fields.String(required=True, validate=validate.Length(max=200))
     subject_request_id = fields.String(required=True)
+    encoded_request = fields.String(required=True)  # compared with what was sent, then dropped (§ 7.3)
     received_time = fields.AwareDateTime(required=True, default_timezone=UTC)
     expected_completion_time = fields.AwareDateTime(required=True, default_timezone=UTC)
 
