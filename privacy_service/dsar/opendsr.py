@@ -215,6 +215,8 @@ def deliver(session: Session, payload: dict[str, Any], transport: Transport) -> 
     certificate = trusted_certificate(endpoint, answer.headers.get("x-opendsr-processor-domain"))
     if not signed_by(certificate, answer.body, answer.headers.get("x-opendsr-signature")):
         raise RuntimeError("the processor's receipt is not signed by its certificate")
+    # read the row again, locked: a callback may have moved it on while the processor answered
+    session.refresh(row, with_for_update=True)
     _record_receipt(session, req, row, answer.body, sent=body.encode())
 
 
