@@ -37,6 +37,12 @@ def _error(text: str) -> dict[str, Any]:
     "`X-OpenDSR-Processor-Domain` names the processor (it must be in the registry), and "
     "`X-OpenDSR-Signature` is the Base64 signature of the raw body over SHA-256 by the certificate the "
     "registry holds for that domain. The X-OpenGDPR-* names are accepted too (§ 10.1).",
+    parameters=[
+        {"in": "header", "name": "X-OpenDSR-Processor-Domain", "required": True, "schema": {"type": "string"},
+         "description": "The processor's OpenDSR domain, as the registry names it"},
+        {"in": "header", "name": "X-OpenDSR-Signature", "required": True, "schema": {"type": "string"},
+         "description": "Base64 signature of the raw body over SHA-256 by the domain's certificate"},
+    ],
     requestBody={"required": True, "content": {"application/json": {"schema": CallbackSchema,
                                                                      "example": EXAMPLE}}},
     responses={
