@@ -171,6 +171,7 @@ OPENDSR_STATUS_LABELS = {
     "in_progress": _l("Being handled by the processor"),
     "completed": _l("Completed by the processor"),
     "cancelled": _l("Cancelled by the processor"),
+    "failed": _l("Could not be sent: the processor never confirmed it"),
 }
 OPENDSR_TYPE_LABELS = {
     "erasure": _l("Erasure"),

@@ -130,25 +130,43 @@ def of_request(session: Session, req: DsarRequest) -> list[DsarProcessorRequest]
     return list(session.scalars(stmt.order_by(DsarProcessorRequest.id)))
 
 
+def _sending(session: Session, rows: list[DsarProcessorRequest]) -> dict[int, notify.OutboxMessage]:
+    """The outbox task of each request still queued: how often it was tried, and if the outbox gave up."""
+    waiting = {r.id for r in rows if r.status == "queued"}
+    if not waiting:
+        return {}
+    outbox = notify.OutboxMessage
+    tasks = session.scalars(select(outbox).where(outbox.event == TASK, outbox.status != "delivered"))
+    return {int(m.payload["id"]): m for m in tasks if int(m.payload.get("id", 0)) in waiting}
+
+
 def statuses(session: Session, req: DsarRequest) -> list[dict[str, Any]]:
-    """Each processor's OpenDSR request about a request, as the officer and the API read it."""
+    """Each processor's OpenDSR request about a request, as the officer and the API read it; one the outbox
+    gave up sending (MAX_ATTEMPTS without a signed receipt) is `failed`."""
     organisations = ropa.list_organisations(session)
     unnamed = {"nb": "", "en": ""}
-    return [
-        {
-            "organisation": r.organisation,
-            "name": organisations.get(r.organisation, {}).get("name") or {**unnamed, "nb": r.organisation},
-            "subject_request_id": r.subject_request_id,
-            "type": r.request_type,
-            "activities": r.activities,
-            "status": r.status,
-            "updated_at": r.updated_at,
-            "expected_completion_at": r.expected_completion_at,
-            "results_url": r.results_url,
-            "results_count": r.results_count,
-        }
-        for r in of_request(session, req)
-    ]
+    rows = of_request(session, req)
+    sending = _sending(session, rows)
+    out = []
+    for r in rows:
+        task = sending.get(r.id or 0)
+        out.append(
+            {
+                "organisation": r.organisation,
+                "name": organisations.get(r.organisation, {}).get("name")
+                or {**unnamed, "nb": r.organisation},
+                "subject_request_id": r.subject_request_id,
+                "type": r.request_type,
+                "activities": r.activities,
+                "status": "failed" if task is not None and task.status == "failed" else r.status,
+                "attempts": task.attempts if task is not None else None,
+                "updated_at": r.updated_at,
+                "expected_completion_at": r.expected_completion_at,
+                "results_url": r.results_url,
+                "results_count": r.results_count,
+            }
+        )
+    return out
 
 
 def _rfc3339(at: datetime) -> str:

@@ -371,8 +371,12 @@ class ProcessorRequestSchema(Schema):
     type = fields.String(metadata={"description": "erasure | access | portability"})
     activities = fields.List(fields.String())
     status = fields.String(
-        metadata={"description": "queued (not received yet) | pending | in_progress | completed | cancelled"}
+        metadata={
+            "description": "queued (not received yet) | pending | in_progress | completed | cancelled | "
+            "failed (the outbox gave up: the processor never confirmed it)"
+        }
     )
+    attempts = fields.Integer(allow_none=True, metadata={"description": "Tries so far, while not received"})
     updated_at = fields.AwareDateTime()
     expected_completion_at = fields.AwareDateTime(allow_none=True)
     results_count = fields.Integer(allow_none=True)

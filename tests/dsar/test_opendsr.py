@@ -377,7 +377,7 @@ def test_the_request_is_sent_again_until_the_processor_signs_a_receipt(
 ) -> None:
     ehelse = processors["ehelse"]
     ehelse.fail_first, ehelse.receipt_key = 1, _key()
-    _approved(app, client, officer)
+    reference, __ = _approved(app, client, officer)
     assert _deliver(app)["retrying"] == 1  # 503
     later = datetime.now(UTC) + timedelta(minutes=5)
     counts = notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config), now=later)
@@ -388,11 +388,30 @@ def test_the_request_is_sent_again_until_the_processor_signs_a_receipt(
         ]
     assert "RuntimeError: the processor's receipt is not signed by its certificate" in errors
     assert not any("kari" in (e or "").lower() for e in errors)
+    shown = client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["processors"]
+    assert {p["organisation"]: (p["status"], p["attempts"]) for p in shown}["ehelse"] == ("queued", 2)
     ehelse.receipt_key = None
     later += timedelta(minutes=5)
     notify.deliver_due(app.extensions["engine"], notify.transport_for(app.config), now=later)
     assert _rows(app)["ehelse"].status == "pending"
     assert len({r["subject_request_id"] for r in ehelse.received}) == 1  # the same request each time
+
+
+@pytest.mark.usefixtures("demo")
+def test_a_request_the_outbox_gave_up_on_shows_as_failed(
+    app: Flask, client: Any, officer: dict[str, str], processors: dict[str, Processor], login: Any
+) -> None:
+    reference, __ = _approved(app, client, officer)
+    with transaction(app.extensions["engine"]) as session:  # as the outbox leaves it after MAX_ATTEMPTS
+        for message in session.scalars(
+            select(notify.OutboxMessage).where(notify.OutboxMessage.event == "dsar.opendsr")
+        ):
+            message.status, message.attempts = "failed", notify.MAX_ATTEMPTS
+    shown = client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()["processors"]
+    assert {p["status"] for p in shown} == {"failed"}
+    login("officer")
+    page = client.get(f"/officer/requests/{reference}").get_data(as_text=True)
+    assert "Kunne ikke sendes: databehandleren bekreftet den aldri" in page and "Forsøk så langt: 30" in page
 
 
 @pytest.mark.usefixtures("demo")
