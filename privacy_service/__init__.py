@@ -197,6 +197,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.consent import views as consent_views
     from privacy_service.datamap import views as datamap_views
     from privacy_service.dsar import api as dsar_api
+    from privacy_service.dsar import opendsr_api
     from privacy_service.dsar import public_views as dsar_public_views
     from privacy_service.dsar import views as dsar_views
     from privacy_service.notify_api import blp as webhooks_blp
@@ -244,6 +245,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(webhooks_blp, url_prefix="/api/v1")
     api.register_blueprint(retention_api.blp, url_prefix="/api/v1")
     api.register_blueprint(dsar_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(opendsr_api.blp, url_prefix="/api/v1")
     api.register_blueprint(registers_api.blp, url_prefix="/api/v1")
     api.register_blueprint(dpia_api.blp, url_prefix="/api/v1")
     api.register_blueprint(processing_api.blp, url_prefix="/api/v1")

@@ -42,7 +42,7 @@ class AuditEvent(SQLModel, table=True):
 class Actor:
     """Who did something: an officer, an API client, the system or a data subject (by reference)."""
 
-    kind: str  # user | api_client | system | subject | cli
+    kind: str  # user | api_client | system | subject | cli | processor (an OpenDSR callback)
     id: str
     role: str | None = None
 

@@ -375,6 +375,30 @@ def post(url: str, body: bytes, headers: dict[str, str], *, policy: TargetPolicy
 
     `timeout` bounds each wait on the socket, and twice it the whole exchange: a receiver that drips its
     answer a byte at a time has the connection cut under it."""
+    answer = exchange(url, body, headers, policy=policy, timeout=timeout, limit=0)  # only the status counts
+    return answer.status
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A receiver's answer read back: the status, its headers, and at most `limit` bytes of its body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def exchange(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    policy: TargetPolicy,
+    timeout: float,
+    limit: int = 65536,
+) -> Answer:
+    """POST as `post` does (checked address, no redirects, a hard deadline), and read up to `limit` bytes
+    of the answer back: for protocols whose answer is a signed receipt (OpenDSR)."""
     scheme, host, port, address = resolve(url, policy)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -384,7 +408,9 @@ def post(url: str, body: bytes, headers: dict[str, str], *, policy: TargetPolicy
     watchdog.start()
     try:
         conn.request("POST", path, body=body, headers=headers)
-        return conn.getresponse().status  # the body is not read: only the status counts
+        response = conn.getresponse()
+        content = response.read(limit) if limit else b""
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, content)
     finally:
         watchdog.cancel()
         conn.close()

@@ -87,7 +87,7 @@ def format_date(value: date | str | None, lang: str = "en") -> str:
     return value.strftime("%d.%m.%Y") if lang == "nb" else value.isoformat()
 
 
-_ACTOR_KINDS = ("user", "api_client", "cli", "system", "subject")
+_ACTOR_KINDS = ("user", "api_client", "cli", "system", "subject", "processor")
 
 
 def actor_words(actor: Any, lang: str) -> str:

@@ -21,7 +21,7 @@ from privacy_service import webhooks
 from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
-from privacy_service.dsar import decisions, ledger, lifecycle, plan, recipients
+from privacy_service.dsar import decisions, ledger, lifecycle, opendsr, plan, recipients
 from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
 from privacy_service.kernel import utcnow
@@ -63,6 +63,8 @@ def carry_out(
         if req.type in ACTING_RIGHTS and outcome.outcome in ("done", "partial"):
             acted.append(outcome.activity)
             told.update(recipients.tell(session, req, outcome))
+        elif req.type in opendsr.TYPES and outcome.outcome in ("done", "partial"):
+            recipients.forward(session, req, outcome)  # access, portability: processors that take OpenDSR
     req.decided_at, req.decided_by = utcnow(), str(actor)
     if req.type == "erasure":
         erased = [o.activity for o in lifecycle.outcomes_of(session, req) if o.outcome in ("done", "partial")]
@@ -73,6 +75,9 @@ def carry_out(
     lifecycle.record(session, req, "approved", actor, note=(note or "").strip() or None, details=details)
     if told:
         lifecycle.record(session, req, "recipients_told", actor, details={"organisations": sorted(told)})
+    if queued := opendsr.queued_now(session, req):  # sent by the outbox once this commits
+        lifecycle.record(session, req, "opendsr_queued", actor, visible=False, details={
+            "organisations": [r.organisation for r in queued], "type": req.type})  # fmt: skip
     if waiting := recipients.untold(session, req):  # no contact address: the officer decides (Art. 19)
         lifecycle.record(session, req, "recipients_pending", actor, visible=False,
                          details={"recipients": len(waiting)})  # fmt: skip

@@ -79,6 +79,7 @@ def request_view(session: Any, req: Any, *, with_timeline: bool = True) -> dict[
         "appeals": [service.appeal_view(a, req.reference) for a in service.appeals_of(session, req)]
         if with_timeline
         else [],
+        "processors": service.processor_requests(session, req) if with_timeline else [],
     }
 
 

@@ -71,4 +71,14 @@ def retry_erasures_task(session: Session, payload: dict[str, Any], transport: no
     )
 
 
-TASKS = {PLAN_TASK: plan_task, service.HOLD_RELEASED_TASK: retry_erasures_task}
+def opendsr_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
+    """The outbox task queued when a request is carried out: POST its OpenDSR request to one processor
+    (retried until the processor acknowledges it with a signed receipt)."""
+    service.send_opendsr(session, payload, transport)
+
+
+TASKS = {
+    PLAN_TASK: plan_task,
+    service.HOLD_RELEASED_TASK: retry_erasures_task,
+    service.OPENDSR_TASK: opendsr_task,
+}

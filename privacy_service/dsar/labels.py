@@ -160,6 +160,23 @@ OFFICER_EVENT_LABELS = {
     "erasure_recorded": _l("Erasure entered in the ledger for restores"),
     "link_sent": _l("The subject asked for her link again; it was sent"),
     "reminder": _l("Deadline reminder sent to the privacy team"),
+    "opendsr_queued": _l("OpenDSR requests queued for the processors"),
+    "opendsr_received": _l("A processor confirmed that it received the OpenDSR request"),
+    "opendsr_status": _l("A processor reported the status of the OpenDSR request"),
+}
+# The status a processor reported of the OpenDSR request we sent it (OpenDSR 2.0 § 8)
+OPENDSR_STATUS_LABELS = {
+    "queued": _l("Not yet received by the processor"),
+    "pending": _l("Received by the processor"),
+    "in_progress": _l("Being handled by the processor"),
+    "completed": _l("Completed by the processor"),
+    "cancelled": _l("Cancelled by the processor"),
+    "failed": _l("Could not be sent: the processor never confirmed it"),
+}
+OPENDSR_TYPE_LABELS = {
+    "erasure": _l("Erasure"),
+    "access": _l("Access"),
+    "portability": _l("Portability"),
 }
 APPEAL_STATUS_LABELS = {
     "received": _l("Received"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, LargeBinary
+from sqlalchemy import Column, Date, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from privacy_service.columns import json_column, tz_column
@@ -214,5 +214,34 @@ class DsarAppeal(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=10)  # one of APPEAL_OUTCOMES
     steps: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
+
+
+# OpenDSR 2.0 § 8, and `queued` before the processor has acknowledged the request (201)
+OPENDSR_STATUSES = ("queued", "pending", "in_progress", "completed", "cancelled")
+
+
+class DsarProcessorRequest(SQLModel, table=True):
+    """An OpenDSR request sent to one processor about a request (dsar/opendsr.py), and the status it last
+    reported by a signed callback. Holds no identity: the body is built from the request when it is sent."""
+
+    __tablename__ = "dsar_processor_request"
+    __table_args__ = (UniqueConstraint("request_id", "organisation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="dsar_request.id", index=True)
+    organisation: str = Field(max_length=64)  # the processor's slug in the registry
+    subject_request_id: str = Field(max_length=36, unique=True)  # UUID v4, lower case (OpenDSR 2.0 § 1.1)
+    request_type: str = Field(max_length=20)  # erasure | access | portability
+    activities: list[str] = Field(default_factory=list, sa_column=json_column())
+    status: str = Field(default="queued", max_length=20)  # one of OPENDSR_STATUSES
+    controller_id: str | None = Field(default=None, max_length=200)  # who we are in the processor's system
+    received_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))  # by the processor
+    expected_completion_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    results_url: str | None = Field(default=None, max_length=1000)
+    results_count: int | None = None
+    # each status with when it was reported: [{"status", "at"}]
+    history: list[dict[str, Any]] = Field(default_factory=list, sa_column=json_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column())

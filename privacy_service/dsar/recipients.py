@@ -7,6 +7,10 @@ the outbox at once; one without stays "not told yet" on the request until the of
 records that telling it is impossible or would involve disproportionate effort (Art. 19, first sentence), with
 written reasons. Each outcome carries its list in `details["recipients"]`; `details["told"]` stays the list of
 organisation keys told, which the letter and the status page read (Art. 19, second sentence).
+
+A processor the registry names with an OpenDSR endpoint is told by an OpenDSR request instead of the mail
+(opendsr.py), and hears of access and portability requests that way too; its entry says it by
+`"channel": "opendsr"`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlmodel import Session
 from privacy_service import notify
 from privacy_service.audit import Actor
 from privacy_service.catalogue import ByLanguage, words
-from privacy_service.dsar import lifecycle
+from privacy_service.dsar import lifecycle, opendsr
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.errors import N_, Conflict, ValidationFailed, worded
 from privacy_service.kernel import utcnow
@@ -52,12 +56,21 @@ def named_recipients(session: Session, activity: str) -> list[dict[str, Any]]:
                 "name": org.get("name") or {"nb": processor.organisation, "en": processor.organisation},
                 "kind": processor.role,
                 "email": org.get("email") or None,
+                "org": org,
             },
         )
     for text in view.recipients:
         key = _text_key(text)
         found.setdefault(
-            key, {"key": key, "organisation": None, "name": dict(text), "kind": "recipient", "email": None}
+            key,
+            {
+                "key": key,
+                "organisation": None,
+                "name": dict(text),
+                "kind": "recipient",
+                "email": None,
+                "org": {},
+            },
         )
     return list(found.values())
 
@@ -70,7 +83,11 @@ def tell(session: Session, req: DsarRequest, outcome: DsarOutcome) -> list[str]:
     for named in named_recipients(session, outcome.activity):
         entry = {k: named[k] for k in ("key", "organisation", "name", "kind")}
         before = earlier.get(named["key"], {})
-        if named["email"]:
+        if opendsr.endpoint_for(req, named["org"]):
+            opendsr.queue(session, req, organisation=named["key"], activity=outcome.activity)
+            entry.update(state="told", told_at=now, channel="opendsr")
+            told_now.append(named["key"])
+        elif named["email"]:
             _mail(session, req, outcome, to=named["email"])
             entry.update(state="told", told_at=now)
             told_now.append(named["key"])
@@ -84,6 +101,17 @@ def tell(session: Session, req: DsarRequest, outcome: DsarOutcome) -> list[str]:
     told = sorted({*outcome.details.get("told", []), *told_now})
     outcome.details = {**outcome.details, "recipients": listed, "told": told}
     return told_now
+
+
+def forward(session: Session, req: DsarRequest, outcome: DsarOutcome) -> list[str]:
+    """Send an access or portability request on to the activity's processors that take OpenDSR requests
+    (the processor answers them; Art. 28(3)(e)); returns the organisation keys sent to."""
+    sent = []
+    for named in named_recipients(session, outcome.activity):
+        if named["organisation"] and opendsr.endpoint_for(req, named["org"]):
+            opendsr.queue(session, req, organisation=named["key"], activity=outcome.activity)
+            sent.append(named["key"])
+    return sent
 
 
 # What was done, in the words of the Art. 19 notice (bokmål first: the recipients are Norwegian bodies and

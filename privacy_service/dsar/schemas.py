@@ -362,6 +362,26 @@ class IdentifierSchema(Schema):
     verified_at = fields.AwareDateTime(allow_none=True)
 
 
+class ProcessorRequestSchema(Schema):
+    """An OpenDSR request sent to a processor (docs/opendsr.md), and the status it last reported."""
+
+    organisation = fields.String(metadata={"description": "The processor's slug in the registry"})
+    name = fields.Dict(metadata={"description": "The processor's name, {nb, en}"})
+    subject_request_id = fields.String(metadata={"description": "The OpenDSR request's id (UUID v4)"})
+    type = fields.String(metadata={"description": "erasure | access | portability"})
+    activities = fields.List(fields.String())
+    status = fields.String(
+        metadata={
+            "description": "queued (not received yet) | pending | in_progress | completed | cancelled | "
+            "failed (the outbox gave up: the processor never confirmed it)"
+        }
+    )
+    attempts = fields.Integer(allow_none=True, metadata={"description": "Tries so far, while not received"})
+    updated_at = fields.AwareDateTime()
+    expected_completion_at = fields.AwareDateTime(allow_none=True)
+    results_count = fields.Integer(allow_none=True)
+
+
 class RequestSchema(Schema):
     reference = fields.String(metadata={"example": "DSR-2026-000123"})
     type = fields.String(metadata={"enum": list(TYPES)})
@@ -408,6 +428,10 @@ class RequestSchema(Schema):
     timeline = fields.List(fields.Nested(TimelineEventSchema))
     appeals = fields.List(
         fields.Nested("AppealSchema"), metadata={"description": "Appeals against refusals on registries"}
+    )
+    processors = fields.List(
+        fields.Nested(ProcessorRequestSchema),
+        metadata={"description": "The OpenDSR requests sent to processors, with the status each reported"},
     )
 
 

@@ -61,6 +61,9 @@ from privacy_service.dsar.models import (
     DsarRequest,
     DsarWithholding,
 )
+from privacy_service.dsar.opendsr import TASK as OPENDSR_TASK
+from privacy_service.dsar.opendsr import deliver as send_opendsr
+from privacy_service.dsar.opendsr import statuses as processor_requests
 from privacy_service.dsar.pdf import render_letter, render_letter_html
 from privacy_service.dsar.recipients import NOT_TOLD_REASONS
 from privacy_service.dsar.restriction import NOTICE_CHANNELS
@@ -84,6 +87,9 @@ __all__ = [  # what the API, the pages, the jobs and the command line use beside
     "OPEN_STATUSES",
     "OSLO",
     "PLAN_TASK",
+    "OPENDSR_TASK",
+    "processor_requests",
+    "send_opendsr",
     "GROUNDS",
     "WITHHOLDING_GROUNDS",
     "HOLD_RELEASED_TASK",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from cryptography import x509
 from marshmallow import (
     EXCLUDE,
     Schema,
@@ -55,6 +56,45 @@ class DpoSchema(StrictSchema):
     phone = fields.String(load_default=None, allow_none=True)
 
 
+OPENDSR_FORMATS = ("sha256", "raw")  # the identity formats of OpenDSR 2.0 § 5.2 we send (never md5 or sha1)
+OPENDSR_TYPES = ("erasure", "access", "portability")  # OpenDSR 2.0 § 6.2
+
+
+def _pem_certificate(value: str) -> None:
+    """An X.509 certificate in PEM: the processor's callback signing certificate (OpenDSR 2.0 § 4.1)."""
+    try:
+        x509.load_pem_x509_certificate(value.encode())
+    except ValueError:
+        raise ValidationError(N_("Not an X.509 certificate in PEM.")) from None
+
+
+class OpenDsrEndpointSchema(StrictSchema):
+    """Where a processor takes OpenDSR requests, and how its callbacks are checked (docs/opendsr.md)."""
+
+    url = fields.URL(
+        required=True,
+        schemes={"https", "http"},
+        require_tld=False,
+        metadata={"description": "The OpenDSR base URL with the major version, e.g. https://opendsr.x.no/v2"},
+    )
+    domain = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", error=N_("Not a domain name.")),
+        metadata={"description": "The processor's X-OpenDSR-Processor-Domain: only it may call back"},
+    )
+    certificate = fields.String(
+        required=True,
+        validate=_pem_certificate,
+        metadata={"description": "The processor's signing certificate (PEM), as its /discovery publishes it"},
+    )
+    identity_format = fields.String(load_default="sha256", validate=_one_of(OPENDSR_FORMATS, "format"))
+    request_types = fields.List(
+        fields.String(validate=_one_of(OPENDSR_TYPES, "request type")),
+        load_default=list(OPENDSR_TYPES),
+        metadata={"description": "The supported_subject_request_types of the processor's /discovery"},
+    )
+
+
 class OrganisationSchema(StrictSchema):
     """An organisation in organisations.yaml and the API."""
 
@@ -71,6 +111,8 @@ class OrganisationSchema(StrictSchema):
     address = fields.String(load_default=None, allow_none=True)
     website = fields.URL(load_default=None, allow_none=True)
     dpo = fields.Nested(DpoSchema, load_default=None, allow_none=True)
+    # absent (not null) when the processor takes no OpenDSR requests: it is told by e-mail (Art. 19)
+    opendsr = fields.Nested(OpenDsrEndpointSchema, allow_none=True)
 
     @pre_load
     def _strip_org_number(self, data: Any, **_: Any) -> Any:

@@ -76,6 +76,15 @@ def link_credential(func: F) -> F:
     return func
 
 
+def signed_body(func: F) -> F:
+    """Declare a public POST whose caller is proved by a signature over its body (an OpenDSR callback from
+    a processor, checked by the view's service): no API key, no session, and so no CSRF token either, since a
+    cross-site form cannot sign what it sends."""
+    func._access = Rule(public=True)  # type: ignore[attr-defined]
+    func._csrf_exempt = True  # type: ignore[attr-defined]
+    return func
+
+
 def rule_for(view: Callable[..., Any], method: str) -> Rule | None:
     """Return the rule declared on a view (on the method handler for class-based views)."""
     view_class = getattr(view, "view_class", None)

@@ -58,6 +58,8 @@ EXPECTED: dict[str, str] = {
     "GET /requests/verify/<token>": "public",
     "POST /requests/verify/<token>": "public",
     "GET /requests/download/<signed>": "public",
+    # a processor's OpenDSR status callback: its signature over the body is the credential (docs/opendsr.md)
+    "POST /api/v1/opendsr/callbacks": "public",
     # the registry
     "GET /api/v1/activities": "registry:read",
     "POST /api/v1/activities": "registry:write",
