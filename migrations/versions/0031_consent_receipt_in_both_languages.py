@@ -1,6 +1,6 @@
 """A consent receipt kept in both languages
 
-Revision ID: 0032
+Revision ID: 0031
 Revises: 0030
 Create Date: 2026-12-07 03:00:00
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 
-revision = "0032"
+revision = "0031"
 down_revision = "0030"
 branch_labels = None
 depends_on = None

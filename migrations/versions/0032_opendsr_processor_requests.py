@@ -1,7 +1,7 @@
 """OpenDSR requests sent to processors
 
-Revision ID: 0033
-Revises: 0030
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-07 03:00:00
 
 Issue 20, item 6: a processor the registry names with an OpenDSR endpoint receives erasure and access
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 
-revision = "0033"
-down_revision = "0030"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
