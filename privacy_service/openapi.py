@@ -146,9 +146,9 @@ class ContractPlugin(BasePlugin):
                 content["example"] = example_of(content["schema"], schemas)
         for code, (error, message, fields) in ERROR_EXAMPLES.items():
             response = operation["responses"].get(code)
-            content = (
-                response.get("content", {}).get("application/json") if isinstance(response, dict) else None
-            )
+            if not isinstance(response, dict) or response.get("description") != ERRORS[code]:
+                continue  # a view that describes its own error gives its own example
+            content = response.get("content", {}).get("application/json")
             if content is not None:
                 said = (
                     message % {"scope": operation.get("x-required-scope", "")} if code == "403" else message

@@ -91,7 +91,7 @@ def _controller_rows(receipt: dict[str, Any], L: dict[str, str], lang: str) -> R
     for controller in receipt.get("piiControllers") or []:
         rows += [
             L["controllers"],
-            (L["controllers"], _text(controller.get("piiController"))),
+            (L["name"], _text(controller.get("piiController"))),
             (L["role"], _word(controller.get("role") or "controller", lang)),
             (L["org_number"], _stated(controller.get("orgNumber"), L)),
             (L["contact"], _stated(controller.get("contact") or controller.get("email"), L)),
@@ -106,7 +106,7 @@ def _controller_rows(receipt: dict[str, Any], L: dict[str, str], lang: str) -> R
 def _service_rows(receipt: dict[str, Any], L: dict[str, str], lang: str) -> Rows:  # noqa: N803
     rows: Rows = []
     for service in receipt.get("services") or []:
-        rows += [L["service"], (L["service"], _text(service.get("service")))]
+        rows += [L["service"], (L["name"], _text(service.get("service")))]
         for purpose in service.get("purposes") or []:
             categories = [_coded("receipt_category", c, lang) for c in purpose.get("purposeCategory") or []]
             disclosed = purpose.get("thirdPartyDisclosure")
@@ -156,7 +156,7 @@ def _notice_rows(receipt: dict[str, Any], record: dict[str, Any], L: dict[str, s
     return [
         L["notice"],
         (L["consent_text"], _text(notice.get("text"))),
-        (L["notice"], f"{L['version']} {_text(notice.get('version'))}"),
+        (L["text_version"], _text(notice.get("version"))),
         (L["checksum"], _text(notice.get("sha256"))),
         (L["policy"], _text(receipt.get("policyUrl"))),
         (L["withdraw"], _text(record.get("withdrawal_method"))),

@@ -111,12 +111,16 @@ def _parties(
     return parties
 
 
-def _storage(activity: ropa.Activity, lang: str) -> list[dict[str, Any]]:
-    """Where the activity keeps the data: each system and, where the registry says, where it runs."""
-    return [
-        {"system": _loc(s.get("name"), lang), "location": _loc(s.get("location"), lang) or None}
-        for s in activity.record.get("systems") or []
-    ]
+def _storage(activity: ropa.Activity, lang: str, systems: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Where the activity keeps the data: each system and, where the registry says, where it runs. A system
+    the record names by its data-map key is said in the data map's words, never as the key."""
+    out = []
+    for s in activity.record.get("systems") or []:
+        name = s.get("name")
+        described = systems.get(name) if isinstance(name, str) else None
+        location = _loc(s.get("location"), lang) or None
+        out.append({"system": _loc(described or name, lang), "location": location})
+    return out
 
 
 def _performer(actor: str | None, subject: str) -> dict[str, Any]:
@@ -168,11 +172,13 @@ def build_receipt(
     lang: str = "nb",
     actor: str | None = None,
     previous: Mapping[str, Any] | None = None,
+    systems: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the receipt as issued for one consent event (kept with the event, never rebuilt).
 
     previous: the receipt of the subject's last event for this purpose, if any: a consent still given is the
-    record this event continues (a renewal) or ends (a withdrawal).
+    record this event continues (a renewal) or ends (a withdrawal). systems: the data map's descriptions by
+    system key, for the storage locations.
     """
     controllers = [
         _controller(organisations.get(activity.controller), lang, role="controller"),
@@ -232,7 +238,7 @@ def build_receipt(
             "parties": _parties(activity, controllers, organisations, third_parties, lang),
             "recipients": [_loc(r, lang) for r in activity.recipients],
             "legal_basis": _legal_basis(activity),
-            "storage_locations": _storage(activity, lang),
+            "storage_locations": _storage(activity, lang, systems or {}),
             "retention": retention,
             "retention_period": activity.retention.period,
             "validity": {

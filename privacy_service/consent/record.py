@@ -27,6 +27,7 @@ from privacy_service.consent.purposes import consent_activity, notice_for
 from privacy_service.consent.receipt import build_receipt
 from privacy_service.consent.schemas import etag
 from privacy_service.consent.tokens import Links
+from privacy_service.datamap import service as datamap
 from privacy_service.errors import N_, DomainError, ValidationFailed, worded
 from privacy_service.kernel import utcnow
 from privacy_service.ropa import service as ropa
@@ -180,6 +181,8 @@ def _append_event(
     receipt_id = str(uuid.uuid4())
     session.flush()
     organisations = ropa.list_organisations(session)
+    # the data map's words for a system the record names by its key ("helsedata-survey")
+    systems = {system.name: system.description for system in datamap.list_systems(session)}
     previous = session.get(ConsentEvent, state.last_event_id) if state.last_event_id else None
     issued = {  # the receipt as issued, in both languages: the reader's PDF is never rebuilt later
         language: build_receipt(
@@ -191,6 +194,7 @@ def _append_event(
             channel=channel,
             activity=activity,
             organisations=organisations,
+            systems=systems,
             notice={"version": notice.version, "sha256": notice.text_sha256, "text": notice.text},
             policy_url=links.policy_url(activity.service),
             # a receipt is read with consent:read: it names the ways, never a signed link

@@ -574,3 +574,16 @@ def test_the_receipt_pdf_is_in_the_readers_language(put, receipt_pdf, asked, ext
     assert ("User survey about the application process: We ask for your consent" in flat) == (lang == "en")
     assert [w for w in DEVELOPER_WORDS if w in flat] == []
     assert foreign_lines(text.splitlines(), lang) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("nb", "Verktøy for brukerundersøkelser: svar gitt etter at en søknad er sendt inn (med samtykke)"),
+        ("en", "User survey tool: answers given after submitting an application (consent-based)"),
+    ],
+)
+def test_a_system_named_by_its_data_map_key_is_said_in_words(put, lang: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    """The shipped surveys record names its system `helsedata-survey`: Kari reads the data map's words."""
+    receipt = put("surveys", language=lang)
+    assert receipt["iso27560"]["storage_locations"] == [{"system": words, "location": None}]
