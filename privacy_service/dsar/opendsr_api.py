@@ -25,8 +25,9 @@ EXAMPLE = {
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
-def _error(text: str) -> dict[str, Any]:
-    return {"description": text, "content": {"application/json": {"schema": ERROR}}}
+def _error(text: str, code: str, message: str) -> dict[str, Any]:
+    example = {"error": {"code": code, "message": message, "fields": {}}}
+    return {"description": text, "content": {"application/json": {"schema": ERROR, "example": example}}}
 
 
 # a view function, not a MethodView: the CSRF check reads its exemption from the view itself
@@ -46,12 +47,18 @@ def _error(text: str) -> dict[str, Any]:
     requestBody={"required": True, "content": {"application/json": {"schema": CallbackSchema,
                                                                      "example": EXAMPLE}}},
     responses={
-        "400": _error("Not an OpenDSR callback for this service (`bad_callback`)"),
+        "400": _error("Not an OpenDSR callback for this service (`bad_callback`)", "bad_callback",
+                      "The callback names another controller's callback URL."),
         "401": _error("No processor domain, one the registry does not know, or a certificate that is not "
-                      "valid for it (`unknown_processor`)"),
-        "403": _error("Not signed, or not by the processor's certificate (`bad_signature`)"),
-        "404": _error("No request with this subject_request_id was sent to this processor (`not_found`)"),
-        "409": _error("The request is completed or cancelled at the processor already (`conflict`)"),
+                      "valid for it (`unknown_processor`)", "unknown_processor",
+                      "The callback names no processor the registry knows."),
+        "403": _error("Not signed, or not by the processor's certificate (`bad_signature`)", "bad_signature",
+                      "The callback is not signed by the processor's certificate."),
+        "404": _error("No request with this subject_request_id was sent to this processor (`not_found`)",
+                      "not_found", "This processor was sent no request with this subject_request_id."),
+        "409": _error("The request is completed or cancelled at the processor already (`conflict`)",
+                      "conflict",
+                      "The processor has reported this request completed or cancelled; it cannot change."),
     },
 )  # fmt: skip
 @blp.response(202, CallbackAnswerSchema, example={"subject_request_id": EXAMPLE["subject_request_id"],

@@ -75,17 +75,26 @@ class OpenDsrEndpointSchema(StrictSchema):
         required=True,
         schemes={"https", "http"},
         require_tld=False,
-        metadata={"description": "The OpenDSR base URL with the major version, e.g. https://opendsr.x.no/v2"},
+        metadata={
+            "description": "The OpenDSR base URL with the major version, e.g. https://opendsr.x.no/v2",
+            "example": "https://opendsr.ehelse.no/v2",
+        },
     )
     domain = fields.String(
         required=True,
         validate=validate.Regexp(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", error=N_("Not a domain name.")),
-        metadata={"description": "The processor's X-OpenDSR-Processor-Domain: only it may call back"},
+        metadata={
+            "description": "The processor's X-OpenDSR-Processor-Domain: only it may call back",
+            "example": "opendsr.ehelse.no",
+        },
     )
     certificate = fields.String(
         required=True,
         validate=_pem_certificate,
-        metadata={"description": "The processor's signing certificate (PEM), as its /discovery publishes it"},
+        metadata={
+            "description": "The processor's signing certificate (PEM), as its /discovery publishes it",
+            "example": "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU…\n-----END CERTIFICATE-----\n",
+        },
     )
     identity_format = fields.String(load_default="sha256", validate=_one_of(OPENDSR_FORMATS, "format"))
     request_types = fields.List(
