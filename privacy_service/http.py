@@ -437,15 +437,17 @@ def page_args() -> tuple[int, int]:
     try:
         data = PageArgsSchema().load(request.args)
     except ValidationError as err:
-        raise ValidationFailed(N_("The input is not valid."), fields=err.messages) from err
+        raise ValidationFailed(N_("The request is not valid; see fields."), fields=err.messages) from err
     return data["page"], data["per_page"]
 
 
 def _page_url(page: int, per_page: int) -> str:
+    """The page's URL as a path and query (RFC 8288 resolves it against the request's URL): the same answer
+    whatever host the caller used, so a kept answer can carry it."""
     args = MultiDict(request.args)
     args.pop("limit", None)
     args["page"], args["per_page"] = str(page), str(per_page)
-    return f"{request.base_url}?{urlencode(list(args.items(multi=True)))}"
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
 
 
 def page_links(page: int, per_page: int, total: int) -> str:

@@ -264,6 +264,25 @@ def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field 
     return fields.Nested(LocalisedSchema, **kwargs)
 
 
+_NAME = validate.Length(min=1, max=300, error=N_("Must not be empty, and at most 300 characters."))
+_NAME_MESSAGES = {
+    "required": N_("Give the text in both Norwegian (nb) and English (en)."),
+    "null": N_("Must not be empty, and at most 300 characters."),
+}
+
+
+class LocalisedNameSchema(StrictSchema):
+    """A name in bokmål and English, each at most 300 characters: what the registry's name columns hold."""
+
+    nb = fields.String(required=True, validate=_NAME, error_messages=_NAME_MESSAGES)
+    en = fields.String(required=True, validate=_NAME, error_messages=_NAME_MESSAGES)
+
+
+def LocalisedName(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
+    """A localised name field (an organisation's or an activity's)."""
+    return fields.Nested(LocalisedNameSchema, **kwargs)
+
+
 class TextOrLocalised(fields.Field):
     """A text in bokmål and English ({nb, en}), or one plain text kept from records written before."""
 

@@ -469,7 +469,11 @@ ERROR_EXAMPLES = {
     "403": ("forbidden", "This needs the scope '%(scope)s'.", {}),
     "404": ("not_found", "Nothing by that name was found.", {}),
     "412": ("version_conflict", "The activity changed since you read it: read it again.", {}),
-    "422": ("validation_error", "The input is not valid.", {"type": ["Must be one of: access, erasure."]}),
+    "422": (
+        "validation_error",
+        "The request is not valid; see fields.",
+        {"type": ["Must be one of: access, erasure."]},
+    ),
     "428": ("precondition_required", "Send If-Match with the ETag you read.", {}),
     "429": ("rate_limited", "Too many calls; try again in 60 seconds.", {}),
     "500": ("internal_error", "Something went wrong on our side; the error has been logged.", {}),

@@ -24,10 +24,11 @@ MAX_BYTES = 32 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Answer:
-    """A serialised 200 answer and its strong ETag."""
+    """A serialised 200 answer, its strong ETag and the other headers it carries (a list's paging)."""
 
     body: bytes
     etag: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def answer_etag(version: int, body: bytes) -> str:

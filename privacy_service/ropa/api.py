@@ -93,7 +93,12 @@ def _answer(answer: service.Answer) -> Response:
     """A kept answer, or 304 when the caller holds it already (the same ETag either way)."""
     if service.etag_matches(answer.etag, request.headers.get("If-None-Match")):
         return current_app.response_class(status=304, headers={"ETag": answer.etag})
-    return current_app.response_class(answer.body, mimetype="application/json", headers={"ETag": answer.etag})
+    return current_app.response_class(
+        answer.body, mimetype="application/json", headers=[("ETag", answer.etag), *answer.headers]
+    )
+
+
+PAGING = ("X-Total-Count", "Link")  # a list's headers (http.paged), kept with its answer
 
 
 def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -115,7 +120,10 @@ def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Ca
             if response.status_code != 200 or version is None:
                 return response
             body = response.get_data()
-            kept = service.Answer(body, response.headers.get("ETag") or service.answer_etag(version, body))
+            etag = response.headers.get("ETag") or service.answer_etag(version, body)
+            kept = service.Answer(
+                body, etag, tuple((k, response.headers[k]) for k in PAGING if k in response.headers)
+            )
             cache.put(version, key, kept)
             return _answer(kept)
 
@@ -127,8 +135,8 @@ def cached(key_of: Callable[..., Hashable]) -> Callable[[Callable[..., Any]], Ca
 @blp.route("/activities")
 class Activities(MethodView):
     @answers_etag
-    @paged
     @cached(lambda: service.list_key(request.environ.get("QUERY_STRING", "")))
+    @paged
     @blp.arguments(ActivityListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ActivityListSchema)
     @require("registry:read")

@@ -105,6 +105,7 @@ class ActivityAnswers:
                 ("ETag", answer.etag),
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(answer.body))),
+                *answer.headers,
                 *fixed,
             ],
         )

@@ -27,6 +27,7 @@ from privacy_service.kernel import (
     SLUG,
     JsonBoolean,
     Localised,
+    LocalisedName,
     LocalisedSchema,
     PageArgsSchema,
     StrictSchema,
@@ -108,7 +109,7 @@ class OrganisationSchema(StrictSchema):
     """An organisation in organisations.yaml and the API."""
 
     slug = fields.String(required=True, validate=SLUG)
-    name = Localised(required=True)
+    name = LocalisedName(required=True)
     org_number = fields.String(
         required=True,
         allow_none=True,
@@ -397,7 +398,7 @@ class ActivitySchema(StrictSchema):
         required=True, validate=validate.Regexp(SERVICES_RE, error=N_("Not a valid service name."))
     )
     status = fields.String(load_default="active", validate=_one_of(STATUSES, "status"))
-    name = Localised(required=True)
+    name = LocalisedName(required=True)
     description = Localised(required=True)
     controller = fields.String(required=True, validate=SLUG)
     joint_controllers = fields.List(fields.String(validate=SLUG), load_default=list)

@@ -279,6 +279,27 @@ def test_organisations_can_be_updated_and_bad_org_numbers_are_refused(app: Flask
     assert _counts(app) == before
 
 
+def test_a_name_longer_than_its_column_is_refused(app: Flask, client, writer) -> None:  # type: ignore[no-untyped-def]
+    # found by schemathesis: a 5,000-character English name passed the schema, and PostgreSQL's varchar(300)
+    # answered 500 (SQLite does not enforce lengths)
+    org = {
+        "slug": "kommune",
+        "name": {"nb": "Oslo kommune", "en": "x" * 301},
+        "org_number": None,
+        "role": "processor",
+    }
+    before = _counts(app)
+    answer = client.put("/api/v1/organisations/kommune", json=org, headers=writer)
+    assert answer.status_code == 422
+    assert answer.get_json()["error"]["fields"]["name"]["en"] == [
+        "Must not be empty, and at most 300 characters."
+    ]
+    activity = minimal_activity(name={"nb": "x" * 301, "en": "Surveys"})
+    answer = client.post("/api/v1/activities", json=activity, headers=writer)
+    assert answer.status_code == 422 and "nb" in answer.get_json()["error"]["fields"]["name"]
+    assert _counts(app) == before
+
+
 def test_an_export_filter_with_control_characters_is_refused(client, writer) -> None:  # type: ignore[no-untyped-def]
     # found by schemathesis: the service name went into the Content-Disposition header and broke it (500)
     response = client.get("/api/v1/ropa?service=%2B%1B%F0%B2%B7%97", headers=writer)
