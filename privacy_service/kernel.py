@@ -245,18 +245,30 @@ class PageArgsSchema(Schema):
     )
 
 
-_TEXT = validate.Length(min=1, max=5000, error=N_("Must not be empty, and at most 5000 characters."))
-_TEXT_MESSAGES = {
-    "required": N_("Give the text in both Norwegian (nb) and English (en)."),
-    "null": N_("Must not be empty, and at most 5000 characters."),
+_AT_MOST = {
+    5000: N_("Must not be empty, and at most 5000 characters."),
+    300: N_("Must not be empty, and at most 300 characters."),
 }
+
+
+def _in_one_language(most: int) -> fields.String:
+    """The text in one language of a localised text: required, 1 to `most` characters."""
+    said = _AT_MOST[most]
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=most, error=said),
+        error_messages={
+            "required": N_("Give the text in both Norwegian (nb) and English (en)."),
+            "null": said,
+        },
+    )
 
 
 class LocalisedSchema(StrictSchema):
     """A text in Norwegian bokmål and English."""
 
-    nb = fields.String(required=True, validate=_TEXT, error_messages=_TEXT_MESSAGES)
-    en = fields.String(required=True, validate=_TEXT, error_messages=_TEXT_MESSAGES)
+    nb = _in_one_language(5000)
+    en = _in_one_language(5000)
 
 
 def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
@@ -264,18 +276,11 @@ def Localised(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field 
     return fields.Nested(LocalisedSchema, **kwargs)
 
 
-_NAME = validate.Length(min=1, max=300, error=N_("Must not be empty, and at most 300 characters."))
-_NAME_MESSAGES = {
-    "required": N_("Give the text in both Norwegian (nb) and English (en)."),
-    "null": N_("Must not be empty, and at most 300 characters."),
-}
-
-
 class LocalisedNameSchema(StrictSchema):
     """A name in bokmål and English, each at most 300 characters: what the registry's name columns hold."""
 
-    nb = fields.String(required=True, validate=_NAME, error_messages=_NAME_MESSAGES)
-    en = fields.String(required=True, validate=_NAME, error_messages=_NAME_MESSAGES)
+    nb = _in_one_language(300)
+    en = _in_one_language(300)
 
 
 def LocalisedName(**kwargs: Any) -> fields.Nested:  # noqa: N802 - reads as a field type
