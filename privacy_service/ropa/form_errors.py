@@ -26,6 +26,7 @@ _WORDS = {
     "Give a text.": _l("Fill this in."),
     # the form's own length checks speak first: here it is the empty field
     "Must not be empty, and at most 5000 characters.": _l("Fill this in."),
+    "Must not be empty, and at most 300 characters.": _l("Fill this in."),
     "Give the text in both Norwegian (nb) and English (en).": _l(
         "Give the text in both Norwegian and English."
     ),
