@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import LazyString, force_locale, get_locale, gettext, ngettext
@@ -447,7 +447,7 @@ def _page_url(page: int, per_page: int) -> str:
     args = MultiDict(request.args)
     args.pop("limit", None)
     args["page"], args["per_page"] = str(page), str(per_page)
-    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
+    return f"{quote(request.path)}?{urlencode(list(args.items(multi=True)))}"
 
 
 def page_links(page: int, per_page: int, total: int) -> str:

@@ -127,3 +127,15 @@ def test_the_audit_trail_keeps_its_old_limit(client, make_key) -> None:  # type:
     assert len(old.get_json()["items"]) == 3 and old.get_json()["per_page"] == 3
     assert "per_page=3" in _links(old.headers["Link"])["next"]
     assert "limit=" not in old.headers["Link"]
+
+
+def test_a_link_is_percent_encoded_whatever_the_path_holds(app) -> None:  # type: ignore[no-untyped-def]
+    from privacy_service.http import page_links
+
+    with app.test_request_context('/api/v1/requests/x>; rel="next"/withholdings?status=a b'):
+        links = page_links(1, 2, 5)
+    assert _links(links) == {
+        "first": "/api/v1/requests/x%3E%3B%20rel%3D%22next%22/withholdings?status=a+b&page=1&per_page=2",
+        "next": "/api/v1/requests/x%3E%3B%20rel%3D%22next%22/withholdings?status=a+b&page=2&per_page=2",
+        "last": "/api/v1/requests/x%3E%3B%20rel%3D%22next%22/withholdings?status=a+b&page=3&per_page=2",
+    }
