@@ -201,6 +201,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     from privacy_service.dsar import public_views as dsar_public_views
     from privacy_service.dsar import views as dsar_views
     from privacy_service.notify_api import blp as webhooks_blp
+    from privacy_service.people import api as people_api
     from privacy_service.registers import api as registers_api
     from privacy_service.registers import (
         dpia_api,
@@ -248,6 +249,7 @@ def _register_blueprints(app: Flask, api: Api) -> None:
     api.register_blueprint(opendsr_api.blp, url_prefix="/api/v1")
     api.register_blueprint(registers_api.blp, url_prefix="/api/v1")
     api.register_blueprint(dpia_api.blp, url_prefix="/api/v1")
+    api.register_blueprint(people_api.blp, url_prefix="/api/v1")
     api.register_blueprint(processing_api.blp, url_prefix="/api/v1")
     api.register_blueprint(lia_api.blp, url_prefix="/api/v1")
     api.register_blueprint(transfer_api.blp, url_prefix="/api/v1")

@@ -9,6 +9,7 @@ from privacy_service import (
 from privacy_service.consent import models as consent_models  # noqa: F401
 from privacy_service.datamap import models as datamap_models  # noqa: F401
 from privacy_service.dsar import models as dsar_models  # noqa: F401
+from privacy_service.people import models as people_models  # noqa: F401
 from privacy_service.registers import (
     dpia_models,  # noqa: F401
     lia_models,  # noqa: F401

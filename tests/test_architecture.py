@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "privacy_service"
-DOMAINS = ("ropa", "datamap", "consent", "retention", "dsar", "subjects", "registers")
+DOMAINS = ("ropa", "datamap", "consent", "retention", "dsar", "subjects", "registers", "people")
 # what a route or a page may import besides its own package's service, schemas and page helpers
 INFRASTRUCTURE = {
     "privacy_service.kernel",
@@ -145,6 +145,8 @@ def test_services_never_import_flask(package: str) -> None:
         ("datamap", ("consent", "retention", "dsar", "registers")),  # datamap serves and never decides
         ("consent", ("dsar",)),
         ("retention", ("dsar",)),
+        # a person's identifiers are read by consent, dsar and Min side, and know none of them
+        ("people", ("ropa", "datamap", "consent", "retention", "dsar", "subjects", "registers")),
     ],
 )
 def test_the_walls_between_packages_hold(package: str, forbidden: tuple[str, ...]) -> None:

@@ -53,7 +53,7 @@ class Consent(MethodView):
         """The current consent of a subject for a purpose; 404 when never recorded. Send If-None-Match."""
         subject = service.check_subject(subject)
         session = get_session()
-        state = service.get_state(session, subject=subject, purpose=purpose)
+        state = service.person_state(session, subject=subject, purpose=purpose, client=_client_name())
         if state is None:
             _not_recorded(session, purpose)
         tag = etag(state)
@@ -144,7 +144,7 @@ def _own(event: Any, caller: Any) -> bool:
 def consent_query(data: dict[str, Any]) -> Response:
     """The consent of up to 1,000 subject/purpose pairs in one call, in the order asked."""
     pairs = [(service.check_subject(p["subject"]), p["purpose"]) for p in data["pairs"]]
-    found = service.query_states(get_session(), pairs)
+    found = service.query_states(get_session(), pairs, client=_client_name())
     items = [state_json(found.get(pair) or service.StateRow(*pair), brief=True) for pair in pairs]
     # Already in the QueryOutSchema shape: a schema dump per item would cost more than the query itself.
     return current_app.response_class(json.dumps({"items": items}), mimetype="application/json")
@@ -189,7 +189,13 @@ def subject_processing(subject: str, activity: str) -> dict[str, Any]:
     """May the subject's data be processed in the activity? Only `allowed` means yes; no_consent,
     consent_withdrawn, renewal_required (a consent given before a notice that asks subjects to consent again),
     restricted (Art. 18) and objected (Art. 21) all mean do not process."""
-    return service.processing_status(get_session(), subject=subject, activity=activity)
+    return service.processing_status(get_session(), subject=subject, activity=activity, client=_client_name())
+
+
+def _client_name() -> str | None:
+    """The calling API client's name: a subject that is not an e-mail address is its own user id."""
+    caller = calling_client()
+    return caller.id if caller is not None else None
 
 
 @blp.route("/consent-notices")

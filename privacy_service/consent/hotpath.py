@@ -18,6 +18,7 @@ look-up at all. A rotation or revocation committed in the same process empties t
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import sqlite3
@@ -32,6 +33,7 @@ from privacy_service.consent.models import StateRow
 from privacy_service.consent.schemas import etag, state_json
 from privacy_service.errors import N_, envelope
 from privacy_service.kernel import SLUG_RE, as_utc
+from privacy_service.people import service as people
 from privacy_service.security.service import KEY_PREFIX, key_digest, key_generation
 from privacy_service.security.web import HSTS, SECURITY_HEADERS
 
@@ -42,26 +44,36 @@ NOT_RECORDED = N_("No consent is recorded for this subject and purpose.")
 
 _STATE = ", ".join(f"s.{name}" for name in StateRow._fields)
 _KEY = (
-    "SELECT c.scopes, c.active, q.* FROM api_client c LEFT JOIN ({query}) q ON true WHERE c.key_hash = :key"
+    "SELECT c.scopes, c.active, c.name, q.* FROM api_client c LEFT JOIN ({query}) q ON true"
+    " WHERE c.key_hash = :key"
 )
+# Before the key is known the client's name comes from its row, in the same statement (only a portal id
+# resolves by the asking client: people.lookup).
+_KEYED_CLIENT = (
+    "(SELECT CASE WHEN :kind = 'portal' THEN k.name ELSE '' END FROM api_client k WHERE k.key_hash = :key)"
+)
+# The subjects that are one person with the asked one (people.SUBJECTS_SQL): a consent or a flag recorded
+# under any of them answers for her.
+_SUBJECTS = f"WITH subs AS ({people.SUBJECTS_SQL}) "
+_NEWEST = " ORDER BY s.last_event_id DESC LIMIT 1"  # the person's newest state (at most one row has no state)
 # The state, and the activity the purpose names: no activity is an unknown purpose, which the view words
 # as its own error (unknown_purpose), never the "no consent recorded" of a purpose that exists.
 CONSENT_SQL = (
-    f"SELECT {_STATE}, a.slug FROM processing_activity a LEFT JOIN consent_state s"
-    " ON s.subject = :s AND s.purpose = a.slug AND s.status IS NOT NULL"
-    " WHERE a.slug = :p"
+    f"{_SUBJECTS}SELECT {_STATE}, a.slug FROM processing_activity a LEFT JOIN consent_state s"
+    " ON s.subject IN (SELECT v FROM subs) AND s.purpose = a.slug AND s.status IS NOT NULL"
+    f" WHERE a.slug = :p{_NEWEST}"
 )
 _FLAG = (
-    "EXISTS (SELECT 1 FROM processing_flag f WHERE f.subject = :s AND f.activity = a.slug"
+    "EXISTS (SELECT 1 FROM processing_flag f WHERE f.subject IN (SELECT v FROM subs) AND f.activity = a.slug"
     " AND f.lifted_at IS NULL AND f.kind = '{kind}') AS {kind}"
 )
 # The activity's legal basis, its live flags and the consent state: what processing_status reads in four.
 PROCESSING_SQL = (
-    f"SELECT a.legal_basis, {_FLAG.format(kind='objected')}, {_FLAG.format(kind='restricted')},"
+    f"{_SUBJECTS}SELECT a.legal_basis, {_FLAG.format(kind='objected')}, {_FLAG.format(kind='restricted')},"
     " s.status, s.renewal_required"
     " FROM processing_activity a LEFT JOIN consent_state s"
-    " ON s.subject = :s AND s.purpose = a.slug AND s.status IS NOT NULL"
-    " WHERE a.slug = :a"
+    " ON s.subject IN (SELECT v FROM subs) AND s.purpose = a.slug AND s.status IS NOT NULL"
+    f" WHERE a.slug = :a{_NEWEST}"
 )
 
 StartResponse = Callable[..., Any]
@@ -69,28 +81,33 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class KeyCache:
-    """The scopes of API keys accepted lately, for at most `ttl` seconds each and at most `size` keys."""
+    """The scopes and client names of API keys accepted lately, for at most `ttl` seconds each and at most
+    `size` keys."""
 
     def __init__(self, ttl: float, size: int = 4096) -> None:
         self.ttl, self.size = ttl, size
-        self._keys: dict[str, tuple[frozenset[str], float]] = {}
+        self._keys: dict[str, tuple[frozenset[str], str, float]] = {}
         self._generation = key_generation()
 
-    def scopes(self, digest: str) -> frozenset[str] | None:
+    def client(self, digest: str) -> tuple[frozenset[str], str] | None:
         if self._generation != key_generation():  # this process rotated or revoked a key
             self._keys, self._generation = {}, key_generation()
             return None
         entry = self._keys.get(digest)
-        if entry is None or entry[1] < time.monotonic():
+        if entry is None or entry[2] < time.monotonic():
             return None
-        return entry[0]
+        return entry[0], entry[1]
 
-    def remember(self, digest: str, scopes: Iterable[str]) -> None:
+    def scopes(self, digest: str) -> frozenset[str] | None:
+        found = self.client(digest)
+        return found[0] if found is not None else None
+
+    def remember(self, digest: str, scopes: Iterable[str], name: str = "") -> None:
         if self.ttl <= 0:
             return
         if len(self._keys) >= self.size:
             self._keys = {}
-        self._keys[digest] = (frozenset(scopes), time.monotonic() + self.ttl)
+        self._keys[digest] = (frozenset(scopes), name, time.monotonic() + self.ttl)
 
     def clear(self) -> None:
         self._keys = {}
@@ -229,7 +246,8 @@ class HotPath:
         subject = _subject(match.group(1))
         if subject is None:
             return None
-        row = self._read(CONSENT_SQL, {"s": subject, "p": match.group(2)}, auth, len(StateRow._fields) + 1)
+        params = {"s": subject, "kind": people.lookup(subject, None)[0], "p": match.group(2)}
+        row = self._read(CONSENT_SQL, params, auth, len(StateRow._fields) + 1)
         if row is None or row[-1] is None:  # no such purpose: the view words the 404 (unknown_purpose)
             return None
         row = row[:-1]
@@ -239,7 +257,9 @@ class HotPath:
                 return None  # the view words the error in bokmål (http.client_language)
             return self._respond(start_response, "404 NOT FOUND", headers, _NOT_RECORDED)
         state = StateRow._make(row)
-        state = state._replace(since=self.backend.timestamp(state.since), renewal_required=bool(state[7]))
+        state = state._replace(
+            subject=subject, since=self.backend.timestamp(state.since), renewal_required=bool(state[7])
+        )
         return self._with_etag(environ, start_response, headers, etag(state), state_json(state))
 
     def _processing(
@@ -252,7 +272,8 @@ class HotPath:
         subject = _subject(match.group(1))
         if subject is None or not SLUG_RE.match(activity):
             return None
-        row = self._read(PROCESSING_SQL, {"s": subject, "a": activity}, auth, 5)
+        params = {"s": subject, "kind": people.lookup(subject, None)[0], "a": activity}
+        row = self._read(PROCESSING_SQL, params, auth, 5)
         if row is None or row[0] is None:  # no such activity: the view words the 404
             return None
         legal_basis, objected, restricted, state_status, renewal = row
@@ -270,23 +291,26 @@ class HotPath:
 
     def _read(self, sql: str, params: dict[str, Any], auth: str, width: int) -> tuple | None:
         """The answer's row (all None where the statement finds none), checking the key on the way; None
-        when Flask must answer (the key, a database error)."""
+        when Flask must answer (the key, a database error). `params` has the asked subject's lookup kind;
+        the client's name (:c) is added here, from the key."""
         digest = key_digest(auth[7:].strip())
-        scopes = self.keys.scopes(digest)
+        known = self.keys.client(digest)
         try:
-            if scopes is not None:
+            if known is not None:
+                scopes, name = known
                 if SCOPE not in scopes:
                     return None
+                params["c"] = name if params["kind"] == "portal" else ""
                 return self.backend.fetch(sql, params) or (None,) * width
-            row = self.backend.fetch(_KEY.format(query=sql), {**params, "key": digest})
+            row = self.backend.fetch(_keyed(sql), {**params, "key": digest})
         except self.backend.errors:
             self.backend.drop()
             return None  # Flask answers (and reports) database trouble
         if row is None or not row[1]:
             return None  # 401: Flask decides and words it
         scopes = self.backend.scopes(row[0])
-        self.keys.remember(digest, scopes)
-        return row[2:] if SCOPE in scopes else None  # 403: Flask words it
+        self.keys.remember(digest, scopes, row[2])
+        return row[3:] if SCOPE in scopes else None  # 403: Flask words it
 
     # --- the answer -----------------------------------------------------------------------------------------
 
@@ -363,6 +387,12 @@ def _json(body: dict[str, Any]) -> bytes:
 
 
 _NOT_RECORDED = _json(envelope("not_found", NOT_RECORDED))
+
+
+@functools.cache
+def _keyed(sql: str) -> str:
+    """A statement read with the key's check: the client's name from its row (before the cache knows it)."""
+    return _KEY.format(query=re.sub(r":c\b", _KEYED_CLIENT, sql))
 
 
 def _asks_for_bokmal(environ: dict[str, Any]) -> bool:

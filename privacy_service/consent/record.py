@@ -76,11 +76,16 @@ def record_consent(
     evidence: dict[str, Any] | None = None,
     lang: str = "nb",
     if_match: str | None = None,
+    person: Any = None,
 ) -> Change:
     """Record that a subject gave or withdrew consent to a purpose; return the change with its receipt.
 
     if_match: the ETag the caller read (If-Match); a consent that changed since is PreconditionFailed, as is
     any tag, `*` too, where nothing is recorded yet (RFC 9110 §13.1.1).
+
+    person: the person's current state (consent.service.person_state: the newest under any of her verified
+    identifiers), which is what the caller read; If-Match is checked against it, and a status that repeats
+    the subject's own state records a new event when another identifier of hers has changed since.
 
     Repeating the current status for the same notice version records nothing new (a replayed withdrawal link
     or a retried PUT is harmless) and returns the current event. Nothing is queued: service.change_consent
@@ -89,7 +94,8 @@ def record_consent(
     subject = rules.check_subject(subject)
     _check_status_and_channel(status, channel)
     state = _lock_state(session, subject, purpose)
-    if if_match is not None and not _matches(if_match, state):
+    current = person if person is not None and person.last_event_id != state.last_event_id else None
+    if if_match is not None and not _matches(if_match, current or state):
         raise PreconditionFailed(
             N_("The consent changed since you read it (If-Match): read it again and decide again."),
             fields={"If-Match": [N_("Not the current ETag.")]},
@@ -101,7 +107,8 @@ def record_consent(
     if refusal:
         raise ValidationFailed(N_("Consent is not accepted for this purpose."), fields={"purpose": [refusal]})
     notice = notice_for(session, purpose, notice_version)
-    if state.status == status and (status == "withdrawn" or state.notice_version == notice.version):
+    repeated = state.status == status and (status == "withdrawn" or state.notice_version == notice.version)
+    if repeated and current is None:
         current = session.get(ConsentEvent, state.last_event_id)
         assert current is not None
         return Change(event=current, state=state, changed=False, activity=activity)
@@ -128,7 +135,7 @@ class PreconditionFailed(DomainError):
     status = 412
 
 
-def _matches(if_match: str, state: ConsentState) -> bool:
+def _matches(if_match: str, state: Any) -> bool:
     if state.status is None:  # nothing recorded: no representation for any tag, `*` included
         return False
     if if_match.strip() == "*":

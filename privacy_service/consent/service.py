@@ -35,16 +35,18 @@ from privacy_service.consent.states import (
     get_receipt,
     get_state,
     history,
-    query_states,
+    latest_state,
     recorded_by,
     state_by_id,
     status_counts,
     subject_consents,
     subject_states,
 )
+from privacy_service.consent.states import query_states as states_query
 from privacy_service.consent.tokens import Links, TokenProblem, read_token
 from privacy_service.errors import N_, NotFound, ValidationFailed, worded
 from privacy_service.kernel import utcnow
+from privacy_service.people import service as people
 from privacy_service.ropa.service import Activity
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "lift_flag",
     "lift_flags",
     "list_notices",
+    "person_state",
     "processing_status",
     "publish_notice",
     "query_states",
@@ -120,6 +123,7 @@ def change_consent(
         evidence=evidence,
         lang=lang,
         if_match=if_match,
+        person=person_state(session, subject=subject, purpose=purpose, client=webhooks.client_of(str(actor))),
     )
     effects.after_change(session, change, links=links, notify_subject=notify_subject)
     return change
@@ -182,24 +186,46 @@ def delivery_log(session: Session) -> dict[str, Any]:
 # --- may I process? -----------------------------------------------------------------------------------------
 
 
-def processing_status(session: Session, *, subject: str, activity: str) -> dict[str, Any]:
+def person_state(session: Session, *, subject: str, purpose: str, client: str | None) -> StateRow | None:
+    """The current consent of the person an identifier resolves to (for the asking client: people.lookup),
+    read as the asked subject's: the newest state recorded under any of her verified identifiers."""
+    subject = check_subject(subject)
+    return latest_state(
+        session, subjects=people.subjects_for(session, subject, client=client), purpose=purpose
+    )
+
+
+def query_states(
+    session: Session, pairs: list[tuple[str, str]], *, client: str | None = None
+) -> dict[tuple[str, str], StateRow]:
+    """person_state of many (subject, purpose) pairs, in three statements whatever their number."""
+    subjects = sorted({rules.normalise_subject(s) for s, __ in pairs})
+    same = people.subjects_for_many(session, subjects, client=client) if pairs else {}
+    return states_query(session, pairs, subjects_of=same)
+
+
+def processing_status(
+    session: Session, *, subject: str, activity: str, client: str | None = None
+) -> dict[str, Any]:
     """Answer whether the subject's data may be processed in the activity, and why not.
 
     An upheld objection wins over a restriction, which wins over consent; an activity not based on consent is
-    allowed unless flagged.
+    allowed unless flagged. The person the subject resolves to (for the asking client) answers: a flag or a
+    consent recorded under any of her verified identifiers counts.
     """
     subject = check_subject(subject)
     legal_basis = consent_activity(session, activity).legal_basis
+    subjects = people.subjects_for(session, subject, client=client)
     flags = set(
         session.scalars(
             select(ProcessingFlag.kind).where(
-                ProcessingFlag.subject == subject,
+                ProcessingFlag.subject.in_(subjects),
                 ProcessingFlag.activity == activity,
                 ProcessingFlag.lifted_at.is_(None),
             )
         )
     )
-    state = get_state(session, subject=subject, purpose=activity) if legal_basis == "6(1)(a)" else None
+    state = latest_state(session, subjects=subjects, purpose=activity) if legal_basis == "6(1)(a)" else None
     status, renewal = rules.processing_answer(
         legal_basis=legal_basis,
         flags=flags,

@@ -29,8 +29,35 @@ def get_state(session: Session, *, subject: str, purpose: str) -> StateRow | Non
     return StateRow._make(row) if row is not None else None
 
 
-def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], StateRow]:
-    """Return the states of many (subject, purpose) pairs in one statement, keyed by the canonical pair."""
+def latest_state(session: Session, *, subjects: Sequence[str], purpose: str) -> StateRow | None:
+    """The newest state of a purpose among several subjects that are one person (people.subjects_for), read
+    as the first one's: a consent given or withdrawn under any of her identifiers is hers. None if never
+    recorded under any of them."""
+    if len(subjects) == 1:
+        return get_state(session, subject=subjects[0], purpose=purpose)
+    row = session.execute(
+        select(*STATE_COLUMNS)
+        .where(
+            ConsentState.subject.in_(list(subjects)),
+            ConsentState.purpose == purpose,
+            ConsentState.status.is_not(None),
+        )
+        .order_by(ConsentState.last_event_id.desc())
+        .limit(1)
+    ).first()
+    return StateRow._make(row)._replace(subject=subjects[0]) if row is not None else None
+
+
+def query_states(
+    session: Session,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    subjects_of: dict[str, list[str]] | None = None,
+) -> dict[tuple[str, str], StateRow]:
+    """Return the states of many (subject, purpose) pairs in one statement, keyed by the canonical pair.
+
+    subjects_of: per asked subject, the subjects that are the same person (people.subjects_for_many); a
+    pair then answers with the newest state among them, read as the asked subject's."""
     if len(pairs) > MAX_QUERY_PAIRS:
         raise ValidationFailed(
             worded("At most %(most)s pairs per query.", most=MAX_QUERY_PAIRS),
@@ -47,7 +74,9 @@ def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tup
     keys = {(rules.normalise_subject(s), p) for s, p in pairs}
     if not keys:
         return {}
-    subjects, purposes = sorted({s for s, __ in keys}), sorted({p for __, p in keys})
+    same = subjects_of or {}
+    subjects = sorted({alias for s, __ in keys for alias in same.get(s, (s,))})
+    purposes = sorted({p for __, p in keys})
     if session.get_bind().dialect.name == "postgresql":
         # Two array parameters: one plan and an index scan, however many pairs (IN lists cost per item).
         wanted = and_(
@@ -57,8 +86,16 @@ def query_states(session: Session, pairs: Sequence[tuple[str, str]]) -> dict[tup
     else:
         wanted = and_(ConsentState.subject.in_(subjects), ConsentState.purpose.in_(purposes))
     rows = session.execute(select(*STATE_COLUMNS).where(wanted, ConsentState.status.is_not(None)))
-    states = map(StateRow._make, rows)
-    return {(s.subject, s.purpose): s for s in states if (s.subject, s.purpose) in keys}
+    states = {(s.subject, s.purpose): s for s in map(StateRow._make, rows)}
+    if not same:
+        return {pair: state for pair, state in states.items() if pair in keys}
+    out = {}
+    for subject, purpose in keys:
+        found = [st for alias in same.get(subject, (subject,)) if (st := states.get((alias, purpose)))]
+        if found:
+            newest = max(found, key=lambda st: st.last_event_id or 0)
+            out[(subject, purpose)] = newest._replace(subject=subject)
+    return out
 
 
 def history(session: Session, *, subject: str, purpose: str) -> list[ConsentEvent]:

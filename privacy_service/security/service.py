@@ -31,6 +31,7 @@ SCOPES = (
     "requests:read",
     "requests:write",
     "requests:write:verified",
+    "subjects:link",
     "requests:manage",
     "holds:manage",
     "retention:read",

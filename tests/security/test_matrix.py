@@ -81,6 +81,8 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/consents/<subject>/<purpose>/history": "consent:read",
     "POST /api/v1/consents:query": "consent:read",
     "GET /api/v1/subjects/<subject>/processing": "consent:read",
+    "POST /api/v1/subjects/links": "key subjects:link",
+    "DELETE /api/v1/subjects/links/<portal_id>": "key subjects:link",
     "GET /api/v1/webhooks": "consent:read",
     "POST /api/v1/webhooks": "key consent:read",
     "DELETE /api/v1/webhooks/<int:subscription_id>": "consent:read",
@@ -348,6 +350,7 @@ def world(
             "kind": "letter",
             "state_id": "1",
             "status": "withdrawn",
+            "portal_id": "u-never-linked",  # 404 after the scope is checked
         },
         "consent_link": "/consent/" + consent["withdraw_url"].split("/consent/", 1)[1],
         "webhook": webhook["id"],
