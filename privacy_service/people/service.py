@@ -150,14 +150,6 @@ def link(session: Session, claims: Sequence[Claim], *, actor: Actor, secret: str
     held_nids = _national_ids(session, persons)
     every_nid = claimed_nid.union(*held_nids.values()) if held_nids else claimed_nid
     if len(every_nid) > 1:
-        record_event(
-            session,
-            actor=actor,
-            action="person.link_refused",
-            object_type="person",
-            object_id=str(persons[0]) if persons else "-",
-            details={"reason": "two_national_ids", "kinds": sorted({c.kind for c in claims})},
-        )
         raise Conflict(
             N_(
                 "These identifiers are already linked to different people; nothing was linked. "
