@@ -4,6 +4,9 @@ and on SQLite, against bare Flask.
 Run by hand: python bench/bench_consent.py [--states 1000000] [--seconds 15] [--workers 2]
     [--engine postgresql|sqlite|both] [--connections 32,128]
 Needs wrk (apt-get install wrk) and PostgreSQL's binaries (a throwaway cluster is started).
+One subject in ten is a linked person (a portal id and an e-mail address, issue 21), so the reads resolve
+identifiers as they do in production.
+
 Prints, per engine and connection count: the consent status read and "may I process?" (random subjects)
 against the bare Flask JSON endpoint served the same way in the same run, with the ratios of throughput, p99
 and CPU per request (the workers' CPU time over the requests answered: steadier than req/s on a shared
@@ -86,12 +89,38 @@ def prepare(url: str, instance: Path, states: int) -> str:
                 " FROM consent_event"
             )
         )
+        conn.execute(
+            text(f"INSERT INTO person (id, created_at) SELECT g, {at} FROM {numbers} WHERE g % 10 = 3"),
+            {"n": states},
+        )
         # a few restrictions, so "may I process?" finds flags to weigh
         conn.execute(
             text(
                 "INSERT INTO processing_flag (subject, activity, kind, set_at, set_by)"
                 f" SELECT 'user-' || g, 'surveys', 'restricted', {at}, 'bench' FROM {numbers}"
                 " WHERE g % 1000 = 7"
+            ),
+            {"n": states},
+        )
+        # one person in ten has linked identifiers (issue 21): her portal id 'user-g' and an e-mail address,
+        # with a restriction under the address for one in a thousand, which her portal id must see
+        for kind, client, value in (
+            ("portal", "portal", "'user-' || g"),
+            ("email", "", "'user-' || g || '@example.org'"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO person_identifier (person_id, kind, client, value, verified_by, linked_by,"
+                    f" linked_at) SELECT g, '{kind}', '{client}', {value}, 'portal_verified', 'bench', {at}"
+                    f" FROM {numbers} WHERE g % 10 = 3"
+                ),
+                {"n": states},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO processing_flag (subject, activity, kind, set_at, set_by)"
+                f" SELECT 'user-' || g || '@example.org', 'surveys', 'restricted', {at}, 'bench'"
+                f" FROM {numbers} WHERE g % 1000 = 3"
             ),
             {"n": states},
         )
@@ -116,6 +145,19 @@ def read_your_writes(port: int, key: str, rounds: int, states: int) -> int:
         got = json.loads(urllib.request.urlopen(urllib.request.Request(url, headers=headers)).read())
         stale += got["status"] != status
     return stale
+
+
+def linked_answers(port: int, key: str, states: int) -> str:
+    """How many restrictions recorded under a linked e-mail the portal's own id is told of (all, or the
+    linking does not work under load)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    wanted = range(3, states + 1, 1000)
+    seen = 0
+    for g in wanted:
+        url = f"http://127.0.0.1:{port}/api/v1/subjects/user-{g}/processing?activity=surveys"
+        got = json.loads(urllib.request.urlopen(urllib.request.Request(url, headers=headers)).read())
+        seen += got["status"] == "restricted"
+    return f"{seen}/{len(wanted)}"
 
 
 def main() -> None:
@@ -199,6 +241,8 @@ def run(args: argparse.Namespace, url: str | None) -> None:
             f"p50 {query['p50_ms']:.1f} ms, p99 {query['p99_ms']:.1f} ms, "
             f"errors {int(query['non_2xx'] + query['socket_errors'])}"
         )
+        linked = linked_answers(port, key, args.states)
+        print(f"linked identifiers: {linked} of the restrictions under an e-mail seen by the portal's own id")
         stale = read_your_writes(port, key, 500, args.states)
         print(f"read-your-writes: {stale} stale reads in 500 PUT-then-GET rounds, {args.workers} workers")
     finally:
