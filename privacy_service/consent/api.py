@@ -50,7 +50,10 @@ class Consent(MethodView):
     @blp.alt_response(304, description="Not modified (If-None-Match)")
     @require("consent:read")
     def get(self, subject: str, purpose: str) -> Any:
-        """The current consent of a subject for a purpose; 404 when never recorded. Send If-None-Match."""
+        """The current consent of a subject for a purpose; 404 when never recorded. Send If-None-Match.
+
+        The subject is an e-mail address or your own user id; once linked (POST /subjects/links) the answer
+        is the person's: the newest consent under any identifier proved to be hers, named as you asked."""
         subject = service.check_subject(subject)
         session = get_session()
         state = service.person_state(session, subject=subject, purpose=purpose, client=_client_name())
@@ -188,7 +191,9 @@ def _reader_language() -> str | None:
 def subject_processing(subject: str, activity: str) -> dict[str, Any]:
     """May the subject's data be processed in the activity? Only `allowed` means yes; no_consent,
     consent_withdrawn, renewal_required (a consent given before a notice that asks subjects to consent again),
-    restricted (Art. 18) and objected (Art. 21) all mean do not process."""
+    restricted (Art. 18) and objected (Art. 21) all mean do not process. The subject is an e-mail address
+    or your own user id; once linked (POST /subjects/links) a flag or consent recorded under any identifier
+    proved to be the person's counts."""
     return service.processing_status(get_session(), subject=subject, activity=activity, client=_client_name())
 
 
