@@ -1,7 +1,8 @@
 """What a consent change sets off, queued in the change's own transaction (notify's outbox).
 
 - every change: the consent.changed webhook to the portal services that recorded a consent of this subject
-  for this purpose (no other client hears of it);
+  for this purpose, and to those that linked the person, each under its own user id of her (no other client
+  hears of it);
 - consent given, the subject an e-mail address: the receipt by e-mail, with a one-click withdrawal link
   (RFC 8058 List-Unsubscribe-Post);
 - consent withdrawn: the activity's `on_withdrawal` action. `erase` runs as a task: the subject's rows of the
@@ -24,6 +25,7 @@ from privacy_service.consent.models import ConsentEvent
 from privacy_service.consent.record import Change
 from privacy_service.consent.tokens import Links
 from privacy_service.datamap.actions import erase_subject_rows
+from privacy_service.people import service as people
 from privacy_service.retention.service import holds_by_id, protector, public_text
 
 ERASE_TASK = "consent.erase"
@@ -49,20 +51,28 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
     if not change.changed:
         return
     event, state, activity = change.event, change.state, change.activity
+    data = {
+        "subject": event.subject,
+        "purpose": event.purpose,
+        "status": event.status,
+        "dpv_status": event.dpv_status,
+        "since": event.at.isoformat(),
+        "notice_version": event.notice_version,
+        "receipt_id": event.receipt_id,
+        "event_id": event.id,
+    }
+    recorders = recording_clients(session, subjects=[event.subject], purpose=event.purpose)
+    webhooks.enqueue_event(session, event="consent.changed", clients=recorders, data=data)
+    # The portals that linked the person hear of it too, each under its own user id of her: the change is
+    # the person's now (people.md). The receipt is another client's to read, so its id is not sent.
+    linked = people.portals_of(session, event.subject, client=webhooks.client_of(event.actor))
+    others = {name: ids for name, ids in linked.items() if name not in recorders}
     webhooks.enqueue_event(
         session,
         event="consent.changed",
-        clients=recording_clients(session, subjects=[event.subject], purpose=event.purpose),
-        data={
-            "subject": event.subject,
-            "purpose": event.purpose,
-            "status": event.status,
-            "dpv_status": event.dpv_status,
-            "since": event.at.isoformat(),
-            "notice_version": event.notice_version,
-            "receipt_id": event.receipt_id,
-            "event_id": event.id,
-        },
+        clients=others,
+        data={**data, "receipt_id": None},
+        client_only={name: {"subject": ids[0], "portal_ids": ids} for name, ids in others.items()},
     )
     lang = event.receipt.get("language", "nb")
     name = activity.name.get(lang) or event.purpose

@@ -41,6 +41,7 @@ __all__ = [
     "lookup",
     "national_id_key",
     "person_of",
+    "portals_of",
     "subjects_for",
     "subjects_for_many",
     "unlink_portal",
@@ -293,6 +294,27 @@ def subjects_for_many(
             if value not in out[subject]:
                 out[subject].append(value)
     return out
+
+
+def portals_of(session: Session, subject: str, *, client: str | None) -> dict[str, list[str]]:
+    """The portals with a verified link to the person an asked subject resolves to, each with its own user
+    ids of her (for telling each portal in its own id, never another's); empty when it resolves to no one."""
+    found = _verified_rows(session, [(*lookup(subject, client), subject)])
+    if not found:
+        return {}
+    rows = session.execute(
+        select(PersonIdentifier.client, PersonIdentifier.value)
+        .where(
+            PersonIdentifier.person_id == found[0].person_id,
+            PersonIdentifier.kind == "portal",
+            PersonIdentifier.verified_by.is_not(None),
+        )
+        .order_by(PersonIdentifier.id)
+    )
+    out: dict[str, list[str]] = defaultdict(list)
+    for name, value in rows:
+        out[name].append(value)
+    return dict(out)
 
 
 def verified_identity(session: Session, identity: dict[str, str], *, secret: str) -> dict[str, list[str]]:

@@ -4,6 +4,7 @@ a portal learns nothing about another portal's links."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -230,3 +231,27 @@ def test_a_portal_removes_its_own_link(app, client, portals) -> None:  # type: i
     assert client.delete("/api/v1/subjects/links/u-kari", headers=portals["a"]).status_code == 204
     assert _status(app, "u-kari", "accounts", portals["a"]) == "allowed"
     assert client.delete("/api/v1/subjects/links/u-kari", headers=portals["a"]).status_code == 404
+
+
+def _payloads(app, event: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    from privacy_service import notify
+
+    with transaction(app.extensions["engine"]) as session:
+        found = session.scalars(select(notify.OutboxMessage).where(notify.OutboxMessage.event == event))
+        return [dict(m.payload) for m in found]
+
+
+def test_a_linked_portal_hears_of_the_persons_consent_change_under_its_own_id(app, client, portals) -> None:  # type: ignore[no-untyped-def]
+    for key in (portals["a"], portals["b"]):
+        hook = {"url": "https://93.184.215.14/hook", "events": ["consent.changed"]}
+        assert client.post("/api/v1/webhooks", json=hook, headers=key).status_code == 201
+    _link(client, portals["a"], portal_id="u-kari", national_id=PID, email=KARI, email_verified=True)
+    client.put(f"/api/v1/consents/{KARI}/surveys", json={"status": "given"}, headers=portals["writer"])
+    client.put(f"/api/v1/consents/{KARI}/surveys", json={"status": "withdrawn"}, headers=portals["writer"])
+    told = _payloads(app, "consent.changed")
+    assert [(p["data"]["subject"], p["data"]["status"]) for p in told] == [
+        ("u-kari", "given"),
+        ("u-kari", "withdrawn"),
+    ]  # portal a only, under its own id; portal b (not linked) hears nothing
+    assert all(p["data"]["portal_ids"] == ["u-kari"] and p["data"]["receipt_id"] is None for p in told)
+    assert KARI not in json.dumps(told) and PID not in json.dumps(told)
