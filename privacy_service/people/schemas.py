@@ -36,7 +36,9 @@ class LinkInSchema(StrictSchema):
             "example": "15038512345",
         },
     )
-    email = fields.Email(load_default=None, validate=validate.Length(max=254))
+    email = fields.Email(
+        load_default=None, validate=validate.Length(max=254), metadata={"example": "kari.nordmann@example.no"}
+    )
     email_verified = JsonBoolean(
         load_default=False,
         metadata={"description": "Your service proved the address (a code or link sent to it)"},
@@ -70,10 +72,15 @@ class LinkedIdentifierSchema(Schema):
 
 
 class LinkOutSchema(Schema):
-    portal_id = fields.String()
+    portal_id = fields.String(metadata={"example": "u-7f3a9c"})
     identifiers = fields.List(
         fields.Nested(LinkedIdentifierSchema),
         metadata={
-            "description": "What this call linked, by kind only: no values, nothing another client holds"
+            "description": "What this call linked, by kind only: no values, nothing another client holds",
+            "example": [
+                {"kind": "portal", "verified": True},
+                {"kind": "national_id", "verified": True},
+                {"kind": "email", "verified": True},
+            ],
         },
     )
