@@ -63,17 +63,22 @@ CONSENT_SQL = (
     " ON s.subject IN (SELECT v FROM subs) AND s.purpose = a.slug AND s.status IS NOT NULL"
     f" WHERE a.slug = :p{_NEWEST}"
 )
+# The strongest live flag: "objected" sorts before "restricted", and an upheld objection wins over a
+# restriction (rules.processing_answer), so min() of the kinds is the one that decides.
 _FLAG = (
-    "EXISTS (SELECT 1 FROM processing_flag f WHERE f.subject IN (SELECT v FROM subs) AND f.activity = a.slug"
-    " AND f.lifted_at IS NULL AND f.kind = '{kind}') AS {kind}"
+    "(SELECT min(f.kind) FROM processing_flag f WHERE f.subject IN (SELECT v FROM subs)"
+    " AND f.activity = a.slug AND f.lifted_at IS NULL)"
 )
-# The activity's legal basis, its live flags and the consent state: what processing_status reads in four.
+assert min(rules.FLAG_KINDS) == "objected" and len(rules.FLAG_KINDS) == 2
+# The activity's legal basis, the strongest flag and the person's newest consent state: what
+# processing_status reads in four. The newest state is found by max(), not ORDER BY: SQLite would sort.
 PROCESSING_SQL = (
-    f"{_SUBJECTS}SELECT a.legal_basis, {_FLAG.format(kind='objected')}, {_FLAG.format(kind='restricted')},"
-    " s.status, s.renewal_required"
+    f"{_SUBJECTS}SELECT a.legal_basis, {_FLAG}, s.status, s.renewal_required"
     " FROM processing_activity a LEFT JOIN consent_state s"
     " ON s.subject IN (SELECT v FROM subs) AND s.purpose = a.slug AND s.status IS NOT NULL"
-    f" WHERE a.slug = :a{_NEWEST}"
+    " AND s.last_event_id = (SELECT max(x.last_event_id) FROM consent_state x"
+    " WHERE x.subject IN (SELECT v FROM subs) AND x.purpose = a.slug AND x.status IS NOT NULL)"
+    " WHERE a.slug = :a"
 )
 
 StartResponse = Callable[..., Any]
@@ -273,11 +278,11 @@ class HotPath:
         if subject is None or not SLUG_RE.match(activity):
             return None
         params = {"s": subject, "kind": people.lookup(subject, None)[0], "a": activity}
-        row = self._read(PROCESSING_SQL, params, auth, 5)
+        row = self._read(PROCESSING_SQL, params, auth, 4)
         if row is None or row[0] is None:  # no such activity: the view words the 404
             return None
-        legal_basis, objected, restricted, state_status, renewal = row
-        flags = {kind for kind, on in (("objected", objected), ("restricted", restricted)) if on}
+        legal_basis, strongest_flag, state_status, renewal = row
+        flags = {strongest_flag} if strongest_flag else set()
         status, renewal_required = rules.processing_answer(
             legal_basis=legal_basis, flags=flags, state_status=state_status, renewal_required=bool(renewal)
         )
