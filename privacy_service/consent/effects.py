@@ -6,8 +6,8 @@
 - consent given, the subject an e-mail address: the receipt by e-mail, with a one-click withdrawal link
   (RFC 8058 List-Unsubscribe-Post);
 - consent withdrawn: the activity's `on_withdrawal` action. `erase` runs as a task: the subject's rows of the
-  activity are erased through the data map, except rows an active hold protects, and the subject is told
-  what was erased and what was kept and why. `stop` (the default) erases nothing: processing stops because
+  activity, under every verified identifier of the person she is, are erased through the data map, except
+  rows an active hold protects, and the subject is told what was erased and what was kept and why. `stop` (the default) erases nothing: processing stops because
   the status API now answers consent_withdrawn.
 """
 
@@ -98,6 +98,10 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
             task=ERASE_TASK,
             payload={
                 "subject": event.subject,
+                # the withdrawal is the person's: her rows under every verified identifier go (people.md)
+                "subjects": people.subjects_for(
+                    session, event.subject, client=webhooks.client_of(event.actor)
+                ),
                 "purpose": event.purpose,
                 "event_id": event.id,
                 "state_id": state.id,
@@ -115,14 +119,16 @@ def erase_after_withdrawal(session: Session, payload: dict[str, Any], transport:
     """The erase task: erase the subject's rows of the activity, except held rows; audit; tell the subject."""
     if transport.instance_path is None:
         raise RuntimeError("the erase task needs the instance path (data systems)")
-    identity = subject_identity(payload["subject"])
-    results = erase_subject_rows(
-        session,
-        identity=identity,
-        instance_path=transport.instance_path,
-        activity=payload["purpose"],
-        protect=protector(session, identity=identity),
-    )
+    results = []
+    for subject in payload.get("subjects") or [payload["subject"]]:  # tasks queued before issue 21: one
+        identity = subject_identity(subject)
+        results += erase_subject_rows(
+            session,
+            identity=identity,
+            instance_path=transport.instance_path,
+            activity=payload["purpose"],
+            protect=protector(session, identity=identity),
+        )
     held_ids = sorted({hold_id for r in results for hold_id in r.held})
     record_event(
         session,

@@ -255,3 +255,35 @@ def test_a_linked_portal_hears_of_the_persons_consent_change_under_its_own_id(ap
     ]  # portal a only, under its own id; portal b (not linked) hears nothing
     assert all(p["data"]["portal_ids"] == ["u-kari"] and p["data"]["receipt_id"] is None for p in told)
     assert KARI not in json.dumps(told) and PID not in json.dumps(told)
+
+
+def test_a_withdrawal_under_the_portal_id_erases_her_survey_answers_kept_under_her_address(
+    app, client, portals
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from privacy_service import notify, webhooks
+    from privacy_service.datamap.demo import create_demo_data
+
+    instance = Path(app.config["PRIVACY_INSTANCE_PATH"])
+    create_demo_data(instance_path=instance, seed=3, people=20, anchor=date(2026, 11, 1))
+
+    def answers() -> int:
+        engine = create_engine(f"sqlite:///{instance / 'demo' / 'helsedata_survey.db'}")
+        with engine.connect() as conn:
+            found = conn.execute(
+                text("SELECT count(*) FROM survey_responses WHERE lower(email) = :e"), {"e": KARI}
+            )
+            count = found.scalar_one()
+        engine.dispose()
+        return count
+
+    _link(client, portals["a"], portal_id="u-kari", national_id=PID, email=KARI, email_verified=True)
+    client.put("/api/v1/consents/u-kari/surveys", json={"status": "given"}, headers=portals["a"])
+    client.put("/api/v1/consents/u-kari/surveys", json={"status": "withdrawn"}, headers=portals["a"])
+    assert answers() == 1
+    counts = webhooks.deliver_all(app.extensions["engine"], notify.transport_for(dict(app.config)))
+    assert counts["failed"] == 0 and answers() == 0
