@@ -7,8 +7,8 @@
   (RFC 8058 List-Unsubscribe-Post);
 - consent withdrawn: the activity's `on_withdrawal` action. `erase` runs as a task: the subject's rows of the
   activity, under every verified identifier of the person she is, are erased through the data map, except
-  rows an active hold protects, and the subject is told what was erased and what was kept and why. `stop` (the default) erases nothing: processing stops because
-  the status API now answers consent_withdrawn.
+  rows an active hold protects, and the subject is told what was erased and what was kept and why. `stop`
+  (the default) erases nothing: processing stops because the status API now answers consent_withdrawn.
 """
 
 from __future__ import annotations
