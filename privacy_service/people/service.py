@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
@@ -142,7 +143,19 @@ def link(session: Session, claims: Sequence[Claim], *, actor: Actor, secret: str
 
     Verified claims already linked to people bring those people together (merged into the oldest); a claim
     not yet known is added to her. Raises Conflict when the verified claims would join two different national
-    identity numbers, and writes nothing then."""
+    identity numbers, and writes nothing then. Two links of the same new identifier at once: the one that
+    loses the unique index tries again (in a savepoint), and then finds the other's person and joins it."""
+    for attempt in (1, 2):
+        try:
+            with session.begin_nested():
+                return _link(session, claims, actor=actor, secret=secret)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _link(session: Session, claims: Sequence[Claim], *, actor: Actor, secret: str) -> Linked:
     stored = [(_stored(c, secret), c) for c in claims]
     verified_keys = [key for key, c in stored if c.verified_by]
     found = _verified_rows(session, verified_keys)

@@ -287,3 +287,52 @@ def test_a_withdrawal_under_the_portal_id_erases_her_survey_answers_kept_under_h
     assert answers() == 1
     counts = webhooks.deliver_all(app.extensions["engine"], notify.transport_for(dict(app.config)))
     assert counts["failed"] == 0 and answers() == 0
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"], indirect=True)
+def test_two_portals_linking_the_same_new_login_at_once_meet_in_one_person(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Both look before either writes (a barrier holds them there): one loses the unique index, tries again,
+    and joins the other's person instead of failing."""
+    import threading
+
+    from privacy_service.people import service as people
+
+    barrier = threading.Barrier(2)
+    looked = threading.local()
+    original = people._verified_rows
+
+    def look_then_wait(session, keys):  # type: ignore[no-untyped-def]
+        found = original(session, keys)
+        if not getattr(looked, "once", False):
+            looked.once = True
+            barrier.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(people, "_verified_rows", look_then_wait)
+    errors: list[BaseException] = []
+
+    def link(client: str) -> None:
+        try:
+            with app.app_context(), transaction(app.extensions["engine"]) as session:
+                people.link(
+                    session,
+                    [
+                        people.Claim("portal", f"u-{client}", client=client, verified_by="portal_verified"),
+                        people.Claim("national_id", PID, verified_by="portal_verified"),
+                    ],
+                    actor=Actor("api_client", client),
+                    secret=app.config["SECRET_KEY"],
+                )
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=link, args=(name,)) for name in ("portal-a", "portal-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        rows = session.scalars(select(PersonIdentifier)).all()
+        assert len({r.person_id for r in rows}) == 1
+        assert sorted(r.kind for r in rows) == ["national_id", "portal", "portal"]
