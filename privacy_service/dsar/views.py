@@ -280,7 +280,8 @@ def act(reference: str, action: str) -> Any:
     try:
         if action == "verify":
             service.verify_by_officer(session, reference=reference, note=form.get("note", ""),
-                                      identifiers=form.getlist("identifiers"), actor=actor)  # fmt: skip
+                                      identifiers=form.getlist("identifiers"), actor=actor,
+                                      secret=app_links().secret_key)  # fmt: skip
         elif action == "ask_identity":
             service.ask_identity(session, reference=reference, actor=actor, links=app_links())
         elif action == "extend":
