@@ -21,7 +21,7 @@ from privacy_service import webhooks
 from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
-from privacy_service.dsar import decisions, ledger, lifecycle, opendsr, plan, recipients
+from privacy_service.dsar import decisions, ledger, lifecycle, opendsr, persons, plan, recipients
 from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
 from privacy_service.kernel import utcnow
@@ -123,7 +123,8 @@ def _after_erasure(
     links: lifecycle.Links,
 ) -> None:
     """Record the erasure in the ledger (keyed hashes only), tell the portals that know the subject (in their
-    own pseudonym of her) so they end her sessions, and stop her other open confirmation links."""
+    own pseudonym of her) so they end her sessions, forget her links, and stop her other open confirmation
+    links."""
     entry = ledger.record_erasure(
         req, activities=activities, secret_key=links.secret_key, instance_path=instance_path, at=utcnow()
     )
@@ -136,6 +137,8 @@ def _after_erasure(
         subject_email=email,
         client_only={creator: {"reference": req.reference}} if creator else None,
     )
+    person_ids = persons.persons_of(session, req, secret=links.secret_key)
+    persons.forget_persons(session, req, person_ids, actor=actor, secret=links.secret_key)
     others = session.scalars(
         select(DsarChallenge)
         .join(DsarRequest, DsarRequest.id == DsarChallenge.request_id)

@@ -162,6 +162,9 @@ OFFICER_EVENT_LABELS = {
         "The proved identifiers were not linked as one person: they already belong to two different "
         "national identity numbers"
     ),
+    "person_forgotten": _l(
+        "The subject's linked identifiers and portal links were removed after the erasure"
+    ),
     "link_sent": _l("The subject asked for her link again; it was sent"),
     "reminder": _l("Deadline reminder sent to the privacy team"),
     "opendsr_queued": _l("OpenDSR requests queued for the processors"),

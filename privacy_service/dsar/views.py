@@ -25,6 +25,7 @@ from privacy_service.dsar.labels import (
     DECISION_LABELS,
     ERASURE_STRATEGY_LABELS,
     HOLD_KINDS,
+    IDENTIFIER_LABELS,
     MANUAL_LABELS,
     NOT_TOLD_LABELS,
     OFFICER_EVENT_LABELS,
@@ -69,6 +70,7 @@ def _officer_words() -> dict[str, Any]:
     return {
         "event_label": lambda kind: str(OFFICER_EVENT_LABELS.get(kind, kind)),
         "erasure_strategy_label": lambda s: str(ERASURE_STRATEGY_LABELS.get(s, s)),
+        "identifier_labels": lambda kinds: ", ".join(str(IDENTIFIER_LABELS.get(k, k)) for k in kinds),
     }
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tests_support import bearer, settle
 
 from privacy_service import notify
+from privacy_service.audit import AuditEvent
 from privacy_service.db import transaction
 from privacy_service.dsar.models import DsarEvent, DsarRequest
 from privacy_service.people import service as people
+from privacy_service.people.models import Person
 
 KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_id": "15838512671"}
 OTHER_NID = "01018510002"  # a valid number that is not Kari's
@@ -108,3 +110,41 @@ def test_a_refused_link_leaves_the_verification_standing_and_tells_only_the_offi
     timeline = _timeline(app, created.get_json()["reference"])
     [refused] = [e for e in timeline if e.kind == "person_link_refused"]
     assert refused.visible_to_subject is False
+
+
+# --- erasure and the links ----------------------------------------------------------------------------------
+
+
+def test_an_approved_erasure_removes_her_links_and_the_person(app, client, officer, make_key, demo) -> None:  # type: ignore[no-untyped-def]
+    portal = bearer(make_key("subjects:link", name="portal-a"))
+    _link(client, portal, "u-1", national_id=KARI["national_id"])
+    reference = _erased(app, client, officer, ["accounts"])
+    assert _identifiers(app, EMAIL) == [] and _identifiers(app, NID) == []
+    with transaction(app.extensions["engine"]) as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
+        [audit] = session.scalars(select(AuditEvent).where(AuditEvent.action == "person.forgotten")).all()
+    assert audit.details["reference"] == reference and audit.details["kept"] == 0
+    [forgotten] = [e for e in _timeline(app, reference) if e.kind == "person_forgotten"]
+    assert forgotten.visible_to_subject is False
+    assert forgotten.details == {"removed": {"email": 1, "national_id": 1, "portal": 1}, "kept": []}
+
+
+def test_with_a_hold_keeping_rows_her_own_identifiers_stay_and_the_portal_links_go(
+    app, client, officer, make_key, demo, login
+) -> None:  # type: ignore[no-untyped-def]
+    portal = bearer(make_key("subjects:link", name="portal-a"))
+    _link(client, portal, "u-1", national_id=KARI["national_id"])
+    hold = client.post("/api/v1/holds", headers=officer, json={
+        "kind": "legal", "scope": "records", "system": "helsedata-support", "table_name": "support_enquiries",
+        "record_keys": ["1"], "basis": "Complaint 26/77"})  # fmt: skip
+    assert hold.status_code == 201, hold.get_json()
+    reference = _erased(app, client, officer, ["accounts", "support"])
+    assert _identifiers(app, EMAIL) == [("email", "", True), ("national_id", "", True)]  # no portal link
+    assert _identifiers(app, NID) == _identifiers(app, EMAIL)
+    [forgotten] = [e for e in _timeline(app, reference) if e.kind == "person_forgotten"]
+    assert forgotten.details == {"removed": {"portal": 1}, "kept": ["email", "national_id"]}
+    login("officer")  # the officer reads which stayed, in her language
+    bokmaal = client.get(f"/officer/requests/{reference}?lang=nb").get_data(as_text=True)
+    english = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
+    assert "beholdt så lenge en sperre holder på data: E-postadresse, Fødselsnummer" in bokmaal
+    assert "kept while a hold keeps data: E-mail address, National identity number" in english
