@@ -10,7 +10,7 @@ request's internal timeline.
 Forgetting. After an approved erasure the person's identifiers go with her data (people.forget). When a hold
 or an archive duty kept rows of the request (an outcome with held rows), the identifiers the request itself
 searched with stay, so that the rows can still be found and erased once the hold ends; her portal links and
-other linked identifiers go.
+other linked identifiers go. The portals' own user ids of her are read first (portal_ids), for subject.erased.
 """
 
 from __future__ import annotations
@@ -55,6 +55,16 @@ def persons_of(session: Session, req: DsarRequest, *, secret: str) -> list[int]:
     """The persons the request's proved identifiers belong to (one, once they were linked)."""
     found = {people.person_of(session, claim, secret=secret) for claim in proved_claims(req)}
     return sorted(p for p in found if p is not None)
+
+
+def portal_ids(session: Session, person_ids: Sequence[int]) -> dict[str, list[str]]:
+    """Each API client's own verified user ids of the persons, by client: a portal only ever gets its own."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for person_id in person_ids:
+        for row in people.identifiers_of(session, person_id):
+            if row.kind == "portal" and row.verified_by is not None:
+                out[row.client].add(row.value)
+    return {client: sorted(ids) for client, ids in out.items()}
 
 
 def forget_persons(

@@ -4,6 +4,9 @@ and each portal that linked her hears of the erasure in its own user ids, and on
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,3 +151,35 @@ def test_with_a_hold_keeping_rows_her_own_identifiers_stay_and_the_portal_links_
     english = client.get(f"/officer/requests/{reference}?lang=en").get_data(as_text=True)
     assert "beholdt så lenge en sperre holder på data: E-postadresse, Fødselsnummer" in bokmaal
     assert "kept while a hold keeps data: E-mail address, National identity number" in english
+
+
+def test_each_portal_that_linked_her_hears_of_the_erasure_in_its_own_ids_only(
+    app, client, officer, make_key, demo
+) -> None:  # type: ignore[no-untyped-def]
+    keys = {name: bearer(make_key("subjects:link", "consent:read", name=name))
+            for name in ("portal-a", "portal-b", "snooper")}  # fmt: skip
+    subs = {}
+    for name, key in keys.items():
+        hook = {"url": f"http://127.0.0.1:9/{name}", "events": ["subject.erased"]}
+        subs[client.post("/api/v1/webhooks", headers=key, json=hook).get_json()["id"]] = name
+    _link(client, keys["portal-a"], "a-1", national_id=KARI["national_id"])
+    _link(client, keys["portal-a"], "a-2", national_id=KARI["national_id"])
+    _link(client, keys["portal-b"], "b-77", email=KARI["email"], email_verified=True)
+    _erased(app, client, officer, ["accounts"])
+
+    with transaction(app.extensions["engine"]) as session:
+        erased = notify.OutboxMessage.event == "subject.erased"
+        sent = session.scalars(select(notify.OutboxMessage).where(erased))
+        got = {subs[m.subscription_id]: m.payload["data"] for m in sent}
+    assert sorted(got) == ["portal-a", "portal-b"]  # the snooper linked nothing and knows nothing of her
+    assert got["portal-a"]["portal_ids"] == ["a-1", "a-2"] and got["portal-b"]["portal_ids"] == ["b-77"]
+    assert "b-77" not in json.dumps(got["portal-a"]) and "a-1" not in json.dumps(got["portal-b"])
+    assert all("reference" not in data and data["subject_pseudonym"] for data in got.values())
+    assert sorted(got["portal-a"]) == sorted(_documented_portal_data())  # docs/webhooks.md shows this shape
+
+
+def _documented_portal_data() -> dict[str, Any]:
+    """The page's example `data` of a delivery to a portal that linked her."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    [block] = [b for b in re.findall(r"```json\n(.*?)```", page, re.S) if '"portal_ids"' in b]
+    return json.loads(block)
