@@ -9,9 +9,10 @@ PRIVACY_WEBHOOK_ALLOW_PRIVATE=1 (off by default) lets the tests and a developer'
 loopback. A client holds at most PRIVACY_WEBHOOK_MAX_SUBSCRIPTIONS active subscriptions.
 
 Audience (docs/webhooks.md). `consent.changed` goes only to the clients that recorded a consent of that
-subject for that purpose; `subject.erased` only to the clients that recorded a consent of the subject or
-submitted a request for one of her proved identifiers, and it names her by `subject_pseudonym`, the hex
-HMAC-SHA256 keyed with the subscription's secret of "email:" + the address in lower case, never the address.
+subject for that purpose; `subject.erased` only to the clients that recorded a consent of the subject,
+submitted a request for one of her proved identifiers or linked their own user ids to her, and it names her by
+`subject_pseudonym`, the hex HMAC-SHA256 keyed with the subscription's secret of "email:" + the address in
+lower case, never the address (and a portal that linked her by its own ids: `portal_ids`, only its own).
 
 Lane. Webhooks are delivered apart from mail and tasks: their own scheduler job and their own threads, at
 most PRIVACY_WEBHOOK_CONCURRENCY at once and one at a time per circuit. A delivery is claimed with a lease in

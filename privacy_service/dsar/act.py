@@ -21,7 +21,7 @@ from privacy_service import webhooks
 from privacy_service.audit import Actor
 from privacy_service.consent import service as consent
 from privacy_service.datamap.actions import erase_subject_rows, update_subject_rows
-from privacy_service.dsar import decisions, ledger, lifecycle, opendsr, plan, recipients
+from privacy_service.dsar import decisions, ledger, lifecycle, opendsr, persons, plan, recipients
 from privacy_service.dsar.models import DsarChallenge, DsarOutcome, DsarRequest
 from privacy_service.dsar.rules import ACTING_RIGHTS
 from privacy_service.kernel import utcnow
@@ -123,19 +123,26 @@ def _after_erasure(
     links: lifecycle.Links,
 ) -> None:
     """Record the erasure in the ledger (keyed hashes only), tell the portals that know the subject (in their
-    own pseudonym of her) so they end her sessions, and stop her other open confirmation links."""
+    own pseudonym of her, and a portal that linked her in its own user ids) so they end her sessions, forget
+    her links, and stop her other open confirmation links."""
     entry = ledger.record_erasure(
         req, activities=activities, secret_key=links.secret_key, instance_path=instance_path, at=utcnow()
     )
     email, creator = lifecycle.verified_email(req), webhooks.client_of(req.created_by)
+    person_ids = persons.persons_of(session, req, secret=links.secret_key)
+    linked = persons.portal_ids(session, person_ids)  # read before her links are forgotten below
+    only: dict[str, dict[str, Any]] = {client: {"portal_ids": ids} for client, ids in linked.items()}
+    if creator:
+        only.setdefault(creator, {})["reference"] = req.reference
     webhooks.enqueue_event(
         session,
         event="subject.erased",
         data={"activities": sorted(activities)},
-        clients=_clients_knowing(session, req),
+        clients=_clients_knowing(session, req) | set(linked),
         subject_email=email,
-        client_only={creator: {"reference": req.reference}} if creator else None,
+        client_only=only,
     )
+    persons.forget_persons(session, req, person_ids, actor=actor, secret=links.secret_key)
     others = session.scalars(
         select(DsarChallenge)
         .join(DsarRequest, DsarRequest.id == DsarChallenge.request_id)

@@ -258,6 +258,7 @@ def verify(data: dict[str, Any], reference: str) -> dict[str, Any]:
             note=data["note"],
             identifiers=data["identifiers"],
             actor=current_actor(),
+            secret=app_links().secret_key,
         )
     return _done(req)
 

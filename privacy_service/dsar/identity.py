@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from privacy_service import notify
 from privacy_service.audit import Actor
-from privacy_service.dsar import lifecycle, messages
+from privacy_service.dsar import lifecycle, messages, persons
 from privacy_service.dsar.deadlines import deadline, local_date
 from privacy_service.dsar.models import DsarChallenge, DsarCodeFailures, DsarRequest
 from privacy_service.errors import N_, Conflict
@@ -88,12 +88,14 @@ def verified(
     method: str,
     proved: tuple[str, ...],
     note: str | None,
+    secret: str | None,
     submitter: bool = False,
     at: datetime | None = None,
 ) -> None:
     """The identity is established by `method`, which proved the identifiers `proved` (email, national_id):
-    only those will search the data. `submitter`: whoever holds the status link is that person. The deadline
-    counts from now if a check was open; the plan is queued."""
+    only those will search the data, and two or more of them are linked as one person (`secret`: the instance
+    secret; None only where one identifier alone is proved, as by an e-mail check). `submitter`: whoever holds
+    the status link is that person. The deadline counts from now if a check was open; the plan is queued."""
     at = at or utcnow()
     paused = req.identity_asked_at is not None
     req.identity_status, req.identity_method, req.identity_arrived_at = "verified", method, at
@@ -114,13 +116,23 @@ def verified(
     if paused:
         details["paused_days"] = (local_date(at) - local_date(req.identity_asked_at or at)).days
     lifecycle.record(session, req, "identity_verified", actor, note=note, details=details, at=at)
+    if secret is not None:
+        persons.link_proved(session, req, actor, secret=secret)
 
 
 def proved_later(
-    session: Session, req: DsarRequest, actor: Actor, *, method: str, proved: tuple[str, ...], note: str
+    session: Session,
+    req: DsarRequest,
+    actor: Actor,
+    *,
+    method: str,
+    proved: tuple[str, ...],
+    note: str,
+    secret: str,
 ) -> None:
     """A further identifier of a verified request is proved (an officer saw a document): it searches from
-    the next plan on, which is queued now; the deadline does not change."""
+    the next plan on, which is queued now, and is linked with the others as one person; the deadline does not
+    change."""
     at = utcnow()
     if "email" in proved and req.subject_email and not req.email_verified_by:
         req.email_verified_by, req.email_verified_at = method, at
@@ -130,6 +142,7 @@ def proved_later(
         notify.enqueue_task(session, task=lifecycle.PLAN_TASK, payload={"reference": req.reference})
     details = {"method": method, "proved": sorted(proved)}
     lifecycle.record(session, req, "identity_verified", actor, note=note.strip(), details=details, at=at)
+    persons.link_proved(session, req, actor, secret=secret)
 
 
 def close_challenges(session: Session, req: DsarRequest, *, at: datetime | None = None) -> None:

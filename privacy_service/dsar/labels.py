@@ -158,6 +158,13 @@ OFFICER_EVENT_LABELS = {
     "restriction_lifted": _l("Restriction lifted"),
     "erasure_retried": _l("Data a hold kept has now been erased"),
     "erasure_recorded": _l("Erasure entered in the ledger for restores"),
+    "person_link_refused": _l(
+        "The proved identifiers were not linked as one person: they already belong to two different "
+        "national identity numbers"
+    ),
+    "person_forgotten": _l(
+        "The subject's linked identifiers and portal links were removed after the erasure"
+    ),
     "link_sent": _l("The subject asked for her link again; it was sent"),
     "reminder": _l("Deadline reminder sent to the privacy team"),
     "opendsr_queued": _l("OpenDSR requests queued for the processors"),

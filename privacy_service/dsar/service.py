@@ -203,8 +203,8 @@ def create_request(
     if verified_by:
         proved = ("email", "national_id") if verified_by == "portal_verified" else ("national_id",)
         identity.verified(
-            session, req, actor, method=verified_by, proved=proved, note=verified_note, submitter=True,
-            at=received,
+            session, req, actor, method=verified_by, proved=proved, note=verified_note,
+            secret=links.secret_key, submitter=True, at=received,
         )  # fmt: skip
     elif req.subject_email and req.channel in ("web", "api", "portal", "email"):
         identity.challenge(session, req, actor, links=links, at=received)
@@ -215,11 +215,11 @@ def create_request(
 
 
 def verify_by_officer(
-    session: Session, *, reference: str, note: str, identifiers: list[str], actor: Actor
+    session: Session, *, reference: str, note: str, identifiers: list[str], actor: Actor, secret: str
 ) -> DsarRequest:
     """An officer has established the subject's identity by other means (a letter, a call, ID shown): the
     note names the document seen, and `identifiers` says which of the request's identifiers it proved;
-    only those will search the data."""
+    only those will search the data, and they are linked as one person (`secret`: the instance secret)."""
     fields: dict[str, list[str]] = {}
     if not (note or "").strip():
         fields["note"] = [N_("Name the document seen (for example a passport shown at the counter).")]
@@ -247,9 +247,11 @@ def verify_by_officer(
         raise Conflict(worded("Request %(ref)s is closed.", ref=req.reference))
     identity.close_challenges(session, req)
     if req.identity_status == "verified":  # a second identifier proved later: plan again with it
-        identity.proved_later(session, req, actor, method="officer", proved=tuple(identifiers), note=note)
+        identity.proved_later(session, req, actor, method="officer", proved=tuple(identifiers), note=note,
+                              secret=secret)  # fmt: skip
     else:
-        identity.verified(session, req, actor, method="officer", proved=tuple(identifiers), note=note.strip())
+        identity.verified(session, req, actor, method="officer", proved=tuple(identifiers), note=note.strip(),
+                          secret=secret)  # fmt: skip
     return req
 
 
@@ -308,7 +310,10 @@ def verify_link(session: Session, *, token: str, now: datetime | None = None) ->
     identity.check_address_open(session, found.address_key, day=local_date(now or utcnow()))
     found.used_at = now or utcnow()
     subject = Actor("subject", req.reference)
-    identity.verified(session, req, subject, method="email_code", proved=("email",), note=None, at=now)
+    # the link proves the mailbox alone: one identifier, nothing to link
+    identity.verified(
+        session, req, subject, method="email_code", proved=("email",), note=None, secret=None, at=now
+    )
     return req
 
 
@@ -345,9 +350,8 @@ def verify_code(
         return req, False
     identity.give_back_daily_failure(session, found, day=day)
     found.used_at = now
-    identity.verified(
-        session, req, subject, method="email_code", proved=("email",), note=None, submitter=True, at=now
-    )
+    identity.verified(session, req, subject, method="email_code", proved=("email",), note=None,
+                      secret=secret_key, submitter=True, at=now)  # fmt: skip
     return req, True
 
 

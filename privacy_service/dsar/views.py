@@ -25,6 +25,7 @@ from privacy_service.dsar.labels import (
     DECISION_LABELS,
     ERASURE_STRATEGY_LABELS,
     HOLD_KINDS,
+    IDENTIFIER_LABELS,
     MANUAL_LABELS,
     NOT_TOLD_LABELS,
     OFFICER_EVENT_LABELS,
@@ -69,6 +70,7 @@ def _officer_words() -> dict[str, Any]:
     return {
         "event_label": lambda kind: str(OFFICER_EVENT_LABELS.get(kind, kind)),
         "erasure_strategy_label": lambda s: str(ERASURE_STRATEGY_LABELS.get(s, s)),
+        "identifier_labels": lambda kinds: ", ".join(str(IDENTIFIER_LABELS.get(k, k)) for k in kinds),
     }
 
 
@@ -280,7 +282,8 @@ def act(reference: str, action: str) -> Any:
     try:
         if action == "verify":
             service.verify_by_officer(session, reference=reference, note=form.get("note", ""),
-                                      identifiers=form.getlist("identifiers"), actor=actor)  # fmt: skip
+                                      identifiers=form.getlist("identifiers"), actor=actor,
+                                      secret=app_links().secret_key)  # fmt: skip
         elif action == "ask_identity":
             service.ask_identity(session, reference=reference, actor=actor, links=app_links())
         elif action == "extend":
