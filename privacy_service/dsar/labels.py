@@ -212,6 +212,18 @@ IDENTIFIER_LABELS = {
     "email": _l("E-mail address"),
     "national_id": _l("National identity number"),
 }
+LINKED = "linked:"  # plan.LINKED: an identifier the person's verified links brought, not the request
+
+
+def identifier_label(kind: str) -> str:
+    """An identifier kind in the reader's words: "E-mail address", "User id at portal-x (linked)"."""
+    if kind.startswith(LINKED):
+        return str(_l("%(identifier)s (linked)", identifier=identifier_label(kind[len(LINKED) :])))
+    if kind.startswith("portal:"):
+        return str(_l("User id at %(client)s", client=kind[len("portal:") :]))
+    return str(IDENTIFIER_LABELS.get(kind, kind))
+
+
 METHOD_LABELS = {
     "email_code": _l("confirmed from the mailbox (link or code)"),
     "idporten": _l("logged in with ID-porten"),

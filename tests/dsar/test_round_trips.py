@@ -76,8 +76,9 @@ def _plan_and_collect(app: Flask, reference: str) -> answer.Answer:
     instance = Path(app.config["PRIVACY_INSTANCE_PATH"])
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         req = service.get_request(session, reference=reference, for_update=True)
-        plan.make_plan(session, req, instance_path=instance, actor=ACTOR)
-        return answer.collect(session, req, instance_path=instance)
+        secret = app.config["SECRET_KEY"]
+        plan.make_plan(session, req, instance_path=instance, actor=ACTOR, secret=secret)
+        return answer.collect(session, req, instance_path=instance, secret=secret)
 
 
 def _counted(app: Flask) -> tuple[RoundTrips, answer.Answer]:
@@ -160,7 +161,9 @@ def test_an_erasure_that_meets_a_dropped_data_system_connection_is_carried_out_o
         req = service.create_request(
             session, data=data, actor=ACTOR, links=links, verified_by="portal_verified"
         )
-        outcomes = plan.make_plan(session, req.request, instance_path=instance, actor=ACTOR)
+        outcomes = plan.make_plan(
+            session, req.request, instance_path=instance, actor=ACTOR, secret=app.config["SECRET_KEY"]
+        )
         items = [
             {"activity": o.activity, "decision": "uphold"}
             for o in outcomes
