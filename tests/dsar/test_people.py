@@ -5,6 +5,7 @@ portal reading its own user id sees it."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests_support import bearer, settle
 
 from privacy_service import notify
 from privacy_service.audit import Actor
+from privacy_service.consent import service as consent
 from privacy_service.datamap.models import DataSystem, DataTable
 from privacy_service.db import transaction
 from privacy_service.people import service as people
@@ -26,6 +28,7 @@ UNPROVED = "kari.usikker@example.no"  # linked, never verified
 PORTAL = "minportal"
 PORTAL_ID = "u-77"
 BY_NID = {"national_id": NID, "name": "Kari Nordmann"}  # a request proved by her national id alone
+SUBJECTS = (PRIVATE, PORTAL_ID, UNPROVED)  # her consent subjects, the last never proved hers
 ROWS = [  # id, portal_user, contact, name
     (1, PORTAL_ID, None, "Kari (portal id)"),
     (2, "u-78", None, "Someone else"),
@@ -178,3 +181,59 @@ def test_a_restriction_proved_by_national_id_alone_is_seen_by_the_portal_reading
 
     status = client.get(url, headers=portal)
     assert status.status_code == 200 and status.get_json()["status"] == "restricted", status.get_json()
+
+
+def test_a_consent_withdrawal_withdraws_under_each_of_the_persons_verified_subjects(  # type: ignore[no-untyped-def]
+    app, client, officer, make_key, profiles
+) -> None:
+    _link(
+        app,
+        people.Claim("national_id", NID, verified_by="idporten"),
+        people.Claim("email", OWN, verified_by="email_code"),  # her survey answers: the plan finds data
+        people.Claim("email", PRIVATE, verified_by="email_code"),
+        people.Claim("portal", PORTAL_ID, client=PORTAL, verified_by="portal_verified"),
+        people.Claim("email", UNPROVED),
+    )
+    portal = bearer(make_key("consent:read", "consent:write", name=PORTAL))
+    writer = bearer(make_key("consent:read", "consent:write"))
+    for subject, headers in zip(SUBJECTS, (writer, portal, writer), strict=True):
+        given = client.put(f"/api/v1/consents/{subject}/surveys", headers=headers, json={"status": "given"})
+        assert given.status_code == 200, given.get_json()
+
+    reference, __ = _planned(
+        app, client, officer, type="consent_withdrawal", subject=BY_NID, activities=["surveys"]
+    )
+    approved = client.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={})
+    assert approved.status_code == 200, approved.get_json()
+    [surveys] = approved.get_json()["outcomes"]
+    assert surveys["outcome"] == "done", surveys
+    with transaction(app.extensions["engine"]) as session:
+        states = {s: consent.get_state(session, subject=s, purpose="surveys") for s in SUBJECTS}
+    assert {s: state.status for s, state in states.items() if state} == {
+        PRIVATE: "withdrawn",
+        PORTAL_ID: "withdrawn",
+        UNPROVED: "given",  # an address never proved hers is not hers to withdraw
+    }
+
+
+def test_the_ledger_replays_the_erasure_of_rows_found_through_her_links(  # type: ignore[no-untyped-def]
+    app, client, officer, runner, profiles, tmp_path
+) -> None:
+    _link(
+        app,
+        people.Claim("national_id", NID, verified_by="idporten"),
+        people.Claim("email", PRIVATE, verified_by="email_code"),
+        people.Claim("portal", PORTAL_ID, client=PORTAL, verified_by="portal_verified"),
+        people.Claim("email", UNPROVED),
+    )
+    reference, __ = _planned(app, client, officer, type="erasure", subject=BY_NID)
+    shutil.copy(profiles, tmp_path / "backup.db")
+    approved = client.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={})
+    assert approved.status_code == 200, approved.get_json()
+    assert _left(profiles) == [2, 4, 5]
+
+    shutil.copy(tmp_path / "backup.db", profiles)  # a restore from the backup brings her rows back
+    assert _left(profiles) == [1, 2, 3, 4, 5]
+    replayed = runner.invoke(args=["dsar", "replay-erasures"])
+    assert replayed.exit_code == 0, replayed.output
+    assert _left(profiles) == [2, 4, 5]  # the ledger knew her linked address and portal id, keyed
