@@ -85,7 +85,7 @@ def collect(
     records = snap.activities([o.activity for o in outcomes])
     activities = {o.activity: a.record for o, a in zip(outcomes, records, strict=True)}
     answer = Answer(req, outcomes, activities, snap.organisations())
-    identity = lifecycle.person_identity(session, req, secret=secret) if req.type in DATA_RIGHTS else {}
+    identity = snap.identity(req, secret=secret) if req.type in DATA_RIGHTS else {}
     if req.type in DATA_RIGHTS:
         wanted = {o.activity for o in outcomes if o.outcome == "done" and o.applies}
         found = (

@@ -77,7 +77,7 @@ def make_plan(
     searched with the request's proved identifiers and the verified ones of the person they resolve to
     (`secret`: the instance secret her national identity number is keyed under)."""
     snap = snapshot or snapshot_of(session)
-    identity = lifecycle.person_identity(session, req, secret=secret)
+    identity = snap.identity(req, secret=secret)
     scope = _activities(snap, req)
     found = (
         datamap.find_subject_rows(

@@ -28,13 +28,14 @@ KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_
 ACTIVITIES = ["accounts", "applications", "support", "surveys"]
 ACTOR = Actor("cli", "tests")
 # What plan + collect of an access request over the four activities may cost, with warm pools and caches
-# (44 before issue 18): BEGIN, the request, the activities, the map, one SELECT per table (4), the earlier
-# outcomes (DELETE … RETURNING), the holds, the outcomes (one INSERT), the event, the request's status, the
-# audit chain (3); for the answer (taking the outcomes the plan wrote) the organisations, the withholdings,
-# the consents with their history, the consent purpose outside the request (its name), the earlier requests;
-# COMMIT. SQLite reads a file's columns afresh for every search (no reflection cache for files), and inserts
-# the outcomes one by one; its round trips are calls inside the process.
-BOUND = {"postgresql": 22, "sqlite": 28}
+# (44 before issue 18): BEGIN, the request, the person it resolves to (issue 21), the activities, the map,
+# one SELECT per table (4), the earlier outcomes (DELETE … RETURNING), the holds, the outcomes (one INSERT),
+# the event, the request's status, the audit chain (3); for the answer (taking the outcomes the plan wrote
+# and the person it found) the organisations, the withholdings, the consents with their history, the
+# consent purpose outside the request (its name), the earlier requests; COMMIT. SQLite reads a file's
+# columns afresh for every search (no reflection cache for files), and inserts the outcomes one by one; its
+# round trips are calls inside the process.
+BOUND = {"postgresql": 23, "sqlite": 29}
 TABLES = ("accounts", "applications", "support_enquiries", "survey_responses")
 
 
