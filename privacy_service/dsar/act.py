@@ -167,7 +167,7 @@ def _act(
     elif req.type in ("rectification", "restriction"):
         _update(session, req, outcome, details, identity, instance_path=instance_path, actor=actor)
     elif req.type == "objection":
-        if subject := flag_subject(req, identity):
+        if subject := _flag_subject(req, identity):
             consent.set_flag(session, subject=subject, activity=outcome.activity, kind="objected",
                              actor=actor, reference=req.reference)  # fmt: skip
         outcome.outcome = "done"
@@ -180,7 +180,7 @@ def _act(
     outcome.details = details
 
 
-def flag_subject(req: DsarRequest, identity: dict[str, list[str]]) -> str | None:
+def _flag_subject(req: DsarRequest, identity: dict[str, list[str]]) -> str | None:
     """The consent subject a restriction or an upheld objection is flagged under (Art. 18, 21): the proved
     address, else one of the person's verified addresses or portal ids. Reads of the person see a flag under
     any of them, so a request proved by national identity number alone is flagged too. None: the person has
@@ -223,22 +223,18 @@ def _update(
     actor: Actor,
 ) -> None:
     rectify = req.type == "rectification"
-    results = (
-        update_subject_rows(
-            session,
-            identity=identity,
-            instance_path=instance_path,
-            activity=outcome.activity,
-            column=req.details.get("field") if rectify else None,
-            value=req.details.get("value") if rectify else True,
-        )
-        if identity
-        else []
+    results = update_subject_rows(
+        session,
+        identity=identity,
+        instance_path=instance_path,
+        activity=outcome.activity,
+        column=req.details.get("field") if rectify else None,
+        value=req.details.get("value") if rectify else True,
     )
     details["updated"] = [{"table": f"{r.system}.{r.table}", "column": r.column, "rows": r.updated}
                           for r in results]  # fmt: skip
     outcome.records = sum(r.updated for r in results)
-    if not rectify and (subject := flag_subject(req, identity)):
+    if not rectify and (subject := _flag_subject(req, identity)):
         consent.set_flag(session, subject=subject, activity=outcome.activity, kind="restricted",
                          actor=actor, reference=req.reference)  # fmt: skip
     outcome.outcome = "done" if outcome.records or not rectify else "no_data"
