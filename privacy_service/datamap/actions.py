@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, delete, select, update
 from sqlmodel import Session
 
 from privacy_service.datamap.connector import (
+    Identity,
     change_with_retry,
     clean_identity,
     engines,
@@ -61,7 +62,7 @@ def _erase(conn: Connection, reflected: Table, table: DataTable, keys: list[Any]
 def erase_subject_rows(
     session: Session,
     *,
-    identity: dict[str, str],
+    identity: Identity,
     instance_path: Path,
     activity: str | None = None,
     protect: Protect | None = None,
@@ -85,7 +86,12 @@ def erase_subject_rows(
 
 
 def _eraser(
-    system: DataSystem, table: DataTable, kinds: dict[str, str], *, protect: Protect | None, dry_run: bool
+    system: DataSystem,
+    table: DataTable,
+    kinds: dict[str, list[str]],
+    *,
+    protect: Protect | None,
+    dry_run: bool,
 ) -> Callable[[Connection], TableErasure]:
     """The erasure of the subject's rows in one table, as one transaction (asked again whole on a retry)."""
 
@@ -119,7 +125,7 @@ class TableUpdate:
 def update_subject_rows(
     session: Session,
     *,
-    identity: dict[str, str],
+    identity: Identity,
     instance_path: Path,
     activity: str,
     column: str | None,
@@ -144,7 +150,7 @@ def update_subject_rows(
 
 
 def _updater(
-    system: DataSystem, table: DataTable, kinds: dict[str, str], name: str, value: Any
+    system: DataSystem, table: DataTable, kinds: dict[str, list[str]], name: str, value: Any
 ) -> Callable[[Connection], int | None]:
     """Set one column of the subject's rows in one table, as one transaction: how many rows, or None when the
     table lacks the column or holds no row of the subject."""

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -40,12 +40,14 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from privacy_service.datamap.models import DataSystem, DataTable
-from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS
+from privacy_service.datamap.schemas import IDENTIFIER_RE, IDENTITY_KINDS, is_identity_kind
 from privacy_service.errors import N_, DomainError, ValidationFailed, worded
 
 T = TypeVar("T")
+# A subject's identity as the data map searches it: per kind one value, or several (every value searches)
+Identity = Mapping[str, str | Sequence[str]]
 MASK_TEXT = "[erased]"
-MATCHED = "_matched_by"  # select_subject(matches=True): the identity kinds that found the row
+MATCHED = "_matched_by"  # select_subject(matches=True): (kind, by a later value?) of what found the row
 
 
 class DataSystemError(DomainError):
@@ -233,19 +235,25 @@ def column_type(column: Any) -> type:
 # --- finding a subject --------------------------------------------------------------------------------------
 
 
-def clean_identity(identity: dict[str, str]) -> dict[str, str]:
-    """Return the identity's non-empty values, stripped; refuse unknown kinds and an empty identity."""
-    unknown = sorted(set(identity) - set(IDENTITY_KINDS))
+def clean_identity(identity: Identity) -> dict[str, list[str]]:
+    """Return the identity's non-empty values per kind, stripped, each once and in the order given; refuse
+    unknown kinds and an empty identity. A kind may hold one value or several (a person's linked ones)."""
+    unknown = sorted(k for k in identity if not is_identity_kind(k))
     if unknown:
         raise ValidationFailed(
             worded(
                 "Unknown identity kind %(unknown)s; use %(kinds)s.",
                 unknown=", ".join(unknown),
-                kinds=", ".join(IDENTITY_KINDS),
+                kinds=", ".join((*IDENTITY_KINDS, "portal:<client>")),
             ),
             fields={f"identity.{k}": [N_("Unknown identity kind.")] for k in unknown},
         )
-    clean = {k: str(v).strip() for k, v in identity.items() if v is not None and str(v).strip()}
+    clean: dict[str, list[str]] = {}
+    for kind, given in identity.items():
+        values = [given] if isinstance(given, str) or given is None else list(given)
+        stripped = [str(v).strip() for v in values if v is not None and str(v).strip()]
+        if stripped:
+            clean[kind] = list(dict.fromkeys(stripped))
     if not clean:
         raise ValidationFailed(
             N_("Give at least one identity to look for."), fields={"identity": [N_("Required.")]}
@@ -283,30 +291,36 @@ def identity_match(column: Any, kind: str, value: str) -> ColumnElement[bool] | 
     return column == value
 
 
-def _bound_match(column: Any, kind: str) -> ColumnElement[bool]:
-    """identity_match with the value left as a bound parameter named after the kind."""
+def _bound_match(column: Any, kind: str, name: str) -> ColumnElement[bool]:
+    """identity_match of a list of values, left as an expanding bound parameter `name`."""
     if kind == "email":
-        return func.lower(column) == bindparam(kind, type_=String())
+        return func.lower(column).in_(bindparam(name, type_=String(), expanding=True))
     if kind == "phone":
-        return phone_key(column).in_(bindparam(kind, type_=String(), expanding=True))
-    return column == bindparam(kind)
+        return phone_key(column).in_(bindparam(name, type_=String(), expanding=True))
+    return column.in_(bindparam(name, expanding=True))
 
 
-def _bound_value(column: Any, kind: str, value: str) -> Any:
-    """The parameter _bound_match compares with, as identity_match would (None: the column never holds it)."""
-    if kind == "email":
-        return value.lower()
-    if kind == "phone":
-        return _phone_variants(value)
-    if kind == "national_id":
-        return re.sub(r"\s", "", value)
-    if column_type(column) is int:
-        return int(value) if value.isdigit() else None
-    return value
+def _bound_values(column: Any, kind: str, values: list[str]) -> list[Any]:
+    """The parameter list _bound_match compares with, as identity_match would (empty: the column holds
+    none of them)."""
+    out: list[Any] = []
+    for value in values:
+        if kind == "email":
+            out.append(value.lower())
+        elif kind == "phone":
+            out.extend(_phone_variants(value))
+        elif kind == "national_id":
+            out.append(re.sub(r"\s", "", value))
+        elif column_type(column) is int:
+            out.extend([int(value)] if value.isdigit() else [])
+        else:
+            out.append(value)
+    return list(dict.fromkeys(out))
 
 
 # A table's subject look-ups, built once per shape (which kinds, with or without MATCHED) for as long as its
-# reflected columns are kept: building and keying a statement cost more than running it.
+# reflected columns are kept: building and keying a statement cost more than running it. The values are
+# expanding parameters, so a person's several addresses reuse the statement of one.
 _STATEMENTS: weakref.WeakKeyDictionary[Table, dict[tuple[Any, ...], Select[Any]]] = (
     weakref.WeakKeyDictionary()
 )
@@ -319,9 +333,14 @@ def _subject_statement(
     shape = (tuple(columns), tuple((k, table.identity[k]) for k in kinds), matches)
     built = _STATEMENTS.setdefault(reflected, {})
     if shape not in built:
-        conditions = [_bound_match(reflected.c[table.identity[k]], k) for k in kinds]
+        found = [reflected.c[table.identity[k]] for k in kinds]
+        conditions = [_bound_match(c, k, f"v{i}") for i, (c, k) in enumerate(zip(found, kinds, strict=True))]
+        # per kind: 1 when the row holds the kind's first value, 2 when it holds a later one, else 0
         flags = (
-            [case((c, 1), else_=0).label(f"_matched_{i}") for i, c in enumerate(conditions)]
+            [
+                case((_bound_match(c, k, f"f{i}"), 1), (cond, 2), else_=0).label(f"_matched_{i}")
+                for i, (c, k, cond) in enumerate(zip(found, kinds, conditions, strict=True))
+            ]
             if matches
             else []
         )
@@ -334,26 +353,36 @@ def _subject_statement(
 
 
 def select_subject(
-    conn: Connection, system: DataSystem, table: DataTable, wanted: dict[str, str], *, matches: bool = False
+    conn: Connection,
+    system: DataSystem,
+    table: DataTable,
+    wanted: Mapping[str, list[str]],
+    *,
+    matches: bool = False,
 ) -> list[dict[str, Any]]:
-    """Return the key and mapped columns of the table's rows that match any of the identities, by key. With
-    `matches`, each row also carries MATCHED: the identity kinds that matched it (read in the same query)."""
+    """Return the key and mapped columns of the table's rows that match any of the identities' values, by
+    key. With `matches`, each row also carries MATCHED: (kind, later) for each identity kind that matched it,
+    `later` true when a value after the kind's first did (read in the same query)."""
     reflected = reflect_table(conn, system, table)
-    params = {
-        kind: bound
-        for kind, value in wanted.items()
-        if (bound := _bound_value(reflected.c[table.identity[kind]], kind, value)) is not None
-    }
-    if not params:
+    kinds: list[str] = []
+    params: dict[str, Any] = {}
+    for kind, given in wanted.items():
+        column = reflected.c[table.identity[kind]]
+        if values := _bound_values(column, kind, given):
+            params[f"v{len(kinds)}"] = values
+            if matches:  # an empty list is allowed: the first value may not fit the column, a later one may
+                params[f"f{len(kinds)}"] = _bound_values(column, kind, given[:1])
+            kinds.append(kind)
+    if not kinds:
         return []
-    kinds = tuple(params)
     columns = [table.key_column, *(c for c in table.columns if c != table.key_column)]
     rows = []
-    for row in conn.execute(_subject_statement(reflected, table, kinds, matches), params):
+    for row in conn.execute(_subject_statement(reflected, table, tuple(kinds), matches), params):
         values = list(row)
         found = dict(zip(columns, values[: len(columns)], strict=True))
         if matches:
-            found[MATCHED] = [k for k, hit in zip(kinds, values[len(columns) :], strict=True) if hit]
+            flags = values[len(columns) :]
+            found[MATCHED] = [(k, hit == 2) for k, hit in zip(kinds, flags, strict=True) if hit]
         rows.append(found)
     return rows
 

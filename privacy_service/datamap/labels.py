@@ -10,4 +10,14 @@ IDENTITY_KINDS = {
     "phone": _l("Phone number"),
     "account_id": _l("Account number"),
 }
+PORTAL = "portal:"  # a portal's own user id column: portal:<the API client's name>
+
+
+def identity_kind(kind: str) -> str:
+    """An identity kind in the reader's words; a portal's user id column names the portal."""
+    if kind.startswith(PORTAL):
+        return str(_l("User id at %(client)s", client=kind[len(PORTAL) :]))
+    return str(IDENTITY_KINDS.get(kind, kind))
+
+
 ERASURE_STRATEGIES = {"delete": _l("the rows are deleted"), "mask": _l("the columns are blanked")}

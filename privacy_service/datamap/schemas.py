@@ -15,6 +15,8 @@ from privacy_service.kernel import SLUG_RE, StrictSchema, TextOrLocalised
 # Table and column names are later quoted into SQL statements: this pattern is a security boundary.
 IDENTIFIER_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
 IDENTITY_KINDS = ("email", "national_id", "phone", "account_id")
+# A portal's own user id column: `portal:<the API client's name>`. Only that client's links reach it.
+PORTAL_KIND_RE = r"^portal:[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$"
 ERASURE_STRATEGIES = ("delete", "mask")
 
 IDENTIFIER = validate.Regexp(
@@ -30,6 +32,17 @@ ENV_NAME = validate.Regexp(
 CATEGORY_KEY = validate.Regexp(
     r"^[a-z][a-z0-9_]{0,63}$", error=N_("Name a data category key of the activity (lower-case, digits, '_').")
 )
+
+
+def is_identity_kind(kind: str) -> bool:
+    """One of the identity kinds a table may hold, or a portal's own user id (`portal:<client>`)."""
+    return kind in IDENTITY_KINDS or re.fullmatch(PORTAL_KIND_RE, kind) is not None
+
+
+def _identity_kind(kind: str) -> None:
+    if not is_identity_kind(kind):
+        choices = ", ".join((*IDENTITY_KINDS, "portal:<client>"))
+        raise ValidationError(f"Unknown identity kind {kind}; choose one of: {choices}.")
 
 
 def _identifier(**kwargs: Any) -> fields.String:
@@ -48,11 +61,7 @@ class TableMapSchema(StrictSchema):
     )
     key = _identifier(required=True)
     identity = fields.Dict(
-        keys=fields.String(
-            validate=validate.OneOf(
-                IDENTITY_KINDS, error="Unknown identity kind {input}; choose one of: {choices}."
-            )
-        ),
+        keys=fields.String(validate=_identity_kind),
         values=_identifier(),
         load_default=dict,
     )

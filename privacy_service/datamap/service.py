@@ -21,6 +21,7 @@ from privacy_service.audit import Actor, record_event
 from privacy_service.datamap.connector import (
     MATCHED,
     DataSystemError,
+    Identity,
     clean_identity,
     dispose_engines,
     engines,
@@ -38,6 +39,7 @@ from privacy_service.ropa import service as ropa
 
 __all__ = [  # what dsar, retention, the app factory and the pages use besides the functions below
     "DataSystemError",
+    "Identity",
     "dispose_engines",
     "mapped_tables",
     "plain_value",
@@ -67,7 +69,9 @@ class SubjectRows:
     categories: dict[str, str]  # column -> data category key
     rows: list[dict[str, Any]] = field(default_factory=list)  # key + mapped columns only
     data_table_id: int | None = None
-    matched: dict[str, int] = field(default_factory=dict)  # identity kind -> rows it matched
+    matched: dict[str, int] = field(default_factory=dict)  # identity kind -> rows any of its values matched
+    # identity kind -> of those, the rows a value after the kind's first matched (a person's linked ones)
+    matched_later: dict[str, int] = field(default_factory=dict)
 
 
 # --- loading systems.yaml ---------------------------------------------------------------------------------
@@ -162,17 +166,18 @@ def tables_for_activity(session: Session, *, activity: str) -> list[tuple[DataSy
 def find_subject_rows(
     session: Session,
     *,
-    identity: dict[str, str],
+    identity: Identity,
     instance_path: Path,
     activity: str | None = None,
     activities: Collection[str] | None = None,
     tables: list[tuple[DataSystem, DataTable]] | None = None,
 ) -> list[SubjectRows]:
     """Return the subject's rows in every mapped table (or one activity's, or those of `activities`),
-    matching any identity given, in the map's order. `tables` is the map when the caller has read it already.
-    Each data system is searched on one connection, outside a transaction."""
+    matching any identity given (a kind may hold several values: each searches), in the map's order.
+    `tables` is the map when the caller has read it already. Each data system is searched on one connection,
+    outside a transaction."""
     wanted = clean_identity(identity)
-    todo: list[tuple[DataSystem, DataTable, dict[str, str]]] = []
+    todo: list[tuple[DataSystem, DataTable, dict[str, list[str]]]] = []
     for system, table in mapped_tables(session, activity=activity) if tables is None else tables:
         if (activity is not None and table.activity_slug != activity) or (
             activities is not None and table.activity_slug not in activities
@@ -182,7 +187,7 @@ def find_subject_rows(
             todo.append((system, table, kinds))
     found: list[SubjectRows] = []
     with engines(instance_path) as engine_for:
-        groups: dict[Engine, list[tuple[DataSystem, DataTable, dict[str, str]]]] = {}
+        groups: dict[Engine, list[tuple[DataSystem, DataTable, dict[str, list[str]]]]] = {}
         for item in todo:
             groups.setdefault(engine_for(item[0]), []).append(item)
         for engine, group in groups.items():
@@ -198,7 +203,7 @@ class _Found:
     rows: SubjectRows
 
 
-def _search(engine: Engine, group: list[tuple[DataSystem, DataTable, dict[str, str]]]) -> list[_Found]:
+def _search(engine: Engine, group: list[tuple[DataSystem, DataTable, dict[str, list[str]]]]) -> list[_Found]:
     """Search one data system's tables on one connection; a database error names the table it met."""
     at = [group[0]]
 
@@ -219,15 +224,18 @@ def _search(engine: Engine, group: list[tuple[DataSystem, DataTable, dict[str, s
 
 
 def _subject_rows(
-    conn: Connection, system: DataSystem, table: DataTable, kinds: dict[str, str]
+    conn: Connection, system: DataSystem, table: DataTable, kinds: dict[str, list[str]]
 ) -> SubjectRows | None:
     rows = select_subject(conn, system, table, kinds, matches=True)
     if not rows:
         return None
     matched: dict[str, int] = {}
+    later: dict[str, int] = {}
     for row in rows:
-        for kind in row.pop(MATCHED):
+        for kind, by_later in row.pop(MATCHED):
             matched[kind] = matched.get(kind, 0) + 1
+            if by_later:
+                later[kind] = later.get(kind, 0) + 1
     return SubjectRows(
         system=system.name,
         table=table.table_name,
@@ -237,6 +245,7 @@ def _subject_rows(
         rows=rows,
         data_table_id=table.id,
         matched=matched,
+        matched_later=later,
     )
 
 

@@ -50,6 +50,7 @@ def carry_out(
     """Carry out the plan an officer approved, activity by activity, and record the decision."""
     told: set[str] = set()
     acted: list[str] = []
+    identity = lifecycle.person_identity(session, req, secret=links.secret_key)  # the person, as planned
     for outcome in lifecycle.outcomes_of(session, req):
         if outcome.decision == "refuse" and outcome.outcome in (*ACTIONABLE, "not_checked"):
             _refuse(outcome)
@@ -58,7 +59,7 @@ def carry_out(
         if decisions.manual(outcome):  # not in the data map: done only as the search by hand recorded it
             outcome.outcome = "done" if outcome.manual_result == "found_handled" else outcome.outcome
         else:
-            _act(session, req, outcome, instance_path=instance_path, links=links, actor=actor)
+            _act(session, req, outcome, identity, instance_path=instance_path, links=links, actor=actor)
         outcome.updated_at = utcnow()
         if req.type in ACTING_RIGHTS and outcome.outcome in ("done", "partial"):
             acted.append(outcome.activity)
@@ -159,33 +160,51 @@ def _act(
     session: Session,
     req: DsarRequest,
     outcome: DsarOutcome,
+    identity: dict[str, list[str]],
     *,
     instance_path: Path,
     links: lifecycle.Links,
     actor: Actor,
 ) -> None:
-    """Carry out the request's right on one activity of the data map."""
+    """Carry out the request's right on one activity of the data map, on the rows of every verified identifier
+    of the person (`identity`: lifecycle.person_identity)."""
     details = dict(outcome.details)
     if req.type == "erasure":
-        _erase(session, req, outcome, details, instance_path=instance_path)
+        _erase(session, req, outcome, details, identity, instance_path=instance_path)
     elif req.type in ("rectification", "restriction"):
-        _update(session, req, outcome, details, instance_path=instance_path, actor=actor)
+        _update(session, req, outcome, details, identity, instance_path=instance_path, actor=actor)
     elif req.type == "objection":
-        if email := lifecycle.verified_email(req):
-            consent.set_flag(session, subject=email, activity=outcome.activity, kind="objected",
+        if subject := _flag_subject(req, identity):
+            consent.set_flag(session, subject=subject, activity=outcome.activity, kind="objected",
                              actor=actor, reference=req.reference)  # fmt: skip
         outcome.outcome = "done"
     elif req.type == "consent_withdrawal":
-        outcome.outcome = _withdraw_consent(session, req, outcome.activity, links=links, actor=actor)
+        outcome.outcome = _withdraw_consent(
+            session, req, outcome.activity, identity, links=links, actor=actor
+        )
     else:  # access and portability: the answer collects the data when it is made
         outcome.outcome = "done"
     outcome.details = details
 
 
+def _flag_subject(req: DsarRequest, identity: dict[str, list[str]]) -> str | None:
+    """The consent subject a restriction or an upheld objection is flagged under (Art. 18, 21): the proved
+    address, else one of the person's verified addresses or portal ids. Reads of the person see a flag under
+    any of them, so a request proved by national identity number alone is flagged too. None: the person has
+    no subject a flag could be recorded under."""
+    subjects = lifecycle.answering_subjects(identity)
+    return lifecycle.verified_email(req) or (subjects[0] if subjects else None)
+
+
 def _erase(
-    session: Session, req: DsarRequest, outcome: DsarOutcome, details: dict[str, Any], *, instance_path: Path
+    session: Session,
+    req: DsarRequest,
+    outcome: DsarOutcome,
+    details: dict[str, Any],
+    identity: dict[str, list[str]],
+    *,
+    instance_path: Path,
 ) -> None:
-    identity = lifecycle.identity_of(req)
     results = erase_subject_rows(
         session,
         identity=identity,
@@ -205,6 +224,7 @@ def _update(
     req: DsarRequest,
     outcome: DsarOutcome,
     details: dict[str, Any],
+    identity: dict[str, list[str]],
     *,
     instance_path: Path,
     actor: Actor,
@@ -212,7 +232,7 @@ def _update(
     rectify = req.type == "rectification"
     results = update_subject_rows(
         session,
-        identity=lifecycle.identity_of(req),
+        identity=identity,
         instance_path=instance_path,
         activity=outcome.activity,
         column=req.details.get("field") if rectify else None,
@@ -221,28 +241,38 @@ def _update(
     details["updated"] = [{"table": f"{r.system}.{r.table}", "column": r.column, "rows": r.updated}
                           for r in results]  # fmt: skip
     outcome.records = sum(r.updated for r in results)
-    if not rectify and (email := lifecycle.verified_email(req)):
-        consent.set_flag(session, subject=email, activity=outcome.activity, kind="restricted",
+    if not rectify and (subject := _flag_subject(req, identity)):
+        consent.set_flag(session, subject=subject, activity=outcome.activity, kind="restricted",
                          actor=actor, reference=req.reference)  # fmt: skip
     outcome.outcome = "done" if outcome.records or not rectify else "no_data"
 
 
 def _withdraw_consent(
-    session: Session, req: DsarRequest, purpose: str, *, links: lifecycle.Links, actor: Actor
+    session: Session,
+    req: DsarRequest,
+    purpose: str,
+    identity: dict[str, list[str]],
+    *,
+    links: lifecycle.Links,
+    actor: Actor,
 ) -> str:
-    """Withdraw the subject's consent to the purpose; the outcome (done, or no_data if none was recorded)."""
-    state = consent.get_state(session, subject=lifecycle.verified_email(req) or "", purpose=purpose)
-    if state is None or state.status == "withdrawn":
-        return "no_data" if state is None else "done"
-    consent.change_consent(
-        session,
-        subject=lifecycle.verified_email(req) or "",
-        purpose=purpose,
-        status="withdrawn",
-        channel=CONSENT_CHANNELS.get(req.channel, "api"),
-        actor=actor,
-        links=links,
-        evidence={"request": req.reference},
-        lang=req.language,
-    )
-    return "done"
+    """Withdraw the consent to the purpose under each of the person's verified subjects that holds one (her
+    consent is the newest under any of them); the outcome: done, or no_data if none was ever recorded."""
+    found = False
+    for subject in lifecycle.answering_subjects(identity):
+        state = consent.get_state(session, subject=subject, purpose=purpose)
+        found = found or state is not None
+        if state is None or state.status == "withdrawn":
+            continue
+        consent.change_consent(
+            session,
+            subject=subject,
+            purpose=purpose,
+            status="withdrawn",
+            channel=CONSENT_CHANNELS.get(req.channel, "api"),
+            actor=actor,
+            links=links,
+            evidence={"request": req.reference},
+            lang=req.language,
+        )
+    return "done" if found else "no_data"

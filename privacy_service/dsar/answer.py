@@ -68,20 +68,26 @@ class Answer:
 
 
 def collect(
-    session: Session, req: DsarRequest, *, instance_path: Path, snapshot: Snapshot | None = None
+    session: Session,
+    req: DsarRequest,
+    *,
+    instance_path: Path,
+    secret: str,
+    snapshot: Snapshot | None = None,
 ) -> Answer:
-    """Read what the answer needs: the outcomes, the registry, and for access/portability the data itself.
-    The registry and the data map are read once (`snapshot`, else the transaction's, shared with a plan made
-    in it)."""
+    """Read what the answer needs: the outcomes, the registry, and for access/portability the data itself,
+    found as the plan found it: by every verified identifier of the person (`secret`: lifecycle.
+    person_identity). The registry and the data map are read once (`snapshot`, else the transaction's,
+    shared with a plan made in it)."""
     snap = snapshot or snapshot_of(session)
     outcomes = _outcomes(session, req, snap)
     # the letter prints everything Art. 15(1) lists: the whole record of each activity
     records = snap.activities([o.activity for o in outcomes])
     activities = {o.activity: a.record for o, a in zip(outcomes, records, strict=True)}
     answer = Answer(req, outcomes, activities, snap.organisations())
+    identity = snap.identity(req, secret=secret) if req.type in DATA_RIGHTS else {}
     if req.type in DATA_RIGHTS:
         wanted = {o.activity for o in outcomes if o.outcome == "done" and o.applies}
-        identity = lifecycle.identity_of(req)
         found = (
             datamap.find_subject_rows(
                 session,
@@ -97,8 +103,9 @@ def collect(
             if table_rows.activity in wanted:
                 answer.rows.setdefault(table_rows.activity, []).append(table_rows)
         answer.withheld = withhold(answer.rows, withholdings_of(session, req))
-    if req.type == "access" and (email := lifecycle.verified_email(req)):
-        _consents(session, answer, snap, email)
+    if req.type == "access":  # her consents under each of her verified addresses and portal ids (Art. 15(1))
+        for subject in lifecycle.answering_subjects(identity):
+            _consents(session, answer, snap, subject)
     if req.type == "access":
         others = session.scalars(
             select(DsarRequest)
@@ -126,9 +133,10 @@ def _outcomes(session: Session, req: DsarRequest, snap: Snapshot) -> list[DsarOu
     return list(planned)
 
 
-def _consents(session: Session, answer: Answer, snap: Snapshot, email: str) -> None:
-    """The subject's consents with their history (Art. 15(1)), read in one query."""
-    consents = consent.subject_consents(session, subject=email)
+def _consents(session: Session, answer: Answer, snap: Snapshot, subject: str) -> None:
+    """The consents recorded under one of the subject's identifiers, with their history (Art. 15(1)), read in
+    one query."""
+    consents = consent.subject_consents(session, subject=subject)
     named = snap.known([s.purpose for s, __ in consents if s.purpose not in answer.activities])
     for state, events in consents:
         answer.consents.append(

@@ -270,7 +270,11 @@ def make_plan(reference: str) -> dict[str, Any]:
     """Decide again, per activity, whether the right applies and what the data map holds (the erasure
     preview: rows to delete, to mask, and held with the hold's basis). Nothing is changed in the data."""
     req = service.plan_request(
-        get_session(), reference=reference, actor=current_actor(), instance_path=app_instance_path()
+        get_session(),
+        reference=reference,
+        actor=current_actor(),
+        instance_path=app_instance_path(),
+        secret=app_links().secret_key,
     )
     return _done(req)
 
@@ -327,7 +331,11 @@ def make_draft(reference: str) -> dict[str, Any]:
     """Make the answer as a draft for the officer to read (GET …/draft): the letter as HTML and PDF, and the
     export. The subject is told nothing until the draft is sent (POST …/complete). 409 before approval."""
     req = service.make_draft(
-        get_session(), reference=reference, actor=current_actor(), instance_path=app_instance_path()
+        get_session(),
+        reference=reference,
+        actor=current_actor(),
+        instance_path=app_instance_path(),
+        secret=app_links().secret_key,
     )
     return _done(req)
 
@@ -536,6 +544,7 @@ def lift_restriction(data: dict[str, Any], reference: str) -> dict[str, Any]:
         reasons=data["reasons"],
         actor=current_actor(),
         instance_path=app_instance_path(),
+        secret=app_links().secret_key,
     )
     return _done(req)
 

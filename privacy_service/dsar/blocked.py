@@ -57,17 +57,17 @@ def _erasures(session: Session, *, lock: bool = False) -> list[tuple[DsarRequest
     ]
 
 
-def retry_after_release(session: Session, *, hold_id: int, instance_path: Path) -> list[str]:
+def retry_after_release(session: Session, *, hold_id: int, instance_path: Path, secret: str) -> list[str]:
     """Erase what the released hold kept in every erasure it blocked; return the references retried."""
     done = []
     for req, outcome in _erasures(session, lock=True):
         if outcome.held and hold_id in hold_ids(outcome):
-            retry(session, req, outcome, hold_id=hold_id, instance_path=instance_path)
+            retry(session, req, outcome, hold_id=hold_id, instance_path=instance_path, secret=secret)
             done.append(req.reference)
     return done
 
 
-def retry_unblocked(session: Session, *, instance_path: Path) -> list[str]:
+def retry_unblocked(session: Session, *, instance_path: Path, secret: str) -> list[str]:
     """Retry the blocked erasures none of whose holds is active any more, whatever ended them: a hold that
     ran out at its end time queues no task, and a hold released before the request was approved found nothing
     to retry then (the daily job)."""
@@ -77,16 +77,23 @@ def retry_unblocked(session: Session, *, instance_path: Path) -> list[str]:
     for req, outcome in pairs:
         named = [holds[i] for i in sorted(hold_ids(outcome)) if i in holds]
         if outcome.held and named and not any(retention.is_active(h) for h in named):
-            retry(session, req, outcome, hold_id=named[0].id or 0, instance_path=instance_path)
+            retry(session, req, outcome, hold_id=named[0].id or 0, instance_path=instance_path, secret=secret)
             done.append(req.reference)
     return done
 
 
 def retry(
-    session: Session, req: DsarRequest, outcome: DsarOutcome, *, hold_id: int, instance_path: Path
+    session: Session,
+    req: DsarRequest,
+    outcome: DsarOutcome,
+    *,
+    hold_id: int,
+    instance_path: Path,
+    secret: str,
 ) -> None:
-    """Erase the outcome's rows that no active hold keeps now, and record it (timeline and audit)."""
-    identity = lifecycle.identity_of(req)
+    """Erase the outcome's rows that no active hold keeps now, and record it (timeline and audit); the rows
+    are found as the first erasure found them, by every verified identifier of the person."""
+    identity = lifecycle.person_identity(session, req, secret=secret)
     before = (outcome.records or 0) if "erased" in outcome.details else 0  # a plan's count is rows found
     results = erase_subject_rows(
         session,

@@ -41,7 +41,9 @@ def purge_answers_job(app: Flask) -> None:
 def retry_erasures_job(app: Flask) -> None:
     """Retry the erasures whose holds ended without a release, or were released before approval (daily)."""
     with transaction(app.extensions["engine"]) as session:
-        service.retry_unblocked_erasures(session, instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]))
+        service.retry_unblocked_erasures(
+            session, instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]), secret=app.config["SECRET_KEY"]
+        )
 
 
 def plan_task(session: Session, payload: dict[str, Any], transport: notify.Transport) -> None:
@@ -49,7 +51,12 @@ def plan_task(session: Session, payload: dict[str, Any], transport: notify.Trans
     system cannot be read)."""
     if transport.instance_path is None:
         raise RuntimeError("the plan task needs the instance path (data systems)")
-    service.plan_queued(session, reference=payload["reference"], instance_path=transport.instance_path)
+    service.plan_queued(
+        session,
+        reference=payload["reference"],
+        instance_path=transport.instance_path,
+        secret=transport.secret_key,
+    )
 
 
 # name → (crontab in Europe/Oslo, job); the app factory registers them, the scheduler process runs them
@@ -67,7 +74,10 @@ def retry_erasures_task(session: Session, payload: dict[str, Any], transport: no
     if transport.instance_path is None:
         raise RuntimeError("the erasure retry needs the instance path (data systems)")
     service.retry_blocked_erasures(
-        session, hold_id=int(payload["hold_id"]), instance_path=transport.instance_path
+        session,
+        hold_id=int(payload["hold_id"]),
+        instance_path=transport.instance_path,
+        secret=transport.secret_key,
     )
 
 

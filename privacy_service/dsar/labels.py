@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from privacy_service.datamap.labels import ERASURE_STRATEGIES
+from privacy_service.datamap.labels import ERASURE_STRATEGIES, identity_kind
 from privacy_service.retention.labels import HOLD_KINDS as HOLD_KINDS  # the pages of both name holds alike
 
 RIGHTS: dict[str, tuple[Any, Any]] = {
@@ -219,6 +219,16 @@ IDENTIFIER_LABELS = {
     "email": _l("E-mail address"),
     "national_id": _l("National identity number"),
 }
+LINKED = "linked:"  # plan.LINKED: an identifier the person's verified links brought, not the request
+
+
+def identifier_label(kind: str) -> str:
+    """An identifier kind in the reader's words: "E-mail address", "User id at portal-x (linked)"."""
+    if kind.startswith(LINKED):
+        return str(_l("%(identifier)s (linked)", identifier=identifier_label(kind[len(LINKED) :])))
+    return str(IDENTIFIER_LABELS[kind]) if kind in IDENTIFIER_LABELS else identity_kind(kind)
+
+
 METHOD_LABELS = {
     "email_code": _l("confirmed from the mailbox (link or code)"),
     "idporten": _l("logged in with ID-porten"),

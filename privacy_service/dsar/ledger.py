@@ -19,9 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import object_session
 from sqlmodel import Session
 
 from privacy_service.datamap.actions import erase_keys, scan_identities
+from privacy_service.datamap.service import mapped_tables
 from privacy_service.dsar import lifecycle
 from privacy_service.dsar.models import DsarRequest
 from privacy_service.retention.service import held_keys
@@ -39,6 +41,8 @@ def _key(secret_key: str) -> bytes:
 
 def normalise(kind: str, value: str) -> str:
     value = value.strip()
+    if kind.startswith("portal:"):  # a portal's own user id, as its column holds it
+        return value
     return value.lower() if kind == "email" else "".join(c for c in value if c.isdigit())
 
 
@@ -51,13 +55,21 @@ def identity_hash(secret_key: str, kind: str, value: str) -> str:
 def record_erasure(
     req: DsarRequest, *, activities: list[str], secret_key: str, instance_path: Path, at: datetime
 ) -> dict[str, Any]:
-    """Append the erasure to the ledger file (flushed to disk before the approval commits)."""
-    identities = lifecycle.identity_of(req)  # the proved identifiers: the ones the erasure used
+    """Append the erasure to the ledger file (flushed to disk before the approval commits): the hashes of
+    the identifiers the erasure searched, the request's proved ones and the person's verified links (read in
+    the request's own session, before her links are forgotten)."""
+    session = object_session(req)
+    identities = (
+        lifecycle.person_identity(session, req, secret=secret_key)  # type: ignore[arg-type]
+        if session is not None
+        else {k: [v] for k, v in lifecycle.identity_of(req).items()}
+    )
+    hashes = {identity_hash(secret_key, k, v) for k, values in identities.items() for v in values if v}
     entry = {
         "reference": req.reference,
         "at": at.isoformat(),
         "activities": sorted(activities),
-        "hashes": sorted(identity_hash(secret_key, k, v) for k, v in identities.items() if v),
+        "hashes": sorted(hashes),
     }
     path = ledger_path(instance_path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,8 +121,9 @@ def replay(
     def match(kind: str, value: str) -> bool:
         return identity_hash(secret_key, kind, value) in activities_of
 
+    portals = sorted({k for __, t in mapped_tables(session) for k in t.identity if k.startswith("portal:")})
     for system, table, found in scan_identities(
-        session, instance_path=instance_path, kinds=KINDS, match=match
+        session, instance_path=instance_path, kinds=(*KINDS, *portals), match=match
     ):
         in_scope = [
             (key, identity)

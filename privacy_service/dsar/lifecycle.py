@@ -3,7 +3,7 @@ recording each step on its timeline with the audit event.
 
 The helpers below the front door (identity, plan, act, answer) build on these; service.py, the front door,
 calls them. This module imports no other module of dsar but its models, deadlines and mail texts, so no
-circle can form through it.
+circle can form through it; of the people package, only its service (the person a request resolves to).
 Audit events and timeline notes name the request by its reference, never the subject.
 """
 
@@ -36,6 +36,7 @@ from privacy_service.dsar.models import (
 )
 from privacy_service.errors import N_, Code, Conflict, NotFound, worded
 from privacy_service.kernel import utcnow
+from privacy_service.people import service as people
 
 SCHEDULER = Actor("system", "scheduler")
 PLAN_TASK = "dsar.plan"  # the outbox task that makes a request's plan once its identity is confirmed
@@ -180,6 +181,22 @@ def identity_of(req: DsarRequest) -> dict[str, str]:
     answers (a national identity number is not a secret)."""
     found = {"email": verified_email(req), "national_id": verified_national_id(req)}
     return {k: v for k, v in found.items() if v}
+
+
+def person_identity(session: Session, req: DsarRequest, *, secret: str) -> dict[str, list[str]]:
+    """How the data map finds the request's subject as a person: the request's proved identifiers (each
+    kind's first value), then every verified identifier of the person they resolve to (`email`,
+    `portal:<client>`). Unverified links, and identifiers of a request that proved none, never search."""
+    own = identity_of(req)
+    return people.verified_identity(session, own, secret=secret) if own else {}
+
+
+def answering_subjects(identity: dict[str, list[str]]) -> list[str]:
+    """The consent subjects of a person's identity, e-mail addresses first: the subjects her consents and
+    processing flags are recorded under (a national identity number never is)."""
+    emails = identity.get("email", [])
+    portals = [v for kind, values in identity.items() if kind.startswith("portal:") for v in values]
+    return list(dict.fromkeys([*emails, *portals]))
 
 
 def verified_email(req: DsarRequest) -> str | None:

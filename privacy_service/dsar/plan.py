@@ -24,6 +24,8 @@ from privacy_service.retention import service as retention
 from privacy_service.retention.service import Hold
 from privacy_service.ropa import service as ropa
 
+LINKED = "linked:"  # a plan line's identifier that came through the person's verified links (labels.LINKED)
+
 
 def check_scope(session: Session, data: dict[str, Any]) -> None:
     """The activities must be in the registry; a rectification must name a data item the data map knows."""
@@ -66,13 +68,16 @@ def make_plan(
     *,
     instance_path: Path,
     actor: Actor,
+    secret: str,
     snapshot: Snapshot | None = None,
 ) -> list[DsarOutcome]:
     """Decide per activity and store the outcomes (replacing an earlier plan); the request then waits for an
     officer's decision. Raises DataSystemError when a data system cannot be read (the task retries). The
-    registry, the data map and the holds are read once (`snapshot`, else the transaction's)."""
+    registry, the data map and the holds are read once (`snapshot`, else the transaction's). The data map is
+    searched with the request's proved identifiers and the verified ones of the person they resolve to
+    (`secret`: the instance secret her national identity number is keyed under)."""
     snap = snapshot or snapshot_of(session)
-    identity = lifecycle.identity_of(req)
+    identity = snap.identity(req, secret=secret)
     scope = _activities(snap, req)
     found = (
         datamap.find_subject_rows(
@@ -129,7 +134,7 @@ def _ref(table_rows: datamap.SubjectRows) -> retention.TableRef:
 def _table_line(
     req: DsarRequest,
     table_rows: datamap.SubjectRows,
-    identity: dict[str, str],
+    identity: dict[str, list[str]],
     tables_by_id: dict[Any, Any],
     holds: list[Hold],
 ) -> tuple[dict[str, Any], dict[str, Hold]]:
@@ -148,11 +153,26 @@ def _table_line(
         "system": table_rows.system,
         "table": table_rows.table,
         "rows": len(keys),
-        "matched_by": dict(table_rows.matched),  # identity kind -> rows it found (only proved ones search)
+        "matched_by": matched_by(table_rows, own=lifecycle.identity_of(req)),
         "held": dict(by_hold),
         "strategy": tables_by_id[table_rows.data_table_id].erasure,
     }
     return line, protected
+
+
+def matched_by(table_rows: datamap.SubjectRows, *, own: dict[str, str]) -> dict[str, int]:
+    """Which identifier found how many of a table's rows: a kind the request proved itself (`email`), or one
+    the person's verified links brought (`linked:email`, `linked:portal:<client>`). Only proved ones
+    search."""
+    out: dict[str, int] = {}
+    for kind, rows in table_rows.matched.items():
+        later = table_rows.matched_later.get(kind, 0)
+        by_own = rows - later if kind in own else 0  # a kind's first value is the request's own, if any
+        if by_own:
+            out[kind] = by_own
+        if rows - by_own:
+            out[f"{LINKED}{kind}"] = rows - by_own
+    return out
 
 
 def _outcome(

@@ -35,12 +35,12 @@ from privacy_service.dsar import service
 from privacy_service.dsar.api import send_document
 from privacy_service.dsar.labels import (
     EVENT_LABELS,
-    IDENTIFIER_LABELS,
     IDENTITY_LABELS,
     METHOD_LABELS,
     OUTCOME_LABELS,
     RIGHTS,
     STATUS_LABELS,
+    identifier_label,
 )
 from privacy_service.errors import Conflict, DomainError, NotFound
 from privacy_service.http import app_links
@@ -376,7 +376,7 @@ def _labels() -> dict[str, Any]:
         "status_label": lambda s: str(STATUS_LABELS.get(s, s)),
         "event_label": lambda k: str(EVENT_LABELS.get(k, k.replace("_", " "))),
         "outcome_label": lambda o: str(OUTCOME_LABELS.get(o, o)),
-        "identifier_label": lambda k: str(IDENTIFIER_LABELS.get(k, k)),
+        "identifier_label": identifier_label,
         "method_label": lambda m: str(METHOD_LABELS.get(m, m)),
         "identity_label": lambda s: str(IDENTITY_LABELS.get(s, s)),
         "right_label": lambda r: str(RIGHTS[r][0]) if r in RIGHTS else r,

@@ -137,6 +137,7 @@ def lift(
     reasons: str,
     actor: Actor,
     instance_path: Path,
+    secret: str,
 ) -> list[str]:
     """Lift the restriction of the named activities once the subject was told: the data systems' restriction
     column back to false, the "restricted" processing flag lifted. Refused (RestrictionNoticeMissing) for any
@@ -156,10 +157,11 @@ def lift(
             fields={"activities": missing},
         )
     rows = 0
+    identity = lifecycle.person_identity(session, req, secret=secret)  # the rows the restriction flagged
     for outcome in chosen:
         results = update_subject_rows(
             session,
-            identity=lifecycle.identity_of(req),
+            identity=identity,
             instance_path=instance_path,
             activity=outcome.activity,
             column=None,

@@ -401,7 +401,9 @@ def answer_visible_to_submitter(req: DsarRequest) -> bool:
 # --- the plan, the decision and the answer ------------------------------------------------------------------
 
 
-def plan_request(session: Session, *, reference: str, actor: Actor, instance_path: Path) -> DsarRequest:
+def plan_request(
+    session: Session, *, reference: str, actor: Actor, instance_path: Path, secret: str
+) -> DsarRequest:
     """Decide again, per activity, whether the right applies and what the data map holds; nothing changes in
     the data. Only an open request whose identity is confirmed can be planned."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
@@ -413,16 +415,16 @@ def plan_request(session: Session, *, reference: str, actor: Actor, instance_pat
                 status=Code("letter.status", req.status),
             )
         )
-    plan.make_plan(session, req, instance_path=instance_path, actor=actor)
+    plan.make_plan(session, req, instance_path=instance_path, actor=actor, secret=secret)
     return req
 
 
-def plan_queued(session: Session, *, reference: str, instance_path: Path) -> None:
+def plan_queued(session: Session, *, reference: str, instance_path: Path, secret: str) -> None:
     """Make the plan the identity check queued; a request withdrawn or rejected meanwhile is left alone."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     if req.status not in ("in_progress", "awaiting_decision"):
         return
-    plan.make_plan(session, req, instance_path=instance_path, actor=Actor("system", "planner"))
+    plan.make_plan(session, req, instance_path=instance_path, actor=Actor("system", "planner"), secret=secret)
 
 
 def approve(
@@ -504,7 +506,9 @@ def withholdable_tables(session: Session, req: DsarRequest) -> list[dict[str, An
     return withholding.tables_of(session, req)
 
 
-def make_draft(session: Session, *, reference: str, actor: Actor, instance_path: Path) -> DsarRequest:
+def make_draft(
+    session: Session, *, reference: str, actor: Actor, instance_path: Path, secret: str
+) -> DsarRequest:
     """Make the answer as a draft (the letter as PDF and HTML, and the export) for the officer to read; the
     subject is told nothing. A new draft replaces the last one. Drafting before approval is refused."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
@@ -517,7 +521,7 @@ def make_draft(session: Session, *, reference: str, actor: Actor, instance_path:
                 status=Code("letter.status", req.status),
             )
         )
-    collected = answer.collect(session, req, instance_path=instance_path)
+    collected = answer.collect(session, req, instance_path=instance_path, secret=secret)
     letter = render_letter(collected)
     draft = answer.store_draft(
         session,
@@ -825,13 +829,20 @@ def lift_restriction(
     reasons: str,
     actor: Actor,
     instance_path: Path,
+    secret: str,
 ) -> DsarRequest:
     """Lift the restriction of the named activities (default: all still restricted) after the notice: the
     data systems' restriction column back to false and the "restricted" flag lifted. 409
     restriction_notice_missing while an activity's notice has not been sent."""
     req = lifecycle.get_request(session, reference=reference, for_update=True)
     restriction.lift(
-        session, req, activities=activities, reasons=reasons, actor=actor, instance_path=instance_path
+        session,
+        req,
+        activities=activities,
+        reasons=reasons,
+        actor=actor,
+        instance_path=instance_path,
+        secret=secret,
     )
     return req
 
@@ -851,14 +862,14 @@ def record_recipients_not_told(
     return req
 
 
-def retry_blocked_erasures(session: Session, *, hold_id: int, instance_path: Path) -> list[str]:
+def retry_blocked_erasures(session: Session, *, hold_id: int, instance_path: Path, secret: str) -> list[str]:
     """Erase what a released hold kept in the erasures it blocked; return the references retried."""
-    return blocked.retry_after_release(session, hold_id=hold_id, instance_path=instance_path)
+    return blocked.retry_after_release(session, hold_id=hold_id, instance_path=instance_path, secret=secret)
 
 
-def retry_unblocked_erasures(session: Session, *, instance_path: Path) -> list[str]:
+def retry_unblocked_erasures(session: Session, *, instance_path: Path, secret: str) -> list[str]:
     """Retry the blocked erasures whose holds have all ended or been released (the daily job)."""
-    return blocked.retry_unblocked(session, instance_path=instance_path)
+    return blocked.retry_unblocked(session, instance_path=instance_path, secret=secret)
 
 
 def blocked_erasures(session: Session) -> list[dict[str, Any]]:

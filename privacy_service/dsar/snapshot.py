@@ -17,17 +17,24 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from privacy_service.datamap import service as datamap
-from privacy_service.dsar.models import DsarOutcome
+from privacy_service.dsar import lifecycle
+from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.retention import service as retention
 from privacy_service.ropa import service as ropa
 
 KEY = "dsar.snapshot"
 # the owners of what a snapshot holds: writing any of their rows in the session drops it
-_WATCHED = ("privacy_service.ropa.", "privacy_service.datamap.", "privacy_service.retention.")
+_WATCHED = (
+    "privacy_service.ropa.",
+    "privacy_service.datamap.",
+    "privacy_service.retention.",
+    "privacy_service.people.",  # a link made in the transaction changes whom a request finds
+)
 
 
 class Snapshot:
-    """The registry's activities and organisations, the data map, and the holds of tables, each read once."""
+    """The registry's activities and organisations, the data map, the holds of tables and the person a
+    request resolves to, each read once."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -37,6 +44,7 @@ class Snapshot:
         self._organisations: dict[str, dict[str, Any]] | None = None
         self._holds: dict[retention.TableRef, list[retention.Hold]] = {}
         self.planned: dict[int, list[DsarOutcome]] = {}  # request id -> the outcomes its plan wrote here
+        self._identities: dict[int, dict[str, list[str]]] = {}
 
     def activities(self, slugs: Collection[str]) -> list[ropa.Activity]:
         """The named activities (retired ones too) in the order given; raise NotFound for an unknown one."""
@@ -73,6 +81,14 @@ class Snapshot:
         if self._organisations is None:
             self._organisations = ropa.list_organisations(self._session)
         return self._organisations
+
+    def identity(self, req: DsarRequest, *, secret: str) -> dict[str, list[str]]:
+        """The identifiers the request searches with (lifecycle.person_identity): the plan and the answer
+        collected in its transaction search as one person."""
+        key = req.id or 0
+        if key not in self._identities:
+            self._identities[key] = lifecycle.person_identity(self._session, req, secret=secret)
+        return self._identities[key]
 
     def holds(self, tables: Collection[retention.TableRef]) -> dict[retention.TableRef, list[retention.Hold]]:
         """The active holds that may cover each table's rows; tables not read yet are read in one query."""

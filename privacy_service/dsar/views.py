@@ -295,9 +295,9 @@ def act(reference: str, action: str) -> Any:
                            reason=form.get("reason", ""), actor=actor, links=app_links())  # fmt: skip
         elif action == "plan":
             try:
-                service.plan_request(
-                    session, reference=reference, actor=actor, instance_path=app_instance_path()
-                )
+                service.plan_request(session, reference=reference, actor=actor,
+                                     instance_path=app_instance_path(),
+                                     secret=app_links().secret_key)  # fmt: skip
             except service.NotPlannable as err:
                 raise Conflict(_("A plan needs a confirmed, open request.")) from err
         elif action == "decide":
@@ -323,7 +323,8 @@ def act(reference: str, action: str) -> Any:
             service.approve(session, reference=reference, actor=actor, note=form.get("note"),
                             instance_path=app_instance_path(), links=app_links())  # fmt: skip
         elif action == "draft":
-            service.make_draft(session, reference=reference, actor=actor, instance_path=app_instance_path())
+            service.make_draft(session, reference=reference, actor=actor, instance_path=app_instance_path(),
+                               secret=app_links().secret_key)  # fmt: skip
             flash(_("The draft answer is ready: read it, then send it."))
             return redirect(url_for("dsar_officer.draft", reference=reference))
         elif action == "complete":
@@ -362,7 +363,8 @@ def act(reference: str, action: str) -> Any:
         elif action == "lift":
             service.lift_restriction(session, reference=reference, activities=form.getlist("activities"),
                                      reasons=form.get("reasons", ""), actor=actor,
-                                     instance_path=app_instance_path())  # fmt: skip
+                                     instance_path=app_instance_path(),
+                                     secret=app_links().secret_key)  # fmt: skip
         elif action == "not_told":
             item = {"activity": form.get("activity", ""), "recipient": form.get("recipient", ""),
                     "reason": form.get("reason", ""), "reasons": form.get("reasons", "")}  # fmt: skip

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
@@ -333,18 +334,28 @@ def portals_of(session: Session, subject: str, *, client: str | None) -> dict[st
 def verified_identity(session: Session, identity: dict[str, str], *, secret: str) -> dict[str, list[str]]:
     """Every verified identifier of the person a request's proved identifiers resolve to, by kind: `email`
     (addresses), `portal:<client>` (that portal's user ids). The request's own identifiers come first; a
-    national identity number is known here only as its hash, so the request's own is the one that searches."""
+    national identity number is known here only as its hash, so the request's own is the one that searches.
+    One statement, whatever the number of identifiers (a request's plan and answer read it)."""
     out: dict[str, list[str]] = {kind: [value] for kind, value in identity.items()}
-    claims = [Claim(kind, value, verified_by="request") for kind, value in identity.items() if kind in KINDS]
-    persons = {pid for c in claims if (pid := person_of(session, c, secret=secret)) is not None}
-    for person_id in sorted(persons):
-        for row in identifiers_of(session, person_id):
-            if row.verified_by is None or row.kind == "national_id":
-                continue
-            kind = "email" if row.kind == "email" else f"portal:{row.client}"
-            values = out.setdefault(kind, [])
-            if row.value not in values:
-                values.append(row.value)
+    keys = [_stored(Claim(kind, value), secret) for kind, value in identity.items() if kind in KINDS]
+    if not keys:
+        return out
+    asked, found = aliased(PersonIdentifier), aliased(PersonIdentifier)
+    stmt = (
+        select(found.kind, found.client, found.value)
+        .join(asked, asked.person_id == found.person_id)
+        .where(
+            or_(*(and_(asked.kind == k, asked.client == c, asked.value == v) for k, c, v in keys)),
+            asked.verified_by.is_not(None),
+            found.verified_by.is_not(None),
+            found.kind.in_(ANSWERING_KINDS),
+        )
+        .order_by(found.kind, found.linked_at, found.id)
+    )
+    for kind, client, value in session.execute(stmt):
+        values = out.setdefault("email" if kind == "email" else f"portal:{client}", [])
+        if value not in values:
+            values.append(value)
     return out
 
 

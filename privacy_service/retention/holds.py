@@ -7,7 +7,7 @@ active from its start until its end or its release. Releasing never deletes anyt
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,9 @@ from privacy_service.errors import N_, Conflict, NotFound, ValidationFailed
 from privacy_service.kernel import as_utc, utcnow
 from privacy_service.retention.models import Hold
 from privacy_service.retention.schemas import KINDS, SCOPES, scope_errors
+
+# The identity a subject's rows were found by: per kind one value, or several (a person's linked identifiers)
+Identity = Mapping[str, str | Sequence[str]]
 
 # What the subject reads about a hold when the hold gives no text of its own in her language. The basis is an
 # internal note (case numbers, parties, evidence) and never reaches a letter or a mail.
@@ -257,21 +260,23 @@ def _may_cover(hold: Hold, table: TableRef) -> bool:
     return hold.scope == "subject" and hold.activity in (None, table.activity)
 
 
-def held_rows(
-    holds: list[Hold], *, keys: list[Any], identity: dict[str, str] | None = None
-) -> dict[str, Hold]:
+def held_rows(holds: list[Hold], *, keys: list[Any], identity: Identity | None = None) -> dict[str, Hold]:
     """Which of a subject's row keys the holds protect (key as text → the first hold that covers it).
 
-    `identity` is the identity the rows were found by: a subject hold covers them when it names one of it.
+    `identity` is the identity the rows were found by (a kind may hold several values: a person's linked
+    identifiers): a subject hold covers them when it names one of them.
     """
-    wanted = {k: str(v).strip().lower() for k, v in (identity or {}).items()}
+    wanted = {
+        k: {str(v).strip().lower() for v in ([given] if isinstance(given, str) else given)}
+        for k, given in (identity or {}).items()
+    }
     out: dict[str, Hold] = {}
     for hold in holds:
         if hold.scope in ("activity", "table"):
             covered = [str(k) for k in keys]
         elif hold.scope == "records":
             covered = [str(k) for k in keys if str(k) in set(hold.record_keys)]
-        elif hold.subject_kind and wanted.get(hold.subject_kind) == hold.subject_value:
+        elif hold.subject_kind and hold.subject_value in wanted.get(hold.subject_kind, ()):
             covered = [str(k) for k in keys]
         else:
             covered = []
@@ -287,7 +292,7 @@ def protected_rows(
     table: str,
     activity: str,
     keys: list[Any],
-    identity: dict[str, str] | None = None,
+    identity: Identity | None = None,
     ignore_reference: str | None = None,
 ) -> dict[str, Hold]:
     """Which of a subject's rows in one mapped table an active hold protects (key as text → hold).
@@ -303,7 +308,7 @@ def protected_among(
     holds: list[Hold],
     *,
     keys: list[Any],
-    identity: dict[str, str] | None = None,
+    identity: Identity | None = None,
     ignore_reference: str | None = None,
 ) -> dict[str, Hold]:
     """protected_rows with the table's holds already read (holds_for_tables)."""
@@ -316,7 +321,7 @@ def protected_among(
 
 
 def protector(
-    session: Session, *, identity: dict[str, str], ignore_reference: str | None = None
+    session: Session, *, identity: Identity, ignore_reference: str | None = None
 ) -> Callable[[Any, Any, list[Any]], dict[str, Hold]]:
     """The `protect` callback the data map's erasure takes: the held rows of a (system, table) it visits."""
 

@@ -129,6 +129,18 @@ def test_schema_rejects_an_unknown_identity_kind(system: dict[str, Any]) -> None
     assert message.startswith("Unknown identity kind ssn")
 
 
+def test_a_portals_own_user_id_column_is_an_identity_kind(system: dict[str, Any]) -> None:
+    _accounts(system)["identity"]["portal:min-portal.no"] = "id"
+    assert system_schema.load(system)["tables"][0]["identity"]["portal:min-portal.no"] == "id"
+
+
+@pytest.mark.parametrize("kind", ["portal:", "portal:a b", "portal:-x", "portals:x"])
+def test_schema_rejects_a_portal_kind_without_a_client_name(system: dict[str, Any], kind: str) -> None:
+    _accounts(system)["identity"][kind] = "id"
+    message = _errors(system)["tables"][0]["identity"][kind]["key"][0]
+    assert message.startswith(f"Unknown identity kind {kind}") and "portal:<client>" in message
+
+
 def test_a_table_must_map_at_least_one_column(system: dict[str, Any]) -> None:
     _accounts(system)["columns"] = {}
     assert "at least one column" in _errors(system)["tables"][0]["columns"][0]

@@ -235,6 +235,22 @@ def test_identities_of_different_kinds_are_alternatives(find: Callable[..., list
     assert [f.table for f in found] == ["accounts"]
 
 
+def test_several_values_of_a_kind_each_search_and_say_which_found_the_row(find: Callable[..., list]) -> None:
+    found = find(email=["nobody@example.no", KARI["email"].upper()])
+    assert {f.table for f in found} == ALL_TABLES
+    for match in found:  # found by the kind's later value, not its first: a person's linked address
+        assert match.matched == {"email": 1} and match.matched_later == {"email": 1}
+    first = find(email=[KARI["email"], "nobody@example.no"])
+    assert all(f.matched == {"email": 1} and f.matched_later == {} for f in first)
+
+
+def test_a_portal_id_kind_is_known_even_where_no_table_holds_it(find: Callable[..., list]) -> None:
+    assert find(**{"portal:minportal": ["u-77"]}) == []
+    assert [f.table for f in find(**{"portal:minportal": "u-77", "national_id": KARI["national_id"]})] == [
+        "accounts"
+    ]
+
+
 def test_the_search_can_be_limited_to_one_activity(find: Callable[..., list]) -> None:
     [found] = find(activity="surveys", email=KARI["email"])
     assert (found.system, found.table, found.key) == ("helsedata-survey", "survey_responses", "id")
@@ -248,7 +264,10 @@ def test_identity_values_are_bound_never_spliced_into_sql(find: Callable[..., li
     assert find(email="x' OR '1'='1", national_id="1 OR 1=1") == []
 
 
-@pytest.mark.parametrize("identity", [{}, {"email": "  "}, {"ssn": "15838512671"}])
+@pytest.mark.parametrize(
+    "identity",
+    [{}, {"email": "  "}, {"email": []}, {"ssn": "15838512671"}, {"portal:": "u-77"}, {"portal:a b": "1"}],
+)
 def test_a_search_needs_a_known_identity(find: Callable[..., list], identity: dict[str, str]) -> None:
     with pytest.raises(ValidationFailed):
         find(**identity)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from privacy_service.datamap.models import DataTable
+from privacy_service.db import transaction
+
 
 def test_the_data_map_page_shows_each_table_and_what_acts_on_it(client, login) -> None:  # type: ignore[no-untyped-def]
     login("auditor")
@@ -29,3 +34,15 @@ def test_the_data_map_page_describes_each_system_in_the_reader_language(client, 
     assert "helsedata.no portal database: user accounts" in english
     assert "Databasen til helsedata.no-portalen: brukerkontoer" in bokmal
     assert "helsedata.no portal database" not in bokmal
+
+
+def test_a_portals_user_id_column_is_named_by_its_portal(app, client, login) -> None:  # type: ignore[no-untyped-def]
+    with transaction(app.extensions["engine"]) as session:
+        table = session.scalar(select(DataTable).where(DataTable.table_name == "accounts"))
+        table.identity = {**table.identity, "portal:minportal": "id"}
+    login("auditor")
+    english = client.get("/officer/datamap/?lang=en").get_data(as_text=True)
+    bokmal = client.get("/officer/datamap/?lang=nb").get_data(as_text=True)
+    assert "User id at minportal: <code>id</code>" in english
+    assert "Bruker-ID hos minportal: <code>id</code>" in bokmal
+    assert "portal:minportal" not in english + bokmal

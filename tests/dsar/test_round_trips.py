@@ -28,13 +28,14 @@ KARI = {"email": "kari.nordmann@example.no", "name": "Kari Nordmann", "national_
 ACTIVITIES = ["accounts", "applications", "support", "surveys"]
 ACTOR = Actor("cli", "tests")
 # What plan + collect of an access request over the four activities may cost, with warm pools and caches
-# (44 before issue 18): BEGIN, the request, the activities, the map, one SELECT per table (4), the earlier
-# outcomes (DELETE … RETURNING), the holds, the outcomes (one INSERT), the event, the request's status, the
-# audit chain (3); for the answer (taking the outcomes the plan wrote) the organisations, the withholdings,
-# the consents with their history, the consent purpose outside the request (its name), the earlier requests;
-# COMMIT. SQLite reads a file's columns afresh for every search (no reflection cache for files), and inserts
-# the outcomes one by one; its round trips are calls inside the process.
-BOUND = {"postgresql": 22, "sqlite": 28}
+# (44 before issue 18): BEGIN, the request, the person it resolves to (issue 21), the activities, the map,
+# one SELECT per table (4), the earlier outcomes (DELETE … RETURNING), the holds, the outcomes (one INSERT),
+# the event, the request's status, the audit chain (3); for the answer (taking the outcomes the plan wrote
+# and the person it found) the organisations, the withholdings, the consents with their history, the
+# consent purpose outside the request (its name), the earlier requests; COMMIT. SQLite reads a file's
+# columns afresh for every search (no reflection cache for files), and inserts the outcomes one by one; its
+# round trips are calls inside the process.
+BOUND = {"postgresql": 23, "sqlite": 29}
 TABLES = ("accounts", "applications", "support_enquiries", "survey_responses")
 
 
@@ -76,8 +77,9 @@ def _plan_and_collect(app: Flask, reference: str) -> answer.Answer:
     instance = Path(app.config["PRIVACY_INSTANCE_PATH"])
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         req = service.get_request(session, reference=reference, for_update=True)
-        plan.make_plan(session, req, instance_path=instance, actor=ACTOR)
-        return answer.collect(session, req, instance_path=instance)
+        secret = app.config["SECRET_KEY"]
+        plan.make_plan(session, req, instance_path=instance, actor=ACTOR, secret=secret)
+        return answer.collect(session, req, instance_path=instance, secret=secret)
 
 
 def _counted(app: Flask) -> tuple[RoundTrips, answer.Answer]:
@@ -160,7 +162,9 @@ def test_an_erasure_that_meets_a_dropped_data_system_connection_is_carried_out_o
         req = service.create_request(
             session, data=data, actor=ACTOR, links=links, verified_by="portal_verified"
         )
-        outcomes = plan.make_plan(session, req.request, instance_path=instance, actor=ACTOR)
+        outcomes = plan.make_plan(
+            session, req.request, instance_path=instance, actor=ACTOR, secret=app.config["SECRET_KEY"]
+        )
         items = [
             {"activity": o.activity, "decision": "uphold"}
             for o in outcomes
