@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from privacy_service.consent import service as consent
 from privacy_service.dsar import service as dsar
 from privacy_service.errors import N_, DomainError, NotFound, ValidationFailed, worded
 from privacy_service.kernel import as_utc, utcnow
+from privacy_service.subjects import identifiers as person
 from privacy_service.subjects.models import SubjectSession
 from privacy_service.subjects.oidc import (
     Identity,
@@ -207,6 +208,10 @@ def _start_session(session: Session, identity: Identity, policy: SessionPolicy) 
         object_id=str(row.id),
         details={"method": identity.method, "acr": identity.acr},
     )
+    # issue 21: her person, found by the number the login proved, holds what her requests proved too
+    person.link_at_login(
+        session, pid=identity.pid, method=identity.method, secret=policy.secret, actor=_actor(key)
+    )
     return _subject(row), token
 
 
@@ -270,11 +275,12 @@ def end_session(session: Session, cookie_value: str | None, *, policy: SessionPo
 
 @dataclass
 class MyConsent:
-    """One of the person's consents, under one of her proved addresses, with its history."""
+    """One of the person's consents, under one of her proved addresses or portal ids, with its history."""
 
     state: Any  # consent.service's state row
     activity: Any  # the registry's view of the purpose, or None if it has gone
     history: list[Any]
+    portals: frozenset[str] = frozenset()  # recorded under a portal id: the portals whose user id it is
 
 
 @dataclass
@@ -286,24 +292,35 @@ class MinSide:
     consents: list[MyConsent]
     activities: list[Any]  # what a new request can be about
     downloadable: set[str]  # the references whose answer can still be downloaded
+    identifiers: person.MyIdentifiers = field(default_factory=person.MyIdentifiers)
 
 
-def min_side(session: Session, subject: Subject) -> MinSide:
+def min_side(session: Session, subject: Subject, *, secret: str) -> MinSide:
     """Everything about the logged-in person: her requests (found by her proved national identity number and
-    the addresses proved on them), and the consents recorded under those addresses."""
+    the addresses proved on them), her identifiers, and the consents recorded under her verified addresses
+    and portal ids."""
     requests = dsar.requests_of_person(session, national_id=subject.pid)
-    emails = dsar.verified_emails(requests)
+    mine = person.subjects(session, pid=subject.pid, secret=secret, requests=requests)
     consents = []
-    for email in emails:
-        for state in consent.subject_states(session, subject=email):
+    for under in mine.all():
+        for state in consent.subject_states(session, subject=under):
+            if not mine.owns(session, state):
+                continue
             try:
                 activity = consent.consent_activity(session, purpose=state.purpose)
             except DomainError:
                 activity = None
-            history = consent.history(session, subject=email, purpose=state.purpose)
-            consents.append(MyConsent(state, activity, history))
+            history = consent.history(session, subject=under, purpose=state.purpose)
+            consents.append(MyConsent(state, activity, history, mine.portals.get(under, frozenset())))
     ready = {r.reference for r in requests if dsar.downloadable(r)}
-    return MinSide(requests, emails, consents, dsar.form_choices(session)[0], ready)
+    return MinSide(
+        requests,
+        dsar.verified_emails(requests),
+        consents,
+        dsar.form_choices(session)[0],
+        ready,
+        person.identifiers(session, pid=subject.pid, secret=secret),
+    )
 
 
 def my_request(session: Session, subject: Subject, *, reference: str) -> Any:
@@ -324,16 +341,17 @@ def my_document(session: Session, subject: Subject, *, reference: str, kind: str
 
 
 def change_my_consent(
-    session: Session, subject: Subject, *, state_id: int, status: str, links: Any, lang: str
+    session: Session, subject: Subject, *, state_id: int, status: str, links: Any, lang: str, secret: str
 ) -> Any:
     """Give or withdraw one of the person's consents from Min side (a withdrawal sets off what it always
     does: the survey data are erased unless held, the portals are told). Only a consent recorded under an
-    address proved to be hers can be changed; anything else is NotFound."""
+    address or a portal id proved to be hers can be changed; anything else is NotFound."""
     if status not in ("given", "withdrawn"):
         raise ValidationFailed(N_("Give or withdraw."), fields={"status": ["given | withdrawn"]})
     state = consent.state_by_id(session, state_id=state_id)
-    emails = dsar.verified_emails(dsar.requests_of_person(session, national_id=subject.pid))
-    if state is None or state.subject.lower() not in emails:
+    requests = dsar.requests_of_person(session, national_id=subject.pid)
+    mine = person.subjects(session, pid=subject.pid, secret=secret, requests=requests)
+    if state is None or not mine.owns(session, state):
         raise NotFound(N_("No such consent of yours."))
     return consent.change_consent(
         session,

@@ -168,7 +168,7 @@ def me() -> Any:
         subject=subject,
         provider_name=labels.PROVIDER_NAMES.get(subject.method, subject.method),
         assurance=labels.assurance_text(subject.acr),
-        mine=service.min_side(get_session(), subject),
+        mine=service.min_side(get_session(), subject, secret=_policy().secret),
         errors=g.pop("me_errors", {}),
         lang=lang,
         client=client,
@@ -235,8 +235,15 @@ def change_consent(state_id: int, status: str) -> Any:
     """Give or withdraw one of her consents."""
     subject = _logged_in()
     try:
-        service.change_my_consent(get_session(), subject, state_id=state_id, status=status,
-                                  links=app_links(), lang=str(get_locale() or "nb"))  # fmt: skip
+        service.change_my_consent(
+            get_session(),
+            subject,
+            state_id=state_id,
+            status=status,
+            links=app_links(),
+            lang=str(get_locale() or "nb"),
+            secret=_policy().secret,
+        )
     except NotFound:
         abort(404)
     flash(_("Your consent is withdrawn.") if status == "withdrawn" else _("Your consent is given."))
