@@ -1,7 +1,9 @@
-"""Words the subject's pages show: why a login was refused, assurance levels and provider names."""
+"""Words the subject's pages show: why a login was refused, assurance levels, provider names and how an
+identifier of hers was proved."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 # One sentence per refusal reason (service.LoginRefused.reason). None of them repeats what the provider sent.
@@ -36,6 +38,25 @@ ASSURANCE_LEVELS = {
 }
 
 PROVIDER_NAMES = {"idporten": "ID-porten", "helseid": "HelseID"}
+
+
+# How an identifier was proved (dsar.models.VERIFICATION_METHODS), as the end of "kari@example.no: …"
+PROOFS = {
+    "email_code": _l("confirmed with a code sent to the address"),
+    "idporten": _l("confirmed with ID-porten"),
+    "helseid": _l("confirmed with HelseID"),
+    "portal_verified": _l("confirmed by a service you logged in to"),
+    "officer": _l("confirmed by our staff"),
+}
+
+
+def proof_text(verified_by: str | None, portal: str | None = None) -> str:
+    """Return how an identifier was proved in words; a portal that proved it is named by its client name."""
+    if verified_by is None:
+        return _("not confirmed: we do not use it to find you or your consents")
+    if verified_by == "portal_verified" and portal:
+        return _("confirmed by the service %(service)s", service=portal)
+    return str(PROOFS.get(verified_by, _("confirmed")))
 
 
 def refusal_text(reason: str) -> str:

@@ -168,6 +168,8 @@ def me() -> Any:
         subject=subject,
         provider_name=labels.PROVIDER_NAMES.get(subject.method, subject.method),
         assurance=labels.assurance_text(subject.acr),
+        proof=labels.proof_text,
+        providers=labels.PROVIDER_NAMES,
         mine=service.min_side(get_session(), subject, secret=_policy().secret),
         errors=g.pop("me_errors", {}),
         lang=lang,
