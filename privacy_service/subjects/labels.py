@@ -53,7 +53,7 @@ PROOFS = {
 def proof_text(verified_by: str | None, portal: str | None = None) -> str:
     """Return how an identifier was proved in words; a portal that proved it is named by its client name."""
     if verified_by is None:
-        return _("not confirmed: we do not use it to find you or your consents")
+        return _("not confirmed, so we do not use it to find you or your consents")
     if verified_by == "portal_verified" and portal:
         return _("confirmed by the service %(service)s", service=portal)
     return str(PROOFS.get(verified_by, _("confirmed")))

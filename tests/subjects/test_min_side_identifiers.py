@@ -77,8 +77,8 @@ def _state_id(app, subject: str) -> int:  # type: ignore[no-untyped-def]
 WORDS = {
     "nb": {
         "heading": "Dine identifikatorer",
-        "proved": f"{KARI_EMAIL}: bekreftet av en tjeneste du logget inn i",
-        "unproved": f"{KARI_WORK}: ikke bekreftet",
+        "proved": f"{KARI_EMAIL}: bekreftet av en tjeneste du logget inn på",
+        "unproved": f"{KARI_WORK}: ikke bekreftet, så vi",
         "pid": "158385 *****: bekreftet med ID-porten",
         "portal": f"{PORTAL} ",
         "login": "Du logget inn med",
@@ -86,7 +86,7 @@ WORDS = {
     "en": {
         "heading": "Your identifiers",
         "proved": f"{KARI_EMAIL}: confirmed by a service you logged in to",
-        "unproved": f"{KARI_WORK}: not confirmed",
+        "unproved": f"{KARI_WORK}: not confirmed, so we",
         "pid": "158385 *****: confirmed with ID-porten",
         "portal": f"{PORTAL} ",
         "login": "You logged in with",
@@ -155,9 +155,9 @@ def test_a_login_whose_address_is_another_persons_still_works_and_links_nothing(
     # one record of the refusal, the login's; people.link's own went with the savepoint
     assert "subject.link_refused" in actions and "person.link_refused" not in actions
     assert actions.count("person.linked") == 1  # the portal's own
-    assert "u-ola" not in page.get_data(as_text=True) and PORTAL not in _identifiers(
-        page.get_data(as_text=True)
-    )
+    text = _identifiers(page.get_data(as_text=True))
+    assert "u-ola" not in text and PORTAL not in text
+    assert f"{KARI_EMAIL}: confirmed" in text  # her requests proved it: she still sees it
 
 
 def test_an_unverified_address_is_shown_as_such_and_its_consents_are_not_hers(  # type: ignore[no-untyped-def]
@@ -169,7 +169,7 @@ def test_an_unverified_address_is_shown_as_such_and_its_consents_are_not_hers(  
     _link(client, portal, portal_id="u-kari", national_id=KARI_NID, email=KARI_WORK, email_verified=False)
     log_in(pid=KARI_NID)
     page = client.get("/me?lang=en").get_data(as_text=True)
-    assert f"{KARI_WORK}: not confirmed" in _identifiers(page)
+    assert f"{KARI_WORK}: not confirmed, so we" in _identifiers(page)
     assert 'data-purpose="surveys"' not in page
     refused = client.post(
         f"/me/consents/{_state_id(app, KARI_WORK)}/withdrawn", data={"csrf_token": _csrf(page)}
