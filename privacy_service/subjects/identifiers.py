@@ -17,10 +17,19 @@ from sqlmodel import Session
 from privacy_service.audit import Actor, record_event
 from privacy_service.consent import service as consent
 from privacy_service.dsar import service as dsar
-from privacy_service.errors import Conflict
+from privacy_service.errors import N_, Conflict, NotFound
 from privacy_service.people import service as people
 
-__all__ = ["MyEmail", "MyIdentifiers", "MyPortal", "MySubjects", "identifiers", "link_at_login", "subjects"]
+__all__ = [
+    "MyEmail",
+    "MyIdentifiers",
+    "MyPortal",
+    "MySubjects",
+    "identifiers",
+    "link_at_login",
+    "remove_portal",
+    "subjects",
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class MyPortal:
     """A portal (an API client, by name) that linked its own user id to her, since when, and the login it
     vouched for (idporten | helseid)."""
 
+    id: int  # the link's row: Min side's remove button names it
     client: str
     since: datetime
     login: str | None
@@ -126,7 +136,8 @@ def identifiers(session: Session, *, pid: str, secret: str) -> MyIdentifiers:
             by_portal = kind == "api_client" and row.verified_at == row.linked_at
             emails.append(MyEmail(row.value, row.verified_by, row.verified_at, name if by_portal else None))
         elif row.kind == "portal":
-            portals.append(MyPortal(row.client, row.linked_at, row.login))
+            assert row.id is not None
+            portals.append(MyPortal(row.id, row.client, row.linked_at, row.login))
     return MyIdentifiers(emails, portals)
 
 
@@ -144,3 +155,15 @@ def subjects(session: Session, *, pid: str, secret: str, requests: list[Any]) ->
         else:
             portals.setdefault(row.value, set()).add(row.client)
     return MySubjects(frozenset(emails), {k: frozenset(v) for k, v in portals.items()})
+
+
+def remove_portal(session: Session, *, pid: str, secret: str, identifier_id: int, actor: Actor) -> str:
+    """Remove a portal's link of its user account to her (people.unlink_portal, with its audit event); return
+    the portal's name. Only her own person's links: anything else is NotFound, as a link that never was."""
+    person_id = _person(session, pid, secret)
+    rows = people.identifiers_of(session, person_id) if person_id is not None else []
+    row = next((r for r in rows if r.id == identifier_id and r.kind == "portal"), None)
+    if row is None:
+        raise NotFound(N_("You have no such link."))
+    people.unlink_portal(session, client=row.client, portal_id=row.value, actor=actor)
+    return row.client

@@ -51,6 +51,7 @@ __all__ = [
     "current_subject",
     "end_session",
     "open_pending",
+    "remove_my_portal",
     "seal_pending",
 ]
 
@@ -363,6 +364,15 @@ def change_my_consent(
         links=links,
         evidence={"min_side": subject.method, "acr": subject.acr},
         lang=lang,
+    )
+
+
+def remove_my_portal(session: Session, subject: Subject, *, identifier_id: int, secret: str) -> str:
+    """Remove a portal's link of its user account to the logged-in person (her own links only, else
+    NotFound); return the portal's name. Her account there is not touched; the portal no longer answers for
+    the rest of her, nor Min side for what it recorded."""
+    return person.remove_portal(
+        session, pid=subject.pid, secret=secret, identifier_id=identifier_id, actor=subject.actor
     )
 
 

@@ -250,3 +250,18 @@ def change_consent(state_id: int, status: str) -> Any:
         abort(404)
     flash(_("Your consent is withdrawn.") if status == "withdrawn" else _("Your consent is given."))
     return redirect(url_for(".me"))
+
+
+@bp.post("/me/portals/<int:identifier_id>/remove")
+@public
+def remove_portal(identifier_id: int) -> Any:
+    """Remove a service's link of its user account to her."""
+    subject = _logged_in()
+    try:
+        name = service.remove_my_portal(
+            get_session(), subject, identifier_id=identifier_id, secret=_policy().secret
+        )
+    except NotFound:
+        abort(404)
+    flash(_("The link to %(service)s is removed.", service=name))
+    return redirect(url_for(".me"))

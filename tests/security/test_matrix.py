@@ -43,6 +43,7 @@ EXPECTED: dict[str, str] = {
     "POST /me/requests": "public",
     "GET /me/requests/<reference>/<any(letter, export):kind>": "public",
     "POST /me/consents/<int:state_id>/<any(given, withdrawn):status>": "public",
+    "POST /me/portals/<int:identifier_id>/remove": "public",
     # the data subject's pages: the unguessable token in the URL is the credential
     "GET /consent/withdraw/<token>": "public",
     "POST /consent/withdraw/<token>": "public",
@@ -349,6 +350,7 @@ def world(
             "action": "verify",
             "kind": "letter",
             "state_id": "1",
+            "identifier_id": "1",  # Min side: no subject logged in, refused before the 404
             "status": "withdrawn",
             "portal_id": "u-never-linked",  # 404 after the scope is checked
         },

@@ -228,3 +228,35 @@ def test_another_persons_identifiers_never_appear(client, log_in, portal, proved
     log_in(pid=OLA_NID)
     page = client.get("/me?lang=en").get_data(as_text=True)
     assert OLA_EMAIL in _identifiers(page) and KARI_EMAIL not in page and "158385 *****" not in page
+
+
+def test_she_removes_a_portals_link_and_its_consents_leave_min_side(app, client, log_in, portal) -> None:  # type: ignore[no-untyped-def]
+    given = client.put("/api/v1/consents/u-kari/surveys", json={"status": "given", "channel": "web"},
+                       headers=portal)  # fmt: skip
+    assert given.status_code == 200, given.get_json()
+    _link(client, portal, portal_id="u-kari", national_id=KARI_NID)
+    log_in(pid=KARI_NID)
+    page = client.get("/me?lang=nb").get_data(as_text=True)
+    action = re.search(r'action="(/me/portals/\d+/remove)"', page)
+    assert action and "Fjern koblingen" in page, page
+    done = client.post(action.group(1) + "?lang=nb", data={"csrf_token": _csrf(page)})
+    assert done.status_code == 302
+    page = client.get("/me?lang=nb").get_data(as_text=True)
+    assert f"Koblingen til {PORTAL} er fjernet." in page
+    assert PORTAL not in _identifiers(page) and 'data-purpose="surveys"' not in page
+    with Session(app.extensions["engine"]) as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "person.unlinked")).one()
+        assert event.actor.startswith("subject:")
+    # the portal's own record is untouched: only the link went
+    assert client.get("/api/v1/consents/u-kari/surveys", headers=portal).get_json()["status"] == "given"
+
+
+def test_she_cannot_remove_another_persons_link(app, client, log_in, portal) -> None:  # type: ignore[no-untyped-def]
+    _link(client, portal, portal_id="u-ola", national_id=OLA_NID)
+    with Session(app.extensions["engine"]) as session:
+        his = session.scalars(select(PersonIdentifier.id).where(PersonIdentifier.kind == "portal")).one()
+    log_in(pid=KARI_NID)
+    page = client.get("/me?lang=en").get_data(as_text=True)
+    refused = client.post(f"/me/portals/{his}/remove", data={"csrf_token": _csrf(page)})
+    assert refused.status_code == 404
+    assert _rows(app, PersonIdentifier) == 3  # his portal id and number, and Kari's number from her login
