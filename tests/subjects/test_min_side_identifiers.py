@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from language import foreign_lines
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 from tests_support import bearer
 
@@ -22,11 +22,12 @@ from privacy_service.people.models import Person, PersonIdentifier
 KARI_NID, KARI_EMAIL, KARI_WORK = "15838512671", "kari.nordmann@example.no", "kari.jobb@example.no"
 OLA_NID, OLA_EMAIL = "01019010046", "ola.nordmann@example.no"
 PORTAL = "Helsenorge"
+REQUESTER = "Pasientreiser"  # the portal that sent her request after logging her in
 
 
 @pytest.fixture
 def officer(make_key) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return bearer(make_key("requests:write", "requests:write:verified", "requests:read"))
+    return bearer(make_key("requests:write", "requests:write:verified", "requests:read", name=REQUESTER))
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def _state_id(app, subject: str) -> int:  # type: ignore[no-untyped-def]
 WORDS = {
     "nb": {
         "heading": "Dine identifikatorer",
-        "proved": f"{KARI_EMAIL}: bekreftet av en tjeneste du logget inn på",
+        "proved": f"{KARI_EMAIL}: bekreftet av tjenesten {REQUESTER}",
         "unproved": f"{KARI_WORK}: ikke bekreftet, så vi",
         "pid": "158385 *****: bekreftet med ID-porten",
         "portal": f"{PORTAL} ",
@@ -90,7 +91,7 @@ WORDS = {
     },
     "en": {
         "heading": "Your identifiers",
-        "proved": f"{KARI_EMAIL}: confirmed by a service you logged in to",
+        "proved": f"{KARI_EMAIL}: confirmed by the service {REQUESTER}",
         "unproved": f"{KARI_WORK}: not confirmed, so we",
         "pid": "158385 *****: confirmed with ID-porten",
         "portal": f"{PORTAL} ",
@@ -124,23 +125,35 @@ def test_min_side_lists_her_addresses_her_masked_number_and_the_portal_that_link
     assert foreign_lines(_identifiers(page, lines=True), lang) == []  # no English in bokmål, no codes
 
 
-def test_login_makes_her_person_of_her_number_and_the_addresses_her_requests_proved(  # type: ignore[no-untyped-def]
+def test_her_first_login_makes_her_person_and_the_next_writes_nothing(app, client, log_in) -> None:  # type: ignore[no-untyped-def]
+    assert log_in(pid=KARI_NID).status_code == 302
+    with Session(app.extensions["engine"]) as session:
+        row = session.scalars(select(PersonIdentifier)).one()
+        assert (row.kind, row.verified_by) == ("national_id", "idporten") and KARI_NID not in row.value
+        linked = session.scalars(select(AuditEvent).where(AuditEvent.action == "person.linked")).one()
+        assert linked.actor.startswith("subject:")
+    assert log_in(pid=KARI_NID).status_code == 302  # she is known with all of it: no link, no event
+    assert (_rows(app, Person), _rows(app, PersonIdentifier)) == (1, 1)
+    with Session(app.extensions["engine"]) as session:
+        assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "person.linked")).all()) == 1
+
+
+def test_login_links_what_her_requests_proved_before_people_were_linked(  # type: ignore[no-untyped-def]
     app, client, log_in, proved_request
 ) -> None:
     proved_request()
-    assert _rows(app, Person) == 0
+    with Session(app.extensions["engine"]) as session:  # as if verified before issue 21: nothing linked
+        session.execute(delete(PersonIdentifier))
+        session.execute(delete(Person))
+        session.commit()
     assert log_in(pid=KARI_NID).status_code == 302
     with Session(app.extensions["engine"]) as session:
         rows = session.scalars(select(PersonIdentifier).order_by(PersonIdentifier.kind)).all()
-        assert [(r.kind, r.verified_by) for r in rows] == [
-            ("email", "portal_verified"),
-            ("national_id", "idporten"),
-        ]
-        assert rows[0].value == KARI_EMAIL and KARI_NID not in rows[1].value  # the number only as its hash
-        linked = session.scalars(select(AuditEvent).where(AuditEvent.action == "person.linked")).one()
-        assert linked.actor.startswith("subject:")
-    assert log_in(pid=KARI_NID).status_code == 302  # a second login finds her: no second person
-    assert _rows(app, Person) == 1
+        assert [(r.kind, r.value, r.verified_by) for r in rows][0] == ("email", KARI_EMAIL, "portal_verified")
+        assert [(r.kind, r.verified_by) for r in rows][1:] == [("national_id", "idporten")]
+        assert {r.person_id for r in rows} == {rows[0].person_id}
+    page = client.get("/me?lang=en").get_data(as_text=True)
+    assert f"{KARI_EMAIL}: confirmed by a service you logged in to" in _identifiers(page)  # it named none
 
 
 def test_a_login_whose_address_is_another_persons_still_works_and_links_nothing(  # type: ignore[no-untyped-def]
