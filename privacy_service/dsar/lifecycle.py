@@ -199,6 +199,18 @@ def answering_subjects(identity: dict[str, list[str]]) -> list[str]:
     return list(dict.fromkeys([*emails, *portals]))
 
 
+def answering_owned(identity: dict[str, list[str]]) -> list[tuple[str, str | None]]:
+    """answering_subjects with the client whose own user id each is (None: an e-mail address). A consent
+    subject is plain text, and two portals' user ids may read the same: under a portal id, only what that
+    portal recorded is hers (docs/people.md)."""
+    owned: dict[str, str | None] = dict.fromkeys(identity.get("email", []))
+    for kind, values in identity.items():
+        if kind.startswith("portal:"):
+            for value in values:
+                owned.setdefault(value, kind.removeprefix("portal:"))
+    return list(owned.items())
+
+
 def verified_email(req: DsarRequest) -> str | None:
     """The subject's e-mail address, if it was proved."""
     return req.subject_email if req.subject_email and req.email_verified_by else None

@@ -237,3 +237,41 @@ def test_the_ledger_replays_the_erasure_of_rows_found_through_her_links(  # type
     replayed = runner.invoke(args=["dsar", "replay-erasures"])
     assert replayed.exit_code == 0, replayed.output
     assert _left(profiles) == [2, 4, 5]  # the ledger knew her linked address and portal id, keyed
+
+
+def test_another_portals_user_with_the_same_id_text_is_not_hers(  # type: ignore[no-untyped-def]
+    app, client, officer, make_key, profiles
+) -> None:
+    """A consent subject is plain text: `u-77` recorded by another portal is that portal's user, so Kari's
+    withdrawal does not withdraw it and her access answer does not list it."""
+    from privacy_service.dsar import answer
+    from privacy_service.dsar.models import DsarRequest
+
+    _link(
+        app,
+        people.Claim("national_id", NID, verified_by="idporten"),
+        people.Claim("email", OWN, verified_by="email_code"),
+        people.Claim("portal", PORTAL_ID, client=PORTAL, verified_by="portal_verified"),
+    )
+    other = bearer(make_key("consent:read", "consent:write", name="otherportal"))
+    writer = bearer(make_key("consent:read", "consent:write"))
+    for subject, headers in ((PORTAL_ID, other), (OWN, writer)):
+        given = client.put(f"/api/v1/consents/{subject}/surveys", headers=headers, json={"status": "given"})
+        assert given.status_code == 200, given.get_json()
+    reference, __ = _planned(
+        app, client, officer, type="consent_withdrawal", subject=BY_NID, activities=["surveys"]
+    )
+    assert client.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={}).status_code == 200
+    with transaction(app.extensions["engine"]) as session:
+        assert consent.get_state(session, subject=OWN, purpose="surveys").status == "withdrawn"
+        assert consent.get_state(session, subject=PORTAL_ID, purpose="surveys").status == "given"
+    access, __ = _planned(app, client, officer, type="access", subject=BY_NID, activities=["surveys"])
+    with app.app_context(), transaction(app.extensions["engine"]) as session:
+        req = session.scalar(select(DsarRequest).where(DsarRequest.reference == access))
+        found = answer.collect(
+            session,
+            req,
+            instance_path=Path(app.config["PRIVACY_INSTANCE_PATH"]),
+            secret=app.config["SECRET_KEY"],
+        )
+        assert [len(c["history"]) for c in found.consents] == [2]  # her own: given, then withdrawn
