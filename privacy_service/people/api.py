@@ -56,7 +56,7 @@ def post_subject_link(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@blp.route("/subjects/links/<portal_id>", methods=["DELETE"])
+@blp.route("/subjects/links/<string(maxlength=254):portal_id>", methods=["DELETE"])
 @blp.response(204)
 @require(SCOPE, sessions=False)
 def delete_subject_link(portal_id: str) -> None:

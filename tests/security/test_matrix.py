@@ -83,7 +83,7 @@ EXPECTED: dict[str, str] = {
     "POST /api/v1/consents:query": "consent:read",
     "GET /api/v1/subjects/<subject>/processing": "consent:read",
     "POST /api/v1/subjects/links": "key subjects:link",
-    "DELETE /api/v1/subjects/links/<portal_id>": "key subjects:link",
+    "DELETE /api/v1/subjects/links/<string(maxlength=254):portal_id>": "key subjects:link",
     "GET /api/v1/webhooks": "consent:read",
     "POST /api/v1/webhooks": "key consent:read",
     "DELETE /api/v1/webhooks/<int:subscription_id>": "consent:read",
