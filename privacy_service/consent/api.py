@@ -110,7 +110,7 @@ def consent_history(subject: str, purpose: str) -> dict[str, Any]:
     receipt id. An officer sees everything."""
     subject = service.check_subject(subject)
     session = get_session()
-    events = service.history(session, subject=subject, purpose=purpose)
+    events = service.history(session, subject=service.subject_key(subject, _client_name()), purpose=purpose)
     caller = calling_client()
     if caller is not None and not any(e.actor == str(caller) for e in events):
         events = []

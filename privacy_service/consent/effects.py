@@ -25,15 +25,23 @@ from privacy_service.consent.models import ConsentEvent
 from privacy_service.consent.record import Change
 from privacy_service.consent.tokens import Links
 from privacy_service.datamap.actions import erase_subject_rows
+from privacy_service.datamap.schemas import is_identity_kind
 from privacy_service.people import service as people
 from privacy_service.retention.service import holds_by_id, protector, public_text
 
 ERASE_TASK = "consent.erase"
 
 
-def subject_identity(subject: str) -> dict[str, str]:
-    """How the data map finds a consent subject: by e-mail address, or by the portal's account id."""
-    return {"email": subject} if "@" in subject else {"account_id": subject}
+def subject_identity(key: str) -> dict[str, str]:
+    """How the data map finds a consent subject key (people.subject_key): an e-mail address by address; a
+    portal's user id only in the columns the data map says hold that portal's own user ids
+    (`portal:<client>`), never in a column another portal's ids could match; a subject no client recorded,
+    by account id. Empty: no column can hold her."""
+    client, shown = people.key_client(key), people.shown_subject(key)
+    if client is None:
+        return {"email": key} if "@" in key else {"account_id": key}
+    kind = f"portal:{client}"
+    return {kind: shown} if is_identity_kind(kind) else {}
 
 
 def recording_clients(session: Session, *, subjects: list[str], purpose: str | None = None) -> set[str]:
@@ -51,8 +59,9 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
     if not change.changed:
         return
     event, state, activity = change.event, change.state, change.activity
+    client = people.key_client(event.subject)  # the portal whose own user id the subject is, if any
     data = {
-        "subject": event.subject,
+        "subject": people.shown_subject(event.subject),
         "purpose": event.purpose,
         "status": event.status,
         "dpv_status": event.dpv_status,
@@ -65,7 +74,7 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
     webhooks.enqueue_event(session, event="consent.changed", clients=recorders, data=data)
     # The portals that linked the person hear of it too, each under its own user id of her: the change is
     # the person's now (people.md). The receipt is another client's to read, so its id is not sent.
-    linked = people.portals_of(session, event.subject, client=webhooks.client_of(event.actor))
+    linked = people.portals_of(session, people.shown_subject(event.subject), client=client)
     others = {name: ids for name, ids in linked.items() if name not in recorders}
     webhooks.enqueue_event(
         session,
@@ -76,7 +85,7 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
     )
     lang = event.receipt.get("language", "nb")
     name = activity.name.get(lang) or event.purpose
-    to = event.subject if "@" in event.subject and notify_subject else None
+    to = event.subject if client is None and "@" in event.subject and notify_subject else None
     if event.status == "given":
         if to:
             withdraw = links.withdraw_url(state.id or 0, event.purpose)
@@ -99,9 +108,7 @@ def after_change(session: Session, change: Change, *, links: Links, notify_subje
             payload={
                 "subject": event.subject,
                 # the withdrawal is the person's: her rows under every verified identifier go (people.md)
-                "subjects": people.subjects_for(
-                    session, event.subject, client=webhooks.client_of(event.actor)
-                ),
+                "subjects": people.subjects_for(session, people.shown_subject(event.subject), client=client),
                 "purpose": event.purpose,
                 "event_id": event.id,
                 "state_id": state.id,
@@ -122,6 +129,8 @@ def erase_after_withdrawal(session: Session, payload: dict[str, Any], transport:
     results = []
     for subject in payload.get("subjects") or [payload["subject"]]:  # tasks queued before issue 21: one
         identity = subject_identity(subject)
+        if not identity:
+            continue
         results += erase_subject_rows(
             session,
             identity=identity,

@@ -11,6 +11,9 @@ from sqlmodel import Field, SQLModel
 from privacy_service.columns import json_column, tz_column
 from privacy_service.kernel import utcnow
 
+# A subject key: an e-mail address (254), or a client's name (100), "/" and its user id (254).
+SUBJECT_KEY_LENGTH = 360
+
 
 class ConsentNotice(SQLModel, table=True):
     """One version of the text a subject is shown when asked for consent to a purpose."""
@@ -36,7 +39,7 @@ class ConsentEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     receipt_id: str = Field(max_length=36, unique=True)
-    subject: str = Field(max_length=254)
+    subject: str = Field(max_length=SUBJECT_KEY_LENGTH)  # people.subject_key
     purpose: str = Field(max_length=64)
     status: str = Field(max_length=10)  # given | withdrawn
     dpv_status: str = Field(max_length=40)
@@ -58,7 +61,7 @@ class ConsentState(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("subject", "purpose", name="uq_consent_state_subject_purpose"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    subject: str = Field(max_length=254)
+    subject: str = Field(max_length=SUBJECT_KEY_LENGTH)  # people.subject_key
     purpose: str = Field(max_length=64, index=True)
     status: str | None = Field(default=None, max_length=10)  # None only inside the writing transaction
     dpv_status: str | None = Field(default=None, max_length=40)
@@ -90,7 +93,7 @@ class ProcessingFlag(SQLModel, table=True):
     __table_args__ = (Index("ix_processing_flag_subject_activity", "subject", "activity"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    subject: str = Field(max_length=254)
+    subject: str = Field(max_length=SUBJECT_KEY_LENGTH)  # people.subject_key
     activity: str = Field(max_length=64)
     kind: str = Field(max_length=12)  # restricted | objected
     reference: str | None = Field(default=None, max_length=40)  # the request that set it

@@ -30,6 +30,7 @@ from privacy_service.consent.tokens import Links
 from privacy_service.datamap import service as datamap
 from privacy_service.errors import N_, DomainError, ValidationFailed, worded
 from privacy_service.kernel import utcnow
+from privacy_service.people import service as people
 from privacy_service.ropa import service as ropa
 
 RECEIPT_LANGUAGES = ("nb", "en")
@@ -91,7 +92,8 @@ def record_consent(
     or a retried PUT is harmless) and returns the current event. Nothing is queued: service.change_consent
     records and queues the change's effects.
     """
-    subject = rules.check_subject(subject)
+    rules.check_subject(people.shown_subject(subject))
+    subject = subject if "/" in subject else rules.normalise_subject(subject)
     _check_status_and_channel(status, channel)
     state = _lock_state(session, subject, purpose)
     current = person if person is not None and person.last_event_id != state.last_event_id else None
@@ -194,7 +196,7 @@ def _append_event(
     issued = {  # the receipt as issued, in both languages: the reader's PDF is never rebuilt later
         language: build_receipt(
             receipt_id=receipt_id,
-            subject=subject,
+            subject=people.shown_subject(subject),  # as its client knows her, never another's name
             status=status,
             dpv_status=dpv,
             at=at,

@@ -12,6 +12,7 @@ from privacy_service.consent.rules import CHANNELS, PROCESSING_STATUSES, STATUSE
 from privacy_service.consent.tokens import Links
 from privacy_service.errors import worded
 from privacy_service.kernel import SLUG, JsonBoolean, LocalisedSchema, StrictSchema
+from privacy_service.people import service as people
 
 MAX_EVIDENCE_BYTES = 4096
 MAX_PAIRS = 1000
@@ -156,7 +157,7 @@ def state_json(state: Any, *, links: Links | None = None, brief: bool = False) -
     is a dict literal because the query and the fast path cannot afford a schema dump per state.
     """
     body = {
-        "subject": state.subject,
+        "subject": people.shown_subject(state.subject),  # a stored key is named as its client knows it
         "purpose": state.purpose,
         "status": state.status,
         "dpv_status": state.dpv_status,

@@ -35,6 +35,7 @@ from privacy_service.consent.states import (
     get_receipt,
     get_state,
     history,
+    keys_named,
     latest_state,
     recorded_by,
     state_by_id,
@@ -49,6 +50,20 @@ from privacy_service.kernel import utcnow
 from privacy_service.people import service as people
 from privacy_service.ropa.service import Activity
 
+# Consents and flags are stored under subject keys: an e-mail address, or `<client>/<id>`
+# (people.subject_key).
+subject_key, shown_subject, key_client = people.subject_key, people.shown_subject, people.key_client
+
+
+def _checked_key(subject: str) -> str:
+    """A stored subject key (holding '/'), or a subject no client asks (an officer's, a request's e-mail
+    address), checked and canonical."""
+    if "/" in subject:
+        check_subject(people.shown_subject(subject))
+        return subject
+    return check_subject(subject)
+
+
 __all__ = [
     "ERASE_TASK",
     "MAX_QUERY_PAIRS",
@@ -59,6 +74,7 @@ __all__ = [
     "TokenProblem",
     "UnknownPurpose",
     "change_consent",
+    "change_stored_consent",
     "check_subject",
     "consent_activity",
     "consent_purposes",
@@ -68,6 +84,8 @@ __all__ = [
     "recorded_by",
     "get_state",
     "history",
+    "key_client",
+    "keys_named",
     "lift_flag",
     "lift_flags",
     "list_notices",
@@ -78,9 +96,11 @@ __all__ = [
     "receipt_pdf",
     "record_consent",
     "set_flag",
+    "shown_subject",
     "state_by_id",
     "status_counts",
     "subject_consents",
+    "subject_key",
     "subject_states",
     "text_sha256",
     "withdraw_by_link",
@@ -95,6 +115,20 @@ def change_consent(
     session: Session,
     *,
     subject: str,
+    actor: Actor,
+    **change: Any,
+) -> Change:
+    """Record that a subject, as a client asks it, gave or withdrew consent (change_stored_consent): an
+    e-mail address, or the recording client's own user id (the actor's client). A subject holding '/' is
+    refused, so no caller names another client's key."""
+    key = people.subject_key(check_subject(subject), webhooks.client_of(str(actor)))
+    return change_stored_consent(session, key=key, actor=actor, **change)
+
+
+def change_stored_consent(
+    session: Session,
+    *,
+    key: str,
     purpose: str,
     status: str,
     channel: str,
@@ -106,14 +140,17 @@ def change_consent(
     notify_subject: bool = True,
     if_match: str | None = None,
 ) -> Change:
-    """Record that a subject gave or withdrew consent, and queue what that sets off; return the change.
+    """Record that the subject a stored key names (people.subject_key: a withdrawal link's state, a
+    request's or Min side's subject) gave or withdrew consent, and queue what that sets off; return the
+    change.
 
     The webhook, the subject's mail and a withdrawal's erasure are queued in the same transaction as the
     change (effects.py), so a change is never recorded without them. notify_subject: mail the subject.
     """
+    key, client = _checked_key(key), people.key_client(key)
     change = record_consent(
         session,
-        subject=subject,
+        subject=key,
         purpose=purpose,
         status=status,
         channel=channel,
@@ -123,7 +160,7 @@ def change_consent(
         evidence=evidence,
         lang=lang,
         if_match=if_match,
-        person=person_state(session, subject=subject, purpose=purpose, client=webhooks.client_of(str(actor))),
+        person=person_state(session, subject=people.shown_subject(key), purpose=purpose, client=client),
     )
     effects.after_change(session, change, links=links, notify_subject=notify_subject)
     return change
@@ -142,9 +179,9 @@ def withdraw_by_link(
     session: Session, *, state: ConsentState, links: Links, one_click: bool, lang: str
 ) -> Change:
     """Withdraw the consent a withdrawal link names, as its subject (Art. 7(3): as easy as giving it)."""
-    return change_consent(
+    return change_stored_consent(
         session,
-        subject=state.subject,
+        key=state.subject,
         purpose=state.purpose,
         status="withdrawn",
         channel="email",
@@ -238,13 +275,14 @@ def processing_status(
 def set_flag(
     session: Session, *, subject: str, activity: str, kind: str, actor: Actor, reference: str | None = None
 ) -> ProcessingFlag:
-    """Restrict, or stop after an upheld objection, one subject's processing in an activity."""
+    """Restrict, or stop after an upheld objection, one subject's processing in an activity (subject: an
+    e-mail address or a stored subject key)."""
     if kind not in rules.FLAG_KINDS:
         raise ValidationFailed(
             N_("Unknown flag."),
             fields={"kind": [worded("Must be one of: %(choices)s.", choices=", ".join(rules.FLAG_KINDS))]},
         )
-    subject = check_subject(subject)
+    subject = _checked_key(subject)
     consent_activity(session, activity)
     flag = ProcessingFlag(
         subject=subject, activity=activity, kind=kind, reference=reference, set_by=str(actor)

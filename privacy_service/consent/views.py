@@ -42,9 +42,14 @@ def lookup() -> Any:
         except ValidationFailed as err:
             error = "; ".join(page_message(m) for ms in err.fields.values() for m in ms)
         else:
-            found = [
-                {"state": state, "events": service.history(session, subject=subject, purpose=state.purpose)}
-                for state in service.subject_states(session, subject=subject)
+            found = [  # a user id: each portal's user whose id reads so, named with the portal
+                {
+                    "state": state,
+                    "client": service.key_client(key),
+                    "events": service.history(session, subject=key, purpose=state.purpose),
+                }
+                for key in service.keys_named(session, subject=subject)
+                for state in service.subject_states(session, subject=key)
             ]
     return render_template("consent/lookup.html", form=form, found=found, error=error, lang=_lang())
 

@@ -259,18 +259,14 @@ def _withdraw_consent(
     """Withdraw the consent to the purpose under each of the person's verified subjects that holds one (her
     consent is the newest under any of them); the outcome: done, or no_data if none was ever recorded."""
     found = False
-    for subject, client in lifecycle.answering_owned(identity):
-        if client is not None and not consent.recorded_by(
-            session, subject=subject, purpose=purpose, actor=f"api_client:{client}"
-        ):
-            continue  # another portal's user whose id reads the same: not hers to withdraw
+    for subject in lifecycle.answering_subjects(identity):
         state = consent.get_state(session, subject=subject, purpose=purpose)
         found = found or state is not None
         if state is None or state.status == "withdrawn":
             continue
-        consent.change_consent(
+        consent.change_stored_consent(
             session,
-            subject=subject,
+            key=subject,
             purpose=purpose,
             status="withdrawn",
             channel=CONSENT_CHANNELS.get(req.channel, "api"),

@@ -104,8 +104,8 @@ def collect(
                 answer.rows.setdefault(table_rows.activity, []).append(table_rows)
         answer.withheld = withhold(answer.rows, withholdings_of(session, req))
     if req.type == "access":  # her consents under each of her verified addresses and portal ids (Art. 15(1))
-        for subject, client in lifecycle.answering_owned(identity):
-            _consents(session, answer, snap, subject, client)
+        for key in lifecycle.answering_subjects(identity):
+            _consents(session, answer, snap, key)
     if req.type == "access":
         others = session.scalars(
             select(DsarRequest)
@@ -133,15 +133,10 @@ def _outcomes(session: Session, req: DsarRequest, snap: Snapshot) -> list[DsarOu
     return list(planned)
 
 
-def _consents(session: Session, answer: Answer, snap: Snapshot, subject: str, client: str | None) -> None:
-    """The consents recorded under one of the subject's identifiers, with their history (Art. 15(1)), read in
-    one query; under a portal's user id (`client`) only those that portal recorded: another portal's user
-    with the same id text is someone else."""
-    consents = [
-        (state, events)
-        for state, events in consent.subject_consents(session, subject=subject)
-        if client is None or any(e.actor == f"api_client:{client}" for e in events)
-    ]
+def _consents(session: Session, answer: Answer, snap: Snapshot, key: str) -> None:
+    """The consents recorded under one of the subject's identifiers (a subject key), with their history
+    (Art. 15(1)), read in one query."""
+    consents = consent.subject_consents(session, subject=key)
     named = snap.known([s.purpose for s, __ in consents if s.purpose not in answer.activities])
     for state, events in consents:
         answer.consents.append(

@@ -192,23 +192,17 @@ def person_identity(session: Session, req: DsarRequest, *, secret: str) -> dict[
 
 
 def answering_subjects(identity: dict[str, list[str]]) -> list[str]:
-    """The consent subjects of a person's identity, e-mail addresses first: the subjects her consents and
-    processing flags are recorded under (a national identity number never is)."""
+    """The consent subject keys of a person's identity (people.subject_key), e-mail addresses first: the keys
+    her consents and processing flags are stored under (a national identity number never is). A portal's user
+    id is that portal's key: another portal's user whose id reads the same is someone else."""
     emails = identity.get("email", [])
-    portals = [v for kind, values in identity.items() if kind.startswith("portal:") for v in values]
+    portals = [
+        people.subject_key(value, kind.removeprefix("portal:"))
+        for kind, values in identity.items()
+        if kind.startswith("portal:")
+        for value in values
+    ]
     return list(dict.fromkeys([*emails, *portals]))
-
-
-def answering_owned(identity: dict[str, list[str]]) -> list[tuple[str, str | None]]:
-    """answering_subjects with the client whose own user id each is (None: an e-mail address). A consent
-    subject is plain text, and two portals' user ids may read the same: under a portal id, only what that
-    portal recorded is hers (docs/people.md)."""
-    owned: dict[str, str | None] = dict.fromkeys(identity.get("email", []))
-    for kind, values in identity.items():
-        if kind.startswith("portal:"):
-            for value in values:
-                owned.setdefault(value, kind.removeprefix("portal:"))
-    return list(owned.items())
 
 
 def verified_email(req: DsarRequest) -> str | None:

@@ -11,6 +11,9 @@ Rules (docs/people.md):
   number (then the link is refused: one of the claims is wrong).
 - An identifier resolves only as its own kind: an e-mail address is global, a portal id is the asking
   client's. So a portal cannot reach another portal's user by guessing her id.
+- Consents and processing flags are stored under a subject key (subject_key): an e-mail address as itself, a
+  portal's user id as `<client>/<id>`. A subject never holds '/', so two portals' ids never share a record,
+  whatever their text, and nothing a client sends can name another's.
 """
 
 from __future__ import annotations
@@ -39,11 +42,14 @@ __all__ = [
     "Linked",
     "forget",
     "identifiers_of",
+    "key_client",
     "link",
     "lookup",
     "national_id_key",
     "person_of",
     "portals_of",
+    "shown_subject",
+    "subject_key",
     "subjects_for",
     "subjects_for_many",
     "unlink_portal",
@@ -54,15 +60,38 @@ KINDS = ("email", "national_id", "portal")
 # the kinds consent states and processing flags are recorded under (a national identity number never is)
 ANSWERING_KINDS = ("email", "portal")
 
-# The consent subjects of the person an asked identifier resolves to, for the hot path's statements: the asked
-# subject itself, and every verified e-mail address and portal id of her person. Parameters: :s (the asked
-# subject, canonical), :kind (`email` or `portal`: lookup()), :c (the asking client's name, "" for an e-mail).
+# The subject keys (subject_key) of the person an asked identifier resolves to, for the hot path's
+# statements: the asked subject's own, and those of every verified e-mail address and portal id of her person.
+# Parameters: :s (the asked subject, canonical), :kind (`email` or `portal`: lookup()), :c (the asking
+# client's name, "" for an e-mail).
 SUBJECTS_SQL = (
-    "SELECT CAST(:s AS VARCHAR) AS v UNION SELECT o.value FROM person_identifier m"
-    " JOIN person_identifier o ON o.person_id = m.person_id"
+    "SELECT CASE WHEN :kind = 'portal' THEN CAST(:c AS VARCHAR) || '/' || CAST(:s AS VARCHAR)"
+    " ELSE CAST(:s AS VARCHAR) END AS v"
+    " UNION SELECT CASE WHEN o.kind = 'portal' THEN o.client || '/' || o.value ELSE o.value END"
+    " FROM person_identifier m JOIN person_identifier o ON o.person_id = m.person_id"
     " WHERE m.kind = :kind AND m.client = :c AND m.value = :s AND m.verified_by IS NOT NULL"
     " AND o.kind IN ('email', 'portal') AND o.verified_by IS NOT NULL"
 )
+
+
+def subject_key(subject: str, client: str | None) -> str:
+    """The key a consent or a flag of an asked (canonical) subject is stored under: an e-mail address is
+    itself; anything else is the asking client's own user id, `<client>/<id>` (an officer, who is no
+    client, names such a subject by its key's own text only where no client recorded it)."""
+    kind, owner = lookup(subject, client)
+    return f"{owner}/{subject}" if kind == "portal" and owner else subject
+
+
+def shown_subject(key: str) -> str:
+    """The subject a stored key is shown as to its client: the id without the client's name."""
+    return key.rpartition("/")[2]
+
+
+def key_client(key: str) -> str | None:
+    """The client whose user id a stored key is, or None (an e-mail address; a subject no client recorded).
+    A client's name may hold '/' and '@'; a subject never holds '/', so the id is what follows the last."""
+    owner, slash, __ = key.rpartition("/")
+    return owner if slash else None
 
 
 @dataclass(frozen=True)
@@ -276,8 +305,8 @@ def identifiers_of(session: Session, person_id: int) -> list[PersonIdentifier]:
 
 
 def subjects_for(session: Session, subject: str, *, client: str | None) -> list[str]:
-    """The consent subjects that answer for an asked one: itself first, then every verified e-mail address and
-    portal id of the person it resolves to (for the asking client: lookup())."""
+    """The subject keys (subject_key) that answer for an asked subject: its own first, then those of every
+    verified e-mail address and portal id of the person it resolves to (for the asking client: lookup())."""
     return subjects_for_many(session, [subject], client=client)[subject]
 
 
@@ -286,7 +315,7 @@ def subjects_for_many(
 ) -> dict[str, list[str]]:
     """subjects_for of many asked subjects in two statements (consents:query)."""
     asked = list(dict.fromkeys(subjects))
-    out = {s: [s] for s in asked}
+    out = {s: [subject_key(s, client)] for s in asked}
     keys = {(*lookup(s, client), s): s for s in asked}
     found = _verified_rows(session, keys)
     if not found:
@@ -295,7 +324,9 @@ def subjects_for_many(
     for row in found:
         by_person[row.person_id].append(keys[(row.kind, row.client, row.value)])
     rows = session.execute(
-        select(PersonIdentifier.person_id, PersonIdentifier.value)
+        select(
+            PersonIdentifier.person_id, PersonIdentifier.kind, PersonIdentifier.client, PersonIdentifier.value
+        )
         .where(
             PersonIdentifier.person_id.in_(sorted(by_person)),
             PersonIdentifier.kind.in_(ANSWERING_KINDS),
@@ -303,10 +334,11 @@ def subjects_for_many(
         )
         .order_by(PersonIdentifier.id)
     )
-    for person_id, value in rows:
+    for person_id, kind, owner, value in rows:
+        key = f"{owner}/{value}" if kind == "portal" else value
         for subject in by_person[person_id]:
-            if value not in out[subject]:
-                out[subject].append(value)
+            if key not in out[subject]:
+                out[subject].append(key)
     return out
 
 

@@ -15,7 +15,6 @@ from typing import Any
 from sqlmodel import Session
 
 from privacy_service.audit import Actor, record_event
-from privacy_service.consent import service as consent
 from privacy_service.dsar import service as dsar
 from privacy_service.errors import N_, Conflict, NotFound
 from privacy_service.people import service as people
@@ -65,26 +64,19 @@ class MyIdentifiers:
 
 @dataclass(frozen=True)
 class MySubjects:
-    """The consent subjects that are hers: her verified addresses, and her verified portal ids with the
-    clients whose user ids they are."""
+    """The consent subject keys that are hers (people.subject_key): her verified addresses, and her verified
+    portal ids, each with the client whose user id it is."""
 
     emails: frozenset[str]
-    portals: dict[str, frozenset[str]]
+    portals: dict[str, str]  # subject key: the client
 
     def owns(self, session: Session, state: Any) -> bool:
-        """Whether a consent state is hers: under one of her proved addresses, or recorded by a portal under
-        its own user id of hers."""
-        if state.subject in self.emails:
-            return True
-        return any(
-            consent.recorded_by(
-                session, subject=state.subject, purpose=state.purpose, actor=f"api_client:{c}"
-            )
-            for c in self.portals.get(state.subject, ())
-        )
+        """Whether a consent state is hers: under one of her proved addresses or portal ids. Another portal's
+        user whose id reads the same is stored under another key."""
+        return state.subject in self.emails or state.subject in self.portals
 
     def all(self) -> list[str]:
-        """Every subject, addresses first."""
+        """Every subject key, addresses first."""
         return [*sorted(self.emails), *sorted(self.portals)]
 
 
@@ -151,7 +143,7 @@ def subjects(session: Session, *, pid: str, secret: str, requests: list[Any]) ->
     """The consent subjects that are hers: the addresses proved on her requests, and every verified address
     and portal id of her person (people.subjects_for's kinds; never an unverified one)."""
     emails = set(dsar.verified_emails(requests))
-    portals: dict[str, set[str]] = {}
+    portals: dict[str, str] = {}
     person_id = _person(session, pid, secret)
     for row in people.identifiers_of(session, person_id) if person_id is not None else []:
         if row.verified_by is None or row.kind not in people.ANSWERING_KINDS:
@@ -159,8 +151,8 @@ def subjects(session: Session, *, pid: str, secret: str, requests: list[Any]) ->
         if row.kind == "email":
             emails.add(row.value)
         else:
-            portals.setdefault(row.value, set()).add(row.client)
-    return MySubjects(frozenset(emails), {k: frozenset(v) for k, v in portals.items()})
+            portals[people.subject_key(row.value, row.client)] = row.client
+    return MySubjects(frozenset(emails), portals)
 
 
 def remove_portal(session: Session, *, pid: str, secret: str, identifier_id: int, actor: Actor) -> str:

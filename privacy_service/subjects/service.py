@@ -312,7 +312,8 @@ def min_side(session: Session, subject: Subject, *, secret: str) -> MinSide:
             except DomainError:
                 activity = None
             history = consent.history(session, subject=under, purpose=state.purpose)
-            consents.append(MyConsent(state, activity, history, mine.portals.get(under, frozenset())))
+            where = frozenset({mine.portals[under]}) if under in mine.portals else frozenset()
+            consents.append(MyConsent(state, activity, history, where))
     ready = {r.reference for r in requests if dsar.downloadable(r)}
     return MinSide(
         requests,
@@ -354,9 +355,9 @@ def change_my_consent(
     mine = person.subjects(session, pid=subject.pid, secret=secret, requests=requests)
     if state is None or not mine.owns(session, state):
         raise NotFound(N_("No such consent of yours."))
-    return consent.change_consent(
+    return consent.change_stored_consent(
         session,
-        subject=state.subject,
+        key=state.subject,
         purpose=state.purpose,
         status=status,
         channel="web",

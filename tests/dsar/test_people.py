@@ -208,7 +208,10 @@ def test_a_consent_withdrawal_withdraws_under_each_of_the_persons_verified_subje
     [surveys] = approved.get_json()["outcomes"]
     assert surveys["outcome"] == "done", surveys
     with transaction(app.extensions["engine"]) as session:
-        states = {s: consent.get_state(session, subject=s, purpose="surveys") for s in SUBJECTS}
+        states = {  # a portal's user id is stored under that portal's key
+            s: consent.get_state(session, subject=consent.subject_key(s, PORTAL), purpose="surveys")
+            for s in SUBJECTS
+        }
     assert {s: state.status for s, state in states.items() if state} == {
         PRIVATE: "withdrawn",
         PORTAL_ID: "withdrawn",
@@ -242,8 +245,8 @@ def test_the_ledger_replays_the_erasure_of_rows_found_through_her_links(  # type
 def test_another_portals_user_with_the_same_id_text_is_not_hers(  # type: ignore[no-untyped-def]
     app, client, officer, make_key, profiles
 ) -> None:
-    """A consent subject is plain text: `u-77` recorded by another portal is that portal's user, so Kari's
-    withdrawal does not withdraw it and her access answer does not list it."""
+    """`u-77` recorded by another portal is that portal's user (stored under its key), so Kari's withdrawal
+    does not withdraw it and her access answer does not list it."""
     from privacy_service.dsar import answer
     from privacy_service.dsar.models import DsarRequest
 
@@ -264,7 +267,8 @@ def test_another_portals_user_with_the_same_id_text_is_not_hers(  # type: ignore
     assert client.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={}).status_code == 200
     with transaction(app.extensions["engine"]) as session:
         assert consent.get_state(session, subject=OWN, purpose="surveys").status == "withdrawn"
-        assert consent.get_state(session, subject=PORTAL_ID, purpose="surveys").status == "given"
+        theirs = consent.subject_key(PORTAL_ID, "otherportal")
+        assert consent.get_state(session, subject=theirs, purpose="surveys").status == "given"
     access, __ = _planned(app, client, officer, type="access", subject=BY_NID, activities=["surveys"])
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         req = session.scalar(select(DsarRequest).where(DsarRequest.reference == access))

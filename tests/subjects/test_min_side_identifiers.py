@@ -226,7 +226,8 @@ def test_another_portals_user_with_the_same_id_is_not_her(app, client, log_in, p
     page = client.get("/me?lang=en").get_data(as_text=True)
     assert 'data-purpose="surveys"' not in page and "Treningsportalen" not in page
     refused = client.post(
-        f"/me/consents/{_state_id(app, 'u-kari')}/withdrawn", data={"csrf_token": _csrf(page)}
+        f"/me/consents/{_state_id(app, 'Treningsportalen/u-kari')}/withdrawn",
+        data={"csrf_token": _csrf(page)},
     )
     assert refused.status_code == 404
 
