@@ -38,7 +38,7 @@ def create_app() -> Flask:
                 .execute(
                     "SELECT status, since, notice_version FROM consent_state"
                     " WHERE subject = %s AND purpose = %s",
-                    (subject, purpose),
+                    (f"portal/{subject}", purpose),  # the client "portal": its key
                 )
                 .fetchone()
             )

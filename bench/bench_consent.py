@@ -68,15 +68,16 @@ def prepare(url: str, instance: Path, states: int) -> str:
     )
     receipt = "md5(g::text)::uuid::text" if postgres else "printf('r%08d', g)"
     at = "now() - (g || ' seconds')::interval" if postgres else "datetime('now', '-' || g || ' seconds')"
+    # the portal's user ids, stored under its key (people.subject_key): "portal/user-<g>"
     with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO consent_event (receipt_id, subject, purpose, status, dpv_status, notice_version,"
                 " notice_sha256, channel, evidence, actor, at, receipt)"
-                f" SELECT {receipt}, 'user-' || g, 'surveys',"
+                f" SELECT {receipt}, 'portal/user-' || g, 'surveys',"
                 " CASE WHEN g % 10 = 0 THEN 'withdrawn' ELSE 'given' END,"
                 " CASE WHEN g % 10 = 0 THEN 'dpv:ConsentWithdrawn' ELSE 'dpv:ConsentGiven' END,"
-                f" '1', '{'0' * 64}', 'web', '{{}}', 'bench', {at}, '{{}}'"
+                f" '1', '{'0' * 64}', 'web', '{{}}', 'api_client:portal', {at}, '{{}}'"
                 f" FROM {numbers}"
             ),
             {"n": states},
@@ -97,7 +98,7 @@ def prepare(url: str, instance: Path, states: int) -> str:
         conn.execute(
             text(
                 "INSERT INTO processing_flag (subject, activity, kind, set_at, set_by)"
-                f" SELECT 'user-' || g, 'surveys', 'restricted', {at}, 'bench' FROM {numbers}"
+                f" SELECT 'portal/user-' || g, 'surveys', 'restricted', {at}, 'bench' FROM {numbers}"
                 " WHERE g % 1000 = 7"
             ),
             {"n": states},
