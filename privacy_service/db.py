@@ -13,6 +13,8 @@ from sqlalchemy import Engine, Select, event, func, select
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from privacy_service.errors import DomainError
+
 
 def make_engine(url: str) -> Engine:
     """Create the engine for a database URL (SQLite gets foreign keys and WAL)."""
@@ -99,7 +101,13 @@ def unit_of_work(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)  # keeps the access rule and CSRF marks the view carries
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        response = current_app.make_response(view(*args, **kwargs))
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except DomainError:
+            kept: Session | None = g.get("db_session")
+            if kept is not None and g.pop("db_keep_changes", False):
+                kept.commit()  # a refusal's audit event, kept although the error handler answers
+            raise
         session: Session | None = g.get("db_session")
         if session is not None:
             if response.status_code < 400 or g.pop("db_keep_changes", False):
@@ -112,7 +120,8 @@ def unit_of_work(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def keep_changes() -> None:
-    """Commit this request's changes although its answer is an error (a refused login's audit event)."""
+    """Commit this request's changes although its answer is an error (a refused login's audit event), an
+    answer returned or a DomainError raised."""
     g.db_keep_changes = True
 
 

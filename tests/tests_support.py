@@ -21,6 +21,20 @@ def link_and_code(mail: dict[str, Any]) -> tuple[str, str]:
     return token.group(1), code.group(1)
 
 
+def hot_and_flask(app: Any, path: str, key: dict[str, str]) -> Any:
+    """The hot path's answer to a GET, checked to be the Flask view's (status, body and ETag)."""
+    from werkzeug.test import Client
+
+    hot = app.extensions["hot_path"]
+    before = hot.answered
+    via_hot = app.test_client().get(path, headers=key)
+    via_flask = Client(hot.app).get(path, headers=key)
+    assert hot.answered == before + 1, "the hot path did not answer"
+    assert (via_hot.status_code, via_hot.get_json()) == (via_flask.status_code, via_flask.get_json())
+    assert via_hot.headers.get("ETag") == via_flask.headers.get("ETag")
+    return via_hot
+
+
 def bearer(key: str) -> dict[str, str]:
     """Return the Authorization header for an API key."""
     return {"Authorization": f"Bearer {key}"}

@@ -7,7 +7,9 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from privacy_service.db import end_read, get_session
+from privacy_service.audit import record_event
+from privacy_service.db import end_read, get_session, keep_changes
+from privacy_service.errors import Conflict
 from privacy_service.idempotency import idempotent
 from privacy_service.people import service
 from privacy_service.people.schemas import LOGINS, LinkInSchema, LinkOutSchema
@@ -49,7 +51,21 @@ def post_subject_link(data: dict[str, Any]) -> dict[str, Any]:
         claims.append(
             service.Claim("email", data["email"], verified_by=proved, login=login if proved else None)
         )
-    service.link(session, claims, actor=current_actor(), secret=current_app.config["SECRET_KEY"])
+    try:
+        service.link(session, claims, actor=current_actor(), secret=current_app.config["SECRET_KEY"])
+    except Conflict:
+        # the refusal is kept although the answer is 409 (link() wrote nothing): an officer looking into
+        # it finds which client tried, when and with which kinds, never the values
+        record_event(
+            session,
+            actor=current_actor(),
+            action="person.link_refused",
+            object_type="person",
+            object_id="-",
+            details={"reason": "two_national_ids", "kinds": [c.kind for c in claims]},
+        )
+        keep_changes()
+        raise
     return {
         "portal_id": data["portal_id"],
         "identifiers": [{"kind": c.kind, "verified": c.verified_by is not None} for c in claims],

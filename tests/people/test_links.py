@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import bearer
-from werkzeug.test import Client
+from tests_support import bearer, hot_and_flask
 
 from privacy_service.audit import Actor, AuditEvent
 from privacy_service.consent import service as consent
@@ -50,20 +49,10 @@ def _flag(app, subject: str, activity: str, kind: str) -> int:  # type: ignore[n
         return consent.set_flag(session, subject=subject, activity=activity, kind=kind, actor=OFFICER).id
 
 
-def _both(app, path: str, key: dict[str, str]) -> Any:  # type: ignore[no-untyped-def]
-    """The hot path's answer, checked to be the Flask view's (status and body)."""
-    hot = app.extensions["hot_path"]
-    before = hot.answered
-    via_hot = app.test_client().get(path, headers=key)
-    via_flask = Client(hot.app).get(path, headers=key)
-    assert hot.answered == before + 1, "the hot path did not answer"
-    assert (via_hot.status_code, via_hot.get_json()) == (via_flask.status_code, via_flask.get_json())
-    assert via_hot.headers.get("ETag") == via_flask.headers.get("ETag")
-    return via_hot
-
-
 def _status(app, subject: str, activity: str, key: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
-    return _both(app, f"/api/v1/subjects/{subject}/processing?activity={activity}", key).get_json()["status"]
+    return hot_and_flask(app, f"/api/v1/subjects/{subject}/processing?activity={activity}", key).get_json()[
+        "status"
+    ]
 
 
 def test_a_restriction_under_her_email_reaches_the_portal_asking_with_its_own_id(
@@ -79,7 +68,7 @@ def test_a_restriction_under_her_email_reaches_the_portal_asking_with_its_own_id
     _flag(app, KARI, "accounts", "objected")
     assert _status(app, "u-kari", "accounts", portals["a"]) == "objected"
     # the answer names the subject asked, never the address it was found under
-    body = _both(app, "/api/v1/subjects/u-kari/processing?activity=accounts", portals["a"]).get_json()
+    body = hot_and_flask(app, "/api/v1/subjects/u-kari/processing?activity=accounts", portals["a"]).get_json()
     assert body["subject"] == "u-kari" and KARI not in str(body)
 
 
@@ -104,7 +93,7 @@ def test_a_consent_withdrawn_under_one_identifier_is_withdrawn_for_the_person(ap
                            headers=portals["writer"])  # fmt: skip
     assert withdrawn.status_code == 200
     assert _status(app, "u-kari", "surveys", portals["a"]) == "consent_withdrawn"
-    read = _both(app, "/api/v1/consents/u-kari/surveys", portals["a"]).get_json()
+    read = hot_and_flask(app, "/api/v1/consents/u-kari/surveys", portals["a"]).get_json()
     assert read["status"] == "withdrawn" and read["subject"] == "u-kari"
     assert read["event_id"] == withdrawn.get_json()["event_id"]
     query = client.post(
@@ -210,7 +199,9 @@ def test_two_portals_linking_the_same_login_meet_in_one_person(app, client, port
         assert len(session.scalars(select(PersonIdentifier)).all()) == 4
 
 
-def test_two_national_ids_for_one_user_are_refused_and_nothing_is_written(app, client, portals) -> None:  # type: ignore[no-untyped-def]
+def test_two_national_ids_for_one_user_are_refused_nothing_is_linked_and_the_refusal_is_audited(
+    app, client, portals
+) -> None:  # type: ignore[no-untyped-def]
     _link(client, portals["a"], portal_id="u-kari", national_id=PID)
     refused = _link(
         client, portals["a"], portal_id="u-kari", national_id=OTHER_PID, email=KARI, email_verified=True
@@ -218,10 +209,16 @@ def test_two_national_ids_for_one_user_are_refused_and_nothing_is_written(app, c
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "conflict"
     with app.app_context(), transaction(app.extensions["engine"]) as session:
         assert {r.kind for r in session.scalars(select(PersonIdentifier))} == {"portal", "national_id"}
-        actions = [
-            e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.action.like("person.%")))
-        ]
-        assert actions == ["person.linked"]
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("person.%")).order_by(AuditEvent.seq)
+        ).all()
+        assert [e.action for e in events] == ["person.linked", "person.link_refused"]
+        refusal = events[1]
+        assert refusal.actor == "api_client:portal-a" and refusal.details == {
+            "reason": "two_national_ids",
+            "kinds": ["portal", "national_id", "email"],
+        }
+        assert OTHER_PID not in json.dumps(refusal.details) and KARI not in json.dumps(refusal.details)
 
 
 def test_a_portal_removes_its_own_link(app, client, portals) -> None:  # type: ignore[no-untyped-def]

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests_support import bearer, csrf_token
-from werkzeug.test import Client
+from tests_support import bearer, csrf_token, hot_and_flask
 
 from privacy_service import notify, webhooks
 from privacy_service.consent import service as consent
@@ -27,18 +26,6 @@ def portals(app, make_key) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     }
 
 
-def _both(app, path: str, key: dict[str, str]) -> Any:  # type: ignore[no-untyped-def]
-    """The hot path's answer, checked to be the Flask view's (status, body, ETag)."""
-    hot = app.extensions["hot_path"]
-    before = hot.answered
-    via_hot = app.test_client().get(path, headers=key)
-    via_flask = Client(hot.app).get(path, headers=key)
-    assert hot.answered == before + 1, "the hot path did not answer"
-    assert (via_hot.status_code, via_hot.get_json()) == (via_flask.status_code, via_flask.get_json())
-    assert via_hot.headers.get("ETag") == via_flask.headers.get("ETag")
-    return via_hot
-
-
 def _put(client, key: dict[str, str], status: str, subject: str = "u-1") -> Any:  # type: ignore[no-untyped-def]
     answer = client.put(f"/api/v1/consents/{subject}/surveys", json={"status": status}, headers=key)
     assert answer.status_code == 200, answer.get_json()
@@ -52,8 +39,8 @@ def test_another_portal_neither_reads_nor_changes_a_portals_user_with_the_same_i
     given = _put(client, a, "given")
     assert given["subject"] == "u-1" and given["receipt"]["piiPrincipalId"] == "u-1"
     # b's "u-1" is b's own user: nothing is recorded for that one
-    assert _both(app, "/api/v1/consents/u-1/surveys", b).status_code == 404
-    processing = _both(app, "/api/v1/subjects/u-1/processing?activity=surveys", b).get_json()
+    assert hot_and_flask(app, "/api/v1/consents/u-1/surveys", b).status_code == 404
+    processing = hot_and_flask(app, "/api/v1/subjects/u-1/processing?activity=surveys", b).get_json()
     assert processing["status"] == "no_consent"
     query = client.post("/api/v1/consents:query", json={"pairs": [{"subject": "u-1", "purpose": "surveys"}]},
                         headers=b)  # fmt: skip
@@ -64,10 +51,13 @@ def test_another_portal_neither_reads_nor_changes_a_portals_user_with_the_same_i
     # b withdraws its own user's consent: a's user still consents
     withdrawn = _put(client, b, "withdrawn")
     assert withdrawn["changed"] is True and withdrawn["subject"] == "u-1"
-    read = _both(app, "/api/v1/consents/u-1/surveys", a).get_json()
+    read = hot_and_flask(app, "/api/v1/consents/u-1/surveys", a).get_json()
     assert read["status"] == "given" and read["event_id"] == given["event_id"]
-    assert _both(app, "/api/v1/subjects/u-1/processing?activity=surveys", a).get_json()["status"] == "allowed"
-    assert _both(app, "/api/v1/subjects/u-1/processing?activity=surveys", b).get_json()["status"] == (
+    assert (
+        hot_and_flask(app, "/api/v1/subjects/u-1/processing?activity=surveys", a).get_json()["status"]
+        == "allowed"
+    )
+    assert hot_and_flask(app, "/api/v1/subjects/u-1/processing?activity=surveys", b).get_json()["status"] == (
         "consent_withdrawn"
     )
     # If-Match: b's tag is not a's, so b cannot pass a's check either
@@ -113,7 +103,7 @@ def test_each_portals_user_is_stored_under_its_own_key_and_erased_only_in_its_ow
         == events
         == sorted(["portal-a/u-1", "portal-b/u-1", "ops@Portal/c/u-1", "kari.nordmann@example.no"])
     )
-    read = _both(app, "/api/v1/consents/u-1/surveys", portals["ops@Portal/c"]).get_json()
+    read = hot_and_flask(app, "/api/v1/consents/u-1/surveys", portals["ops@Portal/c"]).get_json()
     assert read["subject"] == "u-1" and read["status"] == "given"
     # a withdrawal's erasure finds the user in that portal's own user id columns only (the data map's
     # `portal:<client>`), never in a column another portal's ids could match
@@ -155,5 +145,5 @@ def test_no_path_body_or_call_names_another_portals_key(app, client, portals) ->
                 session, subject="portal-a/u-1", purpose="surveys", status="withdrawn", channel="api",
                 actor=Actor("api_client", "portal-b"), links=app.extensions["links"],
             )  # fmt: skip
-    read = _both(app, "/api/v1/consents/u-1/surveys", a).get_json()
+    read = hot_and_flask(app, "/api/v1/consents/u-1/surveys", a).get_json()
     assert read["status"] == "given" and read["event_id"] == given["event_id"]
