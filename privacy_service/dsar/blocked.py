@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from privacy_service.audit import Actor
 from privacy_service.datamap.actions import erase_subject_rows
-from privacy_service.dsar import lifecycle, recipients
+from privacy_service.dsar import lifecycle, persons, recipients
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
 from privacy_service.kernel import utcnow
 from privacy_service.retention import service as retention
@@ -92,7 +92,8 @@ def retry(
     secret: str,
 ) -> None:
     """Erase the outcome's rows that no active hold keeps now, and record it (timeline and audit); the rows
-    are found as the first erasure found them, by every verified identifier of the person."""
+    are found as the first erasure found them, by every verified identifier of the person. Once none of the
+    request's rows is held, the identifiers kept to find them are forgotten."""
     identity = lifecycle.person_identity(session, req, secret=secret)
     before = (outcome.records or 0) if "erased" in outcome.details else 0  # a plan's count is rows found
     results = erase_subject_rows(
@@ -124,6 +125,10 @@ def retry(
         recipients.tell(session, req, outcome)  # Art. 19: the recipients hear of the further erasure
     details = {"activity": outcome.activity, "hold": hold_id, "erased": erased, "held": held}
     lifecycle.record(session, req, "erasure_retried", RETRIER, details=details)
+    if not any(o.held for o in lifecycle.outcomes_of(session, req)):
+        # nothing of hers is held any more: the identifiers kept to find the held rows go too (persons.py)
+        found = persons.persons_of(session, req, secret=secret)
+        persons.forget_persons(session, req, found, actor=RETRIER, secret=secret)
 
 
 def blocked_erasures(session: Session) -> list[dict[str, Any]]:

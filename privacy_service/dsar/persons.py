@@ -10,7 +10,9 @@ request's internal timeline.
 Forgetting. After an approved erasure the person's identifiers go with her data (people.forget). When a hold
 or an archive duty kept rows of the request (an outcome with held rows), the identifiers the request itself
 searched with stay, so that the rows can still be found and erased once the hold ends; her portal links and
-other linked identifiers go. The portals' own user ids of her are read first (portal_ids), for subject.erased.
+other linked identifiers go. When the retry after the hold (blocked.retry) leaves none of the request's rows
+held, the identifiers kept go too. The portals' own user ids of her are read first (portal_ids), for
+subject.erased.
 """
 
 from __future__ import annotations

@@ -153,6 +153,33 @@ def test_with_a_hold_keeping_rows_her_own_identifiers_stay_and_the_portal_links_
     assert "kept while a hold keeps data: E-mail address, National identity number" in english
 
 
+def test_when_the_hold_ends_the_held_rows_go_and_so_do_the_identifiers_kept_to_find_them(
+    app, client, officer, make_key, demo
+) -> None:  # type: ignore[no-untyped-def]
+    portal = bearer(make_key("subjects:link", name="portal-a"))
+    _link(client, portal, "u-1", national_id=KARI["national_id"])
+    hold = client.post("/api/v1/holds", headers=officer, json={
+        "kind": "legal", "scope": "records", "system": "helsedata-support", "table_name": "support_enquiries",
+        "record_keys": ["1"], "basis": "Complaint 26/77"})  # fmt: skip
+    assert hold.status_code == 201, hold.get_json()
+    reference = _erased(app, client, officer, ["accounts", "support"])
+    assert _identifiers(app, EMAIL) == [("email", "", True), ("national_id", "", True)]
+    released = client.post(f"/api/v1/holds/{hold.get_json()['id']}/release", headers=officer,
+                           json={"note": "Case closed"})  # fmt: skip
+    assert released.status_code == 200, released.get_json()
+    _deliver(app)  # the retry the release queued: the rows go, then what found them
+    after = client.get(f"/api/v1/requests/{reference}", headers=officer).get_json()
+    assert all(o["held"] == 0 for o in after["outcomes"]), after["outcomes"]
+    assert _identifiers(app, EMAIL) == [] and _identifiers(app, NID) == []
+    with transaction(app.extensions["engine"]) as session:
+        assert session.scalar(select(func.count()).select_from(Person)) == 0
+    forgotten = [e for e in _timeline(app, reference) if e.kind == "person_forgotten"]
+    assert [e.details for e in forgotten] == [
+        {"removed": {"portal": 1}, "kept": ["email", "national_id"]},
+        {"removed": {"email": 1, "national_id": 1}, "kept": []},
+    ]
+
+
 def test_each_portal_that_linked_her_hears_of_the_erasure_in_its_own_ids_only(
     app, client, officer, make_key, demo
 ) -> None:  # type: ignore[no-untyped-def]
