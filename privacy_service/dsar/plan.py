@@ -15,6 +15,7 @@ from sqlalchemy import delete
 from sqlmodel import Session
 
 from privacy_service.audit import Actor
+from privacy_service.consent import service as consent
 from privacy_service.datamap import service as datamap
 from privacy_service.dsar import decisions, lifecycle, rules
 from privacy_service.dsar.models import DsarOutcome, DsarRequest
@@ -95,6 +96,7 @@ def make_plan(
         rows_by_activity[table_rows.activity].append(table_rows)
     tables_by_id = {t.id: t for __, t in snap.tables()}
     mapped = {t.activity_slug for t in tables_by_id.values()}
+    consented = _consented(session, identity) if req.type == "consent_withdrawal" else set()
     earlier = _take_outcomes(session, req)
     protect_request_evidence(session, req, actor)
     holds = snap.holds([_ref(t) for t in found])  # every table's holds in one query
@@ -102,7 +104,9 @@ def make_plan(
     for activity in scope:
         found_here = rows_by_activity.get(activity.slug, [])
         tables = [_table_line(req, t, identity, tables_by_id, holds[_ref(t)]) for t in found_here]
-        outcome = _outcome(req, activity, tables, mapped=activity.slug in mapped)
+        outcome = _outcome(
+            req, activity, tables, mapped=activity.slug in mapped, consented=activity.slug in consented
+        )
         decisions.propose(outcome, req, activity, actor=actor)
         decisions.carry_over(outcome, earlier.get(activity.slug))
         outcomes.append(outcome)
@@ -125,6 +129,17 @@ def _take_outcomes(session: Session, req: DsarRequest) -> dict[str, DsarOutcome]
     for old in earlier:
         session.expunge(old)
     return {o.activity: o for o in earlier}
+
+
+def _consented(session: Session, identity: dict[str, list[str]]) -> set[str]:
+    """The purposes the person has a consent given to, under any of her verified subjects: a withdrawal of
+    consent has something to act on there even where the data map finds no rows."""
+    return {
+        state.purpose
+        for key in lifecycle.answering_subjects(identity)
+        for state in consent.subject_states(session, subject=key)
+        if state.status == "given"
+    }
 
 
 def _ref(table_rows: datamap.SubjectRows) -> retention.TableRef:
@@ -181,8 +196,10 @@ def _outcome(
     tables: list[tuple[dict[str, Any], dict[str, Hold]]],
     *,
     mapped: bool,
+    consented: bool = False,
 ) -> DsarOutcome:
-    """The planned outcome of one activity, from the legal decision and the rows the data map found."""
+    """The planned outcome of one activity, from the legal decision and the rows the data map found (and,
+    for a withdrawal of consent, whether she has a consent given to it)."""
     decision = rules.decide(req.type, activity)
     holds_seen = {
         hold.id: {"id": hold.id, "kind": hold.kind, "basis": hold.basis, "public_text": hold.public_text}
@@ -194,7 +211,9 @@ def _outcome(
     return DsarOutcome(
         request_id=req.id or 0,
         activity=activity.slug,
-        outcome=rules.outcome(decision, mapped=mapped, rows=rows, held=held, right=req.type),
+        outcome=rules.outcome(
+            decision, mapped=mapped, rows=rows, held=held, right=req.type, consented=consented
+        ),
         applies=decision.applies,
         legal_ground=decision.article,
         reason=decision.reason,

@@ -62,9 +62,12 @@ def decide(right: str, activity: Activity) -> Decision:
     return Decision(True, found.article, found.reason)
 
 
-def outcome(decision: Decision, *, mapped: bool, rows: int, held: int, right: str) -> str:
-    """The planned outcome for an activity, from the decision and what the data map found."""
-    if mapped and rows == 0:
+def outcome(
+    decision: Decision, *, mapped: bool, rows: int, held: int, right: str, consented: bool = False
+) -> str:
+    """The planned outcome for an activity, from the decision and what the data map found. A withdrawal of
+    consent to an activity she has consented to is never no_data: the consent itself is withdrawn."""
+    if mapped and rows == 0 and not (right == "consent_withdrawal" and consented):
         return "no_data"
     if not decision.applies:
         return "refused" if decision.refusal else "not_applicable"

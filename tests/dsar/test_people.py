@@ -5,14 +5,16 @@ portal reading its own user id sees it."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import create_engine, select, text
-from tests_support import bearer, settle
+from tests_support import bearer, complete, settle
 
 from privacy_service import notify
 from privacy_service.audit import Actor
@@ -279,3 +281,35 @@ def test_another_portals_user_with_the_same_id_text_is_not_hers(  # type: ignore
             secret=app.config["SECRET_KEY"],
         )
         assert [len(c["history"]) for c in found.consents] == [2]  # her own: given, then withdrawn
+
+
+def test_a_consent_withdrawal_with_no_rows_in_the_data_map_still_withdraws_her_consent(  # type: ignore[no-untyped-def]
+    app, client, officer, make_key, demo
+) -> None:
+    """She consented through the portal and answered no survey: the data map finds nothing, but the consent
+    is hers to withdraw, so the plan is not "we hold no data" and the approval withdraws it."""
+    _link(
+        app,
+        people.Claim("national_id", NID, verified_by="idporten"),
+        people.Claim("portal", PORTAL_ID, client=PORTAL, verified_by="portal_verified"),
+    )
+    portal = bearer(make_key("consent:read", "consent:write", name=PORTAL))
+    given = client.put(f"/api/v1/consents/{PORTAL_ID}/surveys", headers=portal, json={"status": "given"})
+    assert given.status_code == 200, given.get_json()
+    reference, body = _planned(
+        app, client, officer, type="consent_withdrawal", subject=BY_NID, activities=["surveys"]
+    )
+    [surveys] = body["outcomes"]
+    assert surveys["outcome"] != "no_data" and surveys["records"] == 0, surveys
+    approved = client.post(f"/api/v1/requests/{reference}/approve", headers=officer, json={})
+    assert approved.status_code == 200, approved.get_json()
+    [surveys] = approved.get_json()["outcomes"]
+    assert surveys["outcome"] == "done", surveys
+    read = client.get(f"/api/v1/consents/{PORTAL_ID}/surveys", headers=portal).get_json()
+    assert read["status"] == "withdrawn"
+    # her letter (bokmål) says it was withdrawn, not that we hold nothing
+    done = complete(client, reference, officer)
+    assert done.status_code == 200, done.get_json()
+    letter = client.get(f"/api/v1/requests/{reference}/package?part=letter", headers=officer)
+    text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(letter.data)).pages)
+    assert "Samtykket er trukket tilbake." in text and "ingen opplysninger" not in text, text
