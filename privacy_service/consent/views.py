@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from privacy_service.catalogue import MissingText, words
 from privacy_service.consent import service
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
@@ -42,16 +43,29 @@ def lookup() -> Any:
         except ValidationFailed as err:
             error = "; ".join(page_message(m) for ms in err.fields.values() for m in ms)
         else:
+            names = {p["activity"].slug: p["activity"].name for p in service.consent_purposes(session)}
             found = [  # a user id: each portal's user whose id reads so, named with the portal
                 {
                     "state": state,
+                    "name": (names.get(state.purpose) or {}).get(_lang()) or state.purpose,
                     "client": service.key_client(key),
                     "events": service.history(session, subject=key, purpose=state.purpose),
                 }
                 for key in service.keys_named(session, subject=subject)
                 for state in service.subject_states(session, subject=key)
             ]
-    return render_template("consent/lookup.html", form=form, found=found, error=error, lang=_lang())
+    return render_template(
+        "consent/lookup.html", form=form, found=found, error=error, lang=_lang(), said=_said
+    )
+
+
+def _said(code: str | None) -> str:
+    """A channel or DPV status code in the officer's words (the receipt's catalogue); the code if it has
+    none."""
+    try:
+        return words(f"receipt_words.{code}", _lang())
+    except MissingText:
+        return code or "—"
 
 
 @bp.get("/purposes")

@@ -5,9 +5,11 @@ alike; an officer finds both, each named with its portal."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from language import foreign_lines
 from sqlalchemy import select
 from tests_support import bearer, csrf_token, hot_and_flask
 
@@ -124,6 +126,12 @@ def test_an_officer_finds_each_portals_user_named_with_its_portal(app, client, p
         for name in ("portal-a", "portal-b"):
             assert words % name in found, found
         assert "portal-a/u-1" not in found and "portal-b/u-1" not in found
+        # what the officer reads: the activity's name, the status and channel in words, no codes
+        main = found[found.index("<main") : found.index("</main>")]
+        shown = [" ".join(line.split()) for line in re.sub(r"<[^>]+>", "\n", main).splitlines()]
+        shown = [line for line in shown if line]
+        assert not {"surveys", "dpv:ConsentGiven", "dpv:ConsentWithdrawn", "api"} & set(shown), shown
+        assert foreign_lines(shown, lang, data=["portal-a", "portal-b", "u-1"]) == [], shown
 
 
 def test_no_path_body_or_call_names_another_portals_key(app, client, portals) -> None:  # type: ignore[no-untyped-def]
