@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from privacy_service import notify, webhooks
 from privacy_service.audit import Actor, record_event
+from privacy_service.catalogue import MissingText, words
 from privacy_service.consent import effects, rules
 from privacy_service.consent.effects import ERASE_TASK, erase_after_withdrawal
 from privacy_service.consent.models import ConsentEvent, ConsentState, ProcessingFlag, StateRow
@@ -55,6 +56,15 @@ from privacy_service.ropa.service import Activity
 subject_key, shown_subject, key_client = people.subject_key, people.shown_subject, people.key_client
 
 
+def code_words(code: str | None, lang: str) -> str:
+    """A channel or DPV status code in a reader's words (the receipt's catalogue); the code itself where the
+    catalogue has none."""
+    try:
+        return words(f"receipt_words.{code}", lang)
+    except MissingText:
+        return code or "—"
+
+
 def _checked_key(subject: str) -> str:
     """A stored subject key (holding '/'), or a subject no client asks (an officer's, a request's e-mail
     address), checked and canonical."""
@@ -76,6 +86,7 @@ __all__ = [
     "change_consent",
     "change_stored_consent",
     "check_subject",
+    "code_words",
     "consent_activity",
     "consent_purposes",
     "delivery_log",

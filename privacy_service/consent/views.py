@@ -11,7 +11,6 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from privacy_service.catalogue import MissingText, words
 from privacy_service.consent import service
 from privacy_service.db import get_session
 from privacy_service.errors import ValidationFailed
@@ -60,12 +59,8 @@ def lookup() -> Any:
 
 
 def _said(code: str | None) -> str:
-    """A channel or DPV status code in the officer's words (the receipt's catalogue); the code if it has
-    none."""
-    try:
-        return words(f"receipt_words.{code}", _lang())
-    except MissingText:
-        return code or "—"
+    """A channel or DPV status code in the officer's words."""
+    return service.code_words(code, _lang())
 
 
 @bp.get("/purposes")
