@@ -70,6 +70,18 @@ def _erased(app, client, officer, activities: list[str]) -> str:  # type: ignore
     return reference
 
 
+def _erased_under_hold(app, client, officer, make_key) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """Kari, linked by portal-a, erased from accounts and support while a legal hold keeps her support
+    enquiry: the hold's id and the request's reference."""
+    portal = bearer(make_key("subjects:link", name="portal-a"))
+    _link(client, portal, "u-1", national_id=KARI["national_id"])
+    hold = client.post("/api/v1/holds", headers=officer, json={
+        "kind": "legal", "scope": "records", "system": "helsedata-support", "table_name": "support_enquiries",
+        "record_keys": ["1"], "basis": "Complaint 26/77"})  # fmt: skip
+    assert hold.status_code == 201, hold.get_json()
+    return hold.get_json()["id"], _erased(app, client, officer, ["accounts", "support"])
+
+
 EMAIL, NID = people.Claim("email", KARI["email"]), people.Claim("national_id", KARI["national_id"])
 
 
@@ -135,13 +147,7 @@ def test_an_approved_erasure_removes_her_links_and_the_person(app, client, offic
 def test_with_a_hold_keeping_rows_her_own_identifiers_stay_and_the_portal_links_go(
     app, client, officer, make_key, demo, login
 ) -> None:  # type: ignore[no-untyped-def]
-    portal = bearer(make_key("subjects:link", name="portal-a"))
-    _link(client, portal, "u-1", national_id=KARI["national_id"])
-    hold = client.post("/api/v1/holds", headers=officer, json={
-        "kind": "legal", "scope": "records", "system": "helsedata-support", "table_name": "support_enquiries",
-        "record_keys": ["1"], "basis": "Complaint 26/77"})  # fmt: skip
-    assert hold.status_code == 201, hold.get_json()
-    reference = _erased(app, client, officer, ["accounts", "support"])
+    __, reference = _erased_under_hold(app, client, officer, make_key)
     assert _identifiers(app, EMAIL) == [("email", "", True), ("national_id", "", True)]  # no portal link
     assert _identifiers(app, NID) == _identifiers(app, EMAIL)
     [forgotten] = [e for e in _timeline(app, reference) if e.kind == "person_forgotten"]
@@ -156,15 +162,9 @@ def test_with_a_hold_keeping_rows_her_own_identifiers_stay_and_the_portal_links_
 def test_when_the_hold_ends_the_held_rows_go_and_so_do_the_identifiers_kept_to_find_them(
     app, client, officer, make_key, demo
 ) -> None:  # type: ignore[no-untyped-def]
-    portal = bearer(make_key("subjects:link", name="portal-a"))
-    _link(client, portal, "u-1", national_id=KARI["national_id"])
-    hold = client.post("/api/v1/holds", headers=officer, json={
-        "kind": "legal", "scope": "records", "system": "helsedata-support", "table_name": "support_enquiries",
-        "record_keys": ["1"], "basis": "Complaint 26/77"})  # fmt: skip
-    assert hold.status_code == 201, hold.get_json()
-    reference = _erased(app, client, officer, ["accounts", "support"])
+    hold_id, reference = _erased_under_hold(app, client, officer, make_key)
     assert _identifiers(app, EMAIL) == [("email", "", True), ("national_id", "", True)]
-    released = client.post(f"/api/v1/holds/{hold.get_json()['id']}/release", headers=officer,
+    released = client.post(f"/api/v1/holds/{hold_id}/release", headers=officer,
                            json={"note": "Case closed"})  # fmt: skip
     assert released.status_code == 200, released.get_json()
     _deliver(app)  # the retry the release queued: the rows go, then what found them
