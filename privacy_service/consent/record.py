@@ -64,6 +64,15 @@ def _lock_state(session: Session, subject: str, purpose: str) -> ConsentState:
     return state
 
 
+def checked_key(subject: str) -> str:
+    """A stored subject key (people.subject_key, holding '/'), or a subject no client asks (an officer's, a
+    request's e-mail address), checked and canonical; ValidationFailed otherwise."""
+    if "/" in subject:
+        rules.check_subject(people.shown_subject(subject))
+        return subject
+    return rules.check_subject(subject)
+
+
 def record_consent(
     session: Session,
     *,
@@ -92,8 +101,7 @@ def record_consent(
     or a retried PUT is harmless) and returns the current event. Nothing is queued: service.change_consent
     records and queues the change's effects.
     """
-    rules.check_subject(people.shown_subject(subject))
-    subject = subject if "/" in subject else rules.normalise_subject(subject)
+    subject = checked_key(subject)
     _check_status_and_channel(status, channel)
     state = _lock_state(session, subject, purpose)
     current = person if person is not None and person.last_event_id != state.last_event_id else None

@@ -29,7 +29,7 @@ from privacy_service.consent.purposes import (
     publish_notice,
     text_sha256,
 )
-from privacy_service.consent.record import Change, record_consent
+from privacy_service.consent.record import Change, checked_key, record_consent
 from privacy_service.consent.rules import check_subject
 from privacy_service.consent.states import (
     MAX_QUERY_PAIRS,
@@ -63,15 +63,6 @@ def code_words(code: str | None, lang: str) -> str:
         return words(f"receipt_words.{code}", lang)
     except MissingText:
         return code or "—"
-
-
-def _checked_key(subject: str) -> str:
-    """A stored subject key (holding '/'), or a subject no client asks (an officer's, a request's e-mail
-    address), checked and canonical."""
-    if "/" in subject:
-        check_subject(people.shown_subject(subject))
-        return subject
-    return check_subject(subject)
 
 
 __all__ = [
@@ -158,7 +149,7 @@ def change_stored_consent(
     The webhook, the subject's mail and a withdrawal's erasure are queued in the same transaction as the
     change (effects.py), so a change is never recorded without them. notify_subject: mail the subject.
     """
-    key, client = _checked_key(key), people.key_client(key)
+    client = people.key_client(key)  # record_consent checks the key
     change = record_consent(
         session,
         subject=key,
@@ -293,7 +284,7 @@ def set_flag(
             N_("Unknown flag."),
             fields={"kind": [worded("Must be one of: %(choices)s.", choices=", ".join(rules.FLAG_KINDS))]},
         )
-    subject = _checked_key(subject)
+    subject = checked_key(subject)
     consent_activity(session, activity)
     flag = ProcessingFlag(
         subject=subject, activity=activity, kind=kind, reference=reference, set_by=str(actor)

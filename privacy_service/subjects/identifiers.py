@@ -70,7 +70,7 @@ class MySubjects:
     emails: frozenset[str]
     portals: dict[str, str]  # subject key: the client
 
-    def owns(self, session: Session, state: Any) -> bool:
+    def owns(self, state: Any) -> bool:
         """Whether a consent state is hers: under one of her proved addresses or portal ids. Another portal's
         user whose id reads the same is stored under another key."""
         return state.subject in self.emails or state.subject in self.portals

@@ -305,7 +305,7 @@ def min_side(session: Session, subject: Subject, *, secret: str) -> MinSide:
     consents = []
     for under in mine.all():
         for state in consent.subject_states(session, subject=under):
-            if not mine.owns(session, state):
+            if not mine.owns(state):
                 continue
             try:
                 activity = consent.consent_activity(session, purpose=state.purpose)
@@ -353,7 +353,7 @@ def change_my_consent(
     state = consent.state_by_id(session, state_id=state_id)
     requests = dsar.requests_of_person(session, national_id=subject.pid)
     mine = person.subjects(session, pid=subject.pid, secret=secret, requests=requests)
-    if state is None or not mine.owns(session, state):
+    if state is None or not mine.owns(state):
         raise NotFound(N_("No such consent of yours."))
     return consent.change_stored_consent(
         session,
